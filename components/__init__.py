@@ -1,0 +1,1 @@
+"""One ComponentResource per module; :mod:`components.platform` wires them for one stack."""

@@ -1,0 +1,89 @@
+"""What every component shares: labels, data-safety options and the Secret builder.
+
+Kept free of decisions of its own: the names come from :mod:`conventions`, the
+environment and protection from :class:`settings.Settings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+import conventions
+
+
+def child_options(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """Options for a component's children: ``parent`` plus the component's own ``depends_on``.
+
+    Children do not inherit a parent's ``depends_on``; a Secret must still wait for
+    its namespace, so the component hands its dependencies down.
+    """
+    return pulumi.ResourceOptions(parent=parent, depends_on=opts.depends_on if opts else None)
+
+
+def data_safety(protect: bool) -> dict[str, bool]:
+    """Options for namespaces and Secrets: in prd neither `up` nor `destroy` may delete them.
+
+    A pure function so tests can assert the choice (mocks don't apply resource options).
+    """
+    return {"protect": protect, "retain_on_delete": protect}
+
+
+def metadata(name: str, environment: str, namespace: str | None = None, extra_labels: Mapping[str, str] | None = None,
+             annotations: Mapping[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(
+        name=name,
+        namespace=namespace,
+        labels={**conventions.labels(environment), **(extra_labels or {})},
+        annotations=dict(annotations) if annotations else None,
+    )
+
+
+@dataclass(frozen=True)
+class SecretDescriptor:
+    """What consumers may know about a Secret: everything but its values."""
+
+    name: str
+    namespace: str
+    type: str
+    keys: tuple[str, ...]
+    backend: str
+    service: str
+    rotation: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+def platform_secret(
+    resource_name: str,
+    *,
+    name: str,
+    namespace: str,
+    environment: str,
+    secret_type: str,
+    string_data: pulumi.Input[Mapping[str, str]],
+    protect: bool,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:
+    """Create one Kubernetes Secret the way every platform Secret is created.
+
+    - ``string_data`` is wrapped with ``Output.secret`` here, whatever the caller
+      passes, so no plain value ever reaches the Secret (the Secret boundary).
+    - It is updated in place when a value changes, never replaced: a replacement
+      of an object with a fixed name would delete it first and leave consumers a
+      window without the Secret.
+    - It opts in to stakater Reloader, so workloads annotated with
+      ``reloader.stakater.com/search: "true"`` roll when it changes.
+    """
+    return k8s.core.v1.Secret(
+        resource_name,
+        metadata=metadata(name, environment, namespace, annotations={conventions.RELOADER_SECRET_ANNOTATION: "true"}),
+        type=secret_type,
+        string_data=pulumi.Output.secret(string_data),
+        opts=pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"], **data_safety(protect)),
+        ),
+    )

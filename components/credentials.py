@@ -1,0 +1,78 @@
+"""A generated credential bundle: pulumi-random values plus fixed values, one Opaque Secret per namespace.
+
+Rotation: the bundle's ``rotation`` value is a keeper of every RandomPassword, so
+changing it replaces exactly those passwords; the Secrets holding them are updated
+in place (see :func:`components.common.platform_secret`). It does not rotate the
+password on the remote system (Snowflake, ...): that stays the owner's step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_random as random
+
+import conventions
+from components.common import SecretDescriptor, child_options, platform_secret
+from components.consumers import OPAQUE
+from settings import Credential
+
+
+@dataclass(frozen=True)
+class GeneratedCredentialArgs:
+    credential: Credential
+    """The validated bundle from the stack config."""
+    environment: str
+    namespaces: tuple[str, ...]
+    """Full namespace names that get a copy of the Secret."""
+    protect: bool
+    """Protect and retain the Secrets (prd)."""
+
+
+class GeneratedCredential(pulumi.ComponentResource):
+    """``<service>-<env>-credentials`` in each consumer namespace."""
+
+    TYPE = "secrets-platform:credentials:GeneratedCredential"
+
+    def __init__(self, name: str, args: GeneratedCredentialArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, None, opts)
+        cred = args.credential
+        self.secret_name = conventions.credentials_name(cred.service, args.environment)
+        child = child_options(self, opts)
+        # Keyed by the secret key, never by position: reordering config replaces nothing.
+        self.passwords = {
+            gen.key: random.RandomPassword(
+                f"{name}-{gen.key.lower().replace('_', '-')}",
+                length=gen.length,
+                upper=gen.upper,
+                lower=gen.lower,
+                numeric=gen.numeric,
+                special=gen.special,
+                override_special=gen.override_special,
+                keepers={"rotation": cred.rotation},
+                opts=child,
+            )
+            for gen in sorted(cred.generated, key=lambda g: g.key)
+        }
+        generated = pulumi.Output.all(**{k: p.result for k, p in self.passwords.items()})
+        string_data = generated.apply(lambda values: {**cred.values, **values})
+        self.keys = tuple(sorted({*cred.values, *self.passwords}))
+        self.secrets = {
+            namespace: platform_secret(
+                f"{namespace}/{self.secret_name}",
+                name=self.secret_name,
+                namespace=namespace,
+                environment=args.environment,
+                secret_type=OPAQUE,
+                string_data=string_data,
+                protect=args.protect,
+                opts=child,
+            )
+            for namespace in sorted(args.namespaces)
+        }
+        self.descriptors = [
+            SecretDescriptor(self.secret_name, namespace, OPAQUE, self.keys, "kubernetes", cred.service, cred.rotation)
+            for namespace in sorted(args.namespaces)
+        ]
+        self.register_outputs({"secret_name": self.secret_name, "keys": list(self.keys)})

@@ -1,0 +1,53 @@
+"""Repository secrets imported from the deploy environment (the dagster ADR's pipeline).
+
+``DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN`` becomes the Secret
+``dagster-<env>-slack-bot-oauth-token-secret`` with that single key, so code keeps
+reading ``os.environ["DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN"]``. The values were
+wrapped as secrets by :mod:`settings` the moment they were read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.common import SecretDescriptor, child_options, platform_secret
+from components.consumers import OPAQUE
+from settings import ImportedSecret
+
+
+@dataclass(frozen=True)
+class ImportedSecretsArgs:
+    imported: tuple[ImportedSecret, ...]
+    environment: str
+    service: str
+    protect: bool
+
+
+class ImportedSecrets(pulumi.ComponentResource):
+    """One Opaque Secret per imported variable, keyed by the variable name."""
+
+    TYPE = "secrets-platform:imports:ImportedSecrets"
+
+    def __init__(self, name: str, args: ImportedSecretsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, None, opts)
+        child = child_options(self, opts)
+        self.secrets = {
+            item.variable: platform_secret(
+                f"{item.namespace}/{item.name}",
+                name=item.name,
+                namespace=item.namespace,
+                environment=args.environment,
+                secret_type=OPAQUE,
+                string_data={item.variable: pulumi.Output.secret(item.value.get_secret_value())},
+                protect=args.protect,
+                opts=child,
+            )
+            for item in sorted(args.imported, key=lambda i: i.variable)
+        }
+        self.descriptors = [
+            SecretDescriptor(i.name, i.namespace, OPAQUE, (i.variable,), "imported", args.service)
+            for i in sorted(args.imported, key=lambda i: i.variable)
+        ]
+        self.register_outputs({"variables": sorted(self.secrets)})

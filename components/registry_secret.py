@@ -1,0 +1,64 @@
+"""A docker-registry pull secret (`kubernetes.io/dockerconfigjson`) per consumer namespace."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+import pulumi
+
+import conventions
+from components.common import SecretDescriptor, child_options, platform_secret
+from components.consumers import DOCKER_CONFIG_JSON
+from settings import RegistrySecret
+
+# The one key Kubernetes requires of this Secret type.
+REQUIRED_KEY = ".dockerconfigjson"
+
+
+@dataclass(frozen=True)
+class RegistryPullSecretArgs:
+    registry: RegistrySecret
+    environment: str
+    namespaces: tuple[str, ...]
+    protect: bool
+
+
+def docker_config(server: str, username: str, password: str, email: str | None) -> str:
+    entry = {"username": username, "password": password, "auth": base64.b64encode(f"{username}:{password}".encode()).decode()}
+    if email:
+        entry["email"] = email
+    return json.dumps({"auths": {server: entry}}, sort_keys=True)
+
+
+class RegistryPullSecret(pulumi.ComponentResource):
+    """``<service>-<env>-pull-secret`` in each consumer namespace."""
+
+    TYPE = "secrets-platform:registry:RegistryPullSecret"
+
+    def __init__(self, name: str, args: RegistryPullSecretArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, None, opts)
+        child = child_options(self, opts)
+        reg = args.registry
+        self.secret_name = conventions.secret_name(reg.service, args.environment, "pull")
+        password = pulumi.Output.secret(reg.password.get_secret_value())
+        config = password.apply(lambda p: {REQUIRED_KEY: docker_config(reg.server, reg.username, p, reg.email)})
+        self.secrets = {
+            namespace: platform_secret(
+                f"{namespace}/{self.secret_name}",
+                name=self.secret_name,
+                namespace=namespace,
+                environment=args.environment,
+                secret_type=DOCKER_CONFIG_JSON,
+                string_data=config,
+                protect=args.protect,
+                opts=child,
+            )
+            for namespace in sorted(args.namespaces)
+        }
+        self.descriptors = [
+            SecretDescriptor(self.secret_name, ns, DOCKER_CONFIG_JSON, (REQUIRED_KEY,), "kubernetes", reg.service, extra={"server": reg.server})
+            for ns in sorted(args.namespaces)
+        ]
+        self.register_outputs({"secret_name": self.secret_name})

@@ -1,0 +1,151 @@
+"""The naming and labelling contract of secrets-platform, as code.
+
+``../shared/CONVENTIONS.md`` (repeated in the README) is the contract; this module
+is its single implementation. The program builds every name through it and the
+policy pack checks every name against it, so the two can never disagree.
+
+It deliberately knows nothing about Pulumi: plain functions over strings, cheap
+enough to call for every resource the policy pack sees.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+PROJECT = "secrets-platform"
+ENVIRONMENTS: tuple[str, ...] = ("local", "dev", "stg", "prd")
+
+# Label keys every platform Kubernetes object carries.
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_PART_OF = "app.kubernetes.io/part-of"
+LABEL_ENVIRONMENT = "secrets-platform.io/environment"
+
+# What stakater Reloader needs: Secrets opt in with this annotation, and
+# workloads that want a rolling restart on change add RELOADER_CONSUMER_ANNOTATION.
+RELOADER_SECRET_ANNOTATION = "reloader.stakater.com/match"
+RELOADER_CONSUMER_ANNOTATION = "reloader.stakater.com/search"
+
+JOB_RUNNER = "job-runner"
+
+# RFC 1123 label: lower-case alphanumerics and '-', starting and ending alphanumeric.
+MAX_NAME = 63
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# A Secret key that envFrom can expose as an environment variable.
+ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# GCP service account ids: 6-30 chars, start with a letter.
+_GCP_SA_ID = re.compile(r"^[a-z]([-a-z0-9]{4,28})[a-z0-9]$")
+
+_ENV_ALT = "|".join(ENVIRONMENTS)
+CREDENTIALS_NAME = re.compile(rf"^(?P<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})-credentials$")
+OTHER_SECRET_NAME = re.compile(
+    rf"^(?P<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})-(?P<purpose>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-secret$"
+)
+NAMESPACE_NAME = re.compile(rf"^(?P<workload>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})$")
+VAULT_PATH = re.compile(rf"^(?P<mount>[a-z0-9][-a-z0-9_]*)/(?P<env>{_ENV_ALT})/(?P<service>[a-z0-9][-a-z0-9_]*)$")
+
+
+class ConventionError(ValueError):
+    """A name that breaks CONVENTIONS; the message says which rule and how to fix it."""
+
+
+def is_dns_label(value: str) -> bool:
+    return len(value) <= MAX_NAME and bool(_DNS_LABEL.match(value))
+
+
+def check_dns_label(value: str, what: str) -> str:
+    """Return ``value`` if it is an RFC 1123 label, else raise with the reason."""
+    if len(value) > MAX_NAME:
+        raise ConventionError(f"{what} {value!r} is {len(value)} characters; Kubernetes allows at most {MAX_NAME}")
+    if not _DNS_LABEL.match(value):
+        raise ConventionError(
+            f"{what} {value!r} is not a lower-case RFC 1123 label "
+            "(a-z, 0-9 and '-', starting and ending with a letter or digit)"
+        )
+    return value
+
+
+def namespace_name(workload: str, env: str) -> str:
+    return check_dns_label(f"{workload}-{env}", "namespace")
+
+
+def credentials_name(service: str, env: str) -> str:
+    return check_dns_label(f"{service}-{env}-credentials", "credential bundle name")
+
+
+def secret_name(service: str, env: str, purpose: str) -> str:
+    return check_dns_label(f"{service}-{env}-{purpose}-secret", "secret name")
+
+
+def gcp_service_account_id(component: str, env: str) -> str:
+    value = f"{component}-{env}"
+    if not _GCP_SA_ID.match(value):
+        raise ConventionError(f"GCP service account id {value!r} must be 6-30 characters of a-z, 0-9 and '-', starting with a letter")
+    return value
+
+
+def vault_path(mount: str, env: str, service: str) -> str:
+    return f"{mount}/{env}/{service}"
+
+
+def import_secret_name(variable: str, prefix: str, service: str, env: str) -> str:
+    """Name of the Secret an imported repository variable becomes.
+
+    ``DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN`` with prefix ``DAGSTER_SECRET_`` in prd
+    becomes ``dagster-prd-slack-bot-oauth-token-secret``.
+    """
+    purpose = variable[len(prefix):].lower().replace("_", "-")
+    return secret_name(service, env, purpose)
+
+
+def labels(env: str) -> dict[str, str]:
+    """The three labels every platform Kubernetes object carries."""
+    return {LABEL_MANAGED_BY: "pulumi", LABEL_PART_OF: PROJECT, LABEL_ENVIRONMENT: env}
+
+
+def env_token_of_name(name: str) -> str | None:
+    """The environment token a platform name carries, or None when it carries none.
+
+    Secret names carry it before the suffix (``snowflake-prd-credentials``), namespaces
+    and service-account ids at the end (``dagster-prd``, ``eso-prd``), Vault paths and
+    Secret Manager ids in the second segment or like a Secret.
+    """
+    for pattern in (CREDENTIALS_NAME, OTHER_SECRET_NAME, VAULT_PATH, NAMESPACE_NAME):
+        m = pattern.match(name)
+        if m:
+            return m.group("env")
+    return None
+
+
+def env_tokens_in(name: str) -> set[str]:
+    """Every environment token that appears as a whole '-'/'/'-separated word of ``name``."""
+    words = re.split(r"[-/_.\[\]:@]", name)
+    return {w for w in words if w in ENVIRONMENTS}
+
+
+def disagreeing(facts: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """Given (fact, env-or-None) pairs, return the facts when they name more than one env."""
+    known = {fact: env for fact, env in facts if env}
+    return known if len(set(known.values())) > 1 else {}
+
+
+def env_of_stack(stack: str) -> str | None:
+    """The environment a stack provisions: its name is the token (``prd``), else None.
+
+    Accepts a fully qualified ``org/project/stack`` name too, as a StackReference spells it.
+    """
+    last = stack.rsplit("/", 1)[-1]
+    return last if last in ENVIRONMENTS else None
+
+
+def reference_env_tokens(reference: str) -> set[str]:
+    """The environment tokens a reference to another object carries.
+
+    A reference is a namespace, a remote key (``floe/prd/snowflake``,
+    ``projects/p/secrets/snowflake-prd-credentials``), a service-account email or a
+    stack name. A name following the contract yields exactly its token; anything
+    else yields every token that appears in it as a whole word, so a reference
+    that mentions two environments yields both.
+    """
+    token = env_token_of_name(reference)
+    return {token} if token else env_tokens_in(reference)

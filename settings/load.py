@@ -1,0 +1,374 @@
+"""Read a stack's config once, validate it whole, and return one :class:`Settings`.
+
+Three entry points share one validator:
+
+- :func:`from_pulumi` inside a Pulumi program (reads the engine's config and the
+  set of keys stored with ``--secret``);
+- :func:`from_stack_file` for tools that read ``Pulumi.<env>.yaml`` without the
+  engine (the cross-stack check, the CLI); encrypted values stay encrypted;
+- :func:`from_mapping`, the pure function both call, which tests use directly.
+
+Nothing here registers a resource: a bad config fails before anything is created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from pydantic import SecretStr, ValidationError
+
+import conventions
+from settings.errors import NAMESPACE, ConfigError, Problem, full_key
+from settings.model import CREDENTIAL_WORDS, SECRET_KEYS, StackConfig
+
+_FIX_BY_TYPE = {
+    "extra_forbidden": "remove the key or correct its spelling; README.md lists every key",
+    "missing": "add the key; README.md lists every key with its default",
+    "string_type": "give a string (quote it in YAML)",
+    "int_type": "give a whole number without quotes",
+    "bool_type": "give true or false without quotes",
+    "list_type": "give a YAML list",
+    "dict_type": "give a YAML mapping",
+    "model_type": "give a YAML mapping",
+    "model_attributes_type": "give a YAML mapping",
+    "literal_error": "use one of local, dev, stg, prd",
+    "too_short": "give at least one entry",
+    "greater_than_equal": "raise the number",
+    "less_than_equal": "lower the number",
+}
+_IMPORT_SUFFIX = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class ImportedSecret:
+    """A deploy-environment variable that becomes a Secret of its own."""
+
+    variable: str
+    name: str
+    namespace: str
+    value: SecretStr = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated config of one stack; the only thing components read."""
+
+    stack: str
+    environment: str
+    config: StackConfig
+    imported: tuple[ImportedSecret, ...] = ()
+
+    @property
+    def protect(self) -> bool:
+        """prd keeps its namespaces and Secrets through any `up` or `destroy` (CONVENTIONS)."""
+        return self.environment == "prd"
+
+    @property
+    def render_dir(self) -> str | None:
+        return self.config.kubernetes.render_dir
+
+    def namespace(self, workload: str) -> str:
+        return conventions.namespace_name(workload, self.environment)
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return tuple(self.namespace(w) for w in self.config.namespaces)
+
+
+def from_pulumi(environ: Mapping[str, str] | None = None) -> Settings:
+    """Load the running program's stack config (call once, from ``__main__``)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw: dict[str, Any] = {}
+    raw.update(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    prefix = f"{NAMESPACE}:"
+    values: dict[str, Any] = {}
+    secret: set[str] = set()
+    for key, value in raw.items():
+        if not key.startswith(prefix):
+            continue
+        short = key[len(prefix):]
+        values[short] = value
+        if runtime_config.is_config_secret(key):
+            secret.add(short)
+    return from_mapping(values, secret, pulumi.get_stack(), os.environ if environ is None else environ)
+
+
+def from_stack_file(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load ``Pulumi.<stack>.yaml`` without the engine; encrypted values stay opaque."""
+    path = Path(path)
+    match = re.fullmatch(r"Pulumi\.(.+)\.yaml", path.name)
+    if not match:
+        raise ConfigError([Problem(str(path), "not a stack file", "name it Pulumi.<env>.yaml")], source=str(path))
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError([Problem(str(path), f"cannot be read as YAML: {err}", "fix the file")], source=str(path))
+    config = document.get("config") or {}
+    values: dict[str, Any] = {}
+    secret: set[str] = set()
+    prefix = f"{NAMESPACE}:"
+    for key, value in config.items():
+        if str(key).startswith(prefix):
+            short = str(key)[len(prefix):]
+            values[short], is_secret = _strip_secure(value)
+            if is_secret:
+                secret.add(short)
+    return from_mapping(values, secret, match.group(1), environ or {}, source=str(path))
+
+
+def _strip_secure(value: Any) -> tuple[Any, bool]:
+    """Replace ``{secure: <ciphertext>}`` leaves by a placeholder; say whether any was found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return "[encrypted]", True
+        found = False
+        out = {}
+        for k, v in value.items():
+            out[k], s = _strip_secure(v)
+            found = found or s
+        return out, found
+    if isinstance(value, list):
+        pairs = [_strip_secure(v) for v in value]
+        return [p[0] for p in pairs], any(p[1] for p in pairs)
+    return value, False
+
+
+def _decode(key: str, value: Any, problems: list[Problem], is_secret: bool) -> Any:
+    """The engine hands structured config over as JSON text; scalars stay strings."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            problems.append(Problem(full_key([key]), "is not valid structured config", "set it as a YAML list or mapping", value, not is_secret))
+    return value
+
+
+def from_mapping(
+    values: Mapping[str, Any],
+    secret_keys: set[str] | frozenset[str],
+    stack: str,
+    environ: Mapping[str, str],
+    source: str = "stack config",
+) -> Settings:
+    """Validate ``secrets-platform:*`` values (keys without the namespace) for ``stack``."""
+    problems: list[Problem] = []
+    decoded = {k: _decode(k, v, problems, k in secret_keys) for k, v in values.items()}
+
+    if stack not in conventions.ENVIRONMENTS:
+        problems.append(Problem("stack", "is not an environment token", "name the stack one of local, dev, stg, prd", stack))
+
+    for key, field_name in SECRET_KEYS.items():
+        if decoded.get(key) and key not in secret_keys:
+            problems.append(
+                Problem(
+                    full_key([key]),
+                    f"holds {field_name} values but is stored in plain text",
+                    f"remove it from the stack file, rotate the exposed value, and set each one with "
+                    f"`pulumi config set --secret --path '{key}[0].{field_name}' -s {stack}`",
+                    show_value=False,
+                )
+            )
+
+    if problems:
+        raise ConfigError(problems, source)
+
+    try:
+        cfg = StackConfig.model_validate(decoded)
+    except ValidationError as err:
+        raise ConfigError(_translate(err, secret_keys), source) from None
+
+    found, taken = _check(cfg, stack)
+    problems.extend(found)
+    imported = _imports(cfg, environ, taken, problems)
+    if problems:
+        raise ConfigError(problems, source)
+    return Settings(stack=stack, environment=cfg.environment, config=cfg, imported=imported)
+
+
+def _translate(err: ValidationError, secret_keys: set[str] | frozenset[str]) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = list(e["loc"])
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            message = "is not a known key"
+        elif kind == "missing":
+            message = "is required"
+        else:
+            message = e["msg"][:1].lower() + e["msg"][1:]
+        hidden = bool(loc) and loc[0] in secret_keys
+        problems.append(
+            Problem(
+                full_key(loc),
+                message,
+                _FIX_BY_TYPE.get(kind, "see the config reference in README.md"),
+                None if kind == "missing" else e.get("input"),
+                not hidden,
+            )
+        )
+    return problems
+
+
+def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str, str], str]]:
+    """Rules pydantic can't express: the environment, names, references, duplicates.
+
+    Also returns which config entry claims each (workload, Secret name), so imports
+    can be checked against them.
+    """
+    env = cfg.environment
+    problems: list[Problem] = []
+    add = problems.append
+
+    if env != stack:
+        add(Problem(full_key(["environment"]), f"differs from the stack name {stack!r}", f"set it to {stack!r} or run against stack {env!r}", env))
+
+    workloads: set[str] = set()
+    for i, workload in enumerate(cfg.namespaces):
+        key = full_key(["namespaces", i])
+        if workload in workloads:
+            add(Problem(key, "is listed twice", "remove the duplicate", workload))
+            continue
+        workloads.add(workload)
+        if workload.endswith(tuple(f"-{e}" for e in conventions.ENVIRONMENTS)):
+            add(Problem(key, "already ends in an environment token", f"list the workload only (the platform appends -{env})", workload))
+        try:
+            conventions.check_dns_label(workload, "workload")
+            conventions.namespace_name(workload, env)
+        except conventions.ConventionError as err:
+            add(Problem(key, str(err), "use a shorter lower-case name of a-z, 0-9 and '-'", workload))
+
+    taken: dict[tuple[str, str], str] = {}
+
+    def claim(namespace_key: str, workloads_list: list[str], name: str, owner: str) -> None:
+        seen: set[str] = set()
+        for j, workload in enumerate(workloads_list):
+            key = f"{namespace_key}[{j}]"
+            if workload not in workloads:
+                add(Problem(key, "is not a declared namespace", f"add it to {full_key(['namespaces'])} or remove it here", workload))
+                continue
+            if workload in seen:
+                add(Problem(key, "is listed twice", "remove the duplicate", workload))
+                continue
+            seen.add(workload)
+            slot = (workload, name)
+            if slot in taken:
+                add(Problem(owner, f"creates Secret {name!r} in namespace {workload}-{env}, which {taken[slot]} creates too", "give one of them another service or purpose", name))
+            taken[slot] = owner
+
+    def named(key: str, build, *parts: str) -> str | None:
+        try:
+            return build(*parts)
+        except conventions.ConventionError as err:
+            add(Problem(key, str(err), "use a shorter lower-case name of a-z, 0-9 and '-'", parts[0]))
+            return None
+
+    services: set[str] = set()
+    for i, cred in enumerate(cfg.credentials):
+        base = ["credentials", i]
+        if cred.service in services:
+            add(Problem(full_key(base + ["service"]), "is declared twice", "merge the two entries into one bundle", cred.service))
+        services.add(cred.service)
+        name = named(full_key(base + ["service"]), conventions.credentials_name, cred.service, env)
+        keys: set[str] = set()
+        for k, value in cred.values.items():
+            kk = full_key(base + ["values", k])
+            if not conventions.ENV_KEY.match(k):
+                add(Problem(kk, "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", k))
+            if any(word in k.upper() for word in CREDENTIAL_WORDS):
+                add(Problem(kk, "looks like a credential but is a plain value in the stack file", "move it to `generated` (or import it from the deploy environment)", show_value=False))
+            keys.add(k)
+        for j, gen in enumerate(cred.generated):
+            kk = full_key(base + ["generated", j, "key"])
+            if not conventions.ENV_KEY.match(gen.key):
+                add(Problem(kk, "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", gen.key))
+            if gen.key in keys:
+                add(Problem(kk, "is a duplicate key of this bundle", "give every key of a bundle one source: `values` or `generated`", gen.key))
+            if not (gen.upper or gen.lower or gen.numeric or gen.special):
+                add(Problem(full_key(base + ["generated", j]), "turns off every character class", "keep at least one of upper, lower, numeric, special", gen.key))
+            keys.add(gen.key)
+        if not keys:
+            add(Problem(full_key(base), "has no keys", "add `values` or `generated` entries", cred.service))
+        if name:
+            claim(full_key(base + ["namespaces"]), cred.namespaces, name, full_key(base))
+
+    for i, reg in enumerate(cfg.registries):
+        base = ["registries", i]
+        name = named(full_key(base + ["service"]), conventions.secret_name, reg.service, env, "pull")
+        if not reg.password.get_secret_value():
+            add(Problem(full_key(base + ["password"]), "is empty", f"set it with `pulumi config set --secret --path 'registries[{i}].password'`"))
+        if name:
+            claim(full_key(base + ["namespaces"]), reg.namespaces, name, full_key(base))
+
+    for i, tls in enumerate(cfg.tls_secrets):
+        base = ["tlsSecrets", i]
+        name = named(full_key(base + ["service"]), conventions.secret_name, tls.service, env, tls.purpose)
+        if "-----BEGIN CERTIFICATE-----" not in tls.certificate and tls.certificate != "[encrypted]":
+            add(Problem(full_key(base + ["certificate"]), "is not a PEM certificate (the Secret's required key tls.crt)", "give the PEM chain starting with -----BEGIN CERTIFICATE-----", show_value=False))
+        key_text = tls.private_key.get_secret_value()
+        if key_text != "[encrypted]" and not re.search(r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----", key_text):
+            add(Problem(full_key(base + ["privateKey"]), "is not a PEM private key (the Secret's required key tls.key)", "give the PEM key starting with -----BEGIN PRIVATE KEY-----", show_value=False))
+        if name:
+            claim(full_key(base + ["namespaces"]), tls.namespaces, name, full_key(base))
+
+    if cfg.kubernetes.render_dir and env != "local":
+        add(Problem(full_key(["kubernetes", "renderDir"]), f"is set for {env}, but rendered manifests hold plain-text secrets", "remove it: only the local stack renders manifests", cfg.kubernetes.render_dir))
+    if env == "local" and not cfg.kubernetes.render_dir:
+        add(Problem(full_key(["kubernetes", "renderDir"]), "is required for the local stack, which never talks to a cluster", "set it to a git-ignored folder such as rendered/local"))
+
+    return problems, taken
+
+
+def _imports(
+    cfg: StackConfig,
+    environ: Mapping[str, str],
+    taken: dict[tuple[str, str], str],
+    problems: list[Problem],
+) -> tuple[ImportedSecret, ...]:
+    """Turn ``<prefix>*`` variables of the deploy environment into ImportedSecrets.
+
+    The values are wrapped at once; messages name the variable, never its value.
+    """
+    imp = cfg.imports
+    if not imp.enabled:
+        return ()
+    env = cfg.environment
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*_", imp.prefix):
+        problems.append(Problem(full_key(["imports", "prefix"]), "is not an upper-case variable prefix ending in '_'", "use something like DAGSTER_SECRET_", imp.prefix))
+        return ()
+    variables = sorted(v for v in environ if v.startswith(imp.prefix))
+    if not variables:
+        return ()
+    if imp.namespace not in cfg.namespaces:
+        problems.append(Problem(full_key(["imports", "namespace"]), f"is not a declared namespace, but {len(variables)} {imp.prefix}* variables are set", f"add it to {full_key(['namespaces'])}, or set imports.enabled to false", imp.namespace))
+        return ()
+    namespace = conventions.namespace_name(imp.namespace, env)
+    out = []
+    for variable in variables:
+        suffix = variable[len(imp.prefix):]
+        where = f"deploy environment variable {variable}"
+        if not _IMPORT_SUFFIX.match(suffix):
+            problems.append(Problem(where, "cannot become a Secret name", f"rename it to {imp.prefix}<WORDS> with A-Z, 0-9 and single '_' between words"))
+            continue
+        try:
+            name = conventions.import_secret_name(variable, imp.prefix, imp.namespace, env)
+        except conventions.ConventionError as err:
+            problems.append(Problem(where, f"cannot become a Secret name: {err}", "shorten the variable name"))
+            continue
+        if (imp.namespace, name) in taken:
+            problems.append(Problem(where, f"would become Secret {name!r}, which {taken[(imp.namespace, name)]} creates too", "rename the variable"))
+            continue
+        value = environ[variable]
+        if not value:
+            problems.append(Problem(where, "is empty", "give it a value or unset it"))
+            continue
+        out.append(ImportedSecret(variable=variable, name=name, namespace=namespace, value=SecretStr(value)))
+    return tuple(out)

@@ -1,0 +1,101 @@
+"""Each component on its own, under mocks: what it registers and how."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pulumi
+
+import conventions
+from components.access import JobRunnerAccess, JobRunnerAccessArgs, secret_rules
+from components.common import data_safety
+from components.consumers import DOCKER_CONFIG_JSON, TLS
+from components.credentials import GeneratedCredential, GeneratedCredentialArgs
+from components.namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
+from components.tls_secret import PlatformTlsSecret, TlsSecretArgs
+from conftest import is_secret, load, run_program
+from tests.components.test_platform import CERT, KEY
+
+SECRET = "kubernetes:core/v1:Secret"
+
+
+def test_data_safety_protects_and_retains_only_when_asked():
+    assert data_safety(True) == {"protect": True, "retain_on_delete": True}
+    assert data_safety(False) == {"protect": False, "retain_on_delete": False}
+
+
+def test_namespace_is_restricted_and_default_account_gets_no_token():
+    s = load("dev")
+    run = run_program(s, lambda s: PlatformNamespace("dagster", PlatformNamespaceArgs("dagster", "dev", False)))
+    (ns,) = run.of_type("kubernetes:core/v1:Namespace")
+    labels = ns.inputs["metadata"]["labels"]
+    assert ns.inputs["metadata"]["name"] == "dagster-dev"
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    (patch,) = run.of_type("kubernetes:core/v1:ServiceAccountPatch")
+    assert patch.inputs["metadata"]["name"] == "default"
+    assert patch.inputs["metadata"]["namespace"] == "dagster-dev"
+    assert patch.inputs["automountServiceAccountToken"] is False
+
+
+def test_generated_credential_passwords_and_secret():
+    s = load("dev")
+    cred = s.config.credentials[0]
+    run = run_program(s, lambda s: GeneratedCredential("snowflake", GeneratedCredentialArgs(cred, "dev", ("dagster-dev", "floe-jobs-dev"), False)))
+    (pw,) = run.of_type("random:index/randomPassword:RandomPassword")
+    assert pw.inputs["length"] == 40
+    assert pw.inputs["keepers"] == {"rotation": "1"}
+    secrets = run.of_type(SECRET)
+    assert sorted(r.inputs["metadata"]["namespace"] for r in secrets) == ["dagster-dev", "floe-jobs-dev"]
+    for r in secrets:
+        assert r.inputs["metadata"]["name"] == "snowflake-dev-credentials"
+        assert r.inputs["type"] == "Opaque"
+        assert r.inputs["metadata"]["annotations"] == {conventions.RELOADER_SECRET_ANNOTATION: "true"}
+        data = r.plain()["stringData"]
+        assert data["SNOWFLAKE_USER"] == "svc"
+        assert data["SNOWFLAKE_PASSWORD"] == "generated-snowflake-snowflake-password"
+
+
+def test_default_password_is_at_least_32_characters():
+    s = load("dev", credentials=[{"service": "api", "namespaces": ["dagster"], "generated": [{"key": "API_TOKEN"}]}])
+    run = run_program(s)
+    (pw,) = run.of_type("random:index/randomPassword:RandomPassword")
+    assert pw.inputs["length"] >= 32
+    assert pw.inputs["special"] is True and pw.inputs["numeric"] is True
+
+
+def test_registry_pull_secret_has_a_valid_docker_config():
+    s = load("dev", secret_keys={"registries"}, registries=[{"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "pw", "namespaces": ["dagster"]}])
+    run = run_program(s, lambda s: RegistryPullSecret("ghcr", RegistryPullSecretArgs(s.config.registries[0], "dev", ("dagster-dev",), False)))
+    (secret,) = run.of_type(SECRET)
+    assert secret.inputs["metadata"]["name"] == "ghcr-dev-pull-secret"
+    assert secret.inputs["type"] == DOCKER_CONFIG_JSON
+    assert is_secret(secret.inputs["stringData"])
+    config = json.loads(secret.plain()["stringData"][".dockerconfigjson"])
+    auth = config["auths"]["ghcr.io"]
+    assert base64.b64decode(auth["auth"]).decode() == "bot:pw"
+
+
+def test_tls_secret_has_the_required_keys():
+    s = load("dev", secret_keys={"tlsSecrets"}, tlsSecrets=[{"service": "dagster-web", "certificate": CERT, "privateKey": KEY, "namespaces": ["dagster"]}])
+    run = run_program(s, lambda s: PlatformTlsSecret("dagster-web-tls", TlsSecretArgs(s.config.tls_secrets[0], "dev", ("dagster-dev",), False)))
+    (secret,) = run.of_type(SECRET)
+    assert secret.inputs["metadata"]["name"] == "dagster-web-dev-tls-secret"
+    assert secret.inputs["type"] == TLS
+    assert sorted(secret.plain()["stringData"]) == ["tls.crt", "tls.key"]
+
+
+def test_no_secrets_means_no_rule_rather_than_all_secrets():
+    """An empty resourceNames would grant every Secret of the namespace."""
+    assert secret_rules(()) == []
+    assert secret_rules(("b", "a", "a")) == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["a", "b"]}]
+
+
+def test_job_runner_access_objects():
+    s = load("dev")
+    run = run_program(s, lambda s: JobRunnerAccess("dagster", JobRunnerAccessArgs("dagster-dev", "dev", ())))
+    (sa,) = run.of_type("kubernetes:core/v1:ServiceAccount")
+    assert sa.inputs["metadata"] == {"name": "job-runner", "namespace": "dagster-dev", "labels": conventions.labels("dev")}
+    (role,) = run.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
+    assert role.inputs.get("rules", []) == []

@@ -1,0 +1,61 @@
+"""The program as the engine runs it: config from the engine, `__main__` wiring, exports."""
+
+from __future__ import annotations
+
+import json
+import runpy
+
+import pytest
+from pulumi.runtime import config as runtime_config
+
+import settings
+from conftest import ROOT, base_config, run_program
+
+REGISTRY = {"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "pw", "namespaces": ["dagster"]}
+
+
+def engine_config(cfg: dict) -> dict[str, str]:
+    """Config as the language host passes it: namespaced keys, structured values as JSON."""
+    return {f"secrets-platform:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
+
+
+@pytest.fixture
+def engine_settings():
+    yield
+    runtime_config.set_all_config({}, [])
+
+
+def test_main_wires_settings_into_the_platform(engine_settings):
+    runtime_config.set_all_config(engine_config(base_config("dev", registries=[REGISTRY])), ["secrets-platform:registries"])
+    holder = {}
+
+    def body(_):
+        holder["settings"] = settings.from_pulumi(environ={})
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    stub = settings.from_mapping(base_config("dev"), set(), "dev", {})
+    run = run_program(stub, body)
+    assert holder["settings"].config.registries[0].server == "ghcr.io"
+    names = {r.inputs.get("metadata", {}).get("name") for r in run.of_type("kubernetes:core/v1:Secret")}
+    assert names == {"snowflake-dev-credentials", "ghcr-dev-pull-secret"}
+
+
+def test_engine_config_in_plain_text_is_refused(engine_settings):
+    runtime_config.set_all_config(engine_config(base_config("dev", registries=[REGISTRY])), [])
+
+    def body(_):
+        settings.from_pulumi(environ={})
+
+    stub = settings.from_mapping(base_config("dev"), set(), "dev", {})
+    with pytest.raises(settings.ConfigError, match="registries: holds password values but is stored in plain text"):
+        run_program(stub, body)
+
+
+def test_config_of_other_namespaces_is_ignored(engine_settings):
+    cfg = engine_config(base_config("dev"))
+    cfg["kubernetes:context"] = "elsewhere"
+    runtime_config.set_all_config(cfg, [])
+    stub = settings.from_mapping(base_config("dev"), set(), "dev", {})
+    holder = {}
+    run_program(stub, lambda _: holder.setdefault("s", settings.from_pulumi(environ={})))
+    assert holder["s"].environment == "dev"
