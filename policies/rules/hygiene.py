@@ -1,0 +1,211 @@
+"""Hygiene rules: credentials stay in Secrets, and what we install is what we reviewed.
+
+- Credential-looking keys in ConfigMaps, labels and annotations: those are
+  printed by ``kubectl describe``, copied into logs and events, and readable
+  with far weaker RBAC than Secrets. The detector works on *words* of the key,
+  not substrings, and tells a credential (``SNOWFLAKE_PASSWORD``) from a
+  reference to one (``SNOWFLAKE_PASSWORD_FILE``, ``TOKEN_TTL``, an annotation
+  like ``vault.hashicorp.com/agent-inject-secret-x``), so a rule that cries wolf
+  does not train people to exempt everything.
+- Vault's Helm chart in dev mode (in-memory, unsealed, root token) outside local.
+- Helm charts pinned to an exact version.
+
+It never reads a value: only keys, the chart name and version, and one boolean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from policies.support import (
+    CONFIG_MAP,
+    HELM_TYPES,
+    MANDATORY,
+    Resource,
+    UnknownAtPreview,
+    config_list,
+    is_k8s_object,
+    keys_of,
+    resource_policy,
+    show,
+)
+
+# --------------------------------------------------------------------------- credential-looking keys
+
+# Words that on their own name a credential. Plurals are left out on purpose:
+# "secrets" and "tokens" name kinds or counts (secrets-platform.io/environment,
+# external-secrets.io, MAX_TOKENS), not a value.
+CREDENTIAL_WORDS = frozenset(
+    {"password", "passwd", "pwd", "passphrase", "secret", "token", "credential", "credentials",
+     "apikey", "privatekey", "accesskey", "secretkey", "clientsecret", "jwt", "bearer"}
+)
+# "key" is a credential only after one of these (ACCESS_KEY, PRIVATE_KEY); a bare
+# PARTITION_KEY or sort-key is not.
+KEY_QUALIFIERS = frozenset({"private", "access", "api", "secret", "signing", "encryption", "ssh", "master", "client", "account", "sa", "hmac"})
+# A key ending in one of these refers to a credential instead of holding one.
+REFERENCE_SUFFIXES = frozenset(
+    {"name", "names", "ref", "path", "file", "dir", "id", "arn", "mount", "namespace", "store", "version",
+     "ttl", "expiry", "expires", "rotation", "length", "enabled", "url", "header", "audience", "issuer"}
+)
+# Annotation/label domains whose keys are instructions to a controller, never values:
+# Kubernetes' own, Reloader's, Vault agent injector's, GKE Workload Identity's, ESO's.
+SAFE_KEY_DOMAINS = (
+    "kubernetes.io", "k8s.io", "reloader.stakater.com", "vault.hashicorp.com", "iam.gke.io",
+    "external-secrets.io", "pulumi.com", "helm.sh",
+)
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def key_words(key: str) -> list[str]:
+    """``SNOWFLAKE_PRIVATE_KEY`` / ``snowflakePrivateKey`` -> ``['snowflake', 'private', 'key']``."""
+    return [w.lower() for w in _WORD.findall(key)]
+
+
+def is_credential_key(key: str) -> bool:
+    """True when a key looks like it holds a credential (not when it refers to one)."""
+    words = key_words(key)
+    if not words or words[-1] in REFERENCE_SUFFIXES:
+        return False
+    if any(w in CREDENTIAL_WORDS for w in words):
+        return True
+    return any(a in KEY_QUALIFIERS and b == "key" for a, b in zip(words, words[1:]))
+
+
+def _domain_is_safe(key: str) -> bool:
+    if "/" not in key:
+        return False
+    domain = key.split("/", 1)[0]
+    return any(domain == d or domain.endswith("." + d) for d in SAFE_KEY_DOMAINS)
+
+
+def _allowed(key: str, allowed: list[str]) -> bool:
+    return key in allowed or any(a.endswith("/") and key.startswith(a) for a in allowed)
+
+
+ALLOWED_KEYS = "allowedKeys"
+_ALLOWED_SCHEMA = {
+    ALLOWED_KEYS: {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Keys reviewed and known not to hold credentials (exact keys, or 'domain/' prefixes).",
+    }
+}
+
+
+def check_configmap_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """No ConfigMap key looks like a credential."""
+    allowed = config_list(config, ALLOWED_KEYS)
+    bad = sorted(
+        key
+        for field in ("data", "binaryData")
+        for key in keys_of(r.get(field, default={}), field)
+        if is_credential_key(key) and not _allowed(key, allowed)
+    )
+    if bad:
+        yield (
+            f"{r.describe()} has credential-looking keys {', '.join(show(k) for k in bad)}; ConfigMaps are not secret. "
+            "Move these values into a Secret named '<service>-<env>-credentials' and read them with envFrom/secretKeyRef; "
+            f"if a key only looks like a credential, add it to {ALLOWED_KEYS} in this policy's config."
+        )
+
+
+def check_metadata_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """No label or annotation key looks like a credential."""
+    allowed = config_list(config, ALLOWED_KEYS)
+    for field in ("labels", "annotations"):
+        keys = keys_of(r.get("metadata", field, default={}), f"metadata.{field}")
+        bad = sorted(
+            key
+            for key in keys
+            if not _domain_is_safe(key) and not _allowed(key, allowed) and is_credential_key(key.rsplit("/", 1)[-1])
+        )
+        if bad:
+            yield (
+                f"{r.describe()} has credential-looking {field} {', '.join(show(k) for k in bad)}; labels and annotations "
+                "are readable by anyone who can list the object and end up in logs. Keep credentials in Secrets only; "
+                f"if a key only looks like a credential, add it to {ALLOWED_KEYS} in this policy's config."
+            )
+
+
+# --------------------------------------------------------------------------- Helm
+
+
+def _chart_name(chart: str) -> str:
+    """``oci://registry/hashicorp/vault`` / ``hashicorp/vault`` / ``vault`` -> ``vault``."""
+    return chart.rstrip("/").rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+
+
+def check_vault_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Vault's chart never runs in dev mode outside the local stack."""
+    chart = r.get("chart")
+    if not isinstance(chart, str) or _chart_name(chart) != "vault" or r.env == "local":
+        return
+    dev = r.get("values", "server", "dev", "enabled")
+    if dev is True or (isinstance(dev, str) and dev.lower() == "true"):
+        yield (
+            f"Helm chart {show(chart)} ({show(r.name)}) enables server.dev.enabled in {r.env or 'a non-local stack'}: "
+            "dev mode keeps data in memory, starts unsealed and hands out a root token. Set server.dev.enabled to false "
+            "and run Vault with storage and unsealing (dev mode is for the local stack only)."
+        )
+    if r.get("valueYamlFiles"):
+        raise UnknownAtPreview("valueYamlFiles", "values read from files cannot be inspected by the pack")
+
+
+_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+_LOCAL_CHART = ("./", "../", "/", "file://")
+_VERSIONED_TARBALL = re.compile(r"-v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?\.tgz$")
+
+
+def check_chart_pinned(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Helm chart from a repository or registry is pinned to an exact version."""
+    chart = r.get("chart")
+    if not isinstance(chart, str) or chart.startswith(_LOCAL_CHART) or "@sha256:" in chart or _VERSIONED_TARBALL.search(chart):
+        return  # local charts are versioned with the repository; digests and versioned tarballs are pinned
+    version = r.get("version")
+    if not isinstance(version, str) or not _EXACT_VERSION.match(version):
+        state = "has no version" if not version else f"has version {show(version)}, which is a range, not one release"
+        yield (
+            f"Helm chart {show(chart)} ({show(r.name)}) {state}; an unpinned chart changes under you on the next "
+            "deploy. Set version to an exact release (e.g. '0.28.1') and upgrade it in a reviewed change."
+        )
+
+
+configmap_no_credential_keys = resource_policy(
+    name="hygiene-configmap-no-credential-keys",
+    description="ConfigMaps hold no credential-looking keys (passwords, tokens, secrets, access or private keys).",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({CONFIG_MAP}),
+    check=check_configmap_keys,
+    extra_config=dict(_ALLOWED_SCHEMA),
+)
+
+metadata_no_credential_keys = resource_policy(
+    name="hygiene-metadata-no-credential-keys",
+    description="No label or annotation key on a Kubernetes object looks like a credential.",
+    enforcement_level=MANDATORY,
+    resource_types=is_k8s_object,
+    check=check_metadata_keys,
+    extra_config=dict(_ALLOWED_SCHEMA),
+)
+
+vault_chart_no_dev_mode = resource_policy(
+    name="hygiene-vault-chart-no-dev-mode",
+    description="The Vault Helm chart never runs with server.dev.enabled outside the local stack.",
+    enforcement_level=MANDATORY,
+    resource_types=HELM_TYPES,
+    check=check_vault_dev_mode,
+)
+
+helm_chart_version_pinned = resource_policy(
+    name="hygiene-helm-chart-version-pinned",
+    description="Every Helm chart from a repository or registry is pinned to an exact version.",
+    enforcement_level=MANDATORY,
+    resource_types=HELM_TYPES,
+    check=check_chart_pinned,
+)
+
+POLICIES = [configmap_no_credential_keys, metadata_no_credential_keys, vault_chart_no_dev_mode, helm_chart_version_pinned]

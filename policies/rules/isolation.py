@@ -1,0 +1,502 @@
+"""Isolation rules: two environments never share a secret, key, store, namespace or account.
+
+CONVENTIONS, "The environment of a resource": every environment fact of a
+resource (its stack, namespace, label, own name, and everything it binds, admits
+or reads) names the same environment. The stack is the reference: its name is
+the environment token, so a fact naming any other environment is a violation.
+
+Two strengths, on purpose:
+- what a resource *admits or reads* (a store's namespaces, a Vault role's
+  namespaces, an ExternalSecret's remote keys) must carry the stack's token
+  itself: a reference with no token cannot be shown to belong to this
+  environment, and these are exactly the paths by which a prd value would leak;
+- what a resource *grants to* (RoleBinding subjects, IAM members) and stack
+  references only must not name another environment: a subject without a token
+  (a controller's own namespace, a human group) is a least-privilege question,
+  not an isolation one.
+
+What this module does not do: judge breadth of access (``privilege``) or names
+(``naming``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import conventions
+from policies.support import (
+    BINDING_TYPES,
+    CLUSTER_STORE_TYPES,
+    EXTERNAL_SECRET_TYPES,
+    MANDATORY,
+    STACK_REFERENCE,
+    STORE_TYPES,
+    VAULT_K8S_ROLE,
+    Resource,
+    at,
+    engine_stack,
+    entries,
+    is_k8s_object,
+    known,
+    resource_policy,
+    show,
+    stack_policy,
+    strings,
+)
+
+_ENVS = ", ".join(conventions.ENVIRONMENTS)
+
+
+def _own_env(r: Resource) -> str | None:
+    """The environment a resource belongs to: its stack's, else what its metadata says."""
+    if r.env:
+        return r.env
+    if not is_k8s_object(r.type):
+        return None
+    namespace = r.k8s_namespace()
+    label = r.labels().get(conventions.LABEL_ENVIRONMENT)
+    return (conventions.env_token_of_name(namespace) if namespace else None) or (
+        label if label in conventions.ENVIRONMENTS else None
+    )
+
+
+def _fmt(tokens: set[str]) -> str:
+    return ", ".join(sorted(tokens))
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def check_object_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Kubernetes object's stack, namespace, environment label and own name agree."""
+    facts: list[tuple[str, str | None]] = [(f"the stack {show(r.stack)}", r.env)]
+    namespace = r.k8s_namespace()
+    if namespace:
+        facts.append((f"its namespace {show(namespace)}", conventions.env_token_of_name(namespace)))
+    label = r.labels().get(conventions.LABEL_ENVIRONMENT)
+    if isinstance(label, str) and label in conventions.ENVIRONMENTS:
+        facts.append((f"its label {conventions.LABEL_ENVIRONMENT}", label))
+    name = r.k8s_name()
+    if name:
+        facts.append((f"its name {show(name)}", conventions.env_token_of_name(name)))
+    disagree = conventions.disagreeing(facts)
+    if disagree:
+        said = "; ".join(f"{fact} says {env}" for fact, env in disagree.items())
+        yield (
+            f"{r.describe()} mixes environments: {said}. An object belongs to exactly one environment: "
+            "create it in that environment's stack, in that environment's namespace, with names and labels "
+            "built by conventions for that environment."
+        )
+
+
+# --------------------------------------------------------------------------- RBAC
+
+
+def check_binding_subjects(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A (Cluster)RoleBinding binds no subject and no role of another environment."""
+    env = _own_env(r)
+    if not env:
+        return
+    binding_namespace = r.k8s_namespace()
+    for where, subject in entries(r.get("subjects", default=[]), "subjects"):
+        kind = at(subject, "kind", where=f"{where}.kind")
+        name = at(subject, "name", where=f"{where}.name", default="")
+        tokens = conventions.reference_env_tokens(name) if isinstance(name, str) else set()
+        if kind == "ServiceAccount":
+            namespace = at(subject, "namespace", where=f"{where}.namespace") or binding_namespace
+            if isinstance(namespace, str):
+                tokens |= conventions.reference_env_tokens(namespace)
+                name = f"{namespace}/{name}"
+        others = tokens - {env}
+        if others:
+            yield (
+                f"{r.describe()} in {env} binds {kind} {show(name)} of {_fmt(others)} ({where}). "
+                f"Bind only {env} subjects: each environment has its own job-runner in its own namespace."
+            )
+    role = r.get("roleRef", "name")
+    if isinstance(role, str):
+        others = conventions.reference_env_tokens(role) - {env}
+        if others:
+            yield f"{r.describe()} in {env} refers to the role {show(role)} of {_fmt(others)}; refer to the {env} role."
+
+
+# --------------------------------------------------------------------------- External Secrets Operator
+
+
+def _remote_refs(r: Resource) -> Iterator[tuple[str, str]]:
+    """``(where, reference)`` for every remote key an ExternalSecret reads."""
+    for where, item in entries(r.get("spec", "data", default=[]), "spec.data"):
+        key = at(item, "remoteRef", "key", where=where)
+        if isinstance(key, str):
+            yield f"{where}.remoteRef.key", key
+    for where, item in entries(r.get("spec", "dataFrom", default=[]), "spec.dataFrom"):
+        key = at(item, "extract", "key", where=where)
+        if isinstance(key, str):
+            yield f"{where}.extract.key", key
+        find = at(item, "find", where=where)
+        if isinstance(find, Mapping):
+            scope = " ".join(
+                s for s in (at(find, "path", where=f"{where}.find.path"), at(find, "name", "regexp", where=f"{where}.find.name.regexp"))
+                if isinstance(s, str)
+            )
+            yield f"{where}.find", scope
+
+
+def check_external_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """An ExternalSecret reads only remote keys of its own environment, through its environment's store."""
+    env = _own_env(r)
+    if not env:
+        return
+    for where, reference in _remote_refs(r):
+        tokens = conventions.reference_env_tokens(reference) if reference else set()
+        if tokens == {env}:
+            continue
+        if not tokens:
+            problem = "names no environment, so nothing shows it is not shared with another one"
+        else:
+            problem = f"belongs to {_fmt(tokens - {env}) or _fmt(tokens)}"
+        yield (
+            f"{r.describe()} in {env} reads the remote key {show(reference)} ({where}), which {problem}. "
+            f"Read the {env} copy: Secret Manager ids are the Secret's name (e.g. 'snowflake-{env}-credentials'), "
+            f"Vault paths are '<mount>/{env}/<service>'."
+        )
+    stores = [("spec.secretStoreRef.name", r.get("spec", "secretStoreRef", "name"))]
+    for where, item in entries(r.get("spec", "data", default=[]), "spec.data"):
+        stores.append((f"{where}.sourceRef.storeRef.name", at(item, "sourceRef", "storeRef", "name", where=where)))
+    for where, store in stores:
+        if isinstance(store, str) and conventions.reference_env_tokens(store) - {env}:
+            yield f"{r.describe()} in {env} uses the store {show(store)} of another environment ({where}); use the {env} store."
+
+
+def _regex_confined(pattern: str, env: str) -> bool:
+    """True when a namespace regex can only match '<something>-<env>' namespaces.
+
+    Deliberately strict rather than clever: anchored at the end on '-<env>', no
+    top-level alternation that could add another branch, and no other environment
+    mentioned. Anything else is reported; rewrite it as a plain list of namespaces.
+    """
+    if not pattern.endswith(f"-{env}$") or conventions.env_tokens_in(pattern) - {env}:
+        return False
+    depth = 0
+    for i, char in enumerate(pattern):
+        if char == "\\":
+            continue
+        if i and pattern[i - 1] == "\\":
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            return False
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return False
+    probes = [f"{w}-{other}" for w in ("a", "dagster", "floe-jobs") for other in conventions.ENVIRONMENTS if other != env]
+    return not any(compiled.search(p) for p in probes)
+
+
+def _selector_pins(selector: Any, env: str, where: str) -> str | None:
+    """None when a label selector admits only ``env`` namespaces, else what is wrong."""
+    selector = known(selector, where)
+    if not isinstance(selector, Mapping):
+        return "is not a label selector"
+    match_labels = selector.get("matchLabels") or {}
+    pinned = set()
+    label = match_labels.get(conventions.LABEL_ENVIRONMENT)
+    if isinstance(label, str):
+        pinned.add(label)
+    name = match_labels.get("kubernetes.io/metadata.name")
+    if isinstance(name, str):
+        pinned |= conventions.reference_env_tokens(name) or {"(none)"}
+    for expression in selector.get("matchExpressions") or []:
+        if not isinstance(expression, Mapping) or expression.get("operator") != "In":
+            continue
+        if expression.get("key") == conventions.LABEL_ENVIRONMENT:
+            values = set(expression.get("values") or [])
+            pinned |= values if values else {"(none)"}
+    if not pinned:
+        return f"does not pin {conventions.LABEL_ENVIRONMENT}: {env}, so it admits every environment's namespaces"
+    if pinned != {env}:
+        return f"admits {_fmt(pinned - {env})} namespaces"
+    return None
+
+
+_PROVIDER_REF_KEYS = frozenset({"namespace", "projectID", "clusterName", "path"})
+
+
+def _provider_refs(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    value = known(value, where)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in _PROVIDER_REF_KEYS and isinstance(item, str):
+                yield f"{where}.{key}", item
+            else:
+                yield from _provider_refs(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _provider_refs(item, f"{where}[{index}]")
+
+
+def check_store_namespaces(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A (Cluster)SecretStore admits only its environment's namespaces and uses its environment's accounts."""
+    env = _own_env(r)
+    if not env:
+        return
+    subject = f"{r.describe()} in {env}"
+    if r.type in CLUSTER_STORE_TYPES:
+        for where, condition in entries(r.get("spec", "conditions", default=[]), "spec.conditions"):
+            for namespace in strings(at(condition, "namespaces", where=where), f"{where}.namespaces"):
+                tokens = conventions.reference_env_tokens(namespace)
+                if tokens != {env}:
+                    belongs = f"belongs to {_fmt(tokens - {env})}" if tokens - {env} else f"does not end in '-{env}'"
+                    yield f"{subject} admits namespace {show(namespace)}, which {belongs} ({where}.namespaces); admit only '<workload>-{env}' namespaces."
+            for pattern in strings(at(condition, "namespaceRegexes", where=where), f"{where}.namespaceRegexes"):
+                if not _regex_confined(pattern, env):
+                    yield (
+                        f"{subject} admits namespaces by the regex {show(pattern)} ({where}.namespaceRegexes), which is not "
+                        f"confined to '-{env}$' namespaces; list the namespaces instead, or use one anchored '^<workload>-{env}$' "
+                        "pattern without alternation."
+                    )
+            selector = at(condition, "namespaceSelector", where=where)
+            if selector is not None:
+                problem = _selector_pins(selector, env, f"{where}.namespaceSelector")
+                if problem:
+                    yield (
+                        f"{subject}: the namespaceSelector in {where} {problem}; add matchLabels "
+                        f"{{{conventions.LABEL_ENVIRONMENT}: {env}}}."
+                    )
+    for where, reference in _provider_refs(r.get("spec", "provider", default={}), "spec.provider"):
+        others = conventions.reference_env_tokens(reference) - {env}
+        if others:
+            yield f"{subject} points at {show(reference)} of {_fmt(others)} ({where}); use the {env} account, project or namespace."
+
+
+# --------------------------------------------------------------------------- Vault
+
+
+def check_vault_role(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault Kubernetes-auth role binds only its environment's namespaces and accounts."""
+    env = r.env
+    if not env:
+        return
+    subject = f"Vault role {show(r.get('roleName') or r.name)} in {env}"
+    for namespace in strings(r.get("boundServiceAccountNamespaces"), "boundServiceAccountNamespaces"):
+        tokens = conventions.reference_env_tokens(namespace)
+        if tokens != {env}:
+            belongs = f"belongs to {_fmt(tokens - {env})}" if tokens - {env} else f"does not end in '-{env}'"
+            yield (
+                f"{subject} is bound to namespace {show(namespace)}, which {belongs} (boundServiceAccountNamespaces); "
+                f"bind only '<workload>-{env}' namespaces."
+            )
+    for field in ("boundServiceAccountNames", "roleName", "audience", "tokenPolicies"):
+        for value in strings(r.get(field), field):
+            others = conventions.reference_env_tokens(value) - {env}
+            if others:
+                yield f"{subject}: {field} names {show(value)} of {_fmt(others)}; use the {env} one."
+    selector = r.get("boundServiceAccountNamespaceSelector")
+    if selector:
+        try:
+            parsed = json.loads(selector) if isinstance(selector, str) else selector
+        except ValueError:
+            parsed = None
+        problem = _selector_pins(parsed, env, "boundServiceAccountNamespaceSelector") if parsed is not None else "is not JSON"
+        if problem:
+            yield f"{subject}: boundServiceAccountNamespaceSelector {problem}; pin {conventions.LABEL_ENVIRONMENT}: {env}."
+
+
+# --------------------------------------------------------------------------- GCP IAM
+
+SECRET_IAM_TYPES = frozenset(
+    f"gcp:secretmanager/{m}:{t}"
+    for m, t in (
+        ("secretIamMember", "SecretIamMember"),
+        ("secretIamBinding", "SecretIamBinding"),
+        ("secretIamPolicy", "SecretIamPolicy"),
+        ("regionalSecretIamMember", "RegionalSecretIamMember"),
+        ("regionalSecretIamBinding", "RegionalSecretIamBinding"),
+        ("regionalSecretIamPolicy", "RegionalSecretIamPolicy"),
+    )
+)
+SERVICE_ACCOUNT_IAM_TYPES = frozenset(
+    {"gcp:serviceaccount/iAMMember:IAMMember", "gcp:serviceaccount/iAMBinding:IAMBinding", "gcp:serviceaccount/iAMPolicy:IAMPolicy"}
+)
+
+
+def iam_members(r: Resource) -> Iterator[tuple[str, str]]:
+    """``(where, member)`` for the members an IAM member/binding/policy resource grants to."""
+    for where in ("member",):
+        member = r.get(where)
+        if isinstance(member, str):
+            yield where, member
+    for member in strings(r.get("members"), "members"):
+        yield "members", member
+    policy = r.get("policyData")
+    if isinstance(policy, str):
+        try:
+            bindings = json.loads(policy).get("bindings") or []
+        except (ValueError, AttributeError):
+            yield "policyData", "(unreadable policyData)"
+            return
+        for index, binding in enumerate(bindings):
+            for member in binding.get("members") or []:
+                yield f"policyData.bindings[{index}]", member
+
+
+def check_gcp_iam(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """An IAM grant on a secret or service account never crosses environments."""
+    target_field = "secretId" if r.type in SECRET_IAM_TYPES else "serviceAccountId"
+    target = r.get(target_field)
+    target_tokens = conventions.reference_env_tokens(target) if isinstance(target, str) else set()
+    env = r.env or (next(iter(target_tokens)) if len(target_tokens) == 1 else None)
+    if not env:
+        return
+    if target_tokens - {env}:
+        yield (
+            f"{r.type.rsplit(':', 1)[-1]} {show(r.name)} in {env} grants on {show(target)} of "
+            f"{_fmt(target_tokens - {env})} ({target_field}); grant only on {env} secrets and accounts."
+        )
+    for where, member in iam_members(r):
+        others = conventions.reference_env_tokens(member) - {env}
+        if others:
+            yield (
+                f"{r.type.rsplit(':', 1)[-1]} {show(r.name)} grants {show(target)} ({env}) to {show(member)} "
+                f"of {_fmt(others)} ({where}); each environment's accounts get only that environment's secrets."
+            )
+
+
+# --------------------------------------------------------------------------- stacks
+
+
+def check_stack_reference(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A StackReference never reads another environment's stack."""
+    env = r.env
+    name = r.get("name")
+    if not env or not isinstance(name, str):
+        return
+    last = name.rsplit("/", 1)[-1]
+    target = conventions.env_of_stack(name)
+    tokens = {target} if target else conventions.env_tokens_in(last)
+    if tokens - {env}:
+        yield (
+            f"StackReference {show(r.name)} in {env} reads the stack {show(name)} of {_fmt(tokens - {env})}; "
+            f"read the {env} stack, so no output of another environment flows into this one."
+        )
+
+
+ENVIRONMENT_CONFIG_KEY = "environmentConfigKey"
+
+
+def check_stack_env(resources: list[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    """The stack name is an environment token, and the engine, the URNs and the stack config agree on it."""
+    stacks = sorted({r.stack for r in resources if r.stack})
+    if not stacks:
+        return
+    if len(stacks) > 1:
+        yield f"Resources of more than one stack were analysed together ({', '.join(show(s) for s in stacks)}); a stack provisions one environment.", None
+        return
+    stack = stacks[0]
+    if conventions.env_of_stack(stack) is None:
+        yield (
+            f"The stack {show(stack)} is not named after an environment ({_ENVS}); the stack name is the environment "
+            f"token (`pulumi up -s prd`), and without it no environment check can hold. Rename or re-create the stack."
+        ), None
+        return
+    engine = engine_stack()
+    if engine and engine != stack:
+        yield f"The engine runs stack {show(engine)} but the resources belong to {show(stack)}; run the pack on the stack it analyses.", None
+    key = config.get(ENVIRONMENT_CONFIG_KEY) or f"{conventions.PROJECT}:environment"
+    try:
+        import pulumi.runtime
+
+        configured = pulumi.runtime.get_config(key)
+    except Exception:  # noqa: BLE001 - no runtime config outside the engine
+        configured = None
+    if configured is not None and configured != stack:
+        yield (
+            f"The stack {show(stack)} is configured for environment {show(configured)} ({show(key)}); a stack provisions "
+            f"exactly the environment it is named after. Set {show(key)} to {show(stack)} or use the right stack."
+        ), None
+
+
+object_env_agree = resource_policy(
+    name="isolation-object-env-agree",
+    description="A Kubernetes object's stack, namespace, environment label and own name all name the same environment.",
+    enforcement_level=MANDATORY,
+    resource_types=is_k8s_object,
+    check=check_object_env,
+)
+
+binding_subject_env = resource_policy(
+    name="isolation-binding-subject-env",
+    description="A RoleBinding or ClusterRoleBinding binds no subject or role of another environment.",
+    enforcement_level=MANDATORY,
+    resource_types=BINDING_TYPES,
+    check=check_binding_subjects,
+)
+
+externalsecret_remote_key_env = resource_policy(
+    name="isolation-externalsecret-remote-key-env",
+    description="An ExternalSecret reads only remote keys and stores of its own environment.",
+    enforcement_level=MANDATORY,
+    resource_types=EXTERNAL_SECRET_TYPES,
+    check=check_external_secret_keys,
+)
+
+secretstore_namespace_env = resource_policy(
+    name="isolation-secretstore-namespace-env",
+    description="A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts.",
+    enforcement_level=MANDATORY,
+    resource_types=STORE_TYPES,
+    check=check_store_namespaces,
+)
+
+vault_role_env = resource_policy(
+    name="isolation-vault-role-env",
+    description="A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_K8S_ROLE}),
+    check=check_vault_role,
+)
+
+gcp_iam_env = resource_policy(
+    name="isolation-gcp-iam-env",
+    description="A GCP IAM grant on a secret or service account never gives one environment's identity another environment's resource.",
+    enforcement_level=MANDATORY,
+    resource_types=SECRET_IAM_TYPES | SERVICE_ACCOUNT_IAM_TYPES,
+    check=check_gcp_iam,
+)
+
+stackreference_env = resource_policy(
+    name="isolation-stackreference-env",
+    description="A StackReference never reads another environment's stack.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({STACK_REFERENCE}),
+    check=check_stack_reference,
+)
+
+stack_single_env = stack_policy(
+    name="isolation-stack-single-env",
+    description="A stack is named after one environment token, and the engine, the resources and the stack config agree on it.",
+    enforcement_level=MANDATORY,
+    check=check_stack_env,
+    extra_config={
+        ENVIRONMENT_CONFIG_KEY: {
+            "type": "string",
+            "default": f"{conventions.PROJECT}:environment",
+            "description": "The stack config key naming the environment; when set in the stack it must equal the stack name.",
+        }
+    },
+)
+
+POLICIES = [
+    object_env_agree,
+    binding_subject_env,
+    externalsecret_remote_key_env,
+    secretstore_namespace_env,
+    vault_role_env,
+    gcp_iam_env,
+    stackreference_env,
+    stack_single_env,
+]

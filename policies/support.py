@@ -1,0 +1,466 @@
+"""Machinery every rule of the pack shares.
+
+What it is for:
+- reading resource properties as the engine sends them (camelCase, possibly
+  unknown during preview) without ever letting an unknown value slip through:
+  pulumi_policy raises ``UnknownValueError`` on access and, if a policy lets it
+  escape, downgrades the result to an *advisory* "can't run during preview"
+  note. That is fail-open, so we read properties through ``plain`` and turn an
+  unknown that a rule needs into ``UnknownAtPreview``, which the wrappers below
+  report as a violation in prd (and in any stack whose environment is not
+  recognised) and ignore in local/dev/stg, where ``pulumi up`` re-runs the pack
+  with every input known;
+- exemptions through policy config (``exemptResources``), never code edits;
+- the stack's environment, read from the resource URN (see ``stack_of_urn``);
+- messages that never carry a property value: rules only ever show names
+  (resource names, label/data keys, roles, namespaces), passed through ``show``.
+
+What it deliberately does not do: decide what is compliant. That is each rule's
+job in ``policies.rules``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import conventions
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+from pulumi_policy.secret import Secret
+
+# --------------------------------------------------------------------------- unknowns
+
+
+class _Unknown:
+    """Marks a property whose value the engine could not know at preview."""
+
+    _instance: "_Unknown | None" = None
+
+    def __new__(cls) -> "_Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<unknown at preview>"
+
+
+UNKNOWN = _Unknown()
+
+_SENTINELS = frozenset(
+    {
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_STRING_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+    }
+)
+
+
+class UnknownAtPreview(Exception):
+    """A rule needed a value that is unknown at preview; ``where`` is its property path."""
+
+    def __init__(self, where: str, why: str = "it is computed from another resource") -> None:
+        super().__init__(where)
+        self.where = where or "(the resource's properties)"
+        self.why = why
+
+
+def plain(value: Any) -> Any:
+    """Copy engine properties into plain dicts/lists, unknowns replaced by ``UNKNOWN``.
+
+    Works on pulumi_policy's unknown-checking proxies (which raise on access) and on
+    raw sentinel strings alike, so tests may build properties either way.
+    """
+    if isinstance(value, Secret):
+        value = value.value
+    if isinstance(value, str):
+        return UNKNOWN if value in _SENTINELS else value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key in value:
+            try:
+                out[key] = plain(value[key])
+            except UnknownValueError:
+                out[key] = UNKNOWN
+        return out
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        items: list[Any] = []
+        for index in range(len(value)):
+            try:
+                items.append(plain(value[index]))
+            except UnknownValueError:
+                items.append(UNKNOWN)
+        return items
+    return value
+
+
+def _join(base: str, step: str | int) -> str:
+    if isinstance(step, int):
+        return f"{base}[{step}]"
+    return f"{base}.{step}" if base else str(step)
+
+
+def at(value: Any, *path: str | int, where: str = "", default: Any = None) -> Any:
+    """Walk ``path`` into ``value``; a missing step gives ``default``, an unknown one raises."""
+    for step in path:
+        if value is UNKNOWN:
+            raise UnknownAtPreview(where)
+        if isinstance(step, int):
+            if not isinstance(value, list) or not -len(value) <= step < len(value):
+                return default
+        elif not isinstance(value, Mapping) or step not in value:
+            return default
+        value = value[step]
+        where = _join(where, step)
+    if value is UNKNOWN:
+        raise UnknownAtPreview(where)
+    return default if value is None else value
+
+
+def has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
+def known(value: Any, where: str) -> Any:
+    """``value`` itself, after checking nothing inside it is unknown."""
+    if has_unknown(value):
+        raise UnknownAtPreview(where)
+    return value
+
+
+def strings(value: Any, where: str) -> list[str]:
+    """A known list of strings (``None`` -> ``[]``, a single string -> ``[it]``)."""
+    known(value, where)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def entries(value: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """``(where[i], item)`` for a list that is itself known (its items may not be)."""
+    if value is UNKNOWN:
+        raise UnknownAtPreview(where)
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield f"{where}[{index}]", item
+
+
+def keys_of(value: Any, where: str) -> list[str]:
+    """The keys of a map that is itself known; its values are never read."""
+    if value is UNKNOWN:
+        raise UnknownAtPreview(where)
+    return list(value) if isinstance(value, Mapping) else []
+
+
+# --------------------------------------------------------------------------- showing names
+
+_SHOWABLE = re.compile(r"^[A-Za-z0-9_.:/@\[\]*^$()|+?\\ -]{1,253}$")
+
+
+def show(text: Any) -> str:
+    """Quote a *name* (key, namespace, role, reference) for a message.
+
+    Rules only ever pass names here, never values. As a second fence, anything that
+    does not look like a name (too long, odd characters, not a string) is not shown.
+    """
+    if isinstance(text, str) and _SHOWABLE.match(text) and "\n" not in text:
+        return f"'{text}'"
+    return "(a name not shown: it does not look like a plain name)"
+
+
+# --------------------------------------------------------------------------- stacks and environments
+
+# Only these stacks may let an unknown value pass at preview: `pulumi up` analyses
+# again with every input known, and none of them holds production data. prd, and any
+# stack whose name is not an environment token, fail closed.
+FAIL_OPEN_ENVS = frozenset({"local", "dev", "stg"})
+
+
+def stack_of_urn(urn: str) -> str | None:
+    """The stack name in a URN: ``urn:pulumi:<stack>::<project>::<type>::<name>``.
+
+    Every resource the engine sends carries its URN, so this works the same at
+    preview, on update and in tests. The engine also exports PULUMI_STACK to the
+    pack's process (pulumi_policy then configures ``pulumi.get_stack()``); the stack
+    policy checks that the two agree.
+    """
+    prefix = "urn:pulumi:"
+    if not urn.startswith(prefix):
+        return None
+    stack = urn[len(prefix):].split("::", 1)[0]
+    return stack or None
+
+
+def engine_stack() -> str | None:
+    """The stack the engine says it is running, when it said so (PULUMI_STACK)."""
+    if not os.environ.get("PULUMI_STACK"):
+        return None
+    import pulumi  # imported late: only the engine's process has the runtime configured
+
+    return pulumi.get_stack()
+
+
+def fails_closed(env: str | None) -> bool:
+    return env not in FAIL_OPEN_ENVS
+
+
+# --------------------------------------------------------------------------- kubernetes types
+
+_NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
+
+
+def k8s_kind(resource_type: str) -> str | None:
+    """``Secret`` for ``kubernetes:core/v1:Secret``; None for non-object types (Helm, yaml)."""
+    if not resource_type.startswith("kubernetes:") or resource_type.startswith(_NOT_OBJECTS):
+        return None
+    parts = resource_type.split(":")
+    return parts[2] if len(parts) == 3 else None
+
+
+def is_k8s_object(resource_type: str) -> bool:
+    """Any Kubernetes object the program registers, patches included."""
+    return k8s_kind(resource_type) is not None
+
+
+def is_created_k8s_object(resource_type: str) -> bool:
+    """A Kubernetes object the platform creates (a ``...Patch`` only amends someone else's)."""
+    kind = k8s_kind(resource_type)
+    return kind is not None and not kind.endswith(("Patch", "List"))
+
+
+def k8s_types(kind: str, *group_versions: str) -> frozenset[str]:
+    return frozenset(f"kubernetes:{gv}:{kind}" for gv in group_versions)
+
+
+ESO_VERSIONS = ("external-secrets.io/v1", "external-secrets.io/v1beta1")
+SECRET = "kubernetes:core/v1:Secret"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+RBAC = "rbac.authorization.k8s.io/v1"
+ROLE_TYPES = k8s_types("Role", RBAC) | k8s_types("ClusterRole", RBAC)
+BINDING_TYPES = k8s_types("RoleBinding", RBAC) | k8s_types("ClusterRoleBinding", RBAC)
+EXTERNAL_SECRET_TYPES = k8s_types("ExternalSecret", *ESO_VERSIONS)
+CLUSTER_STORE_TYPES = k8s_types("ClusterSecretStore", *ESO_VERSIONS)
+STORE_TYPES = CLUSTER_STORE_TYPES | k8s_types("SecretStore", *ESO_VERSIONS)
+HELM_TYPES = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"})
+VAULT_K8S_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
+# --------------------------------------------------------------------------- the resource view
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a rule sees: plain properties (``UNKNOWN`` where unknown) and a few facts."""
+
+    type: str
+    urn: str
+    name: str
+    props: Mapping[str, Any]
+    protect: bool
+    stack: str | None
+
+    @classmethod
+    def of(cls, source: ResourceValidationArgs | PolicyResource) -> "Resource":
+        return cls(
+            type=source.resource_type,
+            urn=source.urn,
+            name=source.name,
+            props=plain(source.props),
+            protect=bool(getattr(source.opts, "protect", False)),
+            stack=stack_of_urn(source.urn) or engine_stack(),
+        )
+
+    @property
+    def env(self) -> str | None:
+        """The stack's environment: the stack name is the token (CONVENTIONS)."""
+        return conventions.env_of_stack(self.stack) if self.stack else None
+
+    def get(self, *path: str | int, default: Any = None) -> Any:
+        return at(self.props, *path, default=default)
+
+    # Kubernetes metadata -------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return k8s_kind(self.type) or self.type.rsplit(":", 1)[-1]
+
+    def k8s_name(self) -> str | None:
+        value = self.get("metadata", "name")
+        return value if isinstance(value, str) else None
+
+    def k8s_namespace(self) -> str | None:
+        value = self.get("metadata", "namespace")
+        return value if isinstance(value, str) else None
+
+    def labels(self) -> Mapping[str, Any]:
+        value = self.get("metadata", "labels", default={})
+        return value if isinstance(value, Mapping) else {}
+
+    def annotations(self) -> Mapping[str, Any]:
+        value = self.get("metadata", "annotations", default={})
+        return value if isinstance(value, Mapping) else {}
+
+    def describe(self) -> str:
+        """``Secret 'dagster-prd/snowflake-prd-credentials'``, or the Pulumi name as fallback."""
+        try:
+            name, namespace = self.k8s_name(), self.k8s_namespace()
+        except UnknownAtPreview:
+            name, namespace = None, None
+        if name:
+            full = f"{namespace}/{name}" if namespace else name
+            return f"{self.kind} {show(full)}"
+        return f"{self.kind} {show(self.name)}"
+
+
+# --------------------------------------------------------------------------- config and wrappers
+
+EXEMPT_RESOURCES = "exemptResources"
+
+_EXEMPT_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": (
+        "URNs or Pulumi resource names exempt from this policy. Prefer URNs: they carry "
+        "the stack, so an exemption made for dev cannot silently apply to prd."
+    ),
+}
+
+
+def config_schema(**extra: dict[str, Any]) -> PolicyConfigSchema:
+    """Every policy takes ``exemptResources``; some add their own knobs."""
+    return PolicyConfigSchema(properties={EXEMPT_RESOURCES: dict(_EXEMPT_SCHEMA), **extra})
+
+
+def is_exempt(config: Mapping[str, Any], urn: str, name: str) -> bool:
+    exempt = config.get(EXEMPT_RESOURCES) or []
+    return urn in exempt or name in exempt
+
+
+def config_list(config: Mapping[str, Any], key: str) -> list[str]:
+    value = config.get(key) or []
+    return [v for v in value if isinstance(v, str)]
+
+
+def unknown_message(policy: str, subject: str, env: str | None, unknown: UnknownAtPreview) -> str:
+    stack = f"the {env} stack" if env else "a stack whose name is not an environment token"
+    return (
+        f"{subject}: {unknown.where} is unknown at preview ({unknown.why}), "
+        f"so it could not be proven safe, and in {stack} this policy fails closed. "
+        "Make the value known at preview (a literal or stack config, not another resource's output), "
+        f"or, after review, add this resource's URN to {policy}.{EXEMPT_RESOURCES}."
+    )
+
+
+Check = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
+StackCheck = Callable[[list[Resource], Mapping[str, Any]], Iterable[tuple[str, str | None]]]
+
+
+def resource_policy(
+    *,
+    name: str,
+    description: str,
+    enforcement_level: EnforcementLevel,
+    resource_types: frozenset[str] | Callable[[str], bool],
+    check: Check,
+    extra_config: dict[str, dict[str, Any]] | None = None,
+) -> ResourceValidationPolicy:
+    """A ``ResourceValidationPolicy`` around ``check``, which yields violation messages."""
+    applies = resource_types.__contains__ if isinstance(resource_types, frozenset) else resource_types
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if not applies(args.resource_type):
+            return
+        config = args.get_config() or {}
+        if is_exempt(config, args.urn, args.name):
+            return
+        resource = Resource.of(args)
+        try:
+            for message in check(resource, config):
+                report(message, None)
+        except UnknownAtPreview as unknown:
+            if fails_closed(resource.env):
+                report(unknown_message(name, resource.describe(), resource.env, unknown), None)
+
+    policy = ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=config_schema(**(extra_config or {})),
+    )
+    policy.check = check  # type: ignore[attr-defined]  # the plain function, for readers and tests
+    return policy
+
+
+def stack_policy(
+    *,
+    name: str,
+    description: str,
+    enforcement_level: EnforcementLevel,
+    check: StackCheck,
+    extra_config: dict[str, dict[str, Any]] | None = None,
+) -> StackValidationPolicy:
+    """A ``StackValidationPolicy`` around ``check``, which yields ``(message, urn)`` pairs."""
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        config = args.get_config() or {}
+        resources = [Resource.of(r) for r in args.resources if not is_exempt(config, r.urn, r.name)]
+        env = next((r.env for r in resources if r.stack), None)
+        try:
+            for message, urn in check(resources, config):
+                report(message, urn)
+        except UnknownAtPreview as unknown:
+            if fails_closed(env):
+                report(unknown_message(name, "the stack", env, unknown), None)
+
+    policy = StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=config_schema(**(extra_config or {})),
+    )
+    policy.check = check  # type: ignore[attr-defined]
+    return policy
+
+
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
