@@ -1,0 +1,375 @@
+"""Isolation rules: no resource mixes environments (CONVENTIONS, "The environment of a resource")."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from policies.rules import isolation
+
+SECRET = "kubernetes:core/v1:Secret"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+SA_PATCH = "kubernetes:core/v1:ServiceAccountPatch"
+ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+ESO_VERSIONS = ["v1", "v1beta1"]
+VAULT_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole"
+SECRET_IAM = "gcp:secretmanager/secretIamMember:SecretIamMember"
+SECRET_IAM_BINDING = "gcp:secretmanager/secretIamBinding:SecretIamBinding"
+SECRET_IAM_POLICY = "gcp:secretmanager/secretIamPolicy:SecretIamPolicy"
+SA_IAM = "gcp:serviceaccount/iAMMember:IAMMember"
+STACK_REF = "pulumi:pulumi:StackReference"
+
+
+def es_type(version: str) -> str:
+    return f"kubernetes:external-secrets.io/{version}:ExternalSecret"
+
+
+def store_type(version: str, kind: str = "ClusterSecretStore") -> str:
+    return f"kubernetes:external-secrets.io/{version}:{kind}"
+
+
+# --------------------------------------------------------------------------- isolation-object-env-agree
+
+
+@pytest.mark.parametrize("env", ["local", "dev", "stg", "prd"])
+def test_objects_of_their_own_stack_pass(fx, env):
+    assert fx.run(isolation.object_env_agree, SECRET, fx.secret(env), stack=env) == []
+    assert fx.run(isolation.object_env_agree, NAMESPACE, fx.namespace(env), stack=env) == []
+    assert fx.run(isolation.object_env_agree, SA_PATCH, fx.service_account_patch(env), stack=env) == []
+
+
+def test_secret_in_another_envs_namespace_fails(fx):
+    """The prd credentials in the dev namespace would hand prd values to dev workloads."""
+    props = fx.secret()
+    props["metadata"]["namespace"] = "dagster-dev"
+    [message] = fx.run(isolation.object_env_agree, SECRET, props)
+    assert "its namespace 'dagster-dev' says dev" in message and "the stack 'prd' says prd" in message
+
+
+def test_secret_label_disagreeing_fails(fx):
+    props = fx.secret()
+    props["metadata"]["labels"]["secrets-platform.io/environment"] = "stg"
+    [message] = fx.run(isolation.object_env_agree, SECRET, props)
+    assert "its label secrets-platform.io/environment says stg" in message
+
+
+def test_secret_name_token_disagreeing_fails(fx):
+    props = fx.secret()
+    props["metadata"]["name"] = "snowflake-dev-credentials"
+    [message] = fx.run(isolation.object_env_agree, SECRET, props)
+    assert "its name 'snowflake-dev-credentials' says dev" in message
+
+
+def test_object_of_another_stack_fails(fx):
+    """All resources of one stack share the stack's environment."""
+    [message] = fx.run(isolation.object_env_agree, SECRET, fx.secret("dev"), stack="prd")
+    assert "the stack 'prd' says prd" in message
+
+
+def test_patch_in_another_envs_namespace_fails(fx):
+    props = fx.service_account_patch("dev")
+    [message] = fx.run(isolation.object_env_agree, SA_PATCH, props, stack="prd")
+    assert "'dagster-dev' says dev" in message
+
+
+# --------------------------------------------------------------------------- isolation-binding-subject-env
+
+
+def test_binding_of_own_job_runner_passes(fx):
+    assert fx.run(isolation.binding_subject_env, ROLE_BINDING, fx.role_binding()) == []
+
+
+def test_subject_without_namespace_uses_the_bindings(fx):
+    props = fx.role_binding()
+    del props["subjects"][0]["namespace"]
+    assert fx.run(isolation.binding_subject_env, ROLE_BINDING, props) == []
+
+
+def test_binding_another_envs_service_account_fails(fx):
+    """A prd RoleBinding to the dev job-runner lets dev pods read prd Secrets."""
+    props = fx.role_binding()
+    props["subjects"].append({"kind": "ServiceAccount", "name": "job-runner", "namespace": "dagster-dev"})
+    [message] = fx.run(isolation.binding_subject_env, ROLE_BINDING, props)
+    assert "'dagster-dev/job-runner' of dev (subjects[1])" in message
+
+
+def test_binding_another_envs_group_fails(fx):
+    props = fx.role_binding()
+    props["subjects"] = [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:serviceaccounts:dagster-stg"}]
+    [message] = fx.run(isolation.binding_subject_env, CLUSTER_ROLE_BINDING, props)
+    assert "of stg" in message
+
+
+def test_binding_another_envs_role_fails(fx):
+    props = fx.role_binding()
+    props["roleRef"]["name"] = "secrets-reader-dev"
+    [message] = fx.run(isolation.binding_subject_env, ROLE_BINDING, props)
+    assert "'secrets-reader-dev' of dev" in message
+
+
+# --------------------------------------------------------------------------- isolation-externalsecret-remote-key-env
+
+
+@pytest.mark.parametrize("version", ESO_VERSIONS)
+def test_external_secret_reading_own_keys_passes(fx, version):
+    assert fx.run(isolation.externalsecret_remote_key_env, es_type(version), fx.external_secret(version=version)) == []
+
+
+@pytest.mark.parametrize("version", ESO_VERSIONS)
+@pytest.mark.parametrize("key", ["snowflake-dev-credentials", "floe/stg/snowflake", "projects/p/secrets/snowflake-dev-credentials"])
+def test_external_secret_reading_another_envs_key_fails(fx, version, key):
+    props = fx.external_secret(version=version)
+    props["spec"]["data"][0]["remoteRef"]["key"] = key
+    [message] = fx.run(isolation.externalsecret_remote_key_env, es_type(version), props)
+    assert f"'{key}'" in message and "spec.data[0].remoteRef.key" in message and "belongs to" in message
+
+
+def test_external_secret_reading_key_without_env_fails(fx):
+    """The ADR's 'floe-bigquery-sa' names no environment: nothing shows it is not shared."""
+    props = fx.external_secret()
+    props["spec"]["data"][0]["remoteRef"]["key"] = "floe-bigquery-sa"
+    [message] = fx.run(isolation.externalsecret_remote_key_env, es_type("v1"), props)
+    assert "names no environment" in message
+
+
+def test_external_secret_extract_of_another_env_fails(fx):
+    props = fx.external_secret()
+    props["spec"]["dataFrom"] = [{"extract": {"key": "floe/dev/snowflake"}}]
+    [message] = fx.run(isolation.externalsecret_remote_key_env, es_type("v1"), props)
+    assert "spec.dataFrom[0].extract.key" in message
+
+
+def test_external_secret_find_without_env_fails(fx):
+    """dataFrom.find reads every matching key: it must be scoped to the environment."""
+    props = fx.external_secret()
+    props["spec"]["dataFrom"] = [{"find": {"name": {"regexp": "^snowflake-.*"}}}]
+    [message] = fx.run(isolation.externalsecret_remote_key_env, es_type("v1"), props)
+    assert "spec.dataFrom[0].find" in message
+    props["spec"]["dataFrom"] = [{"find": {"path": "floe/prd/"}}]
+    assert fx.run(isolation.externalsecret_remote_key_env, es_type("v1"), props) == []
+
+
+def test_external_secret_using_another_envs_store_fails(fx):
+    props = fx.external_secret()
+    props["spec"]["secretStoreRef"]["name"] = "gcp-secret-manager-dev"
+    [message] = fx.run(isolation.externalsecret_remote_key_env, es_type("v1"), props)
+    assert "'gcp-secret-manager-dev'" in message
+
+
+# --------------------------------------------------------------------------- isolation-secretstore-namespace-env
+
+
+@pytest.mark.parametrize("version", ESO_VERSIONS)
+def test_store_admitting_own_namespaces_passes(fx, version):
+    props = fx.cluster_secret_store(version=version)
+    assert fx.run(isolation.secretstore_namespace_env, store_type(version), props) == []
+
+
+@pytest.mark.parametrize("version", ESO_VERSIONS)
+def test_store_admitting_another_envs_namespace_fails(fx, version):
+    props = fx.cluster_secret_store(version=version)
+    props["spec"]["conditions"][0]["namespaces"].append("dagster-dev")
+    [message] = fx.run(isolation.secretstore_namespace_env, store_type(version), props)
+    assert "'dagster-dev', which belongs to dev" in message
+
+
+def test_store_admitting_namespace_without_env_fails(fx):
+    props = fx.cluster_secret_store()
+    props["spec"]["conditions"][0]["namespaces"] = ["default"]
+    [message] = fx.run(isolation.secretstore_namespace_env, store_type("v1"), props)
+    assert "does not end in '-prd'" in message
+
+
+@pytest.mark.parametrize("selector", [{"matchLabels": {"secrets-platform.io/environment": "dev"}}, {"matchLabels": {"team": "data"}}, {}])
+def test_store_selector_not_pinning_env_fails(fx, selector):
+    props = fx.cluster_secret_store()
+    props["spec"]["conditions"][1]["namespaceSelector"] = selector
+    [message] = fx.run(isolation.secretstore_namespace_env, store_type("v1"), props)
+    assert "namespaceSelector in spec.conditions[1]" in message
+
+
+def test_store_selector_by_expression_passes(fx):
+    props = fx.cluster_secret_store()
+    props["spec"]["conditions"][1]["namespaceSelector"] = {
+        "matchExpressions": [{"key": "secrets-platform.io/environment", "operator": "In", "values": ["prd"]}]
+    }
+    assert fx.run(isolation.secretstore_namespace_env, store_type("v1"), props) == []
+
+
+@pytest.mark.parametrize("pattern", [".*", "^dagster-.*$", "^dagster-dev$", "^a-dev$|^b-prd$", ".*|-prd$", "-(dev|prd)$"])
+def test_store_regex_not_confined_fails(fx, pattern):
+    props = fx.cluster_secret_store()
+    props["spec"]["conditions"][2]["namespaceRegexes"] = [pattern]
+    [message] = fx.run(isolation.secretstore_namespace_env, store_type("v1beta1"), props)
+    assert "namespaceRegexes" in message
+
+
+def test_store_provider_in_another_env_fails(fx):
+    props = fx.cluster_secret_store()
+    props["spec"]["provider"]["gcpsm"]["auth"]["workloadIdentity"]["clusterName"] = "data-dev"
+    [message] = fx.run(isolation.secretstore_namespace_env, store_type("v1"), props)
+    assert "'data-dev' of dev" in message
+
+
+def test_namespaced_store_provider_checked(fx):
+    props = fx.cluster_secret_store()
+    del props["spec"]["conditions"]
+    props["metadata"]["namespace"] = "dagster-prd"
+    props["spec"]["provider"]["gcpsm"]["auth"]["workloadIdentity"]["serviceAccountRef"]["namespace"] = "external-secrets-stg"
+    [message] = fx.run(isolation.secretstore_namespace_env, store_type("v1", "SecretStore"), props)
+    assert "'external-secrets-stg' of stg" in message
+
+
+# --------------------------------------------------------------------------- isolation-vault-role-env
+
+
+def test_vault_role_of_own_env_passes(fx):
+    assert fx.run(isolation.vault_role_env, VAULT_ROLE, fx.vault_role()) == []
+
+
+def test_vault_role_bound_to_another_envs_namespace_fails(fx):
+    props = fx.vault_role()
+    props["boundServiceAccountNamespaces"].append("floe-jobs-dev")
+    [message] = fx.run(isolation.vault_role_env, VAULT_ROLE, props)
+    assert "'floe-jobs-dev', which belongs to dev" in message
+
+
+def test_vault_role_bound_to_namespace_without_env_fails(fx):
+    """The ADR's 'floe-jobs' namespace is every environment's namespace."""
+    props = fx.vault_role()
+    props["boundServiceAccountNamespaces"] = ["floe-jobs"]
+    [message] = fx.run(isolation.vault_role_env, VAULT_ROLE, props)
+    assert "does not end in '-prd'" in message
+
+
+@pytest.mark.parametrize("field,value", [("boundServiceAccountNames", ["eso-dev"]), ("tokenPolicies", ["floe-dev-read"]), ("audience", "vault-stg")])
+def test_vault_role_naming_another_env_fails(fx, field, value):
+    props = fx.vault_role()
+    props[field] = value
+    [message] = fx.run(isolation.vault_role_env, VAULT_ROLE, props)
+    assert field in message
+
+
+def test_vault_role_selector_must_pin_env(fx):
+    props = fx.vault_role()
+    props["boundServiceAccountNamespaceSelector"] = json.dumps({"matchLabels": {"secrets-platform.io/environment": "prd"}})
+    assert fx.run(isolation.vault_role_env, VAULT_ROLE, props) == []
+    props["boundServiceAccountNamespaceSelector"] = json.dumps({"matchLabels": {"team": "data"}})
+    [message] = fx.run(isolation.vault_role_env, VAULT_ROLE, props)
+    assert "boundServiceAccountNamespaceSelector" in message
+
+
+# --------------------------------------------------------------------------- isolation-gcp-iam-env
+
+
+def test_iam_grants_within_env_pass(fx):
+    assert fx.run(isolation.gcp_iam_env, SECRET_IAM, fx.secret_iam_member()) == []
+    assert fx.run(isolation.gcp_iam_env, SA_IAM, fx.workload_identity_member()) == []
+
+
+def test_iam_secret_of_another_env_fails(fx):
+    props = fx.secret_iam_member()
+    props["secretId"] = "projects/example-data-platform/secrets/snowflake-dev-credentials"
+    [message] = fx.run(isolation.gcp_iam_env, SECRET_IAM, props)
+    assert "(secretId)" in message
+
+
+def test_iam_member_of_another_env_fails(fx):
+    """The dev ESO account must never be able to read the prd secret."""
+    props = fx.secret_iam_member()
+    props["member"] = "serviceAccount:eso-dev@example-data-platform.iam.gserviceaccount.com"
+    [message] = fx.run(isolation.gcp_iam_env, SECRET_IAM, props)
+    assert "eso-dev@" in message and "of dev (member)" in message
+
+
+def test_iam_binding_members_checked(fx):
+    props = fx.secret_iam_member()
+    del props["member"]
+    props["members"] = ["serviceAccount:eso-prd@p.iam.gserviceaccount.com", "serviceAccount:eso-stg@p.iam.gserviceaccount.com"]
+    [message] = fx.run(isolation.gcp_iam_env, SECRET_IAM_BINDING, props)
+    assert "eso-stg@" in message
+
+
+def test_iam_policy_members_checked(fx):
+    props = {"secretId": "snowflake-prd-credentials", "policyData": json.dumps(
+        {"bindings": [{"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:eso-dev@p.iam.gserviceaccount.com"]}]})}
+    [message] = fx.run(isolation.gcp_iam_env, SECRET_IAM_POLICY, props)
+    assert "policyData.bindings[0]" in message
+
+
+def test_workload_identity_of_another_envs_namespace_fails(fx):
+    props = fx.workload_identity_member()
+    props["member"] = "serviceAccount:example-data-platform.svc.id.goog[external-secrets-dev/external-secrets]"
+    [message] = fx.run(isolation.gcp_iam_env, SA_IAM, props)
+    assert "of dev" in message
+
+
+# --------------------------------------------------------------------------- isolation-stackreference-env
+
+
+@pytest.mark.parametrize("name", ["acme/gke-cluster/prd", "acme/network/shared", "gke-prd"])
+def test_stack_reference_to_own_or_shared_stack_passes(fx, name):
+    assert fx.run(isolation.stackreference_env, STACK_REF, {"name": name}) == []
+
+
+@pytest.mark.parametrize("name", ["acme/gke-cluster/dev", "acme/secrets-platform/stg", "gke-dev"])
+def test_stack_reference_to_another_env_fails(fx, name):
+    [message] = fx.run(isolation.stackreference_env, STACK_REF, {"name": name})
+    assert f"'{name}'" in message
+
+
+# --------------------------------------------------------------------------- isolation-stack-single-env
+
+
+def _stack(fx, stack):
+    return [
+        fx.policy_resource("pulumi:pulumi:Stack", {}, stack=stack, name=f"secrets-platform-{stack}"),
+        fx.policy_resource(SECRET, fx.secret(stack if stack in ("local", "dev", "stg", "prd") else "prd"), stack=stack),
+    ]
+
+
+@pytest.mark.parametrize("stack", ["local", "dev", "stg", "prd"])
+def test_stack_named_after_env_passes(fx, stack):
+    assert fx.run_stack(isolation.stack_single_env, _stack(fx, stack)) == []
+
+
+@pytest.mark.parametrize("stack", ["production", "prd-test", "main"])
+def test_stack_not_named_after_env_fails(fx, stack):
+    """Without the env in the stack name, no environment rule can hold."""
+    [(message, urn)] = fx.run_stack(isolation.stack_single_env, _stack(fx, stack))
+    assert f"'{stack}' is not named after an environment" in message and urn is None
+
+
+def test_engine_stack_disagreeing_fails(fx, monkeypatch):
+    """The engine exports PULUMI_STACK and pulumi_policy configures pulumi.get_stack() from it."""
+    import pulumi
+
+    monkeypatch.setenv("PULUMI_STACK", "dev")
+    monkeypatch.setattr(pulumi, "get_stack", lambda: "dev")
+    [(message, _)] = fx.run_stack(isolation.stack_single_env, _stack(fx, "prd"))
+    assert "engine runs stack 'dev'" in message
+
+
+def test_engine_stack_agreeing_passes(fx, monkeypatch):
+    import pulumi
+
+    monkeypatch.setenv("PULUMI_STACK", "prd")
+    monkeypatch.setattr(pulumi, "get_stack", lambda: "prd")
+    assert fx.run_stack(isolation.stack_single_env, _stack(fx, "prd")) == []
+
+
+def test_stack_config_environment_disagreeing_fails(fx, monkeypatch):
+    """Pulumi.prd.yaml must say `secrets-platform:environment: prd`."""
+    import pulumi.runtime
+
+    monkeypatch.setattr(pulumi.runtime, "get_config", lambda key: "dev" if key == "secrets-platform:environment" else None)
+    [(message, _)] = fx.run_stack(isolation.stack_single_env, _stack(fx, "prd"))
+    assert "configured for environment 'dev'" in message
+
+
+def test_two_stacks_in_one_analysis_fail(fx):
+    resources = _stack(fx, "prd") + [fx.policy_resource(SECRET, fx.secret("dev"), stack="dev", name="other")]
+    [(message, _)] = fx.run_stack(isolation.stack_single_env, resources)
+    assert "more than one stack" in message
