@@ -30,6 +30,17 @@ class GeneratedCredentialArgs:
     """Protect and retain the Secrets (prd)."""
 
 
+def describe_credential(args: GeneratedCredentialArgs) -> list[SecretDescriptor]:
+    """What the component creates, without creating it (pure: the CLI reads a stack file with it)."""
+    cred = args.credential
+    name = conventions.credentials_name(cred.service, args.environment)
+    keys = tuple(sorted({*cred.values, *(gen.key for gen in cred.generated)}))
+    return [
+        SecretDescriptor(name, namespace, OPAQUE, keys, "kubernetes", cred.service, cred.rotation)
+        for namespace in sorted(args.namespaces)
+    ]
+
+
 class GeneratedCredential(pulumi.ComponentResource):
     """``<service>-<env>-credentials`` in each consumer namespace."""
 
@@ -71,8 +82,5 @@ class GeneratedCredential(pulumi.ComponentResource):
             )
             for namespace in sorted(args.namespaces)
         }
-        self.descriptors = [
-            SecretDescriptor(self.secret_name, namespace, OPAQUE, self.keys, "kubernetes", cred.service, cred.rotation)
-            for namespace in sorted(args.namespaces)
-        ]
+        self.descriptors = describe_credential(args)
         self.register_outputs({"secret_name": self.secret_name, "keys": list(self.keys)})

@@ -25,6 +25,14 @@ class ImportedSecretsArgs:
     protect: bool
 
 
+def describe_imported(args: ImportedSecretsArgs) -> list[SecretDescriptor]:
+    """What the component creates, without creating it (pure: names and keys only)."""
+    return [
+        SecretDescriptor(i.name, i.namespace, OPAQUE, (i.variable,), "imported", args.service)
+        for i in sorted(args.imported, key=lambda i: i.variable)
+    ]
+
+
 class ImportedSecrets(pulumi.ComponentResource):
     """One Opaque Secret per imported variable, keyed by the variable name."""
 
@@ -46,8 +54,5 @@ class ImportedSecrets(pulumi.ComponentResource):
             )
             for item in sorted(args.imported, key=lambda i: i.variable)
         }
-        self.descriptors = [
-            SecretDescriptor(i.name, i.namespace, OPAQUE, (i.variable,), "imported", args.service)
-            for i in sorted(args.imported, key=lambda i: i.variable)
-        ]
+        self.descriptors = describe_imported(args)
         self.register_outputs({"variables": sorted(self.secrets)})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -16,12 +16,12 @@ import conventions
 from components.access import JobRunnerAccess, JobRunnerAccessArgs
 from components.common import SecretDescriptor
 from components.consumers import describe
-from components.credentials import GeneratedCredential, GeneratedCredentialArgs
-from components.imported_secrets import ImportedSecrets, ImportedSecretsArgs
+from components.credentials import GeneratedCredential, GeneratedCredentialArgs, describe_credential
+from components.imported_secrets import ImportedSecrets, ImportedSecretsArgs, describe_imported
 from components.namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.provider import kubernetes_provider
-from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
-from components.tls_secret import PlatformTlsSecret, TlsSecretArgs
+from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs, describe_registry
+from components.tls_secret import PlatformTlsSecret, TlsSecretArgs, describe_tls
 from settings import Settings
 
 
@@ -55,6 +55,52 @@ class Platform:
         return out
 
 
+@dataclass(frozen=True)
+class PlannedSecrets:
+    """One secret component the stack will create: its class, name and args, and how to describe it."""
+
+    component: Callable[..., pulumi.ComponentResource]
+    name: str
+    args: Any
+    workloads: tuple[str, ...]
+    """Workloads whose namespaces must exist first."""
+    describe: Callable[[Any], list[SecretDescriptor]]
+
+
+def secret_plan(settings: Settings) -> list[PlannedSecrets]:
+    """The secret components of a stack, in creation order; :func:`build` creates exactly these.
+
+    Pure (registers nothing), so tools that only read a stack file (the CLI) see
+    the same Secrets the program would create.
+    """
+    env, cfg, protect = settings.environment, settings.config, settings.protect
+
+    def full(workloads: list[str]) -> tuple[str, ...]:
+        return tuple(settings.namespace(w) for w in workloads)
+
+    plan: list[PlannedSecrets] = []
+    for cred in sorted(cfg.credentials, key=lambda c: c.service):
+        args = GeneratedCredentialArgs(cred, env, full(cred.namespaces), protect)
+        plan.append(PlannedSecrets(GeneratedCredential, cred.service, args, tuple(cred.namespaces), describe_credential))
+    for reg in sorted(cfg.registries, key=lambda r: r.service):
+        args = RegistryPullSecretArgs(reg, env, full(reg.namespaces), protect)
+        plan.append(PlannedSecrets(RegistryPullSecret, reg.service, args, tuple(reg.namespaces), describe_registry))
+    for tls in sorted(cfg.tls_secrets, key=lambda t: (t.service, t.purpose)):
+        args = TlsSecretArgs(tls, env, full(tls.namespaces), protect)
+        plan.append(PlannedSecrets(PlatformTlsSecret, f"{tls.service}-{tls.purpose}", args, tuple(tls.namespaces), describe_tls))
+    if settings.imported:
+        workload = cfg.imports.namespace
+        args = ImportedSecretsArgs(settings.imported, env, workload, protect)
+        plan.append(PlannedSecrets(ImportedSecrets, "repository", args, (workload,), describe_imported))
+    return plan
+
+
+def planned_descriptors(settings: Settings) -> list[SecretDescriptor]:
+    """Every Secret the stack creates, described without creating anything (same order as outputs)."""
+    out = [d for item in secret_plan(settings) for d in item.describe(item.args)]
+    return sorted(out, key=lambda d: (d.namespace, d.name))
+
+
 def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     env, cfg, protect = settings.environment, settings.config, settings.protect
     provider = provider or kubernetes_provider(settings)
@@ -67,26 +113,8 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     def after(workloads: list[str]) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[platform.namespaces[w].namespace for w in sorted(set(workloads))]))
 
-    def full(workloads: list[str]) -> tuple[str, ...]:
-        return tuple(settings.namespace(w) for w in workloads)
-
-    for cred in sorted(cfg.credentials, key=lambda c: c.service):
-        platform.secret_components.append(
-            GeneratedCredential(cred.service, GeneratedCredentialArgs(cred, env, full(cred.namespaces), protect), after(cred.namespaces))
-        )
-    for reg in sorted(cfg.registries, key=lambda r: r.service):
-        platform.secret_components.append(
-            RegistryPullSecret(reg.service, RegistryPullSecretArgs(reg, env, full(reg.namespaces), protect), after(reg.namespaces))
-        )
-    for tls in sorted(cfg.tls_secrets, key=lambda t: (t.service, t.purpose)):
-        platform.secret_components.append(
-            PlatformTlsSecret(f"{tls.service}-{tls.purpose}", TlsSecretArgs(tls, env, full(tls.namespaces), protect), after(tls.namespaces))
-        )
-    if settings.imported:
-        workload = cfg.imports.namespace
-        platform.secret_components.append(
-            ImportedSecrets("repository", ImportedSecretsArgs(settings.imported, env, workload, protect), after([workload]))
-        )
+    for item in secret_plan(settings):
+        platform.secret_components.append(item.component(item.name, item.args, after(list(item.workloads))))
 
     names: dict[str, set[str]] = defaultdict(set)
     for d in platform.descriptors:

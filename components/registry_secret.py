@@ -32,6 +32,16 @@ def docker_config(server: str, username: str, password: str, email: str | None) 
     return json.dumps({"auths": {server: entry}}, sort_keys=True)
 
 
+def describe_registry(args: RegistryPullSecretArgs) -> list[SecretDescriptor]:
+    """What the component creates, without creating it (pure: never touches the password)."""
+    reg = args.registry
+    name = conventions.secret_name(reg.service, args.environment, "pull")
+    return [
+        SecretDescriptor(name, ns, DOCKER_CONFIG_JSON, (REQUIRED_KEY,), "kubernetes", reg.service, extra={"server": reg.server})
+        for ns in sorted(args.namespaces)
+    ]
+
+
 class RegistryPullSecret(pulumi.ComponentResource):
     """``<service>-<env>-pull-secret`` in each consumer namespace."""
 
@@ -57,8 +67,5 @@ class RegistryPullSecret(pulumi.ComponentResource):
             )
             for namespace in sorted(args.namespaces)
         }
-        self.descriptors = [
-            SecretDescriptor(self.secret_name, ns, DOCKER_CONFIG_JSON, (REQUIRED_KEY,), "kubernetes", reg.service, extra={"server": reg.server})
-            for ns in sorted(args.namespaces)
-        ]
+        self.descriptors = describe_registry(args)
         self.register_outputs({"secret_name": self.secret_name})

@@ -23,6 +23,13 @@ class TlsSecretArgs:
     protect: bool
 
 
+def describe_tls(args: TlsSecretArgs) -> list[SecretDescriptor]:
+    """What the component creates, without creating it (pure: never touches the key)."""
+    tls = args.tls
+    name = conventions.secret_name(tls.service, args.environment, tls.purpose)
+    return [SecretDescriptor(name, ns, TLS, REQUIRED_KEYS, "kubernetes", tls.service) for ns in sorted(args.namespaces)]
+
+
 class PlatformTlsSecret(pulumi.ComponentResource):
     """``<service>-<env>-<purpose>-secret`` holding ``tls.crt`` and ``tls.key``."""
 
@@ -49,7 +56,5 @@ class PlatformTlsSecret(pulumi.ComponentResource):
             )
             for namespace in sorted(args.namespaces)
         }
-        self.descriptors = [
-            SecretDescriptor(self.secret_name, ns, TLS, REQUIRED_KEYS, "kubernetes", tls.service) for ns in sorted(args.namespaces)
-        ]
+        self.descriptors = describe_tls(args)
         self.register_outputs({"secret_name": self.secret_name})
