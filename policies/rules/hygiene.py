@@ -67,6 +67,8 @@ def key_words(key: str) -> list[str]:
 def is_credential_key(key: str) -> bool:
     """True when a key looks like it holds a credential (not when it refers to one)."""
     words = key_words(key)
+    if words[-2:] == ["key", "id"]:
+        words = words[:-1]  # AWS_ACCESS_KEY_ID: half of a key pair, kept with its secret half
     if not words or words[-1] in REFERENCE_SUFFIXES:
         return False
     if any(w in CREDENTIAL_WORDS for w in words):

@@ -1,0 +1,158 @@
+"""Hygiene rules: credential-looking keys, Vault dev mode, pinned Helm charts."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies.rules import hygiene
+
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+SECRET = "kubernetes:core/v1:Secret"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CHART = "kubernetes:helm.sh/v4:Chart"
+
+
+# --------------------------------------------------------------------------- the detector
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["SNOWFLAKE_PASSWORD", "password", "DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
+     "snowflakePrivateKey", "api-key", "GITHUB_TOKEN", "client_secret", "credentials", "JWT_SIGNING_KEY"],
+)
+def test_credential_keys_detected(key):
+    assert hygiene.is_credential_key(key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["SNOWFLAKE_ACCOUNT", "DBT_PROFILES_DIR", "PARTITION_KEY", "sort-key", "SNOWFLAKE_PASSWORD_FILE", "TOKEN_TTL",
+     "SECRET_NAME", "MAX_TOKENS", "match", "environment", "gcp-service-account", "keyboard", "monkey", "tokenizer"],
+)
+def test_references_and_look_alikes_not_detected(key):
+    """Words, not substrings: PARTITION_KEY, monkey and a *_FILE path are not credentials."""
+    assert not hygiene.is_credential_key(key)
+
+
+# --------------------------------------------------------------------------- hygiene-configmap-no-credential-keys
+
+
+def test_configmap_without_credentials_passes(fx):
+    assert fx.run(hygiene.configmap_no_credential_keys, CONFIG_MAP, fx.configmap()) == []
+
+
+@pytest.mark.parametrize("field,key", [("data", "SNOWFLAKE_PASSWORD"), ("binaryData", "ssh_private_key")])
+def test_configmap_with_credential_key_fails(fx, field, key):
+    props = fx.configmap()
+    props[field] = {key: fx.CANARY}
+    [message] = fx.run(hygiene.configmap_no_credential_keys, CONFIG_MAP, props)
+    assert f"'{key}'" in message and fx.CANARY not in message
+
+
+def test_configmap_allowed_key_passes(fx):
+    """A reviewed false positive is allowed through config, not a code change."""
+    props = fx.configmap()
+    props["data"]["OAUTH_TOKEN_ENDPOINT_STYLE"] = fx.CANARY
+    assert fx.run(hygiene.configmap_no_credential_keys, CONFIG_MAP, props)
+    config = {"allowedKeys": ["OAUTH_TOKEN_ENDPOINT_STYLE"]}
+    assert fx.run(hygiene.configmap_no_credential_keys, CONFIG_MAP, props, config=config) == []
+
+
+# --------------------------------------------------------------------------- hygiene-metadata-no-credential-keys
+
+
+def test_platform_metadata_passes(fx):
+    """Our own labels (secrets-platform.io/environment) and Reloader's annotation are fine."""
+    assert fx.run(hygiene.metadata_no_credential_keys, SECRET, fx.secret()) == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["reloader.stakater.com/match", "secret.reloader.stakater.com/reload", "iam.gke.io/gcp-service-account",
+     "vault.hashicorp.com/agent-inject-secret-snowflake", "vault.hashicorp.com/agent-inject-token",
+     "kubernetes.io/service-account.name", "external-secrets.io/secret-store"],
+)
+def test_controller_annotations_pass(fx, key):
+    props = fx.secret()
+    props["metadata"]["annotations"][key] = fx.CANARY
+    assert fx.run(hygiene.metadata_no_credential_keys, SECRET, props) == []
+
+
+@pytest.mark.parametrize("field,key", [("annotations", "example.com/db-password"), ("annotations", "api_token"), ("labels", "acme.io/access-key")])
+def test_credential_metadata_key_fails(fx, field, key):
+    props = fx.secret()
+    props["metadata"][field][key] = fx.CANARY
+    [message] = fx.run(hygiene.metadata_no_credential_keys, SECRET, props)
+    assert f"'{key}'" in message and field in message and fx.CANARY not in message
+
+
+# --------------------------------------------------------------------------- hygiene-vault-chart-no-dev-mode
+
+
+@pytest.mark.parametrize("resource_type", [RELEASE, CHART])
+def test_vault_chart_without_dev_mode_passes(fx, resource_type):
+    assert fx.run(hygiene.vault_chart_no_dev_mode, resource_type, fx.vault_release()) == []
+
+
+@pytest.mark.parametrize("enabled", [True, "true"])
+@pytest.mark.parametrize("resource_type", [RELEASE, CHART])
+@pytest.mark.parametrize("stack", ["dev", "stg", "prd"])
+def test_vault_dev_mode_outside_local_fails(fx, resource_type, stack, enabled):
+    """Dev mode: in-memory storage, unsealed, a root token: never for real data."""
+    props = fx.vault_release(stack)
+    props["values"]["server"]["dev"]["enabled"] = enabled
+    [message] = fx.run(hygiene.vault_chart_no_dev_mode, resource_type, props, stack=stack)
+    assert "server.dev.enabled" in message and fx.CANARY not in message
+
+
+@pytest.mark.parametrize("chart", ["hashicorp/vault", "oci://registry.example.com/charts/vault"])
+def test_vault_chart_recognised_by_any_source(fx, chart):
+    props = fx.vault_release()
+    props["chart"] = chart
+    props["values"]["server"]["dev"]["enabled"] = True
+    assert fx.run(hygiene.vault_chart_no_dev_mode, RELEASE, props)
+
+
+def test_vault_dev_mode_in_local_passes(fx):
+    props = fx.vault_release("local")
+    props["values"]["server"]["dev"]["enabled"] = True
+    assert fx.run(hygiene.vault_chart_no_dev_mode, RELEASE, props, stack="local") == []
+
+
+def test_vault_values_from_files_fail_closed_in_prd(fx):
+    """The pack cannot read value files: in prd that is not proof of safety."""
+    props = fx.vault_release()
+    props["valueYamlFiles"] = ["values-prd.yaml"]
+    [message] = fx.run(hygiene.vault_chart_no_dev_mode, CHART, props)
+    assert "cannot be inspected" in message
+    assert fx.run(hygiene.vault_chart_no_dev_mode, CHART, {**fx.vault_release("dev"), "valueYamlFiles": ["v.yaml"]}, stack="dev") == []
+
+
+# --------------------------------------------------------------------------- hygiene-helm-chart-version-pinned
+
+
+@pytest.mark.parametrize("resource_type", [RELEASE, CHART])
+def test_pinned_chart_passes(fx, resource_type):
+    assert fx.run(hygiene.helm_chart_version_pinned, resource_type, fx.eso_chart()) == []
+    assert fx.run(hygiene.helm_chart_version_pinned, resource_type, fx.vault_release()) == []
+
+
+@pytest.mark.parametrize("chart", ["./charts/vault", "../vendor/vault", "oci://r.example.com/vault@sha256:" + "a" * 64,
+                                   "https://example.com/charts/vault-0.28.1.tgz"])
+def test_local_digest_and_versioned_tarball_pass(fx, chart):
+    props = fx.eso_chart()
+    props["chart"] = chart
+    del props["version"]
+    assert fx.run(hygiene.helm_chart_version_pinned, CHART, props) == []
+
+
+@pytest.mark.parametrize("version", [None, "", "^0.10.0", "~0.10", "0.10.x", ">=0.10.0", "*", "latest"])
+@pytest.mark.parametrize("resource_type", [RELEASE, CHART])
+def test_unpinned_chart_fails(fx, resource_type, version):
+    props = fx.eso_chart()
+    if version is None:
+        del props["version"]
+    else:
+        props["version"] = version
+    [message] = fx.run(hygiene.helm_chart_version_pinned, resource_type, props)
+    assert "'external-secrets'" in message and "exact release" in message
