@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 import yaml
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto

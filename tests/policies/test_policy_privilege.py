@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 
 from policies.rules import privilege
 

@@ -1,4 +1,8 @@
-"""Fixture builders for the policy pack's tests.
+"""Fixture builders for the policy pack's tests (imported by each test module).
+
+Not a ``conftest.py`` on purpose: without ``__init__.py`` files pytest imports every
+conftest as the top-level module ``conftest``, and a second one here would replace
+``tests/conftest.py`` for the tests that do ``from conftest import ...``.
 
 Every builder returns the properties of one *compliant* resource as the engine
 sends them (camelCase, for the given environment); a test changes one field and
