@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import grpc
 import pytest
-from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 import yaml
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
+from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 from pulumi.runtime import proto
-from pulumi.runtime.proto import analyzer_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
@@ -293,3 +295,32 @@ def test_pack_project_file_and_pins():
     assert pins["pulumi"] == importlib.metadata.version("pulumi") == "3.260.0"
     for name, version in pins.items():
         assert importlib.metadata.version(name) == version, name
+
+
+def test_pack_serves_over_grpc_like_the_engine_runs_it(fx):
+    """Start the pack the way the Python language host does (`python -m pulumi.policy <engine> <pack dir>`,
+    from inside policies/, with PULUMI_STACK set) and analyse one resource over real gRPC."""
+    env = {**os.environ, "PULUMI_PROJECT": "secrets-platform", "PULUMI_STACK": "prd", "PULUMI_DRY_RUN": "true"}
+    env.pop("PYTHONPATH", None)
+    server = subprocess.Popen([sys.executable, "-m", "pulumi.policy", "127.0.0.1:1", "."], cwd=ROOT / "policies",
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        port = server.stdout.readline().strip()
+        assert port.isdigit(), server.stderr.read() if server.poll() is not None else port
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+            assert {p.name for p in info.policies} == set(EXPECTED)
+            props = wire_secret(fx)
+            props["metadata"]["namespace"] = "dagster-dev"
+            struct = struct_pb2.Struct()
+            struct.update(props)
+            urn = fx.urn_of("kubernetes:core/v1:Secret", "s", "prd")
+            response = stub.Analyze(proto.AnalyzeRequest(type="kubernetes:core/v1:Secret", properties=struct, urn=urn, name="s",
+                                                         options=proto.AnalyzerResourceOptions(protect=True)), timeout=30)
+            names = {d.policyName for d in response.diagnostics}
+            assert names == {"isolation-object-env-agree"}
+            assert all(d.enforcementLevel == proto.MANDATORY and fx.CANARY not in d.message for d in response.diagnostics)
+    finally:
+        server.kill()
+        server.wait(timeout=10)
