@@ -329,14 +329,6 @@ class Resource:
         value = self.get("metadata", "namespace")
         return value if isinstance(value, str) else None
 
-    def labels(self) -> Mapping[str, Any]:
-        value = self.get("metadata", "labels", default={})
-        return value if isinstance(value, Mapping) else {}
-
-    def annotations(self) -> Mapping[str, Any]:
-        value = self.get("metadata", "annotations", default={})
-        return value if isinstance(value, Mapping) else {}
-
     def describe(self) -> str:
         """``Secret 'dagster-prd/snowflake-prd-credentials'``, or the Pulumi name as fallback."""
         try:
@@ -364,14 +356,36 @@ _EXEMPT_SCHEMA: dict[str, Any] = {
 }
 
 
+EXEMPT_CHILDREN_OF = "exemptChildrenOf"
+
+_EXEMPT_CHILDREN_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": (
+        "URNs or Pulumi names of components (e.g. a third-party helm.sh/v4 Chart) whose direct children "
+        "are exempt from this policy: objects a vendor chart renders do not follow our conventions."
+    ),
+}
+
+
 def config_schema(**extra: dict[str, Any]) -> PolicyConfigSchema:
-    """Every policy takes ``exemptResources``; some add their own knobs."""
-    return PolicyConfigSchema(properties={EXEMPT_RESOURCES: dict(_EXEMPT_SCHEMA), **extra})
+    """Every policy takes ``exemptResources`` and ``exemptChildrenOf``; some add their own knobs."""
+    return PolicyConfigSchema(
+        properties={EXEMPT_RESOURCES: dict(_EXEMPT_SCHEMA), EXEMPT_CHILDREN_OF: dict(_EXEMPT_CHILDREN_SCHEMA), **extra}
+    )
 
 
-def is_exempt(config: Mapping[str, Any], urn: str, name: str) -> bool:
+def _urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def is_exempt(config: Mapping[str, Any], urn: str, name: str, parent: str | None = None) -> bool:
     exempt = config.get(EXEMPT_RESOURCES) or []
-    return urn in exempt or name in exempt
+    if urn in exempt or name in exempt:
+        return True
+    parents = config.get(EXEMPT_CHILDREN_OF) or []
+    return bool(parent) and (parent in parents or _urn_name(parent) in parents)
 
 
 def config_list(config: Mapping[str, Any], key: str) -> list[str]:
@@ -409,7 +423,7 @@ def resource_policy(
         if not applies(args.resource_type):
             return
         config = args.get_config() or {}
-        if is_exempt(config, args.urn, args.name):
+        if is_exempt(config, args.urn, args.name, args.opts.parent):
             return
         resource = Resource.of(args)
         try:
@@ -442,7 +456,7 @@ def stack_policy(
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         config = args.get_config() or {}
-        resources = [Resource.of(r) for r in args.resources if not is_exempt(config, r.urn, r.name)]
+        resources = [Resource.of(r) for r in args.resources if not is_exempt(config, r.urn, r.name, r.opts.parent)]
         env = next((r.env for r in resources if r.stack), None)
         try:
             for message, urn in check(resources, config):

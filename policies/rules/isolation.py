@@ -57,7 +57,7 @@ def _own_env(r: Resource) -> str | None:
     if not is_k8s_object(r.type):
         return None
     namespace = r.k8s_namespace()
-    label = r.labels().get(conventions.LABEL_ENVIRONMENT)
+    label = r.get("metadata", "labels", conventions.LABEL_ENVIRONMENT)
     return (conventions.env_token_of_name(namespace) if namespace else None) or (
         label if label in conventions.ENVIRONMENTS else None
     )
@@ -76,7 +76,7 @@ def check_object_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     namespace = r.k8s_namespace()
     if namespace:
         facts.append((f"its namespace {show(namespace)}", conventions.env_token_of_name(namespace)))
-    label = r.labels().get(conventions.LABEL_ENVIRONMENT)
+    label = r.get("metadata", "labels", conventions.LABEL_ENVIRONMENT)  # raises if unknown: an env fact
     if isinstance(label, str) and label in conventions.ENVIRONMENTS:
         facts.append((f"its label {conventions.LABEL_ENVIRONMENT}", label))
     name = r.k8s_name()

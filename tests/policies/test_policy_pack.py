@@ -324,3 +324,34 @@ def test_pack_serves_over_grpc_like_the_engine_runs_it(fx):
     finally:
         server.kill()
         server.wait(timeout=10)
+
+
+def test_unknown_environment_label_fails_closed_in_prd(fx):
+    """The label is an environment fact: unknown at preview in prd, it cannot vouch for anything."""
+    props = wire_secret(fx)
+    props["metadata"]["labels"]["secrets-platform.io/environment"] = fx.UNKNOWN
+    names = {d.policyName for d in analyze(fx, "kubernetes:core/v1:Secret", props, protect=True)}
+    assert {"isolation-object-env-agree", "naming-object-labels-required"} <= names
+
+
+def test_children_of_an_exempt_component(fx):
+    """A vendor chart's ClusterRole (e.g. ESO's controller) can be exempted through its parent, per policy."""
+    from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    chart = fx.urn_of("kubernetes:helm.sh/v4:Chart", "external-secrets", "prd")
+    props = fx.role()
+    props["rules"][0]["verbs"] = ["get", "list", "watch"]
+    t = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+
+    def run(config):
+        opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], chart)
+        args = ResourceValidationArgs(t, unknown_checking_proxy(props), fx.urn_of(t, "eso-controller", "prd"), "eso-controller", opts, None, config)
+        found = []
+        BY_NAME["privilege-role-secret-get-by-name"].validate(args, lambda m, u=None: found.append(m))
+        return found
+
+    assert run({})
+    assert run({"exemptChildrenOf": [chart]}) == []
+    assert run({"exemptChildrenOf": ["external-secrets"]}) == []
+    assert run({"exemptChildrenOf": ["vault"]})
