@@ -1,4 +1,4 @@
-"""Wire one stack: namespaces, then the Secrets of every kind, then job-runner access.
+"""Wire one stack: namespaces, the backends (External Secrets, Vault), the Secrets of every kind, then job-runner access.
 
 ``__main__`` calls :func:`build` with the validated settings; tests call it under mocks.
 """
@@ -16,12 +16,24 @@ import conventions
 from components.access import JobRunnerAccess, JobRunnerAccessArgs
 from components.common import SecretDescriptor
 from components.consumers import describe
+from components.external_secrets import (
+    EnvironmentStore,
+    EnvironmentStoreArgs,
+    ExternalCredential,
+    ExternalCredentialArgs,
+    ExternalSecretsOperator,
+    ExternalSecretsOperatorArgs,
+    describe_external,
+    store_name,
+)
 from components.credentials import GeneratedCredential, GeneratedCredentialArgs, describe_credential
 from components.imported_secrets import ImportedSecrets, ImportedSecretsArgs, describe_imported
 from components.namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.provider import kubernetes_provider
 from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs, describe_registry
 from components.tls_secret import PlatformTlsSecret, TlsSecretArgs, describe_tls
+from components.vault import VaultAccess, VaultAccessArgs, VaultNames, VaultServer, VaultServerArgs, injector_fragments, job_runner_role, policy_hcl
+from components.workload_identity import service_account_email
 from settings import Settings
 
 
@@ -31,6 +43,10 @@ class Platform:
     namespaces: dict[str, PlatformNamespace] = field(default_factory=dict)
     secret_components: list[pulumi.ComponentResource] = field(default_factory=list)
     access: dict[str, JobRunnerAccess] = field(default_factory=dict)
+    external_secrets: ExternalSecretsOperator | None = None
+    store: EnvironmentStore | None = None
+    vault: VaultServer | None = None
+    vault_access: VaultAccess | None = None
 
     @property
     def descriptors(self) -> list[SecretDescriptor]:
@@ -52,7 +68,58 @@ class Platform:
         }
         if s.render_dir:
             out["renderDir"] = s.render_dir
+        if s.config.external_secrets.enabled:
+            out["externalSecrets"] = external_secrets_outputs(s)
+        if s.config.vault.enabled:
+            out["vault"] = vault_outputs(s)
         return out
+
+
+def external_secrets_outputs(s: Settings) -> dict[str, Any]:
+    """Where ESO runs and which store and identity the environment's ExternalSecrets use."""
+    eso, project = s.config.external_secrets, s.config.gcp.project
+    return {
+        "namespace": s.namespace(eso.namespace),
+        "store": {"kind": "ClusterSecretStore", "name": store_name(s.environment), "provider": "gcpsm" if project else "fake",
+                  "namespaces": list(s.namespaces)},
+        "gcpServiceAccount": service_account_email("eso", s.environment, project) if project else None,
+        "chart": {"installed": s.eso_install, "version": eso.chart_version},
+        "refreshInterval": eso.refresh_interval,
+    }
+
+
+def vault_names(s: Settings) -> VaultNames:
+    return VaultNames(s.environment, s.config.vault.mount, s.vault_auth_path)
+
+
+def vault_outputs(s: Settings) -> dict[str, Any]:
+    """The policy, role and consumer annotations; an operator applies the first two when no address is set."""
+    v, names = s.config.vault, vault_names(s)
+    role = job_runner_role(names, s.namespaces, v.audience, v.token_ttl, v.token_max_ttl)
+    credentials = [
+        {
+            "service": c.service,
+            "path": names.path(c.service),
+            "keys": sorted(c.properties),
+            "namespaces": sorted(s.namespace(w) for w in c.namespaces),
+            "backend": "vault",
+            "consumers": injector_fragments(names, c.service, dict(c.properties), v.audience, v.token_ttl),
+        }
+        for c in sorted(s.config.credentials, key=lambda c: c.service)
+        if c.backend == "vault"
+    ]
+    return {
+        "namespace": s.namespace(v.namespace),
+        "address": v.address,
+        "appliedBy": "pulumi-vault" if v.address else "operator (apply policy and role below)",
+        "authPath": names.auth_path,
+        "mount": v.mount,
+        "kvVersion": 2,
+        "policy": {"name": names.policy, "hcl": policy_hcl(names)},
+        "role": role.as_output(),
+        "chart": {"installed": s.vault_install, "version": v.chart_version, "ha": s.vault_ha, "devMode": v.dev_mode},
+        "credentials": credentials,
+    }
 
 
 @dataclass(frozen=True)
@@ -65,6 +132,8 @@ class PlannedSecrets:
     workloads: tuple[str, ...]
     """Workloads whose namespaces must exist first."""
     describe: Callable[[Any], list[SecretDescriptor]]
+    backend: str = "kubernetes"
+    """Which backend's resources the component needs (gcp-secret-manager: ESO and GCP)."""
 
 
 def secret_plan(settings: Settings) -> list[PlannedSecrets]:
@@ -79,9 +148,20 @@ def secret_plan(settings: Settings) -> list[PlannedSecrets]:
         return tuple(settings.namespace(w) for w in workloads)
 
     plan: list[PlannedSecrets] = []
+    project = cfg.gcp.project
     for cred in sorted(cfg.credentials, key=lambda c: c.service):
-        args = GeneratedCredentialArgs(cred, env, full(cred.namespaces), protect)
-        plan.append(PlannedSecrets(GeneratedCredential, cred.service, args, tuple(cred.namespaces), describe_credential))
+        if cred.backend == "kubernetes":
+            args = GeneratedCredentialArgs(cred, env, full(cred.namespaces), protect)
+            plan.append(PlannedSecrets(GeneratedCredential, cred.service, args, tuple(cred.namespaces), describe_credential))
+        elif cred.backend == "gcp-secret-manager":
+            eargs = ExternalCredentialArgs(
+                cred, env, full(cred.namespaces), protect, cfg.external_secrets.refresh_interval, project,
+                tuple(cfg.gcp.replica_locations),
+                f"serviceAccount:{service_account_email('eso', env, project)}" if project else None,
+                store_name(env),
+            )
+            plan.append(PlannedSecrets(ExternalCredential, cred.service, eargs, tuple(cred.namespaces), describe_external, cred.backend))
+        # vault: no Kubernetes Secret; the agent injector reads Vault directly (see vault_outputs).
     for reg in sorted(cfg.registries, key=lambda r: r.service):
         args = RegistryPullSecretArgs(reg, env, full(reg.namespaces), protect)
         plan.append(PlannedSecrets(RegistryPullSecret, reg.service, args, tuple(reg.namespaces), describe_registry))
@@ -113,8 +193,47 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     def after(workloads: list[str]) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[platform.namespaces[w].namespace for w in sorted(set(workloads))]))
 
+    gcp_provider = None
+    if cfg.external_secrets.enabled and cfg.gcp.project:
+        import pulumi_gcp as gcp
+
+        gcp_provider = gcp.Provider(f"gcp-{env}", project=cfg.gcp.project, region=cfg.gcp.region)
+    with_gcp = pulumi.ResourceOptions(providers=[provider, gcp_provider] if gcp_provider else [provider])
+
+    if cfg.external_secrets.enabled:
+        eso = cfg.external_secrets
+        platform.external_secrets = ExternalSecretsOperator(
+            "external-secrets",
+            ExternalSecretsOperatorArgs(env, eso.namespace, protect, cfg.gcp.project, settings.eso_install, eso.chart_version, eso.chart_repository),
+            with_gcp,
+        )
+    if cfg.vault.enabled:
+        v = cfg.vault
+        platform.vault = VaultServer(
+            "vault",
+            VaultServerArgs(env, v.namespace, protect, settings.vault_install, v.chart_version, v.chart_repository,
+                            settings.vault_ha, v.replicas, v.dev_mode, settings.vault_auth_path),
+            base,
+        )
+
     for item in secret_plan(settings):
-        platform.secret_components.append(item.component(item.name, item.args, after(list(item.workloads))))
+        opts = after(list(item.workloads))
+        if item.backend == "gcp-secret-manager":
+            assert platform.external_secrets is not None, "settings require externalSecrets.enabled"
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=with_gcp.providers, depends_on=platform.external_secrets.ready))
+        platform.secret_components.append(item.component(item.name, item.args, opts))
+
+    if platform.external_secrets is not None:
+        fake = None
+        if not cfg.gcp.project:  # local: ESO's fake provider holds the bundles' documents
+            entries = [c.fake_entry for c in platform.secret_components if isinstance(c, ExternalCredential) and c.fake_entry is not None]
+            fake = pulumi.Output.all(*entries).apply(lambda items: sorted(items, key=lambda e: e["key"]))
+        platform.store = EnvironmentStore(
+            "gcp-secret-manager",
+            EnvironmentStoreArgs(env, settings.namespaces, cfg.gcp.project, platform.external_secrets.namespace,
+                                 cfg.gcp.region, cfg.gcp.cluster_name, fake),
+            pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=platform.external_secrets.ready)),
+        )
 
     names: dict[str, set[str]] = defaultdict(set)
     for d in platform.descriptors:
@@ -122,4 +241,13 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     for workload in sorted(cfg.namespaces):
         ns = settings.namespace(workload)
         platform.access[ns] = JobRunnerAccess(workload, JobRunnerAccessArgs(ns, env, tuple(sorted(names[ns]))), after([workload]))
+
+    if cfg.vault.enabled and cfg.vault.address:
+        v, vnames = cfg.vault, vault_names(settings)
+        role = job_runner_role(vnames, settings.namespaces, v.audience, v.token_ttl, v.token_max_ttl)
+        platform.vault_access = VaultAccess(
+            "vault-access",
+            VaultAccessArgs(vnames, role, v.kubernetes_host, v.address),
+            pulumi.ResourceOptions(depends_on=[platform.vault] if platform.vault else None),
+        )
     return platform

@@ -73,6 +73,27 @@ class Settings:
     def render_dir(self) -> str | None:
         return self.config.kubernetes.render_dir
 
+    @property
+    def eso_install(self) -> bool:
+        """Install the External Secrets chart: when asked, by default everywhere but local."""
+        eso = self.config.external_secrets
+        return eso.enabled and (eso.install if eso.install is not None else self.environment != "local")
+
+    @property
+    def vault_install(self) -> bool:
+        vault = self.config.vault
+        return vault.enabled and (vault.install if vault.install is not None else self.environment != "local")
+
+    @property
+    def vault_ha(self) -> bool:
+        """HA with raft: required in stg and prd, off by default elsewhere."""
+        ha = self.config.vault.ha
+        return ha if ha is not None else self.environment in ("stg", "prd")
+
+    @property
+    def vault_auth_path(self) -> str:
+        return self.config.vault.auth_path or f"kubernetes-{self.environment}"
+
     def namespace(self, workload: str) -> str:
         return conventions.namespace_name(workload, self.environment)
 
@@ -295,6 +316,8 @@ def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str,
             if not (gen.upper or gen.lower or gen.numeric or gen.special):
                 add(Problem(full_key(base + ["generated", j]), "turns off every character class", "keep at least one of upper, lower, numeric, special", gen.key))
             keys.add(gen.key)
+        _check_backend(cred, base, keys, add)
+        keys |= set(cred.properties)
         if not keys:
             add(Problem(full_key(base), "has no keys", "add `values` or `generated` entries", cred.service))
         if name:
@@ -324,7 +347,119 @@ def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str,
     if env == "local" and not cfg.kubernetes.render_dir:
         add(Problem(full_key(["kubernetes", "renderDir"]), "is required for the local stack, which never talks to a cluster", "set it to a git-ignored folder such as rendered/local"))
 
+    _check_backends(cfg, env, add)
     return problems, taken
+
+
+# An exact chart version: "2.10.0" or "0.34.1-rc.1"; no ranges, no "latest".
+_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+_PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
+_VAULT_MOUNT = re.compile(r"^[a-z0-9][-a-z0-9_]*$")
+
+
+def _check_backend(cred, base: list, keys: set[str], add) -> None:
+    """Per-credential rules of the three backends (docs/backends.md)."""
+    key = lambda *more: full_key(base + list(more))  # noqa: E731
+    for k, prop in cred.properties.items():
+        if not conventions.ENV_KEY.match(k):
+            add(Problem(key("properties", k), "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", k))
+        if k in keys:
+            add(Problem(key("properties", k), "is also a `values` or `generated` key of this bundle", "give every key one source", k))
+        if not _PROPERTY.match(prop):
+            add(Problem(key("properties", k), "is not a property name of the remote JSON document", "use letters, digits, '_', '-' and '.'", prop))
+    if cred.backend == "kubernetes":
+        if cred.properties:
+            add(Problem(key("properties"), "only applies to the gcp-secret-manager and vault backends", "remove it, or set backend", sorted(cred.properties)))
+        if cred.push:
+            add(Problem(key("push"), "only applies to the gcp-secret-manager backend", "remove it, or set backend: gcp-secret-manager", cred.push))
+        return
+    if cred.backend == "gcp-secret-manager" and not cred.push and (cred.values or cred.generated):
+        add(Problem(
+            key("push"),
+            "is false, but the bundle has `values`/`generated` keys that would never reach Secret Manager",
+            "set push: true to store them as a Secret Manager version, or add them to the secret yourself and list them under `properties`",
+            cred.push,
+        ))
+    if cred.backend == "vault":
+        if cred.values or cred.generated or cred.push:
+            add(Problem(key("backend"), "vault credentials are written to Vault by their owner; the platform pushes nothing there", "remove `values`, `generated` and `push`, and list the KV keys under `properties`", cred.backend))
+        if not cred.properties:
+            add(Problem(key("properties"), "is empty, so consumers would get no file", "list each KV key: `ENV_NAME: kv-key`"))
+
+
+def _check_chart(section: str, enabled: bool, install: bool, version: str | None, env: str, add) -> None:
+    if not enabled:
+        return
+    if install and env == "local":
+        add(Problem(full_key([section, "install"]), "is true for local, which never talks to a cluster and cannot fetch charts offline", "remove it (local renders the platform's objects without the chart)", True))
+    if install and version is None:
+        add(Problem(full_key([section, "chartVersion"]), "is required when the chart is installed", "pin an exact version, e.g. chartVersion: \"2.10.0\""))
+    elif version is not None and not _CHART_VERSION.match(version):
+        add(Problem(full_key([section, "chartVersion"]), "is not an exact version (ranges and `latest` change what is installed without a diff)", "pin an exact version such as \"2.10.0\"", version))
+
+
+def _check_backends(cfg: StackConfig, env: str, add) -> None:
+    """External Secrets, GCP and Vault settings, and the credentials that need them."""
+    eso, gcp, vault = cfg.external_secrets, cfg.gcp, cfg.vault
+    uses = {c.backend for c in cfg.credentials}
+    for i, cred in enumerate(cfg.credentials):
+        if cred.backend == "gcp-secret-manager" and not eso.enabled:
+            add(Problem(full_key(["credentials", i, "backend"]), "needs the External Secrets Operator, which is off for this stack", "set externalSecrets.enabled: true", cred.backend))
+        if cred.backend == "vault" and not vault.enabled:
+            add(Problem(full_key(["credentials", i, "backend"]), "needs Vault, which is off for this stack", "set vault.enabled: true", cred.backend))
+
+    # GCP: local never talks to GCP; the other stacks need a project once ESO is on.
+    if env == "local":
+        if gcp.project:
+            add(Problem(full_key(["gcp", "project"]), "is set for local, which never talks to GCP (its store is ESO's fake provider)", "remove it", gcp.project))
+    elif eso.enabled and not gcp.project:
+        needs = " and the gcp-secret-manager credentials" if "gcp-secret-manager" in uses else ""
+        add(Problem(full_key(["gcp", "project"]), f"is required: the External Secrets store{needs} live in a GCP project", "set gcp.project to the environment's project id"))
+    if gcp.project and not _GCP_PROJECT.match(gcp.project):
+        add(Problem(full_key(["gcp", "project"]), "is not a GCP project id (6-30 of a-z, 0-9, '-', starting with a letter)", "give the project id, not its name or number", gcp.project))
+    if gcp.cluster_name and not gcp.region:
+        add(Problem(full_key(["gcp", "region"]), "is required with gcp.clusterName (the cluster's location)", "set it to the cluster's region or zone", None))
+
+    # External Secrets Operator.
+    eso_install = eso.install if eso.install is not None else env != "local"
+    _check_chart("externalSecrets", eso.enabled, eso_install, eso.chart_version, env, add)
+    if not _DURATION.match(eso.refresh_interval) or eso.refresh_interval in ("", "0s"):
+        add(Problem(full_key(["externalSecrets", "refreshInterval"]), "is not a positive duration", "use a Go duration such as 1h, 30m or 1h30m", eso.refresh_interval))
+    for section, workload in (("externalSecrets", eso.namespace), ("vault", vault.namespace)):
+        try:
+            conventions.namespace_name(workload, env)
+        except conventions.ConventionError as err:
+            add(Problem(full_key([section, "namespace"]), str(err), "use a short lower-case workload name", workload))
+        if workload in cfg.namespaces:
+            add(Problem(full_key([section, "namespace"]), "is also a consumer namespace", "give the operator a namespace of its own", workload))
+
+    # Vault.
+    if not vault.enabled:
+        return
+    vault_install = vault.install if vault.install is not None else env != "local"
+    _check_chart("vault", True, vault_install, vault.chart_version, env, add)
+    if vault.dev_mode and env != "local":
+        add(Problem(full_key(["vault", "devMode"]), f"is true for {env}: dev mode keeps everything in memory, unsealed, behind a root token", "remove it; only local may run Vault in dev mode", True))
+    ha = vault.ha if vault.ha is not None else env in ("stg", "prd")
+    if env in ("stg", "prd") and not ha:
+        add(Problem(full_key(["vault", "ha"]), f"is false for {env}, which needs HA with integrated storage (raft)", "remove it or set it to true", vault.ha))
+    if ha and (vault.replicas < 3 or vault.replicas % 2 == 0):
+        add(Problem(full_key(["vault", "replicas"]), "must be an odd number of at least 3 for a raft quorum", "use 3 or 5", vault.replicas))
+    if vault.address is not None:
+        if env == "local":
+            add(Problem(full_key(["vault", "address"]), "is set for local, which never talks to Vault", "remove it; local exports the policy and role for reading instead", vault.address))
+        elif not re.match(r"^https?://[^\s/]+", vault.address):
+            add(Problem(full_key(["vault", "address"]), "is not an http(s) URL", "give Vault's API address, e.g. https://vault.example.internal:8200", vault.address))
+    if not _VAULT_MOUNT.match(vault.mount):
+        add(Problem(full_key(["vault", "mount"]), "is not a plain KV mount name", "use a-z, 0-9, '-' and '_' without slashes, e.g. floe", vault.mount))
+    if vault.auth_path is not None and (not _VAULT_MOUNT.match(vault.auth_path) or conventions.env_tokens_in(vault.auth_path) - {env}):
+        add(Problem(full_key(["vault", "authPath"]), "is not a plain auth mount name of this environment", f"use e.g. kubernetes-{env}", vault.auth_path))
+    if not vault.audience or "*" in vault.audience:
+        add(Problem(full_key(["vault", "audience"]), "must be one exact audience", "use e.g. vault", vault.audience))
+    if vault.token_ttl > vault.token_max_ttl:
+        add(Problem(full_key(["vault", "tokenTtl"]), f"is longer than vault.tokenMaxTtl ({vault.token_max_ttl})", "lower it or raise tokenMaxTtl", vault.token_ttl))
 
 
 def _imports(

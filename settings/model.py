@@ -42,6 +42,9 @@ class GeneratedKey(_Model):
     override_special: str | None = None
 
 
+Backend = Literal["kubernetes", "gcp-secret-manager", "vault"]
+
+
 class Credential(_Model):
     """A credential bundle: the users, passwords and tokens of one service."""
 
@@ -52,6 +55,18 @@ class Credential(_Model):
     rotation: str | int = "1"
     values: dict[str, str] = Field(default_factory=dict)
     generated: list[GeneratedKey] = Field(default_factory=list)
+    # Where the values live (docs/backends.md):
+    # - kubernetes: the platform writes a Secret per namespace (values + generated);
+    # - gcp-secret-manager: a Secret Manager secret (JSON of key -> value) that an
+    #   ExternalSecret per namespace copies into the same Secret name;
+    # - vault: a KV v2 entry at <mount>/<env>/<service>, read by the Vault agent injector.
+    backend: Backend = "kubernetes"
+    # External backends only: Secret key -> property of the remote JSON document
+    # (e.g. SNOWFLAKE_PASSWORD: password). Keys pushed from `values`/`generated` need no entry.
+    properties: dict[str, str] = Field(default_factory=dict)
+    # gcp-secret-manager only: push `values` + `generated` to Secret Manager as one
+    # version (JSON of key -> value), generated once by pulumi-random.
+    push: bool = False
 
     @field_validator("rotation")
     @classmethod
@@ -98,6 +113,61 @@ class KubernetesSettings(_Model):
     context: str | None = None
 
 
+class GcpSettings(_Model):
+    """The environment's GCP project (dev/stg/prd only; local never talks to GCP)."""
+
+    project: str | None = None
+    # The GKE cluster's location; with cluster_name, pinned into the store's workloadIdentity
+    # (otherwise ESO reads both from the GKE metadata server).
+    region: str | None = None
+    cluster_name: str | None = None
+    # Secret Manager replication: empty = automatic (Google picks); else user-managed in these locations.
+    replica_locations: list[str] = Field(default_factory=list)
+
+
+class ExternalSecretsSettings(_Model):
+    """External Secrets Operator: chart, store and refresh of gcp-secret-manager credentials."""
+
+    enabled: bool = False
+    # Install the chart with the platform; None = every stack but local (Helm can't fetch offline).
+    install: bool | None = None
+    # An exact chart version (e.g. "2.10.0"); required when the chart is installed.
+    chart_version: str | None = None
+    chart_repository: str = "https://charts.external-secrets.io"
+    # Workload token of the operator's namespace: external-secrets-<env>.
+    namespace: str = "external-secrets"
+    refresh_interval: str = "1h"
+
+
+class VaultSettings(_Model):
+    """HashiCorp Vault: chart, Kubernetes auth, one read-only policy and role per environment."""
+
+    enabled: bool = False
+    # Install the chart with the platform; None = every stack but local.
+    install: bool | None = None
+    chart_version: str | None = None
+    chart_repository: str = "https://helm.releases.hashicorp.com"
+    # Workload token of Vault's namespace: vault-<env>.
+    namespace: str = "vault"
+    # Dev mode (in-memory, unsealed, root token) is refused outside local.
+    dev_mode: bool = False
+    # HA with integrated storage (raft); None = on in stg and prd, where it is required.
+    ha: bool | None = None
+    replicas: int = Field(default=3, ge=1, le=9)
+    # When set, Vault's own side (auth backend, policy, role) is applied with pulumi-vault
+    # (token from VAULT_TOKEN in the deploy environment); otherwise it is exported for an operator.
+    address: str | None = None
+    # KV v2 mount; paths are <mount>/<env>/<service>.
+    mount: str = "secret"
+    # Path of the Kubernetes auth method; None = kubernetes-<env>.
+    auth_path: str | None = None
+    kubernetes_host: str = "https://kubernetes.default.svc"
+    # Audience the job-runner's projected token must carry.
+    audience: str = "vault"
+    token_ttl: int = Field(default=3600, ge=60)
+    token_max_ttl: int = Field(default=14400, ge=60)
+
+
 class StackConfig(_Model):
     """Everything under ``secrets-platform:`` in one stack file."""
 
@@ -108,6 +178,9 @@ class StackConfig(_Model):
     tls_secrets: list[TlsSecret] = Field(default_factory=list)
     imports: Imports = Field(default_factory=Imports)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    gcp: GcpSettings = Field(default_factory=GcpSettings)
+    external_secrets: ExternalSecretsSettings = Field(default_factory=ExternalSecretsSettings)
+    vault: VaultSettings = Field(default_factory=VaultSettings)
 
 
 # Top-level keys that hold secret input and must be set with `pulumi config set --secret`.

@@ -22,4 +22,5 @@ def test_plan_describes_exactly_what_the_program_exports(stack):
 def test_plan_registers_nothing():
     """Describing a stack must not need a Pulumi runtime (no mocks are set here)."""
     names = {d.name for d in planned_descriptors(stack_settings("prd"))}
-    assert names == {"snowflake-prd-credentials", "minio-prd-credentials"}
+    # Vault bundles (salesforce) are read by the agent injector and make no Kubernetes Secret.
+    assert names == {"snowflake-prd-credentials", "minio-prd-credentials", "polaris-prd-credentials", "cube-prd-credentials"}

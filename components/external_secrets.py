@@ -1,0 +1,333 @@
+"""External Secrets Operator backed by GCP Secret Manager, one environment per stack.
+
+Three components:
+
+- :class:`ExternalSecretsOperator`: the operator's namespace ``external-secrets-<env>``,
+  its Kubernetes service account (annotated for Workload Identity), the GCP
+  service account ``eso-<env>`` it acts as, and the pinned chart (CRDs included);
+- :class:`ExternalCredential`: one credential bundle with backend
+  ``gcp-secret-manager``: the Secret Manager secret (id = the Kubernetes Secret's
+  name), ``secretAccessor`` for ``eso-<env>`` on *that secret only*, optionally a
+  version pushed from pulumi-random, and an ExternalSecret per consumer namespace;
+- :class:`EnvironmentStore`: the ClusterSecretStore ``gcp-secret-manager-<env>``,
+  whose ``conditions`` list exactly the environment's namespaces.
+
+In ``local`` the same store name is backed by ESO's ``fake`` provider, filled
+with the bundle's pushed values or generated stand-ins, so the ExternalSecrets
+are identical in every stack and local needs no cloud. It deliberately creates
+no GCP resource there, and no project-wide grant anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+import conventions
+from components.common import SecretDescriptor, child_options, data_safety, metadata
+from components.consumers import OPAQUE
+from components.helm import ChartArgs, pinned_chart
+from components.namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs, gcp_labels, service_account_email
+from settings import Credential
+
+API_VERSION = "external-secrets.io/v1"
+BACKEND = "gcp-secret-manager"
+SERVICE_ACCOUNT = "external-secrets"
+SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
+GSA_COMPONENT = "eso"
+
+
+def store_name(environment: str) -> str:
+    return conventions.check_dns_label(f"{BACKEND}-{environment}", "store name")
+
+
+def chart_values(service_account: str) -> dict:
+    """Values of the external-secrets chart.
+
+    CRDs come with the chart. ClusterSecretStores are processed because ours
+    restricts namespaces with ``conditions``; ClusterExternalSecret and
+    ClusterPushSecret, which write into namespaces chosen at run time, are neither
+    installed nor processed. The service account is ours (annotated for Workload
+    Identity, labelled), so the chart does not create one.
+    """
+    return {
+        "installCRDs": True,
+        "crds": {"createClusterSecretStore": True, "createClusterExternalSecret": False, "createClusterPushSecret": False},
+        "processClusterStore": True,
+        "processClusterExternalSecret": False,
+        "processClusterPushSecret": False,
+        "serviceAccount": {"create": False, "name": service_account},
+    }
+
+
+# --------------------------------------------------------------------------- operator
+
+
+@dataclass(frozen=True)
+class ExternalSecretsOperatorArgs:
+    environment: str
+    workload: str
+    """Namespace workload token: the namespace is ``<workload>-<env>``."""
+    protect: bool
+    project: str | None
+    """GCP project; None in local (no Workload Identity there)."""
+    install: bool
+    chart_version: str | None
+    chart_repository: str
+
+
+class ExternalSecretsOperator(pulumi.ComponentResource):
+    """The operator of one environment and the identity it reads Secret Manager with."""
+
+    TYPE = "secrets-platform:external-secrets:Operator"
+
+    def __init__(self, name: str, args: ExternalSecretsOperatorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, None, opts)
+        env = args.environment
+        child = child_options(self, opts)
+        self.namespace_component = PlatformNamespace(args.workload, PlatformNamespaceArgs(args.workload, env, args.protect), child)
+        self.namespace = self.namespace_component.name
+        after_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace]))
+        self.identity: WorkloadIdentity | None = None
+        self.gcp_service_account: str | None = None
+        annotations = None
+        if args.project:
+            self.identity = WorkloadIdentity(
+                f"{name}-identity",
+                WorkloadIdentityArgs(GSA_COMPONENT, env, args.project, self.namespace, SERVICE_ACCOUNT),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.gcp_service_account = self.identity.email
+            annotations = {"iam.gke.io/gcp-service-account": self.identity.email}
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{self.namespace}/{SERVICE_ACCOUNT}",
+            metadata=metadata(SERVICE_ACCOUNT, env, self.namespace, annotations=annotations),
+            opts=after_ns,
+        )
+        self.chart: k8s.helm.v4.Chart | None = None
+        if args.install:
+            assert args.chart_version, "settings require a pinned chart version"
+            self.chart = pinned_chart(
+                f"{name}-chart",
+                ChartArgs("external-secrets", args.chart_version, args.chart_repository, self.namespace, env, chart_values(SERVICE_ACCOUNT)),
+                pulumi.ResourceOptions.merge(after_ns, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])),
+            )
+        self.register_outputs({"namespace": self.namespace, "gcp_service_account": self.gcp_service_account})
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        """What custom resources must wait for: the CRDs (the chart) when installed here."""
+        return [self.chart] if self.chart else [self.service_account]
+
+
+# --------------------------------------------------------------------------- store
+
+
+@dataclass(frozen=True)
+class EnvironmentStoreArgs:
+    environment: str
+    namespaces: tuple[str, ...]
+    """Exactly the namespaces that may use the store (the environment's)."""
+    project: str | None
+    """GCP project of the gcpsm provider; None selects the fake provider (local)."""
+    operator_namespace: str
+    region: str | None = None
+    cluster_name: str | None = None
+    fake_data: pulumi.Input[list] | None = None
+    """local: ``[{key, value}]`` entries of the fake provider (values are Pulumi secrets)."""
+
+
+def store_conditions(namespaces: tuple[str, ...]) -> list[dict]:
+    """Admit exactly these namespaces, by name (no selector or regex that could widen later)."""
+    return [{"namespaces": sorted(set(namespaces))}]
+
+
+def gcpsm_provider(args: EnvironmentStoreArgs) -> dict:
+    workload_identity: dict = {"serviceAccountRef": {"name": SERVICE_ACCOUNT, "namespace": args.operator_namespace}}
+    if args.cluster_name:
+        workload_identity.update(clusterLocation=args.region, clusterName=args.cluster_name, clusterProjectID=args.project)
+    return {"gcpsm": {"projectID": args.project, "auth": {"workloadIdentity": workload_identity}}}
+
+
+class EnvironmentStore(pulumi.ComponentResource):
+    """``ClusterSecretStore gcp-secret-manager-<env>``: usable from this environment's namespaces only."""
+
+    TYPE = "secrets-platform:external-secrets:EnvironmentStore"
+
+    def __init__(self, name: str, args: EnvironmentStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, None, opts)
+        self.name = store_name(args.environment)
+        if args.project:
+            provider: pulumi.Input[dict] = gcpsm_provider(args)
+        else:
+            provider = pulumi.Output.secret(pulumi.Output.from_input(args.fake_data or [])).apply(lambda data: {"fake": {"data": data}})
+        self.store = k8s.apiextensions.CustomResource(
+            self.name,
+            api_version=API_VERSION,
+            kind="ClusterSecretStore",
+            metadata=metadata(self.name, args.environment),
+            spec={"conditions": store_conditions(args.namespaces), "provider": provider},
+            opts=child_options(self, opts),
+        )
+        self.register_outputs({"name": self.name})
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+@dataclass(frozen=True)
+class ExternalCredentialArgs:
+    credential: Credential
+    environment: str
+    namespaces: tuple[str, ...]
+    protect: bool
+    refresh_interval: str
+    project: str | None
+    """None in local: no Secret Manager resources, the fake store stands in."""
+    replica_locations: tuple[str, ...] = ()
+    accessor: str | None = None
+    """The one IAM member granted secretAccessor on this secret (``serviceAccount:eso-<env>@...``)."""
+    store: str = field(default="")
+
+
+def remote_properties(cred: Credential) -> dict[str, str]:
+    """Secret key -> property of the remote JSON document; pushed keys are stored under their own name."""
+    pushed = {k: k for k in cred.values} | {g.key: g.key for g in cred.generated} if cred.push else {}
+    return {**pushed, **cred.properties}
+
+
+def describe_external(args: ExternalCredentialArgs) -> list[SecretDescriptor]:
+    """The Secrets ESO writes for this bundle (pure, like the other describe_* functions)."""
+    cred = args.credential
+    name = conventions.credentials_name(cred.service, args.environment)
+    keys = tuple(sorted(remote_properties(cred)))
+    extra = {"remoteKey": name, "store": args.store or store_name(args.environment)}
+    return [
+        SecretDescriptor(name, namespace, OPAQUE, keys, BACKEND, cred.service, cred.rotation, extra)
+        for namespace in sorted(args.namespaces)
+    ]
+
+
+def replication(locations: tuple[str, ...]) -> dict:
+    if locations:
+        return {"user_managed": {"replicas": [{"location": loc} for loc in locations]}}
+    return {"auto": {}}
+
+
+def external_secret_spec(name: str, store: str, properties: dict[str, str], refresh_interval: str, environment: str) -> dict:
+    """The ExternalSecret: remote properties of ``name`` -> keys of the Secret ``name``, owned by ESO."""
+    return {
+        "refreshInterval": refresh_interval,
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
+        "target": {
+            "name": name,
+            "creationPolicy": "Owner",
+            "deletionPolicy": "Retain",
+            "template": {
+                "type": OPAQUE,
+                "engineVersion": "v2",
+                "metadata": {
+                    "labels": conventions.labels(environment),
+                    "annotations": {conventions.RELOADER_SECRET_ANNOTATION: "true"},
+                },
+            },
+        },
+        "data": [
+            {"secretKey": key, "remoteRef": {"key": name, "property": prop}}
+            for key, prop in sorted(properties.items())
+        ],
+    }
+
+
+class ExternalCredential(pulumi.ComponentResource):
+    """``<service>-<env>-credentials`` kept in Secret Manager and copied by ESO into each consumer namespace."""
+
+    TYPE = "secrets-platform:external-secrets:ExternalCredential"
+
+    def __init__(self, name: str, args: ExternalCredentialArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, None, opts)
+        cred, env = args.credential, args.environment
+        self.secret_name = conventions.credentials_name(cred.service, env)
+        self.store = args.store or store_name(env)
+        self.properties = remote_properties(cred)
+        child = child_options(self, opts)
+        # GCP resources take the stack's gcp provider from this component's `providers`.
+        gcp_child = pulumi.ResourceOptions(parent=self)
+        keep = data_safety(args.protect)
+
+        # Pushed values: generated once, stored centrally as JSON of key -> value.
+        self.passwords: dict[str, random.RandomPassword] = {}
+        if cred.push:
+            for gen in sorted(cred.generated, key=lambda g: g.key):
+                self.passwords[gen.key] = random.RandomPassword(
+                    f"{name}-{gen.key.lower().replace('_', '-')}",
+                    length=gen.length, upper=gen.upper, lower=gen.lower, numeric=gen.numeric, special=gen.special,
+                    override_special=gen.override_special, keepers={"rotation": cred.rotation}, opts=child,
+                )
+        # local only: stand-ins for the properties someone would add to Secret Manager by hand.
+        if not args.project:
+            for key in sorted(cred.properties):
+                self.passwords[key] = random.RandomPassword(
+                    f"{name}-{key.lower().replace('_', '-')}-stand-in", length=32, special=False, opts=child,
+                )
+        document = None
+        if cred.push or not args.project:
+            values = pulumi.Output.all(**{k: p.result for k, p in self.passwords.items()})
+            by_property = {self.properties.get(k, k): v for k, v in cred.values.items()} if cred.push else {}
+            document = pulumi.Output.secret(values.apply(
+                lambda generated: json.dumps({**by_property, **{self.properties[k]: v for k, v in generated.items()}}, sort_keys=True)
+            ))
+        #: local: the fake store's entry for this bundle (a Pulumi secret).
+        self.fake_entry = document.apply(lambda doc: {"key": self.secret_name, "value": doc}) if document is not None and not args.project else None
+
+        self.remote: gcp.secretmanager.Secret | None = None
+        self.version: gcp.secretmanager.SecretVersion | None = None
+        self.grant: gcp.secretmanager.SecretIamMember | None = None
+        if args.project:
+            self.remote = gcp.secretmanager.Secret(
+                f"{name}-secret",
+                secret_id=self.secret_name,
+                project=args.project,
+                replication=replication(args.replica_locations),
+                labels={**gcp_labels(env), "service": cred.service},
+                opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(**keep)),
+            )
+            if document is not None:
+                self.version = gcp.secretmanager.SecretVersion(
+                    f"{name}-version",
+                    secret=self.remote.id,
+                    secret_data=document,
+                    opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(additional_secret_outputs=["secretData"], **keep)),
+                )
+            if args.accessor:
+                # On this one secret, for this one account: never a project-wide grant.
+                self.grant = gcp.secretmanager.SecretIamMember(
+                    f"{name}-accessor",
+                    project=args.project,
+                    secret_id=f"projects/{args.project}/secrets/{self.secret_name}",
+                    role=SECRET_ACCESSOR,
+                    member=args.accessor,
+                    opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(depends_on=[self.remote])),
+                )
+
+        spec = external_secret_spec(self.secret_name, self.store, self.properties, args.refresh_interval, env)
+        # ESO owns the Secret it writes; in prd the ExternalSecret is kept like a Secret would be.
+        self.external_secrets = {
+            namespace: k8s.apiextensions.CustomResource(
+                f"{namespace}/{self.secret_name}",
+                api_version=API_VERSION,
+                kind="ExternalSecret",
+                metadata=metadata(self.secret_name, env, namespace),
+                spec=spec,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(**keep)),
+            )
+            for namespace in sorted(args.namespaces)
+        }
+        self.descriptors = describe_external(args)
+        self.register_outputs({"secret_name": self.secret_name, "keys": sorted(self.properties)})

@@ -1,0 +1,293 @@
+"""HashiCorp Vault for one environment: the server, Kubernetes auth, and read-only access for job runners.
+
+- :class:`VaultServer`: namespace ``vault-<env>``, the ``vault-auth`` service
+  account the server runs as (bound to ``system:auth-delegator`` so Vault can
+  review job-runner tokens; that ClusterRole creates TokenReviews and
+  SubjectAccessReviews and touches no Secret), and the pinned chart: HA with
+  integrated storage (raft) where settings ask for it (always in stg and prd),
+  the agent injector on, dev mode only if settings allowed it (local only);
+- :class:`VaultAccess`: Vault's own side, with pulumi-vault when the stack gives
+  an address: the Kubernetes auth method ``kubernetes-<env>``, the policy
+  ``<mount>-<env>-read`` and the role ``job-runner-<env>``. Without an address the
+  same policy HCL and role are stack outputs an operator applies.
+
+KV v2 layout: a bundle lives at ``<mount>/<env>/<service>``; the API paths are
+``<mount>/data/<env>/<service>`` (values: read) and ``<mount>/metadata/<env>/...``
+(versions and listing: read, list). Nothing here writes values into Vault, and
+nothing unseals or initialises it (docs/backends.md says how).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+import conventions
+from components.common import child_options, metadata
+from components.helm import ChartArgs, pinned_chart
+from components.namespace import PlatformNamespace, PlatformNamespaceArgs
+
+AUTH_SERVICE_ACCOUNT = "vault-auth"
+AUTH_DELEGATOR = "system:auth-delegator"
+TOKEN_VOLUME = "vault-token"
+# Where the injector's agents render files (its default).
+SECRETS_DIR = "/vault/secrets"
+
+# Pod Security `restricted` for every Vault pod (the platform's namespaces enforce it).
+_POD_SECURITY = {"runAsNonRoot": True, "runAsUser": 100, "runAsGroup": 1000, "fsGroup": 1000, "seccompProfile": {"type": "RuntimeDefault"}}
+_CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
+@dataclass(frozen=True)
+class VaultNames:
+    """Every Vault-side name of one environment, from conventions."""
+
+    environment: str
+    mount: str
+    auth_path: str
+
+    @property
+    def policy(self) -> str:
+        return f"{self.mount}-{self.environment}-read"
+
+    @property
+    def role(self) -> str:
+        return f"{conventions.JOB_RUNNER}-{self.environment}"
+
+    def path(self, service: str) -> str:
+        """The KV path of a bundle: ``<mount>/<env>/<service>`` (CONVENTIONS)."""
+        return conventions.vault_path(self.mount, self.environment, service)
+
+    def api_path(self, service: str) -> str:
+        """The KV v2 API path the agent reads: ``<mount>/data/<env>/<service>``."""
+        return f"{self.mount}/data/{self.environment}/{service}"
+
+
+def policy_hcl(names: VaultNames) -> str:
+    """Read-only on ``<mount>/<env>/*``: KV v2 data read, metadata read and list; nothing else."""
+    env, mount = names.environment, names.mount
+    return (
+        f"# {names.policy}: job runners of {env} read {mount}/{env}/* (KV v2) and nothing else.\n"
+        f'path "{mount}/data/{env}/*" {{\n  capabilities = ["read"]\n}}\n\n'
+        f'path "{mount}/metadata/{env}/*" {{\n  capabilities = ["read", "list"]\n}}\n'
+    )
+
+
+@dataclass(frozen=True)
+class VaultRole:
+    """A Kubernetes-auth role: exactly the environment's job-runner accounts, in its namespaces."""
+
+    name: str
+    backend: str
+    service_accounts: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    audience: str
+    policies: tuple[str, ...]
+    token_ttl: int
+    token_max_ttl: int
+
+    def as_output(self) -> dict[str, Any]:
+        return {
+            "roleName": self.name,
+            "backend": self.backend,
+            "boundServiceAccountNames": list(self.service_accounts),
+            "boundServiceAccountNamespaces": list(self.namespaces),
+            "audience": self.audience,
+            "tokenPolicies": list(self.policies),
+            "tokenTtl": self.token_ttl,
+            "tokenMaxTtl": self.token_max_ttl,
+        }
+
+
+def job_runner_role(names: VaultNames, namespaces: tuple[str, ...], audience: str, ttl: int, max_ttl: int) -> VaultRole:
+    return VaultRole(names.role, names.auth_path, (conventions.JOB_RUNNER,), tuple(sorted(namespaces)), audience, (names.policy,), ttl, max_ttl)
+
+
+def file_name(service: str, key: str) -> str:
+    """File the agent renders a key to, e.g. ``snowflake-snowflake-password`` under /vault/secrets."""
+    return f"{service}-{key.lower().replace('_', '-')}"
+
+
+def injector_fragments(names: VaultNames, service: str, properties: dict[str, str], audience: str, token_ttl: int) -> dict[str, Any]:
+    """Pod annotations and the projected token volume for the Vault agent injector.
+
+    One file per key, as Flyte's Vault integration mounts them: an
+    ``agent-inject-secret-<file>`` naming the KV v2 path and a template that
+    renders only that key. ``agent-pre-populate-only`` keeps Jobs finishing (no
+    sidecar). The token the agent logs in with is a projected token carrying the
+    role's audience, so no other token of the account can be replayed at Vault.
+    """
+    api_path = names.api_path(service)
+    annotations = {
+        "vault.hashicorp.com/agent-inject": "true",
+        "vault.hashicorp.com/role": names.role,
+        "vault.hashicorp.com/auth-path": f"auth/{names.auth_path}",
+        "vault.hashicorp.com/agent-pre-populate-only": "true",
+        "vault.hashicorp.com/agent-service-account-token-volume-name": TOKEN_VOLUME,
+    }
+    files = {}
+    for key, prop in sorted(properties.items()):
+        name = file_name(service, key)
+        annotations[f"vault.hashicorp.com/agent-inject-secret-{name}"] = api_path
+        annotations[f"vault.hashicorp.com/agent-inject-template-{name}"] = (
+            f'{{{{- with secret "{api_path}" -}}}}{{{{ index .Data.data "{prop}" }}}}{{{{- end }}}}'
+        )
+        files[key] = f"{SECRETS_DIR}/{name}"
+    return {
+        "podAnnotations": annotations,
+        "serviceAccountName": conventions.JOB_RUNNER,
+        "volumes": [{
+            "name": TOKEN_VOLUME,
+            "projected": {"sources": [{"serviceAccountToken": {"path": "token", "audience": audience, "expirationSeconds": max(token_ttl, 600)}}]},
+        }],
+        "files": files,
+    }
+
+
+def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth_path: str) -> dict[str, Any]:
+    """Values of the vault chart: raft HA or a single file-backed server, injector on, no UI."""
+    server: dict[str, Any] = {
+        "dev": {"enabled": dev_mode},
+        "serviceAccount": {"create": False, "name": AUTH_SERVICE_ACCOUNT},
+        # Our own ClusterRoleBinding (labelled, reviewed) replaces the chart's.
+        "authDelegator": {"enabled": False},
+        "statefulSet": {"securityContext": {"pod": _POD_SECURITY, "container": _CONTAINER_SECURITY}},
+        "dataStorage": {"enabled": True},
+    }
+    if ha:
+        joins = "\n".join(
+            f'  retry_join {{\n    leader_api_addr = "http://vault-{i}.vault-internal:8200"\n  }}' for i in range(replicas)
+        )
+        server["standalone"] = {"enabled": False}
+        server["ha"] = {
+            "enabled": True,
+            "replicas": replicas,
+            "raft": {
+                "enabled": True,
+                "setNodeId": True,
+                "config": (
+                    'ui = false\ndisable_mlock = true\n'
+                    'listener "tcp" {\n  address = "[::]:8200"\n  cluster_address = "[::]:8201"\n  tls_disable = 1\n}\n'
+                    f'storage "raft" {{\n  path = "/vault/data"\n{joins}\n}}\n'
+                    'service_registration "kubernetes" {}\n'
+                ),
+            },
+        }
+    else:
+        server["standalone"] = {"enabled": not dev_mode}
+        server["ha"] = {"enabled": False}
+    return {
+        "global": {"enabled": True},
+        "ui": {"enabled": False},
+        "injector": {
+            "enabled": True,
+            "authPath": f"auth/{auth_path}",
+            "securityContext": {"pod": _POD_SECURITY, "container": _CONTAINER_SECURITY},
+        },
+        "server": server,
+    }
+
+
+# --------------------------------------------------------------------------- server
+
+
+@dataclass(frozen=True)
+class VaultServerArgs:
+    environment: str
+    workload: str
+    protect: bool
+    install: bool
+    chart_version: str | None
+    chart_repository: str
+    ha: bool
+    replicas: int
+    dev_mode: bool
+    auth_path: str
+
+
+class VaultServer(pulumi.ComponentResource):
+    """Vault's namespace, its token-reviewer identity and (optionally) the chart."""
+
+    TYPE = "secrets-platform:vault:Server"
+
+    def __init__(self, name: str, args: VaultServerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, None, opts)
+        env = args.environment
+        child = child_options(self, opts)
+        self.namespace_component = PlatformNamespace(args.workload, PlatformNamespaceArgs(args.workload, env, args.protect), child)
+        self.namespace = self.namespace_component.name
+        after_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace]))
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{self.namespace}/{AUTH_SERVICE_ACCOUNT}",
+            metadata=metadata(AUTH_SERVICE_ACCOUNT, env, self.namespace),
+            opts=after_ns,
+        )
+        binding = f"{AUTH_SERVICE_ACCOUNT}-delegator-{env}"
+        self.auth_delegator = k8s.rbac.v1.ClusterRoleBinding(
+            binding,
+            metadata=metadata(binding, env),
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": AUTH_DELEGATOR},
+            subjects=[{"kind": "ServiceAccount", "name": AUTH_SERVICE_ACCOUNT, "namespace": self.namespace}],
+            opts=after_ns,
+        )
+        self.chart: k8s.helm.v4.Chart | None = None
+        if args.install:
+            assert args.chart_version, "settings require a pinned chart version"
+            self.chart = pinned_chart(
+                f"{name}-chart",
+                ChartArgs("vault", args.chart_version, args.chart_repository, self.namespace, env,
+                          chart_values(env, args.ha, args.replicas, args.dev_mode, args.auth_path)),
+                pulumi.ResourceOptions.merge(after_ns, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])),
+            )
+        self.register_outputs({"namespace": self.namespace})
+
+
+# --------------------------------------------------------------------------- Vault's own side
+
+
+@dataclass(frozen=True)
+class VaultAccessArgs:
+    names: VaultNames
+    role: VaultRole
+    kubernetes_host: str
+    address: str | None
+    """Apply with pulumi-vault when set; otherwise only describe (stack outputs)."""
+
+
+class VaultAccess(pulumi.ComponentResource):
+    """Kubernetes auth, the read-only policy and the job-runner role of one environment."""
+
+    TYPE = "secrets-platform:vault:Access"
+
+    def __init__(self, name: str, args: VaultAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, None, opts)
+        import pulumi_vault as vault  # only stacks that configure Vault load the provider SDK
+
+        names, role = args.names, args.role
+        self.provider = vault.Provider(f"vault-{names.environment}", address=args.address, opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=opts.depends_on if opts else None)
+        self.auth_backend = vault.AuthBackend(
+            f"{name}-auth", type="kubernetes", path=names.auth_path,
+            description=f"secrets-platform: Kubernetes auth of {names.environment}", opts=child,
+        )
+        after_auth = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.auth_backend]))
+        self.auth_config = vault.kubernetes.AuthBackendConfig(
+            f"{name}-auth-config", backend=names.auth_path, kubernetes_host=args.kubernetes_host, opts=after_auth,
+        )
+        self.policy = vault.Policy(f"{name}-policy", name=names.policy, policy=policy_hcl(names), opts=child)
+        self.role = vault.kubernetes.AuthBackendRole(
+            f"{name}-role",
+            backend=role.backend,
+            role_name=role.name,
+            bound_service_account_names=list(role.service_accounts),
+            bound_service_account_namespaces=list(role.namespaces),
+            audience=role.audience,
+            token_policies=list(role.policies),
+            token_ttl=role.token_ttl,
+            token_max_ttl=role.token_max_ttl,
+            opts=pulumi.ResourceOptions.merge(after_auth, pulumi.ResourceOptions(depends_on=[self.auth_backend, self.policy])),
+        )
+        self.register_outputs({"policy": names.policy, "role": role.name})

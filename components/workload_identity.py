@@ -1,0 +1,77 @@
+"""A GCP service account per environment that one Kubernetes service account may act as.
+
+Keyless by construction: GKE Workload Identity lets exactly
+``<project>.svc.id.goog[<namespace>/<ksa>]`` mint tokens for the account
+(``roles/iam.workloadIdentityUser`` on the account itself, never on the project),
+and no key resource exists anywhere. What the account may *read* is granted per
+secret by :mod:`components.external_secrets`, never here and never project-wide.
+
+Every id and member is a literal built from config, not another resource's
+output, so `pulumi preview` (and the policy pack) sees the real values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+import conventions
+from components.common import child_options
+
+WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
+
+
+@dataclass(frozen=True)
+class WorkloadIdentityArgs:
+    component: str
+    """Short component token; the account id is ``<component>-<env>`` (6-30 chars)."""
+    environment: str
+    project: str
+    namespace: str
+    """Namespace of the Kubernetes service account that may act as the GCP account."""
+    kubernetes_service_account: str
+
+
+def service_account_email(component: str, environment: str, project: str) -> str:
+    return f"{conventions.gcp_service_account_id(component, environment)}@{project}.iam.gserviceaccount.com"
+
+
+def workload_identity_member(project: str, namespace: str, kubernetes_service_account: str) -> str:
+    """The one Kubernetes identity allowed: ``serviceAccount:<project>.svc.id.goog[<ns>/<ksa>]``."""
+    return f"serviceAccount:{project}.svc.id.goog[{namespace}/{kubernetes_service_account}]"
+
+
+def gcp_labels(environment: str) -> dict[str, str]:
+    """The CONVENTIONS labels in GCP's label alphabet (no '/' or '.' in keys)."""
+    return {"managed-by": "pulumi", "part-of": conventions.PROJECT, "environment": environment}
+
+
+class WorkloadIdentity(pulumi.ComponentResource):
+    """``<component>-<env>@<project>`` and its Workload Identity binding."""
+
+    TYPE = "secrets-platform:gcp:WorkloadIdentity"
+
+    def __init__(self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, None, opts)
+        child = child_options(self, opts)
+        self.account_id = conventions.gcp_service_account_id(args.component, args.environment)
+        self.email = service_account_email(args.component, args.environment, args.project)
+        self.member = workload_identity_member(args.project, args.namespace, args.kubernetes_service_account)
+        self.account = gcp.serviceaccount.Account(
+            f"{name}-account",
+            account_id=self.account_id,
+            project=args.project,
+            display_name=f"{args.component} ({args.environment})",
+            description=f"secrets-platform: {args.component} of {args.environment}, keyless via Workload Identity",
+            opts=child,
+        )
+        self.binding = gcp.serviceaccount.IAMMember(
+            f"{name}-workload-identity",
+            service_account_id=f"projects/{args.project}/serviceAccounts/{self.email}",
+            role=WORKLOAD_IDENTITY_USER,
+            member=self.member,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.account])),
+        )
+        self.register_outputs({"email": self.email, "member": self.member})
