@@ -1,0 +1,380 @@
+"""The ``secrets-platform`` command line (click). Exit codes: see :mod:`secrets_cli.errors`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import click
+
+import conventions
+from secrets_cli import catalog as catalog_mod
+from secrets_cli import dbt_profile as dbt_mod
+from secrets_cli import dotenv as dotenv_mod
+from secrets_cli.cluster import Kubectl, reloading_workloads, sync_state
+from secrets_cli.engine import Engine
+from secrets_cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
+from secrets_cli.project import Project, find_project_dir
+from secrets_cli.references import KINDS, scan
+from secrets_cli.stackfile import bump_rotation, next_rotation
+from secrets_cli.validate import FAIL, MARK, WARN, resolve
+
+EXIT_CODES = f"""Exit codes: {OK} ok, {VALIDATION_FAILED} validation failed (or a Secret not synced),
+{USAGE} usage or input error, 3 engine or cluster error, {ABORTED} aborted at a prompt."""
+
+
+@dataclass
+class App:
+    """What every command needs; tests build one with fakes and pass it as ``obj``."""
+
+    project: Project
+    engine: Engine
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    kubectl: Callable[[str | None], Kubectl] = field(default=lambda context: Kubectl(context))
+    interactive: Callable[[], bool] = field(default=lambda: sys.stdin.isatty() and sys.stdout.isatty())
+
+
+stack_option = click.option("--stack", "-s", required=True, metavar="STACK", help="Stack (= environment): local, dev, stg or prd.")
+source_option = click.option(
+    "--from", "source", type=click.Choice(catalog_mod.SOURCES), default="auto", show_default=True,
+    help="Where Secrets are read: the deployed stack's outputs (state), the stack file (file), or state when deployed (auto).",
+)
+
+
+@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The secrets-platform checkout (default: found upwards from the working directory, or $SECRETS_PLATFORM_DIR).")
+@click.version_option(package_name="secrets-platform", prog_name="secrets-platform")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path | None) -> None:
+    """Operate secrets-platform: list, validate, rotate, status, dotenv, dbt-profile.
+
+    No command ever prints a secret value; only `dotenv` writes values, to a 0600 file.
+    """
+    if ctx.obj is None:
+        root = find_project_dir(project_dir, os.environ)
+        ctx.obj = App(Project(root), Engine(root))
+
+
+def _app(ctx: click.Context) -> App:
+    return ctx.find_object(App)
+
+
+def _catalog(app: App, stack: str, source: str) -> catalog_mod.Catalog:
+    cat = catalog_mod.load(app.project, app.engine, stack, app.environ, source)
+    if cat.note:
+        click.echo(f"note: {cat.note}", err=True)
+    return cat
+
+
+def _source_label(cat: catalog_mod.Catalog) -> str:
+    if cat.source == "state":
+        return f"deployed state{f' of {cat.deployed_at}' if cat.deployed_at else ''}"
+    return f"Pulumi.{cat.stack}.yaml"
+
+
+# ---- list ----------------------------------------------------------------------------------------
+@cli.command("list")
+@stack_option
+@source_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None:
+    """List the stack's Secrets: name, namespace, type, backend, keys, last rotation. Never values."""
+    cat = _catalog(_app(ctx), stack, source)
+    if as_json:
+        click.echo(json.dumps({"stack": stack, "source": cat.source, "deployedAt": cat.deployed_at, "secrets": cat.secrets}, indent=2, sort_keys=True))
+        return
+    rows = [("NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION")]
+    for s in cat.secrets:
+        rows.append((s["name"], s["namespace"], s["type"], s["backend"], ",".join(s["keys"]), s.get("rotation") or "-"))
+    click.echo(f"Secrets of stack {stack} (from {_source_label(cat)}):")
+    _table(rows)
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+# ---- validate ------------------------------------------------------------------------------------
+@cli.command()
+@stack_option
+@source_option
+@click.option("--namespace", "-n", "namespaces", multiple=True, metavar="NS",
+              help="Only Secrets of these namespaces count (workload or full name; repeatable).")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str, ...], paths: tuple[Path, ...]) -> None:
+    """Prove every secret reference in consumer files resolves in the stack.
+
+    Reads dbt profiles.yml (env_var), Dagster Helm values (envSecrets), Flyte task
+    modules (Secret(group=, key=), parsed, never imported) and Pachyderm pipeline
+    specs (transform.secrets, transform.image_pull_secrets). Directories are walked.
+    """
+    app = _app(ctx)
+    app.project.check_stack(stack)
+    refs, files = scan(list(paths))  # bad files fail (exit 2) before the stack is read
+    cat = _catalog(app, stack, source).only_namespaces(namespaces)
+    results = [resolve(r, cat) for r in refs]
+    click.echo(f"Validating {len(refs)} secret references in {len({f for f, _ in files})} files against stack {stack} (from {_source_label(cat)})...")
+    by_file: dict[str, list] = {}
+    for res in results:
+        by_file.setdefault(res.ref.path, []).append(res)
+    for path in dict.fromkeys(f for f, _ in files):
+        kinds = ", ".join(KINDS[k] for f, k in files if f == path)
+        click.echo(f"{path} ({kinds})")
+        if path not in by_file:
+            click.echo("  (no secret references)")
+        for res in by_file.get(path, []):
+            click.echo(f"  {MARK[res.status]} {res.ref.line or '-'}: {res.ref.text}: {res.detail}")
+    errors = [r for r in results if r.status == FAIL]
+    warnings = [r for r in results if r.status == WARN]
+    tail = f" ({len(warnings)} warning{'s' * (len(warnings) != 1)})" if warnings else ""
+    if not errors:
+        click.echo(f"All {len(results)} references resolve in stack {stack}{tail}.")
+        return
+    click.echo(f"\n{len(errors)} error{'s' * (len(errors) != 1)} found in {len(results)} references{tail}. To fix:")
+    for fix in dict.fromkeys(r.fix for r in errors if r.fix):
+        click.echo(f"  {fix}")
+    ctx.exit(VALIDATION_FAILED)
+
+
+# ---- rotate --------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("name")
+@stack_option
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking (required without a terminal).")
+@click.option("--to", "to_value", default=None, metavar="VALUE", help="The new rotation value (default: counter + 1, or today's date).")
+@click.pass_context
+def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str | None) -> None:
+    """Regenerate a credential bundle's generated keys: bump its rotation, preview, apply only it.
+
+    NAME is the service (snowflake) or the bundle (snowflake-prd-credentials).
+    Reloader-annotated workloads that use the bundle restart once it changes.
+    """
+    app = _app(ctx)
+    s = app.project.settings(stack, app.environ)
+    env = s.environment
+    cred = next((c for c in s.config.credentials if name in (c.service, conventions.credentials_name(c.service, env))), None)
+    if cred is None:
+        others = [*(f"{r.service}-{env}-pull-secret" for r in s.config.registries), *(f"{t.service}-{env}-{t.purpose}-secret" for t in s.config.tls_secrets)]
+        if name in others or conventions.OTHER_SECRET_NAME.match(name):
+            raise InputError(f"{name} is not a generated credential bundle; its value comes from config or the deploy environment",
+                             "rotate it at its source, then `pulumi config set --secret ...` (or update the repository secret) and deploy")
+        known = ", ".join(c.service for c in s.config.credentials) or "(none)"
+        raise InputError(f"unknown credential {name!r} in stack {stack}: bundles are {known}", "pass a service or <service>-<env>-credentials")
+    if not cred.generated:
+        raise InputError(f"{cred.service} has no generated keys, so rotation would change nothing",
+                         "rotate fixed values with `pulumi config set --path 'credentials[..].values.<KEY>'`")
+    secret_name = conventions.credentials_name(cred.service, env)
+    if not app.engine.stack_exists(stack):
+        raise EngineError(f"stack {stack!r} has no deployed state in this backend, so there is nothing to rotate",
+                          f"deploy it first (`make up` for local, `pulumi up -s {stack}` otherwise)")
+    targets = _bundle_urns(app.engine.resources(stack), cred.service, secret_name)
+    path = app.project.stack_file(stack)
+    original = path.read_text()
+    new = to_value or next_rotation(cred.rotation)
+    if new == cred.rotation:
+        raise InputError(f"--to {new}: that is the current rotation of {cred.service}", "give a new value")
+    path.write_text(bump_rotation(original, cred.service, new, str(path)))
+    applied = False
+    try:
+        click.echo(f"Rotating {secret_name} in stack {stack}: rotation {cred.rotation!r} -> {new!r} in {path.name}")
+        steps = app.engine.preview(stack, targets)
+        click.echo("Preview (only this bundle is targeted):")
+        for step in steps:
+            click.echo(f"  {step.op:<10} {step.type}  {step.name}")
+        if not steps:
+            click.echo("  (no changes)")
+        consumers = _consumers(app, s, secret_name, [c for c in cred.namespaces])
+        click.echo("Will restart:" if consumers else "Consumers:")
+        for line in consumers:
+            click.echo(f"  {line}")
+        if not yes:
+            if not app.interactive():
+                raise InputError("refusing to rotate without confirmation: no terminal to ask on", "re-run with --yes")
+            if not click.confirm(f"Apply the rotation of {secret_name} to stack {stack}?", default=False):
+                raise Aborted(f"not applied; {path.name} is unchanged")
+        done = app.engine.up(stack, targets)
+        applied = True
+        click.echo(f"✓ {secret_name}: {sum(1 for d in done if d.type.endswith('RandomPassword'))} generated keys replaced, "
+                   f"{sum(1 for d in done if d.type == 'kubernetes:core/v1:Secret')} Secrets updated in place")
+        click.echo(f"✓ {path.name}: rotation of {cred.service} is now {new!r}; commit it: git commit {path.name} -m 'rotate {secret_name}'")
+        click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")
+    finally:
+        if not applied:
+            path.write_text(original)
+
+
+def _bundle_urns(resources: list[dict[str, Any]], service: str, secret_name: str) -> list[str]:
+    """The bundle's component and everything under it, found in state (works for any backend)."""
+    by_urn = {r["urn"]: r for r in resources if "urn" in r}
+    roots = {r.get("parent") for r in resources
+             if ((r.get("inputs") or {}).get("metadata") or {}).get("name") == secret_name and r.get("parent")}
+    roots |= {u for u, r in by_urn.items() if r.get("custom") is False and u.endswith(f"::{service}") and ":credentials:" in r.get("type", "")}
+    if not roots:
+        raise EngineError(f"{secret_name} is not in the deployed state", "deploy the stack file as it is first, then rotate")
+
+    def under(urn: str) -> bool:
+        seen = set()
+        while urn and urn not in seen:
+            if urn in roots:
+                return True
+            seen.add(urn)
+            urn = (by_urn.get(urn) or {}).get("parent", "")
+        return False
+
+    return sorted(u for u in by_urn if under(u))
+
+
+def _consumers(app: App, s, secret_name: str, workloads: list[str]) -> list[str]:
+    namespaces = [s.namespace(w) for w in sorted(workloads)]
+    if s.render_dir:
+        return [f"namespace {ns}: workloads annotated {conventions.RELOADER_CONSUMER_ANNOTATION}: \"true\" that mount {secret_name} "
+                f"(the local stack renders manifests to {s.render_dir}; no cluster to ask)" for ns in namespaces]
+    kube = app.kubectl(s.config.kubernetes.context)
+    reason = kube.unreachable_reason()
+    lines = []
+    for ns in namespaces:
+        if reason:
+            lines.append(f"namespace {ns}: Reloader-annotated workloads using {secret_name} (cluster not asked: {reason})")
+            continue
+        found = reloading_workloads(kube.workloads(ns), secret_name)
+        lines.append(f"namespace {ns}: {', '.join(found) if found else 'no Reloader-annotated workload uses it; restart consumers by hand'}")
+    return lines
+
+
+# ---- status --------------------------------------------------------------------------------------
+@cli.command()
+@stack_option
+@source_option
+@click.pass_context
+def status(ctx: click.Context, stack: str, source: str) -> None:
+    """Each Secret's sync state and age in the cluster (ExternalSecret Ready condition, or the Secret's presence)."""
+    app = _app(ctx)
+    s = app.project.settings(stack, app.environ)
+    if s.render_dir:
+        click.echo(f"Stack {stack} has no cluster: it renders manifests into {s.render_dir}/ instead of applying them, "
+                   "so there is no sync state to report (`secrets-platform list --stack local` shows what it holds).")
+        return
+    kube = app.kubectl(s.config.kubernetes.context)
+    reason = kube.unreachable_reason()
+    if reason:
+        raise EngineError(f"cannot report status of stack {stack}. {reason}", "connect to the cluster (gcloud container clusters get-credentials ...)")
+    cat = _catalog(app, stack, source)
+    rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC")]
+    failed = 0
+    try:
+        for secret in cat.secrets:
+            st = sync_state(kube, secret)
+            failed += not st.ok
+            rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age))
+    except RuntimeError as err:
+        raise EngineError(f"kubectl failed: {err}") from None
+    _table(rows)
+    if failed:
+        click.echo(f"{failed} of {len(cat.secrets)} Secrets are missing or not synced.")
+        ctx.exit(VALIDATION_FAILED)
+
+
+# ---- dotenv --------------------------------------------------------------------------------------
+@cli.command()
+@stack_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write (default: .env in the checkout).")
+@click.option("--workload", "-w", "workloads", multiple=True, help="Only the Secrets of this workload's namespace (repeatable).")
+@click.option("--force", is_flag=True, help="Overwrite a file this command did not write.")
+@click.pass_context
+def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple[str, ...], force: bool) -> None:
+    """Write the local stack's values to a .env file (mode 0600) for local development.
+
+    Refused for every stack but local. Values go to the file only, never to the terminal.
+    """
+    app = _app(ctx)
+    if stack != "local":
+        app.project.check_stack(stack)
+        raise InputError(f"dotenv is refused for stack {stack}: only the local stack's values may leave the cluster",
+                         "use --stack local; dev, stg and prd values stay in their Secrets")
+    s = app.project.settings(stack, app.environ)
+    path = (output or app.project.dir / ".env").resolve()
+    if path.exists() and not force and not path.read_text(errors="replace").startswith(dotenv_mod.HEADER):
+        raise InputError(f"{path} exists and was not written by this command", "move it away or pass --force")
+    ignored = dotenv_mod.git_ignored(path) if path.parent.is_dir() else None
+    if ignored is False:
+        raise InputError(f"{path} is inside a git work tree and not git-ignored", f"add {path.name} to .gitignore, or write elsewhere with --output")
+    if app.engine.available() and app.engine.stack_exists(stack):
+        secrets = dotenv_mod.secrets_from_state(app.engine.resources(stack))
+        source = "the local stack's state"
+    elif s.render_dir and (app.project.dir / s.render_dir).is_dir():
+        secrets = dotenv_mod.secrets_from_render_dir(app.project.dir / s.render_dir)
+        source = f"{s.render_dir}/"
+    else:
+        raise EngineError("the local stack is not deployed: no state and no rendered manifests hold values yet", "run `make up` first")
+    wanted = {s.namespace(w) for w in workloads} if workloads else None
+    values, origin = dotenv_mod.merge(secrets, wanted)
+    if not values:
+        raise InputError("no Opaque Secret values found" + (f" for workloads {', '.join(workloads)}" if workloads else ""),
+                         "check --workload, or run `make up`")
+    dotenv_mod.write_private(path, dotenv_mod.render(values, origin))
+    click.echo(f"Wrote {len(values)} keys of {len(set(origin.values()))} Secrets from {source} to {path} (mode 0600).")
+    if ignored:
+        click.echo(f"{path.name} is git-ignored: keep it that way, and never commit or share it.")
+    else:
+        click.echo(f"{path} is outside this repository: keep it out of version control.")
+
+
+# ---- dbt-profile ---------------------------------------------------------------------------------
+def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
+    out = {}
+    for v in values:
+        if "=" not in v:
+            raise InputError(f"{flag} {v!r}: expected FIELD=VALUE")
+        k, _, val = v.partition("=")
+        out[k.strip()] = val.strip()
+    return out
+
+
+@cli.command("dbt-profile")
+@stack_option
+@source_option
+@click.option("--credential", "-c", required=True, help="The bundle: service (snowflake) or snowflake-<env>-credentials.")
+@click.option("--type", "adapter", default=None, help="dbt adapter type (default: the service name).")
+@click.option("--profile", "profile_name", default="default", show_default=True, help="Profile name (dbt_project.yml `profile:`).")
+@click.option("--target", default=None, help="Target name (default: the stack).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=KEY", help="Profile field from a key of the bundle (repeatable).")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="Non-secret literal field, e.g. schema=analytics (repeatable).")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout.")
+@click.pass_context
+def dbt_profile(ctx: click.Context, stack: str, source: str, credential: str, adapter: str | None, profile_name: str,
+                target: str | None, maps: tuple[str, ...], sets: tuple[str, ...], threads: int, output: Path | None) -> None:
+    """Generate profiles.yml whose credentials are only env_var() references to keys of the stack."""
+    cat = _catalog(_app(ctx), stack, source)
+    env = cat.environment
+    name = credential if credential.endswith("-credentials") else f"{credential}-{env}-credentials"
+    copies = cat.named(name)
+    if not copies:
+        bundles = sorted({n for n in cat.names() if n.endswith("-credentials")})
+        raise InputError(f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
+                         "pass --credential with one of them")
+    service = copies[0].get("service") or name[: -len(f"-{env}-credentials")]
+    text = dbt_mod.profile(stack=stack, secret=copies[0], service=service, adapter=adapter or service, profile_name=profile_name,
+                           target=target or stack, mapping=_pairs(maps, "--map"), literals=_pairs(sets, "--set"), threads=threads)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text)
+    click.echo(f"Wrote {output}: {text.count('env_var(')} env_var() references to keys of {name}.", err=True)
+
+
+def main() -> None:  # the console-script entry point
+    cli(prog_name="secrets-platform")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

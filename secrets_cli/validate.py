@@ -1,0 +1,128 @@
+"""Resolve consumer references against a stack's catalog and say how to fix what does not resolve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import conventions
+from components.consumers import DOCKER_CONFIG_JSON
+from secrets_cli.catalog import Catalog
+from secrets_cli.references import Reference
+from settings.model import CREDENTIAL_WORDS
+
+OK, FAIL, WARN = "ok", "fail", "warn"
+MARK = {OK: "✓", FAIL: "✗", WARN: "!"}
+
+
+@dataclass(frozen=True)
+class Result:
+    ref: Reference
+    status: str
+    detail: str
+    fix: str | None = None
+
+
+def resolve(ref: Reference, cat: Catalog) -> Result:
+    if ref.unresolved:
+        return Result(ref, FAIL, ref.unresolved, "use string literals or module-level string constants for group and key")
+    if ref.secret is None:  # dbt: a key that envFrom of some Secret exposes
+        found = cat.with_key(ref.key or "")
+        if found:
+            return Result(ref, OK, f"key of {_where(found)}")
+        if ref.has_default:
+            return Result(ref, WARN, f"in no Secret of {cat.stack}; dbt falls back to the default")
+        return Result(ref, FAIL, f"NOT FOUND: no Secret of {cat.stack} has key {ref.key}", fix_missing_key(ref.key or "", cat, None))
+    copies = cat.named(ref.secret)
+    if not copies:
+        return Result(ref, FAIL, f"NOT FOUND in stack {cat.stack}", fix_missing_secret(ref.secret, cat, ref.key))
+    if ref.pull and copies[0]["type"] != DOCKER_CONFIG_JSON:
+        return Result(ref, FAIL, f"is {copies[0]['type']}, not a registry pull secret ({DOCKER_CONFIG_JSON})",
+                      f"declare a pull secret under secrets-platform:registries in Pulumi.{cat.stack}.yaml")
+    if ref.key is not None:
+        if ref.key in copies[0]["keys"]:
+            return Result(ref, OK, f"key of {_where(copies)}")
+        other = [k for k in copies[0]["keys"] if k.lower() == ref.key.lower()]
+        hint = f" (did you mean {other[0]}? keys are case-sensitive)" if other else ""
+        return Result(ref, FAIL, f"{ref.secret} exists but has no key {ref.key}{hint}", fix_missing_key(ref.key, cat, ref.secret))
+    return Result(ref, OK, f"exists in {', '.join(sorted(c['namespace'] for c in copies))}, {len(copies[0]['keys'])} keys")
+
+
+def _where(found: list[dict]) -> str:
+    by_name: dict[str, list[str]] = {}
+    for s in found:
+        by_name.setdefault(s["name"], []).append(s["namespace"])
+    return "; ".join(f"{n} ({', '.join(sorted(ns))})" for n, ns in sorted(by_name.items()))
+
+
+def _credential_index(cat: Catalog, service: str) -> int | None:
+    for i, cred in enumerate(cat.settings.config.credentials):
+        if cred.service == service:
+            return i
+    return None
+
+
+def _looks_secret(key: str) -> bool:
+    return any(word in key.upper() for word in CREDENTIAL_WORDS)
+
+
+def _add_key(stack: str, index: int, key: str, position: int) -> str:
+    if _looks_secret(key):
+        return f"pulumi config set --path 'credentials[{index}].generated[{position}].key' {key} -s {stack}"
+    return f"pulumi config set --path 'credentials[{index}].values.{key}' '<value>' -s {stack}"
+
+
+def fix_missing_key(key: str, cat: Catalog, secret: str | None) -> str:
+    """The command that adds ``key`` to the right bundle (or declares the bundle)."""
+    stack, creds = cat.stack, cat.settings.config.credentials
+    service = None
+    if secret:
+        m = conventions.CREDENTIALS_NAME.match(secret)
+        service = m.group("service") if m else None
+        if service is None:
+            return f"{secret} is not a credential bundle; its keys are fixed by its type or source"
+    else:
+        for i, cred in enumerate(creds):
+            if key.upper().startswith(cred.service.upper().replace("-", "_") + "_"):
+                service = cred.service
+    index = _credential_index(cat, service) if service else None
+    if index is not None:
+        return _add_key(stack, index, key, len(creds[index].generated))
+    guess = service or key.split("_", 1)[0].lower()
+    return declare_credential(cat, guess, key)
+
+
+def declare_credential(cat: Catalog, service: str, key: str | None) -> str:
+    stack, index = cat.stack, len(cat.settings.config.credentials)
+    workload = cat.settings.config.namespaces[0]
+    cmds = [
+        f"pulumi config set --path 'credentials[{index}].service' {service} -s {stack}",
+        f"pulumi config set --path 'credentials[{index}].namespaces[0]' {workload} -s {stack}",
+    ]
+    if key:
+        cmds.append(_add_key(stack, index, key, 0))
+    return " && ".join(cmds)
+
+
+def fix_missing_secret(name: str, cat: Catalog, key: str | None) -> str:
+    env, stack = cat.environment, cat.stack
+    m = conventions.CREDENTIALS_NAME.match(name)
+    if m:
+        if m.group("env") != env:
+            local = conventions.credentials_name(m.group("service"), env)
+            exists = " (it exists)" if cat.named(local) else ""
+            return f"{name} names environment {m.group('env')}, not {env}: reference {local} in {stack}{exists}"
+        return declare_credential(cat, m.group("service"), key)
+    m = conventions.OTHER_SECRET_NAME.match(name)
+    if m:
+        svc, purpose = m.group("service"), m.group("purpose")
+        if m.group("env") != env:
+            return f"{name} names environment {m.group('env')}, not {env}: reference {svc}-{env}-{purpose}-secret in {stack}"
+        imports = cat.settings.config.imports
+        if svc == imports.namespace and imports.enabled:
+            variable = imports.prefix + purpose.upper().replace("-", "_")
+            return f"gh secret set {variable} --env {stack}  # then re-run the deploy workflow, which imports {imports.prefix}* secrets"
+        if purpose == "pull":
+            return f"declare a pull secret for {svc} under secrets-platform:registries in Pulumi.{stack}.yaml (password with `pulumi config set --secret`)"
+        return f"declare {purpose} for {svc} under secrets-platform:tlsSecrets in Pulumi.{stack}.yaml (privateKey with `pulumi config set --secret`)"
+    return (f"{name} does not follow the platform's names (<service>-{env}-credentials or <service>-{env}-<purpose>-secret); "
+            f"reference one of: {', '.join(cat.names()) or '(none)'}")
