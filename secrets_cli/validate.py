@@ -34,6 +34,9 @@ def resolve(ref: Reference, cat: Catalog) -> Result:
         return Result(ref, FAIL, f"NOT FOUND: no Secret of {cat.stack} has key {ref.key}", fix_missing_key(ref.key or "", cat, None))
     copies = cat.named(ref.secret)
     if not copies:
+        vault = _vault_bundle(ref.secret, cat)
+        if vault is not None:
+            return _resolve_vault(ref, cat, vault)
         return Result(ref, FAIL, f"NOT FOUND in stack {cat.stack}", fix_missing_secret(ref.secret, cat, ref.key))
     if ref.pull and copies[0]["type"] != DOCKER_CONFIG_JSON:
         return Result(ref, FAIL, f"is {copies[0]['type']}, not a registry pull secret ({DOCKER_CONFIG_JSON})",
@@ -42,9 +45,39 @@ def resolve(ref: Reference, cat: Catalog) -> Result:
         if ref.key in copies[0]["keys"]:
             return Result(ref, OK, f"key of {_where(copies)}")
         other = [k for k in copies[0]["keys"] if k.lower() == ref.key.lower()]
-        hint = f" (did you mean {other[0]}? keys are case-sensitive)" if other else ""
-        return Result(ref, FAIL, f"{ref.secret} exists but has no key {ref.key}{hint}", fix_missing_key(ref.key, cat, ref.secret))
+        if other:
+            return Result(ref, FAIL, f"{ref.secret} exists but has no key {ref.key} (did you mean {other[0]}? keys are case-sensitive)",
+                          f"in {ref.path}, reference key {other[0]} instead of {ref.key}")
+        return Result(ref, FAIL, f"{ref.secret} exists but has no key {ref.key}", fix_missing_key(ref.key, cat, ref.secret))
     return Result(ref, OK, f"exists in {', '.join(sorted(c['namespace'] for c in copies))}, {len(copies[0]['keys'])} keys")
+
+
+def _vault_bundle(name: str, cat: Catalog):
+    """The vault-backed bundle ``name`` means: its Secret-style name or its KV path ``<mount>/<env>/<service>``."""
+    mount = getattr(getattr(cat.settings.config, "vault", None), "mount", None)
+    for cred in cat.settings.config.credentials:
+        if getattr(cred, "backend", "kubernetes") != "vault":
+            continue
+        names = {conventions.credentials_name(cred.service, cat.environment)}
+        if mount:
+            names.add(conventions.vault_path(mount, cat.environment, cred.service))
+        if name in names:
+            return cred
+    return None
+
+
+def _resolve_vault(ref: Reference, cat: Catalog, cred) -> Result:
+    """Vault-backed bundles are no Kubernetes Secret: the Vault agent injects them (Flyte's Vault secret manager)."""
+    mount = cat.settings.config.vault.mount
+    path = conventions.vault_path(mount, cat.environment, cred.service)
+    if ref.kind != "flyte" or ref.secret != path:
+        return Result(ref, FAIL, f"{cred.service} is vault-backed: no Kubernetes Secret {ref.secret} exists",
+                      f"read it through the Vault agent injector from {path} (stack output `vault`), or move {cred.service} to backend kubernetes")
+    keys = set(cred.properties) | set(cred.properties.values())
+    if ref.key in keys:
+        return Result(ref, OK, f"property of Vault entry {path}")
+    return Result(ref, FAIL, f"Vault entry {path} maps no key {ref.key}",
+                  f"add it under `properties` of {cred.service} in Pulumi.{cat.stack}.yaml")
 
 
 def _where(found: list[dict]) -> str:

@@ -1,0 +1,69 @@
+"""`secrets-platform list`: names, types, keys and rotation; from state when deployed, else the stack file."""
+
+from __future__ import annotations
+
+import json
+
+from cli_support import CANARY, FakeEngine, ROOT, invoke, make_app
+from components.consumers import describe
+from components.platform import planned_descriptors
+from secrets_cli.project import Project
+
+
+def test_table_from_the_stack_file_when_no_engine():
+    result = invoke(make_app(), "list", "--stack", "local")
+    assert result.exit_code == 0, result.output
+    assert "from Pulumi.local.yaml" in result.output
+    header = result.stdout.splitlines()[1].split()
+    assert header == ["NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION"]
+    row = next(line for line in result.stdout.splitlines() if line.startswith("snowflake-local-credentials  dagster-local"))
+    assert "SNOWFLAKE_ACCOUNT,SNOWFLAKE_PASSWORD,SNOWFLAKE_USER" in row and row.split()[-1] == "1"
+    assert "no Pulumi engine installed" in result.stderr
+
+
+def test_json_is_the_described_plan():
+    """--json for machines: the same entries the program would export."""
+    result = invoke(make_app(), "list", "--stack", "prd", "--json")
+    data = json.loads(result.stdout)
+    s = Project(ROOT).settings("prd", {})
+    assert data["source"] == "file" and data["stack"] == "prd"
+    assert data["secrets"] == json.loads(json.dumps([describe(d) for d in planned_descriptors(s)]))
+
+
+def test_deployed_stack_is_read_from_its_outputs():
+    engine = FakeEngine(ROOT, installed=True, deployed={"local"},
+                        stack_outputs={"local": {"secrets": [{"name": "only-local-credentials", "namespace": "dagster-local", "type": "Opaque",
+                                                              "backend": "kubernetes", "keys": ["A"], "rotation": "7", "service": "only"}]}})
+    result = invoke(make_app(engine=engine), "list", "--stack", "local")
+    assert result.exit_code == 0
+    assert "from deployed state of 2026-11-25T12:00:00+00:00" in result.output
+    assert "only-local-credentials" in result.output and result.output.rstrip().endswith("7")
+
+
+def test_undeployed_stack_falls_back_to_the_file_with_a_note():
+    result = invoke(make_app(engine=FakeEngine(ROOT, installed=True)), "list", "--stack", "dev")
+    assert result.exit_code == 0 and "snowflake-dev-credentials" in result.output
+    assert "not deployed in this backend" in result.stderr
+
+
+def test_from_state_demands_a_deployment():
+    result = invoke(make_app(engine=FakeEngine(ROOT, installed=True)), "list", "--stack", "dev", "--from", "state")
+    assert result.exit_code == 2 and "has no deployed state" in result.stderr
+
+
+def test_unknown_stack_is_a_usage_error():
+    result = invoke(make_app(), "list", "--stack", "qa")
+    assert result.exit_code == 2
+    assert "unknown stack 'qa'" in result.stderr and "local, dev, stg, prd" in result.stderr
+
+
+def test_missing_stack_option_is_a_usage_error():
+    assert invoke(make_app(), "list").exit_code == 2
+
+
+def test_imported_values_never_listed():
+    """A DAGSTER_SECRET_* variable in the environment shows up by name and key, never by value."""
+    result = invoke(make_app(environ={"DAGSTER_SECRET_SLACK_TOKEN": CANARY}), "list", "--stack", "prd", "--json")
+    assert result.exit_code == 0
+    assert "dagster-prd-slack-token-secret" in result.output
+    assert CANARY not in result.output
