@@ -42,6 +42,7 @@ _FIX_BY_TYPE = {
     "greater_than_equal": "raise the number",
     "less_than_equal": "lower the number",
 }
+_LITERAL_FIX_BY_KEY = {"backend": "use one of kubernetes, gcp-secret-manager, vault (docs/backends.md)"}
 _IMPORT_SUFFIX = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
 
 
@@ -231,7 +232,8 @@ def _translate(err: ValidationError, secret_keys: set[str] | frozenset[str]) -> 
             Problem(
                 full_key(loc),
                 message,
-                _FIX_BY_TYPE.get(kind, "see the config reference in README.md"),
+                _LITERAL_FIX_BY_KEY.get(str(loc[-1]), _FIX_BY_TYPE["literal_error"]) if kind == "literal_error" and loc
+                else _FIX_BY_TYPE.get(kind, "see the config reference in README.md"),
                 None if kind == "missing" else e.get("input"),
                 not hidden,
             )
