@@ -102,7 +102,7 @@ def scan_file(path: Path, strict: bool) -> tuple[list[Reference], list[str]]:
     if dagster or any(_has_key(doc, "envSecrets") for doc in docs):
         kinds.append(DAGSTER)
         refs.extend(dagster)
-    dbt = dbt_references(name, text)
+    dbt = dbt_references(name, docs)
     if dbt or path.name in ("profiles.yml", "profiles.yaml"):
         kinds.append(DBT)
         refs.extend(dbt)
@@ -157,14 +157,25 @@ def _has_key(node: yaml.Node, key: str) -> bool:
 
 
 # ---- dbt -----------------------------------------------------------------------------------------
-def dbt_references(name: str, text: str) -> list[Reference]:
+def dbt_references(name: str, docs: list[yaml.Node]) -> list[Reference]:
+    """``env_var()`` calls in YAML string values (comments don't count; YAML quoting is undone first)."""
     refs = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("#"):
-            continue
-        for m in ENV_VAR.finditer(line):
-            refs.append(Reference(name, number, DBT, m.group(0), key=m.group("key"), has_default=bool(m.group("default"))))
+    for node in (n for doc in docs for n in _scalars(doc)):
+        for m in ENV_VAR.finditer(node.value):
+            line = _line(node) + node.value[: m.start()].count("\n")
+            refs.append(Reference(name, line, DBT, m.group(0), key=m.group("key"), has_default=bool(m.group("default"))))
     return refs
+
+
+def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            yield from _scalars(v)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item)
 
 
 # ---- Dagster Helm values -------------------------------------------------------------------------

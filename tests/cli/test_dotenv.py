@@ -1,0 +1,84 @@
+"""`secrets-platform dotenv`: the one command that handles values, into a 0600 file only."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+
+from cli_support import SECRET_CANARY, FakeEngine, copy_project, invoke, local_state, make_app
+from secrets_cli.dotenv import HEADER, quote
+
+
+def setup(tmp_path):
+    root = copy_project(tmp_path)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / ".gitignore").write_text(".env\n")
+    engine = FakeEngine(root, installed=True, deployed={"local"}, state={"local": local_state()})
+    return root, engine
+
+
+def test_writes_values_0600_and_never_prints_them(tmp_path):
+    root, engine = setup(tmp_path)
+    result = invoke(make_app(root, engine), "dotenv", "--stack", "local")
+    assert result.exit_code == 0, result.output
+    env = root / ".env"
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    text = env.read_text()
+    assert text.startswith(HEADER)
+    assert f"SNOWFLAKE_PASSWORD='{SECRET_CANARY}'" in text
+    assert "MINIO_ROOT_PASSWORD=\"it's#q\"" in text
+    assert SECRET_CANARY not in result.output
+    assert "git-ignored" in result.output and "mode 0600" in result.output
+
+
+def test_workload_filter(tmp_path):
+    root, engine = setup(tmp_path)
+    assert invoke(make_app(root, engine), "dotenv", "-s", "local", "-w", "floe-jobs").exit_code == 0
+    text = (root / ".env").read_text()
+    assert "SNOWFLAKE_PASSWORD" in text and "MINIO" not in text
+
+
+def test_refused_for_any_other_stack(tmp_path):
+    root, engine = setup(tmp_path)
+    for stack in ("dev", "stg", "prd"):
+        result = invoke(make_app(root, engine), "dotenv", "--stack", stack)
+        assert result.exit_code == 2 and f"refused for stack {stack}" in result.stderr
+    assert not (root / ".env").exists()
+
+
+def test_will_not_write_an_unignored_file_in_the_repository(tmp_path):
+    root, engine = setup(tmp_path)
+    result = invoke(make_app(root, engine), "dotenv", "--stack", "local", "--output", str(root / "local.env"))
+    assert result.exit_code == 2 and "not git-ignored" in result.stderr
+    assert not (root / "local.env").exists()
+
+
+def test_foreign_file_needs_force(tmp_path):
+    root, engine = setup(tmp_path)
+    (root / ".env").write_text("MINE=1\n")
+    assert invoke(make_app(root, engine), "dotenv", "--stack", "local").exit_code == 2
+    assert (root / ".env").read_text() == "MINE=1\n"
+    assert invoke(make_app(root, engine), "dotenv", "--stack", "local", "--force").exit_code == 0
+    assert invoke(make_app(root, engine), "dotenv", "--stack", "local").exit_code == 0  # ours now: rewritten freely
+
+
+def test_render_dir_fallback_without_engine(tmp_path):
+    root, _ = setup(tmp_path)
+    rendered = root / "rendered" / "local" / "1-manifest"
+    rendered.mkdir(parents=True)
+    (rendered / "v1-secret-dagster-local-x.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: minio-local-credentials\n  namespace: dagster-local\n"
+        f"type: Opaque\nstringData:\n  MINIO_ROOT_PASSWORD: {SECRET_CANARY}\n")
+    result = invoke(make_app(root, FakeEngine(root)), "dotenv", "--stack", "local")
+    assert result.exit_code == 0 and "from rendered/local/" in result.output
+    assert SECRET_CANARY in (root / ".env").read_text() and SECRET_CANARY not in result.output
+
+
+def test_nothing_deployed_exits_3(tmp_path):
+    root, _ = setup(tmp_path)
+    result = invoke(make_app(root, FakeEngine(root)), "dotenv", "--stack", "local")
+    assert result.exit_code == 3 and "make up" in result.stderr
+
+
+def test_quote():
+    assert quote("a#b") == "'a#b'" and quote("it's") == '"it\'s"' and quote("x\ny$") == '"x\\ny\\$"'
