@@ -145,12 +145,21 @@ KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
 
 
 def fixed_prd_settings() -> settings.Settings:
-    """One bundle, pull secret, TLS secret and import of each kind, in two namespaces."""
+    """One bundle, pull secret, TLS secret and import of each kind, in two namespaces;
+    External Secrets (a bundle kept in Secret Manager and a pushed one) and Vault with an address."""
     cfg = base_config(
         "prd",
         registries=[{"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "x", "namespaces": ["dagster", "floe-jobs"]}],
         tlsSecrets=[{"service": "dagster-web", "certificate": CERT, "privateKey": KEY, "namespaces": ["dagster"]}],
+        gcp={"project": "example-data-platform"},
+        externalSecrets={"enabled": True, "chartVersion": "2.10.0"},
+        vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "address": "https://vault.example.internal:8200"},
     )
+    cfg["credentials"] += [
+        {"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["floe-jobs"], "properties": {"POLARIS_CLIENT_SECRET": "client_secret"}},
+        {"service": "cube", "backend": "gcp-secret-manager", "push": True, "namespaces": ["dagster"], "generated": [{"key": "CUBE_API_SECRET"}]},
+        {"service": "salesforce", "backend": "vault", "namespaces": ["floe-jobs"], "properties": {"SALESFORCE_TOKEN": "token"}},
+    ]
     return settings.from_mapping(cfg, {"registries", "tlsSecrets"}, "prd", {"DAGSTER_SECRET_SLACK_TOKEN": CANARY})
 
 
