@@ -1,0 +1,87 @@
+"""The CLI against the real engine on a throwaway copy of the local stack.
+
+Skipped with a reason when the toolchain (bin/pulumi, `make toolchain`) is absent.
+A copy, never the checkout: rotate edits Pulumi.local.yaml and the copy has its
+own file state backend and render directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli_support import FIXTURES, ROOT, invoke
+from secrets_cli.engine import Engine
+from secrets_cli.main import App
+from secrets_cli.project import Project
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not (ROOT / "bin" / "pulumi").exists(), reason="bin/pulumi not built (make toolchain)"),
+]
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory):
+    from pulumi import automation as auto
+
+    root = tmp_path_factory.mktemp("project")
+    for name in ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py"):
+        shutil.copy(ROOT / name, root / name)
+    for name in ("settings", "components"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in (".venv", "bin"):
+        (root / name).symlink_to(ROOT / name)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "DAGSTER_SECRET_"))}
+    home = ROOT / ".pulumi-home"  # the toolchain's plugin cache, if make toolchain put plugins there
+    if home.is_dir():
+        environ["PULUMI_HOME"] = str(home)
+    environ["PULUMI_BACKEND_URL"] = f"file://{root / '.state'}"
+    (root / ".state").mkdir()
+    engine = Engine(root, environ)
+    opts = auto.LocalWorkspaceOptions(env_vars=engine.env_vars("local"), secrets_provider="passphrase",
+                                      pulumi_command=auto.PulumiCommand(root=str(ROOT), skip_version_check=True))
+    stack = auto.create_or_select_stack(stack_name="local", work_dir=str(root), opts=opts)
+    stack.up(color="never", on_output=lambda _: None)
+    app = App(Project(root), engine, environ, interactive=lambda: False)
+    yield root, app
+    stack.destroy(color="never", on_output=lambda _: None)
+
+
+def test_list_reads_the_deployed_outputs(deployed):
+    _, app = deployed
+    result = invoke(app, "list", "--stack", "local")
+    assert result.exit_code == 0, result.output
+    assert "from deployed state" in result.stdout and "snowflake-local-credentials" in result.stdout
+
+
+def test_validate_against_state(deployed):
+    _, app = deployed
+    result = invoke(app, "validate", "--stack", "local", "--from", "state", str(FIXTURES / "valid"))
+    assert result.exit_code == 0, result.output
+
+
+def test_dotenv_then_rotate_changes_the_password_and_never_prints_it(deployed):
+    root, app = deployed
+    assert invoke(app, "dotenv", "--stack", "local", "--output", str(root / "before.env")).exit_code == 0
+    before = _value(root / "before.env", "SNOWFLAKE_PASSWORD")
+    minio_before = _value(root / "before.env", "MINIO_ROOT_PASSWORD")
+
+    result = invoke(app, "rotate", "snowflake", "--stack", "local", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "RandomPassword" in result.stdout and 'rotation: "2"' in (root / "Pulumi.local.yaml").read_text()
+    assert before not in result.output
+
+    out = invoke(app, "dotenv", "--stack", "local", "--output", str(root / "after.env"))
+    assert out.exit_code == 0 and before not in out.output
+    after = _value(root / "after.env", "SNOWFLAKE_PASSWORD")
+    assert after != before, "rotation must regenerate the password"
+    assert _value(root / "after.env", "MINIO_ROOT_PASSWORD") == minio_before, "only the targeted bundle rotates"
+
+
+def _value(path: Path, key: str) -> str:
+    line = next(line for line in path.read_text().splitlines() if line.startswith(f"{key}="))
+    return line.split("=", 1)[1].strip("'\"")
