@@ -14,10 +14,15 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-const (
-	providerName    = "random"
-	providerVersion = "4.21.4" // the pulumi_random Python SDK this plugin serves
+const providerName = "random"
 
+// providerVersion is the pulumi_random Python SDK version this plugin serves
+// (its pulumi-plugin.json); the engine asks for a plugin of exactly that
+// version. The Makefile sets it from toolchain/versions.txt with
+// -ldflags "-X main.providerVersion=...".
+var providerVersion = "4.21.4"
+
+const (
 	passwordToken = "random:index/randomPassword:RandomPassword"
 	stringToken   = "random:index/randomString:RandomString"
 
