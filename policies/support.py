@@ -47,6 +47,8 @@ from pulumi_policy.proxy import (
     UNKNOWN_OBJECT_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    _DictProxy,
+    _ListProxy,
 )
 from pulumi_policy.secret import Secret
 
@@ -91,12 +93,38 @@ class UnknownAtPreview(Exception):
         self.why = why
 
 
+# pulumi_policy's proxy classes. ``proxy["__target"]`` is how pulumi_policy itself
+# reads a proxy's container (proxy.py); its items are proxies or raw leaves.
+_PROXY_TYPES: dict[type, bool] = {_DictProxy: True, _ListProxy: False}
+
+
 def plain(value: Any) -> Any:
     """Copy engine properties into plain dicts/lists, unknowns replaced by ``UNKNOWN``.
 
     Works on pulumi_policy's unknown-checking proxies (which raise on access) and on
     raw sentinel strings alike, so tests may build properties either way.
+
+    Every rule that applies to a resource copies its properties once (the engine
+    hands each rule its own copy), so this is the pack's hot path: the exact types
+    the engine produces (str, dict, list and pulumi_policy's two proxies) take a fast
+    path that reads the proxies' containers directly instead of going through their
+    per-item unknown check; an unknown is a sentinel string either way. Anything else
+    takes the general path below.
     """
+    kind = type(value)
+    if kind is str:
+        return UNKNOWN if value in _SENTINELS else value
+    if kind in _PROXY_TYPES:
+        target = value["__target"]
+        if _PROXY_TYPES[kind]:
+            return {key: plain(item) for key, item in target.items()}
+        return [plain(item) for item in target]
+    if kind is dict:
+        return {key: plain(item) for key, item in value.items()}
+    if kind is list:
+        return [plain(item) for item in value]
+    if kind in (bool, int, float) or value is None:
+        return value
     if isinstance(value, Secret):
         value = value.value
     if isinstance(value, str):
@@ -118,6 +146,53 @@ def plain(value: Any) -> Any:
                 items.append(UNKNOWN)
         return items
     return value
+
+
+class _LazyProps(Mapping):
+    """A resource's top-level properties, each copied with :func:`plain` on first read.
+
+    Reads as ``plain(props)`` would, but a rule pays only for the properties it
+    looks at: the engine hands every rule its own copy of the properties, and most
+    rules read ``metadata`` only, never a Secret's ``stringData`` or a Role's long
+    ``rules``. Built over the raw container of pulumi_policy's proxy, so asking
+    whether a key exists never trips its unknown check.
+    """
+
+    __slots__ = ("_raw", "_copied")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = raw
+        self._copied: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._copied[key]
+        except KeyError:
+            pass
+        value = plain(self._raw[key])  # KeyError for a missing key, like a dict
+        self._copied[key] = value
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+def lazy_plain(value: Any) -> Any:
+    """:func:`plain` for a resource's top-level properties, copied key by key as rules read them."""
+    if type(value) is _DictProxy:
+        return _LazyProps(value["__target"])
+    if type(value) is dict:
+        return _LazyProps(value)
+    return plain(value)
 
 
 def _join(base: str, step: str | int) -> str:
@@ -303,7 +378,7 @@ class Resource:
             type=source.resource_type,
             urn=source.urn,
             name=source.name,
-            props=plain(source.props),
+            props=lazy_plain(source.props),
             protect=bool(getattr(source.opts, "protect", False)),
             stack=stack_of_urn(source.urn) or engine_stack(),
         )
