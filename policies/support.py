@@ -201,20 +201,29 @@ def _join(base: str, step: str | int) -> str:
     return f"{base}.{step}" if base else str(step)
 
 
+def _path(where: str, steps: Sequence[str | int]) -> str:
+    for step in steps:
+        where = _join(where, step)
+    return where
+
+
 def at(value: Any, *path: str | int, where: str = "", default: Any = None) -> Any:
-    """Walk ``path`` into ``value``; a missing step gives ``default``, an unknown one raises."""
-    for step in path:
+    """Walk ``path`` into ``value``; a missing step gives ``default``, an unknown one raises.
+
+    Called for nearly every property a rule reads, so the path is spelled out only
+    when an unknown is actually met.
+    """
+    for depth, step in enumerate(path):
         if value is UNKNOWN:
-            raise UnknownAtPreview(where)
+            raise UnknownAtPreview(_path(where, path[:depth]))
         if isinstance(step, int):
             if not isinstance(value, list) or not -len(value) <= step < len(value):
                 return default
-        elif not isinstance(value, Mapping) or step not in value:
+        elif not (type(value) is dict or isinstance(value, Mapping)) or step not in value:
             return default
         value = value[step]
-        where = _join(where, step)
     if value is UNKNOWN:
-        raise UnknownAtPreview(where)
+        raise UnknownAtPreview(_path(where, path))
     return default if value is None else value
 
 
