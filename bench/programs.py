@@ -183,6 +183,8 @@ class Evaluation:
     """Wall-clock seconds."""
     cpu_seconds: float
     """CPU seconds of this process (all threads): the work itself, not the time other jobs took the CPU."""
+    gc_seconds: float
+    """Of the wall seconds, the time Python's cyclic garbage collector ran (gc.callbacks)."""
     custom: int
     components: int
     wire: list[Wire] = field(default_factory=list)
@@ -210,8 +212,27 @@ def evaluate(variant: str, config: dict[str, Any], *, stack: str | None = None, 
             program(config, stack)
 
     gc.collect()
-    cpu, start = time.process_time(), time.perf_counter()
-    run()
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    collector = _GcClock()
+    gc.callbacks.append(collector)
+    try:
+        cpu, start = time.process_time(), time.perf_counter()
+        run()
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        gc.callbacks.remove(collector)
     asyncio.get_event_loop().close()
-    return Evaluation(variant, seconds, cpu, monitor.custom, monitor.components, monitor.wire)
+    return Evaluation(variant, seconds, cpu, collector.seconds, monitor.custom, monitor.components, monitor.wire)
+
+
+class _GcClock:
+    """Sums the time between the collector's "start" and "stop" callbacks."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start

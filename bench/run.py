@@ -117,6 +117,8 @@ def summarize_size(size: int, samples: dict[str, list[dict[str, Any]]]) -> dict[
             "wall_samples": [s["seconds"] for s in runs],
             "ms_per_resource": cpu / resources * 1e3,
             "wall_ms_per_resource": statistics.median(s["seconds"] for s in runs) / resources * 1e3,
+            # Share of the wall time spent in Python's cyclic garbage collector.
+            "gc_share": statistics.median(s["gc_seconds"] / s["seconds"] for s in runs),
             "component_resources": runs[0]["component_resources"],
             "peak_rss_mib": statistics.median(s["peak_rss_mib"] for s in runs),
             "program_peak_mib": statistics.median(s["program_peak_mib"] for s in runs),
@@ -183,7 +185,8 @@ def quick_line(s: dict[str, Any]) -> str:
 
 def table(results: dict[str, Any]) -> str:
     lines = ["", "Program evaluation under mocks (median CPU ms per registered custom resource; ratios per round, median)", ""]
-    head = f"{'credentials':>11} {'resources':>9} | {'ours':>7} {'baseline':>8} {'floor':>7} | {'ours/base':>9} {'ours/floor':>10} | {'peak MiB ours/base/floor':>24}"
+    head = (f"{'credentials':>11} {'resources':>9} | {'ours':>7} {'baseline':>8} {'floor':>7} | {'ours/base':>9} {'ours/floor':>10} | "
+            f"{'peak MiB ours/base/floor':>24} | {'GC share ours':>13}")
     lines += [head, "-" * len(head)]
     for size in results["programs"].values():
         v = size["variants"]
@@ -191,7 +194,7 @@ def table(results: dict[str, Any]) -> str:
         lines.append(
             f"{size['credentials']:>11} {size['custom_resources']:>9} | {v['ours']['ms_per_resource']:7.3f} "
             f"{v['baseline']['ms_per_resource']:8.3f} {v['floor']['ms_per_resource']:7.3f} | {size['overhead_ratio']:9.3f} "
-            f"{size['floor_ratio']:10.3f} | {mem:>24}"
+            f"{size['floor_ratio']:10.3f} | {mem:>24} | {v['ours']['gc_share']:13.0%}"
         )
     p = results["pack"]
     lines += ["", f"Policy pack ({p['resource_rules']} resource rules, {p['stack_rules']} stack rule; {p['resources']} resources "

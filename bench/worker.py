@@ -47,6 +47,7 @@ def measure(variant: str, credentials: int, env: str = "prd") -> dict:
         "credentials": credentials,
         "seconds": result.seconds,
         "cpu_seconds": result.cpu_seconds,
+        "gc_seconds": result.gc_seconds,
         "custom_resources": result.custom,
         "component_resources": result.components,
         "peak_rss_mib": peak / 1024,

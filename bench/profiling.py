@@ -1,0 +1,114 @@
+"""Where program evaluation (or the pack) spends its time: cProfile, grouped by who owns the code.
+
+    .venv/bin/python bench/profiling.py                  # ours, 1,000 credentials
+    .venv/bin/python bench/profiling.py --variant baseline --credentials 300
+    .venv/bin/python bench/profiling.py --pack           # every resource rule over the program's resources
+
+Prints the share of self time per owner (our code, the Pulumi SDK, the provider
+SDKs, pulumi_policy, asyncio and the rest of the standard library), the time the
+cyclic garbage collector ran (which cProfile charges to whatever function was
+running), and the top functions. docs/PERFORMANCE.md quotes its output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+OWNERS = (
+    ("ours", (f"{ROOT}/components/", f"{ROOT}/settings/", f"{ROOT}/conventions.py", f"{ROOT}/policies/")),
+    ("bench harness", (f"{ROOT}/bench/",)),
+    ("pulumi SDK", ("/site-packages/pulumi/",)),
+    ("pulumi_policy", ("/site-packages/pulumi_policy/",)),
+    ("provider SDKs", ("/site-packages/pulumi_kubernetes/", "/site-packages/pulumi_random/")),
+    ("pydantic", ("/site-packages/pydantic",)),
+    ("protobuf/grpc", ("/site-packages/google/", "/site-packages/grpc")),
+    ("asyncio", ("/asyncio/",)),
+)
+
+
+def owner(filename: str) -> str:
+    for name, prefixes in OWNERS:
+        if any(p in filename for p in prefixes):
+            return name
+    return "builtins" if filename == "~" else "stdlib/other"
+
+
+def report(stats: pstats.Stats, total: float, gc_seconds: float, top: int) -> str:
+    by_owner: Counter[str] = Counter()
+    rows = []
+    for (filename, line, func), (cc, nc, tt, ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        by_owner[owner(filename)] += tt
+        rows.append((tt, ct, nc, f"{Path(filename).name}:{line}({func})", owner(filename)))
+    out = [f"profiled {total:.2f} s; cyclic GC ran {gc_seconds:.2f} s of it ({gc_seconds / total:.0%}, charged to whatever ran)", "",
+           "self time by owner:"]
+    for name, tt in by_owner.most_common():
+        out.append(f"  {name:<16} {tt:8.2f} s  {tt / total:6.1%}")
+    out += ["", f"top {top} functions by self time:"]
+    for tt, ct, nc, where, who in sorted(rows, reverse=True)[:top]:
+        out.append(f"  {tt:7.2f} s self {ct:7.2f} s cum {nc:>8} calls  [{who}] {where}")
+    ours = sorted((r for r in rows if r[4] == "ours"), key=lambda r: r[1], reverse=True)[:top]
+    out += ["", f"our functions by cumulative time (includes the SDK calls they make):"]
+    for tt, ct, nc, where, who in ours:
+        out.append(f"  {ct:7.2f} s cum {tt:7.2f} s self {nc:>8} calls  {where}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import gc
+    import time
+
+    from bench import catalog, pack, programs
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", default="ours", choices=programs.VARIANTS)
+    parser.add_argument("--credentials", type=int, default=1_000)
+    parser.add_argument("--pack", action="store_true", help="profile the policy pack instead of the program")
+    parser.add_argument("--top", type=int, default=20)
+    args = parser.parse_args(argv)
+
+    config = catalog.catalog(args.credentials)
+    count = catalog.custom_resource_count(args.credentials)
+    programs.evaluate(args.variant, catalog.catalog(20), floor_count=catalog.custom_resource_count(20))  # warm-up
+    collected = [0.0, 0.0]
+
+    def gc_clock(phase: str, info: dict) -> None:
+        if phase == "start":
+            collected[1] = time.perf_counter()
+        else:
+            collected[0] += time.perf_counter() - collected[1]
+
+    profiler = cProfile.Profile()
+    if args.pack:
+        recorded = programs.evaluate("ours", config, record=True)
+        resource_args = pack.resource_args(recorded.wire)
+        pack.time_rules(resource_args, 1)
+        gc.callbacks.append(gc_clock)
+        start = time.perf_counter()
+        profiler.enable()
+        pack.time_rules(resource_args, 3)
+        profiler.disable()
+    else:
+        gc.callbacks.append(gc_clock)
+        start = time.perf_counter()
+        profiler.enable()
+        programs.evaluate(args.variant, config, floor_count=count)
+        profiler.disable()
+    total = time.perf_counter() - start
+    gc.callbacks.remove(gc_clock)
+    what = "the policy pack (3 passes)" if args.pack else f"{args.variant}"
+    print(f"{what}, {args.credentials} credentials, {count} custom resources")
+    print(report(pstats.Stats(profiler), total, collected[0], args.top))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
