@@ -375,7 +375,11 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 	args = append(args, program)
 	args = append(args, req.GetArgs()...)
 
-	configJSON, err := json.Marshal(req.GetConfig())
+	config := req.GetConfig()
+	if config == nil {
+		config = map[string]string{} // the SDK expects an object, never null
+	}
+	configJSON, err := json.Marshal(config)
 	if err != nil {
 		return nil, err
 	}
