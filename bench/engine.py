@@ -32,8 +32,8 @@ def availability(root: Path = ROOT) -> str | None:
     if not (root / "bin" / "pulumi").exists():
         return "no engine: bin/pulumi not built (make toolchain)"
     plugins = root / ".pulumi-home" / "plugins"
-    installed = [p.name for p in plugins.iterdir()] if plugins.is_dir() else []
-    missing = [p for p in PLUGINS if not any(name.startswith(p + "-") and not name.endswith(".lock") for name in installed)]
+    installed = [p.name for p in plugins.iterdir() if p.is_dir()] if plugins.is_dir() else []
+    missing = [p for p in PLUGINS if not any(name.startswith(p + "-v") for name in installed)]
     if missing:
         return f"no engine: plugins {', '.join(missing)} not installed in .pulumi-home/plugins (make toolchain)"
     return None

@@ -29,7 +29,7 @@ def draw(results: dict[str, Any], out: Path) -> None:
     ax.set_xticks(x)
     ax.set_xticklabels([f"{v:,}" for v in x])
     ax.set_xlabel("credentials in the catalog (custom resources ≈ 3 per credential)")
-    ax.set_ylabel("ms per registered resource (median)")
+    ax.set_ylabel("CPU ms per registered resource (median)")
     ax.set_ylim(bottom=0)
     ax.set_title("Program evaluation under Pulumi mocks")
     ax.grid(True, alpha=0.3)

@@ -161,10 +161,13 @@ def measure_engine(repeats: int) -> dict[str, Any]:
 
 def summary(results: dict[str, Any], plan: Plan) -> dict[str, Any]:
     programs = results["programs"]
-    lo, hi = (programs[str(s)]["variants"]["ours"]["cpu_seconds"] for s in plan.growth)
+    growth = None
+    if all(str(s) in programs for s in plan.growth):
+        lo, hi = (programs[str(s)]["variants"]["ours"]["cpu_seconds"] for s in plan.growth)
+        growth = hi / lo
     figures: dict[str, float | None] = {
         "overhead_ratio": programs[str(plan.overhead_at)]["overhead_ratio"],
-        "growth_ratio": hi / lo,
+        "growth_ratio": growth,
         "policy_us_per_resource": results["pack"]["rules_us_per_resource"],
         "stack_linearity": results["pack"]["stack_linearity"],
         "engine_pack_ratio": results.get("engine", {}).get("pack_ratio"),
@@ -179,7 +182,8 @@ def summary(results: dict[str, Any], plan: Plan) -> dict[str, Any]:
 
 def quick_line(s: dict[str, Any]) -> str:
     f = s["figures"]
-    return (f"overhead_ratio={f['overhead_ratio']:.3f} growth_ratio={f['growth_ratio']:.3f} "
+    growth = "nan" if f["growth_ratio"] is None else f"{f['growth_ratio']:.3f}"
+    return (f"overhead_ratio={f['overhead_ratio']:.3f} growth_ratio={growth} "
             f"policy_us_per_resource={f['policy_us_per_resource']:.1f}")
 
 
@@ -220,6 +224,45 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"  {key:<24} {value:>9}  (limit {t['limit']})  {state}")
     lines.append(f"  growth is time({s['growth'][1]})/time({s['growth'][0]}) for ours; linear would be {s['growth_ideal']:.1f}")
     return "\n".join(lines)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The tables of docs/PERFORMANCE.md, from a results file (``bench/run.py --markdown FILE``)."""
+    out = ["| credentials | custom resources (+ our components) | ours ms/res | baseline ms/res | floor ms/res | ours / baseline | ours / floor | "
+           "baseline / floor | program peak MiB ours / baseline / floor | GC share of ours |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for size in results["programs"].values():
+        v = size["variants"]
+        mem = " / ".join(f"{v[k]['program_peak_mib']:.0f}" for k in VARIANTS)
+        out.append(
+            f"| {size['credentials']:,} | {size['custom_resources']:,} (+{v['ours']['component_resources']:,}) | "
+            f"{v['ours']['ms_per_resource']:.2f} | {v['baseline']['ms_per_resource']:.2f} | {v['floor']['ms_per_resource']:.2f} | "
+            f"{size['overhead_ratio']:.3f} | {size['floor_ratio']:.2f} | {size['baseline_floor_ratio']:.2f} | {mem} | "
+            f"{v['ours'].get('gc_share', float('nan')):.0%} |"
+        )
+    p = results["pack"]
+    out += ["", "| policy pack | µs per resource (CPU) | wall |", "|---|---:|---:|",
+            f"| all {p['resource_rules']} resource rules, our pack code ({p['resources']:,} resources) | {p['rules_us_per_resource']:.1f} | "
+            f"{p['rules_wall_us_per_resource']:.1f} |",
+            f"| pulumi_policy's `Analyze()` per resource (SDK + our rules) | {p['analyzer_us_per_resource']:.1f} | {p['analyzer_wall_us_per_resource']:.1f} |"]
+    for st in p["stack"]:
+        out.append(f"| stack rules, {st['resources']:,} resources ({st['cpu_seconds'] * 1e3:.0f} ms) | {st['us_per_resource']:.1f} | "
+                   f"{st['wall_us_per_resource']:.1f} |")
+    e = results.get("engine", {})
+    out += [""]
+    if "skipped" in e:
+        out.append(f"Engine: skipped ({e['skipped']}).")
+    else:
+        out += ["| engine, local stack | median seconds |", "|---|---:|"]
+        out += [f"| `{k}` | {v:.2f} |" for k, v in e["seconds"].items()]
+        out.append(f"| preview with pack / without (per pair, median) | {e['pack_ratio']:.3f} |")
+    s = results["summary"]
+    out += ["", "| target | measured | limit | met |", "|---|---:|---:|---|"]
+    for key, t in s["targets"].items():
+        value = "-" if t["value"] is None else f"{t['value']:.3f}"
+        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        out.append(f"| {key} | {value} | {t['limit']} | {met} |")
+    return "\n".join(out)
 
 
 def environment() -> dict[str, Any]:
@@ -280,10 +323,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (about a minute; no engine)")
     parser.add_argument("--no-engine", action="store_true", help="skip the engine measurements")
     parser.add_argument("--plot", type=Path, help="also draw ms per resource against catalog size to this PNG (needs matplotlib)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="catalog sizes to measure instead of the plan's")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds per size instead of the plan's")
+    parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print the docs/PERFORMANCE.md tables of a results file and exit")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text())))
+        return 0
     plan = QUICK if args.quick else FULL
     if args.no_engine:
         plan = Plan(**{**plan.__dict__, "engine": False})
+    if args.sizes:  # a focused run, e.g. more rounds at one size: --sizes 1000 --rounds 10 --no-engine
+        sizes = tuple(args.sizes)
+        rounds = {s: args.rounds or plan.rounds.get(s, 3) for s in sizes}
+        overhead_at = plan.overhead_at if plan.overhead_at in sizes else sizes[-1]
+        plan = Plan(**{**plan.__dict__, "mode": f"{plan.mode}-sizes", "sizes": sizes, "rounds": rounds, "overhead_at": overhead_at})
+    elif args.rounds:
+        plan = Plan(**{**plan.__dict__, "rounds": {s: args.rounds for s in plan.sizes}})
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -73,6 +73,7 @@ def test_table_prints_every_section_and_says_when_the_engine_is_skipped(results)
     for heading in ("Program evaluation under mocks", "Policy pack", "Engine, local stack", "Targets"):
         assert heading in text
     assert "skipped: " in text
+    assert "| target | measured | limit | met |" in run.markdown(results)
 
 
 def test_results_are_written_as_json(results, tmp_path):
