@@ -163,3 +163,93 @@ toolchain-clean: ## Remove built engine binaries, provider builds and installed 
 	rm -f $(PLUGIN_DIR)/pulumi-resource-kubernetes $(PLUGIN_DIR)/pulumi-resource-random
 	rm -rf $(PULUMI_HOME_DIR)/plugins
 	rm -f toolchain/*/*-embed.json
+
+# ---------------------------------------------------------------------------
+# Python environment: .venv from the lock, plus the project itself (editable)
+# so the `secrets-platform` CLI entry point exists.
+
+SYSTEM_PYTHON ?= python3.11
+VENV          := $(CURDIR)/.venv
+VENV_PYTHON   := $(VENV)/bin/python
+VENV_STAMP    := $(VENV)/.installed
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create .venv from requirements.lock
+
+$(VENV_STAMP): requirements.lock pyproject.toml
+	test -x $(VENV_PYTHON) || $(SYSTEM_PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+.PHONY: lock
+lock: ## Re-resolve requirements.lock from the pins in pyproject.toml
+	rm -rf $(BUILD_DIR)/lock-venv
+	$(SYSTEM_PYTHON) -m venv $(BUILD_DIR)/lock-venv
+	$(BUILD_DIR)/lock-venv/bin/pip install --quiet --disable-pip-version-check . pytest==9.2.0
+	{ echo "# Locked dependency set: pip freeze of a venv built from pyproject.toml (direct pins there). Regenerate: make lock"; \
+	  $(BUILD_DIR)/lock-venv/bin/pip freeze --exclude secrets-platform; } > requirements.lock
+
+# ---------------------------------------------------------------------------
+# The local stack: the embedded default (no cloud, no cluster; manifests are
+# rendered into rendered/local/). Its passphrase protects nothing real.
+
+LOCAL_PASSPHRASE := local-only-passphrase
+RENDER_DIR       := $(CURDIR)/rendered/local
+LOCAL_PULUMI     := PULUMI_CONFIG_PASSPHRASE=$(LOCAL_PASSPHRASE) pulumi
+
+.PHONY: local-stack
+local-stack: toolchain venv
+	$(LOCAL_PULUMI) stack select --create local --non-interactive >/dev/null
+
+.PHONY: up
+up: local-stack ## Build what is missing, then `pulumi up -s local` with the policy pack
+	$(LOCAL_PULUMI) up -s local --yes --policy-pack policies
+	@echo
+	@echo "Rendered manifests (plain-text Secrets, git-ignored): $(RENDER_DIR)"
+
+.PHONY: preview
+preview: local-stack ## `pulumi preview -s local` with the policy pack
+	$(LOCAL_PULUMI) preview -s local --policy-pack policies
+
+.PHONY: destroy
+destroy: local-stack ## Remove everything the local stack created (and its rendered manifests)
+	$(LOCAL_PULUMI) destroy -s local --yes
+	$(LOCAL_PULUMI) stack rm local --yes
+
+# ---------------------------------------------------------------------------
+# Tests: the README's test command. Fast tiers first, then the engine tiers.
+# pytest exits 5 when a selection holds no test: that is no failure for one
+# tier, but the run as a whole must have run tests (checked by the tiers that
+# always have some).
+
+PYTEST := $(VENV_PYTHON) -m pytest
+define pytest_tier
+	$(PYTEST) $(1) || { rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no test selected by '$(1)'"; else exit $$rc; fi; }
+endef
+
+.PHONY: test
+test: venv ## Every test: unit, policy pack, cross-stack check, engine end-to-end, toolchain, bench smoke
+	$(VENV_PYTHON) -m policies.cross_stack
+	$(PYTEST) -m "not e2e"
+	$(MAKE) --no-print-directory toolchain
+	$(call pytest_tier,-m e2e)
+	cd toolchain/random && $(GO_ENV) $(GO) test ./...
+	$(VENV_PYTHON) bench/run.py --quick
+
+.PHONY: test-unit
+test-unit: venv ## The fast tiers only (mocks and the policy pack; no engine)
+	$(PYTEST) -m "not e2e"
+
+.PHONY: bench
+bench: venv toolchain ## Full benchmarks (docs/PERFORMANCE.md); `.venv/bin/python bench/run.py --quick` for a one-minute run
+	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(VENV_PYTHON) bench/run.py
+
+.PHONY: pin-urns
+pin-urns: venv ## Re-pin tests/components/prd_urns.json after a deliberate change of prd URNs
+	$(VENV_PYTHON) -c "import sys; sys.path[:0] = ['.', 'tests']; import tests.components.test_platform as t; t.write_pinned_urns()"
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"

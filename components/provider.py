@@ -2,27 +2,27 @@
 
 local renders manifests into a git-ignored folder and never talks to a cluster;
 dev, stg and prd apply to the cluster of their kubeconfig context.
+
+Secrets are mutable (``enableSecretMutable``): by default the provider replaces a
+Secret whose data changes, and a Secret with a fixed name can only be replaced by
+deleting it first, which would leave consumers a window without it during every
+rotation. Mutable, a rotation is an in-place update and the Secret never goes away.
 """
 
 from __future__ import annotations
 
-import pulumi
 import pulumi_kubernetes as k8s
 
 from settings import Settings
 
 
 def kubernetes_provider(settings: Settings) -> k8s.Provider:
-    kube = settings.config.kubernetes
+    name = f"kubernetes-{settings.environment}"
     if settings.render_dir:
-        return k8s.Provider(
-            f"kubernetes-{settings.environment}",
-            render_yaml_to_directory=settings.render_dir,
-        )
+        return k8s.Provider(name, render_yaml_to_directory=settings.render_dir, enable_secret_mutable=True)
     return k8s.Provider(
-        f"kubernetes-{settings.environment}",
-        context=kube.context,
-        # Fail rather than guess when a field cannot be applied server-side.
+        name,
+        context=settings.config.kubernetes.context,
         enable_server_side_apply=True,
-        opts=pulumi.ResourceOptions(),
+        enable_secret_mutable=True,
     )

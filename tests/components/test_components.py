@@ -99,3 +99,12 @@ def test_job_runner_access_objects():
     assert sa.inputs["metadata"] == {"name": "job-runner", "namespace": "dagster-dev", "labels": conventions.labels("dev")}
     (role,) = run.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
     assert role.inputs.get("rules", []) == []
+
+
+def test_provider_updates_secrets_in_place_and_renders_only_in_local():
+    """Without enableSecretMutable a rotation would delete and recreate the Secret (a window without it)."""
+    for env in ("local", "prd"):
+        run = run_program(load(env))
+        (provider,) = run.of_type("pulumi:providers:kubernetes")
+        assert provider.inputs["enableSecretMutable"] in (True, "true"), provider.urn
+        assert ("renderYamlToDirectory" in provider.inputs) == (env == "local"), provider.urn
