@@ -32,23 +32,28 @@ def secrets_from_state(resources: Iterable[dict[str, Any]]) -> dict[tuple[str, s
         if (inputs.get("type") or OPAQUE) != OPAQUE:
             continue
         meta = inputs.get("metadata") or {}
-        out[(meta.get("namespace", ""), meta.get("name", ""))] = {str(k): str(v) for k, v in (inputs.get("stringData") or {}).items()}
+        out[(meta.get("namespace", ""), meta.get("name", ""))] = secret_data(inputs)
     return out
 
 
-def secrets_from_render_dir(render_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
+def secret_data(manifest: dict[str, Any]) -> dict[str, str]:
+    """A Secret's values: `stringData` as is, `data` base64-decoded (the provider turns the first into the second)."""
     import base64
 
+    data = {str(k): str(v) for k, v in (manifest.get("stringData") or {}).items()}
+    for k, v in (manifest.get("data") or {}).items():
+        data.setdefault(str(k), base64.b64decode(v).decode())
+    return data
+
+
+def secrets_from_render_dir(render_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
     out = {}
     for path in sorted(render_dir.rglob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if not isinstance(doc, dict) or doc.get("kind") != "Secret" or doc.get("type", OPAQUE) != OPAQUE:
                 continue
             meta = doc.get("metadata") or {}
-            data = {str(k): str(v) for k, v in (doc.get("stringData") or {}).items()}
-            for k, v in (doc.get("data") or {}).items():
-                data.setdefault(str(k), base64.b64decode(v).decode())
-            out[(meta.get("namespace", ""), meta.get("name", ""))] = data
+            out[(meta.get("namespace", ""), meta.get("name", ""))] = secret_data(doc)
     return out
 
 

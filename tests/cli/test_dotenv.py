@@ -82,3 +82,21 @@ def test_nothing_deployed_exits_3(tmp_path):
 
 def test_quote():
     assert quote("a#b") == "'a#b'" and quote("it's") == '"it\'s"' and quote("x\ny$") == '"x\\ny\\$"'
+
+
+def test_state_values_come_from_data_as_the_provider_stores_them():
+    """The kubernetes provider turns stringData into base64 `data` in the state's inputs."""
+    import base64
+
+    from secrets_cli import dotenv as dotenv_mod
+
+    encoded = base64.b64encode(b"s3cr3t-canary").decode()
+    resources = [
+        {"type": "kubernetes:core/v1:Secret",
+         "inputs": {"type": "Opaque", "metadata": {"namespace": "dagster-local", "name": "snowflake-local-credentials"},
+                    "data": {"SNOWFLAKE_PASSWORD": encoded}}},
+        {"type": "kubernetes:core/v1:Secret",
+         "inputs": {"type": "kubernetes.io/tls", "metadata": {"namespace": "dagster-local", "name": "web-local-tls-secret"},
+                    "data": {"tls.key": encoded}}},
+    ]
+    assert dotenv_mod.secrets_from_state(resources) == {("dagster-local", "snowflake-local-credentials"): {"SNOWFLAKE_PASSWORD": "s3cr3t-canary"}}

@@ -66,7 +66,8 @@ def test_validate_against_state(deployed):
 
 def test_dotenv_then_rotate_changes_the_password_and_never_prints_it(deployed):
     root, app = deployed
-    assert invoke(app, "dotenv", "--stack", "local", "--output", str(root / "before.env")).exit_code == 0
+    first = invoke(app, "dotenv", "--stack", "local", "--output", str(root / "before.env"))
+    assert first.exit_code == 0, first.output
     before = _value(root / "before.env", "SNOWFLAKE_PASSWORD")
     minio_before = _value(root / "before.env", "MINIO_ROOT_PASSWORD")
 
