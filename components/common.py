@@ -73,7 +73,8 @@ def platform_secret(
       passes, so no plain value ever reaches the Secret (the Secret boundary).
     - It is updated in place when a value changes, never replaced: a replacement
       of an object with a fixed name would delete it first and leave consumers a
-      window without the Secret.
+      window without the Secret. (That takes ``enableSecretMutable`` on the
+      provider: see :mod:`components.provider`.)
     - It opts in to stakater Reloader, so workloads annotated with
       ``reloader.stakater.com/search: "true"`` roll when it changes.
     """
@@ -87,3 +88,29 @@ def platform_secret(
             pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"], **data_safety(protect)),
         ),
     )
+
+
+def secret_copies(
+    name: str,
+    namespaces: tuple[str, ...],
+    *,
+    environment: str,
+    secret_type: str,
+    string_data: pulumi.Input[Mapping[str, str]],
+    protect: bool,
+    opts: pulumi.ResourceOptions,
+) -> dict[str, k8s.core.v1.Secret]:
+    """The same Secret ``name`` in each consumer namespace, keyed by namespace (never by position)."""
+    return {
+        namespace: platform_secret(
+            f"{namespace}/{name}",
+            name=name,
+            namespace=namespace,
+            environment=environment,
+            secret_type=secret_type,
+            string_data=string_data,
+            protect=protect,
+            opts=opts,
+        )
+        for namespace in sorted(namespaces)
+    }

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_random as random
 
 import conventions
-from components.common import SecretDescriptor, child_options, platform_secret
+from components.common import SecretDescriptor, child_options, secret_copies
 from components.consumers import OPAQUE
 from settings import Credential
 
@@ -69,18 +69,14 @@ class GeneratedCredential(pulumi.ComponentResource):
         generated = pulumi.Output.all(**{k: p.result for k, p in self.passwords.items()})
         string_data = generated.apply(lambda values: {**cred.values, **values})
         self.keys = tuple(sorted({*cred.values, *self.passwords}))
-        self.secrets = {
-            namespace: platform_secret(
-                f"{namespace}/{self.secret_name}",
-                name=self.secret_name,
-                namespace=namespace,
-                environment=args.environment,
-                secret_type=OPAQUE,
-                string_data=string_data,
-                protect=args.protect,
-                opts=child,
-            )
-            for namespace in sorted(args.namespaces)
-        }
+        self.secrets = secret_copies(
+            self.secret_name,
+            args.namespaces,
+            environment=args.environment,
+            secret_type=OPAQUE,
+            string_data=string_data,
+            protect=args.protect,
+            opts=child,
+        )
         self.descriptors = describe_credential(args)
         self.register_outputs({"secret_name": self.secret_name, "keys": list(self.keys)})

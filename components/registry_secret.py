@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 
 import conventions
-from components.common import SecretDescriptor, child_options, platform_secret
+from components.common import SecretDescriptor, child_options, secret_copies
 from components.consumers import DOCKER_CONFIG_JSON
 from settings import RegistrySecret
 
@@ -54,18 +54,14 @@ class RegistryPullSecret(pulumi.ComponentResource):
         self.secret_name = conventions.secret_name(reg.service, args.environment, "pull")
         password = pulumi.Output.secret(reg.password.get_secret_value())
         config = password.apply(lambda p: {REQUIRED_KEY: docker_config(reg.server, reg.username, p, reg.email)})
-        self.secrets = {
-            namespace: platform_secret(
-                f"{namespace}/{self.secret_name}",
-                name=self.secret_name,
-                namespace=namespace,
-                environment=args.environment,
-                secret_type=DOCKER_CONFIG_JSON,
-                string_data=config,
-                protect=args.protect,
-                opts=child,
-            )
-            for namespace in sorted(args.namespaces)
-        }
+        self.secrets = secret_copies(
+            self.secret_name,
+            args.namespaces,
+            environment=args.environment,
+            secret_type=DOCKER_CONFIG_JSON,
+            string_data=config,
+            protect=args.protect,
+            opts=child,
+        )
         self.descriptors = describe_registry(args)
         self.register_outputs({"secret_name": self.secret_name})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 
 import conventions
-from components.common import SecretDescriptor, child_options, platform_secret
+from components.common import SecretDescriptor, child_options, secret_copies
 from components.consumers import TLS
 from settings import TlsSecret
 
@@ -43,18 +43,14 @@ class PlatformTlsSecret(pulumi.ComponentResource):
         data = pulumi.Output.secret(tls.private_key.get_secret_value()).apply(
             lambda key: {"tls.crt": tls.certificate, "tls.key": key}
         )
-        self.secrets = {
-            namespace: platform_secret(
-                f"{namespace}/{self.secret_name}",
-                name=self.secret_name,
-                namespace=namespace,
-                environment=args.environment,
-                secret_type=TLS,
-                string_data=data,
-                protect=args.protect,
-                opts=child,
-            )
-            for namespace in sorted(args.namespaces)
-        }
+        self.secrets = secret_copies(
+            self.secret_name,
+            args.namespaces,
+            environment=args.environment,
+            secret_type=TLS,
+            string_data=data,
+            protect=args.protect,
+            opts=child,
+        )
         self.descriptors = describe_tls(args)
         self.register_outputs({"secret_name": self.secret_name})
