@@ -196,7 +196,8 @@ lock: ## Re-resolve requirements.lock from the pins in pyproject.toml
 
 LOCAL_PASSPHRASE := local-only-passphrase
 RENDER_DIR       := $(CURDIR)/rendered/local
-LOCAL_PULUMI     := PULUMI_CONFIG_PASSPHRASE=$(LOCAL_PASSPHRASE) pulumi
+# No ambient kubeconfig: the local stack renders and must never reach a cluster.
+LOCAL_PULUMI     := env -u KUBECONFIG PULUMI_CONFIG_PASSPHRASE=$(LOCAL_PASSPHRASE) pulumi
 
 .PHONY: local-stack
 local-stack: toolchain venv

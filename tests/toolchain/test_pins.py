@@ -188,6 +188,7 @@ def test_local_random_plugin_defaults_to_pinned_version():
     )
 
 
+@pytest.mark.e2e  # runs after `make toolchain` in `make test`
 @pytest.mark.skipif(not PULUMI_BIN.exists(), reason="bin/pulumi not built (make toolchain)")
 def test_built_pulumi_reports_pinned_version(tmp_path):
     out = subprocess.run(
