@@ -216,7 +216,7 @@ preview: local-stack ## `pulumi preview -s local` with the policy pack
 .PHONY: destroy
 destroy: local-stack ## Remove everything the local stack created (and its rendered manifests)
 	$(LOCAL_PULUMI) destroy -s local --yes
-	$(LOCAL_PULUMI) stack rm local --yes
+	$(LOCAL_PULUMI) stack rm local --yes --preserve-config
 
 # ---------------------------------------------------------------------------
 # Tests: the README's test command. Fast tiers first, then the engine tiers.
