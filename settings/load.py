@@ -44,6 +44,9 @@ _FIX_BY_TYPE = {
 }
 _LITERAL_FIX_BY_KEY = {"backend": "use one of kubernetes, gcp-secret-manager, vault (docs/backends.md)"}
 _IMPORT_SUFFIX = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
+# PEM armor of the two keys a kubernetes.io/tls Secret requires (tls.crt, tls.key).
+_PEM_CERTIFICATE = "-----BEGIN " + "CERTIFICATE-----"
+_PEM_PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z]+ )?" + "PRIVATE" + r" KEY-----")
 
 
 @dataclass(frozen=True)
@@ -336,11 +339,11 @@ def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str,
     for i, tls in enumerate(cfg.tls_secrets):
         base = ["tlsSecrets", i]
         name = named(full_key(base + ["service"]), conventions.secret_name, tls.service, env, tls.purpose)
-        if "-----BEGIN CERTIFICATE-----" not in tls.certificate and tls.certificate != "[encrypted]":
-            add(Problem(full_key(base + ["certificate"]), "is not a PEM certificate (the Secret's required key tls.crt)", "give the PEM chain starting with -----BEGIN CERTIFICATE-----", show_value=False))
+        if _PEM_CERTIFICATE not in tls.certificate and tls.certificate != "[encrypted]":
+            add(Problem(full_key(base + ["certificate"]), "is not a PEM certificate (the Secret's required key tls.crt)", "give the PEM-encoded certificate chain (BEGIN CERTIFICATE armor)", show_value=False))
         key_text = tls.private_key.get_secret_value()
-        if key_text != "[encrypted]" and not re.search(r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----", key_text):
-            add(Problem(full_key(base + ["privateKey"]), "is not a PEM private key (the Secret's required key tls.key)", "give the PEM key starting with -----BEGIN PRIVATE KEY-----", show_value=False))
+        if key_text != "[encrypted]" and not _PEM_PRIVATE_KEY.search(key_text):
+            add(Problem(full_key(base + ["privateKey"]), "is not a PEM private key (the Secret's required key tls.key)", "give the PEM-encoded private key (BEGIN PRIVATE KEY armor, or BEGIN RSA/EC PRIVATE KEY)", show_value=False))
         if name:
             claim(full_key(base + ["namespaces"]), tls.namespaces, name, full_key(base))
 

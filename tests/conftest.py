@@ -8,6 +8,8 @@ settings under test, and return realistic state: the inputs plus a
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -110,6 +112,12 @@ def run_program(settings: settings_pkg.Settings, body: Callable[[settings_pkg.Se
 
     program()
     return ProgramRun(list(monitor.registered), result.get("value") or {})
+
+
+def pem(label: str) -> str:
+    """A PEM-armored block made at run time with a random body: enough for the armor checks, never a real key."""
+    body = base64.b64encode(os.urandom(48)).decode()
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
 
 
 def stack_settings(stack: str, environ: dict[str, str] | None = None) -> settings_pkg.Settings:

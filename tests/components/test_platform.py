@@ -7,7 +7,7 @@ import json
 import pytest
 
 import conventions
-from conftest import ROOT, base_config, is_secret, load, run_program, stack_settings
+from conftest import ROOT, base_config, is_secret, load, pem, run_program, stack_settings
 import settings
 
 SECRET = "kubernetes:core/v1:Secret"
@@ -140,8 +140,8 @@ def test_rotation_changes_exactly_its_target():
 
 
 PINNED_PRD_URNS = ROOT / "tests" / "components" / "prd_urns.json"
-CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+CERT = pem("CERTIFICATE")
+KEY = pem("PRIVATE KEY")
 
 
 def fixed_prd_settings() -> settings.Settings:

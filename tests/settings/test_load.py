@@ -9,7 +9,7 @@ import pytest
 
 import settings
 from settings import ConfigError
-from conftest import ROOT, base_config, load
+from conftest import ROOT, base_config, load, pem
 
 
 def problems_of(exc: pytest.ExceptionInfo[ConfigError]) -> str:
@@ -182,7 +182,7 @@ def test_registry_requires_server_and_username():
 
 
 def test_two_entries_claiming_one_secret():
-    tls = {"service": "ghcr", "purpose": "pull", "certificate": "-----BEGIN CERTIFICATE-----", "privateKey": "-----BEGIN PRIVATE KEY-----", "namespaces": ["dagster"]}
+    tls = {"service": "ghcr", "purpose": "pull", "certificate": pem("CERTIFICATE"), "privateKey": pem("PRIVATE KEY"), "namespaces": ["dagster"]}
     expect_error("ghcr-prd-pull-secret", "creates too", secret_keys={"registries", "tlsSecrets"}, registries=[REGISTRY], tlsSecrets=[tls])
 
 
