@@ -198,7 +198,8 @@ def evaluate(variant: str, config: dict[str, Any], *, stack: str | None = None, 
     the config (ours), registering every resource and resolving every output.
     """
     stack = stack or config["environment"]
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     mocks = BenchMocks()
     monitor = CountingMonitor(mocks, record)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
@@ -220,7 +221,7 @@ def evaluate(variant: str, config: dict[str, Any], *, stack: str | None = None, 
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         gc.callbacks.remove(collector)
-    asyncio.get_event_loop().close()
+    loop.close()
     return Evaluation(variant, seconds, cpu, collector.seconds, monitor.custom, monitor.components, monitor.wire)
 
 

@@ -95,7 +95,8 @@ def run_program(settings: settings_pkg.Settings, body: Callable[[settings_pkg.Se
     """Run the platform (or ``body``) for ``settings`` under fresh mocks and wait for it."""
     from components.platform import build
 
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     mocks = RealisticMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="secrets-platform", stack=settings.stack, preview=False, monitor=monitor)
@@ -110,7 +111,10 @@ def run_program(settings: settings_pkg.Settings, body: Callable[[settings_pkg.Se
         result["value"] = platform.outputs()
         return None
 
-    program()
+    try:
+        program()
+    finally:
+        loop.close()
     return ProgramRun(list(monitor.registered), result.get("value") or {})
 
 
