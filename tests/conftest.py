@@ -29,6 +29,8 @@ class Registered:
     name: str
     inputs: dict[str, Any]
     urn: str = ""
+    protect: bool = False
+    retain_on_delete: bool = False
 
     def plain(self) -> dict[str, Any]:
         """Inputs with secrets unwrapped (for asserting structure, never printed)."""
@@ -61,7 +63,9 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             inputs = rpc.deserialize_properties(request.object)
-            self.registered.append(Registered(request.type, request.name, dict(inputs), response.urn))
+            self.registered.append(
+                Registered(request.type, request.name, dict(inputs), response.urn, bool(request.protect), bool(request.retainOnDelete))
+            )
         return response
 
 

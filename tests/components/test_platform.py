@@ -180,3 +180,13 @@ def test_prd_urns_are_pinned():
 def write_pinned_urns() -> None:  # pragma: no cover - maintenance helper
     run = run_program(fixed_prd_settings())
     PINNED_PRD_URNS.write_text(json.dumps(sorted(r.urn for r in run.resources), indent=1) + "\n")
+
+
+@pytest.mark.parametrize("stack", ["prd", "dev"])
+def test_prd_protects_and_retains_namespaces_and_secrets(stack):
+    """The options as the engine receives them (the monitor's RegisterResource request), not just the helper's choice."""
+    run = run_program(fixed_prd_settings() if stack == "prd" else stack_settings(stack))
+    guarded = run.of_type(SECRET) + run.of_type("kubernetes:core/v1:Namespace")
+    assert guarded
+    for r in guarded:
+        assert (r.protect, r.retain_on_delete) == ((True, True) if stack == "prd" else (False, False)), r.urn
