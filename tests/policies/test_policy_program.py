@@ -2,9 +2,8 @@
 
 Uses the harness in tests/conftest.py (``run_program``, ``stack_settings``): the
 mock monitor records each registration's inputs in the engine's wire form, which is
-exactly what the pack sees. Mocks apply no resource options, so
-``safety-object-prd-protected`` is left to the program's own test of
-``components.common.data_safety``.
+exactly what the pack sees, and the ``protect`` option of each registration, so
+``safety-object-prd-protected`` runs too.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.rules import ALL_POLICIES
 
-OPTIONS_ONLY = {"safety-object-prd-protected"}
 
 
 @pytest.mark.parametrize("stack", ["local", "dev", "stg", "prd"])
@@ -24,16 +22,19 @@ def test_program_passes_every_policy(stack):
 
     run = conftest.run_program(conftest.stack_settings(stack))
     assert run.resources, "the program registered nothing"
-    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+
+    def opts(r):
+        return PolicyResourceOptions(r.protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+
     violations = []
     for r in run.resources:
         props = conftest.unwrap(r.inputs)
         for policy in ALL_POLICIES:
-            if policy.name in OPTIONS_ONLY or isinstance(policy, StackValidationPolicy):
+            if isinstance(policy, StackValidationPolicy):
                 continue
-            args = ResourceValidationArgs(r.type, unknown_checking_proxy(props), r.urn, r.name, opts, None, {})
+            args = ResourceValidationArgs(r.type, unknown_checking_proxy(props), r.urn, r.name, opts(r), None, {})
             policy.validate(args, lambda message, urn=None, p=policy.name, u=r.urn: violations.append(f"{p} {u}: {message}"))
-    resources = [PolicyResource(r.type, unknown_checking_proxy(conftest.unwrap(r.inputs)), r.urn, r.name, opts, None, None, [], {})
+    resources = [PolicyResource(r.type, unknown_checking_proxy(conftest.unwrap(r.inputs)), r.urn, r.name, opts(r), None, None, [], {})
                  for r in run.resources]
     for policy in ALL_POLICIES:
         if isinstance(policy, StackValidationPolicy):
