@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,12 +118,18 @@ def plain(value: Any) -> Any:
     if kind in _PROXY_TYPES:
         target = value["__target"]
         if _PROXY_TYPES[kind]:
-            return {key: plain(item) for key, item in target.items()}
-        return [plain(item) for item in target]
+            return {
+                key: (UNKNOWN if item in _SENTINELS else item) if type(item) is str else plain(item)
+                for key, item in target.items()
+            }
+        return [(UNKNOWN if item in _SENTINELS else item) if type(item) is str else plain(item) for item in target]
     if kind is dict:
-        return {key: plain(item) for key, item in value.items()}
+        return {
+            key: (UNKNOWN if item in _SENTINELS else item) if type(item) is str else plain(item)
+            for key, item in value.items()
+        }
     if kind is list:
-        return [plain(item) for item in value]
+        return [(UNKNOWN if item in _SENTINELS else item) if type(item) is str else plain(item) for item in value]
     if kind in (bool, int, float) or value is None:
         return value
     if isinstance(value, Secret):
@@ -216,14 +223,68 @@ def at(value: Any, *path: str | int, where: str = "", default: Any = None) -> An
     for depth, step in enumerate(path):
         if value is UNKNOWN:
             raise UnknownAtPreview(_path(where, path[:depth]))
-        if isinstance(step, int):
+        kind = type(value)
+        if type(step) is str and (kind is dict or kind is _LazyProps):
+            # the common case, spelled out: a name into a plain dict or a resource's properties
+            if step not in value:
+                return default
+        elif isinstance(step, int):
             if not isinstance(value, list) or not -len(value) <= step < len(value):
                 return default
-        elif not (type(value) is dict or isinstance(value, Mapping)) or step not in value:
+        elif not (kind is dict or isinstance(value, Mapping)) or step not in value:
             return default
         value = value[step]
     if value is UNKNOWN:
         raise UnknownAtPreview(_path(where, path))
+    return default if value is None else value
+
+
+_BAIL = object()
+_SCALARS = (bool, int, float, type(None))
+
+
+def _dig(raw: Mapping[str, Any], path: Sequence[str | int], default: Any) -> Any:
+    """``at(plain(raw), *path, default=default)``, copying only what the path ends on.
+
+    A rule reading ``metadata.name`` need not copy all of ``metadata`` (labels,
+    annotations): walk the engine's raw containers as ``at`` would walk their
+    copies, and copy the value found. Anything but the exact types ``plain``'s fast
+    path handles gives ``_BAIL``, and the caller takes the copying path instead.
+    """
+    value: Any = raw
+    for depth, step in enumerate(path):
+        kind = type(value)
+        if kind is str:
+            if value in _SENTINELS:
+                raise UnknownAtPreview(_path("", path[:depth]))
+            return default  # a string has no keys and no items
+        if kind in _PROXY_TYPES:
+            value = value["__target"]
+            kind = type(value)
+        if kind is dict:
+            if type(step) is not str:
+                if isinstance(step, int):
+                    return default  # a map has no index
+                return _BAIL
+            if step not in value:
+                return default
+            value = value[step]
+        elif kind is list:
+            if isinstance(step, int):
+                if not -len(value) <= step < len(value):
+                    return default
+                value = value[step]
+            elif type(step) is str:
+                return default  # a list has no keys
+            else:
+                return _BAIL
+        elif kind in _SCALARS:
+            return default
+        else:
+            return _BAIL
+    value = plain(value)
+    if value is UNKNOWN:
+        raise UnknownAtPreview(_path("", path))
     return default if value is None else value
 
 
@@ -296,6 +357,15 @@ def show(text: Any) -> str:
 FAIL_OPEN_ENVS = frozenset({"local", "dev", "stg"})
 
 
+@lru_cache(maxsize=4096)
+def _stack_of_urn(urn: str) -> str | None:
+    prefix = "urn:pulumi:"
+    if not urn.startswith(prefix):
+        return None
+    stack = urn[len(prefix):].split("::", 1)[0]
+    return stack or None
+
+
 def stack_of_urn(urn: str) -> str | None:
     """The stack name in a URN: ``urn:pulumi:<stack>::<project>::<type>::<name>``.
 
@@ -304,11 +374,9 @@ def stack_of_urn(urn: str) -> str | None:
     pack's process (pulumi_policy then configures ``pulumi.get_stack()``); the stack
     policy checks that the two agree.
     """
-    prefix = "urn:pulumi:"
-    if not urn.startswith(prefix):
-        return None
-    stack = urn[len(prefix):].split("::", 1)[0]
-    return stack or None
+    if type(urn) is not str:
+        return _stack_of_urn.__wrapped__(urn)
+    return _stack_of_urn(urn)
 
 
 def engine_stack() -> str | None:
@@ -329,6 +397,7 @@ def fails_closed(env: str | None) -> bool:
 _NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
 
 
+@lru_cache(maxsize=1024)
 def k8s_kind(resource_type: str) -> str | None:
     """``Secret`` for ``kubernetes:core/v1:Secret``; None for non-object types (Helm, yaml)."""
     if not resource_type.startswith("kubernetes:") or resource_type.startswith(_NOT_OBJECTS):
@@ -370,6 +439,12 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 # --------------------------------------------------------------------------- the resource view
 
 
+@lru_cache(maxsize=256)
+def _env_of_stack(stack: str) -> str | None:
+    return conventions.env_of_stack(stack)
+
+
+
 @dataclass(frozen=True)
 class Resource:
     """What a rule sees: plain properties (``UNKNOWN`` where unknown) and a few facts."""
@@ -383,22 +458,32 @@ class Resource:
 
     @classmethod
     def of(cls, source: ResourceValidationArgs | PolicyResource) -> "Resource":
-        return cls(
+        urn = source.urn
+        # What ``cls(type=..., ...)`` does, without the frozen dataclass's per-field
+        # ``object.__setattr__``: one view is built per rule and resource.
+        resource = object.__new__(cls)
+        resource.__dict__.update(
             type=source.resource_type,
-            urn=source.urn,
+            urn=urn,
             name=source.name,
             props=lazy_plain(source.props),
             protect=bool(getattr(source.opts, "protect", False)),
-            stack=stack_of_urn(source.urn) or engine_stack(),
+            stack=stack_of_urn(urn) or engine_stack(),
         )
+        return resource
 
     @property
     def env(self) -> str | None:
         """The stack's environment: the stack name is the token (CONVENTIONS)."""
-        return conventions.env_of_stack(self.stack) if self.stack else None
+        return _env_of_stack(self.stack) if self.stack else None
 
     def get(self, *path: str | int, default: Any = None) -> Any:
-        return at(self.props, *path, default=default)
+        props = self.props
+        if len(path) > 1 and type(props) is _LazyProps and path[0] not in props._copied:
+            found = _dig(props._raw, path, default)
+            if found is not _BAIL:
+                return found
+        return at(props, *path, default=default)
 
     # Kubernetes metadata -------------------------------------------------------
     @property
@@ -501,7 +586,21 @@ def resource_policy(
     extra_config: dict[str, dict[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
     """A ``ResourceValidationPolicy`` around ``check``, which yields violation messages."""
-    applies = resource_types.__contains__ if isinstance(resource_types, frozenset) else resource_types
+    if isinstance(resource_types, frozenset):
+        applies = resource_types.__contains__
+    else:
+        # A callable filter is a pure function of the type string (is_k8s_object, ...):
+        # remember its answer per type, so the 22 rules' dispatch is a dict lookup.
+        decided: dict[str, bool] = {}
+
+        def applies(resource_type: str) -> bool:
+            try:
+                return decided[resource_type]
+            except (KeyError, TypeError):
+                answer = bool(resource_types(resource_type))
+                if type(resource_type) is str and len(decided) < 4096:
+                    decided[resource_type] = answer
+                return answer
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if not applies(args.resource_type):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from policies.support import (
@@ -64,6 +65,7 @@ def key_words(key: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(key)]
 
 
+@lru_cache(maxsize=4096)  # a pure function of the key; the same keys recur on every object
 def is_credential_key(key: str) -> bool:
     """True when a key looks like it holds a credential (not when it refers to one)."""
     words = key_words(key)
@@ -76,6 +78,7 @@ def is_credential_key(key: str) -> bool:
     return any(a in KEY_QUALIFIERS and b == "key" for a, b in zip(words, words[1:]))
 
 
+@lru_cache(maxsize=4096)
 def _domain_is_safe(key: str) -> bool:
     if "/" not in key:
         return False

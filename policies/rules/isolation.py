@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 import conventions
@@ -69,19 +70,28 @@ def _fmt(tokens: set[str]) -> str:
 
 # --------------------------------------------------------------------------- metadata
 
+# A pure function of the name; a stack's objects share a handful of namespaces.
+_env_token_of_namespace = lru_cache(maxsize=1024)(conventions.env_token_of_name)
+
 
 def check_object_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """A Kubernetes object's stack, namespace, environment label and own name agree."""
-    facts: list[tuple[str, str | None]] = [(f"the stack {show(r.stack)}", r.env)]
+    env = r.env
     namespace = r.k8s_namespace()
-    if namespace:
-        facts.append((f"its namespace {show(namespace)}", conventions.env_token_of_name(namespace)))
+    namespace_env = _env_token_of_namespace(namespace) if namespace else None
     label = r.get("metadata", "labels", conventions.LABEL_ENVIRONMENT)  # raises if unknown: an env fact
-    if isinstance(label, str) and label in conventions.ENVIRONMENTS:
-        facts.append((f"its label {conventions.LABEL_ENVIRONMENT}", label))
+    label_env = label if isinstance(label, str) and label in conventions.ENVIRONMENTS else None
     name = r.k8s_name()
+    name_env = conventions.env_token_of_name(name) if name else None
+    if len({e for e in (env, namespace_env, label_env, name_env) if e}) < 2:
+        return  # every fact that names an environment names the same one: nothing to say, nothing to format
+    facts: list[tuple[str, str | None]] = [(f"the stack {show(r.stack)}", env)]
+    if namespace:
+        facts.append((f"its namespace {show(namespace)}", namespace_env))
+    if label_env:
+        facts.append((f"its label {conventions.LABEL_ENVIRONMENT}", label_env))
     if name:
-        facts.append((f"its name {show(name)}", conventions.env_token_of_name(name)))
+        facts.append((f"its name {show(name)}", name_env))
     disagree = conventions.disagreeing(facts)
     if disagree:
         said = "; ".join(f"{fact} says {env}" for fact, env in disagree.items())
