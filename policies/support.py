@@ -21,6 +21,7 @@ job in ``policies.rules``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from functools import lru_cache
@@ -336,6 +337,26 @@ def keys_of(value: Any, where: str) -> list[str]:
 # --------------------------------------------------------------------------- showing names
 
 _SHOWABLE = re.compile(r"^[A-Za-z0-9_.:/@\[\]*^$()|+?\\ -]{1,253}$")
+
+
+UNREADABLE_POLICY = "(unreadable policyData)"
+
+
+def policy_bindings(r: "Resource") -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """``(index, binding)`` of a GCP IAM policy resource's ``policyData`` JSON.
+
+    Yields ``(-1, {})`` once when the JSON can't be read, so rules fail on it
+    rather than silently pass.
+    """
+    policy = r.get("policyData")
+    if not isinstance(policy, str):
+        return
+    try:
+        bindings = json.loads(policy).get("bindings") or []
+    except (ValueError, AttributeError):
+        yield -1, {}
+        return
+    yield from enumerate(bindings)
 
 
 def show(text: Any) -> str:

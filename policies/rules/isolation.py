@@ -35,6 +35,7 @@ from policies.support import (
     MANDATORY,
     STACK_REFERENCE,
     STORE_TYPES,
+    UNREADABLE_POLICY,
     VAULT_K8S_ROLE,
     Resource,
     at,
@@ -42,6 +43,7 @@ from policies.support import (
     entries,
     is_k8s_object,
     known,
+    policy_bindings,
     resource_policy,
     show,
     stack_policy,
@@ -342,16 +344,11 @@ def iam_members(r: Resource) -> Iterator[tuple[str, str]]:
             yield where, member
     for member in strings(r.get("members"), "members"):
         yield "members", member
-    policy = r.get("policyData")
-    if isinstance(policy, str):
-        try:
-            bindings = json.loads(policy).get("bindings") or []
-        except (ValueError, AttributeError):
-            yield "policyData", "(unreadable policyData)"
-            return
-        for index, binding in enumerate(bindings):
-            for member in binding.get("members") or []:
-                yield f"policyData.bindings[{index}]", member
+    for index, binding in policy_bindings(r):
+        if index < 0:
+            yield "policyData", UNREADABLE_POLICY
+        for member in binding.get("members") or []:
+            yield f"policyData.bindings[{index}]", member
 
 
 def check_gcp_iam(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -368,6 +365,12 @@ def check_gcp_iam(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             f"{_fmt(target_tokens - {env})} ({target_field}); grant only on {env} secrets and accounts."
         )
     for where, member in iam_members(r):
+        if member == UNREADABLE_POLICY:
+            yield (
+                f"{r.type.rsplit(':', 1)[-1]} {show(r.name)} in {env} has a policyData that is not valid JSON, so its members "
+                "can't be shown to belong to this environment; fix the policy document."
+            )
+            continue
         others = conventions.reference_env_tokens(member) - {env}
         if others:
             yield (

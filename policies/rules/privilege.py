@@ -10,7 +10,6 @@ that is ``isolation``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -19,10 +18,12 @@ from policies.support import (
     CLUSTER_STORE_TYPES,
     MANDATORY,
     ROLE_TYPES,
+    UNREADABLE_POLICY,
     VAULT_K8S_ROLE,
     Resource,
     at,
     entries,
+    policy_bindings,
     resource_policy,
     show,
     strings,
@@ -125,14 +126,10 @@ def _granted_roles(r: Resource) -> Iterator[tuple[str, str]]:
     role = r.get("role")
     if isinstance(role, str):
         yield "role", role
-    policy = r.get("policyData")
-    if isinstance(policy, str):
-        try:
-            bindings = json.loads(policy).get("bindings") or []
-        except (ValueError, AttributeError):
-            yield "policyData", "(unreadable policyData)"
-            return
-        for index, binding in enumerate(bindings):
+    for index, binding in policy_bindings(r):
+        if index < 0:
+            yield "policyData", UNREADABLE_POLICY
+        else:
             yield f"policyData.bindings[{index}].role", str(binding.get("role", ""))
 
 
@@ -140,7 +137,7 @@ def check_project_secret_access(r: Resource, config: Mapping[str, Any]) -> Itera
     """No project-, folder- or organization-wide Secret Manager read access."""
     scope = r.type.split(":")[1].split("/")[0]
     for where, role in _granted_roles(r):
-        if role in SECRET_READ_ROLES or role == "(unreadable policyData)":
+        if role in SECRET_READ_ROLES or role == UNREADABLE_POLICY:
             shown = show(role) if role in SECRET_READ_ROLES else "a role it could not read"
             yield (
                 f"{r.type.rsplit(':', 1)[-1]} {show(r.name)} grants {shown} on the whole {scope} ({where}), i.e. every "

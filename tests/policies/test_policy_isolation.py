@@ -374,3 +374,9 @@ def test_two_stacks_in_one_analysis_fail(fx):
     resources = _stack(fx, "prd") + [fx.policy_resource(SECRET, fx.secret("dev"), stack="dev", name="other")]
     [(message, _)] = fx.run_stack(isolation.stack_single_env, resources)
     assert "more than one stack" in message
+
+
+def test_iam_policy_that_cannot_be_read_is_reported_not_skipped(fx):
+    props = {"secretId": "snowflake-prd-credentials", "policyData": "{not json"}
+    messages = fx.run(isolation.gcp_iam_env, SECRET_IAM_POLICY, props)
+    assert messages, "an unreadable policy passed silently"

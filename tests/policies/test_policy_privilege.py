@@ -194,3 +194,10 @@ def test_vault_role_without_audience_fails(fx, audience):
         props["audience"] = audience
     [message] = fx.run(privilege.vault_role_bounded, VAULT_ROLE, props)
     assert "sets no audience" in message
+
+
+def test_project_policy_that_cannot_be_read_fails(fx):
+    """An unreadable policyData can't be shown to grant no secret access."""
+    props = {"project": "p", "policyData": "{not json"}
+    [message] = fx.run(privilege.gcp_no_project_secret_access, "gcp:projects/iAMPolicy:IAMPolicy", props)
+    assert "policyData" in message
