@@ -121,6 +121,7 @@ class Cluster:
         self.root = Path(root)
         self.bin_dir = Path(bin_dir)
         self._port_base = port_base
+        self._procs: dict[str, subprocess.Popen] = {}
 
     # ------------------------------------------------------------------ paths
 
@@ -345,9 +346,12 @@ class Cluster:
         # A clean environment: etcd reads ETCD_* variables, clients read KUBECONFIG.
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.root), "LANG": "C.UTF-8"}
         with open(self.log(component), "ab") as log:
+            log.write(f"--- localcluster: starting {component} at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
+            log.flush()
             proc = subprocess.Popen([str(self.binary(component)), *self._args(component)], stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root, start_new_session=True)
         self._pid_file(component).write_text(str(proc.pid))
+        self._procs[component] = proc
         return proc.pid
 
     def _wait(self, component: str, healthy, timeout: float) -> None:
@@ -355,14 +359,16 @@ class Cluster:
         while time.monotonic() < deadline:
             if healthy():
                 return
-            if self.pids()[component] is None:
-                raise ClusterError(f"{component} exited while starting: {self._tail(component)}")
+            proc = self._procs.get(component)
+            code = proc.poll() if proc else None
+            if code is not None or self.pids()[component] is None:
+                raise ClusterError(f"{component} exited while starting (exit code {code}): {self._tail(component)}")
             time.sleep(0.2)
         raise ClusterError(f"{component} was not ready after {timeout:.0f} s: {self._tail(component)}")
 
     def _tail(self, component: str, lines: int = 3) -> str:
         try:
-            text = self.log(component).read_text(errors="replace").strip().splitlines()[-lines:]
+            text = self.log(component).read_text(errors="replace").rsplit("--- localcluster: starting", 1)[-1].strip().splitlines()[1:][-lines:]
         except OSError:
             text = []
         return (" | ".join(t.strip()[:300] for t in text) or "no output") + f" (full log: {self.log(component)})"
