@@ -34,7 +34,7 @@ class App:
     project: Project
     engine: Engine
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    kubectl: Callable[[str | None], Kubectl] = field(default=lambda context: Kubectl(context))
+    kubectl: Callable[..., Kubectl] = field(default=lambda context, kubeconfig=None: Kubectl(context, kubeconfig=kubeconfig))
     interactive: Callable[[], bool] = field(default=lambda: sys.stdin.isatty() and sys.stdout.isatty())
 
 
@@ -233,12 +233,20 @@ def _bundle_urns(resources: list[dict[str, Any]], service: str, secret_name: str
     return sorted(u for u in by_urn if under(u))
 
 
+def _kube(app: App, s) -> Kubectl:
+    """kubectl for the stack's cluster: its context, and its kubeconfig file (local: the local cluster's)."""
+    kubeconfig = s.kubeconfig
+    if kubeconfig:
+        kubeconfig = str((app.project.dir / kubeconfig).resolve())
+    return app.kubectl(s.config.kubernetes.context, kubeconfig)
+
+
 def _consumers(app: App, s, secret_name: str, workloads: list[str]) -> list[str]:
     namespaces = [s.namespace(w) for w in sorted(workloads)]
     if s.render_dir:
         return [f"namespace {ns}: workloads annotated {conventions.RELOADER_CONSUMER_ANNOTATION}: \"true\" that mount {secret_name} "
                 f"(the local stack renders manifests to {s.render_dir}; no cluster to ask)" for ns in namespaces]
-    kube = app.kubectl(s.config.kubernetes.context)
+    kube = _kube(app, s)
     reason = kube.unreachable_reason()
     lines = []
     for ns in namespaces:
@@ -263,10 +271,11 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
         click.echo(f"Stack {stack} has no cluster: it renders manifests into {s.render_dir}/ instead of applying them, "
                    "so there is no sync state to report (`secrets-platform list --stack local` shows what it holds).")
         return
-    kube = app.kubectl(s.config.kubernetes.context)
+    kube = _kube(app, s)
     reason = kube.unreachable_reason()
     if reason:
-        raise EngineError(f"cannot report status of stack {stack}. {reason}", "connect to the cluster (gcloud container clusters get-credentials ...)")
+        fix = "start the local cluster: make up" if s.environment == "local" else "connect to the cluster (gcloud container clusters get-credentials ...)"
+        raise EngineError(f"cannot report status of stack {stack}. {reason}", fix)
     cat = _catalog(app, stack, source)
     rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC")]
     failed = 0

@@ -43,6 +43,8 @@ _FIX_BY_TYPE = {
     "less_than_equal": "lower the number",
 }
 _LITERAL_FIX_BY_KEY = {"backend": "use one of kubernetes, gcp-secret-manager, vault (docs/backends.md)"}
+# The local stack's kubeconfig, relative to the project (written by `make up`, localcluster/).
+LOCAL_KUBECONFIG = ".cluster/kubeconfig"
 _IMPORT_SUFFIX = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
 # PEM armor of the two keys a kubernetes.io/tls Secret requires (tls.crt, tls.key).
 _PEM_CERTIFICATE = "-----BEGIN " + "CERTIFICATE-----"
@@ -76,6 +78,13 @@ class Settings:
     @property
     def render_dir(self) -> str | None:
         return self.config.kubernetes.render_dir
+
+    @property
+    def kubeconfig(self) -> str | None:
+        """The kubeconfig the provider reads: local's own cluster unless rendering; elsewhere as configured."""
+        if self.render_dir:
+            return None
+        return self.config.kubernetes.kubeconfig or (LOCAL_KUBECONFIG if self.environment == "local" else None)
 
     @property
     def eso_install(self) -> bool:
@@ -124,7 +133,12 @@ def from_pulumi(environ: Mapping[str, str] | None = None) -> Settings:
         values[short] = value
         if runtime_config.is_config_secret(key):
             secret.add(short)
-    return from_mapping(values, secret, pulumi.get_stack(), os.environ if environ is None else environ)
+    loaded = from_mapping(values, secret, pulumi.get_stack(), os.environ if environ is None else environ)
+    if loaded.environment == "local" and loaded.kubeconfig:
+        from settings.kubeconfig import check_local_kubeconfig
+
+        check_local_kubeconfig(loaded.kubeconfig)
+    return loaded
 
 
 def from_stack_file(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
@@ -349,8 +363,10 @@ def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str,
 
     if cfg.kubernetes.render_dir and env != "local":
         add(Problem(full_key(["kubernetes", "renderDir"]), f"is set for {env}, but rendered manifests hold plain-text secrets", "remove it: only the local stack renders manifests", cfg.kubernetes.render_dir))
-    if env == "local" and not cfg.kubernetes.render_dir:
-        add(Problem(full_key(["kubernetes", "renderDir"]), "is required for the local stack, which never talks to a cluster", "set it to a git-ignored folder such as rendered/local"))
+    if env == "local" and cfg.kubernetes.context:
+        add(Problem(full_key(["kubernetes", "context"]), "is set for local, which only ever talks to the local cluster on loopback", "remove it (make up starts the local cluster; kubernetes.kubeconfig may name another local cluster's kubeconfig)", cfg.kubernetes.context))
+    if cfg.kubernetes.render_dir and cfg.kubernetes.kubeconfig:
+        add(Problem(full_key(["kubernetes", "kubeconfig"]), "is set together with kubernetes.renderDir, but render mode reaches no cluster", "remove one of the two"))
 
     _check_backends(cfg, env, add)
     return problems, taken

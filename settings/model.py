@@ -107,8 +107,12 @@ class Imports(_Model):
 class KubernetesSettings(_Model):
     """How the kubernetes provider reaches a cluster."""
 
-    # local only: write manifests to this folder (git-ignored) instead of applying them.
+    # local only: write manifests to this folder (git-ignored) instead of applying them
+    # (`make render`); unset, the local stack applies to the local cluster.
     render_dir: str | None = None
+    # The kubeconfig file the provider reads: local defaults to the local cluster's
+    # (.cluster/kubeconfig, relative to the project); elsewhere ambient when unset.
+    kubeconfig: str | None = None
     # dev/stg/prd: the kubeconfig context of the environment's GKE cluster (ambient when unset).
     context: str | None = None
 

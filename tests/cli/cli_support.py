@@ -93,7 +93,7 @@ class FakeKubectl(Kubectl):
 def make_app(project_dir: Path = ROOT, engine: FakeEngine | None = None, environ: dict[str, str] | None = None,
              kubectl: Kubectl | None = None, interactive: bool = False) -> App:
     engine = engine or FakeEngine(project_dir)
-    return App(Project(project_dir), engine, environ or {}, kubectl=lambda context: kubectl or FakeKubectl({}, context),
+    return App(Project(project_dir), engine, environ or {}, kubectl=lambda context, kubeconfig=None: kubectl or FakeKubectl({}, context),
                interactive=lambda: interactive)
 
 

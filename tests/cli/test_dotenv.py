@@ -64,6 +64,8 @@ def test_foreign_file_needs_force(tmp_path):
 
 def test_render_dir_fallback_without_engine(tmp_path):
     root, _ = setup(tmp_path)
+    stack = root / "Pulumi.local.yaml"  # render mode (make render): kubernetes.renderDir set
+    stack.write_text(stack.read_text().replace("config:\n", "config:\n  secrets-platform:kubernetes:\n    renderDir: rendered/local\n", 1))
     rendered = root / "rendered" / "local" / "1-manifest"
     rendered.mkdir(parents=True)
     (rendered / "v1-secret-dagster-local-x.yaml").write_text(

@@ -190,10 +190,28 @@ def test_render_dir_outside_local_is_refused():
     expect_error("secrets-platform:kubernetes.renderDir", "plain-text secrets", kubernetes={"renderDir": "out"})
 
 
-def test_local_needs_render_dir():
+def test_local_without_render_dir_applies_to_the_local_cluster():
     cfg = base_config("local")
     del cfg["kubernetes"]
-    with pytest.raises(ConfigError, match="renderDir: is required for the local stack"):
+    s = settings.from_mapping(cfg, set(), "local", {})
+    assert s.render_dir is None and s.kubeconfig == ".cluster/kubeconfig"
+
+
+def test_local_render_mode_reaches_no_cluster():
+    assert settings.from_mapping(base_config("local"), set(), "local", {}).kubeconfig is None
+
+
+def test_local_refuses_a_kubeconfig_context():
+    cfg = base_config("local")
+    cfg["kubernetes"] = {"context": "gke_example_europe-west1_data-prd"}
+    with pytest.raises(ConfigError, match=r"kubernetes\.context: is set for local"):
+        settings.from_mapping(cfg, set(), "local", {})
+
+
+def test_render_dir_and_kubeconfig_together_are_refused():
+    cfg = base_config("local")
+    cfg["kubernetes"] = {"renderDir": "rendered/local", "kubeconfig": "/tmp/kubeconfig"}
+    with pytest.raises(ConfigError, match=r"kubernetes\.kubeconfig: is set together with kubernetes\.renderDir"):
         settings.from_mapping(cfg, set(), "local", {})
 
 
