@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import yaml
 
 from secrets_cli.errors import InputError
+from settings import safe_yaml
 
 DBT, DAGSTER, FLYTE, PACHYDERM = "dbt", "dagster", "flyte", "pachyderm"
 KINDS = {DBT: "dbt profile", DAGSTER: "Dagster Helm values", FLYTE: "Flyte tasks", PACHYDERM: "Pachyderm pipeline spec"}
@@ -114,14 +115,16 @@ def scan_file(path: Path, strict: bool) -> tuple[list[Reference], list[str]]:
 
 # ---- YAML with line numbers ---------------------------------------------------------------------
 def _compose(name: str, text: str) -> list[yaml.Node]:
+    """Every document's nodes, read with the project's bounded loader (alias bombs and deep nesting refused)."""
     try:
-        return [doc for doc in yaml.compose_all(text, Loader=yaml.SafeLoader) if doc is not None]
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{name}{line}: malformed YAML: {err.problem or err.context}") from None
+        return [doc for doc in safe_yaml.compose_all(text) if doc is not None]
+    except safe_yaml.UnsafeYamlError as err:
+        line, reason = safe_yaml.describe(err)
+        raise InputError(f"{name}{f':{line}' if line else ''}: refused: the YAML {reason}",
+                         "write the values out without anchors and aliases, and nest less") from None
     except yaml.YAMLError as err:
-        raise InputError(f"{name}: malformed YAML: {err}") from None
+        line, reason = safe_yaml.describe(err)
+        raise InputError(f"{name}{f':{line}' if line else ''}: malformed YAML: {reason}") from None
 
 
 def _line(node: yaml.Node) -> int:
@@ -161,8 +164,11 @@ def dbt_references(name: str, docs: list[yaml.Node]) -> list[Reference]:
     """``env_var()`` calls in YAML string values (comments don't count; YAML quoting is undone first)."""
     refs = []
     for node in (n for doc in docs for n in _scalars(doc)):
+        # Lines counted incrementally: linear in the scalar, however many calls it holds.
+        line, counted = _line(node), 0
         for m in ENV_VAR.finditer(node.value):
-            line = _line(node) + node.value[: m.start()].count("\n")
+            line += node.value.count("\n", counted, m.start())
+            counted = m.start()
             refs.append(Reference(name, line, DBT, m.group(0), key=m.group("key"), has_default=bool(m.group("default"))))
     return refs
 

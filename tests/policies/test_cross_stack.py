@@ -55,7 +55,7 @@ def test_claims_cover_namespaces_accounts_remote_keys_and_imports():
     import settings
 
     s = settings.from_stack_file(ROOT / "Pulumi.prd.yaml")
-    held = cross_stack.claims(s, "gcpkms://k")
+    held = cross_stack.claims(s, "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k")
     kinds = {kind for kind, _ in held}
     assert {"namespace", "service account", "secret", "import target", "secrets provider"} <= kinds
     assert ("namespace", "dagster-prd") in held
