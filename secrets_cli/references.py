@@ -87,6 +87,8 @@ def scan_file(path: Path, strict: bool) -> tuple[list[Reference], list[str]]:
             json.loads(text)
         except json.JSONDecodeError as err:
             raise InputError(f"{name}:{err.lineno}: malformed JSON: {err.msg} (column {err.colno})") from None
+        except RecursionError:
+            raise InputError(f"{name}: refused: the JSON nests too deeply to read", "nest less; a pipeline spec is a few levels deep") from None
     elif path.suffix not in (".yml", ".yaml"):
         if strict:
             raise InputError(f"{name}: not a consumer file validate understands",
@@ -248,7 +250,10 @@ def flyte_references(name: str, text: str) -> list[Reference]:
     try:
         tree = ast.parse(text, filename=name)
     except SyntaxError as err:
-        raise InputError(f"{name}:{err.lineno}: not valid Python: {err.msg}") from None
+        raise InputError(f"{name}{f':{err.lineno}' if err.lineno else ''}: not valid Python: {err.msg}") from None
+    except (RecursionError, MemoryError, ValueError) as err:  # expressions nested too deeply for the parser; NUL bytes
+        raise InputError(f"{name}: refused: cannot be parsed as Python ({err.__class__.__name__})",
+                         "split deeply nested expressions; validate reads task modules, it never runs them") from None
     constants: dict[str, str] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
@@ -287,4 +292,9 @@ def _string(node: ast.expr | None, constants: dict[str, str]) -> tuple[str | Non
         return node.value, None
     if isinstance(node, ast.Name) and node.id in constants:
         return constants[node.id], None
-    return None, f"{ast.unparse(node)} is not a string constant, so it cannot be checked"
+    try:
+        shown = ast.unparse(node)
+    except RecursionError:
+        shown = "a deeply nested expression"
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return None, f"{shown} is not a string constant, so it cannot be checked"

@@ -153,3 +153,14 @@ def test_rotate_counts_replaced_keys_not_preview_steps(tmp_path):
     result = invoke(make_app(root, engine), "rotate", "snowflake", "--stack", "local", "--yes")
     assert result.exit_code == 0, result.output
     assert "1 generated keys replaced, 2 Secrets updated in place" in result.output
+
+
+def test_deeply_nested_consumer_files_are_exit_2(tmp_path):
+    cases = {"pipeline.json": "[" * 100_000 + "]" * 100_000, "tasks.py": "x = " + "+".join(["1"] * 200_000),
+             "values.yaml": "a: " + "[" * 300 + "]" * 300 + "\n"}
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        result = invoke(make_app(), "validate", "--stack", "local", str(path))
+        assert result.exit_code == 2, (name, result.output)
+        assert f"{path}" in result.stderr and "Traceback" not in result.output

@@ -15,7 +15,7 @@ from secrets_cli import references
 from secrets_cli.errors import InputError
 from settings import ConfigError, safe_yaml
 
-FUZZ = hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = hsettings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # YAML-ish text: the characters that make YAML structure, plus words the readers look for.
 YAML_TOKENS = st.sampled_from([
