@@ -221,11 +221,11 @@ TOOLCHAIN_VARIABLE_PREFIXES: tuple[str, ...] = (
     "PULUMI_", "GOOGLE_", "CLOUDSDK_", "GCLOUD_", "GCE_", "GCP_", "GKE_", "GCS_",
     "VAULT_", "AWS_", "AZURE_", "ARM_", "KUBE", "HELM_", "DOCKER_", "CONTAINERS_", "REGISTRY_",
     "SSH_", "GIT_", "GPG_", "GNUPG", "NPM_", "NODE_", "PIP_", "PYTHON", "VIRTUAL_ENV", "GO", "CI_", "XDG_",
-    "LD_", "DYLD_", "SECRETS_PLATFORM_", "SECRETS_", "OTEL_", "HTTP_", "HTTPS_", "NO_PROXY", "REQUESTS_", "SSL_", "CURL_",
+    "LD_", "DYLD_", "SECRETS_PLATFORM_", "SECRETS_", "DAGSTER_CLOUD_", "OTEL_", "HTTP_", "HTTPS_", "NO_PROXY", "REQUESTS_", "SSL_", "CURL_",
 )
 TOOLCHAIN_VARIABLES = frozenset(
     {"CI", "HOME", "PATH", "USER", "SHELL", "PWD", "TMPDIR", "KUBECONFIG", "GOOGLE_APPLICATION_CREDENTIALS",
-     "http_proxy", "https_proxy", "no_proxy", "ALL_PROXY", "TOKEN", "ACCESS_TOKEN", "ID_TOKEN"}
+     "http_proxy", "https_proxy", "no_proxy", "ALL_PROXY", "TOKEN", "ACCESS_TOKEN", "ID_TOKEN", "DAGSTER_HOME"}
 )
 
 
@@ -238,8 +238,8 @@ def is_toolchain_variable(name: str) -> bool:
 def toolchain_prefix_conflict(prefix: str) -> str | None:
     """The toolchain prefix or variable an import ``prefix`` could reach, or None when it reaches none.
 
-    ``GITHUB_`` and ``PULUMI_CONFIG_`` reach the toolchain's own variables; so does ``G``-
-    anything that a toolchain prefix starts with (``GI`` would reach ``GITHUB_TOKEN``).
+    ``GITHUB_`` and ``PULUMI_CONFIG_`` reach the toolchain's own variables; so does a
+    shorter prefix that one of them starts with (``DAGSTER_`` reaches ``DAGSTER_CLOUD_*``).
     """
     upper = prefix.upper()
     for known in TOOLCHAIN_VARIABLE_PREFIXES:

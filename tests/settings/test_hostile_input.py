@@ -253,3 +253,12 @@ def test_workload_carrying_an_environment_token_is_refused():
 def test_invalid_imports_namespace_is_a_config_error_not_a_crash():
     text = error_of(imports={"namespace": "Dagster"})
     assert "secrets-platform:imports.namespace" in text
+
+
+@pytest.mark.parametrize("prefix", sorted(p for p in conventions.TOOLCHAIN_VARIABLE_PREFIXES if p.endswith("_")) + ["DAGSTER_"])
+def test_every_toolchain_prefix_is_refused_as_imports_prefix(prefix):
+    assert "could import the deploy toolchain's own variables" in error_of(imports={"prefix": prefix})
+
+
+def test_the_default_prefix_reaches_no_toolchain_variable():
+    assert conventions.toolchain_prefix_conflict("DAGSTER_SECRET_") is None
