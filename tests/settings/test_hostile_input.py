@@ -21,7 +21,7 @@ BOMB = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
 
 def error_of(*, env: str = "dev", secret_keys=None, environ=None, root: Path | None = None, **overrides) -> str:
     with pytest.raises(ConfigError) as exc:
-        settings.from_mapping(base_config(env, **overrides), secret_keys or set(), env, environ or {}, root=root)
+        settings.from_mapping(base_config(env, **overrides), secret_keys or set(), env, environ or {}, **({"root": root} if root else {}))
     text = str(exc.value)
     assert "Fix:" in text
     return text
