@@ -13,9 +13,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
-# Keys whose name says they hold a credential; such a key may not be a plain
-# `values` entry (it would sit unencrypted in the stack file).
-CREDENTIAL_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "PRIVATE_KEY", "API_KEY", "ACCESS_KEY", "CLIENT_SECRET")
+import conventions
+
+# Keys whose name says they hold a credential may not be plain `values` entries (they
+# would sit unencrypted in the stack file): conventions.looks_like_credential_key decides,
+# the detector the policy pack uses too. Its words, kept under the old name for callers.
+CREDENTIAL_WORDS = tuple(sorted(w.upper() for w in conventions.CREDENTIAL_KEY_WORDS))
 
 
 class _Model(BaseModel):
