@@ -167,7 +167,8 @@ $(PULUMI_HOME_DIR)/plugins/resource-random-v$(PULUMI_RANDOM_VERSION)/pulumi-reso
 KUBE_MINOR  := $(word 2,$(subst ., ,$(KUBE_VERSION)))
 KUBE_STAMP  := $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
 	-X $(pkg).gitVersion=$(KUBE_VERSION) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(KUBE_MINOR) -X $(pkg).gitTreeState=clean)
-CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kubectl
+CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kubectl \
+	$(CLUSTER_BIN)/external-secrets $(BIN_DIR)/kubectl
 ESO_CRDS     := $(CLUSTER_BIN)/external-secrets-crds.yaml
 
 .PHONY: cluster-toolchain
@@ -187,6 +188,15 @@ $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_B
 	cd toolchain/kube && $(GO_BUILD) -o $(CLUSTER_BIN)/ -ldflags "-s -w $(KUBE_STAMP)" \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl $(QUIET_DOWNLOADS)
 	touch $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kubectl
+
+# The External Secrets controller: the module's root package.
+$(CLUSTER_BIN)/external-secrets: toolchain/eso/go.mod toolchain/eso/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
+	@echo "toolchain: building the External Secrets controller $(ESO_VERSION) for the local cluster (first time: about 8 minutes on 2 cores)"
+	cd toolchain/eso && $(GO_BUILD) -o $@ -ldflags "-s -w" $(ESO_MOD) $(QUIET_DOWNLOADS)
+
+# kubectl of the control plane's version, first on every recipe's PATH.
+$(BIN_DIR)/kubectl: $(CLUSTER_BIN)/kubectl | $(BIN_DIR)
+	ln -sfn $< $@
 
 # The CRDs ship in the module zip (deploy/crds/bundle.yaml): downloaded, never committed.
 $(ESO_CRDS): toolchain/eso/go.mod toolchain/eso/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
@@ -272,7 +282,8 @@ up: ## Start the local cluster if needed, then `pulumi up -s local` against it w
 
 .PHONY: up-locked
 up-locked: local-stack cluster-up
-	$(LOCAL_PULUMI) up -s local --yes --policy-pack policies
+	$(CLUSTER) recover --state $(STATE_DIR)
+	$(LOCAL_PULUMI) up -s local --yes --refresh --policy-pack policies
 	@echo
 	@echo "The local stack is applied to the local cluster: KUBECONFIG=$$(make -s kubeconfig) kubectl get secrets -A"
 	@echo "make down stops the cluster (keeps its data); make destroy removes the stack and the cluster."

@@ -32,13 +32,20 @@ def data_safety(protect: bool) -> dict[str, bool]:
     return {"protect": protect, "retain_on_delete": protect}
 
 
+# The platform's declared state wins over an out-of-band edit of an object it owns:
+# server-side apply takes the fields back from whichever field manager changed them
+# (a `kubectl label`, a hand edit) instead of failing on the conflict. The drift
+# workflow reports such an edit first; the next `up` repairs it.
+FORCE_APPLY = {"pulumi.com/patchForce": "true"}
+
+
 def metadata(name: str, environment: str, namespace: str | None = None, extra_labels: Mapping[str, str] | None = None,
              annotations: Mapping[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
     return k8s.meta.v1.ObjectMetaArgs(
         name=name,
         namespace=namespace,
         labels={**conventions.labels(environment), **(extra_labels or {})},
-        annotations=dict(annotations) if annotations else None,
+        annotations={**FORCE_APPLY, **(annotations or {})},
     )
 
 

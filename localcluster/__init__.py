@@ -179,8 +179,7 @@ class Cluster:
         for component in COMPONENTS:
             try:
                 pid = int(self._pid_file(component).read_text())
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
-                out[component] = pid if Path(cmdline).name == component else None
+                out[component] = pid if _is_process_of(pid, component) else None
             except (OSError, ValueError):
                 out[component] = None
         return out
@@ -475,6 +474,16 @@ class Cluster:
                             inodes.add(target[8:-1])
             out[component] = sorted(table[i] for i in inodes if i in table)
         return out
+
+
+def _is_process_of(pid: int, binary: str) -> bool:
+    """A live (not zombie) process running ``binary``; one still starting (no command line yet) counts."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    except (OSError, IndexError):
+        return False
+    return state != "Z" and (not cmdline or Path(cmdline).name == binary)
 
 
 def _listening_sockets() -> dict[str, tuple[str, int]]:

@@ -5,6 +5,7 @@
     destroy                stop every process and remove the data folder
     status                 what runs, where it listens, where the logs are
     kubeconfig             print the kubeconfig path
+    recover --state DIR    remove Pulumi state locks left by a run that was killed
 
 Exit codes: 0 done, 2 a problem the message names (with the fix).
 """
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--crds", type=Path, action="append", default=[], help="CRD file to install server-side")
     for name in ("down", "destroy", "status", "kubeconfig"):
         sub.add_parser(name)
+    recover = sub.add_parser("recover")
+    recover.add_argument("--state", type=Path, required=True, help="the local stack's file state backend folder")
     args = parser.parse_args(argv)
     cluster = Cluster(args.dir, args.bin)
     try:
@@ -84,7 +87,28 @@ def _kubeconfig(cluster: Cluster, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"up": _up, "down": _down, "destroy": _destroy, "status": _status, "kubeconfig": _kubeconfig}
+def _recover(cluster: Cluster, args: argparse.Namespace) -> int:
+    """`make up` holds its own lock, so a state lock whose process is gone was left by a killed run."""
+    import json
+    import os
+    import socket
+
+    for lock in sorted((args.state / ".pulumi" / "locks").rglob("*.json")):
+        try:
+            info = json.loads(lock.read_text())
+            pid, host = int(info["pid"]), info.get("hostname")
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if host not in (None, socket.gethostname()) or os.path.exists(f"/proc/{pid}"):
+            continue  # another machine's, or a live run's: not ours to remove
+        lock.unlink()
+        print(f"local stack: removed the stale lock of an interrupted pulumi run (pid {pid}); "
+              "its pending operations are cleared by the refresh that follows")
+    return 0
+
+
+COMMANDS = {"up": _up, "down": _down, "destroy": _destroy, "status": _status, "kubeconfig": _kubeconfig,
+            "recover": _recover}
 
 if __name__ == "__main__":
     sys.exit(main())

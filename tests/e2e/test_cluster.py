@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -21,7 +22,7 @@ import conventions
 import settings
 from components.platform import planned_descriptors
 from localcluster import SERVICE_RANGE
-from local_project import PULUMI, LocalProject, engine_missing
+from local_project import PULUMI, ROOT, LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 
@@ -111,9 +112,10 @@ def test_job_runners_cannot_get_secrets_of_another_namespace(project, cluster):
 
 
 def test_a_job_runner_token_reads_its_own_secret_and_is_forbidden_on_another(project, cluster, tmp_path):
-    ns, other = "dagster-local", "flytesnacks-local"
-    own = sorted(kube_secrets(project)[ns])[0]
-    foreign = sorted(kube_secrets(project)[other] - kube_secrets(project)[ns])[0]
+    ns, other = "flytesnacks-local", "floe-jobs-local"
+    present = {key.split("/")[1] for key in project.cluster_secrets()}
+    own = sorted(kube_secrets(project)[ns] & present)[0]
+    foreign = sorted((kube_secrets(project)[other] - kube_secrets(project)[ns]) & present)[0]
     token = cluster.kubectl("create", "token", conventions.JOB_RUNNER, "-n", ns, "--duration=10m").stdout.strip()
     empty = tmp_path / "empty-kubeconfig"
     empty.write_text("apiVersion: v1\nkind: Config\n")
@@ -128,15 +130,17 @@ def test_a_job_runner_token_reads_its_own_secret_and_is_forbidden_on_another(pro
 # ---------------------------------------------------------------------------- admission
 
 
-def test_pod_security_restricted_refuses_a_privileged_pod_in_every_platform_namespace(project, cluster):
+def test_pod_security_restricted_refuses_a_non_restricted_pod_in_every_platform_namespace(project, cluster):
     namespaces = json.loads(cluster.kubectl("get", "namespaces", "-l", "app.kubernetes.io/part-of=secrets-platform", "-o", "json").stdout)
     names = [n["metadata"]["name"] for n in namespaces["items"]]
     assert set(plan(project).namespaces) <= set(names)
     for ns in names:
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "privileged-probe", "namespace": ns},
-               "spec": {"containers": [{"name": "c", "image": "busybox", "securityContext": {"privileged": True}}]}}
+        # No securityContext at all: may run as root, escalate, keeps every capability, no seccomp profile.
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "unrestricted-probe", "namespace": ns},
+               "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
         done = cluster.kubectl("create", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False)
-        assert done.returncode != 0 and "PodSecurity" in done.stderr, f"namespace {ns} admits a privileged pod: {done.stdout}{done.stderr}"
+        assert done.returncode != 0 and 'violates PodSecurity "restricted' in done.stderr, (
+            f"namespace {ns} admits a pod that breaks restricted: {done.stdout}{done.stderr}")
 
 
 # ---------------------------------------------------------------------------- values stay out of metadata
@@ -219,6 +223,10 @@ def test_an_up_killed_halfway_converges_after_refresh_and_up(tmp_path, cluster, 
     assert proc.poll() is None, "up finished before it could be interrupted"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    # What `make up` does after an interrupted run (localcluster recover): the dead run's lock goes, then refresh and up.
+    recover = subprocess.run([sys.executable, "-m", "localcluster", "recover", "--state", str(p.root / ".state")],
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert recover.returncode == 0 and "stale lock" in recover.stdout, recover.stdout + recover.stderr
     p.pulumi("refresh", "-s", "local", "--yes", "--clear-pending-creates")
     p.pulumi("up", "-s", "local", "--yes")
     state = json.loads(p.pulumi("stack", "export", "-s", "local").stdout)
