@@ -466,6 +466,15 @@ def _env_of_stack(stack: str) -> str | None:
 
 
 
+def _parent_urn(source: Any) -> str | None:
+    parent = getattr(getattr(source, "opts", None), "parent", None)
+    if isinstance(parent, str) and parent:
+        return parent
+    resource = getattr(source, "parent", None)  # a PolicyResource in stack validation
+    urn = getattr(resource, "urn", None)
+    return urn if isinstance(urn, str) and urn else None
+
+
 @dataclass(frozen=True)
 class Resource:
     """What a rule sees: plain properties (``UNKNOWN`` where unknown) and a few facts."""
@@ -476,6 +485,8 @@ class Resource:
     props: Mapping[str, Any]
     protect: bool
     stack: str | None
+    parent: str | None = None
+    """The parent's URN (``opts.parent``), when the engine gave one."""
 
     @classmethod
     def of(cls, source: ResourceValidationArgs | PolicyResource) -> "Resource":
@@ -490,6 +501,7 @@ class Resource:
             props=lazy_plain(source.props),
             protect=bool(getattr(source.opts, "protect", False)),
             stack=stack_of_urn(urn) or engine_stack(),
+            parent=_parent_urn(source),
         )
         return resource
 
