@@ -83,7 +83,7 @@ def external_secrets_outputs(s: Settings) -> dict[str, Any]:
         "store": {"kind": "ClusterSecretStore", "name": store_name(s.environment), "provider": "gcpsm" if project else "fake",
                   "namespaces": list(s.namespaces)},
         "gcpServiceAccount": service_account_email("eso", s.environment, project) if project else None,
-        "chart": {"installed": s.eso_install, "version": eso.chart_version},
+        "chart": {"installed": s.eso_install, "version": eso.chart_version, "source": eso.chart_path or eso.chart_repository},
         "refreshInterval": eso.refresh_interval,
     }
 
@@ -117,7 +117,7 @@ def vault_outputs(s: Settings) -> dict[str, Any]:
         "kvVersion": 2,
         "policy": {"name": names.policy, "hcl": policy_hcl(names)},
         "role": role.as_output(),
-        "chart": {"installed": s.vault_install, "version": v.chart_version, "ha": s.vault_ha, "devMode": v.dev_mode},
+        "chart": {"installed": s.vault_install, "version": v.chart_version, "source": v.chart_path or v.chart_repository, "ha": s.vault_ha, "devMode": v.dev_mode},
         "credentials": credentials,
     }
 
@@ -204,7 +204,8 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         eso = cfg.external_secrets
         platform.external_secrets = ExternalSecretsOperator(
             "external-secrets",
-            ExternalSecretsOperatorArgs(env, eso.namespace, protect, cfg.gcp.project, settings.eso_install, eso.chart_version, eso.chart_repository),
+            ExternalSecretsOperatorArgs(env, eso.namespace, protect, cfg.gcp.project, settings.eso_install, eso.chart_version, eso.chart_repository,
+                                        settings.eso_chart_path),
             with_gcp,
         )
     if cfg.vault.enabled:
@@ -212,7 +213,7 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         platform.vault = VaultServer(
             "vault",
             VaultServerArgs(env, v.namespace, protect, settings.vault_install, v.chart_version, v.chart_repository,
-                            settings.vault_ha, v.replicas, v.dev_mode, settings.vault_auth_path),
+                            settings.vault_ha, v.replicas, v.dev_mode, settings.vault_auth_path, settings.vault_chart_path),
             base,
         )
 

@@ -183,7 +183,8 @@ def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth
         "global": {"enabled": True},
         "ui": {"enabled": False},
         "injector": {
-            "enabled": True,
+            # local: no mutating webhook for the API server to call (nothing in local leaves loopback)
+            "enabled": environment != "local",
             "authPath": f"auth/{auth_path}",
             "securityContext": {"pod": _POD_SECURITY, "container": _CONTAINER_SECURITY},
         },
@@ -206,6 +207,8 @@ class VaultServerArgs:
     replicas: int
     dev_mode: bool
     auth_path: str
+    chart_path: str | None = None
+    """A local chart folder or .tgz (absolute) instead of the repository."""
 
 
 class VaultServer(pulumi.ComponentResource):
@@ -239,7 +242,8 @@ class VaultServer(pulumi.ComponentResource):
             self.chart = pinned_chart(
                 f"{name}-chart",
                 ChartArgs("vault", args.chart_version, args.chart_repository, self.namespace, env,
-                          chart_values(env, args.ha, args.replicas, args.dev_mode, args.auth_path)),
+                          chart_values(env, args.ha, args.replicas, args.dev_mode, args.auth_path),
+                          path=args.chart_path, protect=args.protect),
                 pulumi.ResourceOptions.merge(after_ns, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])),
             )
         self.register_outputs({"namespace": self.namespace})

@@ -36,7 +36,7 @@ def with_vault_address(env: str = "prd", **vault) -> settings.Settings:
     cfg = base_config(
         env,
         gcp={"project": PROJECT},
-        externalSecrets={"enabled": True, "chartVersion": "2.10.0"},
+        externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
         vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "address": "https://vault.prd.example.internal:8200", **vault},
     )
     cfg["credentials"].append({"service": "salesforce", "backend": "vault", "namespaces": ["floe-jobs"], "properties": {"SALESFORCE_TOKEN": "token"}})
@@ -53,7 +53,7 @@ def test_charts_are_helm_v4_and_pinned_to_config(stack):
     run = run_program(s)
     assert not run.of_type("kubernetes:helm.sh/v3:Release")
     (eso,) = charts(run, "external-secrets")
-    assert eso.inputs["version"] == s.config.external_secrets.chart_version == "2.10.0", eso.urn
+    assert eso.inputs["version"] == s.config.external_secrets.chart_version == "2.9.0", eso.urn
     assert eso.inputs["namespace"] == f"external-secrets-{stack}"
     assert eso.inputs["repositoryOpts"]["repo"] == "https://charts.external-secrets.io"
     (vault,) = charts(run, "vault")
@@ -202,7 +202,7 @@ def test_external_secret_per_consumer_namespace(stack):
 
 
 def test_refresh_interval_comes_from_config():
-    cfg = base_config("dev", gcp={"project": PROJECT}, externalSecrets={"enabled": True, "chartVersion": "2.10.0", "refreshInterval": "15m"})
+    cfg = base_config("dev", gcp={"project": PROJECT}, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "refreshInterval": "15m"})
     cfg["credentials"].append({"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["dagster"], "properties": {"A_KEY": "a"}})
     run = run_program(settings.from_mapping(cfg, set(), "dev", {}))
     (es,) = run.of_type(EXTERNAL_SECRET)
@@ -222,7 +222,7 @@ def test_secret_manager_secret_per_bundle(stack):
 
 def test_user_managed_replication_from_config():
     cfg = base_config("prd", gcp={"project": PROJECT, "replicaLocations": ["europe-west1", "europe-west4"]},
-                      externalSecrets={"enabled": True, "chartVersion": "2.10.0"})
+                      externalSecrets={"enabled": True, "chartVersion": "2.9.0"})
     cfg["credentials"].append({"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["dagster"], "properties": {"A_KEY": "a"}})
     (sm,) = run_program(settings.from_mapping(cfg, set(), "prd", {})).of_type(SM_SECRET)
     assert sm.inputs["replication"] == {"userManaged": {"replicas": [{"location": "europe-west1"}, {"location": "europe-west4"}]}}
