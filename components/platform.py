@@ -32,7 +32,7 @@ from components.namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.provider import kubernetes_provider
 from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs, describe_registry
 from components.tls_secret import PlatformTlsSecret, TlsSecretArgs, describe_tls
-from components.vault import VaultAccess, VaultAccessArgs, VaultNames, VaultServer, VaultServerArgs, injector_fragments, job_runner_role, policy_hcl
+from components.vault import VaultAccess, VaultAccessArgs, VaultNames, VaultServer, VaultServerArgs, injector_fragments, namespace_access
 from components.workload_identity import service_account_email
 from settings import Settings
 
@@ -92,10 +92,21 @@ def vault_names(s: Settings) -> VaultNames:
     return VaultNames(s.environment, s.config.vault.mount, s.vault_auth_path)
 
 
-def vault_outputs(s: Settings) -> dict[str, Any]:
-    """The policy, role and consumer annotations; an operator applies the first two when no address is set."""
+def vault_access_plan(s: Settings):
+    """Per namespace declaring Vault credentials: its policy (only their paths) and its job-runner role."""
     v, names = s.config.vault, vault_names(s)
-    role = job_runner_role(names, s.namespaces, v.audience, v.token_ttl, v.token_max_ttl)
+    services: dict[str, set[str]] = defaultdict(set)
+    for c in s.config.credentials:
+        if c.backend == "vault":
+            for workload in c.namespaces:
+                services[s.namespace(workload)].add(c.service)
+    return namespace_access(names, {ns: tuple(sorted(svc)) for ns, svc in services.items()}, v.audience, v.token_ttl, v.token_max_ttl)
+
+
+def vault_outputs(s: Settings) -> dict[str, Any]:
+    """Per namespace its policy and role, and the consumer annotations; an operator applies the first two when no address is set."""
+    v, names = s.config.vault, vault_names(s)
+    access = vault_access_plan(s)
     credentials = [
         {
             "service": c.service,
@@ -103,7 +114,11 @@ def vault_outputs(s: Settings) -> dict[str, Any]:
             "keys": sorted(c.properties),
             "namespaces": sorted(s.namespace(w) for w in c.namespaces),
             "backend": "vault",
-            "consumers": injector_fragments(names, c.service, dict(c.properties), v.audience, v.token_ttl),
+            # per namespace: its own role logs in, so the annotations differ by namespace
+            "consumers": {
+                s.namespace(w): injector_fragments(names, s.namespace(w), c.service, dict(c.properties), v.audience, v.token_ttl)
+                for w in sorted(c.namespaces)
+            },
         }
         for c in sorted(s.config.credentials, key=lambda c: c.service)
         if c.backend == "vault"
@@ -111,12 +126,12 @@ def vault_outputs(s: Settings) -> dict[str, Any]:
     return {
         "namespace": s.namespace(v.namespace),
         "address": v.address,
-        "appliedBy": "pulumi-vault" if v.address else "operator (apply policy and role below)",
+        "appliedBy": "pulumi-vault" if v.address else "operator (apply the policies and roles below)",
         "authPath": names.auth_path,
         "mount": v.mount,
         "kvVersion": 2,
-        "policy": {"name": names.policy, "hcl": policy_hcl(names)},
-        "role": role.as_output(),
+        "policies": [{"name": a.policy, "namespace": a.namespace, "services": list(a.services), "hcl": a.hcl} for a in access],
+        "roles": [{**a.role.as_output(), "authPath": f"auth/{names.auth_path}"} for a in access],
         "chart": {"installed": s.vault_install, "version": v.chart_version, "source": v.chart_path or v.chart_repository, "ha": s.vault_ha, "devMode": v.dev_mode},
         "credentials": credentials,
     }
@@ -245,10 +260,9 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
 
     if cfg.vault.enabled and cfg.vault.address:
         v, vnames = cfg.vault, vault_names(settings)
-        role = job_runner_role(vnames, settings.namespaces, v.audience, v.token_ttl, v.token_max_ttl)
         platform.vault_access = VaultAccess(
             "vault-access",
-            VaultAccessArgs(vnames, role, v.kubernetes_host, v.address),
+            VaultAccessArgs(vnames, tuple(vault_access_plan(settings)), v.kubernetes_host, v.address),
             pulumi.ResourceOptions(depends_on=[platform.vault] if platform.vault else None),
         )
     return platform

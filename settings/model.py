@@ -145,7 +145,7 @@ class ExternalSecretsSettings(_Model):
 
 
 class VaultSettings(_Model):
-    """HashiCorp Vault: chart, Kubernetes auth, one read-only policy and role per environment."""
+    """HashiCorp Vault: chart, Kubernetes auth, one read-only policy and role per namespace with Vault credentials."""
 
     enabled: bool = False
     # Install the chart with the platform; None = every stack but local.
