@@ -452,6 +452,12 @@ BINDING_TYPES = k8s_types("RoleBinding", RBAC) | k8s_types("ClusterRoleBinding",
 EXTERNAL_SECRET_TYPES = k8s_types("ExternalSecret", *ESO_VERSIONS)
 CLUSTER_STORE_TYPES = k8s_types("ClusterSecretStore", *ESO_VERSIONS)
 STORE_TYPES = CLUSTER_STORE_TYPES | k8s_types("SecretStore", *ESO_VERSIONS)
+PUSH_SECRET_TYPES = k8s_types("PushSecret", "external-secrets.io/v1alpha1", *ESO_VERSIONS)
+CLUSTER_EXTERNAL_SECRET_TYPES = k8s_types("ClusterExternalSecret", *ESO_VERSIONS)
+VAULT_POLICY = "vault:index/policy:Policy"
+PROJECT_IAM_TYPES = frozenset(
+    f"gcp:{scope}/iAM{kind}:IAM{kind}" for scope in ("projects", "folder", "organizations") for kind in ("Member", "Binding", "Policy")
+)
 HELM_TYPES = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"})
 VAULT_K8S_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"

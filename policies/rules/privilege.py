@@ -15,6 +15,7 @@ from typing import Any
 
 from policies.rules.operators import admitted_role
 from policies.support import (
+    PROJECT_IAM_TYPES,
     BINDING_TYPES,
     CLUSTER_STORE_TYPES,
     MANDATORY,
@@ -118,9 +119,6 @@ def check_cluster_store_conditions(r: Resource, config: Mapping[str, Any]) -> It
 
 # --------------------------------------------------------------------------- GCP IAM
 
-PROJECT_IAM_TYPES = frozenset(
-    f"gcp:{scope}/iAM{kind}:IAM{kind}" for scope in ("projects", "folder", "organizations") for kind in ("Member", "Binding", "Policy")
-)
 # Roles that can read every secret's payload in their scope.
 SECRET_READ_ROLES = ("roles/secretmanager.secretAccessor", "roles/secretmanager.admin")
 
