@@ -208,6 +208,11 @@ def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Itera
             f"{subject} in {env} writes the Secret {show(target)} of {_fmt(conventions.reference_env_tokens(target) - {env})} "
             f"({base}.target.name); write the {env} Secret ('<service>-{env}-credentials')."
         )
+    for where, item in entries(at(spec, "target", "template", "templateFrom", where=base, default=[]), f"{base}.target.template.templateFrom"):
+        for source in ("secret", "configMap"):
+            name = at(item, source, "name", where=where)
+            if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+                yield f"{subject} in {env} templates from the {source} {show(name)} of another environment ({where}.{source}.name); use the {env} one."
     label = at(spec, "target", "template", "metadata", "labels", conventions.LABEL_ENVIRONMENT, where=base)
     if label is not None and label != env:
         yield (

@@ -64,6 +64,7 @@ def test_external_secret_compliant():
     (lambda p: p["spec"]["dataFrom"][0]["sourceRef"]["storeRef"].update(name="vault-dev"), "spec.dataFrom[0].sourceRef.storeRef.name"),
     (lambda p: p["spec"]["dataFrom"].append({"sourceRef": {"generatorRef": {"name": "password-dev"}}}), "spec.dataFrom[1].sourceRef.generatorRef.name"),
     (lambda p: p["spec"]["secretStoreRef"].update(name="gcp-secret-manager-stg"), "spec.secretStoreRef.name"),
+    (lambda p: p["spec"]["target"]["template"].update(templateFrom=[{"secret": {"name": "snowflake-dev-credentials"}}]), "templateFrom[0].secret.name"),
 ])
 def test_external_secret_each_fact(change, needle):
     props = external_secret()
