@@ -25,6 +25,7 @@ CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
 SECRET = "kubernetes:core/v1:Secret"
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 OPERATOR = "secrets-platform:external-secrets:Operator"
 
 
@@ -68,11 +69,12 @@ class Objects:
     def __init__(self, env: str = "dev", version: str = "2.9.0") -> None:
         ns = f"external-secrets-{env}"
         self.env = env
+        # The engine sends a policy pack no inputs of a helm.sh/v4 Chart (a remote component): empty props.
         self.items: list[dict[str, Any]] = [
-            {"type": CHART, "name": "external-secrets-chart", "urn": chart_urn(env), "parent": None,
-             "props": {"chart": "external-secrets", "name": "external-secrets", "version": version, "namespace": ns,
-                       "repositoryOpts": {"repo": "https://charts.external-secrets.io"}}},
+            {"type": CHART, "name": "external-secrets-chart", "urn": chart_urn(env), "parent": None, "props": {}},
         ]
+        for account in ("external-secrets-webhook", "external-secrets-cert-controller"):
+            self.add(SERVICE_ACCOUNT, f"{ns}/{account}", {"metadata": {"name": account, "namespace": ns, "labels": chart_labels(env, None, version)}})
         for role, account, component in (
             ("external-secrets-controller", "external-secrets", None),
             ("external-secrets-cert-controller", "external-secrets-cert-controller", "cert-controller"),
@@ -173,33 +175,42 @@ def test_role_bound_to_the_service_account_in_another_namespace_fails():
 def test_chart_released_in_another_environments_namespace_fails():
     objects = Objects("dev")
     ns = "external-secrets-prd"
-    objects.chart["props"]["namespace"] = ns
     for item in objects.items[1:]:
+        if "namespace" in item["props"]["metadata"]:
+            item["props"]["metadata"]["namespace"] = ns
         for subject in item["props"].get("subjects", []):
             subject["namespace"] = ns
     found = admission_violations(objects)
-    assert len(found) == 3 and all("not a namespace of dev" in m for m in found)
+    assert len(found) == 3 and all("released in 'external-secrets-prd', not a namespace of dev" in m for m in found)
 
 
-def test_chart_not_pinned_fails():
+def test_chart_objects_spread_over_two_namespaces_fail():
     objects = Objects()
-    del objects.chart["props"]["version"]
+    objects.get(SERVICE_ACCOUNT, "external-secrets-webhook")["props"]["metadata"]["namespace"] = "dagster-dev"
     found = admission_violations(objects)
-    assert len(found) == 3 and all("not pinned to an exact version" in m for m in found)
+    assert len(found) == 3 and all("released in 2 namespaces" in m for m in found)
 
 
-def test_chart_rendering_another_version_than_pinned_fails():
-    """A chart folder whose content changed (2.10.0 rendered) while the stack pins 2.9.0."""
-    objects = Objects(version="2.10.0")
-    objects.chart["props"]["version"] = "2.9.0"
-    found = admission_violations(objects)
-    assert len(found) == 3 and all("rendered by chart version '2.10.0', not the pinned '2.9.0'" in m for m in found)
+@pytest.mark.parametrize("version", ["2.10.0", "2.8.0", "3.0.0-rc.1"])
+def test_chart_release_not_reviewed_fails(version):
+    """An unpinned chart that drifted, or a chart folder of another release: the objects say which version rendered."""
+    found = admission_violations(Objects(version=version))
+    assert len(found) == 3 and all(f"rendered by chart version '{version}', which is not a reviewed release" in m for m in found)
 
 
 def test_another_chart_with_the_same_object_names_fails():
     objects = Objects()
-    objects.chart["props"]["chart"] = "oci://registry.example/other/not-eso"
-    assert len(admission_violations(objects)) == 3
+    for item in objects.items[1:]:
+        item["props"]["metadata"]["labels"]["helm.sh/chart"] = "not-eso-2.9.0"
+    found = admission_violations(objects)
+    assert sorted(m.split(":", 1)[0] for m in found) == ["naming-secret-name-form"] + ["privilege-role-secret-get-by-name"] * 3
+
+
+def test_parent_chart_missing_from_the_stack_fails():
+    objects = Objects()
+    objects.items.pop(0)
+    found = admission_violations(objects)
+    assert len(found) == 3 and all("parent Helm chart is not in the stack" in m for m in found)
 
 
 def test_our_own_cluster_role_touching_secrets_fails():
@@ -244,8 +255,9 @@ def test_operator_role_aggregated_into_builtin_roles_fails():
 def test_webhook_secret_in_another_namespace_fails():
     objects = Objects()
     objects.get(SECRET, "external-secrets-webhook")["props"]["metadata"]["namespace"] = "dagster-dev"
-    [message] = admission_violations(objects)
-    assert "external-secrets-webhook" in message and "chart's namespace" in message
+    found = admission_violations(objects)
+    assert len(found) == 3 and all("released in 2 namespaces" in m for m in found)
+    assert any("Secret 'dagster-dev/external-secrets-webhook'" in m for m in found)
 
 
 def test_webhook_secret_with_data_fails():
