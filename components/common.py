@@ -82,11 +82,7 @@ def platform_secret(
         resource_name,
         metadata=metadata(name, environment, namespace, annotations={conventions.RELOADER_SECRET_ANNOTATION: "true"}),
         type=secret_type,
-        # per value when the keys are known here, so they stay known at preview
-        string_data=(
-            {key: pulumi.Output.secret(value) for key, value in string_data.items()}
-            if isinstance(string_data, Mapping) else pulumi.Output.secret(string_data)
-        ),
+        string_data=pulumi.Output.secret(string_data),
         opts=pulumi.ResourceOptions.merge(
             opts,
             pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"], **data_safety(protect)),

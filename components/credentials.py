@@ -66,9 +66,8 @@ class GeneratedCredential(pulumi.ComponentResource):
             )
             for gen in sorted(cred.generated, key=lambda g: g.key)
         }
-        # A map of key -> value (not one Output of the whole map): the keys stay known at
-        # preview, so the pack can check them in prd instead of failing closed on the map.
-        string_data = {**cred.values, **{k: p.result for k, p in self.passwords.items()}}
+        generated = pulumi.Output.all(**{k: p.result for k, p in self.passwords.items()})
+        string_data = generated.apply(lambda values: {**cred.values, **values})
         self.keys = tuple(sorted({*cred.values, *self.passwords}))
         self.secrets = secret_copies(
             self.secret_name,
