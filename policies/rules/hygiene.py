@@ -148,22 +148,19 @@ def _chart_name(chart: str) -> str:
 
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
-_DEV_ARG = re.compile(r"(^|\s)-dev(\s|$)")
+_DEV_ARG = re.compile(r"vault\s+server\b[^\n]*?\s-dev(\s|$)")
 
 
 def _rendered_dev_mode(r: Resource) -> Iterator[str]:
-    """Dev mode as the vault chart renders it: ``vault server -dev`` and VAULT_DEV_ROOT_TOKEN_ID (names only)."""
-    from policies.rules.operators import HELM_CHART, chart_label, parent_type
-
-    label = chart_label(r)
-    if parent_type(r.urn) != HELM_CHART or not label or label[0] != "vault" or r.env == "local":
+    """Dev mode as the vault chart renders it (``vault server -dev``, VAULT_DEV_ROOT_TOKEN_ID), in any StatefulSet; names only."""
+    if r.env == "local":
         return
     for where, container in entries(r.get("spec", "template", "spec", "containers", default=[]), "spec.template.spec.containers"):
         words = " ".join(strings(at(container, "command", where=where), f"{where}.command") + strings(at(container, "args", where=where), f"{where}.args"))
         env_names = [at(e, "name", where=f"{where}.env") for _, e in entries(at(container, "env", where=where, default=[]), f"{where}.env")]
         if _DEV_ARG.search(words) or "VAULT_DEV_ROOT_TOKEN_ID" in env_names:
             yield (
-                f"{r.describe()}, rendered by the vault chart, runs Vault in dev mode ({where}: 'vault server -dev' or "
+                f"{r.describe()} runs Vault in dev mode ({where}: 'vault server -dev' or "
                 f"VAULT_DEV_ROOT_TOKEN_ID) in {r.env or 'a non-local stack'}: in memory, unsealed, with a root token. "
                 "Set server.dev.enabled to false (dev mode is for the local stack only)."
             )
