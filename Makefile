@@ -9,6 +9,7 @@
 SHELL       := bash
 .SHELLFLAGS := -e -o pipefail -c
 MAKEFLAGS   += --no-builtin-rules
+.DEFAULT_GOAL := help
 
 # ---------------------------------------------------------------------------
 # Pinned versions: toolchain/versions.txt maps each pinned Python package to
@@ -17,10 +18,14 @@ MAKEFLAGS   += --no-builtin-rules
 
 VERSIONS_FILE := toolchain/versions.txt
 version_of     = $(shell awk '$$1 == "$(1)" { print $$2 }' $(VERSIONS_FILE))
+go_version_of  = $(shell awk '$$1 == "$(1)" { print $$4 }' $(VERSIONS_FILE))
 
 PULUMI_VERSION            := $(call version_of,pulumi)
 PULUMI_KUBERNETES_VERSION := $(call version_of,pulumi-kubernetes)
 PULUMI_RANDOM_VERSION     := $(call version_of,pulumi-random)
+KUBE_VERSION              := $(call go_version_of,kube-control-plane)
+ETCD_VERSION              := $(call go_version_of,etcd)
+ESO_VERSION               := $(call go_version_of,external-secrets)
 
 # ---------------------------------------------------------------------------
 # Paths
@@ -30,6 +35,8 @@ BUILD_DIR       := $(CURDIR)/build
 PLUGIN_DIR      := $(BUILD_DIR)/plugins
 PULUMI_HOME_DIR := $(CURDIR)/.pulumi-home
 STATE_DIR       := $(CURDIR)/.state
+CLUSTER_BIN     := $(BUILD_DIR)/cluster
+CLUSTER_DIR     := $(CURDIR)/.cluster
 
 # ---------------------------------------------------------------------------
 # Tools
@@ -43,6 +50,9 @@ GO_BUILD := $(GO_ENV) $(GO) build -p 2
 PULUMI_PKG_MOD    := github.com/pulumi/pulumi/pkg/v3
 PULUMI_SDK_MOD    := github.com/pulumi/pulumi/sdk/v3
 KUBERNETES_MOD    := github.com/pulumi/pulumi-kubernetes/provider/v4
+ESO_MOD           := github.com/external-secrets/external-secrets
+# Only what the build says matters: the module downloads are hidden (sed keeps exit codes).
+QUIET_DOWNLOADS   := 2>&1 | sed -u '/^go: downloading /d'
 
 # A pulumi of the pinned version already on PATH (outside bin/) is used
 # instead of building one. Evaluated once, before PATH is changed below.
@@ -78,8 +88,8 @@ INSTALLED_PLUGINS := \
 	$(PULUMI_HOME_DIR)/plugins/resource-random-v$(PULUMI_RANDOM_VERSION)/pulumi-resource-random
 
 .PHONY: toolchain
-toolchain: $(ENGINE_BINS) $(INSTALLED_PLUGINS) | $(STATE_DIR) ## Build the engine into bin/ and install the provider plugins
-	@echo "toolchain ready: $$(pulumi version) at $$(command -v pulumi); plugins in $(PULUMI_HOME)/plugins"
+toolchain: $(ENGINE_BINS) $(INSTALLED_PLUGINS) cluster-toolchain | $(STATE_DIR) ## Build the engine, the provider plugins and the local cluster's binaries
+	@echo "toolchain ready: $$(pulumi version) at $$(command -v pulumi); plugins in $(PULUMI_HOME)/plugins; local cluster binaries in $(CLUSTER_BIN)"
 
 $(BIN_DIR) $(PLUGIN_DIR) $(STATE_DIR):
 	mkdir -p $@
@@ -89,9 +99,10 @@ $(BIN_DIR)/pulumi: toolchain/pulumi/go.mod toolchain/pulumi/go.sum $(VERSIONS_FI
 ifneq ($(SYSTEM_PULUMI),)
 	ln -sfn $(SYSTEM_PULUMI) $@
 else
+	@echo "toolchain: building the pulumi CLI v$(PULUMI_VERSION) from Go modules (first time: about 12 minutes on 2 cores)"
 	cd toolchain/pulumi && $(GO_BUILD) -o $@ \
 		-ldflags "-s -w -X $(PULUMI_SDK_MOD)/go/common/version.Version=v$(PULUMI_VERSION)" \
-		$(PULUMI_PKG_MOD)/cmd/pulumi
+		$(PULUMI_PKG_MOD)/cmd/pulumi $(QUIET_DOWNLOADS)
 endif
 
 # The Python language host (our own; see toolchain/README.md), unless the
@@ -101,9 +112,10 @@ $(BIN_DIR)/pulumi-language-python: toolchain/pulumi/go.mod toolchain/pulumi/go.s
 ifneq ($(SYSTEM_LANGHOST),)
 	ln -sfn $(SYSTEM_LANGHOST) $@
 else
+	@echo "toolchain: building our Python language host (first time: about 1 minute after the CLI)"
 	cd toolchain/pulumi && $(GO_BUILD) -o $@ \
 		-ldflags "-s -w -X $(PULUMI_SDK_MOD)/go/common/version.Version=v$(PULUMI_VERSION)" \
-		./cmd/pulumi-language-python
+		./cmd/pulumi-language-python $(QUIET_DOWNLOADS)
 endif
 
 # Python scripts the host and the engine expect beside the binaries; they
@@ -122,6 +134,7 @@ $(BIN_DIR)/pulumi-resource-pulumi-python: toolchain/pulumi/go.sum | $(BIN_DIR)
 # for ambient plugins) and installed into the plugin cache.
 $(PLUGIN_DIR)/pulumi-resource-kubernetes: toolchain/kubernetes/go.mod toolchain/kubernetes/go.sum \
 		toolchain/kubernetes/main.go toolchain/embed_schema.py $(VERSIONS_FILE) | $(PLUGIN_DIR)
+	@echo "toolchain: building the kubernetes provider $(PULUMI_KUBERNETES_VERSION) (first time: about 15 minutes on 2 cores)"
 	cd toolchain/kubernetes \
 	&& $(GO_ENV) $(GO) mod download $(KUBERNETES_MOD) \
 	&& src=$$($(GO_ENV) $(GO) list -m -f '{{.Dir}}' $(KUBERNETES_MOD))/cmd/pulumi-resource-kubernetes \
@@ -129,7 +142,7 @@ $(PLUGIN_DIR)/pulumi-resource-kubernetes: toolchain/kubernetes/go.mod toolchain/
 		--schema "$$src/schema.json" --schema-out schema-embed.json \
 		--mapping "$$src/terraform-mapping.json" --mapping-out terraform-mapping-embed.json \
 	&& $(GO_BUILD) -o $@ \
-		-ldflags "-s -w -X $(KUBERNETES_MOD)/pkg/version.Version=$(PULUMI_KUBERNETES_VERSION)" .
+		-ldflags "-s -w -X $(KUBERNETES_MOD)/pkg/version.Version=$(PULUMI_KUBERNETES_VERSION)" . $(QUIET_DOWNLOADS)
 
 $(PULUMI_HOME_DIR)/plugins/resource-kubernetes-v$(PULUMI_KUBERNETES_VERSION)/pulumi-resource-kubernetes: \
 		$(PLUGIN_DIR)/pulumi-resource-kubernetes $(BIN_DIR)/pulumi
@@ -140,13 +153,46 @@ $(PULUMI_HOME_DIR)/plugins/resource-kubernetes-v$(PULUMI_KUBERNETES_VERSION)/pul
 # pulumi_random version it serves.
 $(PLUGIN_DIR)/pulumi-resource-random: toolchain/random/go.mod toolchain/random/go.sum \
 		$(filter-out %_test.go,$(wildcard toolchain/random/*.go)) $(VERSIONS_FILE) | $(PLUGIN_DIR)
+	@echo "toolchain: building the random provider $(PULUMI_RANDOM_VERSION) (first time: about 3 minutes on 2 cores)"
 	cd toolchain/random && $(GO_BUILD) -o $@ \
-		-ldflags "-s -w -X main.providerVersion=$(PULUMI_RANDOM_VERSION)" .
+		-ldflags "-s -w -X main.providerVersion=$(PULUMI_RANDOM_VERSION)" . $(QUIET_DOWNLOADS)
 
 $(PULUMI_HOME_DIR)/plugins/resource-random-v$(PULUMI_RANDOM_VERSION)/pulumi-resource-random: \
 		$(PLUGIN_DIR)/pulumi-resource-random $(BIN_DIR)/pulumi
 	pulumi plugin install resource random $(PULUMI_RANDOM_VERSION) --file $< --reinstall
 	touch $@
+
+# The local cluster's binaries (localcluster/): the control plane and kubectl from
+# k8s.io/kubernetes, etcd, and the External Secrets CRDs of the pinned module.
+KUBE_MINOR  := $(word 2,$(subst ., ,$(KUBE_VERSION)))
+KUBE_STAMP  := $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
+	-X $(pkg).gitVersion=$(KUBE_VERSION) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(KUBE_MINOR) -X $(pkg).gitTreeState=clean)
+CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kubectl
+ESO_CRDS     := $(CLUSTER_BIN)/external-secrets-crds.yaml
+
+.PHONY: cluster-toolchain
+cluster-toolchain: $(CLUSTER_BINS) $(ESO_CRDS)
+
+$(CLUSTER_BIN):
+	mkdir -p $@
+
+$(CLUSTER_BIN)/etcd: toolchain/etcd/go.mod toolchain/etcd/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
+	@echo "toolchain: building etcd $(ETCD_VERSION) for the local cluster (first time: about 2 minutes on 2 cores)"
+	cd toolchain/etcd && $(GO_BUILD) -o $@ -ldflags "-s -w" go.etcd.io/etcd/server/v3 $(QUIET_DOWNLOADS)
+
+# One go build for the three: they share most packages, so the second and third are cheap.
+$(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kubectl &: \
+		toolchain/kube/go.mod toolchain/kube/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
+	@echo "toolchain: building kube-apiserver, kube-controller-manager and kubectl $(KUBE_VERSION) for the local cluster (first time: about 12 minutes on 2 cores)"
+	cd toolchain/kube && $(GO_BUILD) -o $(CLUSTER_BIN)/ -ldflags "-s -w $(KUBE_STAMP)" \
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl $(QUIET_DOWNLOADS)
+	touch $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kubectl
+
+# The CRDs ship in the module zip (deploy/crds/bundle.yaml): downloaded, never committed.
+$(ESO_CRDS): toolchain/eso/go.mod toolchain/eso/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
+	@echo "toolchain: fetching the External Secrets $(ESO_VERSION) module for its CRDs (first time: under a minute)"
+	cd toolchain/eso && $(GO_ENV) $(GO) mod download $(ESO_MOD) \
+	&& install -m 0644 "$$($(GO_ENV) $(GO) list -m -f '{{.Dir}}' $(ESO_MOD))/deploy/crds/bundle.yaml" $@
 
 .PHONY: toolchain-env
 toolchain-env: ## Print the toolchain environment as shell exports: eval "$(make -s toolchain-env)"
@@ -161,6 +207,7 @@ toolchain-env: ## Print the toolchain environment as shell exports: eval "$(make
 toolchain-clean: ## Remove built engine binaries, provider builds and installed plugins (keeps .state/ and the Go caches)
 	rm -f $(ENGINE_BINS)
 	rm -f $(PLUGIN_DIR)/pulumi-resource-kubernetes $(PLUGIN_DIR)/pulumi-resource-random
+	rm -rf $(CLUSTER_BIN)
 	rm -rf $(PULUMI_HOME_DIR)/plugins
 	rm -f toolchain/*/*-embed.json
 
@@ -191,32 +238,94 @@ lock: ## Re-resolve requirements.lock from the pins in pyproject.toml
 	  $(BUILD_DIR)/lock-venv/bin/pip freeze --exclude secrets-platform; } > requirements.lock
 
 # ---------------------------------------------------------------------------
-# The local stack: the embedded default (no cloud, no cluster; manifests are
-# rendered into rendered/local/). Its passphrase protects nothing real.
+# The local stack: the embedded default. `make up` starts the local cluster
+# (localcluster/: etcd, kube-apiserver and kube-controller-manager on 127.0.0.1,
+# data in .cluster/) and applies the local stack to it. Its passphrase protects
+# nothing real. `make render` keeps the old render-only mode (no cluster).
 
 LOCAL_PASSPHRASE := local-only-passphrase
 RENDER_DIR       := $(CURDIR)/rendered/local
-# No ambient kubeconfig: the local stack renders and must never reach a cluster.
+RENDER_STATE     := $(CURDIR)/.state-render
+# No ambient kubeconfig: the local stack reaches only the local cluster, through the
+# kubeconfig its settings name (.cluster/kubeconfig by default).
 LOCAL_PULUMI     := env -u KUBECONFIG PULUMI_CONFIG_PASSPHRASE=$(LOCAL_PASSPHRASE) pulumi
+CLUSTER          := $(VENV_PYTHON) -m localcluster --dir $(CLUSTER_DIR) --bin $(CLUSTER_BIN)
+# One `make up` (or destroy) at a time: a second one is refused with the reason.
+UP_LOCK          := $(BUILD_DIR)/make-up.lock
+define one_at_a_time
+	mkdir -p $(BUILD_DIR)
+	flock -n -E 75 $(UP_LOCK) $(MAKE) --no-print-directory $(1) || { rc=$$?; \
+		if [ $$rc -eq 75 ]; then echo "make $(1:-locked=): another make up, down or destroy is running in $(CURDIR); wait for it to finish, then run this again" >&2; exit 2; fi; exit $$rc; }
+endef
 
 .PHONY: local-stack
 local-stack: toolchain venv
 	$(LOCAL_PULUMI) stack select --create local --non-interactive >/dev/null
 
+.PHONY: cluster-up
+cluster-up: cluster-toolchain venv ## Start the local cluster (if not running) and wait until it is ready
+	$(CLUSTER) up --crds $(ESO_CRDS)
+
 .PHONY: up
-up: local-stack ## Build what is missing, then `pulumi up -s local` with the policy pack
+up: ## Start the local cluster if needed, then `pulumi up -s local` against it with the policy pack
+	$(call one_at_a_time,up-locked)
+
+.PHONY: up-locked
+up-locked: local-stack cluster-up
 	$(LOCAL_PULUMI) up -s local --yes --policy-pack policies
 	@echo
-	@echo "Rendered manifests (plain-text Secrets, git-ignored): $(RENDER_DIR)"
+	@echo "The local stack is applied to the local cluster: KUBECONFIG=$$(make -s kubeconfig) kubectl get secrets -A"
+	@echo "make down stops the cluster (keeps its data); make destroy removes the stack and the cluster."
 
 .PHONY: preview
-preview: local-stack ## `pulumi preview -s local` with the policy pack
+preview: local-stack cluster-up ## `pulumi preview -s local` against the local cluster, with the policy pack
 	$(LOCAL_PULUMI) preview -s local --policy-pack policies
 
+.PHONY: down
+down: ## Stop the local cluster; its data and the local stack stay (make up starts it again)
+	$(call one_at_a_time,down-locked)
+
+.PHONY: down-locked
+down-locked: venv
+	$(CLUSTER) down
+
 .PHONY: destroy
-destroy: local-stack ## Remove everything the local stack created (and its rendered manifests)
-	$(LOCAL_PULUMI) destroy -s local --yes
-	$(LOCAL_PULUMI) stack rm local --yes --preserve-config
+destroy: ## Destroy the local stack, stop the local cluster and remove its data (keeps Pulumi.local.yaml)
+	$(call one_at_a_time,destroy-locked)
+
+.PHONY: destroy-locked
+destroy-locked: local-stack
+	if [ -f $(CLUSTER_DIR)/cluster.json ]; then \
+		$(CLUSTER) up --crds $(ESO_CRDS) && $(LOCAL_PULUMI) destroy -s local --yes; \
+	else \
+		echo "no local cluster data: removing the local stack's state only"; \
+	fi
+	$(LOCAL_PULUMI) stack rm local --yes --force --preserve-config
+	$(CLUSTER) destroy
+
+.PHONY: kubeconfig
+kubeconfig: ## Print the local cluster's kubeconfig path: KUBECONFIG=$$(make -s kubeconfig) kubectl get ns
+	@if [ -f $(CLUSTER_DIR)/kubeconfig ]; then echo $(CLUSTER_DIR)/kubeconfig; \
+	else echo "no local cluster yet: make up creates it ($(CLUSTER_DIR)/kubeconfig)" >&2; exit 2; fi
+
+.PHONY: cluster-status
+cluster-status: venv ## What of the local cluster runs, where it listens, where its logs are
+	$(CLUSTER) status
+
+# Render only: the manifests the local stack would apply, written to rendered/local/
+# (plain-text Secrets, git-ignored) by the provider's render mode; no cluster. Its own
+# state (.state-render/) and a copy of Pulumi.local.yaml with kubernetes.renderDir set.
+RENDER_CONFIG := $(BUILD_DIR)/render/Pulumi.local.yaml
+
+.PHONY: render
+render: toolchain venv ## Render the local stack's manifests into rendered/local/ without a cluster
+	mkdir -p $(RENDER_STATE) $(dir $(RENDER_CONFIG))
+	$(VENV_PYTHON) -c 'import sys, yaml; d = yaml.safe_load(open("Pulumi.local.yaml")); \
+		d["config"].setdefault("secrets-platform:kubernetes", {})["renderDir"] = "rendered/local"; \
+		yaml.safe_dump(d, open(sys.argv[1], "w"), sort_keys=False)' $(RENDER_CONFIG)
+	PULUMI_BACKEND_URL=file://$(RENDER_STATE) $(LOCAL_PULUMI) stack select --create local --non-interactive >/dev/null
+	PULUMI_BACKEND_URL=file://$(RENDER_STATE) $(LOCAL_PULUMI) up -s local --yes --policy-pack policies --config-file $(RENDER_CONFIG)
+	@echo "Rendered manifests (plain-text Secrets, git-ignored): $(RENDER_DIR)"
 
 # ---------------------------------------------------------------------------
 # Tests: the README's test command. Fast tiers first, then the engine tiers.

@@ -33,11 +33,16 @@ def docker_config(server: str, username: str, password: str, email: str | None) 
 
 
 def describe_registry(args: RegistryPullSecretArgs) -> list[SecretDescriptor]:
-    """What the component creates, without creating it (pure: never touches the password)."""
+    """What the component creates, without creating it (pure: never touches the password).
+
+    The registry's server is left out on purpose: it comes from secret config (the
+    whole ``registries`` key is stored with ``--secret``), and these descriptors become
+    plain stack outputs.
+    """
     reg = args.registry
     name = conventions.secret_name(reg.service, args.environment, "pull")
     return [
-        SecretDescriptor(name, ns, DOCKER_CONFIG_JSON, (REQUIRED_KEY,), "kubernetes", reg.service, extra={"server": reg.server})
+        SecretDescriptor(name, ns, DOCKER_CONFIG_JSON, (REQUIRED_KEY,), "kubernetes", reg.service)
         for ns in sorted(args.namespaces)
     ]
 

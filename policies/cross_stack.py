@@ -2,9 +2,19 @@
 
 A policy pack sees one stack at a time, so it can't notice that dev and prd
 would both claim the same namespace, service account, remote key (Secret
-Manager id, Vault path), import target or encryption key. This reads every
+Manager id, Vault path), import target, encryption key or cluster. This reads every
 ``Pulumi.<env>.yaml`` together (no engine, no cloud: encrypted values stay
 encrypted) and fails when one object is claimed by two environments.
+
+Identities are compared, not spellings: a KMS key URL is reduced to its project,
+location, key ring and key (case, trailing slashes and a key version ignored), a
+Vault address to its host and port (scheme, case, the default ports 443 and 8200
+and a trailing slash ignored), and a cluster to its kubeconfig context and, for
+GKE, to project + location + name (a ``gke_<project>_<location>_<name>`` context
+is the same cluster as those ``gcp`` keys). One cluster belongs to one environment:
+that is what lets the operators hold cluster-wide roles. dev, stg and prd must
+encrypt with a ``gcpkms://`` key of their own and name their cluster (a context,
+or ``gcp.project`` + ``gcp.region`` + ``gcp.clusterName``); local needs neither.
 
     python -m policies.cross_stack                 # every Pulumi.*.yaml of the repository
     python -m policies.cross_stack Pulumi.dev.yaml Pulumi.prd.yaml
@@ -14,12 +24,12 @@ Exit codes: 0 no sharing, 1 sharing found, 2 a stack file is unreadable or inval
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
-
-import yaml
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from anywhere
@@ -29,6 +39,61 @@ import conventions  # noqa: E402
 import settings  # noqa: E402
 
 Claim = tuple[str, str]  # (kind, identity)
+
+_KMS = re.compile(
+    r"^gcpkms://projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/keyrings/(?P<ring>[^/]+)/cryptokeys/(?P<key>[^/]+)"
+    r"(/cryptokeyversions/[^/]+)?$"
+)
+_GKE_CONTEXT = re.compile(r"^gke_(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])_(?P<location>[a-z0-9-]+)_(?P<name>.+)$")
+_DEFAULT_VAULT_PORTS = {None, 443, 8200}
+
+
+class StackProblem(ValueError):
+    """A stack file the check cannot accept (exit 2), with the fix."""
+
+
+def kms_key_identity(url: str) -> str:
+    """``gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K`` reduced to one spelling.
+
+    Case, surrounding blanks, trailing slashes, a query string and a ``cryptoKeyVersions/N``
+    suffix do not make another key. Anything that is not such a URL raises StackProblem.
+    """
+    text = url.strip().split("?", 1)[0].rstrip("/").lower()
+    m = _KMS.match(text)
+    if not m:
+        raise StackProblem(f"secretsprovider {url!r} is not a gcpkms:// key URL",
+                           "use gcpkms://projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>")
+    return "gcpkms://projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{key}".format(**m.groupdict())
+
+
+def vault_identity(address: str | None) -> str:
+    """A Vault address reduced to host[:port]: scheme, case, default ports (443, 8200) and trailing slashes ignored."""
+    if not address:
+        return "(in-cluster vault)"
+    parts = urlsplit(address.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or address).lower().rstrip(".")
+    path = parts.path.rstrip("/")
+    return host + ("" if port in _DEFAULT_VAULT_PORTS else f":{port}") + path
+
+
+def cluster_identities(s: "settings.Settings") -> set[str]:
+    """Every name of the cluster a stack targets: its context, and for GKE project/location/name."""
+    cfg = s.config
+    out: set[str] = set()
+    context = (cfg.kubernetes.context or "").strip()
+    if context:
+        out.add(f"kubeconfig context {context}")
+        m = _GKE_CONTEXT.match(context)
+        if m:
+            out.add(f"GKE cluster {m['project']}/{m['location']}/{m['name']}")
+    gcp = cfg.gcp
+    if gcp.project and gcp.region and gcp.cluster_name:
+        out.add(f"GKE cluster {gcp.project.lower()}/{gcp.region.lower()}/{gcp.cluster_name.lower()}")
+    return out
 
 
 def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[Claim]:
@@ -52,10 +117,11 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
         namespaces.append(vault_ns)
         out.add(("service account", f"{vault_ns}/vault-auth"))
         names = vault_names(s)
-        out.add(("vault auth path", f"{cfg.vault.address or '(vault)'}/{names.auth_path}"))
+        vault = vault_identity(cfg.vault.address)
+        out.add(("vault auth path", f"{vault}/{names.auth_path}"))
         for cred in cfg.credentials:
             if cred.backend == "vault":
-                out.add(("remote key", f"vault:{cfg.vault.address or '(vault)'}/{names.path(cred.service)}"))
+                out.add(("remote key", f"vault:{vault}/{names.path(cred.service)}"))
     for ns in namespaces:
         out.add(("namespace", ns))
     for ns in s.namespaces:
@@ -66,9 +132,34 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
             out.add(("remote key", f"gcpsm:{cfg.gcp.project or '(fake)'}/{d.name}"))
     if cfg.imports.enabled:
         out.add(("import target", s.namespace(cfg.imports.namespace)))
-    if secrets_provider and secrets_provider != "passphrase":
-        out.add(("secrets provider", secrets_provider))
+    if secrets_provider and secrets_provider.strip().lower().startswith("gcpkms://"):
+        out.add(("secrets provider", kms_key_identity(secrets_provider)))
+    elif secrets_provider and secrets_provider.strip() != "passphrase":
+        out.add(("secrets provider", secrets_provider.strip()))
+    for cluster in cluster_identities(s):
+        out.add(("cluster", cluster))
     return out
+
+
+def stack_problems(s: "settings.Settings", secrets_provider: str | None) -> list[str]:
+    """What a stack must say for the check to mean anything: its own KMS key and its cluster."""
+    if s.environment == "local":
+        return []  # passphrase provider, and a local cluster from a kubeconfig file (or none)
+    problems = []
+    provider = (secrets_provider or "").strip()
+    if not provider.lower().startswith("gcpkms://"):
+        problems.append(f"{s.environment} has no gcpkms:// secrets provider (got {provider or 'none'!r}). Fix: "
+                        f"`pulumi stack change-secrets-provider -s {s.environment} gcpkms://projects/<project>/locations/<location>/"
+                        f"keyRings/<ring>/cryptoKeys/<key-of-{s.environment}>` (one key per environment)")
+    else:
+        try:
+            kms_key_identity(provider)
+        except StackProblem as err:
+            problems.append(f"{err.args[0]}. Fix: {err.args[1]}")
+    if not cluster_identities(s):
+        problems.append(f"{s.environment} does not say which cluster it targets, so two stacks could reach the same one. Fix: set "
+                        "secrets-platform:kubernetes.context, or gcp.project, gcp.region and gcp.clusterName")
+    return problems
 
 
 def shared(claims_by_stack: dict[str, set[Claim]]) -> dict[Claim, list[str]]:
@@ -88,12 +179,27 @@ def check(paths: Iterable[Path]) -> tuple[int, list[str]]:
     for path in sorted(paths):
         try:
             s = settings.from_stack_file(path, environ={})
-            provider = (yaml.safe_load(path.read_text()) or {}).get("secretsprovider")
+            provider = settings.read_stack_document(path).get("secretsprovider")
+            provider = provider if isinstance(provider, str) or provider is None else str(provider)
+            problems = stack_problems(s, provider)
+            held = claims(s, provider) if not problems else set()
         except settings.ConfigError as err:
             invalid = True
             lines.append(f"✗ {path.name}: {err}")
             continue
-        by_stack[s.stack] = claims(s, provider)
+        except (conventions.ConventionError, StackProblem, ValueError) as err:
+            invalid = True
+            lines.append(f"✗ {path.name}: {err.args[0] if err.args else err}. Fix: correct the stack file")
+            continue
+        if problems:
+            invalid = True
+            lines.extend(f"✗ {path.name}: {p}" for p in problems)
+            continue
+        if s.stack in by_stack:
+            invalid = True
+            lines.append(f"✗ {path.name}: a second stack file for stack {s.stack}. Fix: keep one Pulumi.{s.stack}.yaml")
+            continue
+        by_stack[s.stack] = held
         lines.append(f"✓ {path.name}: environment {s.environment}, {len(by_stack[s.stack])} objects")
     if invalid:
         return 2, lines

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+import conventions
 from secrets_cli.errors import InputError
-from settings.model import CREDENTIAL_WORDS
 
 # dbt adapters' required profile fields (besides `type` and `threads`).
 REQUIRED = {
@@ -26,7 +26,8 @@ SECRET_FIELDS = {"password", "private_key", "private_key_passphrase", "token", "
 
 
 def _is_secret_field(field: str) -> bool:
-    return field in SECRET_FIELDS or any(w.lower() in field for w in CREDENTIAL_WORDS)
+    """Case-insensitive: ``Password``, ``PASSWORD`` and ``password`` are all the credential field."""
+    return field.strip().lower() in SECRET_FIELDS or conventions.looks_like_credential_key(field)
 
 
 class _Dumper(yaml.SafeDumper):

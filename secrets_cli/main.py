@@ -34,7 +34,7 @@ class App:
     project: Project
     engine: Engine
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    kubectl: Callable[[str | None], Kubectl] = field(default=lambda context: Kubectl(context))
+    kubectl: Callable[..., Kubectl] = field(default=lambda context, kubeconfig=None: Kubectl(context, kubeconfig=kubeconfig))
     interactive: Callable[[], bool] = field(default=lambda: sys.stdin.isatty() and sys.stdout.isatty())
 
 
@@ -120,6 +120,10 @@ def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str,
     app = _app(ctx)
     app.project.check_stack(stack)
     refs, files = scan(list(paths))  # bad files fail (exit 2) before the stack is read
+    if not files:
+        raise InputError(f"nothing to validate: no consumer file in {', '.join(map(str, paths))}",
+                         "pass dbt profiles.yml, Dagster Helm values (.yaml), Flyte task modules (.py) or Pachyderm specs (.json/.yaml), "
+                         "or a directory that holds them")
     cat = _catalog(app, stack, source).only_namespaces(namespaces)
     results = [resolve(r, cat) for r in refs]
     click.echo(f"Validating {len(refs)} secret references in {len({f for f, _ in files})} files against stack {stack} (from {_source_label(cat)})...")
@@ -203,13 +207,25 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
                 raise Aborted(f"not applied; {path.name} is unchanged")
         done = app.engine.up(stack, targets)
         applied = True
-        click.echo(f"✓ {secret_name}: {sum(1 for d in done if d.type.endswith('RandomPassword'))} generated keys replaced, "
-                   f"{sum(1 for d in done if d.type == 'kubernetes:core/v1:Secret')} Secrets updated in place")
+        replaced, updated = rotation_counts(done)
+        click.echo(f"✓ {secret_name}: {replaced} generated keys replaced, {updated} Secrets updated in place")
         click.echo(f"✓ {path.name}: rotation of {cred.service} is now {new!r}; commit it: git commit {path.name} -m 'rotate {secret_name}'")
         click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")
     finally:
         if not applied:
             path.write_text(original)
+
+
+# A replacement shows as up to three steps of one resource (create-replacement, replace,
+# delete-replaced); count resources, not steps.
+_REPLACE_OPS = frozenset({"replace", "create-replacement", "delete-replaced", "create-before-delete"})
+
+
+def rotation_counts(steps) -> tuple[int, int]:
+    """(generated keys replaced, Secrets updated in place) of an applied rotation: distinct resources."""
+    replaced = {s.urn for s in steps if s.type.endswith("RandomPassword") and s.op in _REPLACE_OPS}
+    updated = {s.urn for s in steps if s.type == "kubernetes:core/v1:Secret" and s.op == "update"}
+    return len(replaced), len(updated)
 
 
 def _bundle_urns(resources: list[dict[str, Any]], service: str, secret_name: str) -> list[str]:
@@ -233,12 +249,20 @@ def _bundle_urns(resources: list[dict[str, Any]], service: str, secret_name: str
     return sorted(u for u in by_urn if under(u))
 
 
+def _kube(app: App, s) -> Kubectl:
+    """kubectl for the stack's cluster: its context, and its kubeconfig file (local: the local cluster's)."""
+    kubeconfig = s.kubeconfig
+    if kubeconfig:
+        kubeconfig = str((app.project.dir / kubeconfig).resolve())
+    return app.kubectl(s.config.kubernetes.context, kubeconfig)
+
+
 def _consumers(app: App, s, secret_name: str, workloads: list[str]) -> list[str]:
     namespaces = [s.namespace(w) for w in sorted(workloads)]
     if s.render_dir:
         return [f"namespace {ns}: workloads annotated {conventions.RELOADER_CONSUMER_ANNOTATION}: \"true\" that mount {secret_name} "
                 f"(the local stack renders manifests to {s.render_dir}; no cluster to ask)" for ns in namespaces]
-    kube = app.kubectl(s.config.kubernetes.context)
+    kube = _kube(app, s)
     reason = kube.unreachable_reason()
     lines = []
     for ns in namespaces:
@@ -263,10 +287,11 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
         click.echo(f"Stack {stack} has no cluster: it renders manifests into {s.render_dir}/ instead of applying them, "
                    "so there is no sync state to report (`secrets-platform list --stack local` shows what it holds).")
         return
-    kube = app.kubectl(s.config.kubernetes.context)
+    kube = _kube(app, s)
     reason = kube.unreachable_reason()
     if reason:
-        raise EngineError(f"cannot report status of stack {stack}. {reason}", "connect to the cluster (gcloud container clusters get-credentials ...)")
+        fix = "start the local cluster: make up" if s.environment == "local" else "connect to the cluster (gcloud container clusters get-credentials ...)"
+        raise EngineError(f"cannot report status of stack {stack}. {reason}", fix)
     cat = _catalog(app, stack, source)
     rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC")]
     failed = 0
@@ -307,11 +332,12 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
     ignored = dotenv_mod.git_ignored(path) if path.parent.is_dir() else None
     if ignored is False:
         raise InputError(f"{path} is inside a git work tree and not git-ignored", f"add {path.name} to .gitignore, or write elsewhere with --output")
+    render_dir = dotenv_mod.confined_render_dir(app.project.dir, s.render_dir) if s.render_dir else None
     if app.engine.available() and app.engine.stack_exists(stack):
-        secrets = dotenv_mod.secrets_from_state(app.engine.resources(stack))
+        secrets = dotenv_mod.secrets_from_state(app.engine.resources(stack), set(s.namespaces))
         source = "the local stack's state"
-    elif s.render_dir and (app.project.dir / s.render_dir).is_dir():
-        secrets = dotenv_mod.secrets_from_render_dir(app.project.dir / s.render_dir)
+    elif render_dir is not None and render_dir.is_dir():
+        secrets = dotenv_mod.secrets_from_render_dir(render_dir, set(s.namespaces))
         source = f"{s.render_dir}/"
     else:
         raise EngineError("the local stack is not deployed: no state and no rendered manifests hold values yet", "run `make up` first")
@@ -368,7 +394,12 @@ def dbt_profile(ctx: click.Context, stack: str, source: str, credential: str, ad
     if output is None:
         click.echo(text, nl=False)
         return
-    output.write_text(text)
+    if not output.parent.is_dir():
+        raise InputError(f"--output {output}: folder {output.parent} does not exist", f"create it first (mkdir -p {output.parent}) or write elsewhere")
+    try:
+        output.write_text(text)
+    except OSError as err:
+        raise InputError(f"--output {output}: cannot be written ({err.strerror or err.__class__.__name__})", "pass a writable file path") from None
     click.echo(f"Wrote {output}: {text.count('env_var(')} env_var() references to keys of {name}.", err=True)
 
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-import yaml
-
 import conventions
 import settings as settings_pkg
+from settings import safe_yaml
 from secrets_cli.errors import InputError
 
 PROJECT_DIR_ENV = "SECRETS_PLATFORM_DIR"
@@ -39,9 +38,10 @@ def _is_project(path: Path) -> bool:
     if not file.is_file():
         return False
     try:
-        return (yaml.safe_load(file.read_text()) or {}).get("name") == conventions.PROJECT
-    except (OSError, yaml.YAMLError):
+        doc = safe_yaml.load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, safe_yaml.yaml.YAMLError):
         return False
+    return isinstance(doc, dict) and doc.get("name") == conventions.PROJECT
 
 
 @dataclass(frozen=True)

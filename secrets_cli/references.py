@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import yaml
 
 from secrets_cli.errors import InputError
+from settings import safe_yaml
 
 DBT, DAGSTER, FLYTE, PACHYDERM = "dbt", "dagster", "flyte", "pachyderm"
 KINDS = {DBT: "dbt profile", DAGSTER: "Dagster Helm values", FLYTE: "Flyte tasks", PACHYDERM: "Pachyderm pipeline spec"}
@@ -86,6 +87,8 @@ def scan_file(path: Path, strict: bool) -> tuple[list[Reference], list[str]]:
             json.loads(text)
         except json.JSONDecodeError as err:
             raise InputError(f"{name}:{err.lineno}: malformed JSON: {err.msg} (column {err.colno})") from None
+        except RecursionError:
+            raise InputError(f"{name}: refused: the JSON nests too deeply to read", "nest less; a pipeline spec is a few levels deep") from None
     elif path.suffix not in (".yml", ".yaml"):
         if strict:
             raise InputError(f"{name}: not a consumer file validate understands",
@@ -114,14 +117,16 @@ def scan_file(path: Path, strict: bool) -> tuple[list[Reference], list[str]]:
 
 # ---- YAML with line numbers ---------------------------------------------------------------------
 def _compose(name: str, text: str) -> list[yaml.Node]:
+    """Every document's nodes, read with the project's bounded loader (alias bombs and deep nesting refused)."""
     try:
-        return [doc for doc in yaml.compose_all(text, Loader=yaml.SafeLoader) if doc is not None]
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{name}{line}: malformed YAML: {err.problem or err.context}") from None
+        return [doc for doc in safe_yaml.compose_all(text) if doc is not None]
+    except safe_yaml.UnsafeYamlError as err:
+        line, reason = safe_yaml.describe(err)
+        raise InputError(f"{name}{f':{line}' if line else ''}: refused: the YAML {reason}",
+                         "write the values out without anchors and aliases, and nest less") from None
     except yaml.YAMLError as err:
-        raise InputError(f"{name}: malformed YAML: {err}") from None
+        line, reason = safe_yaml.describe(err)
+        raise InputError(f"{name}{f':{line}' if line else ''}: malformed YAML: {reason}") from None
 
 
 def _line(node: yaml.Node) -> int:
@@ -161,8 +166,11 @@ def dbt_references(name: str, docs: list[yaml.Node]) -> list[Reference]:
     """``env_var()`` calls in YAML string values (comments don't count; YAML quoting is undone first)."""
     refs = []
     for node in (n for doc in docs for n in _scalars(doc)):
+        # Lines counted incrementally: linear in the scalar, however many calls it holds.
+        line, counted = _line(node), 0
         for m in ENV_VAR.finditer(node.value):
-            line = _line(node) + node.value[: m.start()].count("\n")
+            line += node.value.count("\n", counted, m.start())
+            counted = m.start()
             refs.append(Reference(name, line, DBT, m.group(0), key=m.group("key"), has_default=bool(m.group("default"))))
     return refs
 
@@ -242,7 +250,10 @@ def flyte_references(name: str, text: str) -> list[Reference]:
     try:
         tree = ast.parse(text, filename=name)
     except SyntaxError as err:
-        raise InputError(f"{name}:{err.lineno}: not valid Python: {err.msg}") from None
+        raise InputError(f"{name}{f':{err.lineno}' if err.lineno else ''}: not valid Python: {err.msg}") from None
+    except (RecursionError, MemoryError, ValueError) as err:  # expressions nested too deeply for the parser; NUL bytes
+        raise InputError(f"{name}: refused: cannot be parsed as Python ({err.__class__.__name__})",
+                         "split deeply nested expressions; validate reads task modules, it never runs them") from None
     constants: dict[str, str] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
@@ -281,4 +292,9 @@ def _string(node: ast.expr | None, constants: dict[str, str]) -> tuple[str | Non
         return node.value, None
     if isinstance(node, ast.Name) and node.id in constants:
         return constants[node.id], None
-    return None, f"{ast.unparse(node)} is not a string constant, so it cannot be checked"
+    try:
+        shown = ast.unparse(node)
+    except RecursionError:
+        shown = "a deeply nested expression"
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return None, f"{shown} is not a string constant, so it cannot be checked"

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from secrets_cli.errors import InputError
+from settings import safe_yaml
 
 CREDENTIALS_KEY = "secrets-platform:credentials"
 _ITEM = re.compile(r"^(?P<indent>\s*)-\s+(?P<rest>.*)$")
@@ -85,7 +86,7 @@ def _key_indent(line: str, item_indent: int) -> int:
 
 def _check(text: str, service: str, new: str, source: str) -> None:
     try:
-        doc = yaml.safe_load(text)
+        doc = safe_yaml.load(text)
     except yaml.YAMLError as err:  # pragma: no cover - the edit keeps the structure
         raise InputError(f"{source}: the rotation edit would break the YAML ({err}); file left unchanged") from None
     creds = (doc.get("config") or {}).get(CREDENTIALS_KEY) or []

@@ -8,7 +8,6 @@ import conventions
 from components.consumers import DOCKER_CONFIG_JSON
 from secrets_cli.catalog import Catalog
 from secrets_cli.references import Reference
-from settings.model import CREDENTIAL_WORDS
 
 OK, FAIL, WARN = "ok", "fail", "warn"
 MARK = {OK: "✓", FAIL: "✗", WARN: "!"}
@@ -95,7 +94,7 @@ def _credential_index(cat: Catalog, service: str) -> int | None:
 
 
 def _looks_secret(key: str) -> bool:
-    return any(word in key.upper() for word in CREDENTIAL_WORDS)
+    return conventions.looks_like_credential_key(key)
 
 
 def _add_key(stack: str, index: int, key: str, position: int) -> str:

@@ -16,16 +16,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 import yaml
 from pydantic import SecretStr, ValidationError
 
 import conventions
+from settings import safe_yaml
 from settings.errors import NAMESPACE, ConfigError, Problem, full_key
-from settings.model import CREDENTIAL_WORDS, SECRET_KEYS, StackConfig
+from settings.model import SECRET_KEYS, StackConfig
 
 _FIX_BY_TYPE = {
     "extra_forbidden": "remove the key or correct its spelling; README.md lists every key",
@@ -43,6 +45,8 @@ _FIX_BY_TYPE = {
     "less_than_equal": "lower the number",
 }
 _LITERAL_FIX_BY_KEY = {"backend": "use one of kubernetes, gcp-secret-manager, vault (docs/backends.md)"}
+# The local stack's kubeconfig, relative to the project (written by `make up`, localcluster/).
+LOCAL_KUBECONFIG = ".cluster/kubeconfig"
 _IMPORT_SUFFIX = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
 # PEM armor of the two keys a kubernetes.io/tls Secret requires (tls.crt, tls.key).
 _PEM_CERTIFICATE = "-----BEGIN " + "CERTIFICATE-----"
@@ -76,6 +80,13 @@ class Settings:
     @property
     def render_dir(self) -> str | None:
         return self.config.kubernetes.render_dir
+
+    @property
+    def kubeconfig(self) -> str | None:
+        """The kubeconfig the provider reads: local's own cluster unless rendering; elsewhere as configured."""
+        if self.render_dir:
+            return None
+        return self.config.kubernetes.kubeconfig or (LOCAL_KUBECONFIG if self.environment == "local" else None)
 
     @property
     def eso_install(self) -> bool:
@@ -135,7 +146,54 @@ def from_pulumi(environ: Mapping[str, str] | None = None) -> Settings:
         values[short] = value
         if runtime_config.is_config_secret(key):
             secret.add(short)
-    return from_mapping(values, secret, pulumi.get_stack(), os.environ if environ is None else environ)
+    loaded = from_mapping(values, secret, pulumi.get_stack(), os.environ if environ is None else environ, root=Path.cwd())
+    if loaded.environment == "local" and loaded.kubeconfig:
+        from settings.kubeconfig import check_local_kubeconfig
+
+        check_local_kubeconfig(loaded.kubeconfig)
+    return loaded
+
+
+def read_stack_document(path: str | Path) -> dict[str, Any]:
+    """The top-level mapping of a stack file, read with the bounded loader.
+
+    Unreadable, binary, malformed, alias-bombed or too deeply nested files, and files
+    whose top level (or ``config``) is not a mapping, raise one :class:`ConfigError`
+    naming the file and line and saying how to fix it.
+    """
+    path = Path(path)
+
+    def refuse(message: str, line: int | None = None, fix: str = "fix the file; README.md shows the layout of Pulumi.<env>.yaml") -> ConfigError:
+        where = f"{path}:{line}" if line else str(path)
+        return ConfigError([Problem(where, message, fix)], source=str(path))
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise refuse("is not a UTF-8 text file", fix="give a YAML text file") from None
+    except OSError as err:
+        raise refuse(f"cannot be read ({err.strerror or err.__class__.__name__})", fix="check the path and its permissions") from None
+    try:
+        document = safe_yaml.load(text)
+    except safe_yaml.UnsafeYamlError as err:
+        line, reason = safe_yaml.describe(err)
+        raise refuse(f"is refused: it {reason}", line, "write the values out without anchors and aliases, and nest less") from None
+    except Exception as err:  # noqa: BLE001 - any YAML failure (libyaml raises a few kinds) is bad input
+        line, reason = safe_yaml.describe(err) if isinstance(err, yaml.YAMLError) else (None, err.__class__.__name__)
+        raise refuse(f"cannot be read as YAML: {reason}", line) from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise refuse(f"holds a YAML {_kind(document)} at the top level, not a mapping", 1,
+                     "start the file with `config:` and the secrets-platform:* keys under it")
+    config = document.get("config")
+    if config is not None and not isinstance(config, dict):
+        raise refuse(f"`config` is a YAML {_kind(config)}, not a mapping", None, "give `config:` a mapping of secrets-platform:<key>: <value>")
+    return document
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), type(value).__name__)
 
 
 def from_stack_file(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
@@ -144,10 +202,7 @@ def from_stack_file(path: str | Path, environ: Mapping[str, str] | None = None) 
     match = re.fullmatch(r"Pulumi\.(.+)\.yaml", path.name)
     if not match:
         raise ConfigError([Problem(str(path), "not a stack file", "name it Pulumi.<env>.yaml")], source=str(path))
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError([Problem(str(path), f"cannot be read as YAML: {err}", "fix the file")], source=str(path))
+    document = read_stack_document(path)
     config = document.get("config") or {}
     values: dict[str, Any] = {}
     secret: set[str] = set()
@@ -158,7 +213,7 @@ def from_stack_file(path: str | Path, environ: Mapping[str, str] | None = None) 
             values[short], is_secret = _strip_secure(value)
             if is_secret:
                 secret.add(short)
-    return from_mapping(values, secret, match.group(1), environ or {}, source=str(path))
+    return from_mapping(values, secret, match.group(1), environ or {}, source=str(path), root=path.resolve().parent)
 
 
 def _strip_secure(value: Any) -> tuple[Any, bool]:
@@ -194,8 +249,13 @@ def from_mapping(
     stack: str,
     environ: Mapping[str, str],
     source: str = "stack config",
+    root: Path | None = None,
 ) -> Settings:
-    """Validate ``secrets-platform:*`` values (keys without the namespace) for ``stack``."""
+    """Validate ``secrets-platform:*`` values (keys without the namespace) for ``stack``.
+
+    ``root`` is the repository the stack file lives in; when given, a local
+    ``kubernetes.renderDir`` must also be a git-ignored folder inside it.
+    """
     problems: list[Problem] = []
     decoded = {k: _decode(k, v, problems, k in secret_keys) for k, v in values.items()}
 
@@ -222,7 +282,7 @@ def from_mapping(
     except ValidationError as err:
         raise ConfigError(_translate(err, secret_keys), source) from None
 
-    found, taken = _check(cfg, stack)
+    found, taken = _check(cfg, stack, frozenset(secret_keys), root)
     problems.extend(found)
     imported = _imports(cfg, environ, taken, problems)
     if problems:
@@ -255,11 +315,15 @@ def _translate(err: ValidationError, secret_keys: set[str] | frozenset[str]) -> 
     return problems
 
 
-def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str, str], str]]:
+def _check(
+    cfg: StackConfig, stack: str, secret_keys: frozenset[str] = frozenset(), root: Path | None = None
+) -> tuple[list[Problem], dict[tuple[str, str], str]]:
     """Rules pydantic can't express: the environment, names, references, duplicates.
 
     Also returns which config entry claims each (workload, Secret name), so imports
-    can be checked against them.
+    can be checked against them. Entries of keys stored as secrets (``registries``,
+    ``tlsSecrets``) are reported without their values: not even a service or purpose
+    set with ``--secret`` is echoed.
     """
     env = cfg.environment
     problems: list[Problem] = []
@@ -277,6 +341,8 @@ def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str,
         workloads.add(workload)
         if workload.endswith(tuple(f"-{e}" for e in conventions.ENVIRONMENTS)):
             add(Problem(key, "already ends in an environment token", f"list the workload only (the platform appends -{env})", workload))
+        elif conventions.env_tokens_in(workload):
+            add(Problem(key, _ENV_WORD, _ENV_WORD_FIX, workload))
         try:
             conventions.check_dns_label(workload, "workload")
             conventions.namespace_name(workload, env)
@@ -285,27 +351,38 @@ def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str,
 
     taken: dict[tuple[str, str], str] = {}
 
-    def claim(namespace_key: str, workloads_list: list[str], name: str, owner: str) -> None:
+    def claim(namespace_key: str, workloads_list: list[str], name: str, owner: str, hide: bool = False) -> None:
         seen: set[str] = set()
         for j, workload in enumerate(workloads_list):
             key = f"{namespace_key}[{j}]"
             if workload not in workloads:
-                add(Problem(key, "is not a declared namespace", f"add it to {full_key(['namespaces'])} or remove it here", workload))
+                add(Problem(key, "is not a declared namespace", f"add it to {full_key(['namespaces'])} or remove it here", workload, not hide))
                 continue
             if workload in seen:
-                add(Problem(key, "is listed twice", "remove the duplicate", workload))
+                add(Problem(key, "is listed twice", "remove the duplicate", workload, not hide))
                 continue
             seen.add(workload)
             slot = (workload, name)
             if slot in taken:
-                add(Problem(owner, f"creates Secret {name!r} in namespace {workload}-{env}, which {taken[slot]} creates too", "give one of them another service or purpose", name))
+                if hide:
+                    add(Problem(owner, f"creates the same Secret in the same namespace as {taken[slot]}", "give one of them another service or purpose", show_value=False))
+                else:
+                    add(Problem(owner, f"creates Secret {name!r} in namespace {workload}-{env}, which {taken[slot]} creates too", "give one of them another service or purpose", name))
             taken[slot] = owner
 
-    def named(key: str, build, *parts: str) -> str | None:
+    def named(key: str, build, *parts: str, hide: bool = False) -> str | None:
+        for part_key, part in zip((key, key.rsplit(".", 1)[0] + ".purpose"), (parts[0], parts[2] if len(parts) > 2 else "")):
+            if conventions.env_tokens_in(part):
+                add(Problem(part_key, _ENV_WORD, _ENV_WORD_FIX, part, not hide))
+                return None
         try:
             return build(*parts)
         except conventions.ConventionError as err:
-            add(Problem(key, str(err), "use a shorter lower-case name of a-z, 0-9 and '-'", parts[0]))
+            if hide:
+                add(Problem(key, "does not make a valid Secret name (lower-case RFC 1123 label, at most 63 characters in all)",
+                            "use a shorter lower-case service (and purpose) of a-z, 0-9 and '-'", show_value=False))
+            else:
+                add(Problem(key, str(err), "use a shorter lower-case name of a-z, 0-9 and '-'", parts[0]))
             return None
 
     services: set[str] = set()
@@ -320,8 +397,11 @@ def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str,
             kk = full_key(base + ["values", k])
             if not conventions.ENV_KEY.match(k):
                 add(Problem(kk, "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", k))
-            if any(word in k.upper() for word in CREDENTIAL_WORDS):
+            if conventions.looks_like_credential_key(k):
                 add(Problem(kk, "looks like a credential but is a plain value in the stack file", "move it to `generated` (or import it from the deploy environment)", show_value=False))
+            elif conventions.has_url_userinfo(value):
+                add(Problem(kk, "holds a URL with user-info (user:password@), a credential in plain text in the stack file",
+                            "drop the user-info from the URL and give user and password as keys of their own (the password under `generated`)", show_value=False))
             keys.add(k)
         for j, gen in enumerate(cred.generated):
             kk = full_key(base + ["generated", j, "key"])
@@ -339,32 +419,131 @@ def _check(cfg: StackConfig, stack: str) -> tuple[list[Problem], dict[tuple[str,
         if name:
             claim(full_key(base + ["namespaces"]), cred.namespaces, name, full_key(base))
 
+    hide_registries = "registries" in secret_keys
     for i, reg in enumerate(cfg.registries):
         base = ["registries", i]
-        name = named(full_key(base + ["service"]), conventions.secret_name, reg.service, env, "pull")
+        name = named(full_key(base + ["service"]), conventions.secret_name, reg.service, env, "pull", hide=hide_registries)
         if not reg.password.get_secret_value():
             add(Problem(full_key(base + ["password"]), "is empty", f"set it with `pulumi config set --secret --path 'registries[{i}].password'`"))
         if name:
-            claim(full_key(base + ["namespaces"]), reg.namespaces, name, full_key(base))
+            claim(full_key(base + ["namespaces"]), reg.namespaces, name, full_key(base), hide_registries)
 
+    hide_tls = "tlsSecrets" in secret_keys
     for i, tls in enumerate(cfg.tls_secrets):
         base = ["tlsSecrets", i]
-        name = named(full_key(base + ["service"]), conventions.secret_name, tls.service, env, tls.purpose)
+        name = named(full_key(base + ["service"]), conventions.secret_name, tls.service, env, tls.purpose, hide=hide_tls)
         if _PEM_CERTIFICATE not in tls.certificate and tls.certificate != "[encrypted]":
             add(Problem(full_key(base + ["certificate"]), "is not a PEM certificate (the Secret's required key tls.crt)", "give the PEM-encoded certificate chain (BEGIN CERTIFICATE armor)", show_value=False))
         key_text = tls.private_key.get_secret_value()
         if key_text != "[encrypted]" and not _PEM_PRIVATE_KEY.search(key_text):
             add(Problem(full_key(base + ["privateKey"]), "is not a PEM private key (the Secret's required key tls.key)", "give the PEM-encoded private key (BEGIN PRIVATE KEY armor, or BEGIN RSA/EC PRIVATE KEY)", show_value=False))
         if name:
-            claim(full_key(base + ["namespaces"]), tls.namespaces, name, full_key(base))
+            claim(full_key(base + ["namespaces"]), tls.namespaces, name, full_key(base), hide_tls)
 
     if cfg.kubernetes.render_dir and env != "local":
         add(Problem(full_key(["kubernetes", "renderDir"]), f"is set for {env}, but rendered manifests hold plain-text secrets", "remove it: only the local stack renders manifests", cfg.kubernetes.render_dir))
-    if env == "local" and not cfg.kubernetes.render_dir:
-        add(Problem(full_key(["kubernetes", "renderDir"]), "is required for the local stack, which never talks to a cluster", "set it to a git-ignored folder such as rendered/local"))
+    if env == "local" and cfg.kubernetes.context:
+        add(Problem(full_key(["kubernetes", "context"]), "is set for local, which only ever talks to the local cluster on loopback", "remove it (make up starts the local cluster; kubernetes.kubeconfig may name another local cluster's kubeconfig)", cfg.kubernetes.context))
+    if cfg.kubernetes.render_dir and cfg.kubernetes.kubeconfig:
+        add(Problem(full_key(["kubernetes", "kubeconfig"]), "is set together with kubernetes.renderDir, but render mode reaches no cluster", "remove one of the two"))
+    if cfg.kubernetes.render_dir and env == "local":
+        _check_render_dir(cfg.kubernetes.render_dir, root, add)
 
     _check_backends(cfg, env, add)
+    _check_transport(cfg, env, add)
     return problems, taken
+
+
+_ENV_WORD = "carries an environment token as a word, so names built from it would name two environments"
+_ENV_WORD_FIX = "drop the token (local, dev, stg, prd): the platform adds the stack's environment to every name"
+
+# Folders of the checkout that tools own: rendered plain-text Secrets never go there.
+_TOOL_DIRS = frozenset({".git", ".github", ".venv", ".state", ".pulumi-home", "bin", "build", "node_modules"})
+
+
+def _check_render_dir(value: str, root: Path | None, add) -> None:
+    """The local render folder holds plain-text Secrets: a git-ignored folder inside the repository, nothing else.
+
+    Always: a relative path without '..', not the repository itself nor a tool's folder.
+    With ``root`` (the repository of the stack file): it must resolve inside ``root``
+    (no symbolic link out), and git must ignore it and track nothing in it (git's
+    own `check-ignore` and `ls-files`); outside a git work tree only the first checks apply.
+    """
+    key = full_key(["kubernetes", "renderDir"])
+    fix = "use a git-ignored folder inside the repository, such as rendered/local"
+    path = PurePosixPath(value)
+    if "\\" in value or value.startswith("~") or path.is_absolute() or re.match(r"^[A-Za-z]:", value):
+        add(Problem(key, "is not a path relative to the repository (rendered manifests hold plain-text secrets)", fix, value))
+        return
+    parts = [p for p in path.parts if p != "."]
+    if not parts or ".." in parts:
+        add(Problem(key, "leaves the repository or is the repository itself (rendered manifests hold plain-text secrets)", fix, value))
+        return
+    if parts[0] in _TOOL_DIRS:
+        add(Problem(key, f"is inside {parts[0]}/, a folder that tools own", fix, value))
+        return
+    if root is None:
+        return
+    try:
+        base = root.resolve()
+        target = (base / value).resolve()
+    except (OSError, RuntimeError):
+        add(Problem(key, "cannot be resolved (a symbolic link loop?)", fix, value))
+        return
+    if target == base or base not in target.parents:
+        add(Problem(key, f"resolves to {target}, outside the repository (through a symbolic link)", fix, value))
+        return
+    ignored = _git_ignored_folder(base, "/".join(parts))
+    if ignored is False:
+        add(Problem(key, "is not a git-ignored folder (or git tracks files in it), so rendered plain-text secrets could be committed",
+                    f"add {parts[0]}/ to .gitignore and use a folder under it, such as rendered/local", value))
+
+
+def _git_ignored_folder(root: Path, relative: str) -> bool | None:
+    """True when git ignores ``relative`` (a folder) and tracks nothing under it; None outside a work tree."""
+    def git(*args: str) -> subprocess.CompletedProcess | None:
+        try:
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    inside = git("rev-parse", "--is-inside-work-tree")
+    if inside is None or inside.returncode != 0 or inside.stdout.strip() != "true":
+        return None
+    ignored = git("check-ignore", "-q", "--", relative + "/")
+    if ignored is None or ignored.returncode != 0:
+        return False
+    tracked = git("ls-files", "--", relative)
+    return tracked is not None and tracked.returncode == 0 and not tracked.stdout.strip()
+
+
+def _check_transport(cfg: StackConfig, env: str, add) -> None:
+    """dev, stg and prd reach Vault, the cluster API and chart repositories over TLS only.
+
+    Plain http would carry VAULT_TOKEN, the job runners' tokens and the charts we
+    install in clear text. User-info in any of these URLs is a credential in the file.
+    """
+    eso, vault = cfg.external_secrets, cfg.vault
+    urls: list[tuple[list[str], str | None, tuple[str, ...]]] = []
+    if eso.enabled:
+        urls.append((["externalSecrets", "chartRepository"], eso.chart_repository, ("https", "oci")))
+    if vault.enabled:
+        urls.append((["vault", "chartRepository"], vault.chart_repository, ("https", "oci")))
+        urls.append((["vault", "address"], vault.address, ("https",)))
+        urls.append((["vault", "kubernetesHost"], vault.kubernetes_host, ("https",)))
+    for path, url, schemes in urls:
+        if not url:
+            continue
+        if conventions.has_url_userinfo(url):
+            add(Problem(full_key(path), "carries user-info (user:password@) in the URL, a credential in the stack file",
+                        "remove it from the URL; the platform authenticates by other means", show_value=False))
+            continue
+        if env == "local":
+            continue
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme == "http":
+            add(Problem(full_key(path), f"uses plain http in {env}, which sends tokens and charts unencrypted",
+                        f"use {' or '.join(s + '://' for s in schemes)}", url))
 
 
 # An exact chart version: "2.9.0" or "0.34.1-rc.1"; no ranges, no "latest".
@@ -551,8 +730,23 @@ def _imports(
     if not imp.enabled:
         return ()
     env = cfg.environment
+    try:
+        conventions.check_dns_label(imp.namespace, "workload")
+        conventions.namespace_name(imp.namespace, env)
+    except conventions.ConventionError as err:
+        problems.append(Problem(full_key(["imports", "namespace"]), str(err), "give a declared workload, such as dagster", imp.namespace))
+        return ()
     if not re.fullmatch(r"[A-Z][A-Z0-9_]*_", imp.prefix):
         problems.append(Problem(full_key(["imports", "prefix"]), "is not an upper-case variable prefix ending in '_'", "use something like DAGSTER_SECRET_", imp.prefix))
+        return ()
+    conflict = conventions.toolchain_prefix_conflict(imp.prefix)
+    if conflict:
+        problems.append(Problem(
+            full_key(["imports", "prefix"]),
+            f"could import the deploy toolchain's own variables ({conflict}*: GitHub, the runner, Pulumi, gcloud, Vault, cloud SDKs...)",
+            "use a prefix of your own that no tool uses, such as DAGSTER_SECRET_ (README: imports.prefix)",
+            imp.prefix,
+        ))
         return ()
     variables = sorted(v for v in environ if v.startswith(imp.prefix))
     if not variables:
@@ -565,6 +759,9 @@ def _imports(
     for variable in variables:
         suffix = variable[len(imp.prefix):]
         where = f"deploy environment variable {variable}"
+        if conventions.is_toolchain_variable(variable):
+            problems.append(Problem(where, "is a variable of the deploy toolchain and is never imported", "rename the repository secret with a prefix of your own"))
+            continue
         if not _IMPORT_SUFFIX.match(suffix):
             problems.append(Problem(where, "cannot become a Secret name", f"rename it to {imp.prefix}<WORDS> with A-Z, 0-9 and single '_' between words"))
             continue

@@ -13,9 +13,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
-# Keys whose name says they hold a credential; such a key may not be a plain
-# `values` entry (it would sit unencrypted in the stack file).
-CREDENTIAL_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "PRIVATE_KEY", "API_KEY", "ACCESS_KEY", "CLIENT_SECRET")
+import conventions
+
+# Keys whose name says they hold a credential may not be plain `values` entries (they
+# would sit unencrypted in the stack file): conventions.looks_like_credential_key decides,
+# the detector the policy pack uses too. Its words, kept under the old name for callers.
+CREDENTIAL_WORDS = tuple(sorted(w.upper() for w in conventions.CREDENTIAL_KEY_WORDS))
 
 
 class _Model(BaseModel):
@@ -107,8 +110,12 @@ class Imports(_Model):
 class KubernetesSettings(_Model):
     """How the kubernetes provider reaches a cluster."""
 
-    # local only: write manifests to this folder (git-ignored) instead of applying them.
+    # local only: write manifests to this folder (git-ignored) instead of applying them
+    # (`make render`); unset, the local stack applies to the local cluster.
     render_dir: str | None = None
+    # The kubeconfig file the provider reads: local defaults to the local cluster's
+    # (.cluster/kubeconfig, relative to the project); elsewhere ambient when unset.
+    kubeconfig: str | None = None
     # dev/stg/prd: the kubeconfig context of the environment's GKE cluster (ambient when unset).
     context: str | None = None
 

@@ -155,3 +155,23 @@ def base_config(env: str = "prd", **overrides: Any) -> dict[str, Any]:
 
 def load(env: str = "prd", secret_keys: set[str] | None = None, environ: dict[str, str] | None = None, **overrides: Any) -> settings_pkg.Settings:
     return settings_pkg.from_mapping(base_config(env, **overrides), secret_keys or set(), env, environ or {})
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """The e2e tier's local cluster: one per test module, in a temporary folder, on free loopback ports.
+
+    A cluster of the tests' own, never the developer's `.cluster/`: tests can create,
+    break and delete anything. Started with the same code as `make up` (localcluster/),
+    with the External Secrets CRDs the toolchain fetched; stopped and removed after the
+    module, whatever happened.
+    """
+    from localcluster import DEFAULT_BIN, Cluster, free_port_base
+
+    c = Cluster(tmp_path_factory.mktemp("cluster"), port_base=free_port_base())
+    try:
+        c.start()
+        c.apply_crds(DEFAULT_BIN / "external-secrets-crds.yaml")
+        yield c
+    finally:
+        c.destroy()

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
+import conventions
 from policies.support import (
     CONFIG_MAP,
     HELM_TYPES,
@@ -38,21 +39,12 @@ from policies.support import (
 
 # --------------------------------------------------------------------------- credential-looking keys
 
-# Words that on their own name a credential. Plurals are left out on purpose:
-# "secrets" and "tokens" name kinds or counts (secrets-platform.io/environment,
-# external-secrets.io, MAX_TOKENS), not a value.
-CREDENTIAL_WORDS = frozenset(
-    {"password", "passwd", "pwd", "passphrase", "secret", "token", "credential", "credentials",
-     "apikey", "privatekey", "accesskey", "secretkey", "clientsecret", "jwt", "bearer"}
-)
-# "key" is a credential only after one of these (ACCESS_KEY, PRIVATE_KEY); a bare
-# PARTITION_KEY or sort-key is not.
-KEY_QUALIFIERS = frozenset({"private", "access", "api", "secret", "signing", "encryption", "ssh", "master", "client", "account", "sa", "hmac"})
-# A key ending in one of these refers to a credential instead of holding one.
-REFERENCE_SUFFIXES = frozenset(
-    {"name", "names", "ref", "path", "file", "dir", "id", "arn", "mount", "namespace", "store", "version",
-     "ttl", "expiry", "expires", "rotation", "length", "enabled", "url", "header", "audience", "issuer"}
-)
+# The detector is conventions.looks_like_credential_key, the one the settings use
+# too, so what the settings refuse as a plain value and what the pack refuses in a
+# ConfigMap or an annotation are the same keys. Its word lists, under the pack's names:
+CREDENTIAL_WORDS = conventions.CREDENTIAL_KEY_WORDS
+KEY_QUALIFIERS = conventions.CREDENTIAL_KEY_QUALIFIERS
+REFERENCE_SUFFIXES = conventions.CREDENTIAL_REFERENCE_SUFFIXES
 # Annotation/label domains whose keys are instructions to a controller, never values:
 # Kubernetes' own, Reloader's, Vault agent injector's, GKE Workload Identity's, ESO's.
 SAFE_KEY_DOMAINS = (
@@ -60,25 +52,13 @@ SAFE_KEY_DOMAINS = (
     "external-secrets.io", "pulumi.com", "helm.sh",
 )
 
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-
-
-def key_words(key: str) -> list[str]:
-    """``SNOWFLAKE_PRIVATE_KEY`` / ``snowflakePrivateKey`` -> ``['snowflake', 'private', 'key']``."""
-    return [w.lower() for w in _WORD.findall(key)]
+key_words = conventions.credential_key_words
 
 
 @lru_cache(maxsize=4096)  # a pure function of the key; the same keys recur on every object
 def is_credential_key(key: str) -> bool:
     """True when a key looks like it holds a credential (not when it refers to one)."""
-    words = key_words(key)
-    if words[-2:] == ["key", "id"]:
-        words = words[:-1]  # AWS_ACCESS_KEY_ID: half of a key pair, kept with its secret half
-    if not words or words[-1] in REFERENCE_SUFFIXES:
-        return False
-    if any(w in CREDENTIAL_WORDS for w in words):
-        return True
-    return any(a in KEY_QUALIFIERS and b == "key" for a, b in zip(words, words[1:]))
+    return conventions.looks_like_credential_key(key)
 
 
 @lru_cache(maxsize=4096)

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CANARY = "canary-9f1c-never-print-me"
 SECRET_CANARY = "pw-canary-77aa-never-print-me"
+# The labels every platform object of the local stack carries (conventions.labels("local")).
+LOCAL_LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "secrets-platform", "secrets-platform.io/environment": "local"}
 
 
 def copy_project(tmp: Path) -> Path:
@@ -93,7 +95,7 @@ class FakeKubectl(Kubectl):
 def make_app(project_dir: Path = ROOT, engine: FakeEngine | None = None, environ: dict[str, str] | None = None,
              kubectl: Kubectl | None = None, interactive: bool = False) -> App:
     engine = engine or FakeEngine(project_dir)
-    return App(Project(project_dir), engine, environ or {}, kubectl=lambda context: kubectl or FakeKubectl({}, context),
+    return App(Project(project_dir), engine, environ or {}, kubectl=lambda context, kubeconfig=None: kubectl or FakeKubectl({}, context),
                interactive=lambda: interactive)
 
 
@@ -123,14 +125,14 @@ def local_state(password: str = SECRET_CANARY) -> list[dict[str, Any]]:
         resources.append({
             "urn": child + f"kubernetes:core/v1:Secret::{ns}/snowflake-local-credentials", "type": "kubernetes:core/v1:Secret", "custom": True,
             "parent": comp,
-            "inputs": {"metadata": {"name": "snowflake-local-credentials", "namespace": ns}, "type": "Opaque",
+            "inputs": {"metadata": {"name": "snowflake-local-credentials", "namespace": ns, "labels": LOCAL_LABELS}, "type": "Opaque",
                        "stringData": secret_value({"SNOWFLAKE_ACCOUNT": "local-dev", "SNOWFLAKE_USER": "svc", "SNOWFLAKE_PASSWORD": password})},
         })
     resources.append({
         "urn": "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential$kubernetes:core/v1:Secret::dagster-local/minio-local-credentials",
         "type": "kubernetes:core/v1:Secret", "custom": True,
         "parent": "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential::minio",
-        "inputs": {"metadata": {"name": "minio-local-credentials", "namespace": "dagster-local"}, "type": "Opaque",
+        "inputs": {"metadata": {"name": "minio-local-credentials", "namespace": "dagster-local", "labels": LOCAL_LABELS}, "type": "Opaque",
                    "stringData": secret_value({"MINIO_ROOT_USER": "pipelines", "MINIO_ROOT_PASSWORD": "it's#q"})},
     })
     return resources

@@ -5,14 +5,14 @@ from __future__ import annotations
 import stat
 import subprocess
 
-from cli_support import SECRET_CANARY, FakeEngine, copy_project, invoke, local_state, make_app
+from cli_support import LOCAL_LABELS, SECRET_CANARY, FakeEngine, copy_project, invoke, local_state, make_app
 from secrets_cli.dotenv import HEADER, quote
 
 
 def setup(tmp_path):
     root = copy_project(tmp_path)
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / ".gitignore").write_text(".env\n")
+    (root / ".gitignore").write_text(".env\nrendered/\n")  # as the repository ignores them
     engine = FakeEngine(root, installed=True, deployed={"local"}, state={"local": local_state()})
     return root, engine
 
@@ -64,10 +64,13 @@ def test_foreign_file_needs_force(tmp_path):
 
 def test_render_dir_fallback_without_engine(tmp_path):
     root, _ = setup(tmp_path)
+    stack = root / "Pulumi.local.yaml"  # render mode (make render): kubernetes.renderDir set
+    stack.write_text(stack.read_text().replace("config:\n", "config:\n  secrets-platform:kubernetes:\n    renderDir: rendered/local\n", 1))
     rendered = root / "rendered" / "local" / "1-manifest"
     rendered.mkdir(parents=True)
     (rendered / "v1-secret-dagster-local-x.yaml").write_text(
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: minio-local-credentials\n  namespace: dagster-local\n"
+        "  labels: {app.kubernetes.io/managed-by: pulumi, app.kubernetes.io/part-of: secrets-platform, secrets-platform.io/environment: local}\n"
         f"type: Opaque\nstringData:\n  MINIO_ROOT_PASSWORD: {SECRET_CANARY}\n")
     result = invoke(make_app(root, FakeEngine(root)), "dotenv", "--stack", "local")
     assert result.exit_code == 0 and "from rendered/local/" in result.output
@@ -93,10 +96,10 @@ def test_state_values_come_from_data_as_the_provider_stores_them():
     encoded = base64.b64encode(b"s3cr3t-canary").decode()
     resources = [
         {"type": "kubernetes:core/v1:Secret",
-         "inputs": {"type": "Opaque", "metadata": {"namespace": "dagster-local", "name": "snowflake-local-credentials"},
+         "inputs": {"type": "Opaque", "metadata": {"namespace": "dagster-local", "name": "snowflake-local-credentials", "labels": LOCAL_LABELS},
                     "data": {"SNOWFLAKE_PASSWORD": encoded}}},
         {"type": "kubernetes:core/v1:Secret",
-         "inputs": {"type": "kubernetes.io/tls", "metadata": {"namespace": "dagster-local", "name": "web-local-tls-secret"},
+         "inputs": {"type": "kubernetes.io/tls", "metadata": {"namespace": "dagster-local", "name": "web-local-tls-secret", "labels": LOCAL_LABELS},
                     "data": {"tls.key": encoded}}},
     ]
     assert dotenv_mod.secrets_from_state(resources) == {("dagster-local", "snowflake-local-credentials"): {"SNOWFLAKE_PASSWORD": "s3cr3t-canary"}}

@@ -15,10 +15,11 @@ FAILING = {"spec": {"secretStoreRef": {"name": "gcp-secret-manager-dev"}},
            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "SecretSyncedError"}]}}
 
 
-def test_local_stack_says_why_in_one_sentence():
-    result = invoke(make_app(), "status", "--stack", "local")
-    assert result.exit_code == 0
-    assert result.output.count(".") >= 1 and "has no cluster: it renders manifests into rendered/local/" in result.output
+def test_local_stack_without_its_cluster_says_to_start_it():
+    kube = FakeKubectl({"--raw=/version": (1, "", "The connection to the server 127.0.0.1:16443 was refused")})
+    result = invoke(make_app(kubectl=kube), "status", "--stack", "local")
+    assert result.exit_code == 3
+    assert "is not reachable" in result.stderr and "make up" in result.stderr
 
 
 def test_unreachable_cluster_exits_3():

@@ -1,8 +1,11 @@
 """A throwaway copy of the project that the real engine runs on.
 
-Never the checkout: each copy has its own file state backend and render folder,
-so tests don't disturb a developer's `make up`, and can edit the stack file.
-The engine and plugins come from `make toolchain` (bin/, .pulumi-home/).
+Never the checkout: each copy has its own file state backend, and applies to a
+local cluster of the test's own (tests/e2e/conftest.py starts one per module in a
+temporary folder, on free loopback ports), so tests don't disturb a developer's
+`make up`, and can edit the stack file. Without a cluster the copy renders
+manifests instead (`make render`'s mode). The engine and plugins come from
+`make toolchain` (bin/, .pulumi-home/).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import subprocess
 from pathlib import Path
 
 import yaml
+
+from localcluster import DEFAULT_BIN, Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 PULUMI = ROOT / "bin" / "pulumi"
@@ -29,12 +34,16 @@ def engine_missing() -> str | None:
         return "bin/pulumi not built (run make toolchain)"
     if not any(PLUGINS.glob("resource-kubernetes-v*")) or not any(PLUGINS.glob("resource-random-v*")):
         return "provider plugins not installed (run make toolchain)"
+    if not (DEFAULT_BIN / "kube-apiserver").exists():
+        return "local cluster binaries not built (run make toolchain)"
     return None
 
 
 class LocalProject:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, cluster: Cluster | None = None):
+        """A copy applying to ``cluster``; with None, it renders manifests into rendered/local/."""
         self.root = root
+        self.cluster = cluster
         for name in COPIED:
             src = ROOT / name
             if src.is_dir():
@@ -53,6 +62,8 @@ class LocalProject:
             PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
         )
         self.pulumi("stack", "init", "local")
+        kubernetes = {"kubeconfig": str(cluster.kubeconfig)} if cluster else {"renderDir": "rendered/local"}
+        self.edit_stack(lambda c: c.update({"secrets-platform:kubernetes": kubernetes}))
 
     @property
     def rendered(self) -> Path:
@@ -78,7 +89,10 @@ class LocalProject:
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
     def secrets(self) -> dict[str, dict[str, str]]:
-        """Rendered Secrets: `<namespace>/<name>` -> decoded data."""
+        """The platform's Secrets (from the cluster, else rendered): `<namespace>/<name>` -> decoded data."""
+        if self.cluster:
+            return {key: {k: base64.b64decode(v).decode() for k, v in (doc.get("data") or {}).items()}
+                    for key, doc in self.cluster_secrets().items()}
         out = {}
         for path in sorted((self.rendered / "1-manifest").glob("v1-secret-*.yaml")):
             doc = yaml.safe_load(path.read_text())
@@ -87,6 +101,13 @@ class LocalProject:
             data.update(doc.get("stringData") or {})
             out[f"{meta['namespace']}/{meta['name']}"] = data
         return out
+
+    def cluster_secrets(self) -> dict[str, dict]:
+        """Secrets of the platform in the cluster (by label): `<namespace>/<name>` -> the object."""
+        assert self.cluster is not None
+        found = json.loads(self.cluster.kubectl("get", "secrets", "-A", "-l", "app.kubernetes.io/part-of=secrets-platform",
+                                                "-o", "json").stdout)
+        return {f"{o['metadata']['namespace']}/{o['metadata']['name']}": o for o in found["items"]}
 
     def state_text(self) -> str:
         """Every file of the state backend: checkpoints, history and backups."""

@@ -1,7 +1,8 @@
-"""The real engine on the local stack: create, idempotent rerun, rotation, the policy pack, destroy.
+"""The real engine on the local stack and a real local cluster: create, idempotent rerun, rotation, the pack, destroy.
 
-One project copy goes through the life cycle in order; the failure cases use
-copies of their own. Skipped with the reason when the toolchain isn't built.
+One project copy goes through the life cycle in order against the module's
+cluster; the failure cases use copies of their own. Render mode (`make render`)
+has a test of its own. Skipped with the reason when the toolchain isn't built.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, 
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    p = LocalProject(tmp_path_factory.mktemp("local"))
+def project(tmp_path_factory, cluster):
+    p = LocalProject(tmp_path_factory.mktemp("local"), cluster)
     p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
     yield p
     p.pulumi("destroy", "-s", "local", "--yes", check=False)
@@ -28,7 +29,7 @@ def expected_secrets(p: LocalProject) -> set[str]:
     return {f"{d.namespace}/{d.name}" for d in planned_descriptors(s) if d.backend in ("kubernetes", "imported")}
 
 
-def test_up_renders_every_planned_secret(project):
+def test_up_applies_every_planned_secret_to_the_cluster(project):
     rendered = project.secrets()
     assert expected_secrets(project) <= set(rendered)
     snowflake = rendered["dagster-local/snowflake-local-credentials"]
@@ -98,20 +99,26 @@ def test_rotation_replaces_exactly_one_password_and_updates_only_its_secrets(pro
     assert after["dagster-local/snowflake-local-credentials"] == after["floe-jobs-local/snowflake-local-credentials"]
 
 
-def test_bad_config_fails_before_anything_is_created(tmp_path):
-    p = LocalProject(tmp_path)
+def platform_namespaces(cluster) -> set[str]:
+    out = cluster.kubectl("get", "namespaces", "-l", "app.kubernetes.io/part-of=secrets-platform", "-o", "name").stdout
+    return set(out.split())
+
+
+def test_bad_config_fails_before_anything_is_created(tmp_path, cluster):
+    p = LocalProject(tmp_path, cluster)
+    before = platform_namespaces(cluster)
     p.edit_stack(lambda c: c.update({"secrets-platform:namespaces": ["Dagster", "floe-jobs"]}))
     proc = p.pulumi("up", "-s", "local", "--yes", check=False)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     assert "secrets-platform:namespaces[0]" in out and "'Dagster'" in out and "Fix:" in out
     assert "Traceback" not in out
-    assert not p.rendered.exists()
+    assert platform_namespaces(cluster) == before
 
 
-def test_a_rule_breaking_change_fails_the_preview_with_the_rules_message(tmp_path):
+def test_a_rule_breaking_change_fails_the_preview_with_the_rules_message(tmp_path, cluster):
     """Settings refuse every rule-breaking config first, so break the code: job runners may list Secrets."""
-    p = LocalProject(tmp_path)
+    p = LocalProject(tmp_path, cluster)
     access = p.root / "components" / "access.py"
     access.write_text(access.read_text().replace('"verbs": ["get"]', '"verbs": ["get", "list"]'))
     proc = p.pulumi("preview", "-s", "local", "--policy-pack", "policies", check=False)
@@ -121,8 +128,20 @@ def test_a_rule_breaking_change_fails_the_preview_with_the_rules_message(tmp_pat
     assert "mandatory" in out
 
 
-def test_destroy_removes_everything(project):
+def test_render_mode_writes_manifests_and_reaches_no_cluster(tmp_path):
+    """`make render`'s mode: kubernetes.renderDir set, no kubeconfig; every planned Secret is written to a file."""
+    p = LocalProject(tmp_path)
+    p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
+    assert expected_secrets(p) <= set(p.secrets())
+    p.pulumi("destroy", "-s", "local", "--yes")
+    assert not list((p.rendered / "1-manifest").glob("*.yaml"))
+
+
+def test_destroy_removes_everything(project, cluster):
+    assert platform_namespaces(project.cluster)
     project.pulumi("destroy", "-s", "local", "--yes")
-    assert not list((project.rendered / "1-manifest").glob("*.yaml"))
     resources = project.pulumi("stack", "export", "-s", "local").stdout
     assert '"type": "kubernetes:core/v1:Secret"' not in resources
+    assert not project.cluster_secrets()
+    # Deleted for real (the namespace controller finished), not left Terminating.
+    assert platform_namespaces(cluster) == set(), "namespaces left after destroy"

@@ -55,7 +55,7 @@ def test_claims_cover_namespaces_accounts_remote_keys_and_imports():
     import settings
 
     s = settings.from_stack_file(ROOT / "Pulumi.prd.yaml")
-    held = cross_stack.claims(s, "gcpkms://k")
+    held = cross_stack.claims(s, "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k")
     kinds = {kind for kind, _ in held}
     assert {"namespace", "service account", "secret", "import target", "secrets provider"} <= kinds
     assert ("namespace", "dagster-prd") in held
@@ -75,3 +75,113 @@ def test_a_stack_file_for_the_wrong_environment_is_invalid(tmp_path, capsys):
 def test_missing_stack_file(tmp_path, capsys):
     assert cross_stack.main([str(tmp_path / "Pulumi.nope.yaml")]) == 2
     assert "no such stack file" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- issue 10: bad input is exit 2, never a traceback
+
+
+def test_alias_bomb_stack_file_is_exit_2(tmp_path, capsys):
+    files = copy_stacks(tmp_path)
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8))
+    files["dev"].write_text(files["dev"].read_text() + bomb)
+    assert cross_stack.main([str(files["dev"]), str(files["prd"])]) == 2
+    assert "alias bomb" in capsys.readouterr().out
+
+
+def test_an_invalid_name_is_exit_2_not_a_traceback(tmp_path, capsys):
+    """It exits 1 only for sharing; a name the settings can't build is an invalid stack file."""
+    files = copy_stacks(tmp_path)
+    edit(files["dev"], lambda d: d["config"].update({"secrets-platform:imports": {"namespace": "Dagster"}}))
+    assert cross_stack.main([str(files["dev"])]) == 2
+    assert "imports.namespace" in capsys.readouterr().out
+
+
+def test_a_stack_file_that_is_a_list_is_exit_2(tmp_path, capsys):
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text("- a\n- b\n")
+    assert cross_stack.main([str(path)]) == 2
+    assert "not a mapping" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- issue 15.3: one cluster, one environment
+
+
+def test_two_stacks_on_one_kubeconfig_context_are_reported(tmp_path, capsys):
+    files = copy_stacks(tmp_path)
+    edit(files["stg"], lambda d: d["config"].update({"secrets-platform:kubernetes": {"context": "shared-ctx"}}))
+    edit(files["prd"], lambda d: d["config"].update({"secrets-platform:kubernetes": {"context": "shared-ctx"}}))
+    assert cross_stack.main([str(p) for p in files.values()]) == 1
+    assert "✗ cluster kubeconfig context shared-ctx is shared by stacks prd, stg" in capsys.readouterr().out
+
+
+def test_a_gke_context_and_the_gcp_keys_name_the_same_cluster(tmp_path, capsys):
+    """stg names the dev cluster through gcp.* only; prd's context spells the same GKE cluster."""
+    files = copy_stacks(tmp_path)
+
+    def stg(d):
+        d["config"]["secrets-platform:kubernetes"] = {"context": "my-own-alias"}
+        d["config"]["secrets-platform:gcp"].update(region="europe-west1", clusterName="data-dev")
+    edit(files["stg"], stg)
+    assert cross_stack.main([str(files["dev"]), str(files["stg"])]) == 1
+    assert "✗ cluster GKE cluster example-data-platform/europe-west1/data-dev is shared by stacks dev, stg" in capsys.readouterr().out
+
+
+def test_a_remote_stack_must_name_its_cluster(tmp_path, capsys):
+    files = copy_stacks(tmp_path)
+
+    def ambient(d):
+        d["config"]["secrets-platform:kubernetes"] = {}
+        d["config"]["secrets-platform:gcp"].pop("clusterName")
+    edit(files["prd"], ambient)
+    assert cross_stack.main([str(files["prd"])]) == 2
+    assert "prd does not say which cluster it targets" in capsys.readouterr().out
+
+
+def test_local_needs_no_context_and_no_kms_key():
+    import settings
+
+    s = settings.from_stack_file(ROOT / "Pulumi.local.yaml")
+    assert cross_stack.stack_problems(s, None) == []
+
+
+# --------------------------------------------------------------------------- issue 15.5: identities, not strings
+
+
+def test_kms_key_urls_are_compared_as_identities(tmp_path, capsys):
+    files = copy_stacks(tmp_path)
+    dev_key = yaml.safe_load(files["dev"].read_text())["secretsprovider"]
+    respelled = dev_key.replace("projects/example-data-platform", "projects/EXAMPLE-data-platform") + "/cryptoKeyVersions/3/"
+    edit(files["prd"], lambda d: d.update(secretsprovider=respelled))
+    assert cross_stack.main([str(files["dev"]), str(files["prd"])]) == 1
+    assert "✗ secrets provider gcpkms://projects/example-data-platform/" in capsys.readouterr().out
+
+
+def test_kms_identity_normalisation():
+    base = "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"
+    for spelling in (base, base + "/", base.upper(), base + "/cryptoKeyVersions/1", " " + base + "?x=1"):
+        assert cross_stack.kms_key_identity(spelling) == base
+
+
+def test_vault_addresses_are_compared_as_identities():
+    same = ["https://vault.example.internal", "HTTPS://Vault.Example.Internal:443/", "https://vault.example.internal:8200",
+            "http://vault.example.internal/"]
+    assert {cross_stack.vault_identity(a) for a in same} == {"vault.example.internal"}
+    assert cross_stack.vault_identity("https://vault.example.internal:9200") == "vault.example.internal:9200"
+
+
+def test_two_stacks_on_one_vault_respelled_are_reported(tmp_path, capsys):
+    files = copy_stacks(tmp_path)
+    edit(files["stg"], lambda d: d["config"]["secrets-platform:vault"].update(address="https://vault.example.internal:8200", authPath="kubernetes"))
+    edit(files["prd"], lambda d: d["config"]["secrets-platform:vault"].update(address="https://VAULT.example.internal/", authPath="kubernetes"))
+    assert cross_stack.main([str(files["stg"]), str(files["prd"])]) == 1
+    assert "✗ vault auth path vault.example.internal/kubernetes is shared by stacks prd, stg" in capsys.readouterr().out
+
+
+def test_a_remote_stack_without_a_kms_key_of_its_own_is_an_error(tmp_path, capsys):
+    files = copy_stacks(tmp_path)
+    edit(files["stg"], lambda d: d.update(secretsprovider="passphrase"))
+    edit(files["prd"], lambda d: d.pop("secretsprovider"))
+    assert cross_stack.main([str(files["stg"]), str(files["prd"])]) == 2
+    out = capsys.readouterr().out
+    assert "stg has no gcpkms:// secrets provider (got 'passphrase')" in out and "prd has no gcpkms:// secrets provider (got 'none')" in out

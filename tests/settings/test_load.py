@@ -183,17 +183,39 @@ def test_registry_requires_server_and_username():
 
 def test_two_entries_claiming_one_secret():
     tls = {"service": "ghcr", "purpose": "pull", "certificate": pem("CERTIFICATE"), "privateKey": pem("PRIVATE KEY"), "namespaces": ["dagster"]}
-    expect_error("ghcr-prd-pull-secret", "creates too", secret_keys={"registries", "tlsSecrets"}, registries=[REGISTRY], tlsSecrets=[tls])
+    # Both entries come from secret config: the message names the two keys, not the Secret
+    # name built from their (secret) service and purpose.
+    text = expect_error("secrets-platform:tlsSecrets[0]: creates the same Secret in the same namespace as secrets-platform:registries[0]",
+                        secret_keys={"registries", "tlsSecrets"}, registries=[REGISTRY], tlsSecrets=[tls])
+    assert "ghcr" not in text
 
 
 def test_render_dir_outside_local_is_refused():
     expect_error("secrets-platform:kubernetes.renderDir", "plain-text secrets", kubernetes={"renderDir": "out"})
 
 
-def test_local_needs_render_dir():
+def test_local_without_render_dir_applies_to_the_local_cluster():
     cfg = base_config("local")
     del cfg["kubernetes"]
-    with pytest.raises(ConfigError, match="renderDir: is required for the local stack"):
+    s = settings.from_mapping(cfg, set(), "local", {})
+    assert s.render_dir is None and s.kubeconfig == ".cluster/kubeconfig"
+
+
+def test_local_render_mode_reaches_no_cluster():
+    assert settings.from_mapping(base_config("local"), set(), "local", {}).kubeconfig is None
+
+
+def test_local_refuses_a_kubeconfig_context():
+    cfg = base_config("local")
+    cfg["kubernetes"] = {"context": "gke_example_europe-west1_data-prd"}
+    with pytest.raises(ConfigError, match=r"kubernetes\.context: is set for local"):
+        settings.from_mapping(cfg, set(), "local", {})
+
+
+def test_render_dir_and_kubeconfig_together_are_refused():
+    cfg = base_config("local")
+    cfg["kubernetes"] = {"renderDir": "rendered/local", "kubeconfig": "/tmp/kubeconfig"}
+    with pytest.raises(ConfigError, match=r"kubernetes\.kubeconfig: is set together with kubernetes\.renderDir"):
         settings.from_mapping(cfg, set(), "local", {})
 
 
@@ -224,7 +246,7 @@ def test_stack_file_with_encrypted_values(tmp_path):
 def test_unreadable_stack_file(tmp_path):
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text("config: [unclosed")
-    with pytest.raises(ConfigError, match="Pulumi.dev.yaml: cannot be read as YAML"):
+    with pytest.raises(ConfigError, match=r"Pulumi.dev.yaml:\d+: cannot be read as YAML"):
         settings.from_stack_file(path)
 
 

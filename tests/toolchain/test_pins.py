@@ -21,6 +21,10 @@ VERSIONS_FILE = ROOT / "toolchain" / "versions.txt"
 PULUMI_BIN = ROOT / "bin" / "pulumi"
 
 ENGINE_PACKAGES = ("pulumi", "pulumi-kubernetes", "pulumi-random")
+# The local cluster's pieces: Go modules with release tags and no Python package.
+CLUSTER_PIECES = ("kube-control-plane", "etcd", "external-secrets")
+NO_PYTHON = "-"
+CLUSTER_BIN = ROOT / "build" / "cluster"
 LOCAL = "local"  # our own module in the wrapper dir (upstream refused by the proxy)
 
 
@@ -168,11 +172,39 @@ def test_pulumi_cli_is_the_released_module_version():
 def test_pseudo_versions_are_pseudo_versions():
     """Provider modules have no provider/vX tags: their pins are commit pseudo-versions."""
     for pin in PINS.values():
-        if pin.package == "pulumi" or pin.go_version == LOCAL:
+        if pin.package == "pulumi" or pin.go_version == LOCAL or pin.package in CLUSTER_PIECES:
             continue
         assert re.fullmatch(r"v\d+\.0\.0-\d{14}-[0-9a-f]{12}", pin.go_version), (
             f"{pin.package}: {pin.go_version} is not a commit pseudo-version of {pin.go_module}"
         )
+
+
+def test_versions_file_lists_every_cluster_piece():
+    missing = [p for p in CLUSTER_PIECES if p not in PINS]
+    assert not missing, f"{VERSIONS_FILE} has no line for {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("piece", CLUSTER_PIECES)
+def test_cluster_piece_is_a_release_required_by_its_wrapper(piece):
+    pin = PINS[piece]
+    assert pin.python_version == NO_PYTHON, f"{piece} has no Python package; its python-version column must be {NO_PYTHON!r}"
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", pin.go_version), f"{piece}: {pin.go_version} is not a release tag"
+    go_mod = ROOT / pin.wrapper / "go.mod"
+    reqs = go_requirements(go_mod)
+    assert reqs.get(pin.go_module) == pin.go_version, (
+        f"{go_mod.relative_to(ROOT)} requires {pin.go_module} {reqs.get(pin.go_module)}, "
+        f"{VERSIONS_FILE.relative_to(ROOT)} pins {pin.go_version}")
+    assert pin.go_module not in go_replacements(go_mod), f"{go_mod.relative_to(ROOT)} replaces {pin.go_module}"
+
+
+def test_every_kubernetes_staging_module_is_replaced_by_its_release():
+    """k8s.io/kubernetes vX.Y.Z replaces its staging modules with ./staging paths; ours name v0.Y.Z of each."""
+    pin = PINS["kube-control-plane"]
+    staging = "v0." + pin.go_version.split(".", 1)[1]
+    replaced = {m: r for m, r in go_replacements(ROOT / pin.wrapper / "go.mod").items() if m.startswith("k8s.io/")}
+    assert len(replaced) >= 30, f"{pin.wrapper}/go.mod replaces only {len(replaced)} staging modules"
+    wrong = {m: r for m, r in replaced.items() if r != f"{m} {staging}"}
+    assert not wrong, f"staging modules not at {staging}: {wrong}"
 
 
 def test_local_random_plugin_defaults_to_pinned_version():
@@ -201,3 +233,16 @@ def test_built_pulumi_reports_pinned_version(tmp_path):
     ).stdout.strip()
     expected = python_to_go(PINS["pulumi"].python_version)
     assert out == expected, f"bin/pulumi reports {out}, pinned is {expected}; rebuild with make toolchain"
+
+
+@pytest.mark.e2e  # runs after `make toolchain` in `make test`
+@pytest.mark.parametrize("binary", ["kube-apiserver", "kube-controller-manager", "etcd"])
+def test_built_cluster_binaries_report_pinned_versions(binary):
+    path = CLUSTER_BIN / binary
+    if not path.exists():
+        pytest.skip(f"{path} not built (make toolchain)")
+    out = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=60, check=True).stdout
+    piece = "etcd" if binary == "etcd" else "kube-control-plane"
+    expected = PINS[piece].go_version
+    version = expected.lstrip("v") if binary == "etcd" else expected
+    assert version in out.split(), f"{binary} --version says {out.strip()!r}, pinned is {expected}; rebuild with make toolchain"

@@ -142,3 +142,39 @@ def test_import_script_writes_only_prefixed_secrets_and_prints_no_value(tmp_path
     assert canary in text and "OTHER" not in text and "nope" not in text
     head, delimiter = text.splitlines()[0].split("<<")
     assert head == "DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN" and text.rstrip("\n").endswith(delimiter)
+
+
+def test_import_step_is_told_its_stack():
+    for name, stack in (("preview.yml", "${{ matrix.stack }}"), ("deploy-stack.yml", "${{ inputs.stack }}")):
+        step = next(s for _, _, s in steps(load(name)) if "import_secrets.py" in s.get("run", ""))
+        assert step["env"]["STACK"] == stack
+
+
+def test_import_script_never_passes_toolchain_variables(tmp_path):
+    """Even a repository secret named with the prefix and a toolchain's own name is not passed on."""
+    github_env = tmp_path / "env"
+    secrets = {"DAGSTER_SECRET_OK": "v", "GITHUB_TOKEN": "gh-canary", "PULUMI_ACCESS_TOKEN": "p-canary", "DAGSTER_SECRET_lower": "x"}
+    env = {**os.environ, "GITHUB_ENV": str(github_env), "REPOSITORY_SECRETS": json.dumps(secrets)}
+    env.pop("STACK", None)
+    subprocess.run(["python3", str(WORKFLOWS / "import_secrets.py")], env=env, capture_output=True, text=True, check=True)
+    text = github_env.read_text()
+    assert text.startswith("DAGSTER_SECRET_OK<<") and "canary" not in text and "lower" not in text
+
+
+def test_import_script_refuses_a_toolchain_prefix_from_the_stack(tmp_path):
+    """A stack whose imports.prefix is GITHUB_ stops the job before anything is written."""
+    import shutil
+    import sys
+
+    root = tmp_path / "repo"
+    (root / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(WORKFLOWS / "import_secrets.py", root / ".github" / "workflows")
+    shutil.copy(ROOT / "conventions.py", root)
+    shutil.copytree(ROOT / "settings", root / "settings", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "Pulumi.dev.yaml").write_text("config:\n  secrets-platform:imports:\n    prefix: GITHUB_\n")
+    github_env = tmp_path / "env"
+    env = {**os.environ, "GITHUB_ENV": str(github_env), "STACK": "dev",
+           "REPOSITORY_SECRETS": json.dumps({"GITHUB_TOKEN": "gh-canary", "DAGSTER_SECRET_OK": "v"})}
+    done = subprocess.run([sys.executable, str(root / ".github" / "workflows" / "import_secrets.py")], env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and "could reach the deploy toolchain's own variables" in done.stderr
+    assert not github_env.exists() and "canary" not in done.stdout + done.stderr

@@ -1,0 +1,90 @@
+"""``python -m localcluster up|down|destroy|status|kubeconfig``: the Makefile's cluster steps.
+
+    up [--crds FILE ...]   start what is not running, wait until ready, install CRDs
+    down                   stop every process, keep the data
+    destroy                stop every process and remove the data folder
+    status                 what runs, where it listens, where the logs are
+    kubeconfig             print the kubeconfig path
+
+Exit codes: 0 done, 2 a problem the message names (with the fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from localcluster import DEFAULT_BIN, DEFAULT_DIR, SERVICE_RANGE, Cluster, ClusterError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localcluster", description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="data folder (default: .cluster/)")
+    parser.add_argument("--bin", type=Path, default=DEFAULT_BIN, help="folder of the built binaries (default: build/cluster/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up")
+    up.add_argument("--crds", type=Path, action="append", default=[], help="CRD file to install server-side")
+    for name in ("down", "destroy", "status", "kubeconfig"):
+        sub.add_parser(name)
+    args = parser.parse_args(argv)
+    cluster = Cluster(args.dir, args.bin)
+    try:
+        return COMMANDS[args.command](cluster, args)
+    except ClusterError as err:
+        print(f"local cluster: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("local cluster: interrupted; run make down to stop what was started", file=sys.stderr)
+        return 130
+
+
+def _up(cluster: Cluster, args: argparse.Namespace) -> int:
+    began = time.monotonic()
+    first = cluster.state() is None
+    if first:
+        print(f"local cluster: first start, creating certificates and data in {cluster.root}")
+    started = cluster.start()
+    for crds in args.crds:
+        cluster.apply_crds(crds)
+    took = time.monotonic() - began
+    verb = "started" if started else "already running"
+    print(f"local cluster: {verb} at {cluster.server} (Service range {SERVICE_RANGE}), ready in {took:.1f} s; "
+          f"KUBECONFIG={cluster.kubeconfig}")
+    return 0
+
+
+def _down(cluster: Cluster, args: argparse.Namespace) -> int:
+    stopped = cluster.stop()
+    print(f"local cluster: {'stopped ' + ', '.join(stopped) if stopped else 'was not running'}; data kept in {cluster.root}")
+    return 0
+
+
+def _destroy(cluster: Cluster, args: argparse.Namespace) -> int:
+    cluster.destroy()
+    print(f"local cluster: stopped and removed {cluster.root}")
+    return 0
+
+
+def _status(cluster: Cluster, args: argparse.Namespace) -> int:
+    if cluster.state() is None:
+        print(f"local cluster: not created (no data in {cluster.root}); make up creates it")
+        return 0
+    listeners = cluster.listeners()
+    for component, pid in cluster.pids().items():
+        where = ", ".join(f"{a}:{p}" for a, p in listeners.get(component, [])) or "-"
+        print(f"{component:<24} {'running pid ' + str(pid) if pid else 'stopped':<20} listens {where:<40} log {cluster.log(component)}")
+    print(f"ready: {'yes' if cluster.ready() else 'no'}; KUBECONFIG={cluster.kubeconfig}")
+    return 0
+
+
+def _kubeconfig(cluster: Cluster, args: argparse.Namespace) -> int:
+    print(cluster.kubeconfig)
+    return 0
+
+
+COMMANDS = {"up": _up, "down": _down, "destroy": _destroy, "status": _status, "kubeconfig": _kubeconfig}
+
+if __name__ == "__main__":
+    sys.exit(main())

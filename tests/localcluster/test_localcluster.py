@@ -1,0 +1,129 @@
+"""localcluster without the binaries: refusals name the cause and the fix, and nothing is half-created."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import subprocess
+import sys
+
+import pytest
+
+import localcluster
+from localcluster import Cluster, ClusterError, Ports, pinned_versions
+from localcluster.__main__ import main
+
+
+@pytest.fixture
+def binaries(tmp_path):
+    """Stand-in files where the built binaries are looked up (for the checks that run before any is started)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl"):
+        (bin_dir / name).write_text("")
+    return bin_dir
+
+
+def test_pinned_versions_come_from_the_versions_file():
+    versions = pinned_versions()
+    assert set(versions) == {"kubernetes", "etcd"}
+    assert all(v.startswith("v") for v in versions.values())
+
+
+def test_missing_binaries_say_to_run_make_toolchain(tmp_path):
+    with pytest.raises(ClusterError, match=r"kube-apiserver is missing: run make toolchain|etcd is missing: run make toolchain"):
+        Cluster(tmp_path / "c", tmp_path / "nothing").start()
+    assert not (tmp_path / "c" / "pki").exists()
+
+
+def test_a_port_in_use_is_named_with_the_fix(tmp_path, binaries):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cluster = Cluster(tmp_path / "c", binaries, port_base=port)
+        with pytest.raises(ClusterError) as err:
+            cluster.start()
+    text = str(err.value)
+    assert f"port {port} on 127.0.0.1" in text and "kube-apiserver" in text and "LOCAL_CLUSTER_PORT_BASE" in text
+    # Nothing half-created: no certificates, no state.
+    assert cluster.state() is None and not (tmp_path / "c" / "pki").exists()
+
+
+def test_stale_data_of_another_version_is_refused_with_the_fix(tmp_path, binaries):
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "cluster.json").write_text(json.dumps({"versions": {"kubernetes": "v1.29.0", "etcd": "v3.4.23"},
+                                                   "ports": {"api": 1, "etcd": 2, "etcd_peer": 3, "controller_manager": 4}}))
+    with pytest.raises(ClusterError, match=r"made by kubernetes v1\.29\.0 / etcd v3\.4\.23.*run make destroy"):
+        Cluster(root, binaries).start()
+
+
+def test_data_without_a_state_file_is_refused(tmp_path, binaries):
+    (tmp_path / "c" / "etcd").mkdir(parents=True)
+    with pytest.raises(ClusterError, match="older layout.*make destroy"):
+        Cluster(tmp_path / "c", binaries).start()
+
+
+def test_an_unreadable_state_file_is_one_clear_error(tmp_path, binaries):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "cluster.json").write_text("{not json")
+    with pytest.raises(ClusterError, match="unreadable.*make destroy"):
+        Cluster(tmp_path / "c", binaries).start()
+
+
+def test_a_second_start_while_one_runs_is_refused(tmp_path, binaries):
+    cluster = Cluster(tmp_path / "c", binaries)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); from localcluster import Cluster; from pathlib import Path;"
+        "c = Cluster(Path(sys.argv[2]));\nwith c.locked():\n    print('held', flush=True); time.sleep(30)"),
+        str(localcluster.ROOT), str(cluster.root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ClusterError, match=f"being started or stopped by pid {holder.pid}.*wait"):
+            cluster.start()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_certificates_are_made_locally_with_private_keys_kept_private(tmp_path):
+    pki = tmp_path / "pki"
+    localcluster.pki.create(pki, "127.100.0.1")
+    for key in pki.glob("*.key"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
+    text = subprocess.run(["openssl", "x509", "-in", str(pki / "apiserver.crt"), "-noout", "-text"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "IP Address:127.0.0.1" in text and "IP Address:127.100.0.1" in text and "DNS:kubernetes.default.svc" in text
+    admin = subprocess.run(["openssl", "x509", "-in", str(pki / "admin.crt"), "-noout", "-subject"], capture_output=True,
+                           text=True, check=True).stdout
+    assert "O = system:masters" in admin
+    verify = subprocess.run(["openssl", "verify", "-CAfile", str(pki / "ca.crt"), str(pki / "apiserver.crt"), str(pki / "admin.crt")],
+                            capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr
+
+
+def test_ports_follow_the_base_and_every_one_is_distinct():
+    ports = Ports.from_base(20000)
+    assert sorted(ports.named().values()) == [20000, 20001, 20002, 20003]
+
+
+def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path, capsys):
+    rc = main(["--dir", str(tmp_path / "c"), "--bin", str(tmp_path / "none"), "up"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("local cluster: ") and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_status_of_a_cluster_never_created(tmp_path, capsys):
+    assert main(["--dir", str(tmp_path / "c"), "status"]) == 0
+    assert "not created" in capsys.readouterr().out
+
+
+def test_listening_sockets_are_read_from_the_kernel():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        table = localcluster._listening_sockets()
+    assert ("127.0.0.1", port) in table.values()

@@ -1,0 +1,110 @@
+"""Property-based fuzzing (hypothesis) of the readers of untrusted input: the settings loader and the
+consumer parsers. Whatever the input, the only failure is the reader's own clear error (ConfigError,
+InputError): never a traceback, never a hang. Bounded example counts keep it in the unit tier."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+import settings
+from conftest import base_config
+from secrets_cli import references
+from secrets_cli.errors import InputError
+from settings import ConfigError, safe_yaml
+
+FUZZ = hsettings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+# YAML-ish text: the characters that make YAML structure, plus words the readers look for.
+YAML_TOKENS = st.sampled_from([
+    "config:", "secrets-platform:", "environment:", "dev", "prd", "local", "namespaces:", "credentials:", "- ", "  ", "\n",
+    "&a ", "*a", "&b ", "*b", "<<: ", "[", "]", "{", "}", ",", ": ", "'", '"', "#", "!!python/object ", "!!binary ", "---\n",
+    "env_var('K')", "{{ env_var(\"SNOWFLAKE_PASSWORD\", 'x') }}", "envSecrets:", "name:", "transform:", "pipeline:", "secrets:",
+    "key:", "image_pull_secrets:", "%YAML 1.1\n", "? ", "|\n", ">\n", "\t", "\x00", "\ufeff", "~", "null", "1e9", "0x1f",
+])
+yaml_text = st.lists(st.one_of(YAML_TOKENS, st.text(string.printable, max_size=8)), max_size=60).map("".join)
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True), st.text(max_size=20))
+json_like = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                            st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=25)
+CONFIG_KEYS = ["environment", "namespaces", "credentials", "registries", "tlsSecrets", "imports", "kubernetes", "gcp",
+               "externalSecrets", "vault"]
+
+
+@FUZZ
+@given(text=yaml_text)
+def test_stack_file_reader_fails_only_cleanly(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("fuzz") / "Pulumi.dev.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        settings.from_stack_file(path)
+    except ConfigError as err:
+        assert "Fix:" in str(err)
+
+
+@FUZZ
+@given(data=st.binary(max_size=200))
+def test_stack_file_reader_takes_any_bytes(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("fuzz") / "Pulumi.prd.yaml"
+    path.write_bytes(data)
+    try:
+        settings.from_stack_file(path)
+    except ConfigError:
+        pass
+
+
+@FUZZ
+@given(env=st.sampled_from(["local", "dev", "stg", "prd"]), key=st.sampled_from(CONFIG_KEYS), value=json_like,
+       secret=st.booleans(), environ=st.dictionaries(st.text(string.ascii_uppercase + "_", min_size=1, max_size=20), st.text(max_size=5), max_size=3))
+def test_settings_validation_fails_only_cleanly(env, key, value, secret, environ):
+    """One key of an otherwise valid config replaced by anything JSON can hold."""
+    cfg = base_config(env)
+    cfg[key] = value
+    try:
+        settings.from_mapping(cfg, {key} if secret else set(), env, environ)
+    except ConfigError as err:
+        assert "Fix:" in str(err)
+
+
+@FUZZ
+@given(credential=st.dictionaries(st.sampled_from(["service", "namespaces", "values", "generated", "backend", "properties", "push",
+                                                   "rotation"]), json_like, max_size=6))
+def test_credential_entries_fail_only_cleanly(credential):
+    try:
+        settings.from_mapping(base_config("dev", credentials=[credential]), set(), "dev", {})
+    except ConfigError:
+        pass
+
+
+@FUZZ
+@given(text=yaml_text, name=st.sampled_from(["profiles.yml", "values.yaml", "pipeline.json", "pipeline.yaml"]))
+def test_consumer_yaml_parsers_fail_only_cleanly(tmp_path_factory, text, name):
+    path = tmp_path_factory.mktemp("fuzz") / name
+    path.write_text(text, encoding="utf-8")
+    try:
+        references.scan_file(path, strict=True)
+    except InputError:
+        pass
+
+
+PY_TOKENS = st.sampled_from(["Secret(", "group=", "key=", ")", "'s'", '"k"', "G", " = ", "\n", "flytekit.Secret(", ",", "(",
+                             "def f():\n    ", "import x\n", "*", "**kw", "f'{x}'", "\\", "#"])
+
+
+@FUZZ
+@given(text=st.lists(st.one_of(PY_TOKENS, st.text(max_size=5)), max_size=40).map("".join))
+def test_flyte_parser_fails_only_cleanly(text):
+    try:
+        references.flyte_references("tasks.py", text)
+    except InputError:
+        pass
+
+
+@pytest.mark.parametrize("copies", [9, 50])
+def test_bounded_loader_refuses_any_bomb_width(copies):
+    bomb = "a: &a [" + ",".join(["x"] * copies) + "]\n" + "".join(
+        f"b{i}: &b{i} [" + ",".join([f"*{'a' if i == 0 else f'b{i - 1}'}"] * copies) + "]\n" for i in range(6))
+    with pytest.raises(safe_yaml.UnsafeYamlError):
+        safe_yaml.load(bomb)
