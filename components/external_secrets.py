@@ -47,7 +47,7 @@ def store_name(environment: str) -> str:
     return conventions.check_dns_label(f"{BACKEND}-{environment}", "store name")
 
 
-def chart_values(service_account: str) -> dict:
+def chart_values(service_account: str, local: bool = False) -> dict:
     """Values of the external-secrets chart.
 
     CRDs come with the chart. ClusterSecretStores are processed because ours
@@ -55,7 +55,12 @@ def chart_values(service_account: str) -> dict:
     ClusterPushSecret, which write into namespaces chosen at run time, are neither
     installed nor processed. The service account is ours (annotated for Workload
     Identity, labelled), so the chart does not create one.
+
+    In ``local`` (a local chart, ``chartPath``) nothing may call outside loopback and
+    the local ESO controller installs its own CRDs: no webhook, no cert controller
+    (nor their Secret-reading roles), no CRDs from the chart.
     """
+    local_values: dict = {"installCRDs": False, "webhook": {"create": False}, "certController": {"create": False}} if local else {}
     return {
         "installCRDs": True,
         "crds": {"createClusterSecretStore": True, "createClusterExternalSecret": False, "createClusterPushSecret": False},
@@ -63,6 +68,7 @@ def chart_values(service_account: str) -> dict:
         "processClusterExternalSecret": False,
         "processClusterPushSecret": False,
         "serviceAccount": {"create": False, "name": service_account},
+        **local_values,
     }
 
 
@@ -80,6 +86,8 @@ class ExternalSecretsOperatorArgs:
     install: bool
     chart_version: str | None
     chart_repository: str
+    chart_path: str | None = None
+    """A local chart folder or .tgz (absolute) instead of the repository."""
 
 
 class ExternalSecretsOperator(pulumi.ComponentResource):
@@ -115,7 +123,8 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
             assert args.chart_version, "settings require a pinned chart version"
             self.chart = pinned_chart(
                 f"{name}-chart",
-                ChartArgs("external-secrets", args.chart_version, args.chart_repository, self.namespace, env, chart_values(SERVICE_ACCOUNT)),
+                ChartArgs("external-secrets", args.chart_version, args.chart_repository, self.namespace, env,
+                          chart_values(SERVICE_ACCOUNT, local=env == "local"), path=args.chart_path, protect=args.protect),
                 pulumi.ResourceOptions.merge(after_ns, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])),
             )
         self.register_outputs({"namespace": self.namespace, "gcp_service_account": self.gcp_service_account})

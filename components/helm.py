@@ -28,15 +28,28 @@ class ChartArgs:
     """Chart name in the repository, e.g. ``external-secrets``; also the release name, so
     object names are the chart's documented ones (``vault-0``, ``vault-internal``)."""
     version: str
-    """Exact version; settings refuse ranges and ``latest``."""
+    """Exact version; settings refuse ranges and ``latest``. With a local chart it is the
+    version the folder or archive holds: the pack checks the rendered objects carry it."""
     repository: str
+    """``https://...`` Helm repository, or ``oci://registry/path`` (the chart is ``<repository>/<chart>``)."""
     namespace: str
     environment: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
+    """A local chart folder or ``.tgz`` (air-gapped clusters) used instead of the repository."""
+    protect: bool = False
+    """prd: the chart's Secrets are protected like every platform Secret (CONVENTIONS, data safety)."""
 
 
-def label_transform(environment: str):
-    """A transform adding the CONVENTIONS labels to every Kubernetes object a chart renders."""
+_PROTECTED_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:Namespace")
+
+
+def label_transform(environment: str, protect: bool = False):
+    """A transform adding the CONVENTIONS labels to every Kubernetes object a chart renders.
+
+    With ``protect`` (prd) the chart's Secrets and Namespaces are also registered with
+    ``protect`` and ``retain_on_delete``, as the platform's own are.
+    """
     wanted = conventions.labels(environment)
 
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
@@ -46,19 +59,32 @@ def label_transform(environment: str):
         metadata = dict(props.get("metadata") or {})
         metadata["labels"] = {**(metadata.get("labels") or {}), **wanted}
         props["metadata"] = metadata
-        return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+        opts = args.opts
+        if protect and args.type_ in _PROTECTED_TYPES:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True))
+        return pulumi.ResourceTransformResult(props=props, opts=opts)
 
     return transform
 
 
+def chart_source(args: ChartArgs) -> tuple[str, k8s.helm.v4.RepositoryOptsArgs | None]:
+    """What the Chart resource is given: a local path, an ``oci://`` reference, or a name in a repository."""
+    if args.path:
+        return args.path, None
+    if args.repository.startswith("oci://"):
+        return f"{args.repository.rstrip('/')}/{args.chart}", None
+    return args.chart, k8s.helm.v4.RepositoryOptsArgs(repo=args.repository)
+
+
 def pinned_chart(name: str, args: ChartArgs, opts: pulumi.ResourceOptions) -> k8s.helm.v4.Chart:
+    chart, repository = chart_source(args)
     return k8s.helm.v4.Chart(
         name,
-        chart=args.chart,
+        chart=chart,
         name=args.chart,
         version=args.version,
-        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=args.repository),
+        repository_opts=repository,
         namespace=args.namespace,
         values=dict(args.values),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[label_transform(args.environment)])),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[label_transform(args.environment, args.protect)])),
     )

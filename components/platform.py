@@ -32,7 +32,7 @@ from components.namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.provider import kubernetes_provider
 from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs, describe_registry
 from components.tls_secret import PlatformTlsSecret, TlsSecretArgs, describe_tls
-from components.vault import VaultAccess, VaultAccessArgs, VaultNames, VaultServer, VaultServerArgs, injector_fragments, job_runner_role, policy_hcl
+from components.vault import VaultAccess, VaultAccessArgs, VaultNames, VaultServer, VaultServerArgs, injector_fragments, namespace_access
 from components.workload_identity import service_account_email
 from settings import Settings
 
@@ -83,7 +83,7 @@ def external_secrets_outputs(s: Settings) -> dict[str, Any]:
         "store": {"kind": "ClusterSecretStore", "name": store_name(s.environment), "provider": "gcpsm" if project else "fake",
                   "namespaces": list(s.namespaces)},
         "gcpServiceAccount": service_account_email("eso", s.environment, project) if project else None,
-        "chart": {"installed": s.eso_install, "version": eso.chart_version},
+        "chart": {"installed": s.eso_install, "version": eso.chart_version, "source": eso.chart_path or eso.chart_repository},
         "refreshInterval": eso.refresh_interval,
     }
 
@@ -92,10 +92,21 @@ def vault_names(s: Settings) -> VaultNames:
     return VaultNames(s.environment, s.config.vault.mount, s.vault_auth_path)
 
 
-def vault_outputs(s: Settings) -> dict[str, Any]:
-    """The policy, role and consumer annotations; an operator applies the first two when no address is set."""
+def vault_access_plan(s: Settings):
+    """Per namespace declaring Vault credentials: its policy (only their paths) and its job-runner role."""
     v, names = s.config.vault, vault_names(s)
-    role = job_runner_role(names, s.namespaces, v.audience, v.token_ttl, v.token_max_ttl)
+    services: dict[str, set[str]] = defaultdict(set)
+    for c in s.config.credentials:
+        if c.backend == "vault":
+            for workload in c.namespaces:
+                services[s.namespace(workload)].add(c.service)
+    return namespace_access(names, {ns: tuple(sorted(svc)) for ns, svc in services.items()}, v.audience, v.token_ttl, v.token_max_ttl)
+
+
+def vault_outputs(s: Settings) -> dict[str, Any]:
+    """Per namespace its policy and role, and the consumer annotations; an operator applies the first two when no address is set."""
+    v, names = s.config.vault, vault_names(s)
+    access = vault_access_plan(s)
     credentials = [
         {
             "service": c.service,
@@ -103,7 +114,11 @@ def vault_outputs(s: Settings) -> dict[str, Any]:
             "keys": sorted(c.properties),
             "namespaces": sorted(s.namespace(w) for w in c.namespaces),
             "backend": "vault",
-            "consumers": injector_fragments(names, c.service, dict(c.properties), v.audience, v.token_ttl),
+            # per namespace: its own role logs in, so the annotations differ by namespace
+            "consumers": {
+                s.namespace(w): injector_fragments(names, s.namespace(w), c.service, dict(c.properties), v.audience, v.token_ttl)
+                for w in sorted(c.namespaces)
+            },
         }
         for c in sorted(s.config.credentials, key=lambda c: c.service)
         if c.backend == "vault"
@@ -111,13 +126,13 @@ def vault_outputs(s: Settings) -> dict[str, Any]:
     return {
         "namespace": s.namespace(v.namespace),
         "address": v.address,
-        "appliedBy": "pulumi-vault" if v.address else "operator (apply policy and role below)",
+        "appliedBy": "pulumi-vault" if v.address else "operator (apply the policies and roles below)",
         "authPath": names.auth_path,
         "mount": v.mount,
         "kvVersion": 2,
-        "policy": {"name": names.policy, "hcl": policy_hcl(names)},
-        "role": role.as_output(),
-        "chart": {"installed": s.vault_install, "version": v.chart_version, "ha": s.vault_ha, "devMode": v.dev_mode},
+        "policies": [{"name": a.policy, "namespace": a.namespace, "services": list(a.services), "hcl": a.hcl} for a in access],
+        "roles": [{**a.role.as_output(), "authPath": f"auth/{names.auth_path}"} for a in access],
+        "chart": {"installed": s.vault_install, "version": v.chart_version, "source": v.chart_path or v.chart_repository, "ha": s.vault_ha, "devMode": v.dev_mode},
         "credentials": credentials,
     }
 
@@ -204,7 +219,8 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         eso = cfg.external_secrets
         platform.external_secrets = ExternalSecretsOperator(
             "external-secrets",
-            ExternalSecretsOperatorArgs(env, eso.namespace, protect, cfg.gcp.project, settings.eso_install, eso.chart_version, eso.chart_repository),
+            ExternalSecretsOperatorArgs(env, eso.namespace, protect, cfg.gcp.project, settings.eso_install, eso.chart_version, eso.chart_repository,
+                                        settings.eso_chart_path),
             with_gcp,
         )
     if cfg.vault.enabled:
@@ -212,7 +228,7 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         platform.vault = VaultServer(
             "vault",
             VaultServerArgs(env, v.namespace, protect, settings.vault_install, v.chart_version, v.chart_repository,
-                            settings.vault_ha, v.replicas, v.dev_mode, settings.vault_auth_path),
+                            settings.vault_ha, v.replicas, v.dev_mode, settings.vault_auth_path, settings.vault_chart_path),
             base,
         )
 
@@ -244,10 +260,9 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
 
     if cfg.vault.enabled and cfg.vault.address:
         v, vnames = cfg.vault, vault_names(settings)
-        role = job_runner_role(vnames, settings.namespaces, v.audience, v.token_ttl, v.token_max_ttl)
         platform.vault_access = VaultAccess(
             "vault-access",
-            VaultAccessArgs(vnames, role, v.kubernetes_host, v.address),
+            VaultAccessArgs(vnames, tuple(vault_access_plan(settings)), v.kubernetes_host, v.address),
             pulumi.ResourceOptions(depends_on=[platform.vault] if platform.vault else None),
         )
     return platform

@@ -7,9 +7,11 @@
   integrated storage (raft) where settings ask for it (always in stg and prd),
   the agent injector on, dev mode only if settings allowed it (local only);
 - :class:`VaultAccess`: Vault's own side, with pulumi-vault when the stack gives
-  an address: the Kubernetes auth method ``kubernetes-<env>``, the policy
-  ``<mount>-<env>-read`` and the role ``job-runner-<env>``. Without an address the
-  same policy HCL and role are stack outputs an operator applies.
+  an address: the Kubernetes auth method ``kubernetes-<env>`` and, per namespace
+  that declares Vault credentials, the policy ``<mount>-<namespace>-read`` (only
+  those credentials' paths) and the role ``job-runner-<namespace>`` (only that
+  namespace's job-runner). Without an address the same policies and roles are stack
+  outputs an operator applies. A namespace without Vault credentials gets no role.
 
 KV v2 layout: a bundle lives at ``<mount>/<env>/<service>``; the API paths are
 ``<mount>/data/<env>/<service>`` (values: read) and ``<mount>/metadata/<env>/...``
@@ -49,13 +51,13 @@ class VaultNames:
     mount: str
     auth_path: str
 
-    @property
-    def policy(self) -> str:
-        return f"{self.mount}-{self.environment}-read"
+    def policy(self, namespace: str) -> str:
+        """The read-only policy of one namespace's job runner: ``<mount>-<namespace>-read``."""
+        return conventions.check_dns_label(f"{self.mount}-{namespace}-read", "Vault policy name")
 
-    @property
-    def role(self) -> str:
-        return f"{conventions.JOB_RUNNER}-{self.environment}"
+    def role(self, namespace: str) -> str:
+        """The Kubernetes-auth role of one namespace's job runner: ``job-runner-<namespace>``."""
+        return conventions.check_dns_label(f"{conventions.JOB_RUNNER}-{namespace}", "Vault role name")
 
     def path(self, service: str) -> str:
         """The KV path of a bundle: ``<mount>/<env>/<service>`` (CONVENTIONS)."""
@@ -65,20 +67,29 @@ class VaultNames:
         """The KV v2 API path the agent reads: ``<mount>/data/<env>/<service>``."""
         return f"{self.mount}/data/{self.environment}/{service}"
 
+    def metadata_path(self, service: str) -> str:
+        """The KV v2 metadata path of a bundle (versions): ``<mount>/metadata/<env>/<service>``."""
+        return f"{self.mount}/metadata/{self.environment}/{service}"
 
-def policy_hcl(names: VaultNames) -> str:
-    """Read-only on ``<mount>/<env>/*``: KV v2 data read, metadata read and list; nothing else."""
-    env, mount = names.environment, names.mount
-    return (
-        f"# {names.policy}: job runners of {env} read {mount}/{env}/* (KV v2) and nothing else.\n"
-        f'path "{mount}/data/{env}/*" {{\n  capabilities = ["read"]\n}}\n\n'
-        f'path "{mount}/metadata/{env}/*" {{\n  capabilities = ["read", "list"]\n}}\n'
-    )
+
+def policy_hcl(names: VaultNames, namespace: str, services: tuple[str, ...]) -> str:
+    """Read-only on exactly the KV v2 paths of ``services``: data read, metadata read; nothing else.
+
+    No wildcard: a bundle added to another namespace later is not readable from this one.
+    """
+    env = names.environment
+    lines = [f"# {names.policy(namespace)}: the job runner of {namespace} reads these {env} credentials (KV v2) and nothing else."]
+    for service in sorted(set(services)):
+        lines += [
+            f'path "{names.api_path(service)}" {{\n  capabilities = ["read"]\n}}',
+            f'path "{names.metadata_path(service)}" {{\n  capabilities = ["read"]\n}}',
+        ]
+    return "\n\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
 class VaultRole:
-    """A Kubernetes-auth role: exactly the environment's job-runner accounts, in its namespaces."""
+    """A Kubernetes-auth role: exactly one namespace's job-runner account, with that namespace's policy."""
 
     name: str
     backend: str
@@ -102,8 +113,30 @@ class VaultRole:
         }
 
 
-def job_runner_role(names: VaultNames, namespaces: tuple[str, ...], audience: str, ttl: int, max_ttl: int) -> VaultRole:
-    return VaultRole(names.role, names.auth_path, (conventions.JOB_RUNNER,), tuple(sorted(namespaces)), audience, (names.policy,), ttl, max_ttl)
+def job_runner_role(names: VaultNames, namespace: str, audience: str, ttl: int, max_ttl: int) -> VaultRole:
+    return VaultRole(names.role(namespace), names.auth_path, (conventions.JOB_RUNNER,), (namespace,), audience,
+                     (names.policy(namespace),), ttl, max_ttl)
+
+
+@dataclass(frozen=True)
+class NamespaceAccess:
+    """What one namespace's job runner may read in Vault: its policy and its role."""
+
+    namespace: str
+    services: tuple[str, ...]
+    policy: str
+    hcl: str
+    role: VaultRole
+
+
+def namespace_access(names: VaultNames, services_by_namespace: dict[str, tuple[str, ...]], audience: str, ttl: int, max_ttl: int) -> list[NamespaceAccess]:
+    """One policy and one role per namespace that declares Vault credentials (sorted by namespace)."""
+    return [
+        NamespaceAccess(ns, tuple(sorted(set(services))), names.policy(ns), policy_hcl(names, ns, tuple(services)),
+                        job_runner_role(names, ns, audience, ttl, max_ttl))
+        for ns, services in sorted(services_by_namespace.items())
+        if services
+    ]
 
 
 def file_name(service: str, key: str) -> str:
@@ -111,19 +144,20 @@ def file_name(service: str, key: str) -> str:
     return f"{service}-{key.lower().replace('_', '-')}"
 
 
-def injector_fragments(names: VaultNames, service: str, properties: dict[str, str], audience: str, token_ttl: int) -> dict[str, Any]:
+def injector_fragments(names: VaultNames, namespace: str, service: str, properties: dict[str, str], audience: str, token_ttl: int) -> dict[str, Any]:
     """Pod annotations and the projected token volume for the Vault agent injector.
 
     One file per key, as Flyte's Vault integration mounts them: an
     ``agent-inject-secret-<file>`` naming the KV v2 path and a template that
     renders only that key. ``agent-pre-populate-only`` keeps Jobs finishing (no
-    sidecar). The token the agent logs in with is a projected token carrying the
+    sidecar). The role is the namespace's own (``job-runner-<namespace>``), whose
+    policy lists only that namespace's credentials. The token the agent logs in with is a projected token carrying the
     role's audience, so no other token of the account can be replayed at Vault.
     """
     api_path = names.api_path(service)
     annotations = {
         "vault.hashicorp.com/agent-inject": "true",
-        "vault.hashicorp.com/role": names.role,
+        "vault.hashicorp.com/role": names.role(namespace),
         "vault.hashicorp.com/auth-path": f"auth/{names.auth_path}",
         "vault.hashicorp.com/agent-pre-populate-only": "true",
         "vault.hashicorp.com/agent-service-account-token-volume-name": TOKEN_VOLUME,
@@ -183,7 +217,8 @@ def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth
         "global": {"enabled": True},
         "ui": {"enabled": False},
         "injector": {
-            "enabled": True,
+            # local: no mutating webhook for the API server to call (nothing in local leaves loopback)
+            "enabled": environment != "local",
             "authPath": f"auth/{auth_path}",
             "securityContext": {"pod": _POD_SECURITY, "container": _CONTAINER_SECURITY},
         },
@@ -206,6 +241,8 @@ class VaultServerArgs:
     replicas: int
     dev_mode: bool
     auth_path: str
+    chart_path: str | None = None
+    """A local chart folder or .tgz (absolute) instead of the repository."""
 
 
 class VaultServer(pulumi.ComponentResource):
@@ -239,7 +276,8 @@ class VaultServer(pulumi.ComponentResource):
             self.chart = pinned_chart(
                 f"{name}-chart",
                 ChartArgs("vault", args.chart_version, args.chart_repository, self.namespace, env,
-                          chart_values(env, args.ha, args.replicas, args.dev_mode, args.auth_path)),
+                          chart_values(env, args.ha, args.replicas, args.dev_mode, args.auth_path),
+                          path=args.chart_path, protect=args.protect),
                 pulumi.ResourceOptions.merge(after_ns, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])),
             )
         self.register_outputs({"namespace": self.namespace})
@@ -251,14 +289,14 @@ class VaultServer(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class VaultAccessArgs:
     names: VaultNames
-    role: VaultRole
+    access: tuple[NamespaceAccess, ...]
     kubernetes_host: str
     address: str | None
     """Apply with pulumi-vault when set; otherwise only describe (stack outputs)."""
 
 
 class VaultAccess(pulumi.ComponentResource):
-    """Kubernetes auth, the read-only policy and the job-runner role of one environment."""
+    """Kubernetes auth of one environment, and per namespace its read-only policy and job-runner role."""
 
     TYPE = "secrets-platform:vault:Access"
 
@@ -266,7 +304,7 @@ class VaultAccess(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         import pulumi_vault as vault  # only stacks that configure Vault load the provider SDK
 
-        names, role = args.names, args.role
+        names = args.names
         self.provider = vault.Provider(f"vault-{names.environment}", address=args.address, opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=opts.depends_on if opts else None)
         self.auth_backend = vault.AuthBackend(
@@ -277,17 +315,22 @@ class VaultAccess(pulumi.ComponentResource):
         self.auth_config = vault.kubernetes.AuthBackendConfig(
             f"{name}-auth-config", backend=names.auth_path, kubernetes_host=args.kubernetes_host, opts=after_auth,
         )
-        self.policy = vault.Policy(f"{name}-policy", name=names.policy, policy=policy_hcl(names), opts=child)
-        self.role = vault.kubernetes.AuthBackendRole(
-            f"{name}-role",
-            backend=role.backend,
-            role_name=role.name,
-            bound_service_account_names=list(role.service_accounts),
-            bound_service_account_namespaces=list(role.namespaces),
-            audience=role.audience,
-            token_policies=list(role.policies),
-            token_ttl=role.token_ttl,
-            token_max_ttl=role.token_max_ttl,
-            opts=pulumi.ResourceOptions.merge(after_auth, pulumi.ResourceOptions(depends_on=[self.auth_backend, self.policy])),
-        )
-        self.register_outputs({"policy": names.policy, "role": role.name})
+        self.policies: dict[str, Any] = {}
+        self.roles: dict[str, Any] = {}
+        for item in args.access:
+            role = item.role
+            policy = vault.Policy(f"{name}-{item.namespace}-policy", name=item.policy, policy=item.hcl, opts=child)
+            self.policies[item.namespace] = policy
+            self.roles[item.namespace] = vault.kubernetes.AuthBackendRole(
+                f"{name}-{item.namespace}-role",
+                backend=role.backend,
+                role_name=role.name,
+                bound_service_account_names=list(role.service_accounts),
+                bound_service_account_namespaces=list(role.namespaces),
+                audience=role.audience,
+                token_policies=list(role.policies),
+                token_ttl=role.token_ttl,
+                token_max_ttl=role.token_max_ttl,
+                opts=pulumi.ResourceOptions.merge(after_auth, pulumi.ResourceOptions(depends_on=[self.auth_backend, policy])),
+            )
+        self.register_outputs({"policies": [a.policy for a in args.access], "roles": [a.role.name for a in args.access]})

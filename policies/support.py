@@ -452,6 +452,12 @@ BINDING_TYPES = k8s_types("RoleBinding", RBAC) | k8s_types("ClusterRoleBinding",
 EXTERNAL_SECRET_TYPES = k8s_types("ExternalSecret", *ESO_VERSIONS)
 CLUSTER_STORE_TYPES = k8s_types("ClusterSecretStore", *ESO_VERSIONS)
 STORE_TYPES = CLUSTER_STORE_TYPES | k8s_types("SecretStore", *ESO_VERSIONS)
+PUSH_SECRET_TYPES = k8s_types("PushSecret", "external-secrets.io/v1alpha1", *ESO_VERSIONS)
+CLUSTER_EXTERNAL_SECRET_TYPES = k8s_types("ClusterExternalSecret", *ESO_VERSIONS)
+VAULT_POLICY = "vault:index/policy:Policy"
+PROJECT_IAM_TYPES = frozenset(
+    f"gcp:{scope}/iAM{kind}:IAM{kind}" for scope in ("projects", "folder", "organizations") for kind in ("Member", "Binding", "Policy")
+)
 HELM_TYPES = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"})
 VAULT_K8S_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -466,6 +472,15 @@ def _env_of_stack(stack: str) -> str | None:
 
 
 
+def _parent_urn(source: Any) -> str | None:
+    parent = getattr(getattr(source, "opts", None), "parent", None)
+    if isinstance(parent, str) and parent:
+        return parent
+    resource = getattr(source, "parent", None)  # a PolicyResource in stack validation
+    urn = getattr(resource, "urn", None)
+    return urn if isinstance(urn, str) and urn else None
+
+
 @dataclass(frozen=True)
 class Resource:
     """What a rule sees: plain properties (``UNKNOWN`` where unknown) and a few facts."""
@@ -476,6 +491,8 @@ class Resource:
     props: Mapping[str, Any]
     protect: bool
     stack: str | None
+    parent: str | None = None
+    """The parent's URN (``opts.parent``), when the engine gave one."""
 
     @classmethod
     def of(cls, source: ResourceValidationArgs | PolicyResource) -> "Resource":
@@ -490,6 +507,7 @@ class Resource:
             props=lazy_plain(source.props),
             protect=bool(getattr(source.opts, "protect", False)),
             stack=stack_of_urn(urn) or engine_stack(),
+            parent=_parent_urn(source),
         )
         return resource
 

@@ -95,6 +95,17 @@ class Settings:
         return eso.enabled and (eso.install if eso.install is not None else self.environment != "local")
 
     @property
+    def eso_chart_path(self) -> str | None:
+        """externalSecrets.chartPath as an absolute path (None: the chart comes from chartRepository)."""
+        path = chart_path(self.config.external_secrets.chart_path)
+        return str(path) if path else None
+
+    @property
+    def vault_chart_path(self) -> str | None:
+        path = chart_path(self.config.vault.chart_path)
+        return str(path) if path else None
+
+    @property
     def vault_install(self) -> bool:
         vault = self.config.vault
         return vault.enabled and (vault.install if vault.install is not None else self.environment != "local")
@@ -535,7 +546,7 @@ def _check_transport(cfg: StackConfig, env: str, add) -> None:
                         f"use {' or '.join(s + '://' for s in schemes)}", url))
 
 
-# An exact chart version: "2.10.0" or "0.34.1-rc.1"; no ranges, no "latest".
+# An exact chart version: "2.9.0" or "0.34.1-rc.1"; no ranges, no "latest".
 _CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
 _PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -573,15 +584,71 @@ def _check_backend(cred, base: list, keys: set[str], add) -> None:
             add(Problem(key("properties"), "is empty, so consumers would get no file", "list each KV key: `ENV_NAME: kv-key`"))
 
 
-def _check_chart(section: str, enabled: bool, install: bool, version: str | None, env: str, add) -> None:
+# The project folder (Pulumi.yaml's): relative chart paths are read from here, as the engine runs the program here.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def chart_path(value: str | None) -> Path | None:
+    """A configured ``chartPath`` as an absolute path (relative ones from the project folder)."""
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _chart_meta(path: Path) -> dict | None:
+    """Chart.yaml of a chart folder or .tgz, or None when ``path`` is neither."""
+    try:
+        if path.is_dir():
+            text = (path / "Chart.yaml").read_text(encoding="utf-8")
+        elif path.is_file() and path.name.endswith((".tgz", ".tar.gz")):
+            import tarfile
+
+            with tarfile.open(path, "r:gz") as archive:
+                member = next((m for m in archive.getmembers() if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")), None)
+                handle = archive.extractfile(member) if member else None
+                if handle is None:
+                    return None
+                text = handle.read().decode("utf-8")
+        else:
+            return None
+        meta = yaml.safe_load(text)
+    except (OSError, EOFError, UnicodeDecodeError, yaml.YAMLError, ValueError):  # unreadable file or Chart.yaml
+        return None
+    except Exception:  # noqa: BLE001 - tarfile.ReadError/CompressionError: not a chart archive
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _check_chart_path(section: str, chart: str, value: str | None, version: str | None, add) -> None:
+    """A chartPath is a chart folder or .tgz of ``chart``, holding the pinned chartVersion."""
+    if value is None:
+        return
+    key = full_key([section, "chartPath"])
+    path = chart_path(value)
+    if not path.exists():
+        add(Problem(key, f"does not exist (looked for {str(path)!r})", f"give the folder or .tgz of the {chart} chart, absolute or relative to the project folder", value))
+        return
+    meta = _chart_meta(path)
+    if meta is None:
+        add(Problem(key, "is not a Helm chart folder (with a Chart.yaml) or a chart .tgz", f"point it at the unpacked {chart} chart or its .tgz (`helm pull` output)", value))
+        return
+    if meta.get("name") != chart:
+        add(Problem(key, f"holds the chart {meta.get('name')!r}, not {chart!r}", f"point it at the {chart} chart", value))
+    held = str(meta.get("version", ""))
+    if version is not None and held.lstrip("v") != version.lstrip("v"):
+        add(Problem(full_key([section, "chartVersion"]), f"is not the version the chart at chartPath holds ({held!r})", f"set chartVersion to {held!r}, or point chartPath at the {version} chart", version))
+
+
+def _check_chart(section: str, enabled: bool, install: bool, version: str | None, env: str, add, path: str | None = None) -> None:
     if not enabled:
         return
-    if install and env == "local":
-        add(Problem(full_key([section, "install"]), "is true for local, which never talks to a cluster and cannot fetch charts offline", "remove it (local renders the platform's objects without the chart)", True))
+    if install and env == "local" and path is None:
+        add(Problem(full_key([section, "install"]), "is true for local, which never talks to a cluster and cannot fetch charts offline", "remove it, or give a local chart with chartPath (local renders the platform's objects without the chart)", True))
     if install and version is None:
-        add(Problem(full_key([section, "chartVersion"]), "is required when the chart is installed", "pin an exact version, e.g. chartVersion: \"2.10.0\""))
+        add(Problem(full_key([section, "chartVersion"]), "is required when the chart is installed", "pin an exact version, e.g. chartVersion: \"2.9.0\""))
     elif version is not None and not _CHART_VERSION.match(version):
-        add(Problem(full_key([section, "chartVersion"]), "is not an exact version (ranges and `latest` change what is installed without a diff)", "pin an exact version such as \"2.10.0\"", version))
+        add(Problem(full_key([section, "chartVersion"]), "is not an exact version (ranges and `latest` change what is installed without a diff)", "pin an exact version such as \"2.9.0\"", version))
 
 
 def _check_backends(cfg: StackConfig, env: str, add) -> None:
@@ -608,7 +675,9 @@ def _check_backends(cfg: StackConfig, env: str, add) -> None:
 
     # External Secrets Operator.
     eso_install = eso.install if eso.install is not None else env != "local"
-    _check_chart("externalSecrets", eso.enabled, eso_install, eso.chart_version, env, add)
+    _check_chart("externalSecrets", eso.enabled, eso_install, eso.chart_version, env, add, eso.chart_path)
+    if eso.enabled:
+        _check_chart_path("externalSecrets", "external-secrets", eso.chart_path, eso.chart_version, add)
     if not _DURATION.match(eso.refresh_interval) or eso.refresh_interval in ("", "0s"):
         add(Problem(full_key(["externalSecrets", "refreshInterval"]), "is not a positive duration", "use a Go duration such as 1h, 30m or 1h30m", eso.refresh_interval))
     for section, workload in (("externalSecrets", eso.namespace), ("vault", vault.namespace)):
@@ -623,7 +692,8 @@ def _check_backends(cfg: StackConfig, env: str, add) -> None:
     if not vault.enabled:
         return
     vault_install = vault.install if vault.install is not None else env != "local"
-    _check_chart("vault", True, vault_install, vault.chart_version, env, add)
+    _check_chart("vault", True, vault_install, vault.chart_version, env, add, vault.chart_path)
+    _check_chart_path("vault", "vault", vault.chart_path, vault.chart_version, add)
     if vault.dev_mode and env != "local":
         add(Problem(full_key(["vault", "devMode"]), f"is true for {env}: dev mode keeps everything in memory, unsealed, behind a root token", "remove it; only local may run Vault in dev mode", True))
     ha = vault.ha if vault.ha is not None else env in ("stg", "prd")

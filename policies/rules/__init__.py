@@ -3,6 +3,7 @@
 - ``naming``: names and labels follow CONVENTIONS;
 - ``isolation``: no resource mixes environments;
 - ``privilege``: least privilege on secrets (RBAC, stores, IAM, Vault);
+- ``operators``: the proof that an operator chart's own objects may break a rule;
 - ``hygiene``: no credentials outside Secrets, no Vault dev mode, pinned charts;
 - ``safety``: prd data cannot be deleted by accident.
 
@@ -11,6 +12,6 @@
 
 from __future__ import annotations
 
-from policies.rules import hygiene, isolation, naming, privilege, safety
+from policies.rules import hygiene, isolation, naming, operators, privilege, safety
 
-ALL_POLICIES = [*naming.POLICIES, *isolation.POLICIES, *privilege.POLICIES, *hygiene.POLICIES, *safety.POLICIES]
+ALL_POLICIES = [*naming.POLICIES, *isolation.POLICIES, *privilege.POLICIES, *operators.POLICIES, *hygiene.POLICIES, *safety.POLICIES]

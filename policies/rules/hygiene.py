@@ -27,11 +27,14 @@ from policies.support import (
     MANDATORY,
     Resource,
     UnknownAtPreview,
+    at,
     config_list,
+    entries,
     is_k8s_object,
     keys_of,
     resource_policy,
     show,
+    strings,
 )
 
 # --------------------------------------------------------------------------- credential-looking keys
@@ -124,8 +127,35 @@ def _chart_name(chart: str) -> str:
     return chart.rstrip("/").rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
 
 
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+_DEV_ARG = re.compile(r"vault\s+server\b[^\n]*?\s-dev(\s|$)")
+
+
+def _rendered_dev_mode(r: Resource) -> Iterator[str]:
+    """Dev mode as the vault chart renders it (``vault server -dev``, VAULT_DEV_ROOT_TOKEN_ID), in any StatefulSet; names only."""
+    if r.env == "local":
+        return
+    for where, container in entries(r.get("spec", "template", "spec", "containers", default=[]), "spec.template.spec.containers"):
+        words = " ".join(strings(at(container, "command", where=where), f"{where}.command") + strings(at(container, "args", where=where), f"{where}.args"))
+        env_names = [at(e, "name", where=f"{where}.env") for _, e in entries(at(container, "env", where=where, default=[]), f"{where}.env")]
+        if _DEV_ARG.search(words) or "VAULT_DEV_ROOT_TOKEN_ID" in env_names:
+            yield (
+                f"{r.describe()} runs Vault in dev mode ({where}: 'vault server -dev' or "
+                f"VAULT_DEV_ROOT_TOKEN_ID) in {r.env or 'a non-local stack'}: in memory, unsealed, with a root token. "
+                "Set server.dev.enabled to false (dev mode is for the local stack only)."
+            )
+
+
 def check_vault_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Vault's chart never runs in dev mode outside the local stack."""
+    """Vault's chart never runs in dev mode outside the local stack.
+
+    The engine sends a policy pack no inputs of a ``helm.sh/v4:Chart`` (a remote
+    component), so the values are read where they are visible (a v3 Release, tests)
+    and the rendered StatefulSet is checked too.
+    """
+    if r.type == STATEFUL_SET:
+        yield from _rendered_dev_mode(r)
+        return
     chart = r.get("chart")
     if not isinstance(chart, str) or _chart_name(chart) != "vault" or r.env == "local":
         return
@@ -181,7 +211,7 @@ vault_chart_no_dev_mode = resource_policy(
     name="hygiene-vault-chart-no-dev-mode",
     description="The Vault Helm chart never runs with server.dev.enabled outside the local stack.",
     enforcement_level=MANDATORY,
-    resource_types=HELM_TYPES,
+    resource_types=HELM_TYPES | {STATEFUL_SET},
     check=check_vault_dev_mode,
 )
 

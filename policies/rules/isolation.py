@@ -29,15 +29,20 @@ from typing import Any
 
 import conventions
 from policies.support import (
+    PROJECT_IAM_TYPES,
     BINDING_TYPES,
+    CLUSTER_EXTERNAL_SECRET_TYPES,
     CLUSTER_STORE_TYPES,
     EXTERNAL_SECRET_TYPES,
+    PUSH_SECRET_TYPES,
+    VAULT_POLICY,
     MANDATORY,
     STACK_REFERENCE,
     STORE_TYPES,
     UNREADABLE_POLICY,
     VAULT_K8S_ROLE,
     Resource,
+    UnknownAtPreview,
     at,
     engine_stack,
     entries,
@@ -106,6 +111,9 @@ def check_object_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
 
 # --------------------------------------------------------------------------- RBAC
 
+# Groups Kubernetes fills with identities of every namespace (and so of every environment).
+SPANNING_GROUPS = frozenset({"system:serviceaccounts", "system:authenticated", "system:unauthenticated"})
+
 
 def check_binding_subjects(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """A (Cluster)RoleBinding binds no subject and no role of another environment."""
@@ -116,6 +124,12 @@ def check_binding_subjects(r: Resource, config: Mapping[str, Any]) -> Iterator[s
     for where, subject in entries(r.get("subjects", default=[]), "subjects"):
         kind = at(subject, "kind", where=f"{where}.kind")
         name = at(subject, "name", where=f"{where}.name", default="")
+        if kind == "Group" and name in SPANNING_GROUPS:
+            yield (
+                f"{r.describe()} in {env} binds the Group {show(name)} ({where}), which holds the accounts of every namespace, "
+                f"i.e. of every environment. Bind each {env} ServiceAccount (or 'system:serviceaccounts:<namespace>-{env}')."
+            )
+            continue
         tokens = conventions.reference_env_tokens(name) if isinstance(name, str) else set()
         if kind == "ServiceAccount":
             namespace = at(subject, "namespace", where=f"{where}.namespace") or binding_namespace
@@ -138,13 +152,13 @@ def check_binding_subjects(r: Resource, config: Mapping[str, Any]) -> Iterator[s
 # --------------------------------------------------------------------------- External Secrets Operator
 
 
-def _remote_refs(r: Resource) -> Iterator[tuple[str, str]]:
-    """``(where, reference)`` for every remote key an ExternalSecret reads."""
-    for where, item in entries(r.get("spec", "data", default=[]), "spec.data"):
+def _remote_refs(spec: Any, base: str) -> Iterator[tuple[str, str]]:
+    """``(where, reference)`` for every remote key an ExternalSecret spec reads."""
+    for where, item in entries(at(spec, "data", where=base, default=[]), f"{base}.data"):
         key = at(item, "remoteRef", "key", where=where)
         if isinstance(key, str):
             yield f"{where}.remoteRef.key", key
-    for where, item in entries(r.get("spec", "dataFrom", default=[]), "spec.dataFrom"):
+    for where, item in entries(at(spec, "dataFrom", where=base, default=[]), f"{base}.dataFrom"):
         key = at(item, "extract", "key", where=where)
         if isinstance(key, str):
             yield f"{where}.extract.key", key
@@ -157,30 +171,117 @@ def _remote_refs(r: Resource) -> Iterator[tuple[str, str]]:
             yield f"{where}.find", scope
 
 
+def _remote_key_problem(reference: str, env: str) -> str | None:
+    tokens = conventions.reference_env_tokens(reference) if reference else set()
+    if tokens == {env}:
+        return None
+    if not tokens:
+        return "names no environment, so nothing shows it is not shared with another one"
+    return f"belongs to {_fmt(tokens - {env}) or _fmt(tokens)}"
+
+
+def _store_refs(spec: Any, base: str) -> Iterator[tuple[str, Any]]:
+    """``(where, name)`` of every store and generator an ExternalSecret spec reads through."""
+    yield f"{base}.secretStoreRef.name", at(spec, "secretStoreRef", "name", where=base)
+    for field in ("data", "dataFrom"):
+        for where, item in entries(at(spec, field, where=base, default=[]), f"{base}.{field}"):
+            yield f"{where}.sourceRef.storeRef.name", at(item, "sourceRef", "storeRef", "name", where=where)
+            yield f"{where}.sourceRef.generatorRef.name", at(item, "sourceRef", "generatorRef", "name", where=where)
+
+
+def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Iterator[str]:
+    """What an ExternalSecret spec reads (remote keys, stores) and writes (its target) belongs to ``env``."""
+    for where, reference in _remote_refs(spec, base):
+        problem = _remote_key_problem(reference, env)
+        if problem:
+            yield (
+                f"{subject} in {env} reads the remote key {show(reference)} ({where}), which {problem}. "
+                f"Read the {env} copy: Secret Manager ids are the Secret's name (e.g. 'snowflake-{env}-credentials'), "
+                f"Vault paths are '<mount>/{env}/<service>'."
+            )
+    for where, store in _store_refs(spec, base):
+        if isinstance(store, str) and conventions.reference_env_tokens(store) - {env}:
+            yield f"{subject} in {env} uses the store {show(store)} of another environment ({where}); use the {env} store."
+    target = at(spec, "target", "name", where=base)
+    if isinstance(target, str) and conventions.reference_env_tokens(target) - {env}:
+        yield (
+            f"{subject} in {env} writes the Secret {show(target)} of {_fmt(conventions.reference_env_tokens(target) - {env})} "
+            f"({base}.target.name); write the {env} Secret ('<service>-{env}-credentials')."
+        )
+    for where, item in entries(at(spec, "target", "template", "templateFrom", where=base, default=[]), f"{base}.target.template.templateFrom"):
+        for source in ("secret", "configMap"):
+            name = at(item, source, "name", where=where)
+            if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+                yield f"{subject} in {env} templates from the {source} {show(name)} of another environment ({where}.{source}.name); use the {env} one."
+    label = at(spec, "target", "template", "metadata", "labels", conventions.LABEL_ENVIRONMENT, where=base)
+    if label is not None and label != env:
+        yield (
+            f"{subject} in {env} labels the Secret it writes {conventions.LABEL_ENVIRONMENT}={show(label)} "
+            f"({base}.target.template.metadata.labels); label it {env}."
+        )
+
+
 def check_external_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """An ExternalSecret reads only remote keys of its own environment, through its environment's store."""
+    """An ExternalSecret reads only remote keys of its own environment, through its environment's store, into its Secret."""
     env = _own_env(r)
     if not env:
         return
-    for where, reference in _remote_refs(r):
-        tokens = conventions.reference_env_tokens(reference) if reference else set()
-        if tokens == {env}:
-            continue
-        if not tokens:
-            problem = "names no environment, so nothing shows it is not shared with another one"
-        else:
-            problem = f"belongs to {_fmt(tokens - {env}) or _fmt(tokens)}"
-        yield (
-            f"{r.describe()} in {env} reads the remote key {show(reference)} ({where}), which {problem}. "
-            f"Read the {env} copy: Secret Manager ids are the Secret's name (e.g. 'snowflake-{env}-credentials'), "
-            f"Vault paths are '<mount>/{env}/<service>'."
-        )
-    stores = [("spec.secretStoreRef.name", r.get("spec", "secretStoreRef", "name"))]
-    for where, item in entries(r.get("spec", "data", default=[]), "spec.data"):
-        stores.append((f"{where}.sourceRef.storeRef.name", at(item, "sourceRef", "storeRef", "name", where=where)))
-    for where, store in stores:
+    yield from _external_secret_spec(r.describe(), r.get("spec", default={}), "spec", env)
+
+
+def check_push_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A PushSecret pushes a Secret of its environment, through its stores, to remote keys of its environment."""
+    env = _own_env(r)
+    if not env:
+        return
+    subject = f"{r.describe()} in {env}"
+    for where, ref in entries(r.get("spec", "secretStoreRefs", default=[]), "spec.secretStoreRefs"):
+        store = at(ref, "name", where=where)
         if isinstance(store, str) and conventions.reference_env_tokens(store) - {env}:
-            yield f"{r.describe()} in {env} uses the store {show(store)} of another environment ({where}); use the {env} store."
+            yield f"{subject} pushes through the store {show(store)} of another environment ({where}.name); use the {env} store."
+    for where in ("spec.selector.secret.name", "spec.selector.generatorRef.name"):
+        name = r.get(*where.split("."))
+        if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+            yield f"{subject} pushes {show(name)} of another environment ({where}); push only {env} Secrets."
+    for where, item in entries(r.get("spec", "data", default=[]), "spec.data"):
+        key = at(item, "match", "remoteRef", "remoteKey", where=where)
+        if isinstance(key, str):
+            problem = _remote_key_problem(key, env)
+            if problem:
+                yield (
+                    f"{subject} writes the remote key {show(key)} ({where}.match.remoteRef.remoteKey), which {problem}. "
+                    f"Push to the {env} key (e.g. 'snowflake-{env}-credentials')."
+                )
+
+
+def check_cluster_external_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A ClusterExternalSecret selects only its environment's namespaces and reads only its environment's keys."""
+    env = _own_env(r)
+    if not env:
+        return
+    subject = f"{r.describe()} in {env}"
+    selected = False
+    for namespace in strings(r.get("spec", "namespaces"), "spec.namespaces"):
+        selected = True
+        tokens = conventions.reference_env_tokens(namespace)
+        if tokens != {env}:
+            belongs = f"belongs to {_fmt(tokens - {env})}" if tokens - {env} else f"does not end in '-{env}'"
+            yield f"{subject} writes into namespace {show(namespace)}, which {belongs} (spec.namespaces); list only '<workload>-{env}' namespaces."
+    selectors = [("spec.namespaceSelector", r.get("spec", "namespaceSelector"))]
+    selectors += list(entries(r.get("spec", "namespaceSelectors", default=[]), "spec.namespaceSelectors"))
+    for where, selector in selectors:
+        if selector is None:
+            continue
+        selected = True
+        problem = _selector_pins(selector, env, where)
+        if problem:
+            yield f"{subject}: the selector {where} {problem}; add matchLabels {{{conventions.LABEL_ENVIRONMENT}: {env}}}."
+    if not selected:
+        yield f"{subject} selects no namespace (spec.namespaces, spec.namespaceSelectors); list the {env} namespaces it writes into."
+    name = r.get("spec", "externalSecretName")
+    if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+        yield f"{subject} names its ExternalSecrets {show(name)} of another environment (spec.externalSecretName)."
+    yield from _external_secret_spec(subject.rsplit(" in ", 1)[0], r.get("spec", "externalSecretSpec", default={}), "spec.externalSecretSpec", env)
 
 
 def _regex_confined(pattern: str, env: str) -> bool:
@@ -235,7 +336,13 @@ def _selector_pins(selector: Any, env: str, where: str) -> str | None:
     return None
 
 
-_PROVIDER_REF_KEYS = frozenset({"namespace", "projectID", "clusterName", "path"})
+# Provider fields that name an account, project, cluster, namespace, path or server: none may name another
+# environment. Namespaces a provider *reads from* (the kubernetes provider's remoteNamespace) must name this one.
+_PROVIDER_REF_KEYS = frozenset({
+    "namespace", "projectID", "clusterProjectID", "clusterName", "path", "mountPath", "role", "name",
+    "server", "url", "vaultUrl", "remoteNamespace", "serviceAccount",
+})
+_PROVIDER_READS_NAMESPACE = frozenset({"remoteNamespace"})
 
 
 def _provider_refs(value: Any, where: str) -> Iterator[tuple[str, str]]:
@@ -280,8 +387,12 @@ def check_store_namespaces(r: Resource, config: Mapping[str, Any]) -> Iterator[s
                         f"{{{conventions.LABEL_ENVIRONMENT}: {env}}}."
                     )
     for where, reference in _provider_refs(r.get("spec", "provider", default={}), "spec.provider"):
-        others = conventions.reference_env_tokens(reference) - {env}
-        if others:
+        tokens = conventions.reference_env_tokens(reference)
+        others = tokens - {env}
+        if where.rsplit(".", 1)[-1] in _PROVIDER_READS_NAMESPACE and tokens != {env}:
+            belongs = f"belongs to {_fmt(others)}" if others else f"does not end in '-{env}'"
+            yield f"{subject} reads Secrets of namespace {show(reference)}, which {belongs} ({where}); read only a '<workload>-{env}' namespace."
+        elif others:
             yield f"{subject} points at {show(reference)} of {_fmt(others)} ({where}); use the {env} account, project or namespace."
 
 
@@ -302,7 +413,7 @@ def check_vault_role(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
                 f"{subject} is bound to namespace {show(namespace)}, which {belongs} (boundServiceAccountNamespaces); "
                 f"bind only '<workload>-{env}' namespaces."
             )
-    for field in ("boundServiceAccountNames", "roleName", "audience", "tokenPolicies"):
+    for field in ("boundServiceAccountNames", "roleName", "audience", "tokenPolicies", "backend", "policies"):
         for value in strings(r.get(field), field):
             others = conventions.reference_env_tokens(value) - {env}
             if others:
@@ -316,6 +427,32 @@ def check_vault_role(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         problem = _selector_pins(parsed, env, "boundServiceAccountNamespaceSelector") if parsed is not None else "is not JSON"
         if problem:
             yield f"{subject}: boundServiceAccountNamespaceSelector {problem}; pin {conventions.LABEL_ENVIRONMENT}: {env}."
+
+
+_HCL_PATH = re.compile(r'^\s*path\s+"([^"]*)"', re.MULTILINE)
+
+
+def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault policy grants only paths of its environment, and its name names no other one."""
+    env = r.env
+    if not env:
+        return
+    name = r.get("name")
+    subject = f"Vault policy {show(name if isinstance(name, str) else r.name)} in {env}"
+    if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+        yield f"{subject} is named for {_fmt(conventions.reference_env_tokens(name) - {env})}; name it for {env}."
+    text = r.get("policy")
+    if not isinstance(text, str):
+        return
+    for path in _HCL_PATH.findall(text):
+        tokens = conventions.env_tokens_in(path)
+        if tokens != {env}:
+            problem = f"belongs to {_fmt(tokens - {env})}" if tokens - {env} else "names no environment, so it may reach every environment's paths"
+            yield (
+                f"{subject} grants the path {show(path)}, which {problem}; grant only '<mount>/data/{env}/<service>' "
+                "and '<mount>/metadata/{env}/<service>' paths of the credentials declared for the namespace."
+                .replace("{env}", env)
+            )
 
 
 # --------------------------------------------------------------------------- GCP IAM
@@ -351,19 +488,68 @@ def iam_members(r: Resource) -> Iterator[tuple[str, str]]:
             yield f"policyData.bindings[{index}]", member
 
 
+# Members that are every identity there is: no environment can be shown.
+_EVERYONE = frozenset({"allUsers", "allAuthenticatedUsers"})
+_WORKLOAD_IDENTITY = re.compile(r"\.svc\.id\.goog\[(?P<namespace>[^/\]]*)/[^\]]*\]$")
+_PRINCIPAL_NAMESPACE = re.compile(r"/namespace/(?P<namespace>[^/]+)")
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text) if w in conventions.ENVIRONMENTS}
+
+
+def _conditions(r: Resource) -> Iterator[tuple[str, Any]]:
+    yield "condition", r.get("condition")
+    for index, binding in policy_bindings(r):
+        if index >= 0:
+            yield f"policyData.bindings[{index}].condition", binding.get("condition")
+
+
+def _member_problem(member: str, env: str) -> str | None:
+    """Why an IAM member cannot be shown to be of ``env`` (None: it can, or it names no environment)."""
+    if member in _EVERYONE:
+        return "is every identity, of every environment"
+    workload = _WORKLOAD_IDENTITY.search(member)
+    if workload:  # all clusters of a project share its workload pool: only the namespace tells environments apart
+        tokens = conventions.reference_env_tokens(workload.group("namespace"))
+        if tokens != {env}:
+            return (f"is the Kubernetes account of namespace {show(workload.group('namespace'))}, "
+                    + (f"of {_fmt(tokens - {env})}" if tokens - {env} else f"which does not end in '-{env}'"))
+        return None
+    if member.startswith("principalSet://"):
+        namespace = _PRINCIPAL_NAMESPACE.search(member)
+        if not namespace or conventions.reference_env_tokens(namespace.group("namespace")) != {env}:
+            return f"is a set of principals not confined to one '<workload>-{env}' namespace"
+        return None
+    others = conventions.reference_env_tokens(member) - {env}
+    return f"is of {_fmt(others)}" if others else None
+
+
 def check_gcp_iam(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """An IAM grant on a secret or service account never crosses environments."""
-    target_field = "secretId" if r.type in SECRET_IAM_TYPES else "serviceAccountId"
-    target = r.get(target_field)
+    """An IAM grant on a project, secret or service account never crosses environments."""
+    kind = r.type.rsplit(":", 1)[-1]
+    target_field = "secretId" if r.type in SECRET_IAM_TYPES else "serviceAccountId" if r.type in SERVICE_ACCOUNT_IAM_TYPES else None
+    target = r.get(target_field) if target_field else None
     target_tokens = conventions.reference_env_tokens(target) if isinstance(target, str) else set()
     env = r.env or (next(iter(target_tokens)) if len(target_tokens) == 1 else None)
     if not env:
         return
     if target_tokens - {env}:
         yield (
-            f"{r.type.rsplit(':', 1)[-1]} {show(r.name)} in {env} grants on {show(target)} of "
+            f"{kind} {show(r.name)} in {env} grants on {show(target)} of "
             f"{_fmt(target_tokens - {env})} ({target_field}); grant only on {env} secrets and accounts."
         )
+    elif r.type in SECRET_IAM_TYPES and isinstance(target, str) and not target_tokens:
+        yield (
+            f"{kind} {show(r.name)} in {env} grants on the secret {show(target)} (secretId), which names no environment, "
+            f"so nothing shows it is not another environment's; grant only on '<service>-{env}-...' secrets."
+        )
+    for where, condition in _conditions(r):
+        if isinstance(condition, Mapping):
+            text = " ".join(str(condition.get(k) or "") for k in ("title", "expression"))
+            others = _words(text) - {env}
+            if others:
+                yield f"{kind} {show(r.name)} in {env} has a condition naming {_fmt(others)} ({where}); condition only on {env} resources."
     for where, member in iam_members(r):
         if member == UNREADABLE_POLICY:
             yield (
@@ -371,11 +557,12 @@ def check_gcp_iam(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
                 "can't be shown to belong to this environment; fix the policy document."
             )
             continue
-        others = conventions.reference_env_tokens(member) - {env}
-        if others:
+        problem = _member_problem(member, env) if isinstance(member, str) else None
+        if problem:
+            on = show(target) if isinstance(target, str) else "the project"
             yield (
-                f"{r.type.rsplit(':', 1)[-1]} {show(r.name)} grants {show(target)} ({env}) to {show(member)} "
-                f"of {_fmt(others)} ({where}); each environment's accounts get only that environment's secrets."
+                f"{kind} {show(r.name)} grants {on} ({env}) to {show(member)}, which {problem} ({where}); "
+                "each environment's accounts get only that environment's secrets."
             )
 
 
@@ -443,7 +630,7 @@ object_env_agree = resource_policy(
 
 binding_subject_env = resource_policy(
     name="isolation-binding-subject-env",
-    description="A RoleBinding or ClusterRoleBinding binds no subject or role of another environment.",
+    description="A RoleBinding or ClusterRoleBinding binds no subject or role of another environment, and no group spanning every namespace.",
     enforcement_level=MANDATORY,
     resource_types=BINDING_TYPES,
     check=check_binding_subjects,
@@ -451,7 +638,7 @@ binding_subject_env = resource_policy(
 
 externalsecret_remote_key_env = resource_policy(
     name="isolation-externalsecret-remote-key-env",
-    description="An ExternalSecret reads only remote keys and stores of its own environment.",
+    description="An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret.",
     enforcement_level=MANDATORY,
     resource_types=EXTERNAL_SECRET_TYPES,
     check=check_external_secret_keys,
@@ -465,6 +652,30 @@ secretstore_namespace_env = resource_policy(
     check=check_store_namespaces,
 )
 
+pushsecret_env = resource_policy(
+    name="isolation-pushsecret-env",
+    description="A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys.",
+    enforcement_level=MANDATORY,
+    resource_types=PUSH_SECRET_TYPES,
+    check=check_push_secret,
+)
+
+clusterexternalsecret_env = resource_policy(
+    name="isolation-clusterexternalsecret-env",
+    description="A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores.",
+    enforcement_level=MANDATORY,
+    resource_types=CLUSTER_EXTERNAL_SECRET_TYPES,
+    check=check_cluster_external_secret,
+)
+
+vault_policy_env = resource_policy(
+    name="isolation-vault-policy-env",
+    description="A Vault policy grants only paths of its own environment.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_POLICY}),
+    check=check_vault_policy,
+)
+
 vault_role_env = resource_policy(
     name="isolation-vault-role-env",
     description="A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts.",
@@ -475,9 +686,9 @@ vault_role_env = resource_policy(
 
 gcp_iam_env = resource_policy(
     name="isolation-gcp-iam-env",
-    description="A GCP IAM grant on a secret or service account never gives one environment's identity another environment's resource.",
+    description="A GCP IAM grant on a project, secret or service account never gives one environment's resource to another environment's identity, or to identities spanning environments.",
     enforcement_level=MANDATORY,
-    resource_types=SECRET_IAM_TYPES | SERVICE_ACCOUNT_IAM_TYPES,
+    resource_types=SECRET_IAM_TYPES | SERVICE_ACCOUNT_IAM_TYPES | PROJECT_IAM_TYPES,
     check=check_gcp_iam,
 )
 
@@ -507,7 +718,10 @@ POLICIES = [
     object_env_agree,
     binding_subject_env,
     externalsecret_remote_key_env,
+    pushsecret_env,
+    clusterexternalsecret_env,
     secretstore_namespace_env,
+    vault_policy_env,
     vault_role_env,
     gcp_iam_env,
     stackreference_env,

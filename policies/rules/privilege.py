@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from policies.rules.operators import admitted_role
 from policies.support import (
+    PROJECT_IAM_TYPES,
     BINDING_TYPES,
     CLUSTER_STORE_TYPES,
     MANDATORY,
@@ -56,6 +58,8 @@ def _touches_secrets(rule: Any, where: str) -> bool:
 def check_role_secret_access(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """Secret access is 'get' on named Secrets in a namespaced Role, never list/watch, never a ClusterRole."""
     cluster = r.kind == "ClusterRole"
+    if cluster and admitted_role(r):
+        return  # a pinned operator chart's own role: privilege-operator-chart-admitted proves it is bound to the operator only
     for where, rule in entries(r.get("rules", default=[]), "rules"):
         if not _touches_secrets(rule, where):
             continue
@@ -115,9 +119,6 @@ def check_cluster_store_conditions(r: Resource, config: Mapping[str, Any]) -> It
 
 # --------------------------------------------------------------------------- GCP IAM
 
-PROJECT_IAM_TYPES = frozenset(
-    f"gcp:{scope}/iAM{kind}:IAM{kind}" for scope in ("projects", "folder", "organizations") for kind in ("Member", "Binding", "Policy")
-)
 # Roles that can read every secret's payload in their scope.
 SECRET_READ_ROLES = ("roles/secretmanager.secretAccessor", "roles/secretmanager.admin")
 
@@ -180,7 +181,7 @@ role_no_wildcards = resource_policy(
 
 role_secret_get_by_name = resource_policy(
     name="privilege-role-secret-get-by-name",
-    description="Access to Secrets is 'get' with resourceNames in a namespaced Role: never list or watch, never a ClusterRole.",
+    description="Access to Secrets is 'get' with resourceNames in a namespaced Role: never list or watch, never a ClusterRole (a pinned operator chart's own roles are proven by privilege-operator-chart-admitted).",
     enforcement_level=MANDATORY,
     resource_types=ROLE_TYPES,
     check=check_role_secret_access,

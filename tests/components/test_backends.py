@@ -36,7 +36,7 @@ def with_vault_address(env: str = "prd", **vault) -> settings.Settings:
     cfg = base_config(
         env,
         gcp={"project": PROJECT},
-        externalSecrets={"enabled": True, "chartVersion": "2.10.0"},
+        externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
         vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "address": "https://vault.prd.example.internal:8200", **vault},
     )
     cfg["credentials"].append({"service": "salesforce", "backend": "vault", "namespaces": ["floe-jobs"], "properties": {"SALESFORCE_TOKEN": "token"}})
@@ -53,7 +53,7 @@ def test_charts_are_helm_v4_and_pinned_to_config(stack):
     run = run_program(s)
     assert not run.of_type("kubernetes:helm.sh/v3:Release")
     (eso,) = charts(run, "external-secrets")
-    assert eso.inputs["version"] == s.config.external_secrets.chart_version == "2.10.0", eso.urn
+    assert eso.inputs["version"] == s.config.external_secrets.chart_version == "2.9.0", eso.urn
     assert eso.inputs["namespace"] == f"external-secrets-{stack}"
     assert eso.inputs["repositoryOpts"]["repo"] == "https://charts.external-secrets.io"
     (vault,) = charts(run, "vault")
@@ -202,7 +202,7 @@ def test_external_secret_per_consumer_namespace(stack):
 
 
 def test_refresh_interval_comes_from_config():
-    cfg = base_config("dev", gcp={"project": PROJECT}, externalSecrets={"enabled": True, "chartVersion": "2.10.0", "refreshInterval": "15m"})
+    cfg = base_config("dev", gcp={"project": PROJECT}, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "refreshInterval": "15m"})
     cfg["credentials"].append({"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["dagster"], "properties": {"A_KEY": "a"}})
     run = run_program(settings.from_mapping(cfg, set(), "dev", {}))
     (es,) = run.of_type(EXTERNAL_SECRET)
@@ -222,7 +222,7 @@ def test_secret_manager_secret_per_bundle(stack):
 
 def test_user_managed_replication_from_config():
     cfg = base_config("prd", gcp={"project": PROJECT, "replicaLocations": ["europe-west1", "europe-west4"]},
-                      externalSecrets={"enabled": True, "chartVersion": "2.10.0"})
+                      externalSecrets={"enabled": True, "chartVersion": "2.9.0"})
     cfg["credentials"].append({"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["dagster"], "properties": {"A_KEY": "a"}})
     (sm,) = run_program(settings.from_mapping(cfg, set(), "prd", {})).of_type(SM_SECRET)
     assert sm.inputs["replication"] == {"userManaged": {"replicas": [{"location": "europe-west1"}, {"location": "europe-west4"}]}}
@@ -278,28 +278,53 @@ def test_vault_auth_account_is_bound_to_auth_delegator_only(stack):
     assert not run.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"), "the platform defines no ClusterRole"
 
 
-def test_policy_is_read_only_on_the_environment():
-    hcl = policy_hcl(VaultNames("prd", "floe", "kubernetes-prd"))
-    assert 'path "floe/data/prd/*" {\n  capabilities = ["read"]\n}' in hcl
-    assert 'path "floe/metadata/prd/*" {\n  capabilities = ["read", "list"]\n}' in hcl
-    for verb in ("create", "update", "delete", "sudo", "patch"):
-        assert verb not in hcl
+def test_policy_is_read_only_on_exactly_the_namespace_credentials():
+    names = VaultNames("prd", "floe", "kubernetes-prd")
+    hcl = policy_hcl(names, "floe-jobs-prd", ("salesforce", "hubspot"))
+    assert 'path "floe/data/prd/salesforce" {\n  capabilities = ["read"]\n}' in hcl
+    assert 'path "floe/metadata/prd/hubspot" {\n  capabilities = ["read"]\n}' in hcl
+    for verb in ("create", "update", "delete", "sudo", "patch", "list"):
+        assert verb not in hcl.split("\n", 1)[1]
     paths = [line.split('"')[1] for line in hcl.splitlines() if line.startswith("path ")]
-    assert [conventions.env_tokens_in(p) for p in paths] == [{"prd"}, {"prd"}]
+    assert paths == ["floe/data/prd/hubspot", "floe/metadata/prd/hubspot", "floe/data/prd/salesforce", "floe/metadata/prd/salesforce"]
+    assert "*" not in hcl, "no wildcard: a bundle of another namespace is never readable"
+
+
+def two_namespace_vault(env: str = "prd", address: bool = False) -> settings.Settings:
+    cfg = base_config(env, gcp={"project": PROJECT}, externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
+                      vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe",
+                             **({"address": "https://vault.prd.example.internal:8200"} if address else {})})
+    cfg["credentials"] += [
+        {"service": "salesforce", "backend": "vault", "namespaces": ["floe-jobs"], "properties": {"SALESFORCE_TOKEN": "token"}},
+        {"service": "hubspot", "backend": "vault", "namespaces": ["dagster", "floe-jobs"], "properties": {"HUBSPOT_TOKEN": "token"}},
+    ]
+    return settings.from_mapping(cfg, set(), env, {})
+
+
+def test_one_policy_and_role_per_namespace_reading_only_its_credentials():
+    out = run_program(two_namespace_vault()).outputs["vault"]
+    policies = {p["namespace"]: p for p in out["policies"]}
+    assert policies["dagster-prd"]["name"] == "floe-dagster-prd-read" and policies["dagster-prd"]["services"] == ["hubspot"]
+    assert "salesforce" not in policies["dagster-prd"]["hcl"], "dagster's runner must not read floe-jobs' salesforce bundle"
+    assert policies["floe-jobs-prd"]["services"] == ["hubspot", "salesforce"]
+    roles = {r["boundServiceAccountNamespaces"][0]: r for r in out["roles"]}
+    assert set(roles) == {"dagster-prd", "floe-jobs-prd"}
+    for ns, role in roles.items():
+        assert role["roleName"] == f"job-runner-{ns}"
+        assert role["boundServiceAccountNamespaces"] == [ns] and role["boundServiceAccountNames"] == ["job-runner"]
+        assert role["tokenPolicies"] == [f"floe-{ns}-read"]
+        assert (role["authPath"], role["backend"], role["audience"]) == ("auth/kubernetes-prd", "kubernetes-prd", "vault")
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_vault_role_binds_exactly_the_environment_job_runners(stack):
-    s = stack_settings(stack)
-    role = run_program(s).outputs["vault"]["role"]
-    assert role["roleName"] == f"job-runner-{stack}"
-    assert role["boundServiceAccountNames"] == ["job-runner"]
-    assert role["boundServiceAccountNamespaces"] == sorted(s.namespaces)
-    assert all(ns.endswith(f"-{stack}") for ns in role["boundServiceAccountNamespaces"])
-    assert "*" not in json.dumps(role), "no Vault role with '*'"
-    assert role["audience"] == "vault"
+def test_vault_roles_bind_only_namespaces_of_the_environment(stack):
+    out = run_program(stack_settings(stack)).outputs["vault"]
+    # only floe-jobs declares Vault credentials (salesforce): one role, one namespace
+    assert [r["boundServiceAccountNamespaces"] for r in out["roles"]] == [[f"floe-jobs-{stack}"]]
+    role = out["roles"][0]
+    assert role["roleName"] == f"job-runner-floe-jobs-{stack}"
+    assert "*" not in json.dumps(out["roles"]), "no Vault role with '*'"
     assert (role["tokenTtl"], role["tokenMaxTtl"]) == (3600, 14400)
-    assert role["tokenPolicies"] == [f"floe-{stack}-read"]
 
 
 def test_without_address_vault_side_is_outputs_only():
@@ -307,10 +332,10 @@ def test_without_address_vault_side_is_outputs_only():
     assert not [r for r in run.resources if r.type.startswith("vault:") or r.type == "pulumi:providers:vault"]
     out = run.outputs["vault"]
     assert out["appliedBy"].startswith("operator")
-    assert 'path "floe/data/prd/*"' in out["policy"]["hcl"]
+    assert 'path "floe/data/prd/salesforce"' in out["policies"][0]["hcl"]
 
 
-def test_with_address_pulumi_vault_applies_auth_policy_and_role():
+def test_with_address_pulumi_vault_applies_auth_and_a_policy_and_role_per_namespace():
     run = run_program(with_vault_address("prd", tokenTtl=1800, tokenMaxTtl=7200, audience="vault-prd"))
     (provider,) = run.of_type("pulumi:providers:vault")
     assert provider.inputs["address"] == "https://vault.prd.example.internal:8200"
@@ -320,25 +345,36 @@ def test_with_address_pulumi_vault_applies_auth_policy_and_role():
     (cfg,) = run.of_type("vault:kubernetes/authBackendConfig:AuthBackendConfig")
     assert cfg.inputs["kubernetesHost"] == "https://kubernetes.default.svc"
     (policy,) = run.of_type("vault:index/policy:Policy")
-    assert policy.inputs["name"] == "floe-prd-read" and policy.inputs["policy"] == policy_hcl(VaultNames("prd", "floe", "kubernetes-prd"))
+    names = VaultNames("prd", "floe", "kubernetes-prd")
+    assert policy.inputs["name"] == "floe-floe-jobs-prd-read"
+    assert policy.inputs["policy"] == policy_hcl(names, "floe-jobs-prd", ("salesforce",))
     (role,) = run.of_type(VAULT_ROLE)
     i = role.inputs
-    assert i["roleName"] == "job-runner-prd" and i["backend"] == "kubernetes-prd"
+    assert i["roleName"] == "job-runner-floe-jobs-prd" and i["backend"] == "kubernetes-prd"
     assert i["boundServiceAccountNames"] == ["job-runner"]
-    assert i["boundServiceAccountNamespaces"] == ["dagster-prd", "floe-jobs-prd"]
-    assert not any("*" in v for v in i["boundServiceAccountNames"] + i["boundServiceAccountNamespaces"])
+    assert i["boundServiceAccountNamespaces"] == ["floe-jobs-prd"]
     assert (i["audience"], i["tokenTtl"], i["tokenMaxTtl"]) == ("vault-prd", 1800, 7200)
-    assert i["tokenPolicies"] == ["floe-prd-read"]
+    assert i["tokenPolicies"] == ["floe-floe-jobs-prd-read"]
+
+
+def test_with_address_two_namespaces_get_two_roles():
+    run = run_program(two_namespace_vault(address=True))
+    roles = {r.inputs["roleName"]: r.inputs for r in run.of_type(VAULT_ROLE)}
+    assert set(roles) == {"job-runner-dagster-prd", "job-runner-floe-jobs-prd"}
+    assert roles["job-runner-dagster-prd"]["boundServiceAccountNamespaces"] == ["dagster-prd"]
+    policies = {p.inputs["name"]: p.inputs["policy"] for p in run.of_type("vault:index/policy:Policy")}
+    assert "salesforce" not in policies["floe-dagster-prd-read"]
 
 
 def test_injector_annotations_for_vault_credentials():
     run = run_program(stack_settings("prd"))
     (cred,) = run.outputs["vault"]["credentials"]
     assert cred["path"] == "floe/prd/salesforce"
-    c = cred["consumers"]
+    assert set(cred["consumers"]) == {"floe-jobs-prd"}
+    c = cred["consumers"]["floe-jobs-prd"]
     a = c["podAnnotations"]
     assert a["vault.hashicorp.com/agent-inject"] == "true"
-    assert a["vault.hashicorp.com/role"] == "job-runner-prd"
+    assert a["vault.hashicorp.com/role"] == "job-runner-floe-jobs-prd"
     assert a["vault.hashicorp.com/auth-path"] == "auth/kubernetes-prd"
     assert a["vault.hashicorp.com/agent-inject-secret-salesforce-salesforce-client-secret"] == "floe/data/prd/salesforce"
     assert 'index .Data.data "client_secret"' in a["vault.hashicorp.com/agent-inject-template-salesforce-salesforce-client-secret"]
@@ -351,8 +387,15 @@ def test_injector_annotations_for_vault_credentials():
     assert "salesforce-prd-credentials" not in {e["name"] for e in run.outputs["secrets"]}
 
 
+def test_injector_annotations_name_each_namespace_role():
+    out = run_program(two_namespace_vault()).outputs["vault"]
+    hubspot = next(c for c in out["credentials"] if c["service"] == "hubspot")
+    assert {ns: f["podAnnotations"]["vault.hashicorp.com/role"] for ns, f in hubspot["consumers"].items()} == {
+        "dagster-prd": "job-runner-dagster-prd", "floe-jobs-prd": "job-runner-floe-jobs-prd"}
+
+
 def test_injector_fragments_are_pure():
     names = VaultNames("dev", "floe", "kubernetes-dev")
-    f = injector_fragments(names, "api", {"API_TOKEN": "token"}, "vault", 3600)
+    f = injector_fragments(names, "a-dev", "api", {"API_TOKEN": "token"}, "vault", 3600)
     assert f["files"] == {"API_TOKEN": "/vault/secrets/api-api-token"}
-    assert job_runner_role(names, ("b-dev", "a-dev"), "vault", 60, 120).namespaces == ("a-dev", "b-dev")
+    assert job_runner_role(names, "a-dev", "vault", 60, 120).namespaces == ("a-dev",)

@@ -152,7 +152,7 @@ def fixed_prd_settings() -> settings.Settings:
         registries=[{"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "x", "namespaces": ["dagster", "floe-jobs"]}],
         tlsSecrets=[{"service": "dagster-web", "certificate": CERT, "privateKey": KEY, "namespaces": ["dagster"]}],
         gcp={"project": "example-data-platform"},
-        externalSecrets={"enabled": True, "chartVersion": "2.10.0"},
+        externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
         vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "address": "https://vault.example.internal:8200"},
     )
     cfg["credentials"] += [

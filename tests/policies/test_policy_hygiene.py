@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
+from policy_fixtures import CANARY, fx  # noqa: F401  (the fixture this module's tests take)
+from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
+from pulumi_policy.proxy import unknown_checking_proxy
+
+import conventions
 
 from policies.rules import hygiene
 
@@ -157,3 +161,48 @@ def test_unpinned_chart_fails(fx, resource_type, version):
         props["version"] = version
     [message] = fx.run(hygiene.helm_chart_version_pinned, resource_type, props)
     assert "'external-secrets'" in message and "exact release" in message
+
+
+# --------------------------------------------------------------------------- dev mode as the vault chart renders it
+
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+VAULT_CHART_CHILD = "secrets-platform:vault:Server$kubernetes:helm.sh/v4:Chart$kubernetes:apps/v1:StatefulSet"
+
+
+def vault_statefulset(env: str, dev: bool, chart: str = "vault-0.34.1") -> dict:
+    """The server StatefulSet of the vault chart 0.34.1 (hashicorp/vault-helm), container command/args/env as rendered."""
+    args = ["/usr/local/bin/docker-entrypoint.sh vault server -dev " if dev else
+            "cp /vault/config/extraconfig-from-values.hcl /tmp/storageconfig.hcl;\n/usr/local/bin/docker-entrypoint.sh vault server -config=/tmp/storageconfig.hcl "]
+    env_vars = [{"name": "VAULT_ADDR", "value": "http://127.0.0.1:8200"}]
+    if dev:
+        env_vars += [{"name": "VAULT_DEV_ROOT_TOKEN_ID", "value": CANARY}, {"name": "VAULT_DEV_LISTEN_ADDRESS", "value": "[::]:8200"}]
+    return {
+        "metadata": {"name": "vault", "namespace": f"vault-{env}", "labels": {"helm.sh/chart": chart, **conventions.labels(env)}},
+        "spec": {"template": {"spec": {"containers": [{"name": "vault", "command": ["/bin/sh", "-ec"], "args": args, "env": env_vars}]}}},
+    }
+
+
+def _run_child(props, stack):
+    args = ResourceValidationArgs(STATEFUL_SET, unknown_checking_proxy(props), f"urn:pulumi:{stack}::secrets-platform::{VAULT_CHART_CHILD}::vault-chart:vault-{stack}/vault",
+                                  "vault-chart:vault", PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None), None, {})
+    found = []
+    hygiene.vault_chart_no_dev_mode.validate(args, lambda m, u=None: found.append(m))
+    return found
+
+
+@pytest.mark.parametrize("stack", ["dev", "stg", "prd"])
+def test_rendered_vault_server_not_in_dev_mode_passes(stack):
+    assert _run_child(vault_statefulset(stack, dev=False), stack) == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prd"])
+def test_rendered_vault_server_in_dev_mode_fails_without_showing_the_token(stack):
+    [message] = _run_child(vault_statefulset(stack, dev=True), stack)
+    assert "dev mode" in message and CANARY not in message
+
+
+def test_rendered_dev_mode_is_fine_in_local_only():
+    assert _run_child(vault_statefulset("local", dev=True), "local") == []
+    # whatever rendered it (the vault chart's StatefulSet carries no helm.sh/chart label)
+    [message] = _run_child(vault_statefulset("stg", dev=True, chart="other-1.0.0"), "stg")
+    assert "dev mode" in message

@@ -9,7 +9,7 @@ import settings
 from conftest import base_config
 from settings import ConfigError
 
-ESO = {"enabled": True, "chartVersion": "2.10.0"}
+ESO = {"enabled": True, "chartVersion": "2.9.0"}
 VAULT = {"enabled": True, "chartVersion": "0.34.1", "mount": "floe"}
 GCP = {"project": "example-data-platform"}
 SM_CRED = {"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["floe-jobs"], "properties": {"POLARIS_CLIENT_SECRET": "client_secret"}}
