@@ -8,6 +8,7 @@ import json
 import pulumi
 import pytest
 
+from components.common import FORCE_APPLY
 import conventions
 import settings
 from components.helm import label_transform
@@ -115,7 +116,7 @@ def test_workload_identity_binds_exactly_the_operator_account(stack):
     assert member.inputs["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[external-secrets-{stack}/external-secrets]"
     assert member.inputs["serviceAccountId"] == f"projects/{PROJECT}/serviceAccounts/eso-{stack}@{PROJECT}.iam.gserviceaccount.com"
     ksa = run.named("kubernetes:core/v1:ServiceAccount", f"external-secrets-{stack}/external-secrets")
-    assert ksa.inputs["metadata"]["annotations"] == {"iam.gke.io/gcp-service-account": f"eso-{stack}@{PROJECT}.iam.gserviceaccount.com"}
+    assert ksa.inputs["metadata"]["annotations"] == {**FORCE_APPLY, "iam.gke.io/gcp-service-account": f"eso-{stack}@{PROJECT}.iam.gserviceaccount.com"}
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -7,6 +7,7 @@ import json
 
 import pulumi
 
+from components.common import FORCE_APPLY
 import conventions
 from components.access import JobRunnerAccess, JobRunnerAccessArgs, secret_rules
 from components.common import data_safety
@@ -15,7 +16,7 @@ from components.credentials import GeneratedCredential, GeneratedCredentialArgs
 from components.namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
 from components.tls_secret import PlatformTlsSecret, TlsSecretArgs
-from conftest import is_secret, load, run_program
+from conftest import is_secret, load, run_program, stack_settings
 from tests.components.test_platform import CERT, KEY
 
 SECRET = "kubernetes:core/v1:Secret"
@@ -51,7 +52,7 @@ def test_generated_credential_passwords_and_secret():
     for r in secrets:
         assert r.inputs["metadata"]["name"] == "snowflake-dev-credentials"
         assert r.inputs["type"] == "Opaque"
-        assert r.inputs["metadata"]["annotations"] == {conventions.RELOADER_SECRET_ANNOTATION: "true"}
+        assert r.inputs["metadata"]["annotations"] == {**FORCE_APPLY, conventions.RELOADER_SECRET_ANNOTATION: "true"}
         data = r.plain()["stringData"]
         assert data["SNOWFLAKE_USER"] == "svc"
         assert data["SNOWFLAKE_PASSWORD"] == "generated-snowflake-snowflake-password"
@@ -96,7 +97,7 @@ def test_job_runner_access_objects():
     s = load("dev")
     run = run_program(s, lambda s: JobRunnerAccess("dagster", JobRunnerAccessArgs("dagster-dev", "dev", ())))
     (sa,) = run.of_type("kubernetes:core/v1:ServiceAccount")
-    assert sa.inputs["metadata"] == {"name": "job-runner", "namespace": "dagster-dev", "labels": conventions.labels("dev")}
+    assert sa.inputs["metadata"] == {"name": "job-runner", "namespace": "dagster-dev", "labels": conventions.labels("dev"), "annotations": FORCE_APPLY}
     (role,) = run.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
     assert role.inputs.get("rules", []) == []
 
@@ -108,3 +109,13 @@ def test_provider_updates_secrets_in_place_and_renders_only_in_local():
         (provider,) = run.of_type("pulumi:providers:kubernetes")
         assert provider.inputs["enableSecretMutable"] in (True, "true"), provider.urn
         assert ("renderYamlToDirectory" in provider.inputs) == (env == "local"), provider.urn
+
+
+def test_every_platform_object_takes_its_fields_back_on_the_next_up():
+    """Server-side apply forces the platform's fields over an out-of-band edit (the drift repair of `up`)."""
+    run = run_program(stack_settings("dev"))
+    objects = [r for r in run.resources if r.type.startswith("kubernetes:") and "metadata" in r.inputs and not r.type.startswith("kubernetes:helm")]
+    assert objects
+    for r in objects:
+        annotations = r.plain()["metadata"].get("annotations") or {}
+        assert annotations.get("pulumi.com/patchForce") == "true", r.name
