@@ -26,6 +26,11 @@ LABEL_ENVIRONMENT = "secrets-platform.io/environment"
 RELOADER_SECRET_ANNOTATION = "reloader.stakater.com/match"
 RELOADER_CONSUMER_ANNOTATION = "reloader.stakater.com/search"
 
+# The key names a platform Secret holds, comma separated: known at preview even when the
+# values (and so the provider's data map) are not, so the pack checks the keys before
+# anything exists and, once the data is known, that the Secret holds exactly these.
+SECRET_KEYS_ANNOTATION = "secrets-platform.io/keys"
+
 JOB_RUNNER = "job-runner"
 
 # RFC 1123 label: lower-case alphanumerics and '-', starting and ending alphanumeric.

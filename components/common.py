@@ -85,16 +85,26 @@ def platform_secret(
     - It opts in to stakater Reloader, so workloads annotated with
       ``reloader.stakater.com/search: "true"`` roll when it changes.
     """
+    annotations = {conventions.RELOADER_SECRET_ANNOTATION: "true"}
+    if isinstance(string_data, Mapping):  # key names only, never a value
+        annotations[conventions.SECRET_KEYS_ANNOTATION] = ",".join(sorted(string_data))
     return k8s.core.v1.Secret(
         resource_name,
-        metadata=metadata(name, environment, namespace, annotations={conventions.RELOADER_SECRET_ANNOTATION: "true"}),
+        metadata=metadata(name, environment, namespace, annotations=annotations),
         type=secret_type,
-        string_data=pulumi.Output.secret(string_data),
+        string_data=_secret_values(string_data),
         opts=pulumi.ResourceOptions.merge(
             opts,
             pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"], **data_safety(protect)),
         ),
     )
+
+
+def _secret_values(string_data: pulumi.Input[Mapping[str, str]]) -> pulumi.Input[Mapping[str, str]]:
+    """Every value a Pulumi secret; a plain map keeps its keys known (only the values are secret and unknown at preview)."""
+    if isinstance(string_data, Mapping):
+        return {key: pulumi.Output.secret(value) for key, value in string_data.items()}
+    return pulumi.Output.secret(string_data)
 
 
 def secret_copies(

@@ -66,8 +66,9 @@ class GeneratedCredential(pulumi.ComponentResource):
             )
             for gen in sorted(cred.generated, key=lambda g: g.key)
         }
-        generated = pulumi.Output.all(**{k: p.result for k, p in self.passwords.items()})
-        string_data = generated.apply(lambda values: {**cred.values, **values})
+        # A map of known keys (each value a secret): a preview, and the pack, see which keys the Secret holds
+        # even before the passwords exist (prd's rules fail closed on an unknown map).
+        string_data = {**cred.values, **{k: p.result for k, p in self.passwords.items()}}
         self.keys = tuple(sorted({*cred.values, *self.passwords}))
         self.secrets = secret_copies(
             self.secret_name,

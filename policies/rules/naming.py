@@ -19,6 +19,7 @@ from policies.support import (
     NAMESPACE,
     SECRET,
     Resource,
+    UnknownAtPreview,
     at,
     entries,
     is_created_k8s_object,
@@ -76,9 +77,17 @@ def check_secret_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
 def _secret_keys(r: Resource) -> Iterator[tuple[str, str]]:
     """``(where, key)`` for every key a Secret (or ExternalSecret) will hold; values are never read."""
     if r.type == SECRET:
-        for field in ("data", "stringData"):
-            for key in keys_of(r.get(field, default={}), field):
-                yield field, key
+        declared = r.get("metadata", "annotations", conventions.SECRET_KEYS_ANNOTATION)
+        try:
+            for field in ("data", "stringData"):
+                for key in keys_of(r.get(field, default={}), field):
+                    yield field, key
+        except UnknownAtPreview:
+            if not isinstance(declared, str):
+                raise
+            # Values unknown at preview: the keys the platform declares (checked against the data at `up`).
+            for key in declared.split(","):
+                yield f"metadata.annotations[{conventions.SECRET_KEYS_ANNOTATION}]", key
         return
     for where, item in entries(r.get("spec", "data", default=[]), "spec.data"):
         key = at(item, "secretKey", where=where)
@@ -93,7 +102,16 @@ def check_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     else:
         secret_type = r.get("spec", "target", "template", "type", default="Opaque")
     mandated = TYPE_MANDATED_KEYS.get(secret_type, frozenset())
-    bad = sorted({key for _, key in _secret_keys(r) if key not in mandated and not conventions.ENV_KEY.match(key)})
+    keys = list(_secret_keys(r))
+    bad = sorted({key for _, key in keys if key not in mandated and not conventions.ENV_KEY.match(key)})
+    declared = r.get("metadata", "annotations", conventions.SECRET_KEYS_ANNOTATION) if r.type == SECRET else None
+    held = {key for where, key in keys if where in ("data", "stringData")}
+    if isinstance(declared, str) and held and held != set(declared.split(",")):
+        yield (
+            f"{r.describe()} declares the keys {show(declared)} in {conventions.SECRET_KEYS_ANNOTATION} but holds "
+            f"{', '.join(show(k) for k in sorted(held))}; the platform writes both from one map, so build the Secret "
+            "with components.common.platform_secret."
+        )
     if bad:
         shown = ", ".join(show(k) for k in bad)
         allowed = f" (type {show(secret_type)} also allows {', '.join(sorted(mandated))})" if mandated else ""

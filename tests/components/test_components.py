@@ -52,7 +52,10 @@ def test_generated_credential_passwords_and_secret():
     for r in secrets:
         assert r.inputs["metadata"]["name"] == "snowflake-dev-credentials"
         assert r.inputs["type"] == "Opaque"
-        assert r.inputs["metadata"]["annotations"] == {**FORCE_APPLY, conventions.RELOADER_SECRET_ANNOTATION: "true"}
+        assert r.inputs["metadata"]["annotations"] == {
+            **FORCE_APPLY, conventions.RELOADER_SECRET_ANNOTATION: "true",
+            conventions.SECRET_KEYS_ANNOTATION: "SNOWFLAKE_PASSWORD,SNOWFLAKE_USER",  # names only: the pack's preview check
+        }
         data = r.plain()["stringData"]
         assert data["SNOWFLAKE_USER"] == "svc"
         assert data["SNOWFLAKE_PASSWORD"] == "generated-snowflake-snowflake-password"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 
+import conventions
 from policies.rules import naming
 
 SECRET = "kubernetes:core/v1:Secret"
@@ -175,3 +176,44 @@ def test_non_kubernetes_resources_are_ignored(fx):
     assert fx.run(naming.object_labels_required, "random:index/randomPassword:RandomPassword", {"length": 40}) == []
     assert fx.run(naming.object_labels_required, "secrets-platform:k8s:GeneratedCredential", {}) == []
     assert fx.run(naming.object_labels_required, "kubernetes:helm.sh/v3:Release", fx.vault_release()) == []
+
+
+# --------------------------------------------------------------------------- keys declared for preview
+
+KEYS = conventions.SECRET_KEYS_ANNOTATION
+
+
+def declared(fx, keys: str, data):
+    props = fx.secret()
+    props["metadata"]["annotations"][KEYS] = keys
+    del props["stringData"]
+    props["data"] = data
+    return props
+
+
+def test_unknown_data_in_prd_passes_on_the_declared_keys(fx):
+    """The first prd preview: passwords don't exist yet, the key names do."""
+    assert fx.run(naming.secret_keys_env_vars, SECRET, declared(fx, "SNOWFLAKE_PASSWORD,SNOWFLAKE_USER", fx.UNKNOWN)) == []
+
+
+def test_unknown_data_without_declared_keys_fails_closed_in_prd(fx):
+    props = fx.secret()
+    props["stringData"] = fx.UNKNOWN
+    [message] = fx.run(naming.secret_keys_env_vars, SECRET, props)
+    assert "unknown" in message.lower() and "stringData" in message
+
+
+def test_a_declared_key_that_is_no_env_var_fails(fx):
+    [message] = fx.run(naming.secret_keys_env_vars, SECRET, declared(fx, "SNOWFLAKE_PASSWORD,snowflake-user", fx.UNKNOWN))
+    assert "'snowflake-user'" in message
+
+
+def test_data_that_differs_from_the_declared_keys_fails(fx):
+    props = declared(fx, "SNOWFLAKE_PASSWORD", {"SNOWFLAKE_PASSWORD": fx.CANARY, "EXTRA_TOKEN": fx.CANARY})
+    [message] = fx.run(naming.secret_keys_env_vars, SECRET, props)
+    assert "'EXTRA_TOKEN'" in message and KEYS in message and fx.CANARY not in message
+
+
+def test_data_that_matches_the_declared_keys_passes(fx):
+    props = declared(fx, "SNOWFLAKE_PASSWORD,SNOWFLAKE_USER", {"SNOWFLAKE_PASSWORD": fx.CANARY, "SNOWFLAKE_USER": fx.CANARY})
+    assert fx.run(naming.secret_keys_env_vars, SECRET, props) == []
