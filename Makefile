@@ -274,7 +274,7 @@ local-stack: toolchain venv
 
 .PHONY: cluster-up
 cluster-up: cluster-toolchain venv ## Start the local cluster (if not running) and wait until it is ready
-	$(CLUSTER) up --crds $(ESO_CRDS)
+	$(CLUSTER) up
 
 .PHONY: up
 up: ## Start the local cluster if needed, then `pulumi up -s local` against it with the policy pack
@@ -307,7 +307,7 @@ destroy: ## Destroy the local stack, stop the local cluster and remove its data 
 .PHONY: destroy-locked
 destroy-locked: local-stack
 	if [ -f $(CLUSTER_DIR)/cluster.json ]; then \
-		$(CLUSTER) up --crds $(ESO_CRDS) && $(LOCAL_PULUMI) destroy -s local --yes; \
+		$(CLUSTER) up && $(LOCAL_PULUMI) destroy -s local --yes; \
 	else \
 		echo "no local cluster data: removing the local stack's state only"; \
 	fi
@@ -315,7 +315,7 @@ destroy-locked: local-stack
 	$(CLUSTER) destroy
 
 .PHONY: kubeconfig
-kubeconfig: ## Print the local cluster's kubeconfig path: KUBECONFIG=$$(make -s kubeconfig) kubectl get ns
+kubeconfig: ## Print the local cluster's kubeconfig path (KUBECONFIG=$$(make -s kubeconfig) kubectl get ns)
 	@if [ -f $(CLUSTER_DIR)/kubeconfig ]; then echo $(CLUSTER_DIR)/kubeconfig; \
 	else echo "no local cluster yet: make up creates it ($(CLUSTER_DIR)/kubeconfig)" >&2; exit 2; fi
 

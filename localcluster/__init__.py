@@ -57,7 +57,8 @@ CONTROLLERS = (
     "root-ca-certificate-publisher-controller",
 )
 # Processes in start order; stopped in reverse.
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "external-secrets")
+ESO_CRDS = "external-secrets-crds.yaml"
 
 
 class ClusterError(RuntimeError):
@@ -70,14 +71,15 @@ class Ports:
     etcd: int
     etcd_peer: int
     controller_manager: int
+    external_secrets: int
 
     @classmethod
     def from_base(cls, base: int) -> "Ports":
-        return cls(base, base + 1, base + 2, base + 3)
+        return cls(base, base + 1, base + 2, base + 3, base + 4)
 
     def named(self) -> dict[str, int]:
         return {"kube-apiserver": self.api, "etcd client": self.etcd, "etcd peer": self.etcd_peer,
-                "kube-controller-manager": self.controller_manager}
+                "kube-controller-manager": self.controller_manager, "external-secrets metrics": self.external_secrets}
 
 
 def pinned_versions(path: Path = VERSIONS_FILE) -> dict[str, str]:
@@ -91,7 +93,7 @@ def pinned_versions(path: Path = VERSIONS_FILE) -> dict[str, str]:
     return out
 
 
-def free_port_base(count: int = 4) -> int:
+def free_port_base(count: int = 5) -> int:
     """A base port with ``count`` free consecutive ports on 127.0.0.1 (for test clusters)."""
     for _ in range(50):
         with socket.socket() as s:
@@ -165,7 +167,7 @@ class Cluster:
     def ports(self) -> Ports:
         state = self.state()
         if state:
-            return Ports(**state["ports"])
+            return Ports(**state["ports"])  # a state file of another layout fails _check_state first
         base = self._port_base or int(os.environ.get("LOCAL_CLUSTER_PORT_BASE", DEFAULT_PORT_BASE))
         return Ports.from_base(base)
 
@@ -235,6 +237,9 @@ class Cluster:
     def _etcd_healthy(self) -> bool:
         return '"health":"true"' in (self._get(f"http://{LOOPBACK}:{self.ports.etcd}/health", tls=False) or "")
 
+    def _external_secrets_healthy(self) -> bool:
+        return "controller_runtime" in (self._get(f"http://{LOOPBACK}:{self.ports.external_secrets}/metrics", tls=False) or "")
+
     def _controller_manager_healthy(self) -> bool:
         ctx = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
         try:
@@ -247,7 +252,7 @@ class Cluster:
 
     def check_binaries(self) -> dict[str, str]:
         versions = pinned_versions()
-        for name in (*COMPONENTS, "kubectl"):
+        for name in (*COMPONENTS, "kubectl", ESO_CRDS):
             if not self.binary(name).exists():
                 raise ClusterError(f"{self.binary(name)} is missing: run make toolchain (it builds the local control plane)")
         return versions
@@ -259,6 +264,11 @@ class Cluster:
                 raise ClusterError(f"{self.root} holds cluster data without {self._state_file.name} (an older layout): "
                                    "run make destroy, then make up")
             return
+        from dataclasses import fields
+
+        if set(state.get("ports") or {}) != {f.name for f in fields(Ports)}:
+            raise ClusterError(f"the cluster data in {self.root} is of an older layout (its ports differ): "
+                               "run make destroy, then make up")
         made = state.get("versions", {})
         if made != versions:
             raise ClusterError(
@@ -311,6 +321,13 @@ class Cluster:
                     "--listen-client-urls", client, "--advertise-client-urls", client,
                     "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                     "--initial-cluster", f"local={peer}", "--log-level", "warn"]
+        if component == "external-secrets":
+            # The controller of the pinned module as a local process (it reads $KUBECONFIG): metrics on
+            # loopback, no webhook, no leader election; like the chart's values, no ClusterExternalSecret
+            # or ClusterPushSecret processing.
+            return [f"--metrics-addr={LOOPBACK}:{ports.external_secrets}", "--enable-leader-election=false",
+                    "--enable-cluster-external-secret-reconciler=false", "--enable-cluster-push-secret-reconciler=false",
+                    "--loglevel=info"]
         if component == "kube-apiserver":
             return [
                 f"--etcd-servers=http://{LOOPBACK}:{ports.etcd}",
@@ -344,6 +361,8 @@ class Cluster:
         (self.root / "run").mkdir(exist_ok=True)
         # A clean environment: etcd reads ETCD_* variables, clients read KUBECONFIG.
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.root), "LANG": "C.UTF-8"}
+        if component == "external-secrets":
+            env["KUBECONFIG"] = str(self.kubeconfig)
         with open(self.log(component), "ab") as log:
             log.write(f"--- localcluster: starting {component} at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
             log.flush()
@@ -402,6 +421,9 @@ class Cluster:
                 self._wait("kube-apiserver", self.ready, timeout)
                 self._spawn("kube-controller-manager")
                 self._wait("kube-controller-manager", self._controller_manager_healthy, timeout)
+                self.apply_crds(self.binary(ESO_CRDS), timeout)
+                self._spawn("external-secrets")
+                self._wait("external-secrets", self._external_secrets_healthy, timeout)
             except BaseException:
                 self._stop_processes()
                 raise

@@ -1,6 +1,6 @@
 """``python -m localcluster up|down|destroy|status|kubeconfig``: the Makefile's cluster steps.
 
-    up [--crds FILE ...]   start what is not running, wait until ready, install CRDs
+    up                     start what is not running (installing the External Secrets CRDs), wait until ready
     down                   stop every process, keep the data
     destroy                stop every process and remove the data folder
     status                 what runs, where it listens, where the logs are
@@ -25,8 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="data folder (default: .cluster/)")
     parser.add_argument("--bin", type=Path, default=DEFAULT_BIN, help="folder of the built binaries (default: build/cluster/)")
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up")
-    up.add_argument("--crds", type=Path, action="append", default=[], help="CRD file to install server-side")
+    sub.add_parser("up")
     for name in ("down", "destroy", "status", "kubeconfig"):
         sub.add_parser(name)
     recover = sub.add_parser("recover")
@@ -49,8 +48,6 @@ def _up(cluster: Cluster, args: argparse.Namespace) -> int:
     if first:
         print(f"local cluster: first start, creating certificates and data in {cluster.root}")
     started = cluster.start()
-    for crds in args.crds:
-        cluster.apply_crds(crds)
     took = time.monotonic() - began
     verb = "started" if started else "already running"
     print(f"local cluster: {verb} at {cluster.server} (Service range {SERVICE_RANGE}), ready in {took:.1f} s; "

@@ -163,15 +163,14 @@ def cluster(tmp_path_factory):
 
     A cluster of the tests' own, never the developer's `.cluster/`: tests can create,
     break and delete anything. Started with the same code as `make up` (localcluster/),
-    with the External Secrets CRDs the toolchain fetched; stopped and removed after the
+    with the External Secrets CRDs and controller; stopped and removed after the
     module, whatever happened.
     """
-    from localcluster import DEFAULT_BIN, Cluster, free_port_base
+    from localcluster import Cluster, free_port_base
 
     c = Cluster(tmp_path_factory.mktemp("cluster"), port_base=free_port_base())
     try:
         c.start()
-        c.apply_crds(DEFAULT_BIN / "external-secrets-crds.yaml")
         yield c
     finally:
         c.destroy()

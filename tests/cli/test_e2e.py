@@ -2,7 +2,7 @@
 
 Skipped with a reason when the toolchain (bin/pulumi, `make toolchain`) is absent.
 A copy, never the checkout: rotate edits Pulumi.local.yaml and the copy has its
-own file state backend and render directory.
+own file state backend, and applies to the module's own local cluster.
 """
 
 from __future__ import annotations
@@ -25,12 +25,15 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory):
+def deployed(tmp_path_factory, cluster):
     from pulumi import automation as auto
 
     root = tmp_path_factory.mktemp("project")
     for name in ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py"):
         shutil.copy(ROOT / name, root / name)
+    stack_file = root / "Pulumi.local.yaml"  # the module's own local cluster, not the developer's
+    stack_file.write_text(stack_file.read_text().replace(
+        "config:\n", f"config:\n  secrets-platform:kubernetes:\n    kubeconfig: {cluster.kubeconfig}\n", 1))
     for name in ("settings", "components"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in (".venv", "bin"):
@@ -41,6 +44,7 @@ def deployed(tmp_path_factory):
         environ["PULUMI_HOME"] = str(home)
     environ["PULUMI_BACKEND_URL"] = f"file://{root / '.state'}"
     (root / ".state").mkdir()
+    environ["PATH"] = f"{ROOT / 'bin'}:{environ.get('PATH', '')}"  # the toolchain's kubectl
     engine = Engine(root, environ)
     opts = auto.LocalWorkspaceOptions(env_vars=engine.env_vars("local"), secrets_provider="passphrase",
                                       pulumi_command=auto.PulumiCommand(root=str(ROOT), skip_version_check=True))
@@ -86,3 +90,12 @@ def test_dotenv_then_rotate_changes_the_password_and_never_prints_it(deployed):
 def _value(path: Path, key: str) -> str:
     line = next(line for line in path.read_text().splitlines() if line.startswith(f"{key}="))
     return line.split("=", 1)[1].strip("'\"")
+
+
+def test_status_reports_every_secret_from_the_cluster(deployed):
+    _, app = deployed
+    result = invoke(app, "status", "--stack", "local")
+    assert "SYNC STATUS" in result.stdout, result.output
+    for name in ("snowflake-local-credentials", "minio-local-credentials", "cube-local-credentials"):
+        assert name in result.stdout
+    assert "Applied" in result.stdout  # the kubernetes backend's Secrets, present in the cluster

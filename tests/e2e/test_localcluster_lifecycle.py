@@ -26,7 +26,7 @@ def test_objects_survive_down_and_up_and_a_second_up_starts_nothing(fresh):
     assert fresh.start() is True
     fresh.kubectl("create", "namespace", "survivor-local")
     assert fresh.start() is False, "a running cluster was started again"
-    assert set(fresh.stop()) == {"etcd", "kube-apiserver", "kube-controller-manager"}
+    assert set(fresh.stop()) == {"etcd", "kube-apiserver", "kube-controller-manager", "external-secrets"}
     assert not fresh.running() and not fresh.ready()
     assert fresh.start() is True
     fresh.kubectl("get", "namespace", "survivor-local")

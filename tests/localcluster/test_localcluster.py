@@ -20,7 +20,7 @@ def binaries(tmp_path):
     """Stand-in files where the built binaries are looked up (for the checks that run before any is started)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl"):
+    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "external-secrets", "kubectl", "external-secrets-crds.yaml"):
         (bin_dir / name).write_text("")
     return bin_dir
 
@@ -55,7 +55,8 @@ def test_stale_data_of_another_version_is_refused_with_the_fix(tmp_path, binarie
     root = tmp_path / "c"
     root.mkdir()
     (root / "cluster.json").write_text(json.dumps({"versions": {"kubernetes": "v1.29.0", "etcd": "v3.4.23"},
-                                                   "ports": {"api": 1, "etcd": 2, "etcd_peer": 3, "controller_manager": 4}}))
+                                                   "ports": {"api": 1, "etcd": 2, "etcd_peer": 3, "controller_manager": 4,
+                                                             "external_secrets": 5}}))
     with pytest.raises(ClusterError, match=r"made by kubernetes v1\.29\.0 / etcd v3\.4\.23.*run make destroy"):
         Cluster(root, binaries).start()
 
@@ -106,7 +107,7 @@ def test_certificates_are_made_locally_with_private_keys_kept_private(tmp_path):
 
 def test_ports_follow_the_base_and_every_one_is_distinct():
     ports = Ports.from_base(20000)
-    assert sorted(ports.named().values()) == [20000, 20001, 20002, 20003]
+    assert sorted(ports.named().values()) == [20000, 20001, 20002, 20003, 20004]
 
 
 def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path, capsys):
