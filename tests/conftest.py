@@ -174,3 +174,14 @@ def cluster(tmp_path_factory):
         yield c
     finally:
         c.destroy()
+
+
+@pytest.fixture(scope="module")
+def applied(tmp_path_factory, cluster):
+    """A throwaway copy of the project with the local stack applied to the module's cluster (with the pack)."""
+    from local_project import LocalProject
+
+    p = LocalProject(tmp_path_factory.mktemp("applied"), cluster)
+    p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
+    yield p
+    p.pulumi("destroy", "-s", "local", "--yes", check=False)

@@ -82,6 +82,12 @@ class LocalProject:
         steps = json.loads(proc.stdout).get("steps", [])
         return {s["urn"]: s["op"] for s in steps if s["op"] != "same"}
 
+    def settings(self):
+        """The copy's stack file, as the CLI and the cross-stack check read it."""
+        import settings
+
+        return settings.from_stack_file(self.root / "Pulumi.local.yaml", environ={})
+
     def edit_stack(self, change) -> None:
         path = self.root / "Pulumi.local.yaml"
         doc = yaml.safe_load(path.read_text())

@@ -19,7 +19,6 @@ import time
 import pytest
 
 import conventions
-import settings
 from components.platform import planned_descriptors
 from localcluster import SERVICE_RANGE
 from local_project import PULUMI, ROOT, LocalProject, engine_missing
@@ -32,15 +31,12 @@ DRIFT = ("refresh", "--stack", "local", "--preview-only", "--expect-no-changes",
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, cluster):
-    p = LocalProject(tmp_path_factory.mktemp("applied"), cluster)
-    p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
-    yield p
-    p.pulumi("destroy", "-s", "local", "--yes", check=False)
+def project(applied):
+    return applied
 
 
 def plan(p: LocalProject):
-    return settings.from_stack_file(p.root / "Pulumi.local.yaml", environ={})
+    return p.settings()
 
 
 def kube_secrets(p: LocalProject) -> dict[str, set[str]]:

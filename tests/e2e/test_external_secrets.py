@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-import settings
 from components.platform import planned_descriptors
 from local_project import LocalProject, engine_missing
 
@@ -20,16 +19,12 @@ STORE = "gcp-secret-manager-local"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, cluster):
-    p = LocalProject(tmp_path_factory.mktemp("eso"), cluster)
-    p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
-    yield p
-    p.pulumi("destroy", "-s", "local", "--yes", check=False)
+def project(applied):
+    return applied
 
 
 def external(p: LocalProject):
-    s = settings.from_stack_file(p.root / "Pulumi.local.yaml", environ={})
-    return [d for d in planned_descriptors(s) if d.backend == "gcp-secret-manager"]
+    return [d for d in planned_descriptors(p.settings()) if d.backend == "gcp-secret-manager"]
 
 
 def ready(obj: dict) -> dict | None:

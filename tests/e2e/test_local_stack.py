@@ -17,11 +17,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, 
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, cluster):
-    p = LocalProject(tmp_path_factory.mktemp("local"), cluster)
-    p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
-    yield p
-    p.pulumi("destroy", "-s", "local", "--yes", check=False)
+def project(applied):
+    return applied
 
 
 def expected_secrets(p: LocalProject) -> set[str]:
