@@ -113,3 +113,29 @@ def test_status_reports_every_secret_from_the_cluster(deployed):
     for name, ns in (("cube-local-credentials", "dagster-local"), ("polaris-local-credentials", "floe-jobs-local")):
         row = rows.get(f"{name}/{ns}")
         assert row and "Synced" in row and "gcp-secret-manager-local" in row and " ago" in row, f"{ns}/{name}: {row}"
+
+
+def test_rotate_names_the_reloader_workloads_that_mount_the_secret_as_its_blast_radius(deployed, cluster):
+    """The Deployments are objects only (no kubelet here): enough for the CLI to ask the cluster who restarts."""
+    import json
+
+    _, app = deployed
+
+    def deployment(name: str, annotated: bool, secret: str) -> dict:
+        pod = {"containers": [{"name": "job", "image": "busybox", "envFrom": [{"secretRef": {"name": secret}}]}]}
+        return {"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": name, "namespace": "dagster-local",
+                             "annotations": {"reloader.stakater.com/search": "true"} if annotated else {}},
+                "spec": {"selector": {"matchLabels": {"app": name}},
+                         "template": {"metadata": {"labels": {"app": name}}, "spec": pod}}}
+
+    for d in (deployment("minio-consumer", True, "minio-local-credentials"),
+              deployment("minio-unannotated", False, "minio-local-credentials"),
+              deployment("other-consumer", True, "snowflake-local-credentials")):
+        cluster.kubectl("apply", "-f", "-", input=json.dumps(d))
+    result = invoke(app, "rotate", "minio", "--stack", "local", "--yes")
+    assert result.exit_code == 0, result.output
+    radius = result.stdout.split("Will restart:", 1)[-1]
+    assert "namespace dagster-local: Deployment/minio-consumer" in radius, result.stdout
+    assert "minio-unannotated" not in radius and "other-consumer" not in radius, result.stdout
+    assert "namespace flytesnacks-local: no Reloader-annotated workload uses it" in radius, result.stdout
