@@ -233,9 +233,10 @@ VENV_STAMP    := $(VENV)/.installed
 .PHONY: venv
 venv: $(VENV_STAMP) ## Create .venv from requirements.lock
 
-$(VENV_STAMP): requirements.lock pyproject.toml
+$(VENV_STAMP): requirements.lock requirements-local.lock pyproject.toml
 	test -x $(VENV_PYTHON) || $(SYSTEM_PYTHON) -m venv $(VENV)
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-local.lock
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
@@ -284,6 +285,10 @@ up: ## Start the local cluster if needed, then `pulumi up -s local` against it w
 up-locked: local-stack cluster-up
 	$(CLUSTER) recover --state $(STATE_DIR)
 	$(LOCAL_PULUMI) up -s local --yes --refresh --policy-pack policies
+	# Vault's side, the operator path (pulumi-vault's provider can't be built offline): the stack's vault output
+	# applied to the local OpenBao (localcluster/vault.py). The outputs file holds no secret.
+	$(LOCAL_PULUMI) stack output -s local --json > $(CLUSTER_DIR)/stack-outputs.json
+	$(VENV_PYTHON) -m localcluster.vault --dir $(CLUSTER_DIR) --bin $(CLUSTER_BIN) apply --stack-outputs $(CLUSTER_DIR)/stack-outputs.json
 	@echo
 	@echo "The local stack is applied to the local cluster: KUBECONFIG=$$(make -s kubeconfig) kubectl get secrets -A"
 	@echo "make down stops the cluster (keeps its data); make destroy removes the stack and the cluster."

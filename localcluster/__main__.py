@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from localcluster import DEFAULT_BIN, DEFAULT_DIR, SERVICE_RANGE, Cluster, ClusterError
+from localcluster.vault import OpenBao
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +49,11 @@ def _up(cluster: Cluster, args: argparse.Namespace) -> int:
     if first:
         print(f"local cluster: first start, creating certificates and data in {cluster.root}")
     started = cluster.start()
+    bao = OpenBao(cluster)
+    bao_began = time.monotonic()
+    if bao.start():
+        print(f"local cluster: Vault (OpenBao dev server, in memory) started at {bao.address} in "
+              f"{time.monotonic() - bao_began:.1f} s; root token in {bao.token_file} (mode 0600)")
     took = time.monotonic() - began
     verb = "started" if started else "already running"
     print(f"local cluster: {verb} at {cluster.server} (Service range {SERVICE_RANGE}), ready in {took:.1f} s; "
@@ -56,12 +62,13 @@ def _up(cluster: Cluster, args: argparse.Namespace) -> int:
 
 
 def _down(cluster: Cluster, args: argparse.Namespace) -> int:
-    stopped = cluster.stop()
+    stopped = (["openbao"] if OpenBao(cluster).stop() else []) + cluster.stop()
     print(f"local cluster: {'stopped ' + ', '.join(stopped) if stopped else 'was not running'}; data kept in {cluster.root}")
     return 0
 
 
 def _destroy(cluster: Cluster, args: argparse.Namespace) -> int:
+    OpenBao(cluster).stop()
     cluster.destroy()
     print(f"local cluster: stopped and removed {cluster.root}")
     return 0
@@ -75,6 +82,9 @@ def _status(cluster: Cluster, args: argparse.Namespace) -> int:
     for component, pid in cluster.pids().items():
         where = ", ".join(f"{a}:{p}" for a, p in listeners.get(component, [])) or "-"
         print(f"{component:<24} {'running pid ' + str(pid) if pid else 'stopped':<20} listens {where:<40} log {cluster.log(component)}")
+    bao = OpenBao(cluster)
+    pid = bao.pid()
+    print(f"{'openbao':<24} {'running pid ' + str(pid) if pid else 'stopped':<20} listens {bao.address:<40} log {bao.log}")
     print(f"ready: {'yes' if cluster.ready() else 'no'}; KUBECONFIG={cluster.kubeconfig}")
     return 0
 
