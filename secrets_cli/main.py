@@ -22,6 +22,7 @@ from secrets_cli.project import Project, find_project_dir
 from secrets_cli.references import KINDS, scan
 from secrets_cli.stackfile import bump_rotation, next_rotation
 from secrets_cli.validate import FAIL, MARK, WARN, resolve
+from settings.model import PREVIOUS_SUFFIX
 
 EXIT_CODES = f"""Exit codes: {OK} ok, {VALIDATION_FAILED} validation failed (or a Secret not synced),
 {USAGE} usage or input error, 3 engine or cluster error, {ABORTED} aborted at a prompt."""
@@ -154,7 +155,7 @@ def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str,
 @click.argument("name")
 @stack_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (required without a terminal).")
-@click.option("--to", "to_value", default=None, metavar="VALUE", help="The new rotation value (default: counter + 1, or today's date).")
+@click.option("--to", "to_value", default=None, metavar="VALUE", help="The new rotation value (default: today's date, YYYY-MM-DD, which also dates the bundle's age).")
 @click.pass_context
 def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str | None) -> None:
     """Regenerate a credential bundle's generated keys: bump its rotation, preview, apply only it.
@@ -186,10 +187,20 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
     new = to_value or next_rotation(cred.rotation)
     if new == cred.rotation:
         raise InputError(f"--to {new}: that is the current rotation of {cred.service}", "give a new value")
-    path.write_text(bump_rotation(original, cred.service, new, str(path)))
+    edited = bump_rotation(original, cred.service, new, str(path))
+    dual = cred.rotation_strategy == "dual"
+    if dual:  # the generation picks the slot; the rotation value stays the date
+        edited = bump_rotation(edited, cred.service, str(cred.generation + 1), str(path), field="generation")
+    path.write_text(edited)
     applied = False
     try:
         click.echo(f"Rotating {secret_name} in stack {stack}: rotation {cred.rotation!r} -> {new!r} in {path.name}")
+        if dual:
+            from components.credentials import current_slot
+
+            slot, old = current_slot(cred.generation + 1), current_slot(cred.generation)
+            click.echo(f"Strategy dual: generation {cred.generation} -> {cred.generation + 1}; slot {slot} is regenerated and becomes "
+                       f"<KEY>, slot {old} (the current value) stays valid as <KEY>{PREVIOUS_SUFFIX}")
         steps = app.engine.preview(stack, targets)
         click.echo("Preview (only this bundle is targeted):")
         for step in steps:
@@ -210,7 +221,11 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
         replaced, updated = rotation_counts(done)
         click.echo(f"✓ {secret_name}: {replaced} generated keys replaced, {updated} Secrets updated in place")
         click.echo(f"✓ {path.name}: rotation of {cred.service} is now {new!r}; commit it: git commit {path.name} -m 'rotate {secret_name}'")
-        click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")
+        if dual:
+            click.echo("Rotation complete. Now set the new <KEY> on the remote system's free slot (its other slot keeps <KEY>_PREVIOUS valid); "
+                       "retire _PREVIOUS there once every consumer rolled (see docs/cli.md).")
+        else:
+            click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")
     finally:
         if not applied:
             path.write_text(original)
