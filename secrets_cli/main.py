@@ -15,6 +15,7 @@ import conventions
 from secrets_cli import catalog as catalog_mod
 from secrets_cli import dbt_profile as dbt_mod
 from secrets_cli import dotenv as dotenv_mod
+from secrets_cli import freshness as freshness_mod
 from secrets_cli.cluster import Kubectl, reloading_workloads, sync_state
 from secrets_cli.engine import Engine
 from secrets_cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
@@ -87,14 +88,55 @@ def _source_label(cat: catalog_mod.Catalog) -> str:
 def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None:
     """List the stack's Secrets: name, namespace, type, backend, keys, last rotation. Never values."""
     cat = _catalog(_app(ctx), stack, source)
+    targets = {c.service: c.effective_max_age(cat.environment) for c in cat.settings.config.credentials if c.generated}
+    # The age of what is deployed (the secret's own rotation value), against the stack file's target.
+    ages = {s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
+            for s in cat.secrets if s.get("service") in targets and s["name"].endswith("-credentials")}
     if as_json:
-        click.echo(json.dumps({"stack": stack, "source": cat.source, "deployedAt": cat.deployed_at, "secrets": cat.secrets}, indent=2, sort_keys=True))
+        click.echo(json.dumps({"stack": stack, "source": cat.source, "deployedAt": cat.deployed_at, "secrets": cat.secrets,
+                               "ages": {svc: a.as_json() for svc, a in sorted(ages.items())}}, indent=2, sort_keys=True))
         return
-    rows = [("NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION")]
+    rows = [("NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION", "AGE", "OVERDUE")]
     for s in cat.secrets:
-        rows.append((s["name"], s["namespace"], s["type"], s["backend"], ",".join(s["keys"]), s.get("rotation") or "-"))
+        a = ages.get(s.get("service")) if s["name"].endswith("-credentials") else None
+        rows.append((s["name"], s["namespace"], s["type"], s["backend"], ",".join(s["keys"]), s.get("rotation") or "-",
+                     a.age_text if a else "-", a.overdue_text if a else "-"))
     click.echo(f"Secrets of stack {stack} (from {_source_label(cat)}):")
     _table(rows)
+    _age_notes(ages)
+
+
+def _age_notes(ages) -> None:
+    unknown = sorted(s for s, a in ages.items() if a.days is None)
+    if unknown:
+        click.echo(f"age unknown: {', '.join(unknown)} (the rotation value is not a date; `secrets-platform rotate` writes one)")
+    for service, a in sorted(ages.items()):
+        if a.overdue:
+            click.echo(f"OVERDUE: {service} was rotated {a.days} days ago, over its maxAge of {a.max_age}: secrets-platform rotate {service}")
+
+
+# ---- freshness -----------------------------------------------------------------------------------
+@cli.command()
+@stack_option
+@click.option("--fail-on-unknown", is_flag=True, help="Also fail when a bundle's age is unknown (its rotation value is not a date).")
+@click.pass_context
+def freshness(ctx: click.Context, stack: str, fail_on_unknown: bool) -> None:
+    """Check every generated bundle's age against its maxAge; exit 1 naming each overdue bundle (the drift workflow runs it)."""
+    app = _app(ctx)
+    s = app.project.settings(stack, app.environ)
+    ages = freshness_mod.bundle_ages(s)
+    rows = [("BUNDLE", "ROTATED", "AGE", "MAX AGE", "OVERDUE")]
+    for service, a in sorted(ages.items()):
+        rows.append((conventions.credentials_name(service, s.environment), a.rotated.isoformat() if a.rotated else "-", a.age_text,
+                     a.max_age or "-", a.overdue_text))
+    _table(rows)
+    _age_notes(ages)
+    overdue = sorted(svc for svc, a in ages.items() if a.overdue)
+    unknown = sorted(svc for svc, a in ages.items() if a.days is None and a.max_age)
+    if overdue or (fail_on_unknown and unknown):
+        names = [conventions.credentials_name(svc, s.environment) for svc in overdue + (unknown if fail_on_unknown else [])]
+        click.echo(f"{len(names)} bundle{'s' * (len(names) != 1)} of stack {stack} past their freshness target: {', '.join(names)}", err=True)
+        ctx.exit(VALIDATION_FAILED)
 
 
 def _table(rows: list[tuple[str, ...]]) -> None:
@@ -308,16 +350,19 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
         fix = "start the local cluster: make up" if s.environment == "local" else "connect to the cluster (gcloud container clusters get-credentials ...)"
         raise EngineError(f"cannot report status of stack {stack}. {reason}", fix)
     cat = _catalog(app, stack, source)
-    rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC")]
+    rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC", "AGE", "OVERDUE")]
+    ages = freshness_mod.bundle_ages(s)
     failed = 0
     try:
         for secret in cat.secrets:
             st = sync_state(kube, secret)
             failed += not st.ok
-            rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age))
+            a = ages.get(secret.get("service")) if secret["name"].endswith("-credentials") else None
+            rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age, a.age_text if a else "-", a.overdue_text if a else "-"))
     except RuntimeError as err:
         raise EngineError(f"kubectl failed: {err}") from None
     _table(rows)
+    _age_notes(ages)
     if failed:
         click.echo(f"{failed} of {len(cat.secrets)} Secrets are missing or not synced.")
         ctx.exit(VALIDATION_FAILED)
