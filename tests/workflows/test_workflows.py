@@ -125,6 +125,13 @@ def test_drift_detection_fails_on_changes():
     assert "pulumi refresh" in runs and "--preview-only" in runs and "--expect-no-changes" in runs
 
 
+def test_drift_also_fails_on_overdue_credentials():
+    doc = load("drift.yml")
+    [step] = [s for _, _, s in steps(doc) if "secrets-platform freshness" in s.get("run", "")]
+    assert step["env"]["STACK"] == "${{ matrix.stack }}" and '--stack "$STACK"' in step["run"]
+    assert "prd" in doc["jobs"]["refresh"]["strategy"]["matrix"]["stack"]
+
+
 def test_imported_secrets_reach_preview_and_deploy():
     for name in ("preview.yml", "deploy-stack.yml"):
         step = next(s for _, _, s in steps(load(name)) if "import_secrets.py" in s.get("run", ""))
