@@ -16,6 +16,7 @@ from secrets_cli import catalog as catalog_mod
 from secrets_cli import dbt_profile as dbt_mod
 from secrets_cli import dotenv as dotenv_mod
 from secrets_cli import freshness as freshness_mod
+from components.platform import planned_descriptors
 from secrets_cli.cluster import Kubectl, reloading_workloads, sync_state
 from secrets_cli.engine import Engine
 from secrets_cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
@@ -113,6 +114,42 @@ def _age_notes(ages) -> None:
     for service, a in sorted(ages.items()):
         if a.overdue:
             click.echo(f"OVERDUE: {service} was rotated {a.days} days ago, over its maxAge of {a.max_age}: secrets-platform rotate {service}")
+
+
+# ---- diff ----------------------------------------------------------------------------------------
+@cli.command()
+@stack_option
+@click.option("--base", required=True, metavar="REF", help="The git ref to compare with (e.g. origin/main).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
+    """What changes in the stack's Secrets between REF and the working tree: names, keys, rotations, never values."""
+    from secrets_cli import diff as diff_mod
+
+    app = _app(ctx)
+    new = app.project.settings(stack, app.environ)
+    old = diff_mod.base_settings(app.project.dir, base, stack, app.environ)
+    out = diff_mod.compare(old, new)
+    touched: dict[str, set[str]] = {}
+    for d in planned_descriptors(new):
+        if any(r["service"] == d.service for r in out["rotated"]) or any(c["name"] == d.name for c in out["keysChanged"]):
+            touched.setdefault(d.name, set()).add(d.namespace.removesuffix(f"-{new.environment}"))
+    out["consumers"] = {name: _consumers(app, new, name, sorted(ws)) for name, ws in sorted(touched.items())}
+    if as_json:
+        click.echo(json.dumps({"stack": stack, "base": base, **out}, indent=2, sort_keys=True))
+        return
+    click.echo(f"Secrets of stack {stack}: {base} -> working tree (names, keys and rotations only; never a value)")
+    lines = [*(f"+ Secret {a['namespace']}/{a['name']} (keys {', '.join(a['keys'])})" for a in out["secretsAdded"]),
+             *(f"- Secret {r['namespace']}/{r['name']}" for r in out["secretsRemoved"]),
+             *(f"~ Secret {c['namespace']}/{c['name']}: keys added {c['keysAdded'] or '-'}, removed {c['keysRemoved'] or '-'}" for c in out["keysChanged"]),
+             *(f"~ rotated {r['service']} ({r['strategy']}): {r['change']}{'; ' + r['detail'] if r.get('detail') else ''}; keys {', '.join(r['keys'])}" for r in out["rotated"]),
+             *(f"+ namespace {n}" for n in out["namespacesGained"]), *(f"- namespace {n}" for n in out["namespacesLost"])]
+    for line in lines or ["(no change to the stack's Secrets)"]:
+        click.echo(f"  {line}")
+    for name, found in out["consumers"].items():
+        click.echo(f"Consumers of {name}:")
+        for line in found:
+            click.echo(f"  {line}")
 
 
 # ---- freshness -----------------------------------------------------------------------------------
