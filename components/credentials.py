@@ -1,9 +1,17 @@
 """A generated credential bundle: pulumi-random values plus fixed values, one Opaque Secret per namespace.
 
-Rotation: the bundle's ``rotation`` value is a keeper of every RandomPassword, so
-changing it replaces exactly those passwords; the Secrets holding them are updated
-in place (see :func:`components.common.platform_secret`). It does not rotate the
-password on the remote system (Snowflake, ...): that stays the owner's step.
+Rotation, ``rotationStrategy: single`` (the default): the bundle's ``rotation`` value is
+a keeper of every RandomPassword, so changing it replaces exactly those passwords; the
+Secrets holding them are updated in place (see :func:`components.common.platform_secret`).
+
+``rotationStrategy: dual``: every generated key has two RandomPasswords, slots ``a`` and
+``b``. The bundle's ``generation`` (a counter) picks them: slot a was last regenerated at
+the latest odd generation, slot b at the latest even one, and each slot's keeper is that
+number, so ``generation + 1`` changes the keeper of exactly one slot, the older one. The
+current slot is the one of the generation's parity; the Secret holds ``<KEY>`` (current)
+and ``<KEY>_PREVIOUS`` (the other slot: the value that was current before the last
+rotation). Neither strategy sets the password on the remote system (Snowflake, ...):
+that stays the owner's step (README, Rotation).
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ import conventions
 from components.common import SecretDescriptor, child_options, secret_copies
 from components.consumers import OPAQUE
 from settings import Credential
+from settings.model import PREVIOUS_SUFFIX
+
+SLOTS = ("a", "b")
 
 
 @dataclass(frozen=True)
@@ -30,13 +41,33 @@ class GeneratedCredentialArgs:
     """Protect and retain the Secrets (prd)."""
 
 
+def slot_generations(generation: int) -> dict[str, int]:
+    """The generation at which each slot was last regenerated: a at odd ones, b at even ones (0 = the first value)."""
+    odd = generation if generation % 2 else generation - 1
+    even = generation if generation % 2 == 0 else generation - 1
+    return {"a": odd, "b": even}
+
+
+def current_slot(generation: int) -> str:
+    return "a" if generation % 2 else "b"
+
+
+def bundle_keys(cred: Credential) -> tuple[str, ...]:
+    generated = [gen.key for gen in cred.generated]
+    if cred.rotation_strategy == "dual":
+        generated += [k + PREVIOUS_SUFFIX for k in generated]
+    return tuple(sorted({*cred.values, *generated}))
+
+
 def describe_credential(args: GeneratedCredentialArgs) -> list[SecretDescriptor]:
     """What the component creates, without creating it (pure: the CLI reads a stack file with it)."""
     cred = args.credential
     name = conventions.credentials_name(cred.service, args.environment)
-    keys = tuple(sorted({*cred.values, *(gen.key for gen in cred.generated)}))
+    extra = {}
+    if cred.rotation_strategy == "dual":  # single bundles describe themselves as before
+        extra = {"rotationStrategy": "dual", "generation": str(cred.generation), "currentSlot": current_slot(cred.generation)}
     return [
-        SecretDescriptor(name, namespace, OPAQUE, keys, "kubernetes", cred.service, cred.rotation)
+        SecretDescriptor(name, namespace, OPAQUE, bundle_keys(cred), "kubernetes", cred.service, cred.rotation, extra)
         for namespace in sorted(args.namespaces)
     ]
 
@@ -51,25 +82,41 @@ class GeneratedCredential(pulumi.ComponentResource):
         cred = args.credential
         self.secret_name = conventions.credentials_name(cred.service, args.environment)
         child = child_options(self, opts)
-        # Keyed by the secret key, never by position: reordering config replaces nothing.
-        self.passwords = {
-            gen.key: random.RandomPassword(
-                f"{name}-{gen.key.lower().replace('_', '-')}",
+
+        def password(resource_name: str, gen, keepers: dict[str, str]) -> random.RandomPassword:
+            return random.RandomPassword(
+                resource_name,
                 length=gen.length,
                 upper=gen.upper,
                 lower=gen.lower,
                 numeric=gen.numeric,
                 special=gen.special,
                 override_special=gen.override_special,
-                keepers={"rotation": cred.rotation},
+                keepers=keepers,
                 opts=child,
             )
-            for gen in sorted(cred.generated, key=lambda g: g.key)
-        }
+
+        # Keyed by the secret key, never by position: reordering config replaces nothing.
+        self.passwords: dict[str, random.RandomPassword] = {}
+        values: dict[str, pulumi.Output[str]] = {}
+        for gen in sorted(cred.generated, key=lambda g: g.key):
+            base = f"{name}-{gen.key.lower().replace('_', '-')}"
+            if cred.rotation_strategy == "single":
+                self.passwords[gen.key] = password(base, gen, {"rotation": cred.rotation})
+                values[gen.key] = self.passwords[gen.key].result
+                continue
+            slots = {slot: password(f"{base}-slot-{slot}", gen, {"slot": slot, "generation": str(g)})
+                     for slot, g in slot_generations(cred.generation).items()}
+            current = current_slot(cred.generation)
+            previous = "b" if current == "a" else "a"
+            for slot, resource in slots.items():
+                self.passwords[f"{gen.key}:{slot}"] = resource
+            values[gen.key] = slots[current].result
+            values[gen.key + PREVIOUS_SUFFIX] = slots[previous].result
         # A map of known keys (each value a secret): a preview, and the pack, see which keys the Secret holds
         # even before the passwords exist (prd's rules fail closed on an unknown map).
-        string_data = {**cred.values, **{k: p.result for k, p in self.passwords.items()}}
-        self.keys = tuple(sorted({*cred.values, *self.passwords}))
+        string_data = {**cred.values, **values}
+        self.keys = bundle_keys(cred)
         self.secrets = secret_copies(
             self.secret_name,
             args.namespaces,

@@ -15,6 +15,8 @@ import conventions
 from secrets_cli import catalog as catalog_mod
 from secrets_cli import dbt_profile as dbt_mod
 from secrets_cli import dotenv as dotenv_mod
+from secrets_cli import freshness as freshness_mod
+from components.platform import planned_descriptors
 from secrets_cli.cluster import Kubectl, reloading_workloads, sync_state
 from secrets_cli.engine import Engine
 from secrets_cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
@@ -22,6 +24,7 @@ from secrets_cli.project import Project, find_project_dir
 from secrets_cli.references import KINDS, scan
 from secrets_cli.stackfile import bump_rotation, next_rotation
 from secrets_cli.validate import FAIL, MARK, WARN, resolve
+from settings.model import PREVIOUS_SUFFIX
 
 EXIT_CODES = f"""Exit codes: {OK} ok, {VALIDATION_FAILED} validation failed (or a Secret not synced),
 {USAGE} usage or input error, 3 engine or cluster error, {ABORTED} aborted at a prompt."""
@@ -86,14 +89,91 @@ def _source_label(cat: catalog_mod.Catalog) -> str:
 def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None:
     """List the stack's Secrets: name, namespace, type, backend, keys, last rotation. Never values."""
     cat = _catalog(_app(ctx), stack, source)
+    targets = {c.service: c.effective_max_age(cat.environment) for c in cat.settings.config.credentials if c.generated}
+    # The age of what is deployed (the secret's own rotation value), against the stack file's target.
+    ages = {s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
+            for s in cat.secrets if s.get("service") in targets and s["name"].endswith("-credentials")}
     if as_json:
-        click.echo(json.dumps({"stack": stack, "source": cat.source, "deployedAt": cat.deployed_at, "secrets": cat.secrets}, indent=2, sort_keys=True))
+        click.echo(json.dumps({"stack": stack, "source": cat.source, "deployedAt": cat.deployed_at, "secrets": cat.secrets,
+                               "ages": {svc: a.as_json() for svc, a in sorted(ages.items())}}, indent=2, sort_keys=True))
         return
-    rows = [("NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION")]
+    rows = [("NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION", "AGE", "OVERDUE")]
     for s in cat.secrets:
-        rows.append((s["name"], s["namespace"], s["type"], s["backend"], ",".join(s["keys"]), s.get("rotation") or "-"))
+        a = ages.get(s.get("service")) if s["name"].endswith("-credentials") else None
+        rows.append((s["name"], s["namespace"], s["type"], s["backend"], ",".join(s["keys"]), s.get("rotation") or "-",
+                     a.age_text if a else "-", a.overdue_text if a else "-"))
     click.echo(f"Secrets of stack {stack} (from {_source_label(cat)}):")
     _table(rows)
+    _age_notes(ages)
+
+
+def _age_notes(ages) -> None:
+    unknown = sorted(s for s, a in ages.items() if a.days is None)
+    if unknown:
+        click.echo(f"age unknown: {', '.join(unknown)} (the rotation value is not a date; `secrets-platform rotate` writes one)")
+    for service, a in sorted(ages.items()):
+        if a.overdue:
+            click.echo(f"OVERDUE: {service} was rotated {a.days} days ago, over its maxAge of {a.max_age}: secrets-platform rotate {service}")
+
+
+# ---- diff ----------------------------------------------------------------------------------------
+@cli.command()
+@stack_option
+@click.option("--base", required=True, metavar="REF", help="The git ref to compare with (e.g. origin/main).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
+    """What changes in the stack's Secrets between REF and the working tree: names, keys, rotations, never values."""
+    from secrets_cli import diff as diff_mod
+
+    app = _app(ctx)
+    new = app.project.settings(stack, app.environ)
+    old = diff_mod.base_settings(app.project.dir, base, stack, app.environ)
+    out = diff_mod.compare(old, new)
+    touched: dict[str, set[str]] = {}
+    for d in planned_descriptors(new):
+        if any(r["service"] == d.service for r in out["rotated"]) or any(c["name"] == d.name for c in out["keysChanged"]):
+            touched.setdefault(d.name, set()).add(d.namespace.removesuffix(f"-{new.environment}"))
+    out["consumers"] = {name: _consumers(app, new, name, sorted(ws)) for name, ws in sorted(touched.items())}
+    if as_json:
+        click.echo(json.dumps({"stack": stack, "base": base, **out}, indent=2, sort_keys=True))
+        return
+    click.echo(f"Secrets of stack {stack}: {base} -> working tree (names, keys and rotations only; never a value)")
+    lines = [*(f"+ Secret {a['namespace']}/{a['name']} (keys {', '.join(a['keys'])})" for a in out["secretsAdded"]),
+             *(f"- Secret {r['namespace']}/{r['name']}" for r in out["secretsRemoved"]),
+             *(f"~ Secret {c['namespace']}/{c['name']}: keys added {c['keysAdded'] or '-'}, removed {c['keysRemoved'] or '-'}" for c in out["keysChanged"]),
+             *(f"~ rotated {r['service']} ({r['strategy']}): {r['change']}{'; ' + r['detail'] if r.get('detail') else ''}; keys {', '.join(r['keys'])}" for r in out["rotated"]),
+             *(f"+ namespace {n}" for n in out["namespacesGained"]), *(f"- namespace {n}" for n in out["namespacesLost"])]
+    for line in lines or ["(no change to the stack's Secrets)"]:
+        click.echo(f"  {line}")
+    for name, found in out["consumers"].items():
+        click.echo(f"Consumers of {name}:")
+        for line in found:
+            click.echo(f"  {line}")
+
+
+# ---- freshness -----------------------------------------------------------------------------------
+@cli.command()
+@stack_option
+@click.option("--fail-on-unknown", is_flag=True, help="Also fail when a bundle's age is unknown (its rotation value is not a date).")
+@click.pass_context
+def freshness(ctx: click.Context, stack: str, fail_on_unknown: bool) -> None:
+    """Check every generated bundle's age against its maxAge; exit 1 naming each overdue bundle (the drift workflow runs it)."""
+    app = _app(ctx)
+    s = app.project.settings(stack, app.environ)
+    ages = freshness_mod.bundle_ages(s)
+    rows = [("BUNDLE", "ROTATED", "AGE", "MAX AGE", "OVERDUE")]
+    for service, a in sorted(ages.items()):
+        rows.append((conventions.credentials_name(service, s.environment), a.rotated.isoformat() if a.rotated else "-", a.age_text,
+                     a.max_age or "-", a.overdue_text))
+    _table(rows)
+    _age_notes(ages)
+    overdue = sorted(svc for svc, a in ages.items() if a.overdue)
+    unknown = sorted(svc for svc, a in ages.items() if a.days is None and a.max_age)
+    if overdue or (fail_on_unknown and unknown):
+        names = [conventions.credentials_name(svc, s.environment) for svc in overdue + (unknown if fail_on_unknown else [])]
+        click.echo(f"{len(names)} bundle{'s' * (len(names) != 1)} of stack {stack} past their freshness target: {', '.join(names)}", err=True)
+        ctx.exit(VALIDATION_FAILED)
 
 
 def _table(rows: list[tuple[str, ...]]) -> None:
@@ -154,7 +234,7 @@ def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str,
 @click.argument("name")
 @stack_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (required without a terminal).")
-@click.option("--to", "to_value", default=None, metavar="VALUE", help="The new rotation value (default: counter + 1, or today's date).")
+@click.option("--to", "to_value", default=None, metavar="VALUE", help="The new rotation value (default: today's date, YYYY-MM-DD, which also dates the bundle's age).")
 @click.pass_context
 def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str | None) -> None:
     """Regenerate a credential bundle's generated keys: bump its rotation, preview, apply only it.
@@ -186,10 +266,20 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
     new = to_value or next_rotation(cred.rotation)
     if new == cred.rotation:
         raise InputError(f"--to {new}: that is the current rotation of {cred.service}", "give a new value")
-    path.write_text(bump_rotation(original, cred.service, new, str(path)))
+    edited = bump_rotation(original, cred.service, new, str(path))
+    dual = cred.rotation_strategy == "dual"
+    if dual:  # the generation picks the slot; the rotation value stays the date
+        edited = bump_rotation(edited, cred.service, str(cred.generation + 1), str(path), field="generation")
+    path.write_text(edited)
     applied = False
     try:
         click.echo(f"Rotating {secret_name} in stack {stack}: rotation {cred.rotation!r} -> {new!r} in {path.name}")
+        if dual:
+            from components.credentials import current_slot
+
+            slot, old = current_slot(cred.generation + 1), current_slot(cred.generation)
+            click.echo(f"Strategy dual: generation {cred.generation} -> {cred.generation + 1}; slot {slot} is regenerated and becomes "
+                       f"<KEY>, slot {old} (the current value) stays valid as <KEY>{PREVIOUS_SUFFIX}")
         steps = app.engine.preview(stack, targets)
         click.echo("Preview (only this bundle is targeted):")
         for step in steps:
@@ -210,7 +300,11 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
         replaced, updated = rotation_counts(done)
         click.echo(f"✓ {secret_name}: {replaced} generated keys replaced, {updated} Secrets updated in place")
         click.echo(f"✓ {path.name}: rotation of {cred.service} is now {new!r}; commit it: git commit {path.name} -m 'rotate {secret_name}'")
-        click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")
+        if dual:
+            click.echo("Rotation complete. Now set the new <KEY> on the remote system's free slot (its other slot keeps <KEY>_PREVIOUS valid); "
+                       "retire _PREVIOUS there once every consumer rolled (see docs/cli.md).")
+        else:
+            click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")
     finally:
         if not applied:
             path.write_text(original)
@@ -293,16 +387,19 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
         fix = "start the local cluster: make up" if s.environment == "local" else "connect to the cluster (gcloud container clusters get-credentials ...)"
         raise EngineError(f"cannot report status of stack {stack}. {reason}", fix)
     cat = _catalog(app, stack, source)
-    rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC")]
+    rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC", "AGE", "OVERDUE")]
+    ages = freshness_mod.bundle_ages(s)
     failed = 0
     try:
         for secret in cat.secrets:
             st = sync_state(kube, secret)
             failed += not st.ok
-            rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age))
+            a = ages.get(secret.get("service")) if secret["name"].endswith("-credentials") else None
+            rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age, a.age_text if a else "-", a.overdue_text if a else "-"))
     except RuntimeError as err:
         raise EngineError(f"kubectl failed: {err}") from None
     _table(rows)
+    _age_notes(ages)
     if failed:
         click.echo(f"{failed} of {len(cat.secrets)} Secrets are missing or not synced.")
         ctx.exit(VALIDATION_FAILED)

@@ -23,9 +23,7 @@ _SERVICE = re.compile(r"""^\s*(-\s+)?service:\s*["']?(?P<service>[^"'\s#]+)["']?
 
 
 def next_rotation(current: str, today: dt.date | None = None) -> str:
-    """A counter goes up by one; anything else becomes today's date (``-2``, ``-3`` on the same day)."""
-    if re.fullmatch(r"\d+", current):
-        return str(int(current) + 1)
+    """Today's date (UTC, YYYY-MM-DD), so the value is also the bundle's age; ``-2``, ``-3`` on the same day."""
     day = (today or dt.datetime.now(dt.timezone.utc).date()).isoformat()
     if current == day:
         return f"{day}-2"
@@ -33,8 +31,10 @@ def next_rotation(current: str, today: dt.date | None = None) -> str:
     return f"{day}-{int(m.group(1)) + 1}" if m else day
 
 
-def bump_rotation(text: str, service: str, new: str, source: str) -> str:
-    """``text`` with the rotation of bundle ``service`` set to ``new`` (inserted when absent)."""
+def bump_rotation(text: str, service: str, new: str, source: str, field: str = "rotation") -> str:
+    """``text`` with ``field`` (rotation, or a dual bundle's generation) of bundle ``service`` set to ``new`` (inserted when absent)."""
+    rotation_re = _ROTATION if field == "rotation" else re.compile(_ROTATION.pattern.replace("rotation:", f"{field}:"))
+    quoted = field == "rotation"
     lines = text.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.strip().startswith(f"{CREDENTIALS_KEY}:")), None)
     if start is None:
@@ -61,17 +61,18 @@ def bump_rotation(text: str, service: str, new: str, source: str) -> str:
         service_line = next((i for i in body if (m := _SERVICE.match(lines[i])) and m.group("service") == service and _key_indent(lines[i], indent) == indent + 2), None)
         if service_line is None:
             continue
-        rotation_line = next((i for i in body if _ROTATION.match(lines[i]) and _key_indent(lines[i], indent) == indent + 2), None)
+        rotation_line = next((i for i in body if rotation_re.match(lines[i]) and _key_indent(lines[i], indent) == indent + 2), None)
         if rotation_line is not None:
-            m = _ROTATION.match(lines[rotation_line])
+            m = rotation_re.match(lines[rotation_line])
             old = m.group("value")
-            quote = old[0] if old[0] in "\"'" else '"'
+            quote = (old[0] if old[0] in "\"'" else '"') if quoted else ""
             newline = "\n" if lines[rotation_line].endswith("\n") else ""
             lines[rotation_line] = f"{m.group('head')}{quote}{new}{quote}{m.group('tail').rstrip(chr(10))}{newline}"
         else:
-            lines.insert(service_line + 1, " " * (indent + 2) + f'rotation: "{new}"\n')
+            q = '"' if quoted else ""
+            lines.insert(service_line + 1, " " * (indent + 2) + f'{field}: {q}{new}{q}\n')
         out = "".join(lines)
-        _check(out, service, new, source)
+        _check(out, service, new, source, field)
         return out
     raise InputError(f"{source}: no credential bundle with service {service!r} in block style")
 
@@ -84,16 +85,16 @@ def _key_indent(line: str, item_indent: int) -> int:
     return len(line) - len(line.lstrip())
 
 
-def _check(text: str, service: str, new: str, source: str) -> None:
+def _check(text: str, service: str, new: str, source: str, field: str = "rotation") -> None:
     try:
         doc = safe_yaml.load(text)
     except yaml.YAMLError as err:  # pragma: no cover - the edit keeps the structure
         raise InputError(f"{source}: the rotation edit would break the YAML ({err}); file left unchanged") from None
     creds = (doc.get("config") or {}).get(CREDENTIALS_KEY) or []
     match = [c for c in creds if isinstance(c, dict) and c.get("service") == service]
-    if len(match) != 1 or str(match[0].get("rotation")) != new:
+    if len(match) != 1 or str(match[0].get(field)) != new:
         raise InputError(f"{source}: the rotation edit did not land where expected; file left unchanged",
-                         f"set it by hand: the `rotation` of service {service}")
+                         f"set it by hand: the `{field}` of service {service}")
 
 
 def write_text(path: Path, text: str) -> None:

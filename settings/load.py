@@ -27,7 +27,7 @@ from pydantic import SecretStr, ValidationError
 import conventions
 from settings import safe_yaml
 from settings.errors import NAMESPACE, ConfigError, Problem, full_key
-from settings.model import SECRET_KEYS, StackConfig
+from settings.model import PREVIOUS_SUFFIX, SECRET_KEYS, StackConfig
 
 _FIX_BY_TYPE = {
     "extra_forbidden": "remove the key or correct its spelling; README.md lists every key",
@@ -44,7 +44,8 @@ _FIX_BY_TYPE = {
     "greater_than_equal": "raise the number",
     "less_than_equal": "lower the number",
 }
-_LITERAL_FIX_BY_KEY = {"backend": "use one of kubernetes, gcp-secret-manager, vault (docs/backends.md)"}
+_LITERAL_FIX_BY_KEY = {"backend": "use one of kubernetes, gcp-secret-manager, vault (docs/backends.md)",
+                       "rotationStrategy": "use single or dual (README.md, Rotation)"}
 # The local stack's kubeconfig, relative to the project (written by `make up`, localcluster/).
 LOCAL_KUBECONFIG = ".cluster/kubeconfig"
 _IMPORT_SUFFIX = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
@@ -299,6 +300,8 @@ def _translate(err: ValidationError, secret_keys: set[str] | frozenset[str]) -> 
             message = "is not a known key"
         elif kind == "missing":
             message = "is required"
+        elif kind == "value_error":
+            message = str(e["msg"]).removeprefix("Value error, ")
         else:
             message = e["msg"][:1].lower() + e["msg"][1:]
         hidden = bool(loc) and loc[0] in secret_keys
@@ -413,6 +416,7 @@ def _check(
                 add(Problem(full_key(base + ["generated", j]), "turns off every character class", "keep at least one of upper, lower, numeric, special", gen.key))
             keys.add(gen.key)
         _check_backend(cred, base, keys, add)
+        _check_rotation_strategy(cred, base, keys, add)
         keys |= set(cred.properties)
         if not keys:
             add(Problem(full_key(base), "has no keys", "add `values` or `generated` entries", cred.service))
@@ -552,6 +556,23 @@ _PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
 _VAULT_MOUNT = re.compile(r"^[a-z0-9][-a-z0-9_]*$")
+
+
+def _check_rotation_strategy(cred, base: list, keys: set[str], add) -> None:
+    """dual: generated keys on the kubernetes backend, and no <KEY>_PREVIOUS of its own."""
+    key = lambda *more: full_key(base + list(more))  # noqa: E731
+    if cred.rotation_strategy == "single":
+        if cred.generation != 1:
+            add(Problem(key("generation"), "only applies to rotationStrategy: dual", "remove it (single bundles rotate with `rotation`)", cred.generation))
+        return
+    if cred.backend != "kubernetes":
+        add(Problem(key("rotationStrategy"), f"dual needs the kubernetes backend, not {cred.backend}", "use rotationStrategy: single, or backend: kubernetes", "dual"))
+    if not cred.generated:
+        add(Problem(key("rotationStrategy"), "dual keeps two generated values per key, but the bundle has no `generated` keys", "add `generated` keys or remove rotationStrategy", "dual"))
+    for gen in cred.generated:
+        previous = gen.key + PREVIOUS_SUFFIX
+        if previous in keys - {gen.key}:
+            add(Problem(key("rotationStrategy"), f"dual adds the key {previous}, which the bundle already has", f"rename {previous}", "dual"))
 
 
 def _check_backend(cred, base: list, keys: set[str], add) -> None:

@@ -8,6 +8,8 @@ in :mod:`settings.load`, which has the environment at hand.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -46,6 +48,23 @@ class GeneratedKey(_Model):
 
 
 Backend = Literal["kubernetes", "gcp-secret-manager", "vault"]
+RotationStrategy = Literal["single", "dual"]
+
+# A freshness target: a whole number of hours, days or weeks (`90d`, `12w`, `36h`).
+DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])$")
+_UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+# maxAge of a generated bundle that sets none: stricter the closer to production (local: no target).
+DEFAULT_MAX_AGE = {"local": None, "dev": "365d", "stg": "180d", "prd": "90d"}
+# The suffix of the key that holds a dual bundle's previous value.
+PREVIOUS_SUFFIX = "_PREVIOUS"
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``90d`` -> 90 days; a ValueError naming the accepted forms otherwise."""
+    m = DURATION.match(text)
+    if not m:
+        raise ValueError("is not a duration: use a whole number of hours, days or weeks, e.g. 90d, 12w, 36h")
+    return dt.timedelta(hours=int(m.group(1)) * _UNIT_HOURS[m.group(2)])
 
 
 class Credential(_Model):
@@ -54,8 +73,16 @@ class Credential(_Model):
     service: str
     # Workloads (namespace prefixes) that get a copy of the bundle.
     namespaces: list[str] = Field(min_length=1)
-    # Any string; changing it regenerates every generated key of this bundle.
+    # Any string; changing it regenerates every generated key of a `single` bundle. A date
+    # (YYYY-MM-DD, what `secrets-platform rotate` writes) is also the bundle's age.
     rotation: str | int = "1"
+    # single: one value per generated key, replaced on rotation. dual: two slots per key,
+    # <KEY> (current) and <KEY>_PREVIOUS; each rotation (generation + 1) regenerates the older slot.
+    rotation_strategy: RotationStrategy = "single"
+    # dual only: counts rotations; its parity says which slot is current (odd: a, even: b).
+    generation: int = Field(default=1, ge=1)
+    # Freshness target from the rotation date (e.g. 90d); None = the environment's default.
+    max_age: str | None = None
     values: dict[str, str] = Field(default_factory=dict)
     generated: list[GeneratedKey] = Field(default_factory=list)
     # Where the values live (docs/backends.md):
@@ -75,6 +102,16 @@ class Credential(_Model):
     @classmethod
     def _rotation_as_text(cls, value: str | int) -> str:
         return str(value)
+
+    @field_validator("max_age")
+    @classmethod
+    def _max_age_is_a_duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    def effective_max_age(self, environment: str) -> str | None:
+        return self.max_age or DEFAULT_MAX_AGE.get(environment)
 
 
 class RegistrySecret(_Model):

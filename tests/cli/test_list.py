@@ -15,9 +15,9 @@ def test_table_from_the_stack_file_when_no_engine():
     assert result.exit_code == 0, result.output
     assert "from Pulumi.local.yaml" in result.output
     header = result.stdout.splitlines()[1].split()
-    assert header == ["NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION"]
+    assert header == ["NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION", "AGE", "OVERDUE"]
     row = next(line for line in result.stdout.splitlines() if line.startswith("snowflake-local-credentials  dagster-local"))
-    assert "SNOWFLAKE_ACCOUNT,SNOWFLAKE_PASSWORD,SNOWFLAKE_USER" in row and row.split()[-1] == "1"
+    assert "SNOWFLAKE_ACCOUNT,SNOWFLAKE_PASSWORD,SNOWFLAKE_USER" in row and row.split()[-3:] == ["1", "unknown", "-"]
     assert "no Pulumi engine installed" in result.stderr
 
 
@@ -37,7 +37,8 @@ def test_deployed_stack_is_read_from_its_outputs():
     result = invoke(make_app(engine=engine), "list", "--stack", "local")
     assert result.exit_code == 0
     assert "from deployed state of 2026-11-25T12:00:00+00:00" in result.output
-    assert "only-local-credentials" in result.output and result.output.rstrip().endswith("7")
+    row = next(line for line in result.output.splitlines() if line.startswith("only-local-credentials"))
+    assert row.split()[5] == "7"
 
 
 def test_undeployed_stack_falls_back_to_the_file_with_a_note():
@@ -67,3 +68,21 @@ def test_imported_values_never_listed():
     assert result.exit_code == 0
     assert "dagster-prd-slack-token-secret" in result.output
     assert CANARY not in result.output
+
+
+def test_age_and_overdue_from_a_date_rotation(tmp_path):
+    from cli_support import copy_project
+
+    root = copy_project(tmp_path)
+    path = root / "Pulumi.prd.yaml"
+    path.write_text(path.read_text().replace('rotation: "2026-11-01"', 'rotation: "2020-01-01"'))
+    result = invoke(make_app(root), "list", "--stack", "prd")
+    row = next(line for line in result.output.splitlines() if line.startswith("snowflake-prd-credentials"))
+    assert row.split()[-1] == "OVERDUE" and "OVERDUE: snowflake" in result.output
+    assert "age unknown: cube, minio" in result.output
+    check = invoke(make_app(root), "freshness", "--stack", "prd")
+    assert check.exit_code == 1 and "snowflake-prd-credentials" in check.stderr
+    ok = invoke(make_app(), "freshness", "--stack", "prd")
+    assert ok.exit_code == 0, ok.output
+    strict = invoke(make_app(), "freshness", "--stack", "prd", "--fail-on-unknown")
+    assert strict.exit_code == 1 and "minio-prd-credentials" in strict.stderr

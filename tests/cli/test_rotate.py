@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import yaml
 
 from cli_support import SECRET_CANARY, FakeEngine, copy_project, invoke, local_state, make_app
@@ -13,6 +15,9 @@ STEPS = [
     Step("update", "urn:x::dagster-local/snowflake-local-credentials", "kubernetes:core/v1:Secret"),
     Step("update", "urn:x::floe-jobs-local/snowflake-local-credentials", "kubernetes:core/v1:Secret"),
 ]
+
+
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 
 
 def setup(tmp_path, **engine_kw):
@@ -31,9 +36,9 @@ def test_yes_bumps_previews_and_applies_only_the_bundle(tmp_path):
     before = (root / "Pulumi.local.yaml").read_text()
     result = invoke(make_app(root, engine), "rotate", "snowflake", "--stack", "local", "--yes")
     assert result.exit_code == 0, result.output
-    assert rotation(root) == "2"
+    assert rotation(root) == TODAY
     after = (root / "Pulumi.local.yaml").read_text()
-    assert [a for a in after.splitlines() if a not in before.splitlines()] == ['      rotation: "2"']  # a one-line edit
+    assert [a for a in after.splitlines() if a not in before.splitlines()] == [f'      rotation: "{TODAY}"']  # a one-line edit
     (op1, _, t1), (op2, _, t2) = engine.calls
     assert (op1, op2) == ("preview", "up") and t1 == t2
     assert COMPONENT in t1 and all("minio" not in u for u in t1)
@@ -70,7 +75,7 @@ def test_declined_at_the_prompt_leaves_everything_unchanged(tmp_path):
 def test_confirmed_at_the_prompt_applies(tmp_path):
     root, engine = setup(tmp_path)
     result = invoke(make_app(root, engine, interactive=True), "rotate", "snowflake", "--stack", "local", input="y\n")
-    assert result.exit_code == 0 and rotation(root) == "2" and engine.calls[-1][0] == "up"
+    assert result.exit_code == 0 and rotation(root) == TODAY and engine.calls[-1][0] == "up"
 
 
 def test_failed_up_restores_the_file_and_exits_3(tmp_path):
@@ -110,3 +115,16 @@ def test_no_engine_exits_3(tmp_path):
 def test_unknown_stack_exits_2(tmp_path):
     root, engine = setup(tmp_path)
     assert invoke(make_app(root, engine), "rotate", "snowflake", "--stack", "qa", "--yes").exit_code == 2
+
+
+def test_a_dual_bundle_gets_todays_date_and_the_next_generation(tmp_path):
+    root, engine = setup(tmp_path)
+    path = root / "Pulumi.local.yaml"
+    text = path.read_text().replace("    - service: snowflake\n", "    - service: snowflake\n      rotationStrategy: dual\n      generation: 3\n", 1)
+    path.write_text(text)
+    result = invoke(make_app(root, engine), "rotate", "snowflake", "--stack", "local", "--yes")
+    assert result.exit_code == 0, result.output
+    doc = yaml.safe_load(path.read_text())
+    cred = next(c for c in doc["config"]["secrets-platform:credentials"] if c["service"] == "snowflake")
+    assert (cred["generation"], str(cred["rotation"])) == (4, TODAY)
+    assert "slot b is regenerated" in result.output and "SNOWFLAKE" not in result.output.replace("snowflake", "")

@@ -125,6 +125,22 @@ def test_drift_detection_fails_on_changes():
     assert "pulumi refresh" in runs and "--preview-only" in runs and "--expect-no-changes" in runs
 
 
+def test_preview_comments_the_value_free_diff():
+    doc = load("preview.yml")
+    [step] = [s for _, _, s in steps(doc) if "secrets-platform diff" in s.get("run", "")]
+    assert '--base "$BASE_SHA"' in step["run"] and "gh pr comment" in step["run"]
+    assert step["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    checkout = next(s for _, _, s in steps(doc) if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
+
+
+def test_drift_also_fails_on_overdue_credentials():
+    doc = load("drift.yml")
+    [step] = [s for _, _, s in steps(doc) if "secrets-platform freshness" in s.get("run", "")]
+    assert step["env"]["STACK"] == "${{ matrix.stack }}" and '--stack "$STACK"' in step["run"]
+    assert "prd" in doc["jobs"]["refresh"]["strategy"]["matrix"]["stack"]
+
+
 def test_imported_secrets_reach_preview_and_deploy():
     for name in ("preview.yml", "deploy-stack.yml"):
         step = next(s for _, _, s in steps(load(name)) if "import_secrets.py" in s.get("run", ""))
