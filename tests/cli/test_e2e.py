@@ -77,7 +77,10 @@ def test_dotenv_then_rotate_changes_the_password_and_never_prints_it(deployed):
 
     result = invoke(app, "rotate", "snowflake", "--stack", "local", "--yes")
     assert result.exit_code == 0, result.output
-    assert "RandomPassword" in result.stdout and 'rotation: "2"' in (root / "Pulumi.local.yaml").read_text()
+    import datetime as dt
+
+    today = dt.date.today().isoformat()  # rotate writes today's date as the rotation value
+    assert "RandomPassword" in result.stdout and f"rotation: '{today}" in (root / "Pulumi.local.yaml").read_text().replace('"', "'")
     assert before not in result.output
 
     out = invoke(app, "dotenv", "--stack", "local", "--output", str(root / "after.env"))
