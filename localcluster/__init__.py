@@ -93,13 +93,23 @@ def pinned_versions(path: Path = VERSIONS_FILE) -> dict[str, str]:
     return out
 
 
-def free_port_base(count: int = 5) -> int:
-    """A base port with ``count`` free consecutive ports on 127.0.0.1 (for test clusters)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind((LOOPBACK, 0))
-            base = s.getsockname()[1]
-        if base + count < 65535 and all(_port_free(base + i) for i in range(count)):
+def free_port_base(count: int = 12) -> int:
+    """A base port with ``count`` free consecutive ports on 127.0.0.1 (for test clusters).
+
+    Chosen below the kernel's ephemeral range (``ip_local_port_range``), so no outgoing
+    connection (kubectl, the API server's own to etcd) can take one of them between
+    this check and the component's bind.
+    """
+    import random
+
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    top = min(low, 65535) - count
+    for _ in range(200):
+        base = random.randrange(20000, max(top, 20001))
+        if all(_port_free(base + i) for i in range(count)):
             return base
     raise ClusterError("found no free ports on 127.0.0.1")
 
