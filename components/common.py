@@ -7,7 +7,7 @@ environment and protection from :class:`settings.Settings`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -24,7 +24,14 @@ def child_options(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None) 
     return pulumi.ResourceOptions(parent=parent, depends_on=opts.depends_on if opts else None)
 
 
-def data_safety(protect: bool) -> dict[str, bool]:
+class DataSafety(TypedDict):
+    """The two resource options of data safety, typed so ``**`` hands them to ``ResourceOptions``."""
+
+    protect: bool
+    retain_on_delete: bool
+
+
+def data_safety(protect: bool) -> DataSafety:
     """Options for namespaces and Secrets: in prd neither `up` nor `destroy` may delete them.
 
     A pure function so tests can assert the choice (mocks don't apply resource options).
@@ -49,6 +56,13 @@ def metadata(name: str, environment: str, namespace: str | None = None, extra_la
     )
 
 
+def patch_metadata(name: str, environment: str, namespace: str) -> k8s.meta.v1.ObjectMetaPatchArgs:
+    """:func:`metadata` for a server-side patch of an object the platform does not create."""
+    return k8s.meta.v1.ObjectMetaPatchArgs(
+        name=name, namespace=namespace, labels=conventions.labels(environment), annotations=dict(FORCE_APPLY)
+    )
+
+
 @dataclass(frozen=True)
 class SecretDescriptor:
     """What consumers may know about a Secret: everything but its values."""
@@ -63,6 +77,10 @@ class SecretDescriptor:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
+# A Secret's values: a map of key -> value (each plain or an Output), or one Output of the whole map.
+SecretData = pulumi.Input[Mapping[str, pulumi.Input[str]]]
+
+
 def platform_secret(
     resource_name: str,
     *,
@@ -70,7 +88,7 @@ def platform_secret(
     namespace: str,
     environment: str,
     secret_type: str,
-    string_data: pulumi.Input[Mapping[str, str]],
+    string_data: SecretData,
     protect: bool,
     opts: pulumi.ResourceOptions,
 ) -> k8s.core.v1.Secret:
@@ -100,7 +118,7 @@ def platform_secret(
     )
 
 
-def _secret_values(string_data: pulumi.Input[Mapping[str, str]]) -> pulumi.Input[Mapping[str, str]]:
+def _secret_values(string_data: SecretData) -> SecretData:
     """Every value a Pulumi secret; a plain map keeps its keys known (only the values are secret and unknown at preview)."""
     if isinstance(string_data, Mapping):
         return {key: pulumi.Output.secret(value) for key, value in string_data.items()}
@@ -113,7 +131,7 @@ def secret_copies(
     *,
     environment: str,
     secret_type: str,
-    string_data: pulumi.Input[Mapping[str, str]],
+    string_data: SecretData,
     protect: bool,
     opts: pulumi.ResourceOptions,
 ) -> dict[str, k8s.core.v1.Secret]:

@@ -115,7 +115,7 @@ class GeneratedCredential(pulumi.ComponentResource):
             values[gen.key + PREVIOUS_SUFFIX] = slots[previous].result
         # A map of known keys (each value a secret): a preview, and the pack, see which keys the Secret holds
         # even before the passwords exist (prd's rules fail closed on an unknown map).
-        string_data = {**cred.values, **values}
+        string_data: dict[str, pulumi.Input[str]] = {**cred.values, **values}
         self.keys = bundle_keys(cred)
         self.secrets = secret_copies(
             self.secret_name,

@@ -21,6 +21,7 @@ no GCP resource there, and no project-wide grant anywhere.
 from __future__ import annotations
 
 import json
+from typing import Any
 from dataclasses import dataclass, field
 
 import pulumi
@@ -33,7 +34,7 @@ from components.common import SecretDescriptor, child_options, data_safety, meta
 from components.consumers import OPAQUE
 from components.helm import ChartArgs, pinned_chart
 from components.namespace import PlatformNamespace, PlatformNamespaceArgs
-from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs, gcp_labels, service_account_email
+from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs, gcp_labels
 from settings import Credential
 
 API_VERSION = "external-secrets.io/v1"
@@ -175,7 +176,8 @@ class EnvironmentStore(pulumi.ComponentResource):
         if args.project:
             provider: pulumi.Input[dict] = gcpsm_provider(args)
         else:
-            provider = pulumi.Output.secret(pulumi.Output.from_input(args.fake_data or [])).apply(lambda data: {"fake": {"data": data}})
+            fake: pulumi.Output[list[Any]] = pulumi.Output.secret(pulumi.Output.from_input(args.fake_data or []))
+            provider = fake.apply(lambda data: {"fake": {"data": data}})
         self.store = k8s.apiextensions.CustomResource(
             self.name,
             api_version=API_VERSION,
@@ -285,13 +287,14 @@ class ExternalCredential(pulumi.ComponentResource):
                 self.passwords[key] = random.RandomPassword(
                     f"{name}-{key.lower().replace('_', '-')}-stand-in", length=32, special=False, opts=child,
                 )
-        document = None
+        document: pulumi.Output[str] | None = None
         if cred.push or not args.project:
             values = pulumi.Output.all(**{k: p.result for k, p in self.passwords.items()})
             by_property = {self.properties.get(k, k): v for k, v in cred.values.items()} if cred.push else {}
-            document = pulumi.Output.secret(values.apply(
+            as_json: pulumi.Output[str] = values.apply(
                 lambda generated: json.dumps({**by_property, **{self.properties[k]: v for k, v in generated.items()}}, sort_keys=True)
-            ))
+            )
+            document = pulumi.Output.secret(as_json)
         #: local: the fake store's entry for this bundle (a Pulumi secret).
         self.fake_entry = document.apply(lambda doc: {"key": self.secret_name, "value": doc}) if document is not None and not args.project else None
 

@@ -14,7 +14,7 @@ module does) or fetch anything at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -56,7 +56,7 @@ def label_transform(environment: str, protect: bool = False):
         if not args.type_.startswith("kubernetes:") or args.type_.startswith("kubernetes:helm.sh/"):
             return None
         props = dict(args.props)
-        metadata = dict(props.get("metadata") or {})
+        metadata: dict[str, Any] = dict(cast(Mapping[str, Any], props.get("metadata") or {}))
         metadata["labels"] = {**(metadata.get("labels") or {}), **wanted}
         props["metadata"] = metadata
         opts = args.opts

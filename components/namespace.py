@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 import conventions
-from components.common import data_safety, metadata
+from components.common import data_safety, metadata, patch_metadata
 
 # Pod Security Admission: reject pods that break the `restricted` profile, and warn/audit at it too.
 POD_SECURITY_LABELS = {
@@ -50,7 +50,7 @@ class PlatformNamespace(pulumi.ComponentResource):
         # name no account get no API token.
         self.default_service_account = k8s.core.v1.ServiceAccountPatch(
             f"{self.name}/default",
-            metadata=metadata("default", args.environment, self.name),
+            metadata=patch_metadata("default", args.environment, self.name),
             automount_service_account_token=False,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace])),
         )

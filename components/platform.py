@@ -169,24 +169,24 @@ def secret_plan(settings: Settings) -> list[PlannedSecrets]:
             args = GeneratedCredentialArgs(cred, env, full(cred.namespaces), protect)
             plan.append(PlannedSecrets(GeneratedCredential, cred.service, args, tuple(cred.namespaces), describe_credential))
         elif cred.backend == "gcp-secret-manager":
-            eargs = ExternalCredentialArgs(
+            external = ExternalCredentialArgs(
                 cred, env, full(cred.namespaces), protect, cfg.external_secrets.refresh_interval, project,
                 tuple(cfg.gcp.replica_locations),
                 f"serviceAccount:{service_account_email('eso', env, project)}" if project else None,
                 store_name(env),
             )
-            plan.append(PlannedSecrets(ExternalCredential, cred.service, eargs, tuple(cred.namespaces), describe_external, cred.backend))
+            plan.append(PlannedSecrets(ExternalCredential, cred.service, external, tuple(cred.namespaces), describe_external, cred.backend))
         # vault: no Kubernetes Secret; the agent injector reads Vault directly (see vault_outputs).
     for reg in sorted(cfg.registries, key=lambda r: r.service):
-        args = RegistryPullSecretArgs(reg, env, full(reg.namespaces), protect)
-        plan.append(PlannedSecrets(RegistryPullSecret, reg.service, args, tuple(reg.namespaces), describe_registry))
+        registry = RegistryPullSecretArgs(reg, env, full(reg.namespaces), protect)
+        plan.append(PlannedSecrets(RegistryPullSecret, reg.service, registry, tuple(reg.namespaces), describe_registry))
     for tls in sorted(cfg.tls_secrets, key=lambda t: (t.service, t.purpose)):
-        args = TlsSecretArgs(tls, env, full(tls.namespaces), protect)
-        plan.append(PlannedSecrets(PlatformTlsSecret, f"{tls.service}-{tls.purpose}", args, tuple(tls.namespaces), describe_tls))
+        tls_args = TlsSecretArgs(tls, env, full(tls.namespaces), protect)
+        plan.append(PlannedSecrets(PlatformTlsSecret, f"{tls.service}-{tls.purpose}", tls_args, tuple(tls.namespaces), describe_tls))
     if settings.imported:
         workload = cfg.imports.namespace
-        args = ImportedSecretsArgs(settings.imported, env, workload, protect)
-        plan.append(PlannedSecrets(ImportedSecrets, "repository", args, (workload,), describe_imported))
+        imported = ImportedSecretsArgs(settings.imported, env, workload, protect)
+        plan.append(PlannedSecrets(ImportedSecrets, "repository", imported, (workload,), describe_imported))
     return plan
 
 
@@ -213,7 +213,8 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         import pulumi_gcp as gcp
 
         gcp_provider = gcp.Provider(f"gcp-{env}", project=cfg.gcp.project, region=cfg.gcp.region)
-    with_gcp = pulumi.ResourceOptions(providers=[provider, gcp_provider] if gcp_provider else [provider])
+    providers: list[pulumi.ProviderResource] = [provider, gcp_provider] if gcp_provider else [provider]
+    with_gcp = pulumi.ResourceOptions(providers=providers)
 
     if cfg.external_secrets.enabled:
         eso = cfg.external_secrets
@@ -236,7 +237,7 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         opts = after(list(item.workloads))
         if item.backend == "gcp-secret-manager":
             assert platform.external_secrets is not None, "settings require externalSecrets.enabled"
-            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=with_gcp.providers, depends_on=platform.external_secrets.ready))
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=providers, depends_on=platform.external_secrets.ready))
         platform.secret_components.append(item.component(item.name, item.args, opts))
 
     if platform.external_secrets is not None:

@@ -34,7 +34,8 @@ def is_local_stack_secret(meta: dict[str, Any], namespaces: set[str] | None = No
     is not one, whatever folder or state it was found in."""
     if not isinstance(meta, dict):
         return False
-    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    raw_labels = meta.get("labels")
+    labels = raw_labels if isinstance(raw_labels, dict) else {}
     if labels != {**labels, **conventions.labels(LOCAL)}:
         return False
     namespace, name = str(meta.get("namespace", "")), str(meta.get("name", ""))

@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import click
 
@@ -64,7 +64,9 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
 
 
 def _app(ctx: click.Context) -> App:
-    return ctx.find_object(App)
+    app = ctx.find_object(App)
+    assert app is not None, "the group's callback sets ctx.obj before any command runs"
+    return app
 
 
 def _catalog(app: App, stack: str, source: str) -> catalog_mod.Catalog:
@@ -176,7 +178,7 @@ def freshness(ctx: click.Context, stack: str, fail_on_unknown: bool) -> None:
         ctx.exit(VALIDATION_FAILED)
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
+def _table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
@@ -394,7 +396,7 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
         for secret in cat.secrets:
             st = sync_state(kube, secret)
             failed += not st.ok
-            a = ages.get(secret.get("service")) if secret["name"].endswith("-credentials") else None
+            a = ages.get(secret.get("service") or "") if secret["name"].endswith("-credentials") else None
             rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age, a.age_text if a else "-", a.overdue_text if a else "-"))
     except RuntimeError as err:
         raise EngineError(f"kubectl failed: {err}") from None

@@ -64,6 +64,7 @@ def bump_rotation(text: str, service: str, new: str, source: str, field: str = "
         rotation_line = next((i for i in body if rotation_re.match(lines[i]) and _key_indent(lines[i], indent) == indent + 2), None)
         if rotation_line is not None:
             m = rotation_re.match(lines[rotation_line])
+            assert m is not None  # the line was found by this very pattern
             old = m.group("value")
             quote = (old[0] if old[0] in "\"'" else '"') if quoted else ""
             newline = "\n" if lines[rotation_line].endswith("\n") else ""

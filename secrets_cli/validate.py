@@ -113,7 +113,7 @@ def fix_missing_key(key: str, cat: Catalog, secret: str | None) -> str:
         if service is None:
             return f"{secret} is not a credential bundle; its keys are fixed by its type or source"
     else:
-        for i, cred in enumerate(creds):
+        for cred in creds:
             if key.upper().startswith(cred.service.upper().replace("-", "_") + "_"):
                 service = cred.service
     index = _credential_index(cat, service) if service else None

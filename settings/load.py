@@ -646,7 +646,7 @@ def _check_chart_path(section: str, chart: str, value: str | None, version: str 
     if value is None:
         return
     key = full_key([section, "chartPath"])
-    path = chart_path(value)
+    path = Path(value) if (found := chart_path(value)) is None else found
     if not path.exists():
         add(Problem(key, f"does not exist (looked for {str(path)!r})", f"give the folder or .tgz of the {chart} chart, absolute or relative to the project folder", value))
         return

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
 import conventions
@@ -67,6 +67,14 @@ def parse_duration(text: str) -> dt.timedelta:
     return dt.timedelta(hours=int(m.group(1)) * _UNIT_HOURS[m.group(2)])
 
 
+# A rotation is text: the stack file may hold a string or a bare number (`rotation: 2`), and the
+# number is kept as its text, so after validation the field is always a str (what mypy sees).
+if TYPE_CHECKING:
+    RotationText = str
+else:
+    RotationText = Annotated[str | int, AfterValidator(str)]
+
+
 class Credential(_Model):
     """A credential bundle: the users, passwords and tokens of one service."""
 
@@ -75,7 +83,7 @@ class Credential(_Model):
     namespaces: list[str] = Field(min_length=1)
     # Any string; changing it regenerates every generated key of a `single` bundle. A date
     # (YYYY-MM-DD, what `secrets-platform rotate` writes) is also the bundle's age.
-    rotation: str | int = "1"
+    rotation: RotationText = "1"
     # single: one value per generated key, replaced on rotation. dual: two slots per key,
     # <KEY> (current) and <KEY>_PREVIOUS; each rotation (generation + 1) regenerates the older slot.
     rotation_strategy: RotationStrategy = "single"
@@ -97,11 +105,6 @@ class Credential(_Model):
     # gcp-secret-manager only: push `values` + `generated` to Secret Manager as one
     # version (JSON of key -> value), generated once by pulumi-random.
     push: bool = False
-
-    @field_validator("rotation")
-    @classmethod
-    def _rotation_as_text(cls, value: str | int) -> str:
-        return str(value)
 
     @field_validator("max_age")
     @classmethod

@@ -43,7 +43,7 @@ class BoundedLoader(_BASE):  # type: ignore[misc, valid-type]
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent, index):
         # The pure-Python composer recurses once per level: stop it before Python's limit.
         self._depth += 1
         try:
@@ -54,13 +54,13 @@ class BoundedLoader(_BASE):  # type: ignore[misc, valid-type]
         finally:
             self._depth -= 1
 
-    def get_single_node(self):  # type: ignore[override]
+    def get_single_node(self):
         node = super().get_single_node()
         if node is not None:
             check_node(node)
         return node
 
-    def get_node(self):  # type: ignore[override]
+    def get_node(self):
         node = super().get_node()
         if node is not None:
             check_node(node)

@@ -42,7 +42,6 @@ from policies.support import (
     UNREADABLE_POLICY,
     VAULT_K8S_ROLE,
     Resource,
-    UnknownAtPreview,
     at,
     engine_stack,
     entries,

@@ -177,6 +177,7 @@ def _role_problems(role: Resource, namespace: str | None, operator: OperatorChar
     if aggregates or role.get("aggregationRule"):
         yield "it aggregates into other roles (" + ", ".join(show(a) for a in aggregates or ["aggregationRule"]) + ")"
     name = role.k8s_name()
+    assert name is not None, "_claimed found this role by its name"
     account = operator.secret_roles[name]
     for binding in bindings:
         if binding.get("roleRef", "kind") != "ClusterRole" or binding.get("roleRef", "name") != name:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 
-import pulumi
 
 from components.common import FORCE_APPLY
 import conventions

@@ -54,7 +54,7 @@ def test_every_external_secret_syncs_exactly_its_declared_keys(project, cluster)
     descriptors = external(project)
     assert descriptors
     for d in descriptors:
-        def synced():
+        def synced(d=d):
             obj = json.loads(cluster.kubectl("get", "externalsecrets.external-secrets.io", d.name, "-n", d.namespace, "-o", "json").stdout)
             return (ready(obj) or {}).get("status") == "True"
 
