@@ -1,23 +1,17 @@
 """Entry point of the secrets-platform policy pack: builds the PolicyPack, nothing else.
 
 `pulumi preview --policy-pack policies` runs this file with the Python language
-host (`python -m pulumi.policy`), which puts only the pack directory (policies/)
-on sys.path. The rules import `conventions` (the naming contract, at the
-repository root) and `policies.rules...` (this package, by its full name so the
-tests import the very same modules), so the repository root must be on sys.path
-too: we add it here, before those imports, and nowhere else.
+host (`python -m pulumi.policy`) in the virtualenv PulumiPolicy.yaml names
+(`../.venv`), with only the pack directory (policies/) on sys.path. The rules
+import `conventions` (the naming contract) and `policies.rules...` (this package,
+by its full name, so the tests import the very same modules): both are part of
+the project that `make venv` installs into that virtualenv (editable, so this
+checkout's code), which is how they are found; no path is patched here.
 """
 
-import sys
-from pathlib import Path
+from pulumi_policy import EnforcementLevel, PolicyPack
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(_REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(_REPO_ROOT))
-
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
-
-from policies.rules import ALL_POLICIES  # noqa: E402
+from policies.rules import ALL_POLICIES
 
 PolicyPack(
     name="secrets-platform",

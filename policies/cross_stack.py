@@ -31,12 +31,10 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(REPO))
+import conventions
+import settings
 
-import conventions  # noqa: E402
-import settings  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 Claim = tuple[str, str]  # (kind, identity)
 

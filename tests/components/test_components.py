@@ -15,10 +15,12 @@ from components.credentials import GeneratedCredential, GeneratedCredentialArgs
 from components.namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
 from components.tls_secret import PlatformTlsSecret, TlsSecretArgs
-from conftest import is_secret, load, run_program, stack_settings
-from tests.components.test_platform import CERT, KEY
+from conftest import is_secret, load, pem, run_program, stack_settings
 
 SECRET = "kubernetes:core/v1:Secret"
+
+CERT = pem("CERTIFICATE")
+KEY = pem("PRIVATE KEY")
 
 
 def test_data_safety_protects_and_retains_only_when_asked():
