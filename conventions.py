@@ -11,10 +11,41 @@ enough to call for every resource the policy pack sees.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterable
 
 PROJECT = "secrets-platform"
-ENVIRONMENTS: tuple[str, ...] = ("local", "dev", "stg", "prd")
+
+
+@dataclass(frozen=True)
+class EnvironmentTraits:
+    """What an environment token implies, decided here once (settings, components and the pack read it)."""
+
+    # Namespaces and Secrets are `protect`ed and `retainOnDelete` (CONVENTIONS, data safety).
+    protected: bool
+    # Vault runs HA with integrated storage (raft); it may not be turned off.
+    vault_ha_required: bool
+    # The operators' charts (External Secrets, Vault) are installed unless the stack says otherwise.
+    installs_charts: bool
+    # The policy pack fails closed on what it cannot see at preview (unknown values).
+    fail_closed: bool
+    # A generated bundle's freshness target when it sets no maxAge (None: no target).
+    default_max_age: str | None
+
+
+# The environments, in promotion order, and their traits: local on loopback, then dev -> stg -> prd.
+TRAITS: dict[str, EnvironmentTraits] = {
+    "local": EnvironmentTraits(protected=False, vault_ha_required=False, installs_charts=False, fail_closed=False, default_max_age=None),
+    "dev": EnvironmentTraits(protected=False, vault_ha_required=False, installs_charts=True, fail_closed=False, default_max_age="365d"),
+    "stg": EnvironmentTraits(protected=False, vault_ha_required=True, installs_charts=True, fail_closed=False, default_max_age="180d"),
+    "prd": EnvironmentTraits(protected=True, vault_ha_required=True, installs_charts=True, fail_closed=True, default_max_age="90d"),
+}
+ENVIRONMENTS: tuple[str, ...] = tuple(TRAITS)
+
+
+def traits(env: str) -> EnvironmentTraits:
+    """The traits of an environment token; a stack whose name is no token gets prd's (the strictest)."""
+    return TRAITS.get(env, TRAITS["prd"])
 
 # Label keys every platform Kubernetes object carries.
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -74,8 +105,10 @@ def namespace_name(workload: str, env: str) -> str:
     return check_dns_label(f"{workload}-{env}", "namespace")
 
 
-def credentials_name(service: str, env: str) -> str:
-    return check_dns_label(f"{service}-{env}-credentials", "credential bundle name")
+def credentials_name(service: str, env: str, *, checked: bool = True) -> str:
+    """A credential bundle: ``<service>-<env>-credentials``; ``checked=False`` for a name only looked up, never created."""
+    name = f"{service}-{env}-credentials"
+    return check_dns_label(name, "credential bundle name") if checked else name
 
 
 def secret_name(service: str, env: str, purpose: str) -> str:
@@ -93,14 +126,79 @@ def vault_path(mount: str, env: str, service: str) -> str:
     return f"{mount}/{env}/{service}"
 
 
+def pull_secret_name(service: str, env: str) -> str:
+    """A registry pull secret: ``<service>-<env>-pull-secret``."""
+    return secret_name(service, env, "pull")
+
+
+def key_slug(key: str) -> str:
+    """An environment-variable-style key as a name part: ``SNOWFLAKE_PASSWORD`` -> ``snowflake-password``."""
+    return key.lower().replace("_", "-")
+
+
+def key_prefix(service: str) -> str:
+    """The variable prefix a service's keys carry: ``snowflake-db`` -> ``SNOWFLAKE_DB_``."""
+    return service.upper().replace("-", "_") + "_"
+
+
 def import_secret_name(variable: str, prefix: str, service: str, env: str) -> str:
     """Name of the Secret an imported repository variable becomes.
 
     ``DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN`` with prefix ``DAGSTER_SECRET_`` in prd
     becomes ``dagster-prd-slack-bot-oauth-token-secret``.
     """
-    purpose = variable[len(prefix):].lower().replace("_", "-")
-    return secret_name(service, env, purpose)
+    return secret_name(service, env, key_slug(variable[len(prefix):]))
+
+
+def import_variable(purpose: str, prefix: str) -> str:
+    """The inverse of :func:`import_secret_name`: the purpose ``slack-bot-oauth-token`` -> ``DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN``."""
+    return prefix + purpose.upper().replace("-", "_")
+
+
+# --------------------------------------------------------------------------- the operators' names
+# External Secrets: its service account in its namespace, the GCP service account's component,
+# and one ClusterSecretStore per environment.
+ESO_SERVICE_ACCOUNT = "external-secrets"
+ESO_GCP_COMPONENT = "eso"
+STORE_BACKEND = "gcp-secret-manager"
+# Vault: the service account whose token Vault uses to review job runners' tokens.
+VAULT_AUTH_SERVICE_ACCOUNT = "vault-auth"
+
+
+def store_name(env: str) -> str:
+    """The environment's ClusterSecretStore: ``gcp-secret-manager-<env>``."""
+    return check_dns_label(f"{STORE_BACKEND}-{env}", "store name")
+
+
+def vault_auth_path(env: str) -> str:
+    """The default path of the environment's Kubernetes auth method in Vault: ``kubernetes-<env>``."""
+    return f"kubernetes-{env}"
+
+
+def vault_policy_name(mount: str, namespace: str) -> str:
+    """The read-only policy of one namespace's job runner: ``<mount>-<namespace>-read``."""
+    return check_dns_label(f"{mount}-{namespace}-read", "Vault policy name")
+
+
+def vault_role_name(namespace: str) -> str:
+    """The Kubernetes-auth role of one namespace's job runner: ``job-runner-<namespace>``."""
+    return check_dns_label(f"{JOB_RUNNER}-{namespace}", "Vault role name")
+
+
+def provider_name(kind: str, env: str) -> str:
+    """The stack's explicit provider of ``kind`` (``kubernetes``, ``gcp``): ``<kind>-<env>``."""
+    return f"{kind}-{env}"
+
+
+# --------------------------------------------------------------------------- chart versions
+# One exact release (SemVer 2: MAJOR.MINOR.PATCH, optional pre-release and build metadata, an
+# optional leading v): what the settings require of chartVersion and the pack of a chart's version.
+EXACT_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def is_exact_chart_version(version: str) -> bool:
+    """True for one release (``2.9.0``, ``v0.34.1``, ``1.0.0-rc.1``); False for ranges, ``latest`` or ``2.9``."""
+    return bool(EXACT_CHART_VERSION.match(version))
 
 
 def labels(env: str) -> dict[str, str]:

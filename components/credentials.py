@@ -100,7 +100,7 @@ class GeneratedCredential(pulumi.ComponentResource):
         self.passwords: dict[str, random.RandomPassword] = {}
         values: dict[str, pulumi.Output[str]] = {}
         for gen in sorted(cred.generated, key=lambda g: g.key):
-            base = f"{name}-{gen.key.lower().replace('_', '-')}"
+            base = f"{name}-{conventions.key_slug(gen.key)}"
             if cred.rotation_strategy == "single":
                 self.passwords[gen.key] = password(base, gen, {"rotation": cred.rotation})
                 values[gen.key] = self.passwords[gen.key].result

@@ -38,14 +38,14 @@ from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs,
 from settings import Credential
 
 API_VERSION = "external-secrets.io/v1"
-BACKEND = "gcp-secret-manager"
-SERVICE_ACCOUNT = "external-secrets"
+BACKEND = conventions.STORE_BACKEND
+SERVICE_ACCOUNT = conventions.ESO_SERVICE_ACCOUNT
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
-GSA_COMPONENT = "eso"
+GSA_COMPONENT = conventions.ESO_GCP_COMPONENT
 
 
-def store_name(environment: str) -> str:
-    return conventions.check_dns_label(f"{BACKEND}-{environment}", "store name")
+# The store's name is the conventions' (kept here under its old name for callers).
+store_name = conventions.store_name
 
 
 def chart_values(service_account: str, local: bool = False) -> dict:
@@ -277,7 +277,7 @@ class ExternalCredential(pulumi.ComponentResource):
         if cred.push:
             for gen in sorted(cred.generated, key=lambda g: g.key):
                 self.passwords[gen.key] = random.RandomPassword(
-                    f"{name}-{gen.key.lower().replace('_', '-')}",
+                    f"{name}-{conventions.key_slug(gen.key)}",
                     length=gen.length, upper=gen.upper, lower=gen.lower, numeric=gen.numeric, special=gen.special,
                     override_special=gen.override_special, keepers={"rotation": cred.rotation}, opts=child,
                 )
@@ -285,7 +285,7 @@ class ExternalCredential(pulumi.ComponentResource):
         if not args.project:
             for key in sorted(cred.properties):
                 self.passwords[key] = random.RandomPassword(
-                    f"{name}-{key.lower().replace('_', '-')}-stand-in", length=32, special=False, opts=child,
+                    f"{name}-{conventions.key_slug(key)}-stand-in", length=32, special=False, opts=child,
                 )
         document: pulumi.Output[str] | None = None
         if cred.push or not args.project:

@@ -82,7 +82,7 @@ def external_secrets_outputs(s: Settings) -> dict[str, Any]:
         "namespace": s.namespace(eso.namespace),
         "store": {"kind": "ClusterSecretStore", "name": store_name(s.environment), "provider": "gcpsm" if project else "fake",
                   "namespaces": list(s.namespaces)},
-        "gcpServiceAccount": service_account_email("eso", s.environment, project) if project else None,
+        "gcpServiceAccount": service_account_email(conventions.ESO_GCP_COMPONENT, s.environment, project) if project else None,
         "chart": {"installed": s.eso_install, "version": eso.chart_version, "source": eso.chart_path or eso.chart_repository},
         "refreshInterval": eso.refresh_interval,
     }
@@ -172,7 +172,7 @@ def secret_plan(settings: Settings) -> list[PlannedSecrets]:
             external = ExternalCredentialArgs(
                 cred, env, full(cred.namespaces), protect, cfg.external_secrets.refresh_interval, project,
                 tuple(cfg.gcp.replica_locations),
-                f"serviceAccount:{service_account_email('eso', env, project)}" if project else None,
+                f"serviceAccount:{service_account_email(conventions.ESO_GCP_COMPONENT, env, project)}" if project else None,
                 store_name(env),
             )
             plan.append(PlannedSecrets(ExternalCredential, cred.service, external, tuple(cred.namespaces), describe_external, cred.backend))
@@ -212,7 +212,7 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     if cfg.external_secrets.enabled and cfg.gcp.project:
         import pulumi_gcp as gcp
 
-        gcp_provider = gcp.Provider(f"gcp-{env}", project=cfg.gcp.project, region=cfg.gcp.region)
+        gcp_provider = gcp.Provider(conventions.provider_name("gcp", env), project=cfg.gcp.project, region=cfg.gcp.region)
     providers: list[pulumi.ProviderResource] = [provider, gcp_provider] if gcp_provider else [provider]
     with_gcp = pulumi.ResourceOptions(providers=providers)
 

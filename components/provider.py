@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
+import conventions
+
 from settings import Settings
 
 
 def kubernetes_provider(settings: Settings) -> k8s.Provider:
-    name = f"kubernetes-{settings.environment}"
+    name = conventions.provider_name("kubernetes", settings.environment)
     if settings.render_dir:
         return k8s.Provider(name, render_yaml_to_directory=settings.render_dir, enable_secret_mutable=True)
     return k8s.Provider(

@@ -40,7 +40,7 @@ def describe_registry(args: RegistryPullSecretArgs) -> list[SecretDescriptor]:
     plain stack outputs.
     """
     reg = args.registry
-    name = conventions.secret_name(reg.service, args.environment, "pull")
+    name = conventions.pull_secret_name(reg.service, args.environment)
     return [
         SecretDescriptor(name, ns, DOCKER_CONFIG_JSON, (REQUIRED_KEY,), "kubernetes", reg.service)
         for ns in sorted(args.namespaces)

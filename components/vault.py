@@ -32,7 +32,7 @@ from components.common import child_options, metadata
 from components.helm import ChartArgs, pinned_chart
 from components.namespace import PlatformNamespace, PlatformNamespaceArgs
 
-AUTH_SERVICE_ACCOUNT = "vault-auth"
+AUTH_SERVICE_ACCOUNT = conventions.VAULT_AUTH_SERVICE_ACCOUNT
 AUTH_DELEGATOR = "system:auth-delegator"
 TOKEN_VOLUME = "vault-token"
 # Where the injector's agents render files (its default).
@@ -53,11 +53,11 @@ class VaultNames:
 
     def policy(self, namespace: str) -> str:
         """The read-only policy of one namespace's job runner: ``<mount>-<namespace>-read``."""
-        return conventions.check_dns_label(f"{self.mount}-{namespace}-read", "Vault policy name")
+        return conventions.vault_policy_name(self.mount, namespace)
 
     def role(self, namespace: str) -> str:
         """The Kubernetes-auth role of one namespace's job runner: ``job-runner-<namespace>``."""
-        return conventions.check_dns_label(f"{conventions.JOB_RUNNER}-{namespace}", "Vault role name")
+        return conventions.vault_role_name(namespace)
 
     def path(self, service: str) -> str:
         """The KV path of a bundle: ``<mount>/<env>/<service>`` (CONVENTIONS)."""
@@ -141,7 +141,7 @@ def namespace_access(names: VaultNames, services_by_namespace: dict[str, tuple[s
 
 def file_name(service: str, key: str) -> str:
     """File the agent renders a key to, e.g. ``snowflake-snowflake-password`` under /vault/secrets."""
-    return f"{service}-{key.lower().replace('_', '-')}"
+    return f"{service}-{conventions.key_slug(key)}"
 
 
 def injector_fragments(names: VaultNames, namespace: str, service: str, properties: dict[str, str], audience: str, token_ttl: int) -> dict[str, Any]:

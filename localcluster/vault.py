@@ -43,9 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import conventions
 from localcluster import DEFAULT_BIN, DEFAULT_DIR, LOOPBACK, Cluster, ClusterError, _port_free
 
-AUTH_SERVICE_ACCOUNT = "vault-auth"
+AUTH_SERVICE_ACCOUNT = conventions.VAULT_AUTH_SERVICE_ACCOUNT
 # Dev mode serves the API on PORT and its cluster listener on PORT+1 (both loopback).
 PORT_OFFSET = 10
 # The reviewer token is re-issued by every apply (every make up).

@@ -96,7 +96,6 @@ def cluster_identities(s: "settings.Settings") -> set[str]:
 
 def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[Claim]:
     """Everything one stack would own, named the way the program names it."""
-    from components.external_secrets import store_name
     from components.platform import planned_descriptors, vault_names
     from components.workload_identity import service_account_email
 
@@ -106,14 +105,14 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
     if cfg.external_secrets.enabled:
         eso_ns = s.namespace(cfg.external_secrets.namespace)
         namespaces.append(eso_ns)
-        out.add(("service account", f"{eso_ns}/external-secrets"))
-        out.add(("secret store", store_name(env)))
+        out.add(("service account", f"{eso_ns}/{conventions.ESO_SERVICE_ACCOUNT}"))
+        out.add(("secret store", conventions.store_name(env)))
         if cfg.gcp.project:
-            out.add(("service account", service_account_email("eso", env, cfg.gcp.project)))
+            out.add(("service account", service_account_email(conventions.ESO_GCP_COMPONENT, env, cfg.gcp.project)))
     if cfg.vault.enabled:
         vault_ns = s.namespace(cfg.vault.namespace)
         namespaces.append(vault_ns)
-        out.add(("service account", f"{vault_ns}/vault-auth"))
+        out.add(("service account", f"{vault_ns}/{conventions.VAULT_AUTH_SERVICE_ACCOUNT}"))
         names = vault_names(s)
         vault = vault_identity(cfg.vault.address)
         out.add(("vault auth path", f"{vault}/{names.auth_path}"))

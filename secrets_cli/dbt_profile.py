@@ -44,7 +44,7 @@ def env_var(key: str, numeric: bool = False) -> str:
 def profile(*, stack: str, secret: dict[str, Any], service: str, adapter: str, profile_name: str, target: str,
             mapping: dict[str, str], literals: dict[str, str], threads: int) -> str:
     keys: list[str] = list(secret["keys"])
-    prefix = service.upper().replace("-", "_") + "_"
+    prefix = conventions.key_prefix(service)
     fields: dict[str, str] = {k[len(prefix):].lower(): k for k in keys if k.startswith(prefix)}
     for field, key in mapping.items():
         if key not in keys:

@@ -249,7 +249,8 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
     env = s.environment
     cred = next((c for c in s.config.credentials if name in (c.service, conventions.credentials_name(c.service, env))), None)
     if cred is None:
-        others = [*(f"{r.service}-{env}-pull-secret" for r in s.config.registries), *(f"{t.service}-{env}-{t.purpose}-secret" for t in s.config.tls_secrets)]
+        others = [*(conventions.pull_secret_name(r.service, env) for r in s.config.registries),
+                  *(conventions.secret_name(t.service, env, t.purpose) for t in s.config.tls_secrets)]
         if name in others or conventions.OTHER_SECRET_NAME.match(name):
             raise InputError(f"{name} is not a generated credential bundle; its value comes from config or the deploy environment",
                              "rotate it at its source, then `pulumi config set --secret ...` (or update the repository secret) and deploy")
@@ -481,7 +482,7 @@ def dbt_profile(ctx: click.Context, stack: str, source: str, credential: str, ad
     """Generate profiles.yml whose credentials are only env_var() references to keys of the stack."""
     cat = _catalog(_app(ctx), stack, source)
     env = cat.environment
-    name = credential if credential.endswith("-credentials") else f"{credential}-{env}-credentials"
+    name = credential if credential.endswith("-credentials") else conventions.credentials_name(credential, env, checked=False)
     copies = cat.named(name)
     if not copies:
         bundles = sorted({n for n in cat.names() if n.endswith("-credentials")})

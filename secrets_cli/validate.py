@@ -114,7 +114,7 @@ def fix_missing_key(key: str, cat: Catalog, secret: str | None) -> str:
             return f"{secret} is not a credential bundle; its keys are fixed by its type or source"
     else:
         for cred in creds:
-            if key.upper().startswith(cred.service.upper().replace("-", "_") + "_"):
+            if key.upper().startswith(conventions.key_prefix(cred.service)):
                 service = cred.service
     index = _credential_index(cat, service) if service else None
     if index is not None:
@@ -151,7 +151,7 @@ def fix_missing_secret(name: str, cat: Catalog, key: str | None) -> str:
             return f"{name} names environment {m.group('env')}, not {env}: reference {svc}-{env}-{purpose}-secret in {stack}"
         imports = cat.settings.config.imports
         if svc == imports.namespace and imports.enabled:
-            variable = imports.prefix + purpose.upper().replace("-", "_")
+            variable = conventions.import_variable(purpose, imports.prefix)
             return f"gh secret set {variable} --env {stack}  # then re-run the deploy workflow, which imports {imports.prefix}* secrets"
         if purpose == "pull":
             return f"declare a pull secret for {svc} under secrets-platform:registries in Pulumi.{stack}.yaml (password with `pulumi config set --secret`)"

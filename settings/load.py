@@ -74,9 +74,14 @@ class Settings:
     imported: tuple[ImportedSecret, ...] = ()
 
     @property
+    def traits(self) -> conventions.EnvironmentTraits:
+        """What the environment implies (conventions.TRAITS): protection, HA, install defaults."""
+        return conventions.traits(self.environment)
+
+    @property
     def protect(self) -> bool:
         """prd keeps its namespaces and Secrets through any `up` or `destroy` (CONVENTIONS)."""
-        return self.environment == "prd"
+        return self.traits.protected
 
     @property
     def render_dir(self) -> str | None:
@@ -93,7 +98,7 @@ class Settings:
     def eso_install(self) -> bool:
         """Install the External Secrets chart: when asked, by default everywhere but local."""
         eso = self.config.external_secrets
-        return eso.enabled and (eso.install if eso.install is not None else self.environment != "local")
+        return eso.enabled and default_install(eso.install, self.environment)
 
     @property
     def eso_chart_path(self) -> str | None:
@@ -109,17 +114,16 @@ class Settings:
     @property
     def vault_install(self) -> bool:
         vault = self.config.vault
-        return vault.enabled and (vault.install if vault.install is not None else self.environment != "local")
+        return vault.enabled and default_install(vault.install, self.environment)
 
     @property
     def vault_ha(self) -> bool:
         """HA with raft: required in stg and prd, off by default elsewhere."""
-        ha = self.config.vault.ha
-        return ha if ha is not None else self.environment in ("stg", "prd")
+        return default_vault_ha(self.config.vault.ha, self.environment)
 
     @property
     def vault_auth_path(self) -> str:
-        return self.config.vault.auth_path or f"kubernetes-{self.environment}"
+        return self.config.vault.auth_path or conventions.vault_auth_path(self.environment)
 
     def namespace(self, workload: str) -> str:
         return conventions.namespace_name(workload, self.environment)
@@ -127,6 +131,16 @@ class Settings:
     @property
     def namespaces(self) -> tuple[str, ...]:
         return tuple(self.namespace(w) for w in self.config.namespaces)
+
+
+def default_install(install: bool | None, env: str) -> bool:
+    """An operator's chart is installed when the stack says so, else by the environment's traits (not in local)."""
+    return install if install is not None else conventions.traits(env).installs_charts
+
+
+def default_vault_ha(ha: bool | None, env: str) -> bool:
+    """Vault runs HA when the stack says so, else where the environment requires it (stg, prd)."""
+    return ha if ha is not None else conventions.traits(env).vault_ha_required
 
 
 def from_pulumi(environ: Mapping[str, str] | None = None) -> Settings:
@@ -551,7 +565,6 @@ def _check_transport(cfg: StackConfig, env: str, add) -> None:
 
 
 # An exact chart version: "2.9.0" or "0.34.1-rc.1"; no ranges, no "latest".
-_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
 _PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
@@ -668,7 +681,7 @@ def _check_chart(section: str, enabled: bool, install: bool, version: str | None
         add(Problem(full_key([section, "install"]), "is true for local, which never talks to a cluster and cannot fetch charts offline", "remove it, or give a local chart with chartPath (local renders the platform's objects without the chart)", True))
     if install and version is None:
         add(Problem(full_key([section, "chartVersion"]), "is required when the chart is installed", "pin an exact version, e.g. chartVersion: \"2.9.0\""))
-    elif version is not None and not _CHART_VERSION.match(version):
+    elif version is not None and not conventions.is_exact_chart_version(version):
         add(Problem(full_key([section, "chartVersion"]), "is not an exact version (ranges and `latest` change what is installed without a diff)", "pin an exact version such as \"2.9.0\"", version))
 
 
@@ -695,7 +708,7 @@ def _check_backends(cfg: StackConfig, env: str, add) -> None:
         add(Problem(full_key(["gcp", "region"]), "is required with gcp.clusterName (the cluster's location)", "set it to the cluster's region or zone", None))
 
     # External Secrets Operator.
-    eso_install = eso.install if eso.install is not None else env != "local"
+    eso_install = default_install(eso.install, env)
     _check_chart("externalSecrets", eso.enabled, eso_install, eso.chart_version, env, add, eso.chart_path)
     if eso.enabled:
         _check_chart_path("externalSecrets", "external-secrets", eso.chart_path, eso.chart_version, add)
@@ -712,13 +725,13 @@ def _check_backends(cfg: StackConfig, env: str, add) -> None:
     # Vault.
     if not vault.enabled:
         return
-    vault_install = vault.install if vault.install is not None else env != "local"
+    vault_install = default_install(vault.install, env)
     _check_chart("vault", True, vault_install, vault.chart_version, env, add, vault.chart_path)
     _check_chart_path("vault", "vault", vault.chart_path, vault.chart_version, add)
     if vault.dev_mode and env != "local":
         add(Problem(full_key(["vault", "devMode"]), f"is true for {env}: dev mode keeps everything in memory, unsealed, behind a root token", "remove it; only local may run Vault in dev mode", True))
-    ha = vault.ha if vault.ha is not None else env in ("stg", "prd")
-    if env in ("stg", "prd") and not ha:
+    ha = default_vault_ha(vault.ha, env)
+    if conventions.traits(env).vault_ha_required and not ha:
         add(Problem(full_key(["vault", "ha"]), f"is false for {env}, which needs HA with integrated storage (raft)", "remove it or set it to true", vault.ha))
     if ha and (vault.replicas < 3 or vault.replicas % 2 == 0):
         add(Problem(full_key(["vault", "replicas"]), "must be an odd number of at least 3 for a raft quorum", "use 3 or 5", vault.replicas))

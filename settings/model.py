@@ -54,7 +54,7 @@ RotationStrategy = Literal["single", "dual"]
 DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])$")
 _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 # maxAge of a generated bundle that sets none: stricter the closer to production (local: no target).
-DEFAULT_MAX_AGE = {"local": None, "dev": "365d", "stg": "180d", "prd": "90d"}
+DEFAULT_MAX_AGE = {env: t.default_max_age for env, t in conventions.TRAITS.items()}
 # The suffix of the key that holds a dual bundle's previous value.
 PREVIOUS_SUFFIX = "_PREVIOUS"
 

@@ -170,7 +170,6 @@ def check_vault_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str
         raise UnknownAtPreview("valueYamlFiles", "values read from files cannot be inspected by the pack")
 
 
-_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _LOCAL_CHART = ("./", "../", "/", "file://")
 _VERSIONED_TARBALL = re.compile(r"-v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?\.tgz$")
 
@@ -181,7 +180,7 @@ def check_chart_pinned(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     if not isinstance(chart, str) or chart.startswith(_LOCAL_CHART) or "@sha256:" in chart or _VERSIONED_TARBALL.search(chart):
         return  # local charts are versioned with the repository; digests and versioned tarballs are pinned
     version = r.get("version")
-    if not isinstance(version, str) or not _EXACT_VERSION.match(version):
+    if not isinstance(version, str) or not conventions.is_exact_chart_version(version):
         state = "has no version" if not version else f"has version {show(version)}, which is a range, not one release"
         yield (
             f"Helm chart {show(chart)} ({show(r.name)}) {state}; an unpinned chart changes under you on the next "

@@ -206,3 +206,22 @@ def test_rendered_dev_mode_is_fine_in_local_only():
     # whatever rendered it (the vault chart's StatefulSet carries no helm.sh/chart label)
     [message] = _run_child(vault_statefulset("stg", dev=True, chart="other-1.0.0"), "stg")
     assert "dev mode" in message
+
+
+@pytest.mark.parametrize("version", ["2.9.0", "v0.34.1", "1.0.0-rc.1", "2.9.0+build.5", "2.9", "~2.9.0", "latest", ">=2.9.0", "2.9.0 "])
+def test_settings_and_pack_agree_on_an_exact_chart_version(fx, version):
+    """One pattern (conventions): a chartVersion the settings accept is one the pack admits, and the reverse."""
+    from conftest import load
+
+    import settings
+
+    props = fx.eso_chart()
+    props["version"] = version
+    admitted = fx.run(hygiene.helm_chart_version_pinned, CHART, props) == []
+    try:
+        load("dev", gcp={"project": "example-data-platform"}, externalSecrets={"enabled": True, "chartVersion": version})
+        accepted = True
+    except settings.ConfigError as err:
+        assert "externalSecrets.chartVersion" in str(err)
+        accepted = False
+    assert accepted == admitted, f"settings {'accept' if accepted else 'refuse'} {version!r}, the pack {'admits' if admitted else 'refuses'} it"
