@@ -160,7 +160,26 @@ def _database_outputs(s: Settings, names: VaultNames) -> list[dict[str, Any]]:
                 ns: database_injector_fragments(names, ns, role.service, dict(cred.properties), v.audience, v.token_ttl)
                 for ns in role.namespaces
             },
+            "dbtProfile": _dbt_postgres_profile(dict(cred.properties), conn.url if conn else None),
         })
+    return out
+
+
+def _dbt_postgres_profile(properties: dict[str, str], url: str | None) -> dict[str, Any]:
+    """A dbt postgres output whose user and password are env_var() of the env file's keys; where from the connection URL.
+
+    local: no URL in the stack (make up's PostgreSQL listens at the cluster's port + 12, database pipelines;
+    `make cluster-status` shows it), so host, port and dbname are left for the user.
+    """
+    from urllib.parse import urlsplit
+
+    by_prop = {prop: key for key, prop in properties.items()}
+    out: dict[str, Any] = {"type": "postgres",
+                           "user": f"{{{{ env_var('{by_prop['username']}') }}}}",
+                           "password": f"{{{{ env_var('{by_prop['password']}') }}}}"}
+    if url:
+        parts = urlsplit(url)
+        out.update({"host": parts.hostname, "port": parts.port or 5432, "dbname": parts.path.strip("/")})
     return out
 
 

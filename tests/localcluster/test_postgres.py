@@ -4,7 +4,7 @@ No engine and no API server: the stack's database definitions (its `vault.databa
 output, computed from the local stack file) are applied by the operator path's
 database step to a real OpenBao dev server configured against a real PostgreSQL, and
 the users it issues are used with psql. Job-runner logins are the e2e tier's
-(tests/e2e/test_vault_database.py).
+(tests/e2e/test_vault_database_e2e.py).
 """
 
 from __future__ import annotations
