@@ -7,6 +7,8 @@ files (each side planned by its own program, the ref's in a subprocess).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli_support import CANARY, ROOT, copy_project, invoke, make_app
+from cli_support import CANARY, FakeEngine, FakeKubectl, ROOT, SECRET_CANARY, copy_project, invoke, local_state, make_app
 from secrets_cli import diff as diff_mod
 from secrets_cli.project import Project
 
@@ -285,6 +287,94 @@ def test_bad_base_ref_and_unparsable_base_are_exit_2(tmp_path, scratch):
     git(root, "checkout", "-q", "HEAD~1", "--", "Pulumi.dev.yaml")
     done = invoke(make_app(root), "diff", "--stack", "dev", "--base", "main")
     assert done.exit_code == 2 and "does not parse at --base main" in done.stderr, done.output
+    assert list(scratch.iterdir()) == []
+
+
+# ---- never a value ---------------------------------------------------------------------------------
+
+def spellings(value: str) -> set[str]:
+    """The value, its sha256/sha1/md5 hex digests and the base64 of the value and of each digest."""
+    raw = value.encode()
+    out = {value}
+    for b in (raw, *(hashlib.new(h, raw).digest() for h in ("sha256", "sha1", "md5"))):
+        out |= {base64.b64encode(b).decode().rstrip("="), base64.urlsafe_b64encode(b).decode().rstrip("=")}
+    for h in ("sha256", "sha1", "md5"):
+        digest = hashlib.new(h, raw).hexdigest()
+        out |= {digest, digest.upper()}
+    return out
+
+
+def test_diff_never_prints_a_value_nor_a_hash_of_one(tmp_path, scratch):
+    """Every value diff could reach is planted: fixed values in both stack files (kept, added, removed),
+    a `secure:` ciphertext, an imported variable, the deployed state's generated passwords, rendered
+    manifests and a .env in the checkout, and Secret data and a workload's literal env in the cluster.
+    A diff with rotations (single, dual), keys added and removed, Secrets added and removed prints none
+    of them in any spelling."""
+    planted = {
+        "kept": "kept-value-canary-4d1e", "removed": "removed-value-canary-8c2a", "added": "added-value-canary-1b9f",
+        "new_bundle": "new-bundle-canary-6e0d", "cipher": "v1:ciphertext-canary-3a7c", "imported": CANARY,
+        "generated": SECRET_CANARY, "rendered": "rendered-canary-5f3b", "dotenv": "dotenv-canary-2c8e",
+        "cluster": "cluster-data-canary-9d4a", "workload": "workload-env-canary-7e1f",
+    }
+    root = program_repo(tmp_path / "repo")
+
+    def base(c):
+        bundle(c, "snowflake").update(values={"SNOWFLAKE_ACCOUNT": planted["kept"], "SNOWFLAKE_USER": "svc_pipelines_dev"})
+        bundle(c, "minio").update(rotationStrategy="dual", generation=3, values={"MINIO_ROOT_USER": "pipelines", "MINIO_REGION": planted["removed"]})
+        c["secrets-platform:registries"] = [{"service": "ghcr", "server": "ghcr.io", "username": "bot",
+                                             "password": {"secure": planted["cipher"]}, "namespaces": ["dagster"]}]
+    edit_config(root / "Pulumi.dev.yaml", base)
+    (root / ".gitignore").write_text("__pycache__/\nrendered/\n.env\n")
+    commit(root, "base")
+
+    def working(c):
+        snowflake = bundle(c, "snowflake")
+        snowflake["rotation"] = "2026-12-02"  # single: every generated key
+        snowflake["values"]["SNOWFLAKE_ROLE"] = planted["added"]
+        snowflake["generated"].append({"key": "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"})
+        minio = bundle(c, "minio")
+        minio["generation"] = 4  # dual: one slot
+        del minio["values"]["MINIO_REGION"]
+        creds = c["secrets-platform:credentials"]
+        creds[:] = [b for b in creds if b["service"] != "polaris"]
+        creds.append({"service": "redis", "namespaces": ["flytesnacks"], "values": {"REDIS_HOST": planted["new_bundle"]},
+                      "generated": [{"key": "REDIS_PASSWORD"}]})
+        c["secrets-platform:namespaces"].append("airbyte")
+    edit_config(root / "Pulumi.dev.yaml", working)
+    (root / "rendered" / "dev").mkdir(parents=True)
+    (root / "rendered" / "dev" / "secret.yaml").write_text(f"stringData:\n  SNOWFLAKE_PASSWORD: {planted['rendered']}\n")
+    (root / ".env").write_text(f"SNOWFLAKE_PASSWORD={planted['dotenv']}\n")
+    engine = FakeEngine(root, installed=True, deployed={"dev"}, state={"dev": local_state(planted["generated"])},
+                        stack_outputs={"dev": {"secrets": []}})
+    secret_data = json.dumps({"data": {"SNOWFLAKE_PASSWORD": base64.b64encode(planted["cluster"].encode()).decode()}})
+    workloads = json.dumps({"items": [{"kind": "Deployment", "metadata": {"name": "daemon", "annotations": {"reloader.stakater.com/search": "true"}},
+                                       "spec": {"template": {"spec": {"containers": [{
+                                           "env": [{"name": "TOKEN", "value": planted["workload"]}],
+                                           "envFrom": [{"secretRef": {"name": "snowflake-dev-credentials"}},
+                                                       {"secretRef": {"name": "minio-dev-credentials"}}]}]}}}}]})
+    kube = FakeKubectl({"--raw=/version": (0, "{}", ""), "get secret": (0, secret_data, ""), "deployment": (0, workloads, "")})
+    environ = {"DAGSTER_SECRET_SLACK_TOKEN": planted["imported"]}
+
+    outputs = []
+    for extra in ([], ["--json"]):
+        done = invoke(make_app(root, engine=engine, environ=environ, kubectl=kube), "diff", "--stack", "dev", "--base", "main", *extra)
+        assert done.exit_code == 0, done.output
+        outputs.append(done.stdout + done.stderr)
+    data = json.loads(done.stdout)
+    # The diff reports every kind of change, so the check below looks at a full output.
+    assert data["baseProgram"] == "ref"
+    assert {(r["service"], r["strategy"]) for r in data["rotated"]} == {("snowflake", "single"), ("minio", "dual")}
+    assert {c["name"] for c in data["keysChanged"]} == {"snowflake-dev-credentials", "minio-dev-credentials"}
+    assert any("MINIO_REGION" in c["keysRemoved"] for c in data["keysChanged"])
+    assert any("SNOWFLAKE_ROLE" in c["keysAdded"] for c in data["keysChanged"])
+    assert [s["name"] for s in data["secretsAdded"]] == ["redis-dev-credentials"]
+    assert {s["name"] for s in data["secretsRemoved"]} == {"polaris-dev-credentials"}
+    assert data["namespacesGained"] == ["airbyte-dev"]
+    assert any("Deployment/daemon" in line for lines in data["consumers"].values() for line in lines)
+    for name, value in planted.items():
+        for form in spellings(value):
+            for out in outputs:
+                assert form not in out, f"{name} printed as {form!r}"
     assert list(scratch.iterdir()) == []
 
 
