@@ -89,10 +89,7 @@ def _source_label(cat: catalog_mod.Catalog) -> str:
 def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None:
     """List the stack's Secrets: name, namespace, type, backend, keys, last rotation. Never values."""
     cat = _catalog(_app(ctx), stack, source)
-    targets = {c.service: c.effective_max_age(cat.environment) for c in cat.settings.config.credentials if c.generated}
-    # The age of what is deployed (the secret's own rotation value), against the stack file's target.
-    ages = {s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
-            for s in cat.secrets if s.get("service") in targets and s["name"].endswith("-credentials")}
+    ages = _ages(cat)
     if as_json:
         click.echo(json.dumps({"stack": stack, "source": cat.source, "deployedAt": cat.deployed_at, "secrets": cat.secrets,
                                "ages": {svc: a.as_json() for svc, a in sorted(ages.items())}}, indent=2, sort_keys=True))
@@ -107,10 +104,24 @@ def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None
     _age_notes(ages)
 
 
+def _ages(cat: catalog_mod.Catalog) -> dict[str, freshness_mod.Age]:
+    """service -> Age of each generated bundle, from the rotation value of what the catalog lists.
+
+    From deployed state that is the deployed Secret's own rotation (a rotation committed but not
+    applied does not make a credential younger); the maxAge target comes from the stack file.
+    """
+    targets = {c.service: c.effective_max_age(cat.environment) for c in cat.settings.config.credentials if c.generated}
+    return {s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
+            for s in cat.secrets if s.get("service") in targets and s["name"].endswith("-credentials")}
+
+
 def _age_notes(ages) -> None:
-    unknown = sorted(s for s, a in ages.items() if a.days is None)
+    unknown = sorted(s for s, a in ages.items() if a.days is None and not a.future)
     if unknown:
         click.echo(f"age unknown: {', '.join(unknown)} (the rotation value is not a date; `secrets-platform rotate` writes one)")
+    future = sorted(s for s, a in ages.items() if a.future)
+    if future:
+        click.echo(f"age unknown: {', '.join(future)} (the rotation date is in the future; `secrets-platform rotate` writes today's)")
     for service, a in sorted(ages.items()):
         if a.overdue:
             click.echo(f"OVERDUE: {service} was rotated {a.days} days ago, over its maxAge of {a.max_age}: secrets-platform rotate {service}")
@@ -402,7 +413,7 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
         raise EngineError(f"cannot report status of stack {stack}. {reason}", fix)
     cat = _catalog(app, stack, source)
     rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC", "AGE", "OVERDUE")]
-    ages = freshness_mod.bundle_ages(s)
+    ages = _ages(cat)
     failed = 0
     try:
         for secret in cat.secrets:
