@@ -141,6 +141,16 @@ def key_prefix(service: str) -> str:
     return service.upper().replace("-", "_") + "_"
 
 
+def vault_database_role(service: str, env: str) -> str:
+    """The database secrets engine's connection and role of a vault-database bundle: ``<service>-<env>``."""
+    return check_dns_label(f"{service}-{env}", "Vault database role name")
+
+
+def vault_database_creds_path(mount: str, service: str, env: str) -> str:
+    """Where a job runner reads a short-lived database user: ``<mount>/creds/<service>-<env>``."""
+    return f"{mount}/creds/{vault_database_role(service, env)}"
+
+
 def import_secret_name(variable: str, prefix: str, service: str, env: str) -> str:
     """Name of the Secret an imported repository variable becomes.
 

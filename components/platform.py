@@ -32,9 +32,22 @@ from components.namespace import PlatformNamespace, PlatformNamespaceArgs
 from components.provider import kubernetes_provider
 from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs, describe_registry
 from components.tls_secret import PlatformTlsSecret, TlsSecretArgs, describe_tls
-from components.vault import VaultAccess, VaultAccessArgs, VaultNames, VaultServer, VaultServerArgs, injector_fragments, namespace_access
+from components.vault import (
+    DatabaseLogin,
+    DatabaseRole,
+    VaultAccess,
+    VaultAccessArgs,
+    VaultNames,
+    VaultServer,
+    VaultServerArgs,
+    database_injector_fragments,
+    injector_fragments,
+    namespace_access,
+)
 from components.workload_identity import service_account_email
 from settings import Settings
+from settings.model import parse_ttl
+from settings.vault_database import BACKEND as VAULT_DATABASE, connection_url_template, database_of
 
 
 @dataclass
@@ -89,18 +102,85 @@ def external_secrets_outputs(s: Settings) -> dict[str, Any]:
 
 
 def vault_names(s: Settings) -> VaultNames:
-    return VaultNames(s.environment, s.config.vault.mount, s.vault_auth_path)
+    return VaultNames(s.environment, s.config.vault.mount, s.vault_auth_path, s.config.vault.database_mount)
 
 
 def vault_access_plan(s: Settings):
     """Per namespace declaring Vault credentials: its policy (only their paths) and its job-runner role."""
     v, names = s.config.vault, vault_names(s)
     services: dict[str, set[str]] = defaultdict(set)
+    databases: dict[str, set[str]] = defaultdict(set)
     for c in s.config.credentials:
-        if c.backend == "vault":
+        into = services if c.backend == "vault" else databases if c.backend == VAULT_DATABASE else None
+        if into is not None:
             for workload in c.namespaces:
-                services[s.namespace(workload)].add(c.service)
-    return namespace_access(names, {ns: tuple(sorted(svc)) for ns, svc in services.items()}, v.audience, v.token_ttl, v.token_max_ttl)
+                into[s.namespace(workload)].add(c.service)
+    return namespace_access(names, {ns: tuple(sorted(svc)) for ns, svc in services.items()}, v.audience, v.token_ttl, v.token_max_ttl,
+                            {ns: tuple(sorted(svc)) for ns, svc in databases.items()})
+
+
+def database_roles(s: Settings) -> list[DatabaseRole]:
+    """The vault-database bundles' connections and roles on Vault's side (sorted by service)."""
+    names = vault_names(s)
+    out = []
+    for c in sorted(s.config.credentials, key=lambda c: c.service):
+        if c.backend == VAULT_DATABASE:
+            db = database_of(c)
+            out.append(DatabaseRole(c.service, names.database_role(c.service), names.database_mount,
+                                    tuple(sorted(s.namespace(w) for w in c.namespaces)), tuple(db.grant_roles),
+                                    parse_ttl(db.default_ttl), parse_ttl(db.max_ttl)))
+    return out
+
+
+def database_logins(s: Settings) -> dict[str, DatabaseLogin]:
+    """dev/stg/prd: per vault-database bundle, how Vault connects (from the secret config databaseConnections)."""
+    return {
+        service: DatabaseLogin(connection_url_template(conn.url), conn.username, conn.password.get_secret_value())
+        for service, conn in sorted(s.config.database_connections.items())
+    }
+
+
+def _database_outputs(s: Settings, names: VaultNames) -> list[dict[str, Any]]:
+    v = s.config.vault
+    credentials = {c.service: c for c in s.config.credentials}
+    out = []
+    for role in database_roles(s):
+        cred = credentials[role.service]
+        conn = s.config.database_connections.get(role.service)
+        out.append({
+            **role.as_output(),
+            "backend": VAULT_DATABASE,
+            "keys": sorted(cred.properties),
+            # Where Vault connects: never the password (secret config, or the local cluster's PostgreSQL).
+            "connectionUrl": conn.url if conn else None,
+            "connectionUsername": conn.username if conn else None,
+            "passwordFrom": (f"secret config databaseConnections.{role.service}.password" if conn
+                             else "the local cluster's PostgreSQL (make up: localcluster/postgres.py)"),
+            "consumers": {
+                ns: database_injector_fragments(names, ns, role.service, dict(cred.properties), v.audience, v.token_ttl)
+                for ns in role.namespaces
+            },
+            "dbtProfile": _dbt_postgres_profile(dict(cred.properties), conn.url if conn else None),
+        })
+    return out
+
+
+def _dbt_postgres_profile(properties: dict[str, str], url: str | None) -> dict[str, Any]:
+    """A dbt postgres output whose user and password are env_var() of the env file's keys; where from the connection URL.
+
+    local: no URL in the stack (make up's PostgreSQL listens at the cluster's port + 12, database pipelines;
+    `make cluster-status` shows it), so host, port and dbname are left for the user.
+    """
+    from urllib.parse import urlsplit
+
+    by_prop = {prop: key for key, prop in properties.items()}
+    out: dict[str, Any] = {"type": "postgres",
+                           "user": f"{{{{ env_var('{by_prop['username']}') }}}}",
+                           "password": f"{{{{ env_var('{by_prop['password']}') }}}}"}
+    if url:
+        parts = urlsplit(url)
+        out.update({"host": parts.hostname, "port": parts.port or 5432, "dbname": parts.path.strip("/")})
+    return out
 
 
 def vault_outputs(s: Settings) -> dict[str, Any]:
@@ -130,10 +210,12 @@ def vault_outputs(s: Settings) -> dict[str, Any]:
         "authPath": names.auth_path,
         "mount": v.mount,
         "kvVersion": 2,
-        "policies": [{"name": a.policy, "namespace": a.namespace, "services": list(a.services), "hcl": a.hcl} for a in access],
+        "policies": [{"name": a.policy, "namespace": a.namespace, "services": list(a.services), "databases": list(a.databases), "hcl": a.hcl} for a in access],
         "roles": [{**a.role.as_output(), "authPath": f"auth/{names.auth_path}"} for a in access],
         "chart": {"installed": s.vault_install, "version": v.chart_version, "source": v.chart_path or v.chart_repository, "ha": s.vault_ha, "devMode": v.dev_mode},
         "credentials": credentials,
+        "databaseMount": names.database_mount,
+        "databases": _database_outputs(s, names),
     }
 
 
@@ -263,7 +345,8 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         v, vnames = cfg.vault, vault_names(settings)
         platform.vault_access = VaultAccess(
             "vault-access",
-            VaultAccessArgs(vnames, tuple(vault_access_plan(settings)), v.kubernetes_host, v.address),
+            VaultAccessArgs(vnames, tuple(vault_access_plan(settings)), v.kubernetes_host, v.address,
+                            tuple((role, database_logins(settings)[role.service]) for role in database_roles(settings))),
             pulumi.ResourceOptions(depends_on=[platform.vault] if platform.vault else None),
         )
     return platform

@@ -50,6 +50,7 @@ class VaultNames:
     environment: str
     mount: str
     auth_path: str
+    database_mount: str = "database"
 
     def policy(self, namespace: str) -> str:
         """The read-only policy of one namespace's job runner: ``<mount>-<namespace>-read``."""
@@ -71,19 +72,32 @@ class VaultNames:
         """The KV v2 metadata path of a bundle (versions): ``<mount>/metadata/<env>/<service>``."""
         return f"{self.mount}/metadata/{self.environment}/{service}"
 
+    def database_role(self, service: str) -> str:
+        """The database engine's connection and role of a vault-database bundle: ``<service>-<env>``."""
+        return conventions.vault_database_role(service, self.environment)
 
-def policy_hcl(names: VaultNames, namespace: str, services: tuple[str, ...]) -> str:
-    """Read-only on exactly the KV v2 paths of ``services``: data read, metadata read; nothing else.
+    def database_creds_path(self, service: str) -> str:
+        """Where a job runner reads a short-lived user: ``<databaseMount>/creds/<service>-<env>``."""
+        return conventions.vault_database_creds_path(self.database_mount, service, self.environment)
 
+
+def policy_hcl(names: VaultNames, namespace: str, services: tuple[str, ...], databases: tuple[str, ...] = ()) -> str:
+    """Read-only on exactly the KV v2 paths of ``services`` and the database creds of ``databases``; nothing else.
+
+    KV: data read, metadata read. Database: read on ``<databaseMount>/creds/<service>-<env>``,
+    which issues a user (renewing and revoking it is the default policy's, on the token's own leases).
     No wildcard: a bundle added to another namespace later is not readable from this one.
     """
     env = names.environment
-    lines = [f"# {names.policy(namespace)}: the job runner of {namespace} reads these {env} credentials (KV v2) and nothing else."]
+    kinds = " and ".join(k for k, present in (("KV v2", services), ("short-lived database users", databases)) if present) or "KV v2"
+    lines = [f"# {names.policy(namespace)}: the job runner of {namespace} reads these {env} credentials ({kinds}) and nothing else."]
     for service in sorted(set(services)):
         lines += [
             f'path "{names.api_path(service)}" {{\n  capabilities = ["read"]\n}}',
             f'path "{names.metadata_path(service)}" {{\n  capabilities = ["read"]\n}}',
         ]
+    for service in sorted(set(databases)):
+        lines.append(f'path "{names.database_creds_path(service)}" {{\n  capabilities = ["read"]\n}}')
     return "\n\n".join(lines) + "\n"
 
 
@@ -127,16 +141,73 @@ class NamespaceAccess:
     policy: str
     hcl: str
     role: VaultRole
+    databases: tuple[str, ...] = ()
+    """vault-database bundles whose users this namespace's job runner may read."""
 
 
-def namespace_access(names: VaultNames, services_by_namespace: dict[str, tuple[str, ...]], audience: str, ttl: int, max_ttl: int) -> list[NamespaceAccess]:
-    """One policy and one role per namespace that declares Vault credentials (sorted by namespace)."""
-    return [
-        NamespaceAccess(ns, tuple(sorted(set(services))), names.policy(ns), policy_hcl(names, ns, tuple(services)),
-                        job_runner_role(names, ns, audience, ttl, max_ttl))
-        for ns, services in sorted(services_by_namespace.items())
-        if services
-    ]
+def namespace_access(names: VaultNames, services_by_namespace: dict[str, tuple[str, ...]], audience: str, ttl: int, max_ttl: int,
+                     databases_by_namespace: dict[str, tuple[str, ...]] | None = None) -> list[NamespaceAccess]:
+    """One policy and one role per namespace that declares Vault credentials (KV or database; sorted by namespace)."""
+    databases_by_namespace = databases_by_namespace or {}
+    out = []
+    for ns in sorted(set(services_by_namespace) | set(databases_by_namespace)):
+        services = tuple(sorted(set(services_by_namespace.get(ns, ()))))
+        databases = tuple(sorted(set(databases_by_namespace.get(ns, ()))))
+        if services or databases:
+            out.append(NamespaceAccess(ns, services, names.policy(ns), policy_hcl(names, ns, services, databases),
+                                       job_runner_role(names, ns, audience, ttl, max_ttl), databases))
+    return out
+
+
+@dataclass(frozen=True)
+class DatabaseRole:
+    """A vault-database bundle on Vault's side: one connection and one role, both ``<service>-<env>``.
+
+    Each read of the role's creds path creates a PostgreSQL user that may log in until
+    its lease ends (``VALID UNTIL`` the lease's expiration, so even a missed revocation
+    stops new logins) and holds exactly ``grant_roles``. Vault drops the user when the
+    lease is revoked or expires. The revocation is our own ``DROP ROLE``, not the
+    plugin's default: that one revokes table privileges one by one, which a CREATEROLE
+    user that owns no table is refused (measured: "permission denied for sequence"),
+    so the lease would never end. The grants are role memberships, which go with the role.
+    """
+
+    service: str
+    name: str
+    mount: str
+    namespaces: tuple[str, ...]
+    grant_roles: tuple[str, ...]
+    default_ttl: int
+    max_ttl: int
+    plugin: str = "postgresql-database-plugin"
+
+    @property
+    def creds_path(self) -> str:
+        return f"{self.mount}/creds/{self.name}"
+
+    def creation_statements(self) -> list[str]:
+        return ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"] + [
+            f'GRANT "{role}" TO "{{{{name}}}}";' for role in self.grant_roles
+        ]
+
+    def revocation_statements(self) -> list[str]:
+        return ['DROP ROLE IF EXISTS "{{name}}";']
+
+    def as_output(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "mount": self.mount,
+            "connection": self.name,
+            "roleName": self.name,
+            "credsPath": self.creds_path,
+            "plugin": self.plugin,
+            "namespaces": list(self.namespaces),
+            "grantRoles": list(self.grant_roles),
+            "creationStatements": self.creation_statements(),
+            "revocationStatements": self.revocation_statements(),
+            "defaultTtl": self.default_ttl,
+            "maxTtl": self.max_ttl,
+        }
 
 
 def file_name(service: str, key: str) -> str:
@@ -179,6 +250,36 @@ def injector_fragments(names: VaultNames, namespace: str, service: str, properti
         }],
         "files": files,
     }
+
+
+def database_env_file(service: str) -> str:
+    """The file the agent renders a vault-database bundle's user into, e.g. ``warehouse-database.env``."""
+    return f"{service}-database.env"
+
+
+def database_injector_fragments(names: VaultNames, namespace: str, service: str, properties: dict[str, str], audience: str,
+                                token_ttl: int) -> dict[str, Any]:
+    """Pod annotations for a vault-database bundle: one env file holding one issued user.
+
+    One template reads the creds path once, so the username and password the file
+    holds belong to the same lease (two files would each lease a user of their own).
+    The file is ``KEY='value'`` lines to ``source`` before the job's command (dbt's
+    ``env_var()`` then finds them). The values are quoted for the shell: a generated
+    password holds no single quote (Vault's default password policy uses letters,
+    digits and '-').
+    """
+    creds = names.database_creds_path(service)
+    name = database_env_file(service)
+    lines = "".join(f"{key}='{{{{ .Data.{prop} }}}}'\n" for key, prop in sorted(properties.items()))
+    out = injector_fragments(names, namespace, service, {}, audience, token_ttl)
+    out["podAnnotations"][f"vault.hashicorp.com/agent-inject-secret-{name}"] = creds
+    out["podAnnotations"][f"vault.hashicorp.com/agent-inject-template-{name}"] = (
+        f'{{{{- with secret "{creds}" -}}}}\n{lines}{{{{- end }}}}'
+    )
+    out["files"] = {key: f"{SECRETS_DIR}/{name}" for key in sorted(properties)}
+    out["envFile"] = f"{SECRETS_DIR}/{name}"
+    out["command"] = f"set -a; . {SECRETS_DIR}/{name}; set +a; exec \"$@\""
+    return out
 
 
 def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth_path: str) -> dict[str, Any]:
@@ -293,6 +394,17 @@ class VaultAccessArgs:
     kubernetes_host: str
     address: str | None
     """Apply with pulumi-vault when set; otherwise only describe (stack outputs)."""
+    databases: tuple[tuple[DatabaseRole, "DatabaseLogin"], ...] = ()
+    """vault-database bundles, each with the connection Vault manages its users over."""
+
+
+@dataclass(frozen=True)
+class DatabaseLogin:
+    """How Vault reaches one database: its connection_url template and the managing user (secret config)."""
+
+    connection_url: str
+    username: str
+    password: pulumi.Input[str]
 
 
 class VaultAccess(pulumi.ComponentResource):
@@ -333,4 +445,23 @@ class VaultAccess(pulumi.ComponentResource):
                 token_max_ttl=role.token_max_ttl,
                 opts=pulumi.ResourceOptions.merge(after_auth, pulumi.ResourceOptions(depends_on=[self.auth_backend, policy])),
             )
+        self.database_roles: dict[str, Any] = {}
+        if args.databases:
+            mount = vault.Mount(f"{name}-database", path=names.database_mount, type="database",
+                                description=f"secrets-platform: short-lived database users of {names.environment}", opts=child)
+            after_mount = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[mount]))
+            for db_role, login in args.databases:
+                connection = vault.database.SecretBackendConnection(
+                    f"{name}-{db_role.service}-connection", backend=mount.path, name=db_role.name, allowed_roles=[db_role.name],
+                    verify_connection=True,
+                    postgresql=vault.database.SecretBackendConnectionPostgresqlArgs(
+                        connection_url=login.connection_url, username=login.username, password=pulumi.Output.secret(login.password)),
+                    opts=after_mount,
+                )
+                self.database_roles[db_role.service] = vault.database.SecretBackendRole(
+                    f"{name}-{db_role.service}-database-role", backend=mount.path, name=db_role.name, db_name=connection.name,
+                    creation_statements=db_role.creation_statements(), revocation_statements=db_role.revocation_statements(),
+                    default_ttl=db_role.default_ttl, max_ttl=db_role.max_ttl,
+                    opts=pulumi.ResourceOptions.merge(after_mount, pulumi.ResourceOptions(depends_on=[connection])),
+                )
         self.register_outputs({"policies": [a.policy for a in args.access], "roles": [a.role.name for a in args.access]})

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from localcluster import DEFAULT_BIN, DEFAULT_DIR, SERVICE_RANGE, Cluster, ClusterError
+from localcluster.postgres import LocalPostgres, PostgresError, server_bin_dir
 from localcluster.vault import OpenBao
 
 
@@ -54,6 +55,16 @@ def _up(cluster: Cluster, args: argparse.Namespace) -> int:
     if bao.start():
         print(f"local cluster: Vault (OpenBao dev server, in memory) started at {bao.address} in "
               f"{time.monotonic() - bao_began:.1f} s; root token in {bao.token_file} (mode 0600)")
+    pg = LocalPostgres(cluster)
+    try:
+        server_bin_dir()
+    except PostgresError as err:  # only vault-database bundles need it: said once, and apply names it again
+        print(f"local cluster: the local database is not started: {err}", file=sys.stderr)
+    else:
+        pg_began = time.monotonic()
+        if pg.start():
+            print(f"local cluster: database (PostgreSQL, for Vault's short-lived users) started at {pg.address} in "
+                  f"{time.monotonic() - pg_began:.1f} s; data in {pg.data}")
     took = time.monotonic() - began
     verb = "started" if started else "already running"
     print(f"local cluster: {verb} at {cluster.server} (Service range {SERVICE_RANGE}), ready in {took:.1f} s; "
@@ -62,12 +73,13 @@ def _up(cluster: Cluster, args: argparse.Namespace) -> int:
 
 
 def _down(cluster: Cluster, args: argparse.Namespace) -> int:
-    stopped = (["openbao"] if OpenBao(cluster).stop() else []) + cluster.stop()
+    stopped = (["postgres"] if LocalPostgres(cluster).stop() else []) + (["openbao"] if OpenBao(cluster).stop() else []) + cluster.stop()
     print(f"local cluster: {'stopped ' + ', '.join(stopped) if stopped else 'was not running'}; data kept in {cluster.root}")
     return 0
 
 
 def _destroy(cluster: Cluster, args: argparse.Namespace) -> int:
+    LocalPostgres(cluster).stop()
     OpenBao(cluster).stop()
     cluster.destroy()
     print(f"local cluster: stopped and removed {cluster.root}")
@@ -85,6 +97,9 @@ def _status(cluster: Cluster, args: argparse.Namespace) -> int:
     bao = OpenBao(cluster)
     pid = bao.pid()
     print(f"{'openbao':<24} {'running pid ' + str(pid) if pid else 'stopped':<20} listens {bao.address:<40} log {bao.log}")
+    pg = LocalPostgres(cluster)
+    pid = pg.pid()
+    print(f"{'postgres':<24} {'running pid ' + str(pid) if pid else 'stopped':<20} listens {pg.address:<40} log {pg.log}")
     print(f"ready: {'yes' if cluster.ready() else 'no'}; KUBECONFIG={cluster.kubeconfig}")
     return 0
 

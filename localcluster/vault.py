@@ -271,6 +271,20 @@ class Role:
 
 
 @dataclass(frozen=True)
+class Database:
+    """A vault-database bundle: the connection and role written under the database mount."""
+
+    service: str
+    connection: str
+    role: str
+    plugin: str
+    creation_statements: tuple[str, ...]
+    revocation_statements: tuple[str, ...]
+    default_ttl: int
+    max_ttl: int
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything that apply writes, read from the stack's vault output and checked first."""
 
@@ -280,6 +294,8 @@ class Plan:
     roles: tuple[Role, ...]
     seeds: dict[str, tuple[str, ...]]
     """KV path under the mount (``<env>/<service>``) -> property names."""
+    database_mount: str | None = None
+    databases: tuple[Database, ...] = ()
 
 
 _NAME = re.compile(r"^[a-z0-9][-a-z0-9_]*$")
@@ -362,7 +378,28 @@ def plan_of(vault: dict[str, Any]) -> Plan:
         if not names:
             raise VaultError(f"stack output {where} ({path}) names no property to seed")
         seeds[path[len(mount) + 1:]] = tuple(names)
-    return Plan(tuple(sorted({r.auth_path for r in roles})), mount, policies, tuple(roles), seeds)
+    databases = []
+    for i, d in enumerate(vault.get("databases") or []):
+        where = f"vault.databases[{i}]"
+        if not isinstance(d, dict):
+            raise VaultError(f"stack output {where} is not an object ({d!r})")
+        fields = {k: _need(d, k, where) for k in ("service", "connection", "roleName", "plugin", "mount")}
+        if not all(_NAME.match(fields[k]) for k in ("connection", "roleName", "mount")):
+            raise VaultError(f"stack output {where}: connection, role or mount is not a plain name")
+        statements = {}
+        for field in ("creationStatements", "revocationStatements"):
+            statements[field] = _need(d, field, where, list)
+            if not statements[field] or not all(isinstance(x, str) and x for x in statements[field]):
+                raise VaultError(f"stack output {where}.{field} is empty or not a list of statements")
+        databases.append(Database(fields["service"], fields["connection"], fields["roleName"], fields["plugin"],
+                                  tuple(statements["creationStatements"]), tuple(statements["revocationStatements"]),
+                                  _need(d, "defaultTtl", where, int), _need(d, "maxTtl", where, int)))
+    database_mount = vault.get("databaseMount") if databases else None
+    if databases and (not isinstance(database_mount, str) or not _NAME.match(database_mount) or database_mount == mount
+                      or any(d.get("mount") != database_mount for d in vault["databases"])):
+        raise VaultError(f"stack output vault.databaseMount {database_mount!r} is missing, not a plain name, the KV mount, "
+                         "or not the mount of every vault.databases entry")
+    return Plan(tuple(sorted({r.auth_path for r in roles})), mount, policies, tuple(roles), seeds, database_mount, tuple(databases))
 
 
 # --------------------------------------------------------------------------- apply
@@ -389,8 +426,17 @@ def local_kubernetes(cluster: Cluster, reviewer_namespace: str) -> Kubernetes:
     return Kubernetes(cluster.server, (cluster.pki / "ca.crt").read_text(), done.stdout.strip())
 
 
-def apply(api: VaultApi, plan: Plan, kube: Kubernetes) -> list[str]:
-    """Apply the plan (idempotent); the list of what was done, without any value."""
+def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | None = None) -> list[str]:
+    """Apply the plan (idempotent); the list of what was done, without any value.
+
+    ``logins``: per vault-database service, how Vault connects to its database
+    (``connection_url``, ``username``, ``password``); every service of the plan needs one.
+    """
+    logins = logins or {}
+    missing = sorted(d.service for d in plan.databases if d.service not in logins)
+    if missing:
+        raise VaultError(f"no database connection for the vault-database bundles {', '.join(missing)}: "
+                         "give Vault's connection to each (docs/backends.md); nothing was applied")
     api.check_ready()
     done: list[str] = []
     _, auths = api.call("GET", "sys/auth")
@@ -437,6 +483,41 @@ def apply(api: VaultApi, plan: Plan, kube: Kubernetes) -> list[str]:
         values = {p: secrets.token_urlsafe(SEEDED_BYTES) for p in props}
         api.call("POST", f"{plan.mount}/data/{path}", {"options": {"cas": 0}, "data": values})
         done.append(f"{plan.mount}/{path}: seeded generated values for {', '.join(props)}")
+    if plan.databases:
+        done += _apply_databases(api, plan, logins, mounts)
+    return done
+
+
+def _apply_databases(api: VaultApi, plan: Plan, logins: dict[str, Any], mounts: dict) -> list[str]:
+    """The database engine at its mount, one connection and one role per bundle; stale ones under the mount removed."""
+    mount, done = plan.database_mount, []
+    existing = mounts.get(f"{mount}/")
+    if existing is None:
+        api.call("POST", f"sys/mounts/{mount}", {"type": "database", "description": "secrets-platform: short-lived database users"})
+        done.append(f"enabled the database secrets engine at {mount}/")
+    elif existing.get("type") != "database":
+        raise VaultError(f"{mount}/ in Vault at {api.address} is a {existing.get('type')} mount, not the database engine: "
+                         "set vault.databaseMount to another name")
+    for db in plan.databases:
+        login = logins[db.service]
+        # verify_connection: Vault logs in once now, so a wrong URL or password fails here, before any role exists.
+        api.call("POST", f"{mount}/config/{db.connection}", {
+            "plugin_name": db.plugin, "connection_url": login.connection_url, "username": login.username,
+            "password": login.password, "allowed_roles": [db.role], "verify_connection": True,
+        })
+        done.append(f"{mount}/config/{db.connection}: {db.plugin} as {login.username}")
+        api.call("POST", f"{mount}/roles/{db.role}", {
+            "db_name": db.connection, "creation_statements": list(db.creation_statements),
+            "revocation_statements": list(db.revocation_statements),
+            "default_ttl": db.default_ttl, "max_ttl": db.max_ttl,
+        })
+        done.append(f"{mount}/roles/{db.role}: users live {db.default_ttl} s (at most {db.max_ttl} s)")
+    for kind, wanted in (("roles", {d.role for d in plan.databases}), ("config", {d.connection for d in plan.databases})):
+        status, listed = api.call("LIST", f"{mount}/{kind}", ok=(200, 404))
+        for name in (listed.get("data") or {}).get("keys", []) if status == 200 else []:
+            if name not in wanted:
+                api.call("DELETE", f"{mount}/{kind}/{name}")
+                done.append(f"removed {mount}/{kind}/{name} (no longer in the outputs)")
     return done
 
 
@@ -451,7 +532,19 @@ def apply_local(cluster: Cluster, outputs_file: Path) -> list[str]:
     api = VaultApi(bao.address, bao.root_token())
     api.check_ready()
     kube = local_kubernetes(cluster, namespace)
-    return apply(api, plan, kube)
+    logins = {}
+    if plan.databases:
+        from localcluster.postgres import LocalPostgres
+
+        pg = LocalPostgres(cluster)
+        if pg.pid() is None or not pg.healthy():
+            from localcluster.postgres import INSTALL_FIX, _bin_dir_or_none
+
+            fix = "make up starts it" if _bin_dir_or_none() else INSTALL_FIX
+            raise VaultError(f"the local database (PostgreSQL) at {pg.address} is not running, and the stack has vault-database "
+                             f"bundles ({', '.join(d.service for d in plan.databases)}): {fix}; nothing was applied")
+        logins = {d.service: pg.vault_login() for d in plan.databases}
+    return apply(api, plan, kube, logins)
 
 
 def main(argv: list[str] | None = None) -> int:

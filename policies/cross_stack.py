@@ -64,6 +64,16 @@ def kms_key_identity(url: str) -> str:
     return "gcpkms://projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{key}".format(**m.groupdict())
 
 
+def database_identity(url: str) -> str:
+    """A PostgreSQL URL reduced to host:port/dbname: scheme, case, the default port and the query ignored."""
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        port = 5432
+    return f"{(parts.hostname or url).lower().rstrip('.')}:{port}/{parts.path.strip('/')}"
+
+
 def vault_identity(address: str | None) -> str:
     """A Vault address reduced to host[:port]: scheme, case, default ports (443, 8200) and trailing slashes ignored."""
     if not address:
@@ -119,6 +129,11 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
         for cred in cfg.credentials:
             if cred.backend == "vault":
                 out.add(("remote key", f"vault:{vault}/{names.path(cred.service)}"))
+            elif cred.backend == "vault-database":
+                out.add(("vault database role", f"vault:{vault}/{names.database_mount}/roles/{names.database_role(cred.service)}"))
+    for conn in cfg.database_connections.values():
+        # one database per environment: two stacks issuing users in the same database share it
+        out.add(("database", database_identity(conn.url)))
     for ns in namespaces:
         out.add(("namespace", ns))
     for ns in s.namespaces:

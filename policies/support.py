@@ -460,6 +460,8 @@ PROJECT_IAM_TYPES = frozenset(
 )
 HELM_TYPES = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"})
 VAULT_K8S_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole"
+VAULT_DB_CONNECTION = "vault:database/secretBackendConnection:SecretBackendConnection"
+VAULT_DB_ROLE = "vault:database/secretBackendRole:SecretBackendRole"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 

@@ -1,9 +1,11 @@
 """``secrets-platform``: operate the platform without ever showing a secret value.
 
 Commands (see ``docs/cli.md``): ``list``, ``validate``, ``rotate``, ``status``,
-``dotenv`` and ``dbt-profile``. Each reads the stack file through :mod:`settings`
-and describes Secrets through :func:`components.platform.planned_descriptors`, or
-reads the deployed stack through Pulumi's Automation API (:mod:`secrets_cli.engine`).
+``freshness``, ``diff``, ``dotenv`` and ``dbt-profile``. Each reads the stack file
+through :mod:`settings` and describes Secrets through
+:func:`components.platform.planned_descriptors`, or reads the deployed stack through
+Pulumi's Automation API (:mod:`secrets_cli.engine`). ``diff`` also plans a git ref's
+tree with that ref's own program (:mod:`secrets_cli.plan_export`, in a subprocess).
 
 Deliberately not here: creating or editing credentials other than a rotation
 bump (that is the stack file's job, reviewed like code), and printing values:

@@ -2,7 +2,9 @@
 
 The rotation value is a date when it is ``YYYY-MM-DD`` (optionally ``-N`` for the Nth
 rotation of that day, what ``rotate`` writes). Anything else (a counter such as ``"1"``)
-says nothing about time: the age is *unknown*, reported as such, never as fresh.
+says nothing about time: the age is *unknown*, reported as such, never as fresh. So is a
+date after tomorrow (UTC): no bundle was rotated then, and a typo such as ``2062-11-01``
+must not read as fresh for decades.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class Age:
     max_age: str | None
     overdue: bool | None
     """None when the age is unknown or there is no target."""
+    future: bool = False
+    """The rotation value is a date after tomorrow: age unknown."""
 
     @property
     def age_text(self) -> str:
@@ -57,6 +61,8 @@ def age(rotation: str | None, max_age: str | None, now: dt.datetime | None = Non
     if day is None:
         return Age(None, None, max_age, None)
     since = now - dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    if since < -dt.timedelta(days=1):  # a day of slack: a date written in a timezone ahead of UTC
+        return Age(day, None, max_age, None, future=True)
     overdue = since > parse_duration(max_age) if max_age else None
     return Age(day, max(since.days, 0), max_age, overdue)
 

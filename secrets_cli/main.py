@@ -91,17 +91,14 @@ def _source_label(cat: catalog_mod.Catalog) -> str:
 def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None:
     """List the stack's Secrets: name, namespace, type, backend, keys, last rotation. Never values."""
     cat = _catalog(_app(ctx), stack, source)
-    targets = {c.service: c.effective_max_age(cat.environment) for c in cat.settings.config.credentials if c.generated}
-    # The age of what is deployed (the secret's own rotation value), against the stack file's target.
-    ages = {s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
-            for s in cat.secrets if s.get("service") in targets and s["name"].endswith("-credentials")}
+    ages = _ages(cat)
     if as_json:
         click.echo(json.dumps({"stack": stack, "source": cat.source, "deployedAt": cat.deployed_at, "secrets": cat.secrets,
                                "ages": {svc: a.as_json() for svc, a in sorted(ages.items())}}, indent=2, sort_keys=True))
         return
     rows = [("NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION", "AGE", "OVERDUE")]
     for s in cat.secrets:
-        a = ages.get(s.get("service")) if s["name"].endswith("-credentials") else None
+        a = ages.get(s.get("service") or "") if s["name"].endswith("-credentials") else None
         rows.append((s["name"], s["namespace"], s["type"], s["backend"], ",".join(s["keys"]), s.get("rotation") or "-",
                      a.age_text if a else "-", a.overdue_text if a else "-"))
     click.echo(f"Secrets of stack {stack} (from {_source_label(cat)}):")
@@ -109,10 +106,24 @@ def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None
     _age_notes(ages)
 
 
+def _ages(cat: catalog_mod.Catalog) -> dict[str, freshness_mod.Age]:
+    """service -> Age of each generated bundle, from the rotation value of what the catalog lists.
+
+    From deployed state that is the deployed Secret's own rotation (a rotation committed but not
+    applied does not make a credential younger); the maxAge target comes from the stack file.
+    """
+    targets = {c.service: c.effective_max_age(cat.environment) for c in cat.settings.config.credentials if c.generated}
+    return {s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
+            for s in cat.secrets if s.get("service") in targets and s["name"].endswith("-credentials")}
+
+
 def _age_notes(ages) -> None:
-    unknown = sorted(s for s, a in ages.items() if a.days is None)
+    unknown = sorted(s for s, a in ages.items() if a.days is None and not a.future)
     if unknown:
         click.echo(f"age unknown: {', '.join(unknown)} (the rotation value is not a date; `secrets-platform rotate` writes one)")
+    future = sorted(s for s, a in ages.items() if a.future)
+    if future:
+        click.echo(f"age unknown: {', '.join(future)} (the rotation date is in the future; `secrets-platform rotate` writes today's)")
     for service, a in sorted(ages.items()):
         if a.overdue:
             click.echo(f"OVERDUE: {service} was rotated {a.days} days ago, over its maxAge of {a.max_age}: secrets-platform rotate {service}")
@@ -125,22 +136,36 @@ def _age_notes(ages) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
-    """What changes in the stack's Secrets between REF and the working tree: names, keys, rotations, never values."""
+    """What changes in the stack's Secrets between REF and the working tree: names, keys, rotations, never values.
+
+    The REF side is planned by the program at REF (its tree extracted to a temporary
+    directory), the working tree by this CLI's program.
+    """
     from secrets_cli import diff as diff_mod
 
     app = _app(ctx)
     new = app.project.settings(stack, app.environ)
-    old = diff_mod.base_settings(app.project.dir, base, stack, app.environ)
-    out = diff_mod.compare(old, new)
+    base_side = diff_mod.base_plan(app.project.dir, base, stack, app.environ)
+    out = diff_mod.compare(base_side.plan, diff_mod.plan_of(new))
+    notes = [base_side.note] if base_side.note else []
+    program_dir = Path(diff_mod.settings_pkg.__file__).resolve().parents[1]
+    if program_dir != app.project.dir.resolve():
+        notes.append(f"the working tree's side is planned with the program this CLI runs from ({program_dir}), "
+                     f"not program files in {app.project.dir}")
     touched: dict[str, set[str]] = {}
     for d in planned_descriptors(new):
         if any(r["service"] == d.service for r in out["rotated"]) or any(c["name"] == d.name for c in out["keysChanged"]):
             touched.setdefault(d.name, set()).add(d.namespace.removesuffix(f"-{new.environment}"))
     out["consumers"] = {name: _consumers(app, new, name, sorted(ws)) for name, ws in sorted(touched.items())}
+    out.update(baseCommit=base_side.commit, baseProgram=base_side.program, notes=notes)
     if as_json:
         click.echo(json.dumps({"stack": stack, "base": base, **out}, indent=2, sort_keys=True))
         return
-    click.echo(f"Secrets of stack {stack}: {base} -> working tree (names, keys and rotations only; never a value)")
+    planned = "each side planned by its own program" if base_side.program == "ref" else "both sides planned by today's program"
+    click.echo(f"Secrets of stack {stack}: {base} ({base_side.commit[:12]}) -> working tree; {planned} "
+               "(names, keys and rotations only; never a value)")
+    for note in notes:
+        click.echo(f"note: {note}")
     lines = [*(f"+ Secret {a['namespace']}/{a['name']} (keys {', '.join(a['keys'])})" for a in out["secretsAdded"]),
              *(f"- Secret {r['namespace']}/{r['name']}" for r in out["secretsRemoved"]),
              *(f"~ Secret {c['namespace']}/{c['name']}: keys added {c['keysAdded'] or '-'}, removed {c['keysRemoved'] or '-'}" for c in out["keysChanged"]),
@@ -391,7 +416,7 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
         raise EngineError(f"cannot report status of stack {stack}. {reason}", fix)
     cat = _catalog(app, stack, source)
     rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC", "AGE", "OVERDUE")]
-    ages = freshness_mod.bundle_ages(s)
+    ages = _ages(cat)
     failed = 0
     try:
         for secret in cat.secrets:

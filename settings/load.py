@@ -25,7 +25,7 @@ import yaml
 from pydantic import SecretStr, ValidationError
 
 import conventions
-from settings import safe_yaml
+from settings import safe_yaml, vault_database
 from settings.errors import NAMESPACE, ConfigError, Problem, full_key
 from settings.model import PREVIOUS_SUFFIX, SECRET_KEYS, StackConfig
 
@@ -44,7 +44,8 @@ _FIX_BY_TYPE = {
     "greater_than_equal": "raise the number",
     "less_than_equal": "lower the number",
 }
-_LITERAL_FIX_BY_KEY = {"backend": "use one of kubernetes, gcp-secret-manager, vault (docs/backends.md)",
+_LITERAL_FIX_BY_KEY = {"backend": "use one of kubernetes, gcp-secret-manager, vault, vault-database (docs/backends.md)",
+                       "plugin": "use postgresql (the one database plugin the platform configures)",
                        "rotationStrategy": "use single or dual (README.md, Rotation)"}
 # The local stack's kubeconfig, relative to the project (written by `make up`, localcluster/).
 LOCAL_KUBECONFIG = ".cluster/kubeconfig"
@@ -284,7 +285,7 @@ def from_mapping(
                     full_key([key]),
                     f"holds {field_name} values but is stored in plain text",
                     f"remove it from the stack file, rotate the exposed value, and set each one with "
-                    f"`pulumi config set --secret --path '{key}[0].{field_name}' -s {stack}`",
+                    f"`pulumi config set --secret --path '{key}{'.<service>' if key == 'databaseConnections' else '[0]'}.{field_name}' -s {stack}`",
                     show_value=False,
                 )
             )
@@ -468,6 +469,7 @@ def _check(
         _check_render_dir(cfg.kubernetes.render_dir, root, add)
 
     _check_backends(cfg, env, add)
+    vault_database.check(cfg, env, secret_keys, add)
     _check_transport(cfg, env, add)
     return problems, taken
 
@@ -600,7 +602,7 @@ def _check_backend(cred, base: list, keys: set[str], add) -> None:
             add(Problem(key("properties", k), "is not a property name of the remote JSON document", "use letters, digits, '_', '-' and '.'", prop))
     if cred.backend == "kubernetes":
         if cred.properties:
-            add(Problem(key("properties"), "only applies to the gcp-secret-manager and vault backends", "remove it, or set backend", sorted(cred.properties)))
+            add(Problem(key("properties"), "only applies to the gcp-secret-manager, vault and vault-database backends", "remove it, or set backend", sorted(cred.properties)))
         if cred.push:
             add(Problem(key("push"), "only applies to the gcp-secret-manager backend", "remove it, or set backend: gcp-secret-manager", cred.push))
         return

@@ -47,7 +47,7 @@ class GeneratedKey(_Model):
     override_special: str | None = None
 
 
-Backend = Literal["kubernetes", "gcp-secret-manager", "vault"]
+Backend = Literal["kubernetes", "gcp-secret-manager", "vault", "vault-database"]
 RotationStrategy = Literal["single", "dual"]
 
 # A freshness target: a whole number of hours, days or weeks (`90d`, `12w`, `36h`).
@@ -73,6 +73,49 @@ if TYPE_CHECKING:
     RotationText = str
 else:
     RotationText = Annotated[str | int, AfterValidator(str)]
+
+
+# A lease length of Vault's database engine: whole seconds, minutes or hours (`90s`, `15m`, `1h`).
+TTL = re.compile(r"^([1-9][0-9]{0,5})([smh])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+# What a vault-database bundle's `properties` may name: the issued user's two halves.
+DATABASE_PROPERTIES = ("username", "password")
+
+
+def parse_ttl(text: str) -> int:
+    """``15m`` -> 900 seconds; a ValueError naming the accepted forms otherwise."""
+    m = TTL.match(text)
+    if not m:
+        raise ValueError("is not a lease length: use a whole number of seconds, minutes or hours, e.g. 90s, 15m, 1h")
+    return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+
+
+class VaultDatabase(_Model):
+    """backend vault-database: Vault's database secrets engine issues a short-lived PostgreSQL user per lease."""
+
+    plugin: Literal["postgresql"] = "postgresql"
+    # PostgreSQL roles every issued user is granted (their privileges are the database owner's, e.g.
+    # a read-only group role, or the predefined pg_read_all_data). Empty: the user can log in, nothing more.
+    grant_roles: list[str] = Field(default_factory=list)
+    # How long an issued user lives unless renewed, and at most with renewals.
+    default_ttl: str = "1h"
+    max_ttl: str = "24h"
+
+    @field_validator("default_ttl", "max_ttl")
+    @classmethod
+    def _is_a_ttl(cls, value: str) -> str:
+        parse_ttl(value)
+        return value
+
+
+class DatabaseConnection(_Model):
+    """dev/stg/prd: the database Vault manages users in, for one vault-database bundle (secret config)."""
+
+    # postgresql://host[:port]/dbname?sslmode=verify-full, without user-info (username and password are keys of their own).
+    url: str
+    # The PostgreSQL user Vault creates and drops the issued users with (CREATEROLE).
+    username: str = Field(min_length=1)
+    password: SecretStr
 
 
 class Credential(_Model):
@@ -105,6 +148,8 @@ class Credential(_Model):
     # gcp-secret-manager only: push `values` + `generated` to Secret Manager as one
     # version (JSON of key -> value), generated once by pulumi-random.
     push: bool = False
+    # vault-database only: the role Vault issues users with (docs/backends.md).
+    database: VaultDatabase | None = None
 
     @field_validator("max_age")
     @classmethod
@@ -214,6 +259,8 @@ class VaultSettings(_Model):
     address: str | None = None
     # KV v2 mount; paths are <mount>/<env>/<service>.
     mount: str = "secret"
+    # Database secrets engine mount of vault-database bundles: users from <databaseMount>/creds/<service>-<env>.
+    database_mount: str = "database"
     # Path of the Kubernetes auth method; None = kubernetes-<env>.
     auth_path: str | None = None
     kubernetes_host: str = "https://kubernetes.default.svc"
@@ -236,7 +283,9 @@ class StackConfig(_Model):
     gcp: GcpSettings = Field(default_factory=GcpSettings)
     external_secrets: ExternalSecretsSettings = Field(default_factory=ExternalSecretsSettings)
     vault: VaultSettings = Field(default_factory=VaultSettings)
+    # dev/stg/prd, secret config: per vault-database bundle (by service), the database Vault connects to.
+    database_connections: dict[str, DatabaseConnection] = Field(default_factory=dict)
 
 
 # Top-level keys that hold secret input and must be set with `pulumi config set --secret`.
-SECRET_KEYS = {"registries": "password", "tlsSecrets": "privateKey"}
+SECRET_KEYS = {"registries": "password", "tlsSecrets": "privateKey", "databaseConnections": "password"}

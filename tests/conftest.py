@@ -167,12 +167,17 @@ def cluster(tmp_path_factory):
     module, whatever happened.
     """
     from localcluster import Cluster, free_port_base
+    from localcluster.postgres import LocalPostgres
+    from localcluster.vault import OpenBao
 
     c = Cluster(tmp_path_factory.mktemp("cluster"), port_base=free_port_base())
     try:
         c.start()
         yield c
     finally:
+        # a test that started the local Vault or database beside it must not leave them running
+        LocalPostgres(c).stop()
+        OpenBao(c).stop()
         c.destroy()
 
 

@@ -40,6 +40,8 @@ from policies.support import (
     STACK_REFERENCE,
     STORE_TYPES,
     UNREADABLE_POLICY,
+    VAULT_DB_CONNECTION,
+    VAULT_DB_ROLE,
     VAULT_K8S_ROLE,
     Resource,
     at,
@@ -454,6 +456,22 @@ def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             )
 
 
+def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A database-engine connection or role of one environment names only that environment (``<service>-<env>``)."""
+    env = r.env
+    if not env:
+        return
+    kind = "connection" if r.type == VAULT_DB_CONNECTION else "role"
+    subject = f"Vault database {kind} {show(r.get('name') or r.name)} in {env}"
+    fields = ("name", "allowedRoles") if kind == "connection" else ("name", "dbName")
+    for field in fields:
+        for value in strings(r.get(field), field):
+            tokens = conventions.env_tokens_in(value)
+            if tokens != {env}:
+                problem = f"names {_fmt(tokens - {env})}" if tokens - {env} else "names no environment, so every environment's users could share it"
+                yield f"{subject}: {field} {show(value)} {problem}; use '<service>-{env}'."
+
+
 # --------------------------------------------------------------------------- GCP IAM
 
 SECRET_IAM_TYPES = frozenset(
@@ -683,6 +701,14 @@ vault_role_env = resource_policy(
     check=check_vault_role,
 )
 
+vault_database_env = resource_policy(
+    name="isolation-vault-database-env",
+    description="A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}),
+    check=check_vault_database,
+)
+
 gcp_iam_env = resource_policy(
     name="isolation-gcp-iam-env",
     description="A GCP IAM grant on a project, secret or service account never gives one environment's resource to another environment's identity, or to identities spanning environments.",
@@ -722,6 +748,7 @@ POLICIES = [
     secretstore_namespace_env,
     vault_policy_env,
     vault_role_env,
+    vault_database_env,
     gcp_iam_env,
     stackreference_env,
     stack_single_env,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from cli_support import CANARY, FakeEngine, ROOT, invoke, make_app
@@ -82,7 +83,9 @@ def test_age_and_overdue_from_a_date_rotation(tmp_path):
     assert "age unknown: cube, minio" in result.output
     check = invoke(make_app(root), "freshness", "--stack", "prd")
     assert check.exit_code == 1 and "snowflake-prd-credentials" in check.stderr
-    ok = invoke(make_app(), "freshness", "--stack", "prd")
+    # Rotated today: fresh whatever day the test runs (the committed 2026-11-01 turns overdue in 2027).
+    path.write_text(path.read_text().replace('rotation: "2020-01-01"', f'rotation: "{dt.datetime.now(dt.timezone.utc).date().isoformat()}"'))
+    ok = invoke(make_app(root), "freshness", "--stack", "prd")
     assert ok.exit_code == 0, ok.output
-    strict = invoke(make_app(), "freshness", "--stack", "prd", "--fail-on-unknown")
+    strict = invoke(make_app(root), "freshness", "--stack", "prd", "--fail-on-unknown")
     assert strict.exit_code == 1 and "minio-prd-credentials" in strict.stderr

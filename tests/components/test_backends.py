@@ -319,10 +319,13 @@ def test_one_policy_and_role_per_namespace_reading_only_its_credentials():
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_vault_roles_bind_only_namespaces_of_the_environment(stack):
-    out = run_program(stack_settings(stack)).outputs["vault"]
-    # only floe-jobs declares Vault credentials (salesforce): one role, one namespace
-    assert [r["boundServiceAccountNamespaces"] for r in out["roles"]] == [[f"floe-jobs-{stack}"]]
-    role = out["roles"][0]
+    s = stack_settings(stack)
+    out = run_program(s).outputs["vault"]
+    # one role per namespace that declares Vault credentials (KV or database), binding only that namespace
+    declaring = sorted({s.namespace(w) for c in s.config.credentials if c.backend in ("vault", "vault-database") for w in c.namespaces})
+    assert [r["boundServiceAccountNamespaces"] for r in out["roles"]] == [[ns] for ns in declaring]
+    assert f"floe-jobs-{stack}" in declaring, "every stack file gives floe-jobs the salesforce bundle"
+    role = next(r for r in out["roles"] if r["boundServiceAccountNamespaces"] == [f"floe-jobs-{stack}"])
     assert role["roleName"] == f"job-runner-floe-jobs-{stack}"
     assert "*" not in json.dumps(out["roles"]), "no Vault role with '*'"
     assert (role["tokenTtl"], role["tokenMaxTtl"]) == (3600, 14400)

@@ -21,6 +21,7 @@ import pytest
 
 import conventions
 from localcluster import Cluster
+from localcluster.postgres import LocalPostgres
 from localcluster.vault import OpenBao
 from local_project import ROOT, LocalProject, engine_missing
 
@@ -34,7 +35,11 @@ SHARED = {"service": "hubspot", "backend": "vault", "namespaces": ["dagster", "f
 def bao(cluster):
     b = OpenBao(cluster)
     b.start()
+    # the local stack's vault-database bundle needs the local database for apply (tests/e2e/test_vault_database_e2e.py)
+    pg = LocalPostgres(cluster)
+    pg.start()
     yield b
+    pg.stop()
     b.stop()
 
 

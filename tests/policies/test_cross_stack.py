@@ -185,3 +185,26 @@ def test_a_remote_stack_without_a_kms_key_of_its_own_is_an_error(tmp_path, capsy
     assert cross_stack.main([str(files["stg"]), str(files["prd"])]) == 2
     out = capsys.readouterr().out
     assert "stg has no gcpkms:// secrets provider (got 'passphrase')" in out and "prd has no gcpkms:// secrets provider (got 'none')" in out
+
+
+def test_database_urls_are_compared_as_identities():
+    same = ["postgresql://DB.example.internal/analytics?sslmode=verify-full", "postgres://db.example.internal:5432/analytics/?sslmode=require"]
+    assert {cross_stack.database_identity(u) for u in same} == {"db.example.internal:5432/analytics"}
+    assert cross_stack.database_identity("postgresql://db.example.internal:6432/analytics") == "db.example.internal:6432/analytics"
+
+
+def test_two_stacks_issuing_users_in_one_database_are_reported(tmp_path, capsys):
+    """Vault's users of stg and prd in the same database would read each other's data."""
+    files = copy_stacks(tmp_path)
+    for env, url in (("stg", "postgresql://warehouse.example.internal/analytics?sslmode=verify-full"),
+                     ("prd", "postgresql://WAREHOUSE.example.internal:5432/analytics?sslmode=require")):
+        def change(d, url=url):
+            d["config"]["secrets-platform:credentials"].append(
+                {"service": "warehouse", "backend": "vault-database", "namespaces": ["dagster"],
+                 "properties": {"WAREHOUSE_USER": "username", "WAREHOUSE_PASSWORD": "password"}})
+            d["config"]["secrets-platform:databaseConnections"] = {
+                "warehouse": {"url": url, "username": "vault_admin", "password": {"secure": "v1:AAAAAAAAAAAAAAAA:BBBBBBBB"}}}
+        edit(files[env], change)
+    assert cross_stack.main([str(files["stg"]), str(files["prd"])]) == 1
+    out = capsys.readouterr().out
+    assert "✗ database warehouse.example.internal:5432/analytics is shared by stacks prd, stg" in out

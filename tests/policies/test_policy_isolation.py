@@ -223,6 +223,27 @@ def test_namespaced_store_provider_checked(fx):
     assert "'external-secrets-stg' of stg" in message
 
 
+# --------------------------------------------------------------------------- isolation-vault-database-env
+
+DB_CONNECTION = "vault:database/secretBackendConnection:SecretBackendConnection"
+DB_ROLE = "vault:database/secretBackendRole:SecretBackendRole"
+
+
+def test_vault_database_connection_and_role_of_own_env_pass(fx):
+    assert fx.run(isolation.vault_database_env, DB_CONNECTION, {"name": "warehouse-prd", "allowedRoles": ["warehouse-prd"]}) == []
+    assert fx.run(isolation.vault_database_env, DB_ROLE, {"name": "warehouse-prd", "dbName": "warehouse-prd"}) == []
+
+
+@pytest.mark.parametrize("typ, props, needle", [
+    (DB_CONNECTION, {"name": "warehouse-prd", "allowedRoles": ["warehouse-dev"]}, "allowedRoles 'warehouse-dev' names dev"),
+    (DB_CONNECTION, {"name": "warehouse", "allowedRoles": ["warehouse-prd"]}, "name 'warehouse' names no environment"),
+    (DB_ROLE, {"name": "warehouse-prd", "dbName": "warehouse-stg"}, "dbName 'warehouse-stg' names stg"),
+])
+def test_vault_database_naming_another_or_no_env_fails(fx, typ, props, needle):
+    [message] = fx.run(isolation.vault_database_env, typ, props)
+    assert needle in message
+
+
 # --------------------------------------------------------------------------- isolation-vault-role-env
 
 

@@ -46,6 +46,7 @@ EXPECTED = {
     "isolation-vault-policy-env": (M, "A Vault policy grants only paths of its own environment."),
     "isolation-secretstore-namespace-env": (M, "A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts."),
     "isolation-vault-role-env": (M, "A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts."),
+    "isolation-vault-database-env": (M, "A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment."),
     "isolation-gcp-iam-env": (M, "A GCP IAM grant on a project, secret or service account never gives one environment's resource to another environment's identity, or to identities spanning environments."),
     "isolation-stackreference-env": (M, "A StackReference never reads another environment's stack."),
     "isolation-stack-single-env": (M, "A stack is named after one environment token, and the engine, the resources and the stack config agree on it."),
