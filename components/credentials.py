@@ -126,5 +126,4 @@ class GeneratedCredential(pulumi.ComponentResource):
             protect=args.protect,
             opts=child,
         )
-        self.descriptors = describe_credential(args)
         self.register_outputs({"secret_name": self.secret_name, "keys": list(self.keys)})

@@ -341,5 +341,4 @@ class ExternalCredential(pulumi.ComponentResource):
             )
             for namespace in sorted(args.namespaces)
         }
-        self.descriptors = describe_external(args)
         self.register_outputs({"secret_name": self.secret_name, "keys": sorted(self.properties)})

@@ -54,5 +54,4 @@ class ImportedSecrets(pulumi.ComponentResource):
             )
             for item in sorted(args.imported, key=lambda i: i.variable)
         }
-        self.descriptors = describe_imported(args)
         self.register_outputs({"variables": sorted(self.secrets)})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -60,11 +60,12 @@ class Platform:
     store: EnvironmentStore | None = None
     vault: VaultServer | None = None
     vault_access: VaultAccess | None = None
+    plan: list[PlannedSecrets] = field(default_factory=list)
+    """The secret plan the components were created from (:func:`secret_plan`)."""
 
     @property
     def descriptors(self) -> list[SecretDescriptor]:
-        out = [d for c in self.secret_components for d in c.descriptors]  # type: ignore[attr-defined]
-        return sorted(out, key=lambda d: (d.namespace, d.name))
+        return descriptors_of(self.plan)
 
     def outputs(self) -> dict[str, Any]:
         """Stack outputs: names, keys and consumer snippets; never a value."""
@@ -219,18 +220,30 @@ def vault_outputs(s: Settings) -> dict[str, Any]:
     }
 
 
+# The args of every secret component: what a PlannedSecrets carries.
+SecretArgs = GeneratedCredentialArgs | ExternalCredentialArgs | RegistryPullSecretArgs | TlsSecretArgs | ImportedSecretsArgs
+A = TypeVar("A", GeneratedCredentialArgs, ExternalCredentialArgs, RegistryPullSecretArgs, TlsSecretArgs, ImportedSecretsArgs)
+
+
 @dataclass(frozen=True)
 class PlannedSecrets:
-    """One secret component the stack will create: its class, name and args, and how to describe it."""
+    """One secret component the stack will create: its name and args, the Secrets it makes, and how to create it."""
 
-    component: Callable[..., pulumi.ComponentResource]
     name: str
-    args: Any
+    args: SecretArgs
     workloads: tuple[str, ...]
     """Workloads whose namespaces must exist first."""
-    describe: Callable[[Any], list[SecretDescriptor]]
+    descriptors: tuple[SecretDescriptor, ...]
+    """The Secrets it makes, described once here: the outputs, the CLI and the cross-stack check read these."""
+    create: Callable[[pulumi.ResourceOptions], pulumi.ComponentResource] = field(repr=False, compare=False)
     backend: str = "kubernetes"
     """Which backend's resources the component needs (gcp-secret-manager: ESO and GCP)."""
+
+
+def _planned(component: Callable[[str, A, pulumi.ResourceOptions], pulumi.ComponentResource], name: str, args: A,
+             workloads: tuple[str, ...], describe_args: Callable[[A], list[SecretDescriptor]], backend: str = "kubernetes") -> PlannedSecrets:
+    """A PlannedSecrets whose component, args and describe function agree on the args' type."""
+    return PlannedSecrets(name, args, workloads, tuple(describe_args(args)), lambda opts: component(name, args, opts), backend)
 
 
 def secret_plan(settings: Settings) -> list[PlannedSecrets]:
@@ -249,7 +262,7 @@ def secret_plan(settings: Settings) -> list[PlannedSecrets]:
     for cred in sorted(cfg.credentials, key=lambda c: c.service):
         if cred.backend == "kubernetes":
             args = GeneratedCredentialArgs(cred, env, full(cred.namespaces), protect)
-            plan.append(PlannedSecrets(GeneratedCredential, cred.service, args, tuple(cred.namespaces), describe_credential))
+            plan.append(_planned(GeneratedCredential, cred.service, args, tuple(cred.namespaces), describe_credential))
         elif cred.backend == "gcp-secret-manager":
             external = ExternalCredentialArgs(
                 cred, env, full(cred.namespaces), protect, cfg.external_secrets.refresh_interval, project,
@@ -257,25 +270,29 @@ def secret_plan(settings: Settings) -> list[PlannedSecrets]:
                 f"serviceAccount:{service_account_email(conventions.ESO_GCP_COMPONENT, env, project)}" if project else None,
                 store_name(env),
             )
-            plan.append(PlannedSecrets(ExternalCredential, cred.service, external, tuple(cred.namespaces), describe_external, cred.backend))
+            plan.append(_planned(ExternalCredential, cred.service, external, tuple(cred.namespaces), describe_external, cred.backend))
         # vault: no Kubernetes Secret; the agent injector reads Vault directly (see vault_outputs).
     for reg in sorted(cfg.registries, key=lambda r: r.service):
         registry = RegistryPullSecretArgs(reg, env, full(reg.namespaces), protect)
-        plan.append(PlannedSecrets(RegistryPullSecret, reg.service, registry, tuple(reg.namespaces), describe_registry))
+        plan.append(_planned(RegistryPullSecret, reg.service, registry, tuple(reg.namespaces), describe_registry))
     for tls in sorted(cfg.tls_secrets, key=lambda t: (t.service, t.purpose)):
         tls_args = TlsSecretArgs(tls, env, full(tls.namespaces), protect)
-        plan.append(PlannedSecrets(PlatformTlsSecret, f"{tls.service}-{tls.purpose}", tls_args, tuple(tls.namespaces), describe_tls))
+        plan.append(_planned(PlatformTlsSecret, f"{tls.service}-{tls.purpose}", tls_args, tuple(tls.namespaces), describe_tls))
     if settings.imported:
         workload = cfg.imports.namespace
         imported = ImportedSecretsArgs(settings.imported, env, workload, protect)
-        plan.append(PlannedSecrets(ImportedSecrets, "repository", imported, (workload,), describe_imported))
+        plan.append(_planned(ImportedSecrets, "repository", imported, (workload,), describe_imported))
     return plan
+
+
+def descriptors_of(plan: list[PlannedSecrets]) -> list[SecretDescriptor]:
+    """The Secrets of a plan, in the outputs' order (namespace, then name)."""
+    return sorted((d for item in plan for d in item.descriptors), key=lambda d: (d.namespace, d.name))
 
 
 def planned_descriptors(settings: Settings) -> list[SecretDescriptor]:
     """Every Secret the stack creates, described without creating anything (same order as outputs)."""
-    out = [d for item in secret_plan(settings) for d in item.describe(item.args)]
-    return sorted(out, key=lambda d: (d.namespace, d.name))
+    return descriptors_of(secret_plan(settings))
 
 
 def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
@@ -315,12 +332,13 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
             base,
         )
 
-    for item in secret_plan(settings):
+    platform.plan = secret_plan(settings)
+    for item in platform.plan:
         opts = after(list(item.workloads))
         if item.backend == "gcp-secret-manager":
             assert platform.external_secrets is not None, "settings require externalSecrets.enabled"
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=providers, depends_on=platform.external_secrets.ready))
-        platform.secret_components.append(item.component(item.name, item.args, opts))
+        platform.secret_components.append(item.create(opts))
 
     if platform.external_secrets is not None:
         fake = None

@@ -68,5 +68,4 @@ class RegistryPullSecret(pulumi.ComponentResource):
             protect=args.protect,
             opts=child,
         )
-        self.descriptors = describe_registry(args)
         self.register_outputs({"secret_name": self.secret_name})

@@ -52,5 +52,4 @@ class PlatformTlsSecret(pulumi.ComponentResource):
             protect=args.protect,
             opts=child,
         )
-        self.descriptors = describe_tls(args)
         self.register_outputs({"secret_name": self.secret_name})

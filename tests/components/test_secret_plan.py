@@ -4,19 +4,35 @@ from __future__ import annotations
 
 import pytest
 
-from components.consumers import describe
 from components.platform import planned_descriptors
 from conftest import run_program, stack_settings
 
 CANARY = "xoxb-canary-plan-7f3a"
 
 
+_SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how the mocks' inputs mark a whole-map Pulumi secret
+
+
+def _keys(string_data: dict) -> list[str]:
+    return sorted(string_data["value"] if _SECRET_SIG in string_data else string_data)
+
+
 @pytest.mark.parametrize("stack", ["local", "dev", "stg", "prd"])
-def test_plan_describes_exactly_what_the_program_exports(stack):
-    """The CLI lists a stack from its file with planned_descriptors; it must match the program's outputs."""
+def test_outputs_list_exactly_the_secrets_the_program_creates(stack):
+    """Consumers and the CLI trust the outputs' `secrets`: each one listed is a Secret the program registers
+    (directly, or through the ExternalSecret that writes it) with exactly the listed keys, and none is left out."""
     s = stack_settings(stack, {"DAGSTER_SECRET_SLACK_TOKEN": CANARY})
     run = run_program(s)
-    assert [describe(d) for d in planned_descriptors(s)] == run.outputs["secrets"]
+    created: dict[tuple[str, str], list[str]] = {}
+    for r in run.of_type("kubernetes:core/v1:Secret"):
+        created[(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"])] = _keys(r.inputs["stringData"])
+    for r in run.of_type("kubernetes:external-secrets.io/v1:ExternalSecret"):
+        spec = r.inputs["spec"]
+        created[(r.inputs["metadata"]["namespace"], spec["target"]["name"])] = sorted(d["secretKey"] for d in spec["data"])
+    listed = {(o["namespace"], o["name"]): sorted(o["keys"]) for o in run.outputs["secrets"]}
+    assert created, "the stack must create Secrets for this to mean anything"
+    assert listed == created
+
 
 
 def test_plan_registers_nothing():
