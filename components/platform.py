@@ -1,6 +1,9 @@
 """Wire one stack: namespaces, the backends (External Secrets, Vault), the Secrets of every kind, then job-runner access.
 
-``__main__`` calls :func:`build` with the validated settings; tests call it under mocks.
+``__main__`` calls :func:`build` with the validated settings; tests call it under mocks. What the
+stack resolves to (the secret plan with its descriptors, the Vault policies and roles, the store and
+ESO's identity) is computed once, by :func:`resolve`, into a :class:`StackModel`: build, the outputs,
+the CLI and the cross-stack check all read that one model.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from components.vault import (
     VaultNames,
     VaultServer,
     VaultServerArgs,
+    NamespaceAccess,
     database_injector_fragments,
     injector_fragments,
     namespace_access,
@@ -52,7 +56,7 @@ from settings.vault_database import BACKEND as VAULT_DATABASE, connection_url_te
 
 @dataclass
 class Platform:
-    settings: Settings
+    model: StackModel
     namespaces: dict[str, PlatformNamespace] = field(default_factory=dict)
     secret_components: list[pulumi.ComponentResource] = field(default_factory=list)
     access: dict[str, JobRunnerAccess] = field(default_factory=dict)
@@ -60,16 +64,23 @@ class Platform:
     store: EnvironmentStore | None = None
     vault: VaultServer | None = None
     vault_access: VaultAccess | None = None
-    plan: list[PlannedSecrets] = field(default_factory=list)
-    """The secret plan the components were created from (:func:`secret_plan`)."""
+
+    @property
+    def settings(self) -> Settings:
+        return self.model.settings
+
+    @property
+    def plan(self) -> list[PlannedSecrets]:
+        """The secret plan the components were created from (:func:`secret_plan`)."""
+        return list(self.model.secrets)
 
     @property
     def descriptors(self) -> list[SecretDescriptor]:
-        return descriptors_of(self.plan)
+        return self.model.descriptors
 
     def outputs(self) -> dict[str, Any]:
         """Stack outputs: names, keys and consumer snippets; never a value."""
-        s = self.settings
+        s, model = self.settings, self.model
         out: dict[str, Any] = {
             "environment": s.environment,
             "namespaces": sorted(ns.name for ns in self.namespaces.values()),
@@ -83,20 +94,58 @@ class Platform:
         if s.render_dir:
             out["renderDir"] = s.render_dir
         if s.config.external_secrets.enabled:
-            out["externalSecrets"] = external_secrets_outputs(s)
+            out["externalSecrets"] = external_secrets_outputs(s, model)
         if s.config.vault.enabled:
-            out["vault"] = vault_outputs(s)
+            out["vault"] = vault_outputs(s, model)
         return out
 
 
-def external_secrets_outputs(s: Settings) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StackModel:
+    """What one stack resolves to, computed once from its validated settings (:func:`resolve`)."""
+
+    settings: Settings
+    secrets: tuple[PlannedSecrets, ...]
+    """The secret components, in creation order, each with the Secrets it makes."""
+    store: str | None
+    """The environment's ClusterSecretStore (External Secrets enabled), else None."""
+    eso_service_account: str | None
+    """ESO's GCP service account (External Secrets with a GCP project), else None."""
+    vault_names: VaultNames
+    vault_access: tuple[NamespaceAccess, ...]
+    """Per namespace with Vault credentials: its policy and its job-runner role (Vault enabled)."""
+    database_roles: tuple[DatabaseRole, ...]
+
+    @property
+    def descriptors(self) -> list[SecretDescriptor]:
+        """Every Secret the stack creates, in the outputs' order."""
+        return descriptors_of(list(self.secrets))
+
+
+def resolve(settings: Settings) -> StackModel:
+    """The stack's model: pure (registers nothing), so the CLI and the cross-stack check read what build creates."""
+    cfg, env = settings.config, settings.environment
+    eso_on, vault_on = cfg.external_secrets.enabled, cfg.vault.enabled
+    return StackModel(
+        settings=settings,
+        secrets=tuple(secret_plan(settings)),
+        store=store_name(env) if eso_on else None,
+        eso_service_account=service_account_email(conventions.ESO_GCP_COMPONENT, env, cfg.gcp.project) if eso_on and cfg.gcp.project else None,
+        vault_names=vault_names(settings),
+        vault_access=tuple(vault_access_plan(settings)) if vault_on else (),
+        database_roles=tuple(database_roles(settings)) if vault_on else (),
+    )
+
+
+def external_secrets_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any]:
     """Where ESO runs and which store and identity the environment's ExternalSecrets use."""
+    model = model or resolve(s)
     eso, project = s.config.external_secrets, s.config.gcp.project
     return {
         "namespace": s.namespace(eso.namespace),
-        "store": {"kind": "ClusterSecretStore", "name": store_name(s.environment), "provider": "gcpsm" if project else "fake",
+        "store": {"kind": "ClusterSecretStore", "name": model.store, "provider": "gcpsm" if project else "fake",
                   "namespaces": list(s.namespaces)},
-        "gcpServiceAccount": service_account_email(conventions.ESO_GCP_COMPONENT, s.environment, project) if project else None,
+        "gcpServiceAccount": model.eso_service_account,
         "chart": {"installed": s.eso_install, "version": eso.chart_version, "source": eso.chart_path or eso.chart_repository},
         "refreshInterval": eso.refresh_interval,
     }
@@ -141,11 +190,11 @@ def database_logins(s: Settings) -> dict[str, DatabaseLogin]:
     }
 
 
-def _database_outputs(s: Settings, names: VaultNames) -> list[dict[str, Any]]:
+def _database_outputs(s: Settings, names: VaultNames, roles: tuple[DatabaseRole, ...]) -> list[dict[str, Any]]:
     v = s.config.vault
     credentials = {c.service: c for c in s.config.credentials}
     out = []
-    for role in database_roles(s):
+    for role in roles:
         cred = credentials[role.service]
         conn = s.config.database_connections.get(role.service)
         out.append({
@@ -184,10 +233,10 @@ def _dbt_postgres_profile(properties: dict[str, str], url: str | None) -> dict[s
     return out
 
 
-def vault_outputs(s: Settings) -> dict[str, Any]:
+def vault_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any]:
     """Per namespace its policy and role, and the consumer annotations; an operator applies the first two when no address is set."""
-    v, names = s.config.vault, vault_names(s)
-    access = vault_access_plan(s)
+    model = model or resolve(s)
+    v, names, access = s.config.vault, model.vault_names, model.vault_access
     credentials = [
         {
             "service": c.service,
@@ -216,7 +265,7 @@ def vault_outputs(s: Settings) -> dict[str, Any]:
         "chart": {"installed": s.vault_install, "version": v.chart_version, "source": v.chart_path or v.chart_repository, "ha": s.vault_ha, "devMode": v.dev_mode},
         "credentials": credentials,
         "databaseMount": names.database_mount,
-        "databases": _database_outputs(s, names),
+        "databases": _database_outputs(s, names, model.database_roles),
     }
 
 
@@ -292,14 +341,15 @@ def descriptors_of(plan: list[PlannedSecrets]) -> list[SecretDescriptor]:
 
 def planned_descriptors(settings: Settings) -> list[SecretDescriptor]:
     """Every Secret the stack creates, described without creating anything (same order as outputs)."""
-    return descriptors_of(secret_plan(settings))
+    return resolve(settings).descriptors
 
 
 def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     env, cfg, protect = settings.environment, settings.config, settings.protect
     provider = provider or kubernetes_provider(settings)
     base = pulumi.ResourceOptions(providers=[provider])
-    platform = Platform(settings)
+    model = resolve(settings)
+    platform = Platform(model)
 
     for workload in sorted(cfg.namespaces):
         platform.namespaces[workload] = PlatformNamespace(workload, PlatformNamespaceArgs(workload, env, protect), base)
@@ -332,8 +382,7 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
             base,
         )
 
-    platform.plan = secret_plan(settings)
-    for item in platform.plan:
+    for item in model.secrets:
         opts = after(list(item.workloads))
         if item.backend == "gcp-secret-manager":
             assert platform.external_secrets is not None, "settings require externalSecrets.enabled"
@@ -360,11 +409,11 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         platform.access[ns] = JobRunnerAccess(workload, JobRunnerAccessArgs(ns, env, tuple(sorted(names[ns]))), after([workload]))
 
     if cfg.vault.enabled and cfg.vault.address:
-        v, vnames = cfg.vault, vault_names(settings)
+        v, logins = cfg.vault, database_logins(settings)
         platform.vault_access = VaultAccess(
             "vault-access",
-            VaultAccessArgs(vnames, tuple(vault_access_plan(settings)), v.kubernetes_host, v.address,
-                            tuple((role, database_logins(settings)[role.service]) for role in database_roles(settings))),
+            VaultAccessArgs(model.vault_names, model.vault_access, v.kubernetes_host, v.address,
+                            tuple((role, logins[role.service]) for role in model.database_roles)),
             pulumi.ResourceOptions(depends_on=[platform.vault] if platform.vault else None),
         )
     return platform

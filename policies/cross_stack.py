@@ -106,24 +106,24 @@ def cluster_identities(s: "settings.Settings") -> set[str]:
 
 def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[Claim]:
     """Everything one stack would own, named the way the program names it."""
-    from components.platform import planned_descriptors, vault_names
-    from components.workload_identity import service_account_email
+    from components.platform import resolve
 
-    cfg, env = s.config, s.environment
+    cfg, model = s.config, resolve(s)
     out: set[Claim] = set()
     namespaces = list(s.namespaces)
     if cfg.external_secrets.enabled:
         eso_ns = s.namespace(cfg.external_secrets.namespace)
         namespaces.append(eso_ns)
         out.add(("service account", f"{eso_ns}/{conventions.ESO_SERVICE_ACCOUNT}"))
-        out.add(("secret store", conventions.store_name(env)))
-        if cfg.gcp.project:
-            out.add(("service account", service_account_email(conventions.ESO_GCP_COMPONENT, env, cfg.gcp.project)))
+        if model.store:
+            out.add(("secret store", model.store))
+        if model.eso_service_account:
+            out.add(("service account", model.eso_service_account))
     if cfg.vault.enabled:
         vault_ns = s.namespace(cfg.vault.namespace)
         namespaces.append(vault_ns)
         out.add(("service account", f"{vault_ns}/{conventions.VAULT_AUTH_SERVICE_ACCOUNT}"))
-        names = vault_names(s)
+        names = model.vault_names
         vault = vault_identity(cfg.vault.address)
         out.add(("vault auth path", f"{vault}/{names.auth_path}"))
         for cred in cfg.credentials:
@@ -138,7 +138,7 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
         out.add(("namespace", ns))
     for ns in s.namespaces:
         out.add(("service account", f"{ns}/{conventions.JOB_RUNNER}"))
-    for d in planned_descriptors(s):
+    for d in model.descriptors:
         out.add(("secret", f"{d.namespace}/{d.name}"))
         if d.backend == "gcp-secret-manager":
             out.add(("remote key", f"gcpsm:{cfg.gcp.project or '(fake)'}/{d.name}"))
