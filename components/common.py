@@ -7,12 +7,14 @@ environment and protection from :class:`settings.Settings`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, TypedDict
+from typing import Any, Mapping, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 import conventions
+from settings.model import GeneratedKey
 
 
 def child_options(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
@@ -149,3 +151,33 @@ def secret_copies(
         )
         for namespace in sorted(namespaces)
     }
+
+
+def generated_password(resource_name: str, gen: GeneratedKey, keepers: dict[str, str], opts: pulumi.ResourceOptions) -> random.RandomPassword:
+    """The one way a generated key gets its value: pulumi-random with the key's character classes; ``keepers`` say when it changes."""
+    return random.RandomPassword(
+        resource_name,
+        length=gen.length,
+        upper=gen.upper,
+        lower=gen.lower,
+        numeric=gen.numeric,
+        special=gen.special,
+        override_special=gen.override_special,
+        keepers=keepers,
+        opts=opts,
+    )
+
+
+class SecretCopiesComponent(pulumi.ComponentResource):
+    """The body the Secret components share: one Secret ``secret_name`` per consumer namespace (:func:`secret_copies`)."""
+
+    secret_name: str
+    secrets: dict[str, k8s.core.v1.Secret]
+
+    def _write_copies(self, secret_name: str, namespaces: tuple[str, ...], *, environment: str, secret_type: str,
+                      string_data: SecretData, protect: bool, opts: pulumi.ResourceOptions, **outputs: Any) -> None:
+        """Create the copies and register the component's outputs (its Secret's name, plus ``outputs``): the last step of ``__init__``."""
+        self.secret_name = secret_name
+        self.secrets = secret_copies(secret_name, namespaces, environment=environment, secret_type=secret_type,
+                                     string_data=string_data, protect=protect, opts=opts)
+        self.register_outputs({"secret_name": secret_name, **outputs})

@@ -22,10 +22,10 @@ import pulumi
 import pulumi_random as random
 
 import conventions
-from components.common import SecretDescriptor, child_options, secret_copies
+from components.common import SecretCopiesComponent, SecretDescriptor, child_options, generated_password
 from components.consumers import OPAQUE
 from settings import Credential
-from settings.model import PREVIOUS_SUFFIX
+from settings.model import PREVIOUS_SUFFIX, GeneratedKey
 
 SLOTS = ("a", "b")
 
@@ -72,7 +72,7 @@ def describe_credential(args: GeneratedCredentialArgs) -> list[SecretDescriptor]
     ]
 
 
-class GeneratedCredential(pulumi.ComponentResource):
+class GeneratedCredential(SecretCopiesComponent):
     """``<service>-<env>-credentials`` in each consumer namespace."""
 
     TYPE = "secrets-platform:credentials:GeneratedCredential"
@@ -80,21 +80,10 @@ class GeneratedCredential(pulumi.ComponentResource):
     def __init__(self, name: str, args: GeneratedCredentialArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         cred = args.credential
-        self.secret_name = conventions.credentials_name(cred.service, args.environment)
         child = child_options(self, opts)
 
-        def password(resource_name: str, gen, keepers: dict[str, str]) -> random.RandomPassword:
-            return random.RandomPassword(
-                resource_name,
-                length=gen.length,
-                upper=gen.upper,
-                lower=gen.lower,
-                numeric=gen.numeric,
-                special=gen.special,
-                override_special=gen.override_special,
-                keepers=keepers,
-                opts=child,
-            )
+        def password(resource_name: str, gen: GeneratedKey, keepers: dict[str, str]) -> random.RandomPassword:
+            return generated_password(resource_name, gen, keepers, child)
 
         # Keyed by the secret key, never by position: reordering config replaces nothing.
         self.passwords: dict[str, random.RandomPassword] = {}
@@ -117,13 +106,5 @@ class GeneratedCredential(pulumi.ComponentResource):
         # even before the passwords exist (prd's rules fail closed on an unknown map).
         string_data: dict[str, pulumi.Input[str]] = {**cred.values, **values}
         self.keys = bundle_keys(cred)
-        self.secrets = secret_copies(
-            self.secret_name,
-            args.namespaces,
-            environment=args.environment,
-            secret_type=OPAQUE,
-            string_data=string_data,
-            protect=args.protect,
-            opts=child,
-        )
-        self.register_outputs({"secret_name": self.secret_name, "keys": list(self.keys)})
+        self._write_copies(conventions.credentials_name(cred.service, args.environment), args.namespaces, environment=args.environment,
+                           secret_type=OPAQUE, string_data=string_data, protect=args.protect, opts=child, keys=list(self.keys))

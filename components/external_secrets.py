@@ -30,10 +30,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 import conventions
-from components.common import SecretDescriptor, child_options, data_safety, metadata
+from components.common import SecretDescriptor, child_options, data_safety, generated_password, metadata
 from components.consumers import OPAQUE
-from components.helm import ChartArgs, pinned_chart
-from components.namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.operator import OperatorComponent, chart_args
 from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs, gcp_labels
 from settings import Credential
 
@@ -91,7 +90,7 @@ class ExternalSecretsOperatorArgs:
     """A local chart folder or .tgz (absolute) instead of the repository."""
 
 
-class ExternalSecretsOperator(pulumi.ComponentResource):
+class ExternalSecretsOperator(OperatorComponent):
     """The operator of one environment and the identity it reads Secret Manager with."""
 
     TYPE = "secrets-platform:external-secrets:Operator"
@@ -99,10 +98,7 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExternalSecretsOperatorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         env = args.environment
-        child = child_options(self, opts)
-        self.namespace_component = PlatformNamespace(args.workload, PlatformNamespaceArgs(args.workload, env, args.protect), child)
-        self.namespace = self.namespace_component.name
-        after_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace]))
+        after_ns = self._own_namespace(args.workload, env, args.protect, opts)
         self.identity: WorkloadIdentity | None = None
         self.gcp_service_account: str | None = None
         annotations = None
@@ -114,20 +110,9 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
             )
             self.gcp_service_account = self.identity.email
             annotations = {"iam.gke.io/gcp-service-account": self.identity.email}
-        self.service_account = k8s.core.v1.ServiceAccount(
-            f"{self.namespace}/{SERVICE_ACCOUNT}",
-            metadata=metadata(SERVICE_ACCOUNT, env, self.namespace, annotations=annotations),
-            opts=after_ns,
-        )
-        self.chart: k8s.helm.v4.Chart | None = None
-        if args.install:
-            assert args.chart_version, "settings require a pinned chart version"
-            self.chart = pinned_chart(
-                f"{name}-chart",
-                ChartArgs("external-secrets", args.chart_version, args.chart_repository, self.namespace, env,
-                          chart_values(SERVICE_ACCOUNT, local=env == "local"), path=args.chart_path, protect=args.protect),
-                pulumi.ResourceOptions.merge(after_ns, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])),
-            )
+        self._own_service_account(SERVICE_ACCOUNT, env, after_ns, annotations)
+        self._install_chart(name, args.install, chart_args("external-secrets", args.chart_version, args.chart_repository, self.namespace, env,
+                                                           chart_values(SERVICE_ACCOUNT, local=env == "local"), args.chart_path, args.protect), after_ns)
         self.register_outputs({"namespace": self.namespace, "gcp_service_account": self.gcp_service_account})
 
     @property
@@ -276,11 +261,7 @@ class ExternalCredential(pulumi.ComponentResource):
         self.passwords: dict[str, random.RandomPassword] = {}
         if cred.push:
             for gen in sorted(cred.generated, key=lambda g: g.key):
-                self.passwords[gen.key] = random.RandomPassword(
-                    f"{name}-{conventions.key_slug(gen.key)}",
-                    length=gen.length, upper=gen.upper, lower=gen.lower, numeric=gen.numeric, special=gen.special,
-                    override_special=gen.override_special, keepers={"rotation": cred.rotation}, opts=child,
-                )
+                self.passwords[gen.key] = generated_password(f"{name}-{conventions.key_slug(gen.key)}", gen, {"rotation": cred.rotation}, child)
         # local only: stand-ins for the properties someone would add to Secret Manager by hand.
         if not args.project:
             for key in sorted(cred.properties):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 
 import conventions
-from components.common import SecretDescriptor, child_options, secret_copies
+from components.common import SecretCopiesComponent, SecretDescriptor, child_options
 from components.consumers import DOCKER_CONFIG_JSON
 from settings import RegistrySecret
 
@@ -47,7 +47,7 @@ def describe_registry(args: RegistryPullSecretArgs) -> list[SecretDescriptor]:
     ]
 
 
-class RegistryPullSecret(pulumi.ComponentResource):
+class RegistryPullSecret(SecretCopiesComponent):
     """``<service>-<env>-pull-secret`` in each consumer namespace."""
 
     TYPE = "secrets-platform:registry:RegistryPullSecret"
@@ -56,16 +56,7 @@ class RegistryPullSecret(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         child = child_options(self, opts)
         reg = args.registry
-        self.secret_name = conventions.secret_name(reg.service, args.environment, "pull")
         password = pulumi.Output.secret(reg.password.get_secret_value())
         config = password.apply(lambda p: {REQUIRED_KEY: docker_config(reg.server, reg.username, p, reg.email)})
-        self.secrets = secret_copies(
-            self.secret_name,
-            args.namespaces,
-            environment=args.environment,
-            secret_type=DOCKER_CONFIG_JSON,
-            string_data=config,
-            protect=args.protect,
-            opts=child,
-        )
-        self.register_outputs({"secret_name": self.secret_name})
+        self._write_copies(conventions.pull_secret_name(reg.service, args.environment), args.namespaces, environment=args.environment,
+                           secret_type=DOCKER_CONFIG_JSON, string_data=config, protect=args.protect, opts=child)

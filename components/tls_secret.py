@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 
 import conventions
-from components.common import SecretDescriptor, child_options, secret_copies
+from components.common import SecretCopiesComponent, SecretDescriptor, child_options
 from components.consumers import TLS
 from settings import TlsSecret
 
@@ -30,7 +30,7 @@ def describe_tls(args: TlsSecretArgs) -> list[SecretDescriptor]:
     return [SecretDescriptor(name, ns, TLS, REQUIRED_KEYS, "kubernetes", tls.service) for ns in sorted(args.namespaces)]
 
 
-class PlatformTlsSecret(pulumi.ComponentResource):
+class PlatformTlsSecret(SecretCopiesComponent):
     """``<service>-<env>-<purpose>-secret`` holding ``tls.crt`` and ``tls.key``."""
 
     TYPE = "secrets-platform:tls:PlatformTlsSecret"
@@ -39,17 +39,8 @@ class PlatformTlsSecret(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         child = child_options(self, opts)
         tls = args.tls
-        self.secret_name = conventions.secret_name(tls.service, args.environment, tls.purpose)
         data = pulumi.Output.secret(tls.private_key.get_secret_value()).apply(
             lambda key: {"tls.crt": tls.certificate, "tls.key": key}
         )
-        self.secrets = secret_copies(
-            self.secret_name,
-            args.namespaces,
-            environment=args.environment,
-            secret_type=TLS,
-            string_data=data,
-            protect=args.protect,
-            opts=child,
-        )
-        self.register_outputs({"secret_name": self.secret_name})
+        self._write_copies(conventions.secret_name(tls.service, args.environment, tls.purpose), args.namespaces,
+                           environment=args.environment, secret_type=TLS, string_data=data, protect=args.protect, opts=child)

@@ -28,9 +28,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 import conventions
-from components.common import child_options, metadata
-from components.helm import ChartArgs, pinned_chart
-from components.namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.common import metadata
+from components.operator import OperatorComponent, chart_args
 
 AUTH_SERVICE_ACCOUNT = conventions.VAULT_AUTH_SERVICE_ACCOUNT
 AUTH_DELEGATOR = "system:auth-delegator"
@@ -346,7 +345,7 @@ class VaultServerArgs:
     """A local chart folder or .tgz (absolute) instead of the repository."""
 
 
-class VaultServer(pulumi.ComponentResource):
+class VaultServer(OperatorComponent):
     """Vault's namespace, its token-reviewer identity and (optionally) the chart."""
 
     TYPE = "secrets-platform:vault:Server"
@@ -354,15 +353,8 @@ class VaultServer(pulumi.ComponentResource):
     def __init__(self, name: str, args: VaultServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         env = args.environment
-        child = child_options(self, opts)
-        self.namespace_component = PlatformNamespace(args.workload, PlatformNamespaceArgs(args.workload, env, args.protect), child)
-        self.namespace = self.namespace_component.name
-        after_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace]))
-        self.service_account = k8s.core.v1.ServiceAccount(
-            f"{self.namespace}/{AUTH_SERVICE_ACCOUNT}",
-            metadata=metadata(AUTH_SERVICE_ACCOUNT, env, self.namespace),
-            opts=after_ns,
-        )
+        after_ns = self._own_namespace(args.workload, env, args.protect, opts)
+        self._own_service_account(AUTH_SERVICE_ACCOUNT, env, after_ns)
         binding = f"{AUTH_SERVICE_ACCOUNT}-delegator-{env}"
         self.auth_delegator = k8s.rbac.v1.ClusterRoleBinding(
             binding,
@@ -371,16 +363,9 @@ class VaultServer(pulumi.ComponentResource):
             subjects=[{"kind": "ServiceAccount", "name": AUTH_SERVICE_ACCOUNT, "namespace": self.namespace}],
             opts=after_ns,
         )
-        self.chart: k8s.helm.v4.Chart | None = None
-        if args.install:
-            assert args.chart_version, "settings require a pinned chart version"
-            self.chart = pinned_chart(
-                f"{name}-chart",
-                ChartArgs("vault", args.chart_version, args.chart_repository, self.namespace, env,
-                          chart_values(env, args.ha, args.replicas, args.dev_mode, args.auth_path),
-                          path=args.chart_path, protect=args.protect),
-                pulumi.ResourceOptions.merge(after_ns, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])),
-            )
+        self._install_chart(name, args.install, chart_args("vault", args.chart_version, args.chart_repository, self.namespace, env,
+                                                           chart_values(env, args.ha, args.replicas, args.dev_mode, args.auth_path),
+                                                           args.chart_path, args.protect), after_ns)
         self.register_outputs({"namespace": self.namespace})
 
 
