@@ -3,7 +3,7 @@
 Field names are snake_case in Python and camelCase in ``Pulumi.<env>.yaml``. Every
 model forbids unknown keys and is strict (no ``"yes"`` turning into ``True``).
 Cross-field rules that need the environment (names, namespaces, duplicates) live
-in :mod:`settings.load`, which has the environment at hand.
+in :mod:`settings.rules` (one module per area), run by :mod:`settings.load`, which has the environment at hand.
 """
 
 from __future__ import annotations
