@@ -174,4 +174,5 @@ def _check(
     cluster.check(cfg, env, root, add)
     backends.check(cfg, env, add)
     vault_database.check(cfg, env, secret_keys, add)
+    cluster.check_transport(cfg, env, add)
     return problems, taken

@@ -13,7 +13,7 @@ from settings.model import StackConfig
 
 
 def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
-    """kubernetes.renderDir, .context and .kubeconfig for the environment, then TLS-only transport."""
+    """kubernetes.renderDir, .context and .kubeconfig for the environment (transport: :func:`check_transport`)."""
     if cfg.kubernetes.render_dir and env != "local":
         add(Problem(full_key(["kubernetes", "renderDir"]), f"is set for {env}, but rendered manifests hold plain-text secrets", "remove it: only the local stack renders manifests", cfg.kubernetes.render_dir))
     if env == "local" and cfg.kubernetes.context:
@@ -22,7 +22,6 @@ def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
         add(Problem(full_key(["kubernetes", "kubeconfig"]), "is set together with kubernetes.renderDir, but render mode reaches no cluster", "remove one of the two"))
     if cfg.kubernetes.render_dir and env == "local":
         _check_render_dir(cfg.kubernetes.render_dir, root, add)
-    _check_transport(cfg, env, add)
 
 
 # Folders of the checkout that tools own: rendered plain-text Secrets never go there.
@@ -85,7 +84,7 @@ def _git_ignored_folder(root: Path, relative: str) -> bool | None:
     return tracked is not None and tracked.returncode == 0 and not tracked.stdout.strip()
 
 
-def _check_transport(cfg: StackConfig, env: str, add) -> None:
+def check_transport(cfg: StackConfig, env: str, add) -> None:
     """dev, stg and prd reach Vault, the cluster API and chart repositories over TLS only.
 
     Plain http would carry VAULT_TOKEN, the job runners' tokens and the charts we
