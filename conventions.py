@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Literal, get_args
 
 PROJECT = "secrets-platform"
 
@@ -33,14 +33,20 @@ class EnvironmentTraits:
     default_max_age: str | None
 
 
-# The environments, in promotion order, and their traits: local on loopback, then dev -> stg -> prd.
+# The environment tokens, in promotion order: local on loopback, then dev -> stg -> prd. The type
+# the settings model validates `environment` with; ENVIRONMENTS and TRAITS follow it.
+Environment = Literal["local", "dev", "stg", "prd"]
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+# Written out for messages: "local, dev, stg, prd".
+ENVIRONMENT_LIST = ", ".join(ENVIRONMENTS)
+
 TRAITS: dict[str, EnvironmentTraits] = {
     "local": EnvironmentTraits(protected=False, vault_ha_required=False, installs_charts=False, fail_closed=False, default_max_age=None),
     "dev": EnvironmentTraits(protected=False, vault_ha_required=False, installs_charts=True, fail_closed=False, default_max_age="365d"),
     "stg": EnvironmentTraits(protected=False, vault_ha_required=True, installs_charts=True, fail_closed=False, default_max_age="180d"),
     "prd": EnvironmentTraits(protected=True, vault_ha_required=True, installs_charts=True, fail_closed=True, default_max_age="90d"),
 }
-ENVIRONMENTS: tuple[str, ...] = tuple(TRAITS)
+assert tuple(TRAITS) == ENVIRONMENTS, "every environment has its traits, in the same order"
 
 
 def traits(env: str) -> EnvironmentTraits:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+import conventions
 from settings.errors import Problem, full_key
 
 
@@ -20,7 +21,7 @@ _FIX_BY_TYPE = {
     "dict_type": "give a YAML mapping",
     "model_type": "give a YAML mapping",
     "model_attributes_type": "give a YAML mapping",
-    "literal_error": "use one of local, dev, stg, prd",
+    "literal_error": f"use one of {conventions.ENVIRONMENT_LIST}",
     "too_short": "give at least one entry",
     "greater_than_equal": "raise the number",
     "less_than_equal": "lower the number",

@@ -123,7 +123,7 @@ def from_mapping(
     decoded = {k: decode_value(k, v, problems, k in secret_keys) for k, v in values.items()}
 
     if stack not in conventions.ENVIRONMENTS:
-        problems.append(Problem("stack", "is not an environment token", "name the stack one of local, dev, stg, prd", stack))
+        problems.append(Problem("stack", "is not an environment token", f"name the stack one of {conventions.ENVIRONMENT_LIST}", stack))
 
     for key, field_name in SECRET_KEYS.items():
         if decoded.get(key) and key not in secret_keys:

@@ -273,7 +273,7 @@ class VaultSettings(_Model):
 class StackConfig(_Model):
     """Everything under ``secrets-platform:`` in one stack file."""
 
-    environment: Literal["local", "dev", "stg", "prd"]
+    environment: conventions.Environment
     namespaces: list[str] = Field(min_length=1)
     credentials: list[Credential] = Field(default_factory=list)
     registries: list[RegistrySecret] = Field(default_factory=list)

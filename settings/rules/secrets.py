@@ -16,7 +16,7 @@ from settings.model import PREVIOUS_SUFFIX, StackConfig
 _PEM_CERTIFICATE = "-----BEGIN " + "CERTIFICATE-----"
 _PEM_PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z]+ )?" + "PRIVATE" + r" KEY-----")
 _ENV_WORD = "carries an environment token as a word, so names built from it would name two environments"
-_ENV_WORD_FIX = "drop the token (local, dev, stg, prd): the platform adds the stack's environment to every name"
+_ENV_WORD_FIX = f"drop the token ({conventions.ENVIRONMENT_LIST}): the platform adds the stack's environment to every name"
 _PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
