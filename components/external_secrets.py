@@ -167,7 +167,7 @@ class EnvironmentStore(pulumi.ComponentResource):
             self.name,
             api_version=API_VERSION,
             kind="ClusterSecretStore",
-            metadata=metadata(self.name, args.environment),
+            metadata=metadata(self.name, conventions.labels(args.environment)),
             spec={"conditions": store_conditions(args.namespaces), "provider": provider},
             opts=child_options(self, opts),
         )
@@ -316,7 +316,7 @@ class ExternalCredential(pulumi.ComponentResource):
                 f"{namespace}/{self.secret_name}",
                 api_version=API_VERSION,
                 kind="ExternalSecret",
-                metadata=metadata(self.secret_name, env, namespace),
+                metadata=metadata(self.secret_name, conventions.labels(env), namespace),
                 spec=spec,
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(**keep)),
             )

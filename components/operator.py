@@ -11,9 +11,10 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
+import conventions
 from components.common import child_options, metadata
 from components.helm import ChartArgs, pinned_chart
-from components.namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.namespace import NamespaceSpec, PlatformNamespace
 
 
 class OperatorComponent(pulumi.ComponentResource):
@@ -27,7 +28,8 @@ class OperatorComponent(pulumi.ComponentResource):
     def _own_namespace(self, workload: str, environment: str, protect: bool, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
         """Create the namespace ``<workload>-<env>``; returns the options of the children that live in it."""
         child = child_options(self, opts)
-        self.namespace_component = PlatformNamespace(workload, PlatformNamespaceArgs(workload, environment, protect), child)
+        self.namespace_component = PlatformNamespace(
+            workload, NamespaceSpec(conventions.namespace_name(workload, environment), conventions.labels(environment), protect), child)
         self.namespace = self.namespace_component.name
         return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace]))
 
@@ -36,7 +38,7 @@ class OperatorComponent(pulumi.ComponentResource):
         """The operator's service account in its namespace (ours, labelled; the chart creates none)."""
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{self.namespace}/{account}",
-            metadata=metadata(account, environment, self.namespace, annotations=annotations),
+            metadata=metadata(account, conventions.labels(environment), self.namespace, annotations=annotations),
             opts=in_namespace,
         )
         return self.service_account

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 import conventions
-from components.access import JobRunnerAccess, JobRunnerAccessArgs
+from components.access import ROLE_NAME, JobRunnerAccess, JobRunnerSpec
 from components.common import SecretDescriptor
 from components.consumers import describe
 from components.external_secrets import (
@@ -29,12 +29,12 @@ from components.external_secrets import (
     describe_external,
     store_name,
 )
-from components.credentials import GeneratedCredential, GeneratedCredentialArgs, describe_credential
-from components.imported_secrets import ImportedSecrets, ImportedSecretsArgs, describe_imported
-from components.namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.credentials import GeneratedCredential, GeneratedCredentialSpec, describe_credential
+from components.imported_secrets import ImportedSecrets, ImportedSecretsSpec, describe_imported
+from components.namespace import NamespaceSpec, PlatformNamespace
 from components.provider import kubernetes_provider
-from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs, describe_registry
-from components.tls_secret import PlatformTlsSecret, TlsSecretArgs, describe_tls
+from components.registry_secret import RegistryPullSecret, RegistryPullSecretSpec, describe_registry
+from components.tls_secret import PlatformTlsSecret, TlsSecretSpec, describe_tls
 from components.vault import (
     DatabaseLogin,
     DatabaseRole,
@@ -49,7 +49,7 @@ from components.vault import (
     namespace_access,
 )
 from components.workload_identity import service_account_email
-from settings import Settings
+from settings import Credential, ImportedSecret, RegistrySecret, Settings, TlsSecret
 from settings.model import parse_ttl
 from settings.vault_database import BACKEND as VAULT_DATABASE, connection_url_template, database_of
 
@@ -105,8 +105,12 @@ class StackModel:
     """What one stack resolves to, computed once from its validated settings (:func:`resolve`)."""
 
     settings: Settings
+    namespaces: dict[str, NamespaceSpec]
+    """Per workload (sorted), its namespace's spec."""
     secrets: tuple[PlannedSecrets, ...]
     """The secret components, in creation order, each with the Secrets it makes."""
+    access: dict[str, JobRunnerSpec]
+    """Per workload (sorted), its namespace's job-runner access: exactly the Secrets the plan puts there."""
     store: str | None
     """The environment's ClusterSecretStore (External Secrets enabled), else None."""
     eso_service_account: str | None
@@ -126,9 +130,15 @@ def resolve(settings: Settings) -> StackModel:
     """The stack's model: pure (registers nothing), so the CLI and the cross-stack check read what build creates."""
     cfg, env = settings.config, settings.environment
     eso_on, vault_on = cfg.external_secrets.enabled, cfg.vault.enabled
+    plan = secret_plan(settings)
+    names: dict[str, set[str]] = defaultdict(set)
+    for d in descriptors_of(plan):
+        names[d.namespace].add(d.name)
     return StackModel(
         settings=settings,
-        secrets=tuple(secret_plan(settings)),
+        namespaces={w: namespace_spec(w, env, settings.protect) for w in sorted(cfg.namespaces)},
+        secrets=tuple(plan),
+        access={w: job_runner_spec(settings.namespace(w), env, tuple(sorted(names[settings.namespace(w)]))) for w in sorted(cfg.namespaces)},
         store=store_name(env) if eso_on else None,
         eso_service_account=service_account_email(conventions.ESO_GCP_COMPONENT, env, cfg.gcp.project) if eso_on and cfg.gcp.project else None,
         vault_names=vault_names(settings),
@@ -269,9 +279,38 @@ def vault_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any
     }
 
 
-# The args of every secret component: what a PlannedSecrets carries.
-SecretArgs = GeneratedCredentialArgs | ExternalCredentialArgs | RegistryPullSecretArgs | TlsSecretArgs | ImportedSecretsArgs
-A = TypeVar("A", GeneratedCredentialArgs, ExternalCredentialArgs, RegistryPullSecretArgs, TlsSecretArgs, ImportedSecretsArgs)
+def namespace_spec(workload: str, environment: str, protect: bool) -> NamespaceSpec:
+    """The namespace ``<workload>-<environment>`` with the stack's labels and protection."""
+    return NamespaceSpec(conventions.namespace_name(workload, environment), conventions.labels(environment), protect)
+
+
+def job_runner_spec(namespace: str, environment: str, secret_names: tuple[str, ...]) -> JobRunnerSpec:
+    """The job runners' account, Role and RoleBinding in ``namespace``, reading exactly ``secret_names``."""
+    return JobRunnerSpec(namespace, conventions.JOB_RUNNER, ROLE_NAME, secret_names, conventions.labels(environment))
+
+
+def generated_credential_spec(cred: Credential, environment: str, namespaces: tuple[str, ...], protect: bool) -> GeneratedCredentialSpec:
+    """``<service>-<env>-credentials``; each generated key's RandomPassword is ``<service>-<key slug>``."""
+    passwords = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated}
+    return GeneratedCredentialSpec(cred, conventions.credentials_name(cred.service, environment), namespaces, passwords,
+                                   conventions.labels(environment), protect)
+
+
+def registry_spec(reg: RegistrySecret, environment: str, namespaces: tuple[str, ...], protect: bool) -> RegistryPullSecretSpec:
+    return RegistryPullSecretSpec(reg, conventions.pull_secret_name(reg.service, environment), namespaces, conventions.labels(environment), protect)
+
+
+def tls_spec(tls: TlsSecret, environment: str, namespaces: tuple[str, ...], protect: bool) -> TlsSecretSpec:
+    return TlsSecretSpec(tls, conventions.secret_name(tls.service, environment, tls.purpose), namespaces, conventions.labels(environment), protect)
+
+
+def imported_spec(imported: tuple[ImportedSecret, ...], environment: str, service: str, protect: bool) -> ImportedSecretsSpec:
+    return ImportedSecretsSpec(imported, service, conventions.labels(environment), protect)
+
+
+# The spec of every secret component: what a PlannedSecrets carries.
+SecretArgs = GeneratedCredentialSpec | ExternalCredentialArgs | RegistryPullSecretSpec | TlsSecretSpec | ImportedSecretsSpec
+A = TypeVar("A", GeneratedCredentialSpec, ExternalCredentialArgs, RegistryPullSecretSpec, TlsSecretSpec, ImportedSecretsSpec)
 
 
 @dataclass(frozen=True)
@@ -310,7 +349,7 @@ def secret_plan(settings: Settings) -> list[PlannedSecrets]:
     project = cfg.gcp.project
     for cred in sorted(cfg.credentials, key=lambda c: c.service):
         if cred.backend == "kubernetes":
-            args = GeneratedCredentialArgs(cred, env, full(cred.namespaces), protect)
+            args = generated_credential_spec(cred, env, full(cred.namespaces), protect)
             plan.append(_planned(GeneratedCredential, cred.service, args, tuple(cred.namespaces), describe_credential))
         elif cred.backend == "gcp-secret-manager":
             external = ExternalCredentialArgs(
@@ -322,14 +361,14 @@ def secret_plan(settings: Settings) -> list[PlannedSecrets]:
             plan.append(_planned(ExternalCredential, cred.service, external, tuple(cred.namespaces), describe_external, cred.backend))
         # vault: no Kubernetes Secret; the agent injector reads Vault directly (see vault_outputs).
     for reg in sorted(cfg.registries, key=lambda r: r.service):
-        registry = RegistryPullSecretArgs(reg, env, full(reg.namespaces), protect)
+        registry = registry_spec(reg, env, full(reg.namespaces), protect)
         plan.append(_planned(RegistryPullSecret, reg.service, registry, tuple(reg.namespaces), describe_registry))
     for tls in sorted(cfg.tls_secrets, key=lambda t: (t.service, t.purpose)):
-        tls_args = TlsSecretArgs(tls, env, full(tls.namespaces), protect)
+        tls_args = tls_spec(tls, env, full(tls.namespaces), protect)
         plan.append(_planned(PlatformTlsSecret, f"{tls.service}-{tls.purpose}", tls_args, tuple(tls.namespaces), describe_tls))
     if settings.imported:
         workload = cfg.imports.namespace
-        imported = ImportedSecretsArgs(settings.imported, env, workload, protect)
+        imported = imported_spec(settings.imported, env, workload, protect)
         plan.append(_planned(ImportedSecrets, "repository", imported, (workload,), describe_imported))
     return plan
 
@@ -351,8 +390,8 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     model = resolve(settings)
     platform = Platform(model)
 
-    for workload in sorted(cfg.namespaces):
-        platform.namespaces[workload] = PlatformNamespace(workload, PlatformNamespaceArgs(workload, env, protect), base)
+    for workload, ns_spec in model.namespaces.items():
+        platform.namespaces[workload] = PlatformNamespace(workload, ns_spec, base)
 
     def after(workloads: list[str]) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[platform.namespaces[w].namespace for w in sorted(set(workloads))]))
@@ -401,12 +440,8 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
             pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=platform.external_secrets.ready)),
         )
 
-    names: dict[str, set[str]] = defaultdict(set)
-    for d in platform.descriptors:
-        names[d.namespace].add(d.name)
-    for workload in sorted(cfg.namespaces):
-        ns = settings.namespace(workload)
-        platform.access[ns] = JobRunnerAccess(workload, JobRunnerAccessArgs(ns, env, tuple(sorted(names[ns]))), after([workload]))
+    for workload, access in model.access.items():
+        platform.access[access.namespace] = JobRunnerAccess(workload, access, after([workload]))
 
     if cfg.vault.enabled and cfg.vault.address:
         v, logins = cfg.vault, database_logins(settings)

@@ -358,7 +358,7 @@ class VaultServer(OperatorComponent):
         binding = f"{AUTH_SERVICE_ACCOUNT}-delegator-{env}"
         self.auth_delegator = k8s.rbac.v1.ClusterRoleBinding(
             binding,
-            metadata=metadata(binding, env),
+            metadata=metadata(binding, conventions.labels(env)),
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": AUTH_DELEGATOR},
             subjects=[{"kind": "ServiceAccount", "name": AUTH_SERVICE_ACCOUNT, "namespace": self.namespace}],
             opts=after_ns,
