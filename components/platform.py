@@ -9,7 +9,7 @@ the CLI and the cross-stack check all read that one model.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, TypeVar
 
 import pulumi
@@ -21,14 +21,17 @@ from components.common import SecretDescriptor
 from components.consumers import describe
 from components.external_secrets import (
     EnvironmentStore,
-    EnvironmentStoreArgs,
+    EnvironmentStoreSpec,
     ExternalCredential,
-    ExternalCredentialArgs,
+    ExternalCredentialSpec,
     ExternalSecretsOperator,
-    ExternalSecretsOperatorArgs,
+    ExternalSecretsOperatorSpec,
+    chart_values as eso_chart_values,
     describe_external,
     store_name,
 )
+from components.external_secrets import SERVICE_ACCOUNT as ESO_SERVICE_ACCOUNT
+from components.operator import chart_args
 from components.credentials import GeneratedCredential, GeneratedCredentialSpec, describe_credential
 from components.imported_secrets import ImportedSecrets, ImportedSecretsSpec, describe_imported
 from components.namespace import NamespaceSpec, PlatformNamespace
@@ -42,13 +45,15 @@ from components.vault import (
     VaultAccessArgs,
     VaultNames,
     VaultServer,
-    VaultServerArgs,
+    VaultServerSpec,
+    AUTH_SERVICE_ACCOUNT,
+    chart_values as vault_chart_values,
     NamespaceAccess,
     database_injector_fragments,
     injector_fragments,
     namespace_access,
 )
-from components.workload_identity import service_account_email
+from components.workload_identity import gcp_labels, service_account_email, workload_identity_spec
 from settings import Credential, ImportedSecret, RegistrySecret, Settings, TlsSecret
 from settings.model import parse_ttl
 from settings.vault_database import BACKEND as VAULT_DATABASE, connection_url_template, database_of
@@ -119,6 +124,14 @@ class StackModel:
     vault_access: tuple[NamespaceAccess, ...]
     """Per namespace with Vault credentials: its policy and its job-runner role (Vault enabled)."""
     database_roles: tuple[DatabaseRole, ...]
+    external_secrets: ExternalSecretsOperatorSpec | None = None
+    """ESO's namespace, account, chart and GCP identity (External Secrets enabled)."""
+    environment_store: EnvironmentStoreSpec | None = None
+    """The ClusterSecretStore, without the local fake provider's data (the build adds it from the bundles' outputs)."""
+    vault_server: VaultServerSpec | None = None
+    """Vault's namespace, account, ClusterRoleBinding and chart (Vault enabled)."""
+    gcp_provider: str | None = None
+    """The stack's gcp provider's name (External Secrets with a GCP project)."""
 
     @property
     def descriptors(self) -> list[SecretDescriptor]:
@@ -144,7 +157,38 @@ def resolve(settings: Settings) -> StackModel:
         vault_names=vault_names(settings),
         vault_access=tuple(vault_access_plan(settings)) if vault_on else (),
         database_roles=tuple(database_roles(settings)) if vault_on else (),
+        external_secrets=external_secrets_spec(settings) if eso_on else None,
+        environment_store=store_spec(settings) if eso_on else None,
+        vault_server=vault_server_spec(settings) if vault_on else None,
+        gcp_provider=conventions.provider_name("gcp", env) if eso_on and cfg.gcp.project else None,
     )
+
+
+def external_secrets_spec(s: Settings) -> ExternalSecretsOperatorSpec:
+    """ESO in ``<namespace>-<env>`` with its own account (annotated for Workload Identity with a project) and pinned chart."""
+    env, eso, project = s.environment, s.config.external_secrets, s.config.gcp.project
+    namespace, labels = namespace_spec(eso.namespace, env, s.protect), conventions.labels(env)
+    chart = chart_args("external-secrets", eso.chart_version, eso.chart_repository, namespace.name, labels,
+                       eso_chart_values(ESO_SERVICE_ACCOUNT, local=env == "local"), s.eso_chart_path, s.protect)
+    identity = (workload_identity_spec(conventions.ESO_GCP_COMPONENT, env, project, namespace.name, ESO_SERVICE_ACCOUNT) if project else None)
+    return ExternalSecretsOperatorSpec(eso.namespace, namespace, ESO_SERVICE_ACCOUNT, labels, s.eso_install, chart, identity)
+
+
+def store_spec(s: Settings) -> EnvironmentStoreSpec:
+    """``gcp-secret-manager-<env>``, admitting the environment's namespaces; ESO's account authenticates it (with a project)."""
+    env, cfg = s.environment, s.config
+    return EnvironmentStoreSpec(store_name(env), conventions.labels(env), s.namespaces, cfg.gcp.project,
+                                conventions.namespace_name(cfg.external_secrets.namespace, env), cfg.gcp.region, cfg.gcp.cluster_name)
+
+
+def vault_server_spec(s: Settings) -> VaultServerSpec:
+    """Vault in ``<namespace>-<env>``: its token-reviewer account, that account's ClusterRoleBinding, the pinned chart."""
+    env, v = s.environment, s.config.vault
+    namespace, labels = namespace_spec(v.namespace, env, s.protect), conventions.labels(env)
+    chart = chart_args("vault", v.chart_version, v.chart_repository, namespace.name, labels,
+                       vault_chart_values(env, s.vault_ha, v.replicas, v.dev_mode, s.vault_auth_path), s.vault_chart_path, s.protect)
+    return VaultServerSpec(v.namespace, namespace, AUTH_SERVICE_ACCOUNT, labels, s.vault_install, chart,
+                           f"{AUTH_SERVICE_ACCOUNT}-delegator-{env}")
 
 
 def external_secrets_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any]:
@@ -308,9 +352,23 @@ def imported_spec(imported: tuple[ImportedSecret, ...], environment: str, servic
     return ImportedSecretsSpec(imported, service, conventions.labels(environment), protect)
 
 
+def external_credential_spec(cred: Credential, settings: Settings, namespaces: tuple[str, ...]) -> ExternalCredentialSpec:
+    """The bundle's Secret, Secret Manager secret and store; the accessor is ESO's GCP account (with a project)."""
+    env, cfg = settings.environment, settings.config
+    project = cfg.gcp.project
+    pushed = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated} if cred.push else {}
+    stand_ins = {key: f"{cred.service}-{conventions.key_slug(key)}-stand-in" for key in cred.properties} if not project else {}
+    return ExternalCredentialSpec(
+        cred, conventions.credentials_name(cred.service, env), namespaces, store_name(env), conventions.labels(env),
+        {**gcp_labels(env), "service": cred.service}, settings.protect, cfg.external_secrets.refresh_interval, project,
+        pushed, stand_ins, tuple(cfg.gcp.replica_locations),
+        f"serviceAccount:{service_account_email(conventions.ESO_GCP_COMPONENT, env, project)}" if project else None,
+    )
+
+
 # The spec of every secret component: what a PlannedSecrets carries.
-SecretArgs = GeneratedCredentialSpec | ExternalCredentialArgs | RegistryPullSecretSpec | TlsSecretSpec | ImportedSecretsSpec
-A = TypeVar("A", GeneratedCredentialSpec, ExternalCredentialArgs, RegistryPullSecretSpec, TlsSecretSpec, ImportedSecretsSpec)
+SecretArgs = GeneratedCredentialSpec | ExternalCredentialSpec | RegistryPullSecretSpec | TlsSecretSpec | ImportedSecretsSpec
+A = TypeVar("A", GeneratedCredentialSpec, ExternalCredentialSpec, RegistryPullSecretSpec, TlsSecretSpec, ImportedSecretsSpec)
 
 
 @dataclass(frozen=True)
@@ -346,18 +404,12 @@ def secret_plan(settings: Settings) -> list[PlannedSecrets]:
         return tuple(settings.namespace(w) for w in workloads)
 
     plan: list[PlannedSecrets] = []
-    project = cfg.gcp.project
     for cred in sorted(cfg.credentials, key=lambda c: c.service):
         if cred.backend == "kubernetes":
             args = generated_credential_spec(cred, env, full(cred.namespaces), protect)
             plan.append(_planned(GeneratedCredential, cred.service, args, tuple(cred.namespaces), describe_credential))
         elif cred.backend == "gcp-secret-manager":
-            external = ExternalCredentialArgs(
-                cred, env, full(cred.namespaces), protect, cfg.external_secrets.refresh_interval, project,
-                tuple(cfg.gcp.replica_locations),
-                f"serviceAccount:{service_account_email(conventions.ESO_GCP_COMPONENT, env, project)}" if project else None,
-                store_name(env),
-            )
+            external = external_credential_spec(cred, settings, full(cred.namespaces))
             plan.append(_planned(ExternalCredential, cred.service, external, tuple(cred.namespaces), describe_external, cred.backend))
         # vault: no Kubernetes Secret; the agent injector reads Vault directly (see vault_outputs).
     for reg in sorted(cfg.registries, key=lambda r: r.service):
@@ -384,7 +436,7 @@ def planned_descriptors(settings: Settings) -> list[SecretDescriptor]:
 
 
 def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
-    env, cfg, protect = settings.environment, settings.config, settings.protect
+    cfg = settings.config
     provider = provider or kubernetes_provider(settings)
     base = pulumi.ResourceOptions(providers=[provider])
     model = resolve(settings)
@@ -397,29 +449,17 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         return pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[platform.namespaces[w].namespace for w in sorted(set(workloads))]))
 
     gcp_provider = None
-    if cfg.external_secrets.enabled and cfg.gcp.project:
+    if model.gcp_provider is not None:
         import pulumi_gcp as gcp
 
-        gcp_provider = gcp.Provider(conventions.provider_name("gcp", env), project=cfg.gcp.project, region=cfg.gcp.region)
+        gcp_provider = gcp.Provider(model.gcp_provider, project=cfg.gcp.project, region=cfg.gcp.region)
     providers: list[pulumi.ProviderResource] = [provider, gcp_provider] if gcp_provider else [provider]
     with_gcp = pulumi.ResourceOptions(providers=providers)
 
-    if cfg.external_secrets.enabled:
-        eso = cfg.external_secrets
-        platform.external_secrets = ExternalSecretsOperator(
-            "external-secrets",
-            ExternalSecretsOperatorArgs(env, eso.namespace, protect, cfg.gcp.project, settings.eso_install, eso.chart_version, eso.chart_repository,
-                                        settings.eso_chart_path),
-            with_gcp,
-        )
-    if cfg.vault.enabled:
-        v = cfg.vault
-        platform.vault = VaultServer(
-            "vault",
-            VaultServerArgs(env, v.namespace, protect, settings.vault_install, v.chart_version, v.chart_repository,
-                            settings.vault_ha, v.replicas, v.dev_mode, settings.vault_auth_path, settings.vault_chart_path),
-            base,
-        )
+    if model.external_secrets is not None:
+        platform.external_secrets = ExternalSecretsOperator("external-secrets", model.external_secrets, with_gcp)
+    if model.vault_server is not None:
+        platform.vault = VaultServer("vault", model.vault_server, base)
 
     for item in model.secrets:
         opts = after(list(item.workloads))
@@ -428,15 +468,14 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=providers, depends_on=platform.external_secrets.ready))
         platform.secret_components.append(item.create(opts))
 
-    if platform.external_secrets is not None:
+    if platform.external_secrets is not None and model.environment_store is not None:
         fake = None
         if not cfg.gcp.project:  # local: ESO's fake provider holds the bundles' documents
             entries = [c.fake_entry for c in platform.secret_components if isinstance(c, ExternalCredential) and c.fake_entry is not None]
             fake = pulumi.Output.all(*entries).apply(lambda items: sorted(items, key=lambda e: e["key"]))
         platform.store = EnvironmentStore(
             "gcp-secret-manager",
-            EnvironmentStoreArgs(env, settings.namespaces, cfg.gcp.project, platform.external_secrets.namespace,
-                                 cfg.gcp.region, cfg.gcp.cluster_name, fake),
+            replace(model.environment_store, fake_data=fake),
             pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=platform.external_secrets.ready)),
         )
 
