@@ -132,6 +132,8 @@ class StackModel:
     """Vault's namespace, account, ClusterRoleBinding and chart (Vault enabled)."""
     gcp_provider: str | None = None
     """The stack's gcp provider's name (External Secrets with a GCP project)."""
+    vault_provider: str | None = None
+    """The stack's vault provider's name (Vault with an address: pulumi-vault applies its side)."""
 
     @property
     def descriptors(self) -> list[SecretDescriptor]:
@@ -161,6 +163,7 @@ def resolve(settings: Settings) -> StackModel:
         environment_store=store_spec(settings) if eso_on else None,
         vault_server=vault_server_spec(settings) if vault_on else None,
         gcp_provider=conventions.provider_name("gcp", env) if eso_on and cfg.gcp.project else None,
+        vault_provider=conventions.provider_name("vault", env) if vault_on and cfg.vault.address else None,
     )
 
 
@@ -482,11 +485,11 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     for workload, access in model.access.items():
         platform.access[access.namespace] = JobRunnerAccess(workload, access, after([workload]))
 
-    if cfg.vault.enabled and cfg.vault.address:
+    if model.vault_provider is not None:
         v, logins = cfg.vault, database_logins(settings)
         platform.vault_access = VaultAccess(
             "vault-access",
-            VaultAccessArgs(model.vault_names, model.vault_access, v.kubernetes_host, v.address,
+            VaultAccessArgs(model.vault_names, model.vault_access, v.kubernetes_host, v.address, model.vault_provider,
                             tuple((role, logins[role.service]) for role in model.database_roles)),
             pulumi.ResourceOptions(depends_on=[platform.vault] if platform.vault else None),
         )

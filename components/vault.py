@@ -368,6 +368,8 @@ class VaultAccessArgs:
     kubernetes_host: str
     address: str | None
     """Apply with pulumi-vault when set; otherwise only describe (stack outputs)."""
+    provider_name: str
+    """The stack's vault provider: ``vault-<env>`` (:func:`conventions.provider_name`)."""
     databases: tuple[tuple[DatabaseRole, "DatabaseLogin"], ...] = ()
     """vault-database bundles, each with the connection Vault manages its users over."""
 
@@ -391,7 +393,7 @@ class VaultAccess(pulumi.ComponentResource):
         import pulumi_vault as vault  # only stacks that configure Vault load the provider SDK
 
         names = args.names
-        self.provider = vault.Provider(f"vault-{names.environment}", address=args.address, opts=pulumi.ResourceOptions(parent=self))
+        self.provider = vault.Provider(args.provider_name, address=args.address, opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=opts.depends_on if opts else None)
         self.auth_backend = vault.AuthBackend(
             f"{name}-auth", type="kubernetes", path=names.auth_path,
