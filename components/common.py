@@ -1,7 +1,7 @@
 """What every component shares: labels, data-safety options and the Secret builder.
 
-Kept free of decisions of its own: the names come from :mod:`conventions`, the
-environment and protection from :class:`settings.Settings`.
+Kept free of decisions of its own: names, labels and protection arrive resolved, in each
+component's spec (:func:`components.platform.resolve` builds them from :mod:`conventions`).
 """
 
 from __future__ import annotations
@@ -48,20 +48,21 @@ def data_safety(protect: bool) -> DataSafety:
 FORCE_APPLY = {"pulumi.com/patchForce": "true"}
 
 
-def metadata(name: str, environment: str, namespace: str | None = None, extra_labels: Mapping[str, str] | None = None,
+def metadata(name: str, labels: Mapping[str, str], namespace: str | None = None, extra_labels: Mapping[str, str] | None = None,
              annotations: Mapping[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+    """An object's metadata: ``labels`` are the resolved CONVENTIONS labels of its stack (:func:`conventions.labels`)."""
     return k8s.meta.v1.ObjectMetaArgs(
         name=name,
         namespace=namespace,
-        labels={**conventions.labels(environment), **(extra_labels or {})},
+        labels={**labels, **(extra_labels or {})},
         annotations={**FORCE_APPLY, **(annotations or {})},
     )
 
 
-def patch_metadata(name: str, environment: str, namespace: str) -> k8s.meta.v1.ObjectMetaPatchArgs:
+def patch_metadata(name: str, labels: Mapping[str, str], namespace: str) -> k8s.meta.v1.ObjectMetaPatchArgs:
     """:func:`metadata` for a server-side patch of an object the platform does not create."""
     return k8s.meta.v1.ObjectMetaPatchArgs(
-        name=name, namespace=namespace, labels=conventions.labels(environment), annotations=dict(FORCE_APPLY)
+        name=name, namespace=namespace, labels=dict(labels), annotations=dict(FORCE_APPLY)
     )
 
 
@@ -88,7 +89,7 @@ def platform_secret(
     *,
     name: str,
     namespace: str,
-    environment: str,
+    labels: Mapping[str, str],
     secret_type: str,
     string_data: SecretData,
     protect: bool,
@@ -110,7 +111,7 @@ def platform_secret(
         annotations[conventions.SECRET_KEYS_ANNOTATION] = ",".join(sorted(string_data))
     return k8s.core.v1.Secret(
         resource_name,
-        metadata=metadata(name, environment, namespace, annotations=annotations),
+        metadata=metadata(name, labels, namespace, annotations=annotations),
         type=secret_type,
         string_data=_secret_values(string_data),
         opts=pulumi.ResourceOptions.merge(
@@ -131,7 +132,7 @@ def secret_copies(
     name: str,
     namespaces: tuple[str, ...],
     *,
-    environment: str,
+    labels: Mapping[str, str],
     secret_type: str,
     string_data: SecretData,
     protect: bool,
@@ -143,7 +144,7 @@ def secret_copies(
             f"{namespace}/{name}",
             name=name,
             namespace=namespace,
-            environment=environment,
+            labels=labels,
             secret_type=secret_type,
             string_data=string_data,
             protect=protect,
@@ -174,10 +175,10 @@ class SecretCopiesComponent(pulumi.ComponentResource):
     secret_name: str
     secrets: dict[str, k8s.core.v1.Secret]
 
-    def _write_copies(self, secret_name: str, namespaces: tuple[str, ...], *, environment: str, secret_type: str,
+    def _write_copies(self, secret_name: str, namespaces: tuple[str, ...], *, labels: Mapping[str, str], secret_type: str,
                       string_data: SecretData, protect: bool, opts: pulumi.ResourceOptions, **outputs: Any) -> None:
         """Create the copies and register the component's outputs (its Secret's name, plus ``outputs``): the last step of ``__init__``."""
         self.secret_name = secret_name
-        self.secrets = secret_copies(secret_name, namespaces, environment=environment, secret_type=secret_type,
+        self.secrets = secret_copies(secret_name, namespaces, labels=labels, secret_type=secret_type,
                                      string_data=string_data, protect=protect, opts=opts)
         self.register_outputs({"secret_name": secret_name, **outputs})

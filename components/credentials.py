@@ -17,11 +17,11 @@ that stays the owner's step (README, Rotation).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import pulumi
 import pulumi_random as random
 
-import conventions
 from components.common import SecretCopiesComponent, SecretDescriptor, child_options, generated_password
 from components.consumers import OPAQUE
 from settings import Credential
@@ -31,12 +31,18 @@ SLOTS = ("a", "b")
 
 
 @dataclass(frozen=True)
-class GeneratedCredentialArgs:
+class GeneratedCredentialSpec:
+    """A generated bundle as the stack resolved it (:func:`components.platform.generated_credential_spec`)."""
+
     credential: Credential
     """The validated bundle from the stack config."""
-    environment: str
+    secret_name: str
+    """``<service>-<env>-credentials`` (:func:`conventions.credentials_name`)."""
     namespaces: tuple[str, ...]
     """Full namespace names that get a copy of the Secret."""
+    password_names: Mapping[str, str]
+    """Per generated key, the resource name of its RandomPassword (``<service>-<key slug>``; dual: plus ``-slot-a``/``-slot-b``)."""
+    labels: Mapping[str, str]
     protect: bool
     """Protect and retain the Secrets (prd)."""
 
@@ -59,16 +65,15 @@ def bundle_keys(cred: Credential) -> tuple[str, ...]:
     return tuple(sorted({*cred.values, *generated}))
 
 
-def describe_credential(args: GeneratedCredentialArgs) -> list[SecretDescriptor]:
+def describe_credential(spec: GeneratedCredentialSpec) -> list[SecretDescriptor]:
     """What the component creates, without creating it (pure: the CLI reads a stack file with it)."""
-    cred = args.credential
-    name = conventions.credentials_name(cred.service, args.environment)
+    cred, name = spec.credential, spec.secret_name
     extra = {}
     if cred.rotation_strategy == "dual":  # single bundles describe themselves as before
         extra = {"rotationStrategy": "dual", "generation": str(cred.generation), "currentSlot": current_slot(cred.generation)}
     return [
         SecretDescriptor(name, namespace, OPAQUE, bundle_keys(cred), "kubernetes", cred.service, cred.rotation, extra)
-        for namespace in sorted(args.namespaces)
+        for namespace in sorted(spec.namespaces)
     ]
 
 
@@ -77,9 +82,9 @@ class GeneratedCredential(SecretCopiesComponent):
 
     TYPE = "secrets-platform:credentials:GeneratedCredential"
 
-    def __init__(self, name: str, args: GeneratedCredentialArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, spec: GeneratedCredentialSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
-        cred = args.credential
+        cred = spec.credential
         child = child_options(self, opts)
 
         def password(resource_name: str, gen: GeneratedKey, keepers: dict[str, str]) -> random.RandomPassword:
@@ -89,7 +94,7 @@ class GeneratedCredential(SecretCopiesComponent):
         self.passwords: dict[str, random.RandomPassword] = {}
         values: dict[str, pulumi.Output[str]] = {}
         for gen in sorted(cred.generated, key=lambda g: g.key):
-            base = f"{name}-{conventions.key_slug(gen.key)}"
+            base = spec.password_names[gen.key]
             if cred.rotation_strategy == "single":
                 self.passwords[gen.key] = password(base, gen, {"rotation": cred.rotation})
                 values[gen.key] = self.passwords[gen.key].result
@@ -106,5 +111,5 @@ class GeneratedCredential(SecretCopiesComponent):
         # even before the passwords exist (prd's rules fail closed on an unknown map).
         string_data: dict[str, pulumi.Input[str]] = {**cred.values, **values}
         self.keys = bundle_keys(cred)
-        self._write_copies(conventions.credentials_name(cred.service, args.environment), args.namespaces, environment=args.environment,
-                           secret_type=OPAQUE, string_data=string_data, protect=args.protect, opts=child, keys=list(self.keys))
+        self._write_copies(spec.secret_name, spec.namespaces, labels=spec.labels,
+                           secret_type=OPAQUE, string_data=string_data, protect=spec.protect, opts=child, keys=list(self.keys))

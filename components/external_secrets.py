@@ -21,8 +21,8 @@ no GCP resource there, and no project-wide grant anywhere.
 from __future__ import annotations
 
 import json
-from typing import Any
-from dataclasses import dataclass, field
+from typing import Any, Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
@@ -32,8 +32,8 @@ import pulumi_random as random
 import conventions
 from components.common import SecretDescriptor, child_options, data_safety, generated_password, metadata
 from components.consumers import OPAQUE
-from components.operator import OperatorComponent, chart_args
-from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs, gcp_labels
+from components.operator import OperatorComponent, OperatorSpec
+from components.workload_identity import WorkloadIdentity, WorkloadIdentitySpec
 from settings import Credential
 
 API_VERSION = "external-secrets.io/v1"
@@ -76,18 +76,11 @@ def chart_values(service_account: str, local: bool = False) -> dict:
 
 
 @dataclass(frozen=True)
-class ExternalSecretsOperatorArgs:
-    environment: str
-    workload: str
-    """Namespace workload token: the namespace is ``<workload>-<env>``."""
-    protect: bool
-    project: str | None
-    """GCP project; None in local (no Workload Identity there)."""
-    install: bool
-    chart_version: str | None
-    chart_repository: str
-    chart_path: str | None = None
-    """A local chart folder or .tgz (absolute) instead of the repository."""
+class ExternalSecretsOperatorSpec(OperatorSpec):
+    """ESO's namespace, service account and chart, and its GCP identity (:func:`components.platform.external_secrets_spec`)."""
+
+    identity: WorkloadIdentitySpec | None = None
+    """None in local (no GCP project, no Workload Identity)."""
 
 
 class ExternalSecretsOperator(OperatorComponent):
@@ -95,24 +88,22 @@ class ExternalSecretsOperator(OperatorComponent):
 
     TYPE = "secrets-platform:external-secrets:Operator"
 
-    def __init__(self, name: str, args: ExternalSecretsOperatorArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ExternalSecretsOperatorSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
-        env = args.environment
-        after_ns = self._own_namespace(args.workload, env, args.protect, opts)
+        after_ns = self._own_namespace(args, opts)
         self.identity: WorkloadIdentity | None = None
         self.gcp_service_account: str | None = None
         annotations = None
-        if args.project:
+        if args.identity is not None:
             self.identity = WorkloadIdentity(
                 f"{name}-identity",
-                WorkloadIdentityArgs(GSA_COMPONENT, env, args.project, self.namespace, SERVICE_ACCOUNT),
+                args.identity,
                 pulumi.ResourceOptions(parent=self),
             )
             self.gcp_service_account = self.identity.email
             annotations = {"iam.gke.io/gcp-service-account": self.identity.email}
-        self._own_service_account(SERVICE_ACCOUNT, env, after_ns, annotations)
-        self._install_chart(name, args.install, chart_args("external-secrets", args.chart_version, args.chart_repository, self.namespace, env,
-                                                           chart_values(SERVICE_ACCOUNT, local=env == "local"), args.chart_path, args.protect), after_ns)
+        self._own_service_account(args.service_account, args.labels, after_ns, annotations)
+        self._install_chart(name, args.install, args.chart, after_ns)
         self.register_outputs({"namespace": self.namespace, "gcp_service_account": self.gcp_service_account})
 
     @property
@@ -125,8 +116,12 @@ class ExternalSecretsOperator(OperatorComponent):
 
 
 @dataclass(frozen=True)
-class EnvironmentStoreArgs:
-    environment: str
+class EnvironmentStoreSpec:
+    """The environment's ClusterSecretStore as the stack resolved it (:func:`components.platform.store_spec`)."""
+
+    name: str
+    """``gcp-secret-manager-<env>`` (:func:`conventions.store_name`)."""
+    labels: Mapping[str, str]
     namespaces: tuple[str, ...]
     """Exactly the namespaces that may use the store (the environment's)."""
     project: str | None
@@ -143,7 +138,7 @@ def store_conditions(namespaces: tuple[str, ...]) -> list[dict]:
     return [{"namespaces": sorted(set(namespaces))}]
 
 
-def gcpsm_provider(args: EnvironmentStoreArgs) -> dict:
+def gcpsm_provider(args: EnvironmentStoreSpec) -> dict:
     workload_identity: dict = {"serviceAccountRef": {"name": SERVICE_ACCOUNT, "namespace": args.operator_namespace}}
     if args.cluster_name:
         workload_identity.update(clusterLocation=args.region, clusterName=args.cluster_name, clusterProjectID=args.project)
@@ -155,9 +150,9 @@ class EnvironmentStore(pulumi.ComponentResource):
 
     TYPE = "secrets-platform:external-secrets:EnvironmentStore"
 
-    def __init__(self, name: str, args: EnvironmentStoreArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: EnvironmentStoreSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
-        self.name = store_name(args.environment)
+        self.name = args.name
         if args.project:
             provider: pulumi.Input[dict] = gcpsm_provider(args)
         else:
@@ -167,7 +162,7 @@ class EnvironmentStore(pulumi.ComponentResource):
             self.name,
             api_version=API_VERSION,
             kind="ClusterSecretStore",
-            metadata=metadata(self.name, args.environment),
+            metadata=metadata(self.name, args.labels),
             spec={"conditions": store_conditions(args.namespaces), "provider": provider},
             opts=child_options(self, opts),
         )
@@ -178,18 +173,30 @@ class EnvironmentStore(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True)
-class ExternalCredentialArgs:
+class ExternalCredentialSpec:
+    """A gcp-secret-manager bundle as the stack resolved it (:func:`components.platform.external_credential_spec`)."""
+
     credential: Credential
-    environment: str
+    secret_name: str
+    """``<service>-<env>-credentials``: the Secret ESO writes and the Secret Manager secret (:func:`conventions.credentials_name`)."""
     namespaces: tuple[str, ...]
+    store: str
+    """The ClusterSecretStore the ExternalSecrets read (:func:`conventions.store_name`)."""
+    labels: Mapping[str, str]
+    """The CONVENTIONS labels: on the ExternalSecrets and on the Secrets ESO writes."""
+    gcp_labels: Mapping[str, str]
+    """The Secret Manager secret's labels (GCP's alphabet, with ``service``)."""
     protect: bool
     refresh_interval: str
     project: str | None
     """None in local: no Secret Manager resources, the fake store stands in."""
+    password_names: Mapping[str, str]
+    """Per pushed generated key, its RandomPassword's resource name (``<service>-<key slug>``)."""
+    stand_in_names: Mapping[str, str]
+    """local: per property key, its stand-in RandomPassword's resource name (``<service>-<key slug>-stand-in``)."""
     replica_locations: tuple[str, ...] = ()
     accessor: str | None = None
     """The one IAM member granted secretAccessor on this secret (``serviceAccount:eso-<env>@...``)."""
-    store: str = field(default="")
 
 
 def remote_properties(cred: Credential) -> dict[str, str]:
@@ -198,12 +205,11 @@ def remote_properties(cred: Credential) -> dict[str, str]:
     return {**pushed, **cred.properties}
 
 
-def describe_external(args: ExternalCredentialArgs) -> list[SecretDescriptor]:
+def describe_external(args: ExternalCredentialSpec) -> list[SecretDescriptor]:
     """The Secrets ESO writes for this bundle (pure, like the other describe_* functions)."""
-    cred = args.credential
-    name = conventions.credentials_name(cred.service, args.environment)
+    cred, name = args.credential, args.secret_name
     keys = tuple(sorted(remote_properties(cred)))
-    extra = {"remoteKey": name, "store": args.store or store_name(args.environment)}
+    extra = {"remoteKey": name, "store": args.store}
     return [
         SecretDescriptor(name, namespace, OPAQUE, keys, BACKEND, cred.service, cred.rotation, extra)
         for namespace in sorted(args.namespaces)
@@ -216,7 +222,7 @@ def replication(locations: tuple[str, ...]) -> dict:
     return {"auto": {}}
 
 
-def external_secret_spec(name: str, store: str, properties: dict[str, str], refresh_interval: str, environment: str) -> dict:
+def external_secret_spec(name: str, store: str, properties: dict[str, str], refresh_interval: str, labels: Mapping[str, str]) -> dict:
     """The ExternalSecret: remote properties of ``name`` -> keys of the Secret ``name``, owned by ESO."""
     return {
         "refreshInterval": refresh_interval,
@@ -229,7 +235,7 @@ def external_secret_spec(name: str, store: str, properties: dict[str, str], refr
                 "type": OPAQUE,
                 "engineVersion": "v2",
                 "metadata": {
-                    "labels": conventions.labels(environment),
+                    "labels": dict(labels),
                     "annotations": {conventions.RELOADER_SECRET_ANNOTATION: "true"},
                 },
             },
@@ -246,11 +252,11 @@ class ExternalCredential(pulumi.ComponentResource):
 
     TYPE = "secrets-platform:external-secrets:ExternalCredential"
 
-    def __init__(self, name: str, args: ExternalCredentialArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ExternalCredentialSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
-        cred, env = args.credential, args.environment
-        self.secret_name = conventions.credentials_name(cred.service, env)
-        self.store = args.store or store_name(env)
+        cred = args.credential
+        self.secret_name = args.secret_name
+        self.store = args.store
         self.properties = remote_properties(cred)
         child = child_options(self, opts)
         # GCP resources take the stack's gcp provider from this component's `providers`.
@@ -261,12 +267,12 @@ class ExternalCredential(pulumi.ComponentResource):
         self.passwords: dict[str, random.RandomPassword] = {}
         if cred.push:
             for gen in sorted(cred.generated, key=lambda g: g.key):
-                self.passwords[gen.key] = generated_password(f"{name}-{conventions.key_slug(gen.key)}", gen, {"rotation": cred.rotation}, child)
+                self.passwords[gen.key] = generated_password(args.password_names[gen.key], gen, {"rotation": cred.rotation}, child)
         # local only: stand-ins for the properties someone would add to Secret Manager by hand.
         if not args.project:
             for key in sorted(cred.properties):
                 self.passwords[key] = random.RandomPassword(
-                    f"{name}-{conventions.key_slug(key)}-stand-in", length=32, special=False, opts=child,
+                    args.stand_in_names[key], length=32, special=False, opts=child,
                 )
         document: pulumi.Output[str] | None = None
         if cred.push or not args.project:
@@ -288,7 +294,7 @@ class ExternalCredential(pulumi.ComponentResource):
                 secret_id=self.secret_name,
                 project=args.project,
                 replication=replication(args.replica_locations),
-                labels={**gcp_labels(env), "service": cred.service},
+                labels=dict(args.gcp_labels),
                 opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(**keep)),
             )
             if document is not None:
@@ -309,14 +315,14 @@ class ExternalCredential(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(depends_on=[self.remote])),
                 )
 
-        spec = external_secret_spec(self.secret_name, self.store, self.properties, args.refresh_interval, env)
+        spec = external_secret_spec(self.secret_name, self.store, self.properties, args.refresh_interval, args.labels)
         # ESO owns the Secret it writes; in prd the ExternalSecret is kept like a Secret would be.
         self.external_secrets = {
             namespace: k8s.apiextensions.CustomResource(
                 f"{namespace}/{self.secret_name}",
                 api_version=API_VERSION,
                 kind="ExternalSecret",
-                metadata=metadata(self.secret_name, env, namespace),
+                metadata=metadata(self.secret_name, args.labels, namespace),
                 spec=spec,
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(**keep)),
             )

@@ -19,8 +19,6 @@ from typing import Any, Mapping, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-import conventions
-
 
 @dataclass(frozen=True)
 class ChartArgs:
@@ -33,7 +31,8 @@ class ChartArgs:
     repository: str
     """``https://...`` Helm repository, or ``oci://registry/path`` (the chart is ``<repository>/<chart>``)."""
     namespace: str
-    environment: str
+    labels: Mapping[str, str]
+    """The CONVENTIONS labels of the stack: every rendered object gets them (:func:`label_transform`)."""
     values: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None
     """A local chart folder or ``.tgz`` (air-gapped clusters) used instead of the repository."""
@@ -44,13 +43,13 @@ class ChartArgs:
 _PROTECTED_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:Namespace")
 
 
-def label_transform(environment: str, protect: bool = False):
+def label_transform(labels: Mapping[str, str], protect: bool = False):
     """A transform adding the CONVENTIONS labels to every Kubernetes object a chart renders.
 
     With ``protect`` (prd) the chart's Secrets and Namespaces are also registered with
     ``protect`` and ``retain_on_delete``, as the platform's own are.
     """
-    wanted = conventions.labels(environment)
+    wanted = dict(labels)
 
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         if not args.type_.startswith("kubernetes:") or args.type_.startswith("kubernetes:helm.sh/"):
@@ -86,5 +85,5 @@ def pinned_chart(name: str, args: ChartArgs, opts: pulumi.ResourceOptions) -> k8
         repository_opts=repository,
         namespace=args.namespace,
         values=dict(args.values),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[label_transform(args.environment, args.protect)])),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[label_transform(args.labels, args.protect)])),
     )

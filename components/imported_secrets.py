@@ -9,6 +9,7 @@ wrapped as secrets by :mod:`settings` the moment they were read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import pulumi
 
@@ -18,18 +19,20 @@ from settings import ImportedSecret
 
 
 @dataclass(frozen=True)
-class ImportedSecretsArgs:
+class ImportedSecretsSpec:
+    """The imported variables as the stack resolved them (:func:`components.platform.imported_spec`); each carries its Secret's name and namespace."""
+
     imported: tuple[ImportedSecret, ...]
-    environment: str
     service: str
+    labels: Mapping[str, str]
     protect: bool
 
 
-def describe_imported(args: ImportedSecretsArgs) -> list[SecretDescriptor]:
+def describe_imported(spec: ImportedSecretsSpec) -> list[SecretDescriptor]:
     """What the component creates, without creating it (pure: names and keys only)."""
     return [
-        SecretDescriptor(i.name, i.namespace, OPAQUE, (i.variable,), "imported", args.service)
-        for i in sorted(args.imported, key=lambda i: i.variable)
+        SecretDescriptor(i.name, i.namespace, OPAQUE, (i.variable,), "imported", spec.service)
+        for i in sorted(spec.imported, key=lambda i: i.variable)
     ]
 
 
@@ -38,7 +41,7 @@ class ImportedSecrets(pulumi.ComponentResource):
 
     TYPE = "secrets-platform:imports:ImportedSecrets"
 
-    def __init__(self, name: str, args: ImportedSecretsArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, spec: ImportedSecretsSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         child = child_options(self, opts)
         self.secrets = {
@@ -46,12 +49,12 @@ class ImportedSecrets(pulumi.ComponentResource):
                 f"{item.namespace}/{item.name}",
                 name=item.name,
                 namespace=item.namespace,
-                environment=args.environment,
+                labels=spec.labels,
                 secret_type=OPAQUE,
                 string_data={item.variable: pulumi.Output.secret(item.value.get_secret_value())},
-                protect=args.protect,
+                protect=spec.protect,
                 opts=child,
             )
-            for item in sorted(args.imported, key=lambda i: i.variable)
+            for item in sorted(spec.imported, key=lambda i: i.variable)
         }
         self.register_outputs({"variables": sorted(self.secrets)})

@@ -6,6 +6,7 @@ operator needs stay in its own module (:mod:`components.external_secrets`, :mod:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import pulumi
@@ -13,7 +14,23 @@ import pulumi_kubernetes as k8s
 
 from components.common import child_options, metadata
 from components.helm import ChartArgs, pinned_chart
-from components.namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.namespace import NamespaceSpec, PlatformNamespace
+
+
+@dataclass(frozen=True)
+class OperatorSpec:
+    """What an operator's component registers, as the stack resolved it (:func:`components.platform.resolve`)."""
+
+    workload: str
+    """Its namespace component's name (the workload token, e.g. ``external-secrets``)."""
+    namespace: NamespaceSpec
+    service_account: str
+    """Its own service account in that namespace (the chart creates none)."""
+    labels: Mapping[str, str]
+    install: bool
+    """Install the chart here (else an operator installs it)."""
+    chart: ChartArgs | None
+    """The pinned chart, None when no version is pinned."""
 
 
 class OperatorComponent(pulumi.ComponentResource):
@@ -24,19 +41,19 @@ class OperatorComponent(pulumi.ComponentResource):
     service_account: k8s.core.v1.ServiceAccount
     chart: k8s.helm.v4.Chart | None
 
-    def _own_namespace(self, workload: str, environment: str, protect: bool, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
-        """Create the namespace ``<workload>-<env>``; returns the options of the children that live in it."""
+    def _own_namespace(self, spec: OperatorSpec, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+        """Create the operator's namespace; returns the options of the children that live in it."""
         child = child_options(self, opts)
-        self.namespace_component = PlatformNamespace(workload, PlatformNamespaceArgs(workload, environment, protect), child)
+        self.namespace_component = PlatformNamespace(spec.workload, spec.namespace, child)
         self.namespace = self.namespace_component.name
         return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace]))
 
-    def _own_service_account(self, account: str, environment: str, in_namespace: pulumi.ResourceOptions,
+    def _own_service_account(self, account: str, labels: Mapping[str, str], in_namespace: pulumi.ResourceOptions,
                              annotations: Mapping[str, str] | None = None) -> k8s.core.v1.ServiceAccount:
         """The operator's service account in its namespace (ours, labelled; the chart creates none)."""
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{self.namespace}/{account}",
-            metadata=metadata(account, environment, self.namespace, annotations=annotations),
+            metadata=metadata(account, labels, self.namespace, annotations=annotations),
             opts=in_namespace,
         )
         return self.service_account
@@ -53,7 +70,7 @@ class OperatorComponent(pulumi.ComponentResource):
             )
 
 
-def chart_args(chart: str, version: str | None, repository: str, namespace: str, environment: str, values: Mapping[str, Any],
+def chart_args(chart: str, version: str | None, repository: str, namespace: str, labels: Mapping[str, str], values: Mapping[str, Any],
                path: str | None, protect: bool) -> ChartArgs | None:
     """ChartArgs of an operator's pinned chart, or None when no version is pinned (then it is not installed)."""
-    return ChartArgs(chart, version, repository, namespace, environment, values, path=path, protect=protect) if version else None
+    return ChartArgs(chart, version, repository, namespace, labels, values, path=path, protect=protect) if version else None

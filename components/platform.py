@@ -9,32 +9,35 @@ the CLI and the cross-stack check all read that one model.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 import conventions
-from components.access import JobRunnerAccess, JobRunnerAccessArgs
+from components.access import ROLE_NAME, JobRunnerAccess, JobRunnerSpec
 from components.common import SecretDescriptor
 from components.consumers import describe
 from components.external_secrets import (
     EnvironmentStore,
-    EnvironmentStoreArgs,
+    EnvironmentStoreSpec,
     ExternalCredential,
-    ExternalCredentialArgs,
+    ExternalCredentialSpec,
     ExternalSecretsOperator,
-    ExternalSecretsOperatorArgs,
+    ExternalSecretsOperatorSpec,
+    chart_values as eso_chart_values,
     describe_external,
     store_name,
 )
-from components.credentials import GeneratedCredential, GeneratedCredentialArgs, describe_credential
-from components.imported_secrets import ImportedSecrets, ImportedSecretsArgs, describe_imported
-from components.namespace import PlatformNamespace, PlatformNamespaceArgs
+from components.external_secrets import SERVICE_ACCOUNT as ESO_SERVICE_ACCOUNT
+from components.operator import chart_args
+from components.credentials import GeneratedCredential, GeneratedCredentialSpec, describe_credential
+from components.imported_secrets import ImportedSecrets, ImportedSecretsSpec, describe_imported
+from components.namespace import NamespaceSpec, PlatformNamespace
 from components.provider import kubernetes_provider
-from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs, describe_registry
-from components.tls_secret import PlatformTlsSecret, TlsSecretArgs, describe_tls
+from components.registry_secret import RegistryPullSecret, RegistryPullSecretSpec, describe_registry
+from components.tls_secret import PlatformTlsSecret, TlsSecretSpec, describe_tls
 from components.vault import (
     DatabaseLogin,
     DatabaseRole,
@@ -42,14 +45,16 @@ from components.vault import (
     VaultAccessArgs,
     VaultNames,
     VaultServer,
-    VaultServerArgs,
+    VaultServerSpec,
+    AUTH_SERVICE_ACCOUNT,
+    chart_values as vault_chart_values,
     NamespaceAccess,
     database_injector_fragments,
     injector_fragments,
     namespace_access,
 )
-from components.workload_identity import service_account_email
-from settings import Settings
+from components.workload_identity import gcp_labels, service_account_email, workload_identity_spec
+from settings import Credential, ImportedSecret, RegistrySecret, Settings, TlsSecret
 from settings.model import parse_ttl
 from settings.vault_database import BACKEND as VAULT_DATABASE, connection_url_template, database_of
 
@@ -105,8 +110,12 @@ class StackModel:
     """What one stack resolves to, computed once from its validated settings (:func:`resolve`)."""
 
     settings: Settings
+    namespaces: dict[str, NamespaceSpec]
+    """Per workload (sorted), its namespace's spec."""
     secrets: tuple[PlannedSecrets, ...]
     """The secret components, in creation order, each with the Secrets it makes."""
+    access: dict[str, JobRunnerSpec]
+    """Per workload (sorted), its namespace's job-runner access: exactly the Secrets the plan puts there."""
     store: str | None
     """The environment's ClusterSecretStore (External Secrets enabled), else None."""
     eso_service_account: str | None
@@ -115,6 +124,16 @@ class StackModel:
     vault_access: tuple[NamespaceAccess, ...]
     """Per namespace with Vault credentials: its policy and its job-runner role (Vault enabled)."""
     database_roles: tuple[DatabaseRole, ...]
+    external_secrets: ExternalSecretsOperatorSpec | None = None
+    """ESO's namespace, account, chart and GCP identity (External Secrets enabled)."""
+    environment_store: EnvironmentStoreSpec | None = None
+    """The ClusterSecretStore, without the local fake provider's data (the build adds it from the bundles' outputs)."""
+    vault_server: VaultServerSpec | None = None
+    """Vault's namespace, account, ClusterRoleBinding and chart (Vault enabled)."""
+    gcp_provider: str | None = None
+    """The stack's gcp provider's name (External Secrets with a GCP project)."""
+    vault_provider: str | None = None
+    """The stack's vault provider's name (Vault with an address: pulumi-vault applies its side)."""
 
     @property
     def descriptors(self) -> list[SecretDescriptor]:
@@ -126,15 +145,53 @@ def resolve(settings: Settings) -> StackModel:
     """The stack's model: pure (registers nothing), so the CLI and the cross-stack check read what build creates."""
     cfg, env = settings.config, settings.environment
     eso_on, vault_on = cfg.external_secrets.enabled, cfg.vault.enabled
+    plan = secret_plan(settings)
+    names: dict[str, set[str]] = defaultdict(set)
+    for d in descriptors_of(plan):
+        names[d.namespace].add(d.name)
     return StackModel(
         settings=settings,
-        secrets=tuple(secret_plan(settings)),
+        namespaces={w: namespace_spec(w, env, settings.protect) for w in sorted(cfg.namespaces)},
+        secrets=tuple(plan),
+        access={w: job_runner_spec(settings.namespace(w), env, tuple(sorted(names[settings.namespace(w)]))) for w in sorted(cfg.namespaces)},
         store=store_name(env) if eso_on else None,
         eso_service_account=service_account_email(conventions.ESO_GCP_COMPONENT, env, cfg.gcp.project) if eso_on and cfg.gcp.project else None,
         vault_names=vault_names(settings),
         vault_access=tuple(vault_access_plan(settings)) if vault_on else (),
         database_roles=tuple(database_roles(settings)) if vault_on else (),
+        external_secrets=external_secrets_spec(settings) if eso_on else None,
+        environment_store=store_spec(settings) if eso_on else None,
+        vault_server=vault_server_spec(settings) if vault_on else None,
+        gcp_provider=conventions.provider_name("gcp", env) if eso_on and cfg.gcp.project else None,
+        vault_provider=conventions.provider_name("vault", env) if vault_on and cfg.vault.address else None,
     )
+
+
+def external_secrets_spec(s: Settings) -> ExternalSecretsOperatorSpec:
+    """ESO in ``<namespace>-<env>`` with its own account (annotated for Workload Identity with a project) and pinned chart."""
+    env, eso, project = s.environment, s.config.external_secrets, s.config.gcp.project
+    namespace, labels = namespace_spec(eso.namespace, env, s.protect), conventions.labels(env)
+    chart = chart_args("external-secrets", eso.chart_version, eso.chart_repository, namespace.name, labels,
+                       eso_chart_values(ESO_SERVICE_ACCOUNT, local=env == "local"), s.eso_chart_path, s.protect)
+    identity = (workload_identity_spec(conventions.ESO_GCP_COMPONENT, env, project, namespace.name, ESO_SERVICE_ACCOUNT) if project else None)
+    return ExternalSecretsOperatorSpec(eso.namespace, namespace, ESO_SERVICE_ACCOUNT, labels, s.eso_install, chart, identity)
+
+
+def store_spec(s: Settings) -> EnvironmentStoreSpec:
+    """``gcp-secret-manager-<env>``, admitting the environment's namespaces; ESO's account authenticates it (with a project)."""
+    env, cfg = s.environment, s.config
+    return EnvironmentStoreSpec(store_name(env), conventions.labels(env), s.namespaces, cfg.gcp.project,
+                                conventions.namespace_name(cfg.external_secrets.namespace, env), cfg.gcp.region, cfg.gcp.cluster_name)
+
+
+def vault_server_spec(s: Settings) -> VaultServerSpec:
+    """Vault in ``<namespace>-<env>``: its token-reviewer account, that account's ClusterRoleBinding, the pinned chart."""
+    env, v = s.environment, s.config.vault
+    namespace, labels = namespace_spec(v.namespace, env, s.protect), conventions.labels(env)
+    chart = chart_args("vault", v.chart_version, v.chart_repository, namespace.name, labels,
+                       vault_chart_values(env, s.vault_ha, v.replicas, v.dev_mode, s.vault_auth_path), s.vault_chart_path, s.protect)
+    return VaultServerSpec(v.namespace, namespace, AUTH_SERVICE_ACCOUNT, labels, s.vault_install, chart,
+                           f"{AUTH_SERVICE_ACCOUNT}-delegator-{env}")
 
 
 def external_secrets_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any]:
@@ -269,9 +326,52 @@ def vault_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any
     }
 
 
-# The args of every secret component: what a PlannedSecrets carries.
-SecretArgs = GeneratedCredentialArgs | ExternalCredentialArgs | RegistryPullSecretArgs | TlsSecretArgs | ImportedSecretsArgs
-A = TypeVar("A", GeneratedCredentialArgs, ExternalCredentialArgs, RegistryPullSecretArgs, TlsSecretArgs, ImportedSecretsArgs)
+def namespace_spec(workload: str, environment: str, protect: bool) -> NamespaceSpec:
+    """The namespace ``<workload>-<environment>`` with the stack's labels and protection."""
+    return NamespaceSpec(conventions.namespace_name(workload, environment), conventions.labels(environment), protect)
+
+
+def job_runner_spec(namespace: str, environment: str, secret_names: tuple[str, ...]) -> JobRunnerSpec:
+    """The job runners' account, Role and RoleBinding in ``namespace``, reading exactly ``secret_names``."""
+    return JobRunnerSpec(namespace, conventions.JOB_RUNNER, ROLE_NAME, secret_names, conventions.labels(environment))
+
+
+def generated_credential_spec(cred: Credential, environment: str, namespaces: tuple[str, ...], protect: bool) -> GeneratedCredentialSpec:
+    """``<service>-<env>-credentials``; each generated key's RandomPassword is ``<service>-<key slug>``."""
+    passwords = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated}
+    return GeneratedCredentialSpec(cred, conventions.credentials_name(cred.service, environment), namespaces, passwords,
+                                   conventions.labels(environment), protect)
+
+
+def registry_spec(reg: RegistrySecret, environment: str, namespaces: tuple[str, ...], protect: bool) -> RegistryPullSecretSpec:
+    return RegistryPullSecretSpec(reg, conventions.pull_secret_name(reg.service, environment), namespaces, conventions.labels(environment), protect)
+
+
+def tls_spec(tls: TlsSecret, environment: str, namespaces: tuple[str, ...], protect: bool) -> TlsSecretSpec:
+    return TlsSecretSpec(tls, conventions.secret_name(tls.service, environment, tls.purpose), namespaces, conventions.labels(environment), protect)
+
+
+def imported_spec(imported: tuple[ImportedSecret, ...], environment: str, service: str, protect: bool) -> ImportedSecretsSpec:
+    return ImportedSecretsSpec(imported, service, conventions.labels(environment), protect)
+
+
+def external_credential_spec(cred: Credential, settings: Settings, namespaces: tuple[str, ...]) -> ExternalCredentialSpec:
+    """The bundle's Secret, Secret Manager secret and store; the accessor is ESO's GCP account (with a project)."""
+    env, cfg = settings.environment, settings.config
+    project = cfg.gcp.project
+    pushed = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated} if cred.push else {}
+    stand_ins = {key: f"{cred.service}-{conventions.key_slug(key)}-stand-in" for key in cred.properties} if not project else {}
+    return ExternalCredentialSpec(
+        cred, conventions.credentials_name(cred.service, env), namespaces, store_name(env), conventions.labels(env),
+        {**gcp_labels(env), "service": cred.service}, settings.protect, cfg.external_secrets.refresh_interval, project,
+        pushed, stand_ins, tuple(cfg.gcp.replica_locations),
+        f"serviceAccount:{service_account_email(conventions.ESO_GCP_COMPONENT, env, project)}" if project else None,
+    )
+
+
+# The spec of every secret component: what a PlannedSecrets carries.
+SecretArgs = GeneratedCredentialSpec | ExternalCredentialSpec | RegistryPullSecretSpec | TlsSecretSpec | ImportedSecretsSpec
+A = TypeVar("A", GeneratedCredentialSpec, ExternalCredentialSpec, RegistryPullSecretSpec, TlsSecretSpec, ImportedSecretsSpec)
 
 
 @dataclass(frozen=True)
@@ -307,29 +407,23 @@ def secret_plan(settings: Settings) -> list[PlannedSecrets]:
         return tuple(settings.namespace(w) for w in workloads)
 
     plan: list[PlannedSecrets] = []
-    project = cfg.gcp.project
     for cred in sorted(cfg.credentials, key=lambda c: c.service):
         if cred.backend == "kubernetes":
-            args = GeneratedCredentialArgs(cred, env, full(cred.namespaces), protect)
+            args = generated_credential_spec(cred, env, full(cred.namespaces), protect)
             plan.append(_planned(GeneratedCredential, cred.service, args, tuple(cred.namespaces), describe_credential))
         elif cred.backend == "gcp-secret-manager":
-            external = ExternalCredentialArgs(
-                cred, env, full(cred.namespaces), protect, cfg.external_secrets.refresh_interval, project,
-                tuple(cfg.gcp.replica_locations),
-                f"serviceAccount:{service_account_email(conventions.ESO_GCP_COMPONENT, env, project)}" if project else None,
-                store_name(env),
-            )
+            external = external_credential_spec(cred, settings, full(cred.namespaces))
             plan.append(_planned(ExternalCredential, cred.service, external, tuple(cred.namespaces), describe_external, cred.backend))
         # vault: no Kubernetes Secret; the agent injector reads Vault directly (see vault_outputs).
     for reg in sorted(cfg.registries, key=lambda r: r.service):
-        registry = RegistryPullSecretArgs(reg, env, full(reg.namespaces), protect)
+        registry = registry_spec(reg, env, full(reg.namespaces), protect)
         plan.append(_planned(RegistryPullSecret, reg.service, registry, tuple(reg.namespaces), describe_registry))
     for tls in sorted(cfg.tls_secrets, key=lambda t: (t.service, t.purpose)):
-        tls_args = TlsSecretArgs(tls, env, full(tls.namespaces), protect)
+        tls_args = tls_spec(tls, env, full(tls.namespaces), protect)
         plan.append(_planned(PlatformTlsSecret, f"{tls.service}-{tls.purpose}", tls_args, tuple(tls.namespaces), describe_tls))
     if settings.imported:
         workload = cfg.imports.namespace
-        imported = ImportedSecretsArgs(settings.imported, env, workload, protect)
+        imported = imported_spec(settings.imported, env, workload, protect)
         plan.append(_planned(ImportedSecrets, "repository", imported, (workload,), describe_imported))
     return plan
 
@@ -345,42 +439,30 @@ def planned_descriptors(settings: Settings) -> list[SecretDescriptor]:
 
 
 def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
-    env, cfg, protect = settings.environment, settings.config, settings.protect
+    cfg = settings.config
     provider = provider or kubernetes_provider(settings)
     base = pulumi.ResourceOptions(providers=[provider])
     model = resolve(settings)
     platform = Platform(model)
 
-    for workload in sorted(cfg.namespaces):
-        platform.namespaces[workload] = PlatformNamespace(workload, PlatformNamespaceArgs(workload, env, protect), base)
+    for workload, ns_spec in model.namespaces.items():
+        platform.namespaces[workload] = PlatformNamespace(workload, ns_spec, base)
 
     def after(workloads: list[str]) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[platform.namespaces[w].namespace for w in sorted(set(workloads))]))
 
     gcp_provider = None
-    if cfg.external_secrets.enabled and cfg.gcp.project:
+    if model.gcp_provider is not None:
         import pulumi_gcp as gcp
 
-        gcp_provider = gcp.Provider(conventions.provider_name("gcp", env), project=cfg.gcp.project, region=cfg.gcp.region)
+        gcp_provider = gcp.Provider(model.gcp_provider, project=cfg.gcp.project, region=cfg.gcp.region)
     providers: list[pulumi.ProviderResource] = [provider, gcp_provider] if gcp_provider else [provider]
     with_gcp = pulumi.ResourceOptions(providers=providers)
 
-    if cfg.external_secrets.enabled:
-        eso = cfg.external_secrets
-        platform.external_secrets = ExternalSecretsOperator(
-            "external-secrets",
-            ExternalSecretsOperatorArgs(env, eso.namespace, protect, cfg.gcp.project, settings.eso_install, eso.chart_version, eso.chart_repository,
-                                        settings.eso_chart_path),
-            with_gcp,
-        )
-    if cfg.vault.enabled:
-        v = cfg.vault
-        platform.vault = VaultServer(
-            "vault",
-            VaultServerArgs(env, v.namespace, protect, settings.vault_install, v.chart_version, v.chart_repository,
-                            settings.vault_ha, v.replicas, v.dev_mode, settings.vault_auth_path, settings.vault_chart_path),
-            base,
-        )
+    if model.external_secrets is not None:
+        platform.external_secrets = ExternalSecretsOperator("external-secrets", model.external_secrets, with_gcp)
+    if model.vault_server is not None:
+        platform.vault = VaultServer("vault", model.vault_server, base)
 
     for item in model.secrets:
         opts = after(list(item.workloads))
@@ -389,30 +471,25 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=providers, depends_on=platform.external_secrets.ready))
         platform.secret_components.append(item.create(opts))
 
-    if platform.external_secrets is not None:
+    if platform.external_secrets is not None and model.environment_store is not None:
         fake = None
         if not cfg.gcp.project:  # local: ESO's fake provider holds the bundles' documents
             entries = [c.fake_entry for c in platform.secret_components if isinstance(c, ExternalCredential) and c.fake_entry is not None]
             fake = pulumi.Output.all(*entries).apply(lambda items: sorted(items, key=lambda e: e["key"]))
         platform.store = EnvironmentStore(
             "gcp-secret-manager",
-            EnvironmentStoreArgs(env, settings.namespaces, cfg.gcp.project, platform.external_secrets.namespace,
-                                 cfg.gcp.region, cfg.gcp.cluster_name, fake),
+            replace(model.environment_store, fake_data=fake),
             pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=platform.external_secrets.ready)),
         )
 
-    names: dict[str, set[str]] = defaultdict(set)
-    for d in platform.descriptors:
-        names[d.namespace].add(d.name)
-    for workload in sorted(cfg.namespaces):
-        ns = settings.namespace(workload)
-        platform.access[ns] = JobRunnerAccess(workload, JobRunnerAccessArgs(ns, env, tuple(sorted(names[ns]))), after([workload]))
+    for workload, access in model.access.items():
+        platform.access[access.namespace] = JobRunnerAccess(workload, access, after([workload]))
 
-    if cfg.vault.enabled and cfg.vault.address:
+    if model.vault_provider is not None:
         v, logins = cfg.vault, database_logins(settings)
         platform.vault_access = VaultAccess(
             "vault-access",
-            VaultAccessArgs(model.vault_names, model.vault_access, v.kubernetes_host, v.address,
+            VaultAccessArgs(model.vault_names, model.vault_access, v.kubernetes_host, v.address, model.vault_provider,
                             tuple((role, logins[role.service]) for role in model.database_roles)),
             pulumi.ResourceOptions(depends_on=[platform.vault] if platform.vault else None),
         )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from typing import Mapping
 
 import pulumi
 
-import conventions
 from components.common import SecretCopiesComponent, SecretDescriptor, child_options
 from components.consumers import DOCKER_CONFIG_JSON
 from settings import RegistrySecret
@@ -18,10 +18,14 @@ REQUIRED_KEY = ".dockerconfigjson"
 
 
 @dataclass(frozen=True)
-class RegistryPullSecretArgs:
+class RegistryPullSecretSpec:
+    """A registry's pull secret as the stack resolved it (:func:`components.platform.registry_spec`)."""
+
     registry: RegistrySecret
-    environment: str
+    secret_name: str
+    """``<service>-<env>-pull-secret`` (:func:`conventions.pull_secret_name`)."""
     namespaces: tuple[str, ...]
+    labels: Mapping[str, str]
     protect: bool
 
 
@@ -32,18 +36,17 @@ def docker_config(server: str, username: str, password: str, email: str | None) 
     return json.dumps({"auths": {server: entry}}, sort_keys=True)
 
 
-def describe_registry(args: RegistryPullSecretArgs) -> list[SecretDescriptor]:
+def describe_registry(spec: RegistryPullSecretSpec) -> list[SecretDescriptor]:
     """What the component creates, without creating it (pure: never touches the password).
 
     The registry's server is left out on purpose: it comes from secret config (the
     whole ``registries`` key is stored with ``--secret``), and these descriptors become
     plain stack outputs.
     """
-    reg = args.registry
-    name = conventions.pull_secret_name(reg.service, args.environment)
+    reg = spec.registry
     return [
-        SecretDescriptor(name, ns, DOCKER_CONFIG_JSON, (REQUIRED_KEY,), "kubernetes", reg.service)
-        for ns in sorted(args.namespaces)
+        SecretDescriptor(spec.secret_name, ns, DOCKER_CONFIG_JSON, (REQUIRED_KEY,), "kubernetes", reg.service)
+        for ns in sorted(spec.namespaces)
     ]
 
 
@@ -52,11 +55,11 @@ class RegistryPullSecret(SecretCopiesComponent):
 
     TYPE = "secrets-platform:registry:RegistryPullSecret"
 
-    def __init__(self, name: str, args: RegistryPullSecretArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, spec: RegistryPullSecretSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         child = child_options(self, opts)
-        reg = args.registry
+        reg = spec.registry
         password = pulumi.Output.secret(reg.password.get_secret_value())
         config = password.apply(lambda p: {REQUIRED_KEY: docker_config(reg.server, reg.username, p, reg.email)})
-        self._write_copies(conventions.pull_secret_name(reg.service, args.environment), args.namespaces, environment=args.environment,
-                           secret_type=DOCKER_CONFIG_JSON, string_data=config, protect=args.protect, opts=child)
+        self._write_copies(spec.secret_name, spec.namespaces, labels=spec.labels,
+                           secret_type=DOCKER_CONFIG_JSON, string_data=config, protect=spec.protect, opts=child)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import pulumi
 
-import conventions
 from components.common import SecretCopiesComponent, SecretDescriptor, child_options
 from components.consumers import TLS
 from settings import TlsSecret
@@ -16,18 +16,20 @@ REQUIRED_KEYS = ("tls.crt", "tls.key")
 
 
 @dataclass(frozen=True)
-class TlsSecretArgs:
+class TlsSecretSpec:
+    """A TLS secret as the stack resolved it (:func:`components.platform.tls_spec`)."""
+
     tls: TlsSecret
-    environment: str
+    secret_name: str
+    """``<service>-<env>-<purpose>-secret`` (:func:`conventions.secret_name`)."""
     namespaces: tuple[str, ...]
+    labels: Mapping[str, str]
     protect: bool
 
 
-def describe_tls(args: TlsSecretArgs) -> list[SecretDescriptor]:
+def describe_tls(spec: TlsSecretSpec) -> list[SecretDescriptor]:
     """What the component creates, without creating it (pure: never touches the key)."""
-    tls = args.tls
-    name = conventions.secret_name(tls.service, args.environment, tls.purpose)
-    return [SecretDescriptor(name, ns, TLS, REQUIRED_KEYS, "kubernetes", tls.service) for ns in sorted(args.namespaces)]
+    return [SecretDescriptor(spec.secret_name, ns, TLS, REQUIRED_KEYS, "kubernetes", spec.tls.service) for ns in sorted(spec.namespaces)]
 
 
 class PlatformTlsSecret(SecretCopiesComponent):
@@ -35,12 +37,12 @@ class PlatformTlsSecret(SecretCopiesComponent):
 
     TYPE = "secrets-platform:tls:PlatformTlsSecret"
 
-    def __init__(self, name: str, args: TlsSecretArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, spec: TlsSecretSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         child = child_options(self, opts)
-        tls = args.tls
+        tls = spec.tls
         data = pulumi.Output.secret(tls.private_key.get_secret_value()).apply(
             lambda key: {"tls.crt": tls.certificate, "tls.key": key}
         )
-        self._write_copies(conventions.secret_name(tls.service, args.environment, tls.purpose), args.namespaces,
-                           environment=args.environment, secret_type=TLS, string_data=data, protect=args.protect, opts=child)
+        self._write_copies(spec.secret_name, spec.namespaces,
+                           labels=spec.labels, secret_type=TLS, string_data=data, protect=spec.protect, opts=child)

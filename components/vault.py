@@ -29,7 +29,7 @@ import pulumi_kubernetes as k8s
 
 import conventions
 from components.common import metadata
-from components.operator import OperatorComponent, chart_args
+from components.operator import OperatorComponent, OperatorSpec
 
 AUTH_SERVICE_ACCOUNT = conventions.VAULT_AUTH_SERVICE_ACCOUNT
 AUTH_DELEGATOR = "system:auth-delegator"
@@ -330,19 +330,11 @@ def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth
 
 
 @dataclass(frozen=True)
-class VaultServerArgs:
-    environment: str
-    workload: str
-    protect: bool
-    install: bool
-    chart_version: str | None
-    chart_repository: str
-    ha: bool
-    replicas: int
-    dev_mode: bool
-    auth_path: str
-    chart_path: str | None = None
-    """A local chart folder or .tgz (absolute) instead of the repository."""
+class VaultServerSpec(OperatorSpec):
+    """Vault's namespace, token-reviewer account, its ClusterRoleBinding and chart (:func:`components.platform.vault_server_spec`)."""
+
+    auth_delegator: str = ""
+    """The token reviewer's ClusterRoleBinding: ``vault-auth-delegator-<env>``."""
 
 
 class VaultServer(OperatorComponent):
@@ -350,22 +342,19 @@ class VaultServer(OperatorComponent):
 
     TYPE = "secrets-platform:vault:Server"
 
-    def __init__(self, name: str, args: VaultServerArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: VaultServerSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
-        env = args.environment
-        after_ns = self._own_namespace(args.workload, env, args.protect, opts)
-        self._own_service_account(AUTH_SERVICE_ACCOUNT, env, after_ns)
-        binding = f"{AUTH_SERVICE_ACCOUNT}-delegator-{env}"
+        after_ns = self._own_namespace(args, opts)
+        self._own_service_account(args.service_account, args.labels, after_ns)
+        binding = args.auth_delegator
         self.auth_delegator = k8s.rbac.v1.ClusterRoleBinding(
             binding,
-            metadata=metadata(binding, env),
+            metadata=metadata(binding, args.labels),
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": AUTH_DELEGATOR},
-            subjects=[{"kind": "ServiceAccount", "name": AUTH_SERVICE_ACCOUNT, "namespace": self.namespace}],
+            subjects=[{"kind": "ServiceAccount", "name": args.service_account, "namespace": self.namespace}],
             opts=after_ns,
         )
-        self._install_chart(name, args.install, chart_args("vault", args.chart_version, args.chart_repository, self.namespace, env,
-                                                           chart_values(env, args.ha, args.replicas, args.dev_mode, args.auth_path),
-                                                           args.chart_path, args.protect), after_ns)
+        self._install_chart(name, args.install, args.chart, after_ns)
         self.register_outputs({"namespace": self.namespace})
 
 
@@ -379,6 +368,8 @@ class VaultAccessArgs:
     kubernetes_host: str
     address: str | None
     """Apply with pulumi-vault when set; otherwise only describe (stack outputs)."""
+    provider_name: str
+    """The stack's vault provider: ``vault-<env>`` (:func:`conventions.provider_name`)."""
     databases: tuple[tuple[DatabaseRole, "DatabaseLogin"], ...] = ()
     """vault-database bundles, each with the connection Vault manages its users over."""
 
@@ -402,7 +393,7 @@ class VaultAccess(pulumi.ComponentResource):
         import pulumi_vault as vault  # only stacks that configure Vault load the provider SDK
 
         names = args.names
-        self.provider = vault.Provider(f"vault-{names.environment}", address=args.address, opts=pulumi.ResourceOptions(parent=self))
+        self.provider = vault.Provider(args.provider_name, address=args.address, opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=opts.depends_on if opts else None)
         self.auth_backend = vault.AuthBackend(
             f"{name}-auth", type="kubernetes", path=names.auth_path,

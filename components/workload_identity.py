@@ -24,14 +24,26 @@ WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 
 
 @dataclass(frozen=True)
-class WorkloadIdentityArgs:
-    component: str
-    """Short component token; the account id is ``<component>-<env>`` (6-30 chars)."""
-    environment: str
+class WorkloadIdentitySpec:
+    """A GCP account and its one Kubernetes identity, as the stack resolved them (:func:`workload_identity_spec`)."""
+
+    account_id: str
+    """``<component>-<env>`` (6-30 chars, :func:`conventions.gcp_service_account_id`)."""
+    email: str
     project: str
-    namespace: str
-    """Namespace of the Kubernetes service account that may act as the GCP account."""
-    kubernetes_service_account: str
+    member: str
+    """The one Kubernetes identity allowed (:func:`workload_identity_member`)."""
+    display_name: str
+    description: str
+
+
+def workload_identity_spec(component: str, environment: str, project: str, namespace: str, kubernetes_service_account: str) -> WorkloadIdentitySpec:
+    """``<component>-<env>@<project>``, which only ``<namespace>/<kubernetes_service_account>`` may act as."""
+    return WorkloadIdentitySpec(
+        conventions.gcp_service_account_id(component, environment), service_account_email(component, environment, project), project,
+        workload_identity_member(project, namespace, kubernetes_service_account), f"{component} ({environment})",
+        f"secrets-platform: {component} of {environment}, keyless via Workload Identity",
+    )
 
 
 def service_account_email(component: str, environment: str, project: str) -> str:
@@ -53,18 +65,16 @@ class WorkloadIdentity(pulumi.ComponentResource):
 
     TYPE = "secrets-platform:gcp:WorkloadIdentity"
 
-    def __init__(self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: WorkloadIdentitySpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         child = child_options(self, opts)
-        self.account_id = conventions.gcp_service_account_id(args.component, args.environment)
-        self.email = service_account_email(args.component, args.environment, args.project)
-        self.member = workload_identity_member(args.project, args.namespace, args.kubernetes_service_account)
+        self.account_id, self.email, self.member = args.account_id, args.email, args.member
         self.account = gcp.serviceaccount.Account(
             f"{name}-account",
             account_id=self.account_id,
             project=args.project,
-            display_name=f"{args.component} ({args.environment})",
-            description=f"secrets-platform: {args.component} of {args.environment}, keyless via Workload Identity",
+            display_name=args.display_name,
+            description=args.description,
             opts=child,
         )
         self.binding = gcp.serviceaccount.IAMMember(

@@ -75,7 +75,7 @@ def test_eso_chart_installs_crds_and_no_cluster_wide_writers():
 
 
 def test_chart_objects_get_the_conventions_labels():
-    transform = label_transform("prd")
+    transform = label_transform(conventions.labels("prd"))
     args = pulumi.ResourceTransformArgs(
         custom=True, type_="kubernetes:apps/v1:Deployment", name="eso:external-secrets-prd/external-secrets",
         props={"metadata": {"name": "external-secrets", "labels": {"app": "x"}}}, opts=pulumi.ResourceOptions(),

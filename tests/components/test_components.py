@@ -8,13 +8,14 @@ import json
 
 from components.common import FORCE_APPLY
 import conventions
-from components.access import JobRunnerAccess, JobRunnerAccessArgs, secret_rules
+from components.access import JobRunnerAccess, secret_rules
 from components.common import data_safety
 from components.consumers import DOCKER_CONFIG_JSON, TLS
-from components.credentials import GeneratedCredential, GeneratedCredentialArgs
-from components.namespace import PlatformNamespace, PlatformNamespaceArgs
-from components.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
-from components.tls_secret import PlatformTlsSecret, TlsSecretArgs
+from components.credentials import GeneratedCredential
+from components.namespace import PlatformNamespace
+from components.platform import generated_credential_spec, job_runner_spec, namespace_spec, registry_spec, tls_spec
+from components.registry_secret import RegistryPullSecret
+from components.tls_secret import PlatformTlsSecret
 from conftest import is_secret, load, pem, run_program, stack_settings
 
 SECRET = "kubernetes:core/v1:Secret"
@@ -30,7 +31,7 @@ def test_data_safety_protects_and_retains_only_when_asked():
 
 def test_namespace_is_restricted_and_default_account_gets_no_token():
     s = load("dev")
-    run = run_program(s, lambda s: PlatformNamespace("dagster", PlatformNamespaceArgs("dagster", "dev", False)))
+    run = run_program(s, lambda s: PlatformNamespace("dagster", namespace_spec("dagster", "dev", False)))
     (ns,) = run.of_type("kubernetes:core/v1:Namespace")
     labels = ns.inputs["metadata"]["labels"]
     assert ns.inputs["metadata"]["name"] == "dagster-dev"
@@ -44,7 +45,7 @@ def test_namespace_is_restricted_and_default_account_gets_no_token():
 def test_generated_credential_passwords_and_secret():
     s = load("dev")
     cred = s.config.credentials[0]
-    run = run_program(s, lambda s: GeneratedCredential("snowflake", GeneratedCredentialArgs(cred, "dev", ("dagster-dev", "floe-jobs-dev"), False)))
+    run = run_program(s, lambda s: GeneratedCredential("snowflake", generated_credential_spec(cred, "dev", ("dagster-dev", "floe-jobs-dev"), False)))
     (pw,) = run.of_type("random:index/randomPassword:RandomPassword")
     assert pw.inputs["length"] == 40
     assert pw.inputs["keepers"] == {"rotation": "1"}
@@ -72,7 +73,7 @@ def test_default_password_is_at_least_32_characters():
 
 def test_registry_pull_secret_has_a_valid_docker_config():
     s = load("dev", secret_keys={"registries"}, registries=[{"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "pw", "namespaces": ["dagster"]}])
-    run = run_program(s, lambda s: RegistryPullSecret("ghcr", RegistryPullSecretArgs(s.config.registries[0], "dev", ("dagster-dev",), False)))
+    run = run_program(s, lambda s: RegistryPullSecret("ghcr", registry_spec(s.config.registries[0], "dev", ("dagster-dev",), False)))
     (secret,) = run.of_type(SECRET)
     assert secret.inputs["metadata"]["name"] == "ghcr-dev-pull-secret"
     assert secret.inputs["type"] == DOCKER_CONFIG_JSON
@@ -84,7 +85,7 @@ def test_registry_pull_secret_has_a_valid_docker_config():
 
 def test_tls_secret_has_the_required_keys():
     s = load("dev", secret_keys={"tlsSecrets"}, tlsSecrets=[{"service": "dagster-web", "certificate": CERT, "privateKey": KEY, "namespaces": ["dagster"]}])
-    run = run_program(s, lambda s: PlatformTlsSecret("dagster-web-tls", TlsSecretArgs(s.config.tls_secrets[0], "dev", ("dagster-dev",), False)))
+    run = run_program(s, lambda s: PlatformTlsSecret("dagster-web-tls", tls_spec(s.config.tls_secrets[0], "dev", ("dagster-dev",), False)))
     (secret,) = run.of_type(SECRET)
     assert secret.inputs["metadata"]["name"] == "dagster-web-dev-tls-secret"
     assert secret.inputs["type"] == TLS
@@ -99,7 +100,7 @@ def test_no_secrets_means_no_rule_rather_than_all_secrets():
 
 def test_job_runner_access_objects():
     s = load("dev")
-    run = run_program(s, lambda s: JobRunnerAccess("dagster", JobRunnerAccessArgs("dagster-dev", "dev", ())))
+    run = run_program(s, lambda s: JobRunnerAccess("dagster", job_runner_spec("dagster-dev", "dev", ())))
     (sa,) = run.of_type("kubernetes:core/v1:ServiceAccount")
     assert sa.inputs["metadata"] == {"name": "job-runner", "namespace": "dagster-dev", "labels": conventions.labels("dev"), "annotations": FORCE_APPLY}
     (role,) = run.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
