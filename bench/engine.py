@@ -23,6 +23,7 @@ host, program, analyzer, providers).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -47,6 +48,10 @@ PROGRAMS = ("ours", "flat")
 FLAT_MAIN = '"""The flat floor program (bench/flat.py) as a Pulumi program."""\n\nfrom bench.flat import main\n\nmain()\n'
 RENDER_DIR = "rendered/local"
 SAMPLE_SECONDS = 0.1
+ENV_STRING_LIMIT = 131_072
+"""Linux's limit on one environment string (MAX_ARG_STRLEN, 32 pages). The engine hands the whole stack
+config to the program and to the pack as one variable, PULUMI_CONFIG (pulumi/pulumi#8680, #20402), so a
+stack whose config is larger cannot start: about 620 bundles of bench/catalog.py's shape."""
 ROLES = ("engine", "language host", "program", "analyzer", "kubernetes provider", "random provider", "other")
 
 
@@ -140,8 +145,11 @@ class Sampler:
             stat = _stat(pid)
             if stat is None:
                 continue
-            role = self.seen[pid][0] if pid in self.seen else role_of(pid, self.root_pid)
-            self.seen[pid] = (role, stat[0], stat[1])
+            # A child is seen between fork and exec with its parent's command line, and a zombie has no
+            # VmHWM: classify until a role is found, and keep the largest CPU and peak read.
+            old = self.seen.get(pid)
+            role = old[0] if old and old[0] != "other" else role_of(pid, self.root_pid)
+            self.seen[pid] = (role, max(stat[0], old[1] if old else 0.0), max(stat[1], old[2] if old else 0))
             todo += _children(pid)
 
     def _loop(self) -> None:
@@ -170,6 +178,14 @@ def stack_config(credentials: int, root: Path = ROOT) -> str:
     cfg = catalog.catalog(credentials, "local")
     cfg["kubernetes"] = {"renderDir": RENDER_DIR}
     return yaml.safe_dump({"encryptionsalt": salt, "config": {f"secrets-platform:{k}": v for k, v in cfg.items()}}, sort_keys=False)
+
+
+def config_env_bytes(credentials: int) -> int:
+    """Size of the ``PULUMI_CONFIG=...`` string the engine would pass for a catalog (JSON, each value JSON-encoded)."""
+    cfg = catalog.catalog(credentials, "local")
+    cfg["kubernetes"] = {"renderDir": RENDER_DIR}
+    values = {f"secrets-platform:{k}": v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in cfg.items()}
+    return len("PULUMI_CONFIG=" + json.dumps(values, separators=(",", ":"))) + 1
 
 
 def pack_dir(work: Path, label: str, policies: Path, root: Path = ROOT, profile: Path | None = None) -> Path:
@@ -310,7 +326,7 @@ def summarize(series: Series, packs: list[str]) -> dict[str, Any]:
 
 
 def measure_size(work: Path, credentials: int, rounds: int, packs: dict[str, Path], *, up: bool = True, flat: bool = True,
-                 root: Path = ROOT, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                 noop_rounds: int | None = None, root: Path = ROOT, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Every operation at one catalog size; see the module docstring for the order."""
     series = Series(credentials)
     ours = Project.create(work, "ours", credentials, root)
@@ -337,15 +353,15 @@ def measure_size(work: Path, credentials: int, rounds: int, packs: dict[str, Pat
         step("ours up", ours, "up", "--yes", "--skip-preview")
         if floor:
             step("flat up", floor, "up", "--yes", "--skip-preview")
-        for _ in range(rounds):
+        for _ in range(rounds if noop_rounds is None else noop_rounds):
             step("ours up (no-op)", ours, "up", "--yes", "--skip-preview")
             if floor:
                 step("flat up (no-op)", floor, "up", "--yes", "--skip-preview")
     return summarize(series, list(packs))
 
 
-def measure(sizes: tuple[int, ...] = (10, 100, 300, 1_000), rounds: int = 3, *, packs: dict[str, Path] | None = None,
-            up: bool = True, flat: bool = True, root: Path = ROOT,
+def measure(sizes: tuple[int, ...] = (10, 100, 300, 600), rounds: int = 3, *, packs: dict[str, Path] | None = None,
+            up: bool = True, flat: bool = True, noop_rounds: int | None = None, root: Path = ROOT,
             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The engine series; ``skipped`` says why when it could not run.
 
@@ -359,10 +375,17 @@ def measure(sizes: tuple[int, ...] = (10, 100, 300, 1_000), rounds: int = 3, *, 
         work = Path(tmp)
         copies = {label: pack_dir(work, label, src, root) for label, src in (packs or {"pack": root / "policies"}).items()}
         out: dict[str, Any] = {"rounds": rounds, "packs": {k: str(v) for k, v in (packs or {"pack": root / "policies"}).items()},
-                               "sizes": {}}
+                               "sizes": {}, "too_large": {}}
         try:
             for size in sizes:
-                out["sizes"][str(size)] = measure_size(work, size, rounds, copies, up=up, flat=flat, root=root, progress=progress)
+                if config_env_bytes(size) > ENV_STRING_LIMIT:
+                    out["too_large"][str(size)] = config_env_bytes(size)
+                    if progress:
+                        progress(f"  {size:>5} credentials  not measured: the stack config would be a {config_env_bytes(size):,}-byte "
+                                 f"environment string, over Linux's {ENV_STRING_LIMIT:,}")
+                    continue
+                out["sizes"][str(size)] = measure_size(work, size, rounds, copies, up=up, flat=flat, noop_rounds=noop_rounds, root=root,
+                                                     progress=progress)
         except (EngineFailed, subprocess.SubprocessError, OSError) as err:
             return {"skipped": f"engine failed: {err}", **out}
     return out

@@ -79,3 +79,24 @@ def test_ratios_are_per_round_and_the_tables_show_them():
     text = "\n".join(run.engine_markdown(result))
     assert "| 100 (321) | 11.00 | 13.20 | 9.00 | 1.200 | 1.250 |" in text
     assert "ours preview --policy-pack pack" in "\n".join(run.engine_lines(result))
+
+
+def test_the_environment_limit_is_where_execve_fails():
+    """The engine passes the stack config as one environment string: a catalog over the limit cannot start a process."""
+    import errno
+    import json
+
+    def start_with_config(credentials: int) -> None:
+        cfg = catalog.catalog(credentials, "local")
+        value = json.dumps({f"secrets-platform:{k}": json.dumps(v, separators=(",", ":")) for k, v in cfg.items()}, separators=(",", ":"))
+        subprocess.run([sys.executable, "-c", "pass"], env={"PULUMI_CONFIG": value}, check=True)
+
+    small, large = 300, 1_000
+    assert engine.config_env_bytes(small) < engine.ENV_STRING_LIMIT < engine.config_env_bytes(large)
+    start_with_config(small)
+    try:
+        start_with_config(large)
+    except OSError as err:
+        assert err.errno == errno.E2BIG
+    else:
+        raise AssertionError("a config over the limit started a process")
