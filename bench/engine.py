@@ -145,10 +145,12 @@ class Sampler:
             stat = _stat(pid)
             if stat is None:
                 continue
-            # A child is seen between fork and exec with its parent's command line, and a zombie has no
-            # VmHWM: classify until a role is found, and keep the largest CPU and peak read.
+            # A child can be seen between fork and exec with its parent's command line, and a zombie has no
+            # VmHWM: classify on every read (a zombie's empty command line keeps the last role), keep the largest CPU and peak.
             old = self.seen.get(pid)
-            role = old[0] if old and old[0] != "other" else role_of(pid, self.root_pid)
+            role = role_of(pid, self.root_pid)
+            if old and role == "other":
+                role = old[0]
             self.seen[pid] = (role, max(stat[0], old[1] if old else 0.0), max(stat[1], old[2] if old else 0))
             todo += _children(pid)
 

@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``.venv/bin/python bench/run.py`` (full) or ``... --quick`` (about a minute).
+"""Run the benchmarks: ``.venv/bin/python bench/run.py`` (full) or ``... --quick`` (a few minutes; docs/PERFORMANCE.md).
 
 One run measures, on generated catalogs (bench/catalog.py):
 
@@ -422,7 +422,7 @@ def write(results: dict[str, Any], directory: Path = RESULTS) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (about a minute; the engine: only preview with/without the pack at 300 credentials)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats; the engine: only preview with/without the pack at 300 credentials (about 2.5 min, 6 with the engine)")
     parser.add_argument("--no-engine", action="store_true", help="skip the engine measurements")
     parser.add_argument("--plot", type=Path, help="also draw ms per resource against catalog size to this PNG (needs matplotlib)")
     parser.add_argument("--sizes", type=int, nargs="+", help="catalog sizes to measure instead of the plan's")
