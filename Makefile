@@ -393,7 +393,7 @@ test-unit: venv ## The fast tiers only (mocks and the policy pack; no engine)
 	$(PYTEST) -m "not e2e"
 
 .PHONY: bench
-bench: venv toolchain ## Full benchmarks (docs/PERFORMANCE.md); `.venv/bin/python bench/run.py --quick` for a one-minute run
+bench: venv toolchain ## Full benchmarks (docs/PERFORMANCE.md); `.venv/bin/python bench/run.py --quick` for a short run
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(VENV_PYTHON) bench/run.py
 

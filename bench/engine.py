@@ -1,30 +1,58 @@
-"""The real engine on the local stack: preview, up, a no-op up, and preview with the policy pack.
+"""The real engine at scale: ``pulumi preview`` (with and without the pack), ``up`` and a no-op ``up``.
 
-Runs only when the toolchain is there (``bin/pulumi`` and the provider plugins the
-local stack needs in ``.pulumi-home/plugins``, see ``make toolchain``); otherwise
-:func:`availability` says why and the runner prints a "skipped: no engine" line.
+Only when the toolchain is built (``bin/pulumi`` and the kubernetes and random
+plugins in ``.pulumi-home/plugins``); otherwise :func:`availability` says why.
 
-Like tests/cli/test_e2e.py it works on a throwaway copy of the project in a temp
-dir, with its own file state backend and render dir, so the checkout's state and
-``rendered/`` are never touched. Engine output is discarded (it would show diffs).
+For each catalog size (bench/catalog.py, a ``local`` stack of N kubernetes-backend
+bundles) two throwaway projects are made in a temp dir, each with its own file
+state backend and render dir: *ours* (the real ``__main__.py``, settings and
+components) and *flat* (bench/flat.py: the same resources written by hand, the
+floor). The kubernetes provider renders manifests (``kubernetes.renderDir``), so
+no cluster is needed and ``up`` writes files instead of calling an API server.
+The checkout's state and ``rendered/`` are never touched; engine output is
+discarded (it would show diffs).
+
+Per size: a warm-up (a preview of each project, one with the pack), then
+``rounds`` interleaved rounds of ``preview`` / ``preview --policy-pack`` for ours
+and ``preview`` for flat (so load changes hit all alike; ratios per round, then the
+median), one ``up`` that creates everything per project, then ``rounds`` no-op
+``up``s per project. Every run also records, by sampling ``/proc``, the CPU
+seconds and the peak RSS of each process of the run by role (engine, language
+host, program, analyzer, providers).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+import yaml
+
+from bench import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_PASSPHRASE = "local-only-passphrase"  # documented in the README; the local stack only
 PLUGINS = ("resource-kubernetes", "resource-random")
-COPY_FILES = ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py")
-COPY_DIRS = ("settings", "components", "policies")
+COPY_FILES = ("Pulumi.yaml", "__main__.py", "conventions.py")
+COPY_DIRS = ("settings", "components")
+PROGRAMS = ("ours", "flat")
+FLAT_MAIN = '"""The flat floor program (bench/flat.py) as a Pulumi program."""\n\nfrom bench.flat import main\n\nmain()\n'
+RENDER_DIR = "rendered/local"
+SAMPLE_SECONDS = 0.1
+ENV_STRING_LIMIT = 131_072
+"""Linux's limit on one environment string (MAX_ARG_STRLEN, 32 pages). The engine hands the whole stack
+config to the program and to the pack as one variable, PULUMI_CONFIG (pulumi/pulumi#8680, #20402), so a
+stack whose config is larger cannot start: about 620 bundles of bench/catalog.py's shape."""
+ROLES = ("engine", "language host", "program", "analyzer", "kubernetes provider", "random provider", "other")
 
 
 def availability(root: Path = ROOT) -> str | None:
@@ -39,75 +67,338 @@ def availability(root: Path = ROOT) -> str | None:
     return None
 
 
-def _copy(root: Path, dest: Path) -> None:
-    for name in COPY_FILES:
-        shutil.copy(root / name, dest / name)
-    for name in COPY_DIRS:
-        shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "config.*.json"))
-    for name in (".venv", "bin"):
-        (dest / name).symlink_to(root / name)
-    (dest / ".state").mkdir()
-
-
-def _environ(root: Path, work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "DAGSTER_SECRET_"))}
-    env.update({
-        "PULUMI_HOME": str(root / ".pulumi-home"),
-        "PULUMI_BACKEND_URL": f"file://{work / '.state'}",
-        "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PATH": os.pathsep.join([str(root / "bin"), str(root / ".venv" / "bin"), os.environ.get("PATH", "")]),
-    })
-    return env
-
-
 class EngineFailed(RuntimeError):
     pass
 
 
-def _run(args: list[str], work: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run([str(ROOT / "bin" / "pulumi"), *args, "--stack", "local", "--non-interactive", "--color", "never"],
-                          cwd=work, env=env, capture_output=True, text=True, timeout=1800)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        tail = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()][-3:]
-        raise EngineFailed(f"`pulumi {' '.join(args)}` exited {done.returncode}: {' | '.join(tail)}")
-    return seconds
+# --------------------------------------------------------------------------- sampling /proc
 
 
-def measure(repeats: int = 3, root: Path = ROOT) -> dict[str, Any]:
-    """Median seconds of each operation; ``skipped`` says why when it could not run."""
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _stat(pid: int) -> tuple[float, int] | None:
+    """(CPU seconds, peak RSS KiB) of a live process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/status") as f:
+            hwm = next((int(line.split()[1]) for line in f if line.startswith("VmHWM:")), 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks, hwm
+
+
+def role_of(pid: int, root_pid: int) -> str:
+    """What a process of a ``pulumi`` run is, from its command line."""
+    if pid == root_pid:
+        return "engine"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return "other"
+    if not argv:
+        return "other"
+    exe = Path(argv[0]).name
+    line = " ".join(argv)
+    if exe.startswith("pulumi-language-"):
+        return "language host"
+    if "pulumi-resource-kubernetes" in exe:
+        return "kubernetes provider"
+    if "pulumi-resource-random" in exe:
+        return "random provider"
+    if "python" in exe:
+        if "pulumi.policy" in line:
+            return "analyzer"
+        if "pulumi-language-python-exec" in line:
+            return "program"
+    return "other"
+
+
+class Sampler:
+    """Polls the process tree of one run: per role, CPU seconds (summed) and peak RSS (largest process)."""
+
+    def __init__(self, root_pid: int) -> None:
+        self.root_pid = root_pid
+        self.seen: dict[int, tuple[str, float, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        todo, seen = [self.root_pid], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            stat = _stat(pid)
+            if stat is None:
+                continue
+            # A child can be seen between fork and exec with its parent's command line, and a zombie has no
+            # VmHWM: classify on every read (a zombie's empty command line keeps the last role), keep the largest CPU and peak.
+            old = self.seen.get(pid)
+            role = role_of(pid, self.root_pid)
+            if old and role == "other":
+                role = old[0]
+            self.seen[pid] = (role, max(stat[0], old[1] if old else 0.0), max(stat[1], old[2] if old else 0))
+            todo += _children(pid)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._poll()
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def stop(self) -> dict[str, dict[str, float]]:
+        self._stop.set()
+        self._thread.join()
+        out: dict[str, dict[str, float]] = {}
+        for role, cpu, hwm in self.seen.values():
+            r = out.setdefault(role, {"cpu_seconds": 0.0, "peak_rss_mib": 0.0, "processes": 0})
+            r["cpu_seconds"] += cpu
+            r["peak_rss_mib"] = max(r["peak_rss_mib"], hwm / 1024)
+            r["processes"] += 1
+        return out
+
+
+# --------------------------------------------------------------------------- throwaway projects
+
+
+def stack_config(credentials: int, root: Path = ROOT) -> str:
+    """``Pulumi.local.yaml`` for a catalog of ``credentials`` bundles, rendering into ``rendered/local``."""
+    salt = yaml.safe_load((root / "Pulumi.local.yaml").read_text())["encryptionsalt"]
+    cfg = catalog.catalog(credentials, "local")
+    cfg["kubernetes"] = {"renderDir": RENDER_DIR}
+    return yaml.safe_dump({"encryptionsalt": salt, "config": {f"secrets-platform:{k}": v for k, v in cfg.items()}}, sort_keys=False)
+
+
+def config_env_bytes(credentials: int) -> int:
+    """Size of the ``PULUMI_CONFIG=...`` string the engine would pass for a catalog (JSON, each value JSON-encoded)."""
+    cfg = catalog.catalog(credentials, "local")
+    cfg["kubernetes"] = {"renderDir": RENDER_DIR}
+    values = {f"secrets-platform:{k}": v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in cfg.items()}
+    return len("PULUMI_CONFIG=" + json.dumps(values, separators=(",", ":"))) + 1
+
+
+def pack_dir(work: Path, label: str, policies: Path, root: Path = ROOT, profile: Path | None = None) -> Path:
+    """A copy of a policy pack at ``work/packs/<label>/policies``, beside ``conventions.py`` and ``.venv`` as in the checkout.
+
+    With ``profile``, the copy's entry point first installs bench/pack_hook.py, which
+    profiles the pack's servicer into ``profile`` (JSON) and ``profile``.pstats.
+    """
+    base = work / "packs" / label
+    base.mkdir(parents=True)
+    shutil.copy(root / "conventions.py", base / "conventions.py")
+    shutil.copytree(policies, base / "policies", ignore=shutil.ignore_patterns("__pycache__"))
+    (base / ".venv").symlink_to(root / ".venv")
+    if profile is not None:
+        entry = base / "policies" / "__main__.py"
+        entry.rename(entry.with_name("_unprofiled_main.py"))
+        entry.write_text(f"import runpy\nimport bench.pack_hook\n\nbench.pack_hook.install({str(profile)!r})\n"
+                         "runpy.run_path(__file__.replace('__main__.py', '_unprofiled_main.py'), run_name='__main__')\n")
+    return base / "policies"
+
+
+@dataclass
+class Project:
+    """One throwaway project (``ours`` or ``flat``) of a catalog size, with its own state and stack."""
+
+    program: str
+    credentials: int
+    path: Path
+    env: dict[str, str]
+    root: Path = ROOT
+
+    @classmethod
+    def create(cls, work: Path, program: str, credentials: int, root: Path = ROOT) -> "Project":
+        path = work / f"{program}-{credentials}"
+        path.mkdir()
+        for name in COPY_FILES:
+            shutil.copy(root / name, path / name)
+        for name in COPY_DIRS:
+            shutil.copytree(root / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        if program == "flat":
+            (path / "__main__.py").write_text(FLAT_MAIN)
+        (path / "Pulumi.local.yaml").write_text(stack_config(credentials, root))
+        for name in (".venv", "bin"):
+            (path / name).symlink_to(root / name)
+        (path / ".state").mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "DAGSTER_SECRET_"))}
+        env.update({
+            "PULUMI_HOME": str(root / ".pulumi-home"),
+            "PULUMI_BACKEND_URL": f"file://{path / '.state'}",
+            "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PATH": os.pathsep.join([str(root / "bin"), str(root / ".venv" / "bin"), os.environ.get("PATH", "")]),
+        })
+        project = cls(program, credentials, path, env, root)
+        done = subprocess.run([str(root / "bin" / "pulumi"), "stack", "init", "local", "--non-interactive"],
+                              cwd=path, env=env, capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode != 0:
+            raise EngineFailed(f"`pulumi stack init local` exited {done.returncode}: {done.stderr.strip()[-300:]}")
+        return project
+
+    def run(self, *args: str, pack: Path | None = None, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+        """One engine command; wall seconds and, per role, CPU seconds and peak RSS."""
+        argv = [str(self.root / "bin" / "pulumi"), *args, "--stack", "local", "--non-interactive", "--color", "never"]
+        if pack is not None:
+            argv += ["--policy-pack", str(pack)]
+        env = {**self.env, **(extra_env or {})}
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=self.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        sampler = Sampler(proc.pid)
+        try:
+            output, _ = proc.communicate(timeout=3600)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+        seconds = time.perf_counter() - start
+        roles = sampler.stop()
+        if proc.returncode != 0:
+            tail = [line for line in output.splitlines() if line.strip()][-4:]
+            raise EngineFailed(f"`pulumi {' '.join(args)}` ({self.program}, {self.credentials} credentials) exited "
+                               f"{proc.returncode}: {' | '.join(tail)}")
+        return {"seconds": seconds, "roles": roles}
+
+
+# --------------------------------------------------------------------------- the series
+
+
+@dataclass
+class Series:
+    """What one size measures: operation name -> samples (each a ``Project.run`` result)."""
+
+    credentials: int
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, op: str, sample: dict[str, Any]) -> None:
+        self.samples.setdefault(op, []).append(sample)
+
+    def seconds(self, op: str) -> list[float]:
+        return [s["seconds"] for s in self.samples.get(op, [])]
+
+
+def per_round_ratio(a: list[float], b: list[float]) -> float | None:
+    """Median of a[i] / b[i]: ratios of runs taken seconds apart, the figure load moves least."""
+    pairs = [x / y for x, y in zip(a, b) if y > 0]
+    return statistics.median(pairs) if pairs else None
+
+
+def spread(values: list[float]) -> float | None:
+    """(max - min) / median: how far repeats of one measurement scatter."""
+    if len(values) < 2:
+        return None
+    return (max(values) - min(values)) / statistics.median(values)
+
+
+def summarize(series: Series, packs: list[str]) -> dict[str, Any]:
+    resources = catalog.custom_resource_count(series.credentials)
+    ops: dict[str, Any] = {}
+    for op, samples in series.samples.items():
+        secs = [s["seconds"] for s in samples]
+        roles: dict[str, dict[str, float]] = {}
+        for role in ROLES:
+            present = [s["roles"][role] for s in samples if role in s["roles"]]
+            if present:
+                roles[role] = {"cpu_seconds": statistics.median(r["cpu_seconds"] for r in present),
+                               "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in present)}
+        ops[op] = {"seconds": statistics.median(secs), "samples": secs, "spread": spread(secs),
+                   "ms_per_resource": statistics.median(secs) / resources * 1e3, "roles": roles}
+    preview = series.seconds("ours preview")
+    ratios: dict[str, float | None] = {
+        "ours_flat_preview": per_round_ratio(preview, series.seconds("flat preview")),
+        "ours_flat_up": per_round_ratio(series.seconds("ours up"), series.seconds("flat up")),
+        "ours_flat_noop_up": per_round_ratio(series.seconds("ours up (no-op)"), series.seconds("flat up (no-op)")),
+    }
+    for label in packs:
+        ratios[f"{label}_ratio"] = per_round_ratio(series.seconds(f"ours preview --policy-pack {label}"), preview)
+    return {"credentials": series.credentials, "custom_resources": resources,
+            "component_resources": catalog.component_count(series.credentials), "ops": ops, "ratios": ratios}
+
+
+def measure_size(work: Path, credentials: int, rounds: int, packs: dict[str, Path], *, up: bool = True, flat: bool = True,
+                 noop_rounds: int | None = None, root: Path = ROOT, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every operation at one catalog size; see the module docstring for the order."""
+    series = Series(credentials)
+    ours = Project.create(work, "ours", credentials, root)
+    floor = Project.create(work, "flat", credentials, root) if flat else None
+    first_pack = next(iter(packs.values()), None)
+
+    def step(op: str, project: Project, *args: str, pack: Path | None = None, keep: bool = True) -> None:
+        sample = project.run(*args, pack=pack)
+        if keep:
+            series.add(op, sample)
+        if progress:
+            progress(f"  {credentials:>5} credentials  {op:<40} {sample['seconds']:8.2f} s" + ("" if keep else "  (warm-up)"))
+
+    step("warm-up", ours, "preview", pack=first_pack, keep=False)  # plugins, bytecode of the program and the pack
+    if floor:
+        step("warm-up", floor, "preview", keep=False)
+    for _ in range(rounds):
+        step("ours preview", ours, "preview")
+        for label, pack in packs.items():
+            step(f"ours preview --policy-pack {label}", ours, "preview", pack=pack)
+        if floor:
+            step("flat preview", floor, "preview")
+    if up:
+        step("ours up", ours, "up", "--yes", "--skip-preview")
+        if floor:
+            step("flat up", floor, "up", "--yes", "--skip-preview")
+        for _ in range(rounds if noop_rounds is None else noop_rounds):
+            step("ours up (no-op)", ours, "up", "--yes", "--skip-preview")
+            if floor:
+                step("flat up (no-op)", floor, "up", "--yes", "--skip-preview")
+    return summarize(series, list(packs))
+
+
+def measure(sizes: tuple[int, ...] = (10, 100, 300, 600), rounds: int = 3, *, packs: dict[str, Path] | None = None,
+            up: bool = True, flat: bool = True, noop_rounds: int | None = None, root: Path = ROOT,
+            progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The engine series; ``skipped`` says why when it could not run.
+
+    ``packs``: label -> policy pack directory (default ``{"pack": policies/}``); each is
+    measured in every round, so two versions of the pack can be compared side by side.
+    """
     why = availability(root)
     if why:
         return {"skipped": why}
     with tempfile.TemporaryDirectory(prefix="secrets-platform-bench-") as tmp:
         work = Path(tmp)
-        _copy(root, work)
-        env = _environ(root, work)
+        copies = {label: pack_dir(work, label, src, root) for label, src in (packs or {"pack": root / "policies"}).items()}
+        out: dict[str, Any] = {"rounds": rounds, "packs": {k: str(v) for k, v in (packs or {"pack": root / "policies"}).items()},
+                               "sizes": {}, "too_large": {}}
         try:
-            subprocess.run([str(root / "bin" / "pulumi"), "stack", "init", "local", "--non-interactive"],
-                           cwd=work, env=env, capture_output=True, text=True, check=True, timeout=300)
-            preview = ["preview"]
-            with_pack = [*preview, "--policy-pack", str(work / "policies")]
-            _run(preview, work, env)  # warm-up: plugin start, bytecode caches
-            samples: dict[str, list[float]] = {"preview": [], "preview_with_pack": []}
-            for _ in range(repeats):  # interleaved, so load changes hit both alike
-                samples["preview"].append(_run(preview, work, env))
-                samples["preview_with_pack"].append(_run(with_pack, work, env))
-            samples["up_create"] = [_run(["up", "--yes", "--skip-preview"], work, env)]
-            samples["up_noop"] = [_run(["up", "--yes", "--skip-preview"], work, env) for _ in range(repeats)]
-            samples["preview_noop"] = [_run(preview, work, env) for _ in range(repeats)]
-            _run(["destroy", "--yes", "--skip-preview"], work, env)
-        except (EngineFailed, subprocess.SubprocessError) as err:
-            return {"skipped": f"engine failed: {err}"}
-    medians = {k: statistics.median(v) for k, v in samples.items()}
-    ratios = [b / a for a, b in zip(samples["preview"], samples["preview_with_pack"])]
-    return {
-        "repeats": repeats,
-        "seconds": medians,
-        "samples": samples,
-        # Per interleaved pair, then the median: the figure least moved by load.
-        "pack_ratio": statistics.median(ratios),
-    }
+            for size in sizes:
+                if config_env_bytes(size) > ENV_STRING_LIMIT:
+                    out["too_large"][str(size)] = config_env_bytes(size)
+                    if progress:
+                        progress(f"  {size:>5} credentials  not measured: the stack config would be a {config_env_bytes(size):,}-byte "
+                                 f"environment string, over Linux's {ENV_STRING_LIMIT:,}")
+                    continue
+                out["sizes"][str(size)] = measure_size(work, size, rounds, copies, up=up, flat=flat, noop_rounds=noop_rounds, root=root,
+                                                     progress=progress)
+        except (EngineFailed, subprocess.SubprocessError, OSError) as err:
+            return {"skipped": f"engine failed: {err}", **out}
+    return out
+
+
+def quick(credentials: int = 300, rounds: int = 2, root: Path = ROOT, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """``--quick``: preview with and without the pack on ours only, ``rounds`` pairs after a warm-up."""
+    result = measure((credentials,), rounds, up=False, flat=False, root=root, progress=progress)
+    if "skipped" in result:
+        return result
+    size = result["sizes"][str(credentials)]
+    result["preview_pack_ratio"] = size["ratios"]["pack_ratio"]
+    result["credentials"] = credentials
+    return result

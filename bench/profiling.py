@@ -3,6 +3,7 @@
     .venv/bin/python bench/profiling.py                  # ours, 1,000 credentials
     .venv/bin/python bench/profiling.py --variant baseline --credentials 300
     .venv/bin/python bench/profiling.py --pack           # every resource rule over the program's resources
+    .venv/bin/python bench/profiling.py --engine --credentials 1000   # the pack's process inside a real `pulumi preview`
 
 Prints the share of self time per owner (our code, the Pulumi SDK, the provider
 SDKs, pulumi_policy, asyncio and the rest of the standard library), the time the
@@ -20,11 +21,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 OWNERS = (
-    ("ours", (f"{ROOT}/components/", f"{ROOT}/settings/", f"{ROOT}/conventions.py", f"{ROOT}/policies/")),
+    # the pack also as bench/engine.py copies it (a temp dir's packs/<label>/policies/)
+    ("ours", (f"{ROOT}/components/", f"{ROOT}/settings/", "/conventions.py", "/policies/")),
     ("bench harness", (f"{ROOT}/bench/",)),
     ("pulumi SDK", ("/site-packages/pulumi/",)),
     ("pulumi_policy", ("/site-packages/pulumi_policy/",)),
@@ -62,6 +62,47 @@ def report(stats: pstats.Stats, total: float, gc_seconds: float, top: int) -> st
     return "\n".join(out)
 
 
+def engine_profile(credentials: int, top: int) -> int:
+    """One ``pulumi preview`` with the pack under bench/pack_hook.py, beside unprofiled previews with and without it."""
+    import json
+    import tempfile
+
+    from bench import catalog, engine
+
+    why = engine.availability()
+    if why:
+        print(f"skipped: {why}")
+        return 0
+    resources = catalog.custom_resource_count(credentials)
+    with tempfile.TemporaryDirectory(prefix="secrets-platform-profile-") as tmp:
+        work = Path(tmp)
+        out = work / "pack-profile.json"
+        project = engine.Project.create(work, "ours", credentials)
+        plain = engine.pack_dir(work, "pack", ROOT / "policies")
+        profiled = engine.pack_dir(work, "profiled", ROOT / "policies", profile=out)
+        project.run("preview", pack=plain)  # warm-up
+        runs = {"preview": project.run("preview"), "preview --policy-pack": project.run("preview", pack=plain),
+                "preview --policy-pack (profiled)": project.run("preview", pack=profiled)}
+        hook = json.loads(out.read_text())
+        stats = pstats.Stats(str(out.with_suffix(".pstats")))
+    print(f"ours, {credentials} credentials, {resources} custom resources + {catalog.component_count(credentials)} components, "
+          "local stack in render mode")
+    for name, r in runs.items():
+        roles = "; ".join(f"{k} {v['cpu_seconds']:.1f} s CPU, {v['peak_rss_mib']:.0f} MiB" for k, v in r["roles"].items())
+        print(f"  {name:<34} {r['seconds']:7.2f} s wall   {roles}")
+    print("inside the pack's process (profiled run):")
+    print(f"  process start -> pulumi_policy imported: {hook['hook_installed_after_start']:.2f} s; -> first Analyze: "
+          f"{hook.get('first_call_after_start', float('nan')):.2f} s; process CPU {hook['process_cpu_seconds']:.2f} s")
+    for name in ("Analyze", "AnalyzeStack"):
+        h = hook.get(name, {})
+        if h.get("calls"):
+            print(f"  {name:<13} {h['calls']:>6} calls  {h['cpu_seconds']:7.2f} s CPU  {h['wall_seconds']:7.2f} s wall  "
+                  f"({h['cpu_seconds'] / h['calls'] * 1e6:.0f} us CPU per call; waited for the lock {h['waited_seconds']:.2f} s)")
+    total = sum(hook.get(n, {}).get("wall_seconds", 0.0) for n in ("Analyze", "AnalyzeStack")) or 1.0
+    print(report(stats, total, 0.0, top))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     import gc
     import time
@@ -72,8 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", default="ours", choices=programs.VARIANTS)
     parser.add_argument("--credentials", type=int, default=1_000)
     parser.add_argument("--pack", action="store_true", help="profile the policy pack instead of the program")
+    parser.add_argument("--engine", action="store_true", help="profile the pack's process inside a real `pulumi preview` (toolchain)")
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args(argv)
+    if args.engine:
+        return engine_profile(args.credentials, args.top)
 
     config = catalog.catalog(args.credentials)
     count = catalog.custom_resource_count(args.credentials)

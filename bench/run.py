@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``.venv/bin/python bench/run.py`` (full) or ``... --quick`` (about a minute).
+"""Run the benchmarks: ``.venv/bin/python bench/run.py`` (full) or ``... --quick`` (a few minutes; docs/PERFORMANCE.md).
 
 One run measures, on generated catalogs (bench/catalog.py):
 
@@ -8,10 +8,14 @@ One run measures, on generated catalogs (bench/catalog.py):
    ms per registered custom resource, overhead ours/baseline, growth, peak memory;
 2. the policy pack per resource and the stack rules at 1,000 / 5,000 / 10,000
    resources (bench/pack.py);
-3. with the toolchain, the engine on the local stack (bench/engine.py).
+3. with the toolchain, the real engine (bench/engine.py): ``pulumi preview`` with and
+   without the pack, ``up`` and a no-op ``up`` of ours and of the flat floor program at
+   10 / 100 / 300 / 1,000 credentials, CPU and peak memory per process role.
 
 Writes bench/results/<timestamp>.json and prints a table; the last line of
-``--quick`` is ``overhead_ratio=<x> growth_ratio=<y> policy_us_per_resource=<z>``.
+``--quick`` is ``overhead_ratio=<x> growth_ratio=<y> policy_us_per_resource=<z>
+preview_pack_ratio=<r>``, where ``<r>`` is preview with the pack over preview without
+on 300 credentials, or ``skipped`` without the toolchain (the table says why).
 docs/PERFORMANCE.md explains the method and the figures.
 """
 
@@ -30,11 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bench import catalog
 
-from bench import catalog  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "bench" / "results"
 VARIANTS = ("ours", "baseline", "floor")
@@ -53,17 +55,31 @@ class Plan:
     policy_credentials: int
     policy_repeats: int
     stack_sizes: tuple[int, ...] = (1_000, 5_000, 10_000)
-    engine_repeats: int = 3
+    engine_sizes: tuple[int, ...] = (10, 100, 300, 600)
+    """600, not 1,000: a larger catalog's config is over the engine's environment limit (bench/engine.py)."""
+    engine_rounds: int = 3
     engine: bool = True
+    engine_quick: bool = False
+    """Only preview with and without the pack, ours, at the first engine size (``--quick``)."""
+    engine_noop_rounds: int | None = None
+    """No-op ``up``s per program and size (default: ``engine_rounds``)."""
+    engine_up: bool = True
+    engine_packs: tuple[tuple[str, str], ...] = ()
+    """(label, policy pack directory) to measure side by side; default: ("pack", policies/)."""
+    mocks: bool = True
+    """Program evaluation under mocks and the pack in process (``--engine-only`` turns them off)."""
     targets: dict[str, float] = field(default_factory=lambda: dict(TARGETS))
 
 
-TARGETS = {"overhead_ratio": 1.15, "growth_ratio": 3.3, "policy_us_per_resource": 50.0, "stack_linearity": 1.25, "engine_pack_ratio": 1.5}
+TARGETS = {"overhead_ratio": 1.15, "growth_ratio": 3.3, "policy_us_per_resource": 50.0, "stack_linearity": 1.25,
+           # the engine (issue 13), at the largest engine size
+           "preview_pack_ratio": 1.2, "preview_ours_flat_ratio": 1.15, "preview_per_resource_growth": 1.15}
 
 FULL = Plan(mode="full", sizes=(10, 100, 1_000, 3_000), rounds={10: 7, 100: 7, 1_000: 5, 3_000: 3}, overhead_at=1_000,
             growth=(1_000, 3_000), policy_credentials=1_000, policy_repeats=7)
 QUICK = Plan(mode="quick", sizes=(100, 300), rounds={100: 3, 300: 3}, overhead_at=300, growth=(100, 300),
-             policy_credentials=100, policy_repeats=3, stack_sizes=(1_000, 5_000, 10_000), engine=False)
+             policy_credentials=100, policy_repeats=3, stack_sizes=(1_000, 5_000, 10_000), engine_sizes=(300,), engine_rounds=2,
+             engine_quick=True)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -150,27 +166,47 @@ def measure_pack(credentials: int, repeats: int, stack_sizes: tuple[int, ...]) -
     return result
 
 
-def measure_engine(repeats: int) -> dict[str, Any]:
+def measure_engine(plan: Plan, progress=None) -> dict[str, Any]:
     from bench import engine
 
-    return engine.measure(repeats)
+    if plan.engine_quick:
+        return engine.quick(plan.engine_sizes[0], plan.engine_rounds, progress=progress)
+    packs = {label: Path(path) for label, path in plan.engine_packs} or None
+    return engine.measure(plan.engine_sizes, plan.engine_rounds, packs=packs, up=plan.engine_up, noop_rounds=plan.engine_noop_rounds,
+                          progress=progress)
+
+
+def engine_figures(e: dict[str, Any]) -> dict[str, float | None]:
+    """The engine targets' figures: at the largest size measured; per-resource growth from 100 (or the smallest) to it."""
+    sizes = e.get("sizes") or {}
+    if "skipped" in e or not sizes:
+        return {"preview_pack_ratio": None, "preview_ours_flat_ratio": None, "preview_per_resource_growth": None}
+    keys = sorted(sizes, key=int)
+    top = sizes[keys[-1]]
+    base = sizes["100"] if "100" in sizes and keys[-1] != "100" else sizes[keys[0]]
+    growth = None
+    if base is not top and "ours preview" in top["ops"]:
+        growth = top["ops"]["ours preview"]["ms_per_resource"] / base["ops"]["ours preview"]["ms_per_resource"]
+    return {"preview_pack_ratio": top["ratios"].get("pack_ratio"), "preview_ours_flat_ratio": top["ratios"].get("ours_flat_preview"),
+            "preview_per_resource_growth": growth}
 
 
 # --------------------------------------------------------------------------- summary and output
 
 
 def summary(results: dict[str, Any], plan: Plan) -> dict[str, Any]:
-    programs = results["programs"]
+    programs = results.get("programs", {})
+    pack = results.get("pack", {})
     growth = None
     if all(str(s) in programs for s in plan.growth):
         lo, hi = (programs[str(s)]["variants"]["ours"]["cpu_seconds"] for s in plan.growth)
         growth = hi / lo
     figures: dict[str, float | None] = {
-        "overhead_ratio": programs[str(plan.overhead_at)]["overhead_ratio"],
+        "overhead_ratio": programs.get(str(plan.overhead_at), {}).get("overhead_ratio"),
         "growth_ratio": growth,
-        "policy_us_per_resource": results["pack"]["rules_us_per_resource"],
-        "stack_linearity": results["pack"]["stack_linearity"],
-        "engine_pack_ratio": results.get("engine", {}).get("pack_ratio"),
+        "policy_us_per_resource": pack.get("rules_us_per_resource"),
+        "stack_linearity": pack.get("stack_linearity"),
+        **engine_figures(results.get("engine", {})),
     }
     targets = {}
     for key, limit in plan.targets.items():
@@ -183,11 +219,13 @@ def summary(results: dict[str, Any], plan: Plan) -> dict[str, Any]:
 def quick_line(s: dict[str, Any]) -> str:
     f = s["figures"]
     growth = "nan" if f["growth_ratio"] is None else f"{f['growth_ratio']:.3f}"
-    return (f"overhead_ratio={f['overhead_ratio']:.3f} growth_ratio={growth} "
-            f"policy_us_per_resource={f['policy_us_per_resource']:.1f}")
+    pack = "skipped" if f.get("preview_pack_ratio") is None else f"{f['preview_pack_ratio']:.3f}"
+    overhead = "nan" if f["overhead_ratio"] is None else f"{f['overhead_ratio']:.3f}"
+    policy = "nan" if f["policy_us_per_resource"] is None else f"{f['policy_us_per_resource']:.1f}"
+    return f"overhead_ratio={overhead} growth_ratio={growth} policy_us_per_resource={policy} preview_pack_ratio={pack}"
 
 
-def table(results: dict[str, Any]) -> str:
+def mock_lines(results: dict[str, Any]) -> list[str]:
     lines = ["", "Program evaluation under mocks (median CPU ms per registered custom resource; ratios per round, median)", ""]
     head = (f"{'credentials':>11} {'resources':>9} | {'ours':>7} {'baseline':>8} {'floor':>7} | {'ours/base':>9} {'ours/floor':>10} | "
             f"{'peak MiB ours/base/floor':>24} | {'GC share ours':>13}")
@@ -208,14 +246,13 @@ def table(results: dict[str, Any]) -> str:
     for st in p["stack"]:
         lines.append(f"  stack rules on {st['resources']:>6} resources        {st['us_per_resource']:9.1f} us/resource  ({st['seconds'] * 1e3:.1f} ms)")
     lines.append(f"  stack linearity (us/res at {p['stack'][-1]['resources']} / at {p['stack'][0]['resources']})  {p['stack_linearity']:9.3f}")
-    e = results.get("engine", {})
-    lines += ["", "Engine, local stack (median seconds)", ""]
-    if "skipped" in e:
-        lines.append(f"  skipped: {e['skipped']}")
-    else:
-        for k, v in e["seconds"].items():
-            lines.append(f"  {k:<28} {v:8.2f} s")
-        lines.append(f"  preview with pack / without  {e['pack_ratio']:8.3f}")
+    return lines
+
+
+def table(results: dict[str, Any]) -> str:
+    lines: list[str] = mock_lines(results) if "programs" in results else []
+    lines += ["", "Engine, local stack in render mode (median seconds after a warm-up; ratios per round, median)", ""]
+    lines += engine_lines(results.get("engine", {}))
     s = results["summary"]
     lines += ["", "Targets", ""]
     for key, t in s["targets"].items():
@@ -226,8 +263,73 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def markdown(results: dict[str, Any]) -> str:
-    """The tables of docs/PERFORMANCE.md, from a results file (``bench/run.py --markdown FILE``)."""
+# --------------------------------------------------------------------------- the engine's tables
+
+
+ROLE_COLUMNS = ("engine", "language host", "program", "analyzer", "kubernetes provider")
+
+
+def _op(size: dict[str, Any], op: str, key: str = "seconds", fmt: str = "{:.2f}") -> str:
+    found = size["ops"].get(op)
+    return "-" if found is None or found.get(key) is None else fmt.format(found[key])
+
+
+def _ratio(size: dict[str, Any], key: str) -> str:
+    value = size["ratios"].get(key)
+    return "-" if value is None else f"{value:.3f}"
+
+
+def engine_lines(e: dict[str, Any]) -> list[str]:
+    if "skipped" in e:
+        return [f"  skipped: {e['skipped']}"]
+    lines = [f"  {n} credentials: not measured: the stack config would be a {b:,}-byte environment string (PULUMI_CONFIG), over "
+             f"Linux's 131,072-byte limit for one" for n, b in (e.get("too_large") or {}).items()]
+    for size in e["sizes"].values():
+        lines.append(f"  {size['credentials']} credentials ({size['custom_resources']} custom resources + {size['component_resources']} "
+                     f"components in ours)")
+        for op, o in size["ops"].items():
+            samples = ", ".join(f"{x:.2f}" for x in o["samples"])
+            noise = "" if o["spread"] is None else f"  spread {o['spread']:.0%}"
+            lines.append(f"    {op:<40} {o['seconds']:8.2f} s  {o['ms_per_resource']:7.2f} ms/res  [{samples}]{noise}")
+        for key, value in size["ratios"].items():
+            if value is not None:
+                lines.append(f"    {key:<40} {value:8.3f}")
+        pack_op = next((op for op in size["ops"] if "--policy-pack" in op), "ours preview")
+        roles = size["ops"][pack_op]["roles"]
+        lines.append(f"    {pack_op}: CPU s / peak RSS MiB by process: " + "; ".join(
+            f"{r} {v['cpu_seconds']:.1f} / {v['peak_rss_mib']:.0f}" for r, v in roles.items()))
+    return lines
+
+
+def engine_markdown(e: dict[str, Any]) -> list[str]:
+    if "skipped" in e:
+        return [f"Engine: skipped ({e['skipped']})."]
+    packs = list(e.get("packs") or {"pack": None})
+    head = ["credentials (custom resources)", "`preview` ours", *[f"with `{p}`" for p in packs], "`preview` flat",
+            *[f"{p} / without" for p in packs], "ours / flat", "`up` ours / flat", "no-op `up` ours / flat", "preview ms/res ours / flat",
+            "spread of preview repeats"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+    for size in e["sizes"].values():
+        spreads = [o["spread"] for op, o in size["ops"].items() if "preview" in op and o["spread"] is not None]
+        out.append("| " + " | ".join([
+            f"{size['credentials']:,} ({size['custom_resources']:,})", _op(size, "ours preview"),
+            *[_op(size, f"ours preview --policy-pack {p}") for p in packs], _op(size, "flat preview"),
+            *[_ratio(size, f"{p}_ratio") for p in packs], _ratio(size, "ours_flat_preview"),
+            f"{_op(size, 'ours up')} / {_op(size, 'flat up')}", f"{_op(size, 'ours up (no-op)')} / {_op(size, 'flat up (no-op)')}",
+            f"{_op(size, 'ours preview', 'ms_per_resource')} / {_op(size, 'flat preview', 'ms_per_resource')}",
+            f"{min(spreads):.0%} to {max(spreads):.0%}" if spreads else "-",
+        ]) + " |")
+    pack_op = f"ours preview --policy-pack {packs[0]}"
+    out += ["", f"CPU seconds / peak RSS MiB per process role, median over the repeats of `{pack_op.removeprefix('ours ')}` (ours):", "",
+            "| credentials | " + " | ".join(ROLE_COLUMNS) + " |", "|" + "---:|" * (len(ROLE_COLUMNS) + 1)]
+    for size in e["sizes"].values():
+        roles = size["ops"].get(pack_op, size["ops"].get("ours preview", {})).get("roles", {})
+        cells = [f"{roles[r]['cpu_seconds']:.1f} / {roles[r]['peak_rss_mib']:.0f}" if r in roles else "-" for r in ROLE_COLUMNS]
+        out.append(f"| {size['credentials']:,} | " + " | ".join(cells) + " |")
+    return out
+
+
+def mock_markdown(results: dict[str, Any]) -> list[str]:
     out = ["| credentials | custom resources (+ our components) | ours ms/res | baseline ms/res | floor ms/res | ours / baseline | ours / floor | "
            "baseline / floor | program peak MiB ours / baseline / floor | GC share of ours |",
            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -248,14 +350,13 @@ def markdown(results: dict[str, Any]) -> str:
     for st in p["stack"]:
         out.append(f"| stack rules, {st['resources']:,} resources ({st['cpu_seconds'] * 1e3:.0f} ms) | {st['us_per_resource']:.1f} | "
                    f"{st['wall_us_per_resource']:.1f} |")
-    e = results.get("engine", {})
-    out += [""]
-    if "skipped" in e:
-        out.append(f"Engine: skipped ({e['skipped']}).")
-    else:
-        out += ["| engine, local stack | median seconds |", "|---|---:|"]
-        out += [f"| `{k}` | {v:.2f} |" for k, v in e["seconds"].items()]
-        out.append(f"| preview with pack / without (per pair, median) | {e['pack_ratio']:.3f} |")
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The tables of docs/PERFORMANCE.md, from a results file (``bench/run.py --markdown FILE``)."""
+    out: list[str] = mock_markdown(results) if "programs" in results else []
+    out += [""] + engine_markdown(results.get("engine", {}))
     s = results["summary"]
     out += ["", "| target | measured | limit | met |", "|---|---:|---:|---|"]
     for key, t in s["targets"].items():
@@ -292,18 +393,19 @@ def run(plan: Plan, *, in_process: bool = False, progress=None) -> dict[str, Any
     started = time.time()
     results: dict[str, Any] = {"mode": plan.mode, "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                "environment": environment(), "plan": {"sizes": list(plan.sizes), "rounds": plan.rounds}}
-    if progress:
-        progress("program evaluation (one process per measurement)")
-    results["programs"] = measure_programs(plan.sizes, plan.rounds, in_process=in_process, progress=progress)
-    if progress:
-        progress("policy pack")
-    results["pack"] = measure_pack(plan.policy_credentials, plan.policy_repeats, plan.stack_sizes)
+    if plan.mocks:
+        if progress:
+            progress("program evaluation (one process per measurement)")
+        results["programs"] = measure_programs(plan.sizes, plan.rounds, in_process=in_process, progress=progress)
+        if progress:
+            progress("policy pack")
+        results["pack"] = measure_pack(plan.policy_credentials, plan.policy_repeats, plan.stack_sizes)
     if plan.engine:
         if progress:
-            progress("engine (local stack)")
-        results["engine"] = measure_engine(plan.engine_repeats)
+            progress("engine (local stack, render mode)")
+        results["engine"] = measure_engine(plan, progress)
     else:
-        results["engine"] = {"skipped": "not measured with --quick (run the full benchmark)"}
+        results["engine"] = {"skipped": "not measured (--no-engine)"}
     results["summary"] = summary(results, plan)
     results["environment"]["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     results["seconds"] = time.time() - started
@@ -320,11 +422,18 @@ def write(results: dict[str, Any], directory: Path = RESULTS) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (about a minute; no engine)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats; the engine: only preview with/without the pack at 300 credentials (about 2.5 min, 6 with the engine)")
     parser.add_argument("--no-engine", action="store_true", help="skip the engine measurements")
     parser.add_argument("--plot", type=Path, help="also draw ms per resource against catalog size to this PNG (needs matplotlib)")
     parser.add_argument("--sizes", type=int, nargs="+", help="catalog sizes to measure instead of the plan's")
     parser.add_argument("--rounds", type=int, help="interleaved rounds per size instead of the plan's")
+    parser.add_argument("--engine-only", action="store_true", help="only the engine series (no mocks, no in-process pack)")
+    parser.add_argument("--engine-sizes", type=int, nargs="+", help="engine catalog sizes instead of the plan's")
+    parser.add_argument("--engine-rounds", type=int, help="engine rounds per size instead of the plan's")
+    parser.add_argument("--engine-noop-rounds", type=int, help="no-op ups per program and size (default: the engine rounds)")
+    parser.add_argument("--engine-previews-only", action="store_true", help="no up and no-op up in the engine series")
+    parser.add_argument("--pack", action="append", metavar="LABEL=DIR", default=[],
+                        help="a policy pack directory to measure in every engine round (repeatable; default pack=policies)")
     parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print the docs/PERFORMANCE.md tables of a results file and exit")
     args = parser.parse_args(argv)
     if args.markdown:
@@ -340,6 +449,22 @@ def main(argv: list[str] | None = None) -> int:
         plan = Plan(**{**plan.__dict__, "mode": f"{plan.mode}-sizes", "sizes": sizes, "rounds": rounds, "overhead_at": overhead_at})
     elif args.rounds:
         plan = Plan(**{**plan.__dict__, "rounds": {s: args.rounds for s in plan.sizes}})
+    if args.engine_only:
+        plan = Plan(**{**plan.__dict__, "mode": f"{plan.mode}-engine", "mocks": False, "engine": True})
+    if args.engine_sizes:
+        plan = Plan(**{**plan.__dict__, "engine_sizes": tuple(args.engine_sizes)})
+    if args.engine_rounds:
+        plan = Plan(**{**plan.__dict__, "engine_rounds": args.engine_rounds})
+    if args.engine_noop_rounds is not None:
+        plan = Plan(**{**plan.__dict__, "engine_noop_rounds": args.engine_noop_rounds})
+    if args.engine_previews_only:
+        plan = Plan(**{**plan.__dict__, "engine_up": False})
+    if args.pack:
+        try:
+            packs = tuple((label, str(Path(path).resolve())) for label, path in (p.split("=", 1) for p in args.pack))
+        except ValueError:
+            parser.error("--pack takes LABEL=DIR, e.g. --pack pack=policies")
+        plan = Plan(**{**plan.__dict__, "engine_packs": packs})
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from functools import lru_cache
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +48,6 @@ from pulumi_policy.proxy import (
     UNKNOWN_OBJECT_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
-    _DictProxy,
-    _ListProxy,
 )
 from pulumi_policy.secret import Secret
 
@@ -95,44 +92,12 @@ class UnknownAtPreview(Exception):
         self.why = why
 
 
-# pulumi_policy's proxy classes. ``proxy["__target"]`` is how pulumi_policy itself
-# reads a proxy's container (proxy.py); its items are proxies or raw leaves.
-_PROXY_TYPES: dict[type, bool] = {_DictProxy: True, _ListProxy: False}
-
-
 def plain(value: Any) -> Any:
     """Copy engine properties into plain dicts/lists, unknowns replaced by ``UNKNOWN``.
 
     Works on pulumi_policy's unknown-checking proxies (which raise on access) and on
     raw sentinel strings alike, so tests may build properties either way.
-
-    Every rule that applies to a resource copies its properties once (the engine
-    hands each rule its own copy), so this is the pack's hot path: the exact types
-    the engine produces (str, dict, list and pulumi_policy's two proxies) take a fast
-    path that reads the proxies' containers directly instead of going through their
-    per-item unknown check; an unknown is a sentinel string either way. Anything else
-    takes the general path below.
     """
-    kind = type(value)
-    if kind is str:
-        return UNKNOWN if value in _SENTINELS else value
-    if kind in _PROXY_TYPES:
-        target = value["__target"]
-        if _PROXY_TYPES[kind]:
-            return {
-                key: (UNKNOWN if item in _SENTINELS else item) if type(item) is str else plain(item)
-                for key, item in target.items()
-            }
-        return [(UNKNOWN if item in _SENTINELS else item) if type(item) is str else plain(item) for item in target]
-    if kind is dict:
-        return {
-            key: (UNKNOWN if item in _SENTINELS else item) if type(item) is str else plain(item)
-            for key, item in value.items()
-        }
-    if kind is list:
-        return [(UNKNOWN if item in _SENTINELS else item) if type(item) is str else plain(item) for item in value]
-    if kind in (bool, int, float) or value is None:
-        return value
     if isinstance(value, Secret):
         value = value.value
     if isinstance(value, str):
@@ -156,136 +121,28 @@ def plain(value: Any) -> Any:
     return value
 
 
-class _LazyProps(Mapping):
-    """A resource's top-level properties, each copied with :func:`plain` on first read.
-
-    Reads as ``plain(props)`` would, but a rule pays only for the properties it
-    looks at: the engine hands every rule its own copy of the properties, and most
-    rules read ``metadata`` only, never a Secret's ``stringData`` or a Role's long
-    ``rules``. Built over the raw container of pulumi_policy's proxy, so asking
-    whether a key exists never trips its unknown check.
-    """
-
-    __slots__ = ("_raw", "_copied")
-
-    def __init__(self, raw: Mapping[str, Any]) -> None:
-        self._raw = raw
-        self._copied: dict[str, Any] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return self._copied[key]
-        except KeyError:
-            pass
-        value = plain(self._raw[key])  # KeyError for a missing key, like a dict
-        self._copied[key] = value
-        return value
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._raw
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def __repr__(self) -> str:
-        return repr(dict(self))
-
-
-def lazy_plain(value: Any) -> Any:
-    """:func:`plain` for a resource's top-level properties, copied key by key as rules read them."""
-    if type(value) is _DictProxy:
-        return _LazyProps(value["__target"])
-    if type(value) is dict:
-        return _LazyProps(value)
-    return plain(value)
-
-
-def _join(base: str, step: str | int) -> str:
-    if isinstance(step, int):
-        return f"{base}[{step}]"
-    return f"{base}.{step}" if base else str(step)
-
-
 def _path(where: str, steps: Sequence[str | int]) -> str:
     for step in steps:
-        where = _join(where, step)
+        if isinstance(step, int):
+            where = f"{where}[{step}]"
+        else:
+            where = f"{where}.{step}" if where else str(step)
     return where
 
 
 def at(value: Any, *path: str | int, where: str = "", default: Any = None) -> Any:
-    """Walk ``path`` into ``value``; a missing step gives ``default``, an unknown one raises.
-
-    Called for nearly every property a rule reads, so the path is spelled out only
-    when an unknown is actually met.
-    """
+    """Walk ``path`` into ``value``; a missing step gives ``default``, an unknown one raises."""
     for depth, step in enumerate(path):
         if value is UNKNOWN:
             raise UnknownAtPreview(_path(where, path[:depth]))
-        kind = type(value)
-        if type(step) is str and (kind is dict or kind is _LazyProps):
-            # the common case, spelled out: a name into a plain dict or a resource's properties
-            if step not in value:
-                return default
-        elif isinstance(step, int):
+        if isinstance(step, int):
             if not isinstance(value, list) or not -len(value) <= step < len(value):
                 return default
-        elif not (kind is dict or isinstance(value, Mapping)) or step not in value:
+        elif not isinstance(value, Mapping) or step not in value:
             return default
         value = value[step]
     if value is UNKNOWN:
         raise UnknownAtPreview(_path(where, path))
-    return default if value is None else value
-
-
-_BAIL = object()
-_SCALARS = (bool, int, float, type(None))
-
-
-def _dig(raw: Mapping[str, Any], path: Sequence[str | int], default: Any) -> Any:
-    """``at(plain(raw), *path, default=default)``, copying only what the path ends on.
-
-    A rule reading ``metadata.name`` need not copy all of ``metadata`` (labels,
-    annotations): walk the engine's raw containers as ``at`` would walk their
-    copies, and copy the value found. Anything but the exact types ``plain``'s fast
-    path handles gives ``_BAIL``, and the caller takes the copying path instead.
-    """
-    value: Any = raw
-    for depth, step in enumerate(path):
-        kind = type(value)
-        if kind is str:
-            if value in _SENTINELS:
-                raise UnknownAtPreview(_path("", path[:depth]))
-            return default  # a string has no keys and no items
-        if kind in _PROXY_TYPES:
-            value = value["__target"]
-            kind = type(value)
-        if kind is dict:
-            if type(step) is not str:
-                if isinstance(step, int):
-                    return default  # a map has no index
-                return _BAIL
-            if step not in value:
-                return default
-            value = value[step]
-        elif kind is list:
-            if isinstance(step, int):
-                if not -len(value) <= step < len(value):
-                    return default
-                value = value[step]
-            elif type(step) is str:
-                return default  # a list has no keys
-            else:
-                return _BAIL
-        elif kind in _SCALARS:
-            return default
-        else:
-            return _BAIL
-    value = plain(value)
-    if value is UNKNOWN:
-        raise UnknownAtPreview(_path("", path))
     return default if value is None else value
 
 
@@ -378,15 +235,6 @@ def show(text: Any) -> str:
 FAIL_OPEN_ENVS = frozenset({"local", "dev", "stg"})
 
 
-@lru_cache(maxsize=4096)
-def _stack_of_urn(urn: str) -> str | None:
-    prefix = "urn:pulumi:"
-    if not urn.startswith(prefix):
-        return None
-    stack = urn[len(prefix):].split("::", 1)[0]
-    return stack or None
-
-
 def stack_of_urn(urn: str) -> str | None:
     """The stack name in a URN: ``urn:pulumi:<stack>::<project>::<type>::<name>``.
 
@@ -395,9 +243,11 @@ def stack_of_urn(urn: str) -> str | None:
     pack's process (pulumi_policy then configures ``pulumi.get_stack()``); the stack
     policy checks that the two agree.
     """
-    if type(urn) is not str:
-        return _stack_of_urn.__wrapped__(urn)
-    return _stack_of_urn(urn)
+    prefix = "urn:pulumi:"
+    if not isinstance(urn, str) or not urn.startswith(prefix):
+        return None
+    stack = urn[len(prefix):].split("::", 1)[0]
+    return stack or None
 
 
 def engine_stack() -> str | None:
@@ -418,7 +268,6 @@ def fails_closed(env: str | None) -> bool:
 _NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
 
 
-@lru_cache(maxsize=1024)
 def k8s_kind(resource_type: str) -> str | None:
     """``Secret`` for ``kubernetes:core/v1:Secret``; None for non-object types (Helm, yaml)."""
     if not resource_type.startswith("kubernetes:") or resource_type.startswith(_NOT_OBJECTS):
@@ -468,12 +317,6 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 # --------------------------------------------------------------------------- the resource view
 
 
-@lru_cache(maxsize=256)
-def _env_of_stack(stack: str) -> str | None:
-    return conventions.env_of_stack(stack)
-
-
-
 def _parent_urn(source: Any) -> str | None:
     parent = getattr(getattr(source, "opts", None), "parent", None)
     if isinstance(parent, str) and parent:
@@ -498,33 +341,23 @@ class Resource:
 
     @classmethod
     def of(cls, source: ResourceValidationArgs | PolicyResource) -> "Resource":
-        urn = source.urn
-        # What ``cls(type=..., ...)`` does, without the frozen dataclass's per-field
-        # ``object.__setattr__``: one view is built per rule and resource.
-        resource = object.__new__(cls)
-        resource.__dict__.update(
+        return cls(
             type=source.resource_type,
-            urn=urn,
+            urn=source.urn,
             name=source.name,
-            props=lazy_plain(source.props),
+            props=plain(source.props),
             protect=bool(getattr(source.opts, "protect", False)),
-            stack=stack_of_urn(urn) or engine_stack(),
+            stack=stack_of_urn(source.urn) or engine_stack(),
             parent=_parent_urn(source),
         )
-        return resource
 
     @property
     def env(self) -> str | None:
         """The stack's environment: the stack name is the token (CONVENTIONS)."""
-        return _env_of_stack(self.stack) if self.stack else None
+        return conventions.env_of_stack(self.stack) if self.stack else None
 
     def get(self, *path: str | int, default: Any = None) -> Any:
-        props = self.props
-        if len(path) > 1 and type(props) is _LazyProps and path[0] not in props._copied:
-            found = _dig(props._raw, path, default)
-            if found is not _BAIL:
-                return found
-        return at(props, *path, default=default)
+        return at(self.props, *path, default=default)
 
     # Kubernetes metadata -------------------------------------------------------
     @property
@@ -627,21 +460,7 @@ def resource_policy(
     extra_config: dict[str, dict[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
     """A ``ResourceValidationPolicy`` around ``check``, which yields violation messages."""
-    if isinstance(resource_types, frozenset):
-        applies = resource_types.__contains__
-    else:
-        # A callable filter is a pure function of the type string (is_k8s_object, ...):
-        # remember its answer per type, so the 22 rules' dispatch is a dict lookup.
-        decided: dict[str, bool] = {}
-
-        def applies(resource_type: str) -> bool:
-            try:
-                return decided[resource_type]
-            except (KeyError, TypeError):
-                answer = bool(resource_types(resource_type))
-                if type(resource_type) is str and len(decided) < 4096:
-                    decided[resource_type] = answer
-                return answer
+    applies = resource_types.__contains__ if isinstance(resource_types, frozenset) else resource_types
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if not applies(args.resource_type):

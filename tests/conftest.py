@@ -1,4 +1,4 @@
-"""Shared test harness: Pulumi mocks that record every registered resource.
+"""Shared test harness: the program under Pulumi mocks (components/mocks.py, shared with bench/), every registration recorded.
 
 Mocks are set per test (never at import time) with the project and stack of the
 settings under test, and return realistic state: the inputs plus a
@@ -7,18 +7,17 @@ settings under test, and return realistic state: the inputs plus a
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import pulumi
 import pytest
 from pulumi.runtime import rpc
 
 import settings as settings_pkg
+from components import mocks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,35 +51,6 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
-    """The SDK's mock monitor, also keeping every registration with its URN, in order."""
-
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.registered: list[Registered] = []
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object)
-            self.registered.append(
-                Registered(request.type, request.name, dict(inputs), response.urn, bool(request.protect), bool(request.retainOnDelete))
-            )
-        return response
-
-
-class RealisticMocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        state = dict(args.inputs)
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = {rpc._special_sig_key: rpc._special_secret_sig, "value": f"generated-{args.name}"}
-        name = (args.inputs.get("metadata") or {}).get("name", args.name)
-        return f"{name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
-
-
 @dataclass
 class ProgramRun:
     resources: list[Registered]
@@ -99,14 +69,8 @@ def run_program(settings: settings_pkg.Settings, body: Callable[[settings_pkg.Se
     """Run the platform (or ``body``) for ``settings`` under fresh mocks and wait for it."""
     from components.platform import build
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    mocks = RealisticMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="secrets-platform", stack=settings.stack, preview=False, monitor=monitor)
     result: dict[str, Any] = {}
 
-    @pulumi.runtime.test
     def program():
         if body is not None:
             result["value"] = body(settings)
@@ -115,11 +79,10 @@ def run_program(settings: settings_pkg.Settings, body: Callable[[settings_pkg.Se
         result["value"] = platform.outputs()
         return None
 
-    try:
-        program()
-    finally:
-        loop.close()
-    return ProgramRun(list(monitor.registered), result.get("value") or {})
+    monitor = mocks.evaluate(program, settings.stack)
+    resources = [Registered(r.type, r.name, dict(rpc.deserialize_properties(r.object)), r.urn, r.protect, r.retain_on_delete)
+                 for r in monitor.registered]
+    return ProgramRun(resources, result.get("value") or {})
 
 
 def pem(label: str) -> str:

@@ -18,7 +18,8 @@ from bench import catalog, engine, pack, programs, run, worker
 
 TINY = run.Plan(mode="quick", sizes=(2, 4), rounds={2: 1, 4: 1}, overhead_at=4, growth=(2, 4), policy_credentials=3,
                 policy_repeats=1, stack_sizes=(10, 20), engine=False)
-QUICK_LINE = re.compile(r"^overhead_ratio=\d+\.\d{3} growth_ratio=\d+\.\d{3} policy_us_per_resource=\d+\.\d$")
+QUICK_LINE = re.compile(r"^overhead_ratio=\d+\.\d{3} growth_ratio=\d+\.\d{3} policy_us_per_resource=\d+\.\d "
+                        r"preview_pack_ratio=(\d+\.\d{3}|skipped)$")
 
 
 def positive(value) -> bool:
@@ -91,6 +92,14 @@ def test_worker_measures_in_its_own_process():
 def test_engine_availability_explains_a_missing_toolchain(tmp_path):
     assert engine.availability(tmp_path).startswith("no engine: ")
     assert engine.measure(root=tmp_path) == {"skipped": engine.availability(tmp_path)}
+    assert engine.quick(root=tmp_path) == {"skipped": engine.availability(tmp_path)}
+
+
+def test_quick_line_says_when_the_engine_ratio_was_skipped(results):
+    line = run.quick_line(results["summary"])
+    assert line.endswith(" preview_pack_ratio=skipped") and QUICK_LINE.match(line)
+    measured = {**results["summary"], "figures": {**results["summary"]["figures"], "preview_pack_ratio": 1.23456}}
+    assert run.quick_line(measured).endswith(" preview_pack_ratio=1.235") and QUICK_LINE.match(run.quick_line(measured))
 
 
 def test_pack_stack_resources_get_unique_urns():

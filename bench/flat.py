@@ -1,0 +1,125 @@
+"""The hand-written floor: the same resources as ours, written flat, with no settings layer and no components.
+
+For a catalog of kubernetes-backend credential bundles (bench/catalog.py) this
+registers exactly the custom resources ``components.platform.build`` registers,
+with the same names, inputs and options (provider, protect, retain_on_delete,
+depends_on, additional secret outputs, secret string data), in the same order:
+the namespaces and their ``default`` ServiceAccountPatch, per bundle the
+RandomPasswords and one Secret per namespace, per namespace the job-runner
+ServiceAccount, Role and RoleBinding. tests/bench checks it registers what ours
+does. It reads the config as given, validates nothing, builds names inline and
+exports only the names. So ours / flat is what the settings layer, the components
+and the outputs cost.
+
+Used in two places: under Pulumi's mocks (``bench/programs.py``'s ``baseline``)
+and as a real Pulumi program on the engine (``bench/engine.py`` runs a project
+whose ``__main__.py`` calls :func:`main`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+PROJECT = "secrets-platform"
+FORCE_APPLY = {"pulumi.com/patchForce": "true"}
+POD_SECURITY = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+}
+ROLE = "job-runner-secrets"
+
+
+def program(config: dict[str, Any]) -> None:
+    env = config["environment"]
+    protect = env == "prd"
+    safety = {"protect": protect, "retain_on_delete": protect}
+    labels = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": PROJECT, "secrets-platform.io/environment": env}
+    render_dir = (config.get("kubernetes") or {}).get("renderDir")
+    if render_dir:
+        provider = k8s.Provider(f"kubernetes-{env}", render_yaml_to_directory=render_dir, enable_secret_mutable=True)
+    else:
+        provider = k8s.Provider(f"kubernetes-{env}", kubeconfig=(config.get("kubernetes") or {}).get("kubeconfig"),
+                                enable_server_side_apply=True, enable_secret_mutable=True)
+
+    namespaces: dict[str, k8s.core.v1.Namespace] = {}
+    for workload in sorted(config["namespaces"]):
+        ns = f"{workload}-{env}"
+        namespaces[workload] = k8s.core.v1.Namespace(
+            ns,
+            metadata={"name": ns, "labels": {**labels, **POD_SECURITY}, "annotations": FORCE_APPLY},
+            opts=pulumi.ResourceOptions(provider=provider, **safety),
+        )
+        k8s.core.v1.ServiceAccountPatch(
+            f"{ns}/default",
+            metadata={"name": "default", "namespace": ns, "labels": labels, "annotations": FORCE_APPLY},
+            automount_service_account_token=False,
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[namespaces[workload]]),
+        )
+
+    secret_names: dict[str, list[str]] = {f"{w}-{env}": [] for w in config["namespaces"]}
+    for cred in sorted(config["credentials"], key=lambda c: c["service"]):
+        depends_on = [namespaces[w] for w in sorted(set(cred["namespaces"]))]
+        values: dict[str, Any] = dict(cred.get("values") or {})
+        for gen in sorted(cred.get("generated") or [], key=lambda g: g["key"]):
+            password = random.RandomPassword(
+                f"{cred['service']}-{gen['key'].lower().replace('_', '-')}",
+                length=gen.get("length", 32), upper=gen.get("upper", True), lower=gen.get("lower", True),
+                numeric=gen.get("numeric", True), special=gen.get("special", True), override_special=gen.get("overrideSpecial"),
+                keepers={"rotation": str(cred.get("rotation", "1"))},
+                opts=pulumi.ResourceOptions(depends_on=depends_on),
+            )
+            values[gen["key"]] = password.result
+        name = f"{cred['service']}-{env}-credentials"
+        annotations = {**FORCE_APPLY, "reloader.stakater.com/match": "true", "secrets-platform.io/keys": ",".join(sorted(values))}
+        for workload in sorted(cred["namespaces"]):
+            ns = f"{workload}-{env}"
+            secret_names[ns].append(name)
+            k8s.core.v1.Secret(
+                f"{ns}/{name}",
+                metadata={"name": name, "namespace": ns, "labels": labels, "annotations": annotations},
+                type="Opaque",
+                string_data={k: pulumi.Output.secret(v) for k, v in values.items()},
+                opts=pulumi.ResourceOptions(provider=provider, depends_on=depends_on, additional_secret_outputs=["data", "stringData"],
+                                            **safety),
+            )
+
+    for workload in sorted(config["namespaces"]):
+        ns = f"{workload}-{env}"
+        opts = pulumi.ResourceOptions(provider=provider, depends_on=[namespaces[workload]])
+        meta = {"namespace": ns, "labels": labels, "annotations": FORCE_APPLY}
+        k8s.core.v1.ServiceAccount(f"{ns}/job-runner", metadata={"name": "job-runner", **meta}, opts=opts)
+        names = sorted(set(secret_names[ns]))
+        rules = [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": names}] if names else []
+        k8s.rbac.v1.Role(f"{ns}/{ROLE}", metadata={"name": ROLE, **meta}, rules=rules, opts=opts)
+        k8s.rbac.v1.RoleBinding(
+            f"{ns}/{ROLE}",
+            metadata={"name": ROLE, **meta},
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ROLE},
+            subjects=[{"kind": "ServiceAccount", "name": "job-runner", "namespace": ns}],
+            opts=opts,
+        )
+
+    pulumi.export("environment", env)
+    pulumi.export("secrets", sorted(f"{ns}/{n}" for ns, names in secret_names.items() for n in names))
+
+
+def config_from_pulumi() -> dict[str, Any]:
+    """The stack config as ``program`` reads it (what settings.from_pulumi reads, unvalidated)."""
+    cfg = pulumi.Config(PROJECT)
+    return {
+        "environment": cfg.require("environment"),
+        "namespaces": cfg.require_object("namespaces"),
+        "credentials": cfg.get_object("credentials") or [],
+        "kubernetes": cfg.get_object("kubernetes") or {},
+    }
+
+
+def main() -> None:
+    """The engine's entry point (the flat project's ``__main__.py``)."""
+    program(config_from_pulumi())
