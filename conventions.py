@@ -53,6 +53,7 @@ def traits(env: str) -> EnvironmentTraits:
     """The traits of an environment token; a stack whose name is no token gets prd's (the strictest)."""
     return TRAITS.get(env, TRAITS["prd"])
 
+
 # Label keys every platform Kubernetes object carries.
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 LABEL_PART_OF = "app.kubernetes.io/part-of"
@@ -101,8 +102,7 @@ def check_dns_label(value: str, what: str) -> str:
         raise ConventionError(f"{what} {value!r} is {len(value)} characters; Kubernetes allows at most {MAX_NAME}")
     if not _DNS_LABEL.match(value):
         raise ConventionError(
-            f"{what} {value!r} is not a lower-case RFC 1123 label "
-            "(a-z, 0-9 and '-', starting and ending with a letter or digit)"
+            f"{what} {value!r} is not a lower-case RFC 1123 label (a-z, 0-9 and '-', starting and ending with a letter or digit)"
         )
     return value
 
@@ -163,7 +163,7 @@ def import_secret_name(variable: str, prefix: str, service: str, env: str) -> st
     ``DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN`` with prefix ``DAGSTER_SECRET_`` in prd
     becomes ``dagster-prd-slack-bot-oauth-token-secret``.
     """
-    return secret_name(service, env, key_slug(variable[len(prefix):]))
+    return secret_name(service, env, key_slug(variable[len(prefix) :]))
 
 
 def import_variable(purpose: str, prefix: str) -> str:
@@ -282,20 +282,88 @@ def reference_env_tokens(reference: str) -> set[str]:
 # they name kinds or counts ("secrets", "tokens": external-secrets.io, MAX_TOKENS),
 # but "credentials" is a credential file's usual name (AWS_CREDENTIALS, GOOGLE_CREDENTIALS).
 CREDENTIAL_KEY_WORDS = frozenset(
-    {"password", "passwd", "pwd", "pw", "pass", "passphrase", "passcode", "secret", "token", "credential", "credentials",
-     "apikey", "privatekey", "accesskey", "secretkey", "clientsecret", "jwt", "bearer", "dsn", "cookie"}
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "pw",
+        "pass",
+        "passphrase",
+        "passcode",
+        "secret",
+        "token",
+        "credential",
+        "credentials",
+        "apikey",
+        "privatekey",
+        "accesskey",
+        "secretkey",
+        "clientsecret",
+        "jwt",
+        "bearer",
+        "dsn",
+        "cookie",
+    }
 )
 # "key" is a credential only after one of these (ACCESS_KEY, PRIVATE_KEY); a bare
 # PARTITION_KEY or sort-key is not.
 CREDENTIAL_KEY_QUALIFIERS = frozenset(
-    {"private", "access", "api", "secret", "signing", "encryption", "ssh", "master", "client", "account", "sa", "hmac",
-     "session", "auth", "webhook", "license", "shared", "service"}
+    {
+        "private",
+        "access",
+        "api",
+        "secret",
+        "signing",
+        "encryption",
+        "ssh",
+        "master",
+        "client",
+        "account",
+        "sa",
+        "hmac",
+        "session",
+        "auth",
+        "webhook",
+        "license",
+        "shared",
+        "service",
+    }
 )
 # A key ending in one of these refers to a credential instead of holding one.
 CREDENTIAL_REFERENCE_SUFFIXES = frozenset(
-    {"name", "names", "ref", "path", "file", "dir", "id", "arn", "mount", "namespace", "store", "version",
-     "ttl", "expiry", "expires", "rotation", "length", "enabled", "url", "header", "audience", "issuer",
-     "type", "kind", "count", "size", "timeout", "interval", "policy", "prefix", "hint"}
+    {
+        "name",
+        "names",
+        "ref",
+        "path",
+        "file",
+        "dir",
+        "id",
+        "arn",
+        "mount",
+        "namespace",
+        "store",
+        "version",
+        "ttl",
+        "expiry",
+        "expires",
+        "rotation",
+        "length",
+        "enabled",
+        "url",
+        "header",
+        "audience",
+        "issuer",
+        "type",
+        "kind",
+        "count",
+        "size",
+        "timeout",
+        "interval",
+        "policy",
+        "prefix",
+        "hint",
+    }
 )
 _KEY_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
@@ -336,15 +404,74 @@ def has_url_userinfo(value: str) -> bool:
 # Nothing the platform imports may be one of them (CONVENTIONS, least privilege): a
 # prefix that could reach one is refused, and such a variable is never imported.
 TOOLCHAIN_VARIABLE_PREFIXES: tuple[str, ...] = (
-    "GITHUB_", "ACTIONS_", "RUNNER_", "INPUT_", "STATE_", "GH_",
-    "PULUMI_", "GOOGLE_", "CLOUDSDK_", "GCLOUD_", "GCE_", "GCP_", "GKE_", "GCS_",
-    "VAULT_", "AWS_", "AZURE_", "ARM_", "KUBE", "HELM_", "DOCKER_", "CONTAINERS_", "REGISTRY_",
-    "SSH_", "GIT_", "GPG_", "GNUPG", "NPM_", "NODE_", "PIP_", "PYTHON", "VIRTUAL_ENV", "GO", "CI_", "XDG_",
-    "LD_", "DYLD_", "SECRETS_PLATFORM_", "SECRETS_", "DAGSTER_CLOUD_", "OTEL_", "HTTP_", "HTTPS_", "NO_PROXY", "REQUESTS_", "SSL_", "CURL_",
+    "GITHUB_",
+    "ACTIONS_",
+    "RUNNER_",
+    "INPUT_",
+    "STATE_",
+    "GH_",
+    "PULUMI_",
+    "GOOGLE_",
+    "CLOUDSDK_",
+    "GCLOUD_",
+    "GCE_",
+    "GCP_",
+    "GKE_",
+    "GCS_",
+    "VAULT_",
+    "AWS_",
+    "AZURE_",
+    "ARM_",
+    "KUBE",
+    "HELM_",
+    "DOCKER_",
+    "CONTAINERS_",
+    "REGISTRY_",
+    "SSH_",
+    "GIT_",
+    "GPG_",
+    "GNUPG",
+    "NPM_",
+    "NODE_",
+    "PIP_",
+    "PYTHON",
+    "VIRTUAL_ENV",
+    "GO",
+    "CI_",
+    "XDG_",
+    "LD_",
+    "DYLD_",
+    "SECRETS_PLATFORM_",
+    "SECRETS_",
+    "DAGSTER_CLOUD_",
+    "OTEL_",
+    "HTTP_",
+    "HTTPS_",
+    "NO_PROXY",
+    "REQUESTS_",
+    "SSL_",
+    "CURL_",
 )
 TOOLCHAIN_VARIABLES = frozenset(
-    {"CI", "HOME", "PATH", "USER", "SHELL", "PWD", "TMPDIR", "KUBECONFIG", "GOOGLE_APPLICATION_CREDENTIALS",
-     "http_proxy", "https_proxy", "no_proxy", "ALL_PROXY", "TOKEN", "ACCESS_TOKEN", "ID_TOKEN", "DAGSTER_HOME"}
+    {
+        "CI",
+        "HOME",
+        "PATH",
+        "USER",
+        "SHELL",
+        "PWD",
+        "TMPDIR",
+        "KUBECONFIG",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "ALL_PROXY",
+        "TOKEN",
+        "ACCESS_TOKEN",
+        "ID_TOKEN",
+        "DAGSTER_HOME",
+    }
 )
 
 

@@ -24,13 +24,15 @@ def catalog(credentials: int, env: str = "prd", namespaces: int = WORKLOADS) -> 
     names = workloads(namespaces)
     creds = []
     for i in range(credentials):
-        creds.append({
-            "service": f"svc-{i:05d}",
-            "namespaces": [names[(i + j) % namespaces] for j in range(min(NAMESPACES_PER_BUNDLE, namespaces))],
-            "rotation": "1",
-            "values": {"SERVICE_USER": f"user-{i:05d}"},
-            "generated": [{"key": "SERVICE_PASSWORD", "length": 32}],
-        })
+        creds.append(
+            {
+                "service": f"svc-{i:05d}",
+                "namespaces": [names[(i + j) % namespaces] for j in range(min(NAMESPACES_PER_BUNDLE, namespaces))],
+                "rotation": "1",
+                "values": {"SERVICE_USER": f"user-{i:05d}"},
+                "generated": [{"key": "SERVICE_PASSWORD", "length": 32}],
+            }
+        )
     cfg: dict[str, Any] = {"environment": env, "namespaces": names, "credentials": creds}
     if env == "local":
         cfg["kubernetes"] = {"renderDir": "rendered/local"}

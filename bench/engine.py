@@ -204,8 +204,10 @@ def pack_dir(work: Path, label: str, policies: Path, root: Path = ROOT, profile:
     if profile is not None:
         entry = base / "policies" / "__main__.py"
         entry.rename(entry.with_name("_unprofiled_main.py"))
-        entry.write_text(f"import runpy\nimport bench.pack_hook\n\nbench.pack_hook.install({str(profile)!r})\n"
-                         "runpy.run_path(__file__.replace('__main__.py', '_unprofiled_main.py'), run_name='__main__')\n")
+        entry.write_text(
+            f"import runpy\nimport bench.pack_hook\n\nbench.pack_hook.install({str(profile)!r})\n"
+            "runpy.run_path(__file__.replace('__main__.py', '_unprofiled_main.py'), run_name='__main__')\n"
+        )
     return base / "policies"
 
 
@@ -234,17 +236,26 @@ class Project:
             (path / name).symlink_to(root / name)
         (path / ".state").mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "DAGSTER_SECRET_"))}
-        env.update({
-            "PULUMI_HOME": str(root / ".pulumi-home"),
-            "PULUMI_BACKEND_URL": f"file://{path / '.state'}",
-            "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PATH": os.pathsep.join([str(root / "bin"), str(root / ".venv" / "bin"), os.environ.get("PATH", "")]),
-        })
+        env.update(
+            {
+                "PULUMI_HOME": str(root / ".pulumi-home"),
+                "PULUMI_BACKEND_URL": f"file://{path / '.state'}",
+                "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
+                "PULUMI_SKIP_UPDATE_CHECK": "true",
+                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+                "PATH": os.pathsep.join([str(root / "bin"), str(root / ".venv" / "bin"), os.environ.get("PATH", "")]),
+            }
+        )
         project = cls(program, credentials, path, env, root)
-        done = subprocess.run([str(root / "bin" / "pulumi"), "stack", "init", "local", "--non-interactive"],
-                              cwd=path, env=env, capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run(
+            [str(root / "bin" / "pulumi"), "stack", "init", "local", "--non-interactive"],
+            cwd=path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         if done.returncode != 0:
             raise EngineFailed(f"`pulumi stack init local` exited {done.returncode}: {done.stderr.strip()[-300:]}")
         return project
@@ -267,8 +278,9 @@ class Project:
         roles = sampler.stop()
         if proc.returncode != 0:
             tail = [line for line in output.splitlines() if line.strip()][-4:]
-            raise EngineFailed(f"`pulumi {' '.join(args)}` ({self.program}, {self.credentials} credentials) exited "
-                               f"{proc.returncode}: {' | '.join(tail)}")
+            raise EngineFailed(
+                f"`pulumi {' '.join(args)}` ({self.program}, {self.credentials} credentials) exited {proc.returncode}: {' | '.join(tail)}"
+            )
         return {"seconds": seconds, "roles": roles}
 
 
@@ -311,10 +323,17 @@ def summarize(series: Series, packs: list[str]) -> dict[str, Any]:
         for role in ROLES:
             present = [s["roles"][role] for s in samples if role in s["roles"]]
             if present:
-                roles[role] = {"cpu_seconds": statistics.median(r["cpu_seconds"] for r in present),
-                               "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in present)}
-        ops[op] = {"seconds": statistics.median(secs), "samples": secs, "spread": spread(secs),
-                   "ms_per_resource": statistics.median(secs) / resources * 1e3, "roles": roles}
+                roles[role] = {
+                    "cpu_seconds": statistics.median(r["cpu_seconds"] for r in present),
+                    "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in present),
+                }
+        ops[op] = {
+            "seconds": statistics.median(secs),
+            "samples": secs,
+            "spread": spread(secs),
+            "ms_per_resource": statistics.median(secs) / resources * 1e3,
+            "roles": roles,
+        }
     preview = series.seconds("ours preview")
     ratios: dict[str, float | None] = {
         "ours_flat_preview": per_round_ratio(preview, series.seconds("flat preview")),
@@ -323,12 +342,27 @@ def summarize(series: Series, packs: list[str]) -> dict[str, Any]:
     }
     for label in packs:
         ratios[f"{label}_ratio"] = per_round_ratio(series.seconds(f"ours preview --policy-pack {label}"), preview)
-    return {"credentials": series.credentials, "custom_resources": resources,
-            "component_resources": catalog.component_count(series.credentials), "ops": ops, "ratios": ratios}
+    return {
+        "credentials": series.credentials,
+        "custom_resources": resources,
+        "component_resources": catalog.component_count(series.credentials),
+        "ops": ops,
+        "ratios": ratios,
+    }
 
 
-def measure_size(work: Path, credentials: int, rounds: int, packs: dict[str, Path], *, up: bool = True, flat: bool = True,
-                 noop_rounds: int | None = None, root: Path = ROOT, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def measure_size(
+    work: Path,
+    credentials: int,
+    rounds: int,
+    packs: dict[str, Path],
+    *,
+    up: bool = True,
+    flat: bool = True,
+    noop_rounds: int | None = None,
+    root: Path = ROOT,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Every operation at one catalog size; see the module docstring for the order."""
     series = Series(credentials)
     ours = Project.create(work, "ours", credentials, root)
@@ -362,9 +396,17 @@ def measure_size(work: Path, credentials: int, rounds: int, packs: dict[str, Pat
     return summarize(series, list(packs))
 
 
-def measure(sizes: tuple[int, ...] = (10, 100, 300, 600), rounds: int = 3, *, packs: dict[str, Path] | None = None,
-            up: bool = True, flat: bool = True, noop_rounds: int | None = None, root: Path = ROOT,
-            progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def measure(
+    sizes: tuple[int, ...] = (10, 100, 300, 600),
+    rounds: int = 3,
+    *,
+    packs: dict[str, Path] | None = None,
+    up: bool = True,
+    flat: bool = True,
+    noop_rounds: int | None = None,
+    root: Path = ROOT,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """The engine series; ``skipped`` says why when it could not run.
 
     ``packs``: label -> policy pack directory (default ``{"pack": policies/}``); each is
@@ -376,18 +418,25 @@ def measure(sizes: tuple[int, ...] = (10, 100, 300, 600), rounds: int = 3, *, pa
     with tempfile.TemporaryDirectory(prefix="secrets-platform-bench-") as tmp:
         work = Path(tmp)
         copies = {label: pack_dir(work, label, src, root) for label, src in (packs or {"pack": root / "policies"}).items()}
-        out: dict[str, Any] = {"rounds": rounds, "packs": {k: str(v) for k, v in (packs or {"pack": root / "policies"}).items()},
-                               "sizes": {}, "too_large": {}}
+        out: dict[str, Any] = {
+            "rounds": rounds,
+            "packs": {k: str(v) for k, v in (packs or {"pack": root / "policies"}).items()},
+            "sizes": {},
+            "too_large": {},
+        }
         try:
             for size in sizes:
                 if config_env_bytes(size) > ENV_STRING_LIMIT:
                     out["too_large"][str(size)] = config_env_bytes(size)
                     if progress:
-                        progress(f"  {size:>5} credentials  not measured: the stack config would be a {config_env_bytes(size):,}-byte "
-                                 f"environment string, over Linux's {ENV_STRING_LIMIT:,}")
+                        progress(
+                            f"  {size:>5} credentials  not measured: the stack config would be a {config_env_bytes(size):,}-byte "
+                            f"environment string, over Linux's {ENV_STRING_LIMIT:,}"
+                        )
                     continue
-                out["sizes"][str(size)] = measure_size(work, size, rounds, copies, up=up, flat=flat, noop_rounds=noop_rounds, root=root,
-                                                     progress=progress)
+                out["sizes"][str(size)] = measure_size(
+                    work, size, rounds, copies, up=up, flat=flat, noop_rounds=noop_rounds, root=root, progress=progress
+                )
         except (EngineFailed, subprocess.SubprocessError, OSError) as err:
             return {"skipped": f"engine failed: {err}", **out}
     return out

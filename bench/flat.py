@@ -44,8 +44,12 @@ def program(config: dict[str, Any]) -> None:
     if render_dir:
         provider = k8s.Provider(f"kubernetes-{env}", render_yaml_to_directory=render_dir, enable_secret_mutable=True)
     else:
-        provider = k8s.Provider(f"kubernetes-{env}", kubeconfig=(config.get("kubernetes") or {}).get("kubeconfig"),
-                                enable_server_side_apply=True, enable_secret_mutable=True)
+        provider = k8s.Provider(
+            f"kubernetes-{env}",
+            kubeconfig=(config.get("kubernetes") or {}).get("kubeconfig"),
+            enable_server_side_apply=True,
+            enable_secret_mutable=True,
+        )
 
     namespaces: dict[str, k8s.core.v1.Namespace] = {}
     for workload in sorted(config["namespaces"]):
@@ -69,8 +73,12 @@ def program(config: dict[str, Any]) -> None:
         for gen in sorted(cred.get("generated") or [], key=lambda g: g["key"]):
             password = random.RandomPassword(
                 f"{cred['service']}-{gen['key'].lower().replace('_', '-')}",
-                length=gen.get("length", 32), upper=gen.get("upper", True), lower=gen.get("lower", True),
-                numeric=gen.get("numeric", True), special=gen.get("special", True), override_special=gen.get("overrideSpecial"),
+                length=gen.get("length", 32),
+                upper=gen.get("upper", True),
+                lower=gen.get("lower", True),
+                numeric=gen.get("numeric", True),
+                special=gen.get("special", True),
+                override_special=gen.get("overrideSpecial"),
                 keepers={"rotation": str(cred.get("rotation", "1"))},
                 opts=pulumi.ResourceOptions(depends_on=depends_on),
             )
@@ -85,8 +93,9 @@ def program(config: dict[str, Any]) -> None:
                 metadata={"name": name, "namespace": ns, "labels": labels, "annotations": annotations},
                 type="Opaque",
                 string_data={k: pulumi.Output.secret(v) for k, v in values.items()},
-                opts=pulumi.ResourceOptions(provider=provider, depends_on=depends_on, additional_secret_outputs=["data", "stringData"],
-                                            **safety),
+                opts=pulumi.ResourceOptions(
+                    provider=provider, depends_on=depends_on, additional_secret_outputs=["data", "stringData"], **safety
+                ),
             )
 
     for workload in sorted(config["namespaces"]):

@@ -111,8 +111,15 @@ def analyze_requests(wire: list[Wire]) -> list[Any]:
     for w in wire:
         struct = struct_pb2.Struct()
         struct.update(w.props)
-        out.append(proto.AnalyzeRequest(type=w.type, properties=struct, urn=w.urn, name=w.name,
-                                        options=proto.AnalyzerResourceOptions(protect=w.protect, parent=w.parent)))
+        out.append(
+            proto.AnalyzeRequest(
+                type=w.type,
+                properties=struct,
+                urn=w.urn,
+                name=w.name,
+                options=proto.AnalyzerResourceOptions(protect=w.protect, parent=w.parent),
+            )
+        )
     return out
 
 
@@ -175,9 +182,16 @@ def measure(wire: list[Wire], *, repeats: int = 5, stack_sizes: tuple[int, ...] 
     for size in stack_sizes:
         resources = stack_resources(wire, size)
         clock, stack_violations = time_stack(resources, repeats)
-        stack.append({"resources": size, "seconds": clock.seconds, "cpu_seconds": clock.cpu_seconds,
-                      "us_per_resource": clock.cpu_seconds / size * 1e6, "wall_us_per_resource": clock.seconds / size * 1e6,
-                      "violations": len(stack_violations)})
+        stack.append(
+            {
+                "resources": size,
+                "seconds": clock.seconds,
+                "cpu_seconds": clock.cpu_seconds,
+                "us_per_resource": clock.cpu_seconds / size * 1e6,
+                "wall_us_per_resource": clock.seconds / size * 1e6,
+                "violations": len(stack_violations),
+            }
+        )
     per = stack[-1]["us_per_resource"] / stack[0]["us_per_resource"] if len(stack) > 1 else 1.0
     n = len(wire)
     return {

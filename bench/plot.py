@@ -50,8 +50,13 @@ def draw(results: dict[str, Any], out: Path) -> None:
         x = [s["credentials"] for s in sizes]
         for variant, marker in (("ours", "o"), ("baseline", "s"), ("floor", "^")):
             ax.plot(x, [s["variants"][variant]["ms_per_resource"] for s in sizes], marker=marker, label=LABELS[variant])
-        _axis(ax, x, "credentials in the catalog (custom resources ≈ 3 per credential)", "CPU ms per registered resource (median)",
-              "Program evaluation under Pulumi mocks")
+        _axis(
+            ax,
+            x,
+            "credentials in the catalog (custom resources ≈ 3 per credential)",
+            "CPU ms per registered resource (median)",
+            "Program evaluation under Pulumi mocks",
+        )
     if engine:
         ax = axes[0][column]
         sizes = sorted(engine.values(), key=lambda s: s["credentials"])
@@ -60,8 +65,13 @@ def draw(results: dict[str, Any], out: Path) -> None:
             points = [(s["credentials"], s["ops"][op]["ms_per_resource"]) for s in sizes if op in s["ops"]]
             if points:
                 ax.plot([p[0] for p in points], [p[1] for p in points], marker=marker, label=label)
-        _axis(ax, x, "credentials in the local stack (render mode)", "wall ms per custom resource (median)",
-              "Real engine: pulumi preview / up")
+        _axis(
+            ax,
+            x,
+            "credentials in the local stack (render mode)",
+            "wall ms per custom resource (median)",
+            "Real engine: pulumi preview / up",
+        )
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)

@@ -45,19 +45,22 @@ def owner(filename: str) -> str:
 def report(stats: pstats.Stats, total: float, gc_seconds: float, top: int) -> str:
     by_owner: Counter[str] = Counter()
     rows = []
-    for (filename, line, func), (cc, nc, tt, ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+    for (filename, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         by_owner[owner(filename)] += tt
         rows.append((tt, ct, nc, f"{Path(filename).name}:{line}({func})", owner(filename)))
-    out = [f"profiled {total:.2f} s; cyclic GC ran {gc_seconds:.2f} s of it ({gc_seconds / total:.0%}, charged to whatever ran)", "",
-           "self time by owner:"]
+    out = [
+        f"profiled {total:.2f} s; cyclic GC ran {gc_seconds:.2f} s of it ({gc_seconds / total:.0%}, charged to whatever ran)",
+        "",
+        "self time by owner:",
+    ]
     for name, tt in by_owner.most_common():
         out.append(f"  {name:<16} {tt:8.2f} s  {tt / total:6.1%}")
     out += ["", f"top {top} functions by self time:"]
     for tt, ct, nc, where, who in sorted(rows, reverse=True)[:top]:
         out.append(f"  {tt:7.2f} s self {ct:7.2f} s cum {nc:>8} calls  [{who}] {where}")
     ours = sorted((r for r in rows if r[4] == "ours"), key=lambda r: r[1], reverse=True)[:top]
-    out += ["", f"our functions by cumulative time (includes the SDK calls they make):"]
-    for tt, ct, nc, where, who in ours:
+    out += ["", "our functions by cumulative time (includes the SDK calls they make):"]
+    for tt, ct, nc, where, _who in ours:
         out.append(f"  {ct:7.2f} s cum {tt:7.2f} s self {nc:>8} calls  {where}")
     return "\n".join(out)
 
@@ -81,23 +84,32 @@ def engine_profile(credentials: int, top: int) -> int:
         plain = engine.pack_dir(work, "pack", ROOT / "policies")
         profiled = engine.pack_dir(work, "profiled", ROOT / "policies", profile=out)
         project.run("preview", pack=plain)  # warm-up
-        runs = {"preview": project.run("preview"), "preview --policy-pack": project.run("preview", pack=plain),
-                "preview --policy-pack (profiled)": project.run("preview", pack=profiled)}
+        runs = {
+            "preview": project.run("preview"),
+            "preview --policy-pack": project.run("preview", pack=plain),
+            "preview --policy-pack (profiled)": project.run("preview", pack=profiled),
+        }
         hook = json.loads(out.read_text())
         stats = pstats.Stats(str(out.with_suffix(".pstats")))
-    print(f"ours, {credentials} credentials, {resources} custom resources + {catalog.component_count(credentials)} components, "
-          "local stack in render mode")
+    print(
+        f"ours, {credentials} credentials, {resources} custom resources + {catalog.component_count(credentials)} components, "
+        "local stack in render mode"
+    )
     for name, r in runs.items():
         roles = "; ".join(f"{k} {v['cpu_seconds']:.1f} s CPU, {v['peak_rss_mib']:.0f} MiB" for k, v in r["roles"].items())
         print(f"  {name:<34} {r['seconds']:7.2f} s wall   {roles}")
     print("inside the pack's process (profiled run):")
-    print(f"  process start -> pulumi_policy imported: {hook['hook_installed_after_start']:.2f} s; -> first Analyze: "
-          f"{hook.get('first_call_after_start', float('nan')):.2f} s; process CPU {hook['process_cpu_seconds']:.2f} s")
+    print(
+        f"  process start -> pulumi_policy imported: {hook['hook_installed_after_start']:.2f} s; -> first Analyze: "
+        f"{hook.get('first_call_after_start', float('nan')):.2f} s; process CPU {hook['process_cpu_seconds']:.2f} s"
+    )
     for name in ("Analyze", "AnalyzeStack"):
         h = hook.get(name, {})
         if h.get("calls"):
-            print(f"  {name:<13} {h['calls']:>6} calls  {h['cpu_seconds']:7.2f} s CPU  {h['wall_seconds']:7.2f} s wall  "
-                  f"({h['cpu_seconds'] / h['calls'] * 1e6:.0f} us CPU per call; waited for the lock {h['waited_seconds']:.2f} s)")
+            print(
+                f"  {name:<13} {h['calls']:>6} calls  {h['cpu_seconds']:7.2f} s CPU  {h['wall_seconds']:7.2f} s wall  "
+                f"({h['cpu_seconds'] / h['calls'] * 1e6:.0f} us CPU per call; waited for the lock {h['waited_seconds']:.2f} s)"
+            )
     total = sum(hook.get(n, {}).get("wall_seconds", 0.0) for n in ("Analyze", "AnalyzeStack")) or 1.0
     print(report(stats, total, 0.0, top))
     return 0

@@ -83,8 +83,7 @@ class Evaluation:
     wire: list[Wire] = field(default_factory=list)
 
 
-def evaluate(variant: str, config: dict[str, Any], *, stack: str | None = None, floor_count: int = 0,
-             record: bool = False) -> Evaluation:
+def evaluate(variant: str, config: dict[str, Any], *, stack: str | None = None, floor_count: int = 0, record: bool = False) -> Evaluation:
     """Run one program once under fresh mocks and wait for every output; time it.
 
     The clock covers what a ``pulumi preview`` spends in the program: validating
@@ -108,8 +107,7 @@ def evaluate(variant: str, config: dict[str, Any], *, stack: str | None = None, 
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         gc.callbacks.remove(collector)
-    wire = [Wire(r.type, r.name, r.urn, r.parent, r.protect, json_format.MessageToDict(r.object))
-            for r in monitor.registered if r.custom]
+    wire = [Wire(r.type, r.name, r.urn, r.parent, r.protect, json_format.MessageToDict(r.object)) for r in monitor.registered if r.custom]
     return Evaluation(variant, seconds, cpu, collector.seconds, monitor.custom, monitor.components, wire)
 
 

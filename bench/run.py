@@ -71,15 +71,39 @@ class Plan:
     targets: dict[str, float] = field(default_factory=lambda: dict(TARGETS))
 
 
-TARGETS = {"overhead_ratio": 1.15, "growth_ratio": 3.3, "policy_us_per_resource": 50.0, "stack_linearity": 1.25,
-           # the engine (issue 13), at the largest engine size
-           "preview_pack_ratio": 1.2, "preview_ours_flat_ratio": 1.15, "preview_per_resource_growth": 1.15}
+TARGETS = {
+    "overhead_ratio": 1.15,
+    "growth_ratio": 3.3,
+    "policy_us_per_resource": 50.0,
+    "stack_linearity": 1.25,
+    # the engine (issue 13), at the largest engine size
+    "preview_pack_ratio": 1.2,
+    "preview_ours_flat_ratio": 1.15,
+    "preview_per_resource_growth": 1.15,
+}
 
-FULL = Plan(mode="full", sizes=(10, 100, 1_000, 3_000), rounds={10: 7, 100: 7, 1_000: 5, 3_000: 3}, overhead_at=1_000,
-            growth=(1_000, 3_000), policy_credentials=1_000, policy_repeats=7)
-QUICK = Plan(mode="quick", sizes=(100, 300), rounds={100: 3, 300: 3}, overhead_at=300, growth=(100, 300),
-             policy_credentials=100, policy_repeats=3, stack_sizes=(1_000, 5_000, 10_000), engine_sizes=(300,), engine_rounds=2,
-             engine_quick=True)
+FULL = Plan(
+    mode="full",
+    sizes=(10, 100, 1_000, 3_000),
+    rounds={10: 7, 100: 7, 1_000: 5, 3_000: 3},
+    overhead_at=1_000,
+    growth=(1_000, 3_000),
+    policy_credentials=1_000,
+    policy_repeats=7,
+)
+QUICK = Plan(
+    mode="quick",
+    sizes=(100, 300),
+    rounds={100: 3, 300: 3},
+    overhead_at=300,
+    growth=(100, 300),
+    policy_credentials=100,
+    policy_repeats=3,
+    stack_sizes=(1_000, 5_000, 10_000),
+    engine_sizes=(300,),
+    engine_rounds=2,
+    engine_quick=True,
+)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -91,15 +115,15 @@ def measure_once(variant: str, credentials: int, in_process: bool = False) -> di
         from bench import worker
 
         return worker.measure(variant, credentials)
-    done = subprocess.run([sys.executable, "-m", "bench.worker", variant, str(credentials)], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.worker", variant, str(credentials)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"bench.worker {variant} {credentials} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure_programs(sizes: tuple[int, ...], rounds: dict[int, int], *, in_process: bool = False,
-                     progress=None) -> dict[str, Any]:
+def measure_programs(sizes: tuple[int, ...], rounds: dict[int, int], *, in_process: bool = False, progress=None) -> dict[str, Any]:
     """Per size: every variant measured ``rounds[size]`` times, interleaved round by round."""
     out: dict[str, Any] = {}
     for size in sizes:
@@ -109,7 +133,9 @@ def measure_programs(sizes: tuple[int, ...], rounds: dict[int, int], *, in_proce
                 sample = measure_once(variant, size, in_process)
                 samples[variant].append(sample)
                 if progress:
-                    progress(f"  {size:>5} credentials  round {r + 1}/{rounds[size]}  {variant:<8} {sample['cpu_seconds']:8.3f} s CPU  {sample['seconds']:8.3f} s wall")
+                    progress(
+                        f"  {size:>5} credentials  round {r + 1}/{rounds[size]}  {variant:<8} {sample['cpu_seconds']:8.3f} s CPU  {sample['seconds']:8.3f} s wall"
+                    )
         out[str(size)] = summarize_size(size, samples)
     return out
 
@@ -172,8 +198,9 @@ def measure_engine(plan: Plan, progress=None) -> dict[str, Any]:
     if plan.engine_quick:
         return engine.quick(plan.engine_sizes[0], plan.engine_rounds, progress=progress)
     packs = {label: Path(path) for label, path in plan.engine_packs} or None
-    return engine.measure(plan.engine_sizes, plan.engine_rounds, packs=packs, up=plan.engine_up, noop_rounds=plan.engine_noop_rounds,
-                          progress=progress)
+    return engine.measure(
+        plan.engine_sizes, plan.engine_rounds, packs=packs, up=plan.engine_up, noop_rounds=plan.engine_noop_rounds, progress=progress
+    )
 
 
 def engine_figures(e: dict[str, Any]) -> dict[str, float | None]:
@@ -187,8 +214,11 @@ def engine_figures(e: dict[str, Any]) -> dict[str, float | None]:
     growth = None
     if base is not top and "ours preview" in top["ops"]:
         growth = top["ops"]["ours preview"]["ms_per_resource"] / base["ops"]["ours preview"]["ms_per_resource"]
-    return {"preview_pack_ratio": top["ratios"].get("pack_ratio"), "preview_ours_flat_ratio": top["ratios"].get("ours_flat_preview"),
-            "preview_per_resource_growth": growth}
+    return {
+        "preview_pack_ratio": top["ratios"].get("pack_ratio"),
+        "preview_ours_flat_ratio": top["ratios"].get("ours_flat_preview"),
+        "preview_per_resource_growth": growth,
+    }
 
 
 # --------------------------------------------------------------------------- summary and output
@@ -212,8 +242,13 @@ def summary(results: dict[str, Any], plan: Plan) -> dict[str, Any]:
     for key, limit in plan.targets.items():
         value = figures.get(key)
         targets[key] = {"value": value, "limit": limit, "met": None if value is None else value <= limit}
-    return {"figures": figures, "targets": targets, "overhead_at": plan.overhead_at, "growth": list(plan.growth),
-            "growth_ideal": plan.growth[1] / plan.growth[0]}
+    return {
+        "figures": figures,
+        "targets": targets,
+        "overhead_at": plan.overhead_at,
+        "growth": list(plan.growth),
+        "growth_ideal": plan.growth[1] / plan.growth[0],
+    }
 
 
 def quick_line(s: dict[str, Any]) -> str:
@@ -227,8 +262,10 @@ def quick_line(s: dict[str, Any]) -> str:
 
 def mock_lines(results: dict[str, Any]) -> list[str]:
     lines = ["", "Program evaluation under mocks (median CPU ms per registered custom resource; ratios per round, median)", ""]
-    head = (f"{'credentials':>11} {'resources':>9} | {'ours':>7} {'baseline':>8} {'floor':>7} | {'ours/base':>9} {'ours/floor':>10} | "
-            f"{'peak MiB ours/base/floor':>24} | {'GC share ours':>13}")
+    head = (
+        f"{'credentials':>11} {'resources':>9} | {'ours':>7} {'baseline':>8} {'floor':>7} | {'ours/base':>9} {'ours/floor':>10} | "
+        f"{'peak MiB ours/base/floor':>24} | {'GC share ours':>13}"
+    )
     lines += [head, "-" * len(head)]
     for size in results["programs"].values():
         v = size["variants"]
@@ -239,13 +276,25 @@ def mock_lines(results: dict[str, Any]) -> list[str]:
             f"{size['floor_ratio']:10.3f} | {mem:>24} | {v['ours']['gc_share']:13.0%}"
         )
     p = results["pack"]
-    lines += ["", f"Policy pack ({p['resource_rules']} resource rules, {p['stack_rules']} stack rule; {p['resources']} resources "
-                  f"of a {p['credentials']}-credential prd catalog)", ""]
-    lines.append(f"  all resource rules (our pack code)       {p['rules_us_per_resource']:9.1f} us/resource (CPU; wall {p['rules_wall_us_per_resource']:.1f})")
-    lines.append(f"  pulumi_policy analyzer, Analyze()        {p['analyzer_us_per_resource']:9.1f} us/resource (CPU; wall {p['analyzer_wall_us_per_resource']:.1f})")
+    lines += [
+        "",
+        f"Policy pack ({p['resource_rules']} resource rules, {p['stack_rules']} stack rule; {p['resources']} resources "
+        f"of a {p['credentials']}-credential prd catalog)",
+        "",
+    ]
+    lines.append(
+        f"  all resource rules (our pack code)       {p['rules_us_per_resource']:9.1f} us/resource (CPU; wall {p['rules_wall_us_per_resource']:.1f})"
+    )
+    lines.append(
+        f"  pulumi_policy analyzer, Analyze()        {p['analyzer_us_per_resource']:9.1f} us/resource (CPU; wall {p['analyzer_wall_us_per_resource']:.1f})"
+    )
     for st in p["stack"]:
-        lines.append(f"  stack rules on {st['resources']:>6} resources        {st['us_per_resource']:9.1f} us/resource  ({st['seconds'] * 1e3:.1f} ms)")
-    lines.append(f"  stack linearity (us/res at {p['stack'][-1]['resources']} / at {p['stack'][0]['resources']})  {p['stack_linearity']:9.3f}")
+        lines.append(
+            f"  stack rules on {st['resources']:>6} resources        {st['us_per_resource']:9.1f} us/resource  ({st['seconds'] * 1e3:.1f} ms)"
+        )
+    lines.append(
+        f"  stack linearity (us/res at {p['stack'][-1]['resources']} / at {p['stack'][0]['resources']})  {p['stack_linearity']:9.3f}"
+    )
     return lines
 
 
@@ -282,11 +331,16 @@ def _ratio(size: dict[str, Any], key: str) -> str:
 def engine_lines(e: dict[str, Any]) -> list[str]:
     if "skipped" in e:
         return [f"  skipped: {e['skipped']}"]
-    lines = [f"  {n} credentials: not measured: the stack config would be a {b:,}-byte environment string (PULUMI_CONFIG), over "
-             f"Linux's 131,072-byte limit for one" for n, b in (e.get("too_large") or {}).items()]
+    lines = [
+        f"  {n} credentials: not measured: the stack config would be a {b:,}-byte environment string (PULUMI_CONFIG), over "
+        f"Linux's 131,072-byte limit for one"
+        for n, b in (e.get("too_large") or {}).items()
+    ]
     for size in e["sizes"].values():
-        lines.append(f"  {size['credentials']} credentials ({size['custom_resources']} custom resources + {size['component_resources']} "
-                     f"components in ours)")
+        lines.append(
+            f"  {size['credentials']} credentials ({size['custom_resources']} custom resources + {size['component_resources']} "
+            f"components in ours)"
+        )
         for op, o in size["ops"].items():
             samples = ", ".join(f"{x:.2f}" for x in o["samples"])
             noise = "" if o["spread"] is None else f"  spread {o['spread']:.0%}"
@@ -296,8 +350,10 @@ def engine_lines(e: dict[str, Any]) -> list[str]:
                 lines.append(f"    {key:<40} {value:8.3f}")
         pack_op = next((op for op in size["ops"] if "--policy-pack" in op), "ours preview")
         roles = size["ops"][pack_op]["roles"]
-        lines.append(f"    {pack_op}: CPU s / peak RSS MiB by process: " + "; ".join(
-            f"{r} {v['cpu_seconds']:.1f} / {v['peak_rss_mib']:.0f}" for r, v in roles.items()))
+        lines.append(
+            f"    {pack_op}: CPU s / peak RSS MiB by process: "
+            + "; ".join(f"{r} {v['cpu_seconds']:.1f} / {v['peak_rss_mib']:.0f}" for r, v in roles.items())
+        )
     return lines
 
 
@@ -305,23 +361,47 @@ def engine_markdown(e: dict[str, Any]) -> list[str]:
     if "skipped" in e:
         return [f"Engine: skipped ({e['skipped']})."]
     packs = list(e.get("packs") or {"pack": None})
-    head = ["credentials (custom resources)", "`preview` ours", *[f"with `{p}`" for p in packs], "`preview` flat",
-            *[f"{p} / without" for p in packs], "ours / flat", "`up` ours / flat", "no-op `up` ours / flat", "preview ms/res ours / flat",
-            "spread of preview repeats"]
+    head = [
+        "credentials (custom resources)",
+        "`preview` ours",
+        *[f"with `{p}`" for p in packs],
+        "`preview` flat",
+        *[f"{p} / without" for p in packs],
+        "ours / flat",
+        "`up` ours / flat",
+        "no-op `up` ours / flat",
+        "preview ms/res ours / flat",
+        "spread of preview repeats",
+    ]
     out = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for size in e["sizes"].values():
         spreads = [o["spread"] for op, o in size["ops"].items() if "preview" in op and o["spread"] is not None]
-        out.append("| " + " | ".join([
-            f"{size['credentials']:,} ({size['custom_resources']:,})", _op(size, "ours preview"),
-            *[_op(size, f"ours preview --policy-pack {p}") for p in packs], _op(size, "flat preview"),
-            *[_ratio(size, f"{p}_ratio") for p in packs], _ratio(size, "ours_flat_preview"),
-            f"{_op(size, 'ours up')} / {_op(size, 'flat up')}", f"{_op(size, 'ours up (no-op)')} / {_op(size, 'flat up (no-op)')}",
-            f"{_op(size, 'ours preview', 'ms_per_resource')} / {_op(size, 'flat preview', 'ms_per_resource')}",
-            f"{min(spreads):.0%} to {max(spreads):.0%}" if spreads else "-",
-        ]) + " |")
+        out.append(
+            "| "
+            + " | ".join(
+                [
+                    f"{size['credentials']:,} ({size['custom_resources']:,})",
+                    _op(size, "ours preview"),
+                    *[_op(size, f"ours preview --policy-pack {p}") for p in packs],
+                    _op(size, "flat preview"),
+                    *[_ratio(size, f"{p}_ratio") for p in packs],
+                    _ratio(size, "ours_flat_preview"),
+                    f"{_op(size, 'ours up')} / {_op(size, 'flat up')}",
+                    f"{_op(size, 'ours up (no-op)')} / {_op(size, 'flat up (no-op)')}",
+                    f"{_op(size, 'ours preview', 'ms_per_resource')} / {_op(size, 'flat preview', 'ms_per_resource')}",
+                    f"{min(spreads):.0%} to {max(spreads):.0%}" if spreads else "-",
+                ]
+            )
+            + " |"
+        )
     pack_op = f"ours preview --policy-pack {packs[0]}"
-    out += ["", f"CPU seconds / peak RSS MiB per process role, median over the repeats of `{pack_op.removeprefix('ours ')}` (ours):", "",
-            "| credentials | " + " | ".join(ROLE_COLUMNS) + " |", "|" + "---:|" * (len(ROLE_COLUMNS) + 1)]
+    out += [
+        "",
+        f"CPU seconds / peak RSS MiB per process role, median over the repeats of `{pack_op.removeprefix('ours ')}` (ours):",
+        "",
+        "| credentials | " + " | ".join(ROLE_COLUMNS) + " |",
+        "|" + "---:|" * (len(ROLE_COLUMNS) + 1),
+    ]
     for size in e["sizes"].values():
         roles = size["ops"].get(pack_op, size["ops"].get("ours preview", {})).get("roles", {})
         cells = [f"{roles[r]['cpu_seconds']:.1f} / {roles[r]['peak_rss_mib']:.0f}" if r in roles else "-" for r in ROLE_COLUMNS]
@@ -330,9 +410,11 @@ def engine_markdown(e: dict[str, Any]) -> list[str]:
 
 
 def mock_markdown(results: dict[str, Any]) -> list[str]:
-    out = ["| credentials | custom resources (+ our components) | ours ms/res | baseline ms/res | floor ms/res | ours / baseline | ours / floor | "
-           "baseline / floor | program peak MiB ours / baseline / floor | GC share of ours |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        "| credentials | custom resources (+ our components) | ours ms/res | baseline ms/res | floor ms/res | ours / baseline | ours / floor | "
+        "baseline / floor | program peak MiB ours / baseline / floor | GC share of ours |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for size in results["programs"].values():
         v = size["variants"]
         mem = " / ".join(f"{v[k]['program_peak_mib']:.0f}" for k in VARIANTS)
@@ -343,13 +425,19 @@ def mock_markdown(results: dict[str, Any]) -> list[str]:
             f"{v['ours'].get('gc_share', float('nan')):.0%} |"
         )
     p = results["pack"]
-    out += ["", "| policy pack | µs per resource (CPU) | wall |", "|---|---:|---:|",
-            f"| all {p['resource_rules']} resource rules, our pack code ({p['resources']:,} resources) | {p['rules_us_per_resource']:.1f} | "
-            f"{p['rules_wall_us_per_resource']:.1f} |",
-            f"| pulumi_policy's `Analyze()` per resource (SDK + our rules) | {p['analyzer_us_per_resource']:.1f} | {p['analyzer_wall_us_per_resource']:.1f} |"]
+    out += [
+        "",
+        "| policy pack | µs per resource (CPU) | wall |",
+        "|---|---:|---:|",
+        f"| all {p['resource_rules']} resource rules, our pack code ({p['resources']:,} resources) | {p['rules_us_per_resource']:.1f} | "
+        f"{p['rules_wall_us_per_resource']:.1f} |",
+        f"| pulumi_policy's `Analyze()` per resource (SDK + our rules) | {p['analyzer_us_per_resource']:.1f} | {p['analyzer_wall_us_per_resource']:.1f} |",
+    ]
     for st in p["stack"]:
-        out.append(f"| stack rules, {st['resources']:,} resources ({st['cpu_seconds'] * 1e3:.0f} ms) | {st['us_per_resource']:.1f} | "
-                   f"{st['wall_us_per_resource']:.1f} |")
+        out.append(
+            f"| stack rules, {st['resources']:,} resources ({st['cpu_seconds'] * 1e3:.0f} ms) | {st['us_per_resource']:.1f} | "
+            f"{st['wall_us_per_resource']:.1f} |"
+        )
     return out
 
 
@@ -391,8 +479,12 @@ def environment() -> dict[str, Any]:
 
 def run(plan: Plan, *, in_process: bool = False, progress=None) -> dict[str, Any]:
     started = time.time()
-    results: dict[str, Any] = {"mode": plan.mode, "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                               "environment": environment(), "plan": {"sizes": list(plan.sizes), "rounds": plan.rounds}}
+    results: dict[str, Any] = {
+        "mode": plan.mode,
+        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "environment": environment(),
+        "plan": {"sizes": list(plan.sizes), "rounds": plan.rounds},
+    }
     if plan.mocks:
         if progress:
             progress("program evaluation (one process per measurement)")
@@ -422,7 +514,11 @@ def write(results: dict[str, Any], directory: Path = RESULTS) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats; the engine: only preview with/without the pack at 300 credentials (about 2.5 min, 6 with the engine)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller sizes and fewer repeats; the engine: only preview with/without the pack at 300 credentials (about 2.5 min, 6 with the engine)",
+    )
     parser.add_argument("--no-engine", action="store_true", help="skip the engine measurements")
     parser.add_argument("--plot", type=Path, help="also draw ms per resource against catalog size to this PNG (needs matplotlib)")
     parser.add_argument("--sizes", type=int, nargs="+", help="catalog sizes to measure instead of the plan's")
@@ -432,8 +528,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine-rounds", type=int, help="engine rounds per size instead of the plan's")
     parser.add_argument("--engine-noop-rounds", type=int, help="no-op ups per program and size (default: the engine rounds)")
     parser.add_argument("--engine-previews-only", action="store_true", help="no up and no-op up in the engine series")
-    parser.add_argument("--pack", action="append", metavar="LABEL=DIR", default=[],
-                        help="a policy pack directory to measure in every engine round (repeatable; default pack=policies)")
+    parser.add_argument(
+        "--pack",
+        action="append",
+        metavar="LABEL=DIR",
+        default=[],
+        help="a policy pack directory to measure in every engine round (repeatable; default pack=policies)",
+    )
     parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print the docs/PERFORMANCE.md tables of a results file and exit")
     args = parser.parse_args(argv)
     if args.markdown:

@@ -48,8 +48,13 @@ def data_safety(protect: bool) -> DataSafety:
 FORCE_APPLY = {"pulumi.com/patchForce": "true"}
 
 
-def metadata(name: str, labels: Mapping[str, str], namespace: str | None = None, extra_labels: Mapping[str, str] | None = None,
-             annotations: Mapping[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+def metadata(
+    name: str,
+    labels: Mapping[str, str],
+    namespace: str | None = None,
+    extra_labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> k8s.meta.v1.ObjectMetaArgs:
     """An object's metadata: ``labels`` are the resolved CONVENTIONS labels of its stack (:func:`conventions.labels`)."""
     return k8s.meta.v1.ObjectMetaArgs(
         name=name,
@@ -61,9 +66,7 @@ def metadata(name: str, labels: Mapping[str, str], namespace: str | None = None,
 
 def patch_metadata(name: str, labels: Mapping[str, str], namespace: str) -> k8s.meta.v1.ObjectMetaPatchArgs:
     """:func:`metadata` for a server-side patch of an object the platform does not create."""
-    return k8s.meta.v1.ObjectMetaPatchArgs(
-        name=name, namespace=namespace, labels=dict(labels), annotations=dict(FORCE_APPLY)
-    )
+    return k8s.meta.v1.ObjectMetaPatchArgs(name=name, namespace=namespace, labels=dict(labels), annotations=dict(FORCE_APPLY))
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,9 @@ def secret_copies(
     }
 
 
-def generated_password(resource_name: str, gen: GeneratedKey, keepers: dict[str, str], opts: pulumi.ResourceOptions) -> random.RandomPassword:
+def generated_password(
+    resource_name: str, gen: GeneratedKey, keepers: dict[str, str], opts: pulumi.ResourceOptions
+) -> random.RandomPassword:
     """The one way a generated key gets its value: pulumi-random with the key's character classes; ``keepers`` say when it changes."""
     return random.RandomPassword(
         resource_name,
@@ -175,10 +180,21 @@ class SecretCopiesComponent(pulumi.ComponentResource):
     secret_name: str
     secrets: dict[str, k8s.core.v1.Secret]
 
-    def _write_copies(self, secret_name: str, namespaces: tuple[str, ...], *, labels: Mapping[str, str], secret_type: str,
-                      string_data: SecretData, protect: bool, opts: pulumi.ResourceOptions, **outputs: Any) -> None:
+    def _write_copies(
+        self,
+        secret_name: str,
+        namespaces: tuple[str, ...],
+        *,
+        labels: Mapping[str, str],
+        secret_type: str,
+        string_data: SecretData,
+        protect: bool,
+        opts: pulumi.ResourceOptions,
+        **outputs: Any,
+    ) -> None:
         """Create the copies and register the component's outputs (its Secret's name, plus ``outputs``): the last step of ``__init__``."""
         self.secret_name = secret_name
-        self.secrets = secret_copies(secret_name, namespaces, labels=labels, secret_type=secret_type,
-                                     string_data=string_data, protect=protect, opts=opts)
+        self.secrets = secret_copies(
+            secret_name, namespaces, labels=labels, secret_type=secret_type, string_data=string_data, protect=protect, opts=opts
+        )
         self.register_outputs({"secret_name": secret_name, **outputs})

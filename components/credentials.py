@@ -99,8 +99,10 @@ class GeneratedCredential(SecretCopiesComponent):
                 self.passwords[gen.key] = password(base, gen, {"rotation": cred.rotation})
                 values[gen.key] = self.passwords[gen.key].result
                 continue
-            slots = {slot: password(f"{base}-slot-{slot}", gen, {"slot": slot, "generation": str(g)})
-                     for slot, g in slot_generations(cred.generation).items()}
+            slots = {
+                slot: password(f"{base}-slot-{slot}", gen, {"slot": slot, "generation": str(g)})
+                for slot, g in slot_generations(cred.generation).items()
+            }
             current = current_slot(cred.generation)
             previous = "b" if current == "a" else "a"
             for slot, resource in slots.items():
@@ -111,5 +113,13 @@ class GeneratedCredential(SecretCopiesComponent):
         # even before the passwords exist (prd's rules fail closed on an unknown map).
         string_data: dict[str, pulumi.Input[str]] = {**cred.values, **values}
         self.keys = bundle_keys(cred)
-        self._write_copies(spec.secret_name, spec.namespaces, labels=spec.labels,
-                           secret_type=OPAQUE, string_data=string_data, protect=spec.protect, opts=child, keys=list(self.keys))
+        self._write_copies(
+            spec.secret_name,
+            spec.namespaces,
+            labels=spec.labels,
+            secret_type=OPAQUE,
+            string_data=string_data,
+            protect=spec.protect,
+            opts=child,
+            keys=list(self.keys),
+        )

@@ -240,10 +240,7 @@ def external_secret_spec(name: str, store: str, properties: dict[str, str], refr
                 },
             },
         },
-        "data": [
-            {"secretKey": key, "remoteRef": {"key": name, "property": prop}}
-            for key, prop in sorted(properties.items())
-        ],
+        "data": [{"secretKey": key, "remoteRef": {"key": name, "property": prop}} for key, prop in sorted(properties.items())],
     }
 
 
@@ -272,7 +269,10 @@ class ExternalCredential(pulumi.ComponentResource):
         if not args.project:
             for key in sorted(cred.properties):
                 self.passwords[key] = random.RandomPassword(
-                    args.stand_in_names[key], length=32, special=False, opts=child,
+                    args.stand_in_names[key],
+                    length=32,
+                    special=False,
+                    opts=child,
                 )
         document: pulumi.Output[str] | None = None
         if cred.push or not args.project:
@@ -283,7 +283,9 @@ class ExternalCredential(pulumi.ComponentResource):
             )
             document = pulumi.Output.secret(as_json)
         #: local: the fake store's entry for this bundle (a Pulumi secret).
-        self.fake_entry = document.apply(lambda doc: {"key": self.secret_name, "value": doc}) if document is not None and not args.project else None
+        self.fake_entry = (
+            document.apply(lambda doc: {"key": self.secret_name, "value": doc}) if document is not None and not args.project else None
+        )
 
         self.remote: gcp.secretmanager.Secret | None = None
         self.version: gcp.secretmanager.SecretVersion | None = None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import pulumi
-from google.protobuf import struct_pb2
+from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.runtime import rpc
 
 import conventions
@@ -78,13 +78,22 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         else:
             self.components += 1
         if self.record:
-            self.registered.append(Registration(request.type, request.name, response.urn, request.parent, bool(request.custom),
-                                                bool(request.protect), bool(request.retainOnDelete), request.object))
+            self.registered.append(
+                Registration(
+                    request.type,
+                    request.name,
+                    response.urn,
+                    request.parent,
+                    bool(request.custom),
+                    bool(request.protect),
+                    bool(request.retainOnDelete),
+                    request.object,
+                )
+            )
         return response
 
 
-def evaluate(program: Callable[[], Any], stack: str, *, record: bool = True,
-             mocks: pulumi.runtime.Mocks | None = None) -> RecordingMonitor:
+def evaluate(program: Callable[[], Any], stack: str, *, record: bool = True, mocks: pulumi.runtime.Mocks | None = None) -> RecordingMonitor:
     """Run ``program`` once under fresh mocks for ``stack`` and wait for everything it registered."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

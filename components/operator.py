@@ -48,8 +48,9 @@ class OperatorComponent(pulumi.ComponentResource):
         self.namespace = self.namespace_component.name
         return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace]))
 
-    def _own_service_account(self, account: str, labels: Mapping[str, str], in_namespace: pulumi.ResourceOptions,
-                             annotations: Mapping[str, str] | None = None) -> k8s.core.v1.ServiceAccount:
+    def _own_service_account(
+        self, account: str, labels: Mapping[str, str], in_namespace: pulumi.ResourceOptions, annotations: Mapping[str, str] | None = None
+    ) -> k8s.core.v1.ServiceAccount:
         """The operator's service account in its namespace (ours, labelled; the chart creates none)."""
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{self.namespace}/{account}",
@@ -66,11 +67,21 @@ class OperatorComponent(pulumi.ComponentResource):
             self.chart = pinned_chart(
                 f"{name}-chart",
                 chart,
-                pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])),
+                pulumi.ResourceOptions.merge(
+                    in_namespace, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])
+                ),
             )
 
 
-def chart_args(chart: str, version: str | None, repository: str, namespace: str, labels: Mapping[str, str], values: Mapping[str, Any],
-               path: str | None, protect: bool) -> ChartArgs | None:
+def chart_args(
+    chart: str,
+    version: str | None,
+    repository: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    values: Mapping[str, Any],
+    path: str | None,
+    protect: bool,
+) -> ChartArgs | None:
     """ChartArgs of an operator's pinned chart, or None when no version is pinned (then it is not installed)."""
     return ChartArgs(chart, version, repository, namespace, labels, values, path=path, protect=protect) if version else None

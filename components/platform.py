@@ -153,9 +153,13 @@ def resolve(settings: Settings) -> StackModel:
         settings=settings,
         namespaces={w: namespace_spec(w, env, settings.protect) for w in sorted(cfg.namespaces)},
         secrets=tuple(plan),
-        access={w: job_runner_spec(settings.namespace(w), env, tuple(sorted(names[settings.namespace(w)]))) for w in sorted(cfg.namespaces)},
+        access={
+            w: job_runner_spec(settings.namespace(w), env, tuple(sorted(names[settings.namespace(w)]))) for w in sorted(cfg.namespaces)
+        },
         store=store_name(env) if eso_on else None,
-        eso_service_account=service_account_email(conventions.ESO_GCP_COMPONENT, env, cfg.gcp.project) if eso_on and cfg.gcp.project else None,
+        eso_service_account=service_account_email(conventions.ESO_GCP_COMPONENT, env, cfg.gcp.project)
+        if eso_on and cfg.gcp.project
+        else None,
         vault_names=vault_names(settings),
         vault_access=tuple(vault_access_plan(settings)) if vault_on else (),
         database_roles=tuple(database_roles(settings)) if vault_on else (),
@@ -171,27 +175,51 @@ def external_secrets_spec(s: Settings) -> ExternalSecretsOperatorSpec:
     """ESO in ``<namespace>-<env>`` with its own account (annotated for Workload Identity with a project) and pinned chart."""
     env, eso, project = s.environment, s.config.external_secrets, s.config.gcp.project
     namespace, labels = namespace_spec(eso.namespace, env, s.protect), conventions.labels(env)
-    chart = chart_args("external-secrets", eso.chart_version, eso.chart_repository, namespace.name, labels,
-                       eso_chart_values(ESO_SERVICE_ACCOUNT, local=env == "local"), s.eso_chart_path, s.protect)
-    identity = (workload_identity_spec(conventions.ESO_GCP_COMPONENT, env, project, namespace.name, ESO_SERVICE_ACCOUNT) if project else None)
+    chart = chart_args(
+        "external-secrets",
+        eso.chart_version,
+        eso.chart_repository,
+        namespace.name,
+        labels,
+        eso_chart_values(ESO_SERVICE_ACCOUNT, local=env == "local"),
+        s.eso_chart_path,
+        s.protect,
+    )
+    identity = workload_identity_spec(conventions.ESO_GCP_COMPONENT, env, project, namespace.name, ESO_SERVICE_ACCOUNT) if project else None
     return ExternalSecretsOperatorSpec(eso.namespace, namespace, ESO_SERVICE_ACCOUNT, labels, s.eso_install, chart, identity)
 
 
 def store_spec(s: Settings) -> EnvironmentStoreSpec:
     """``gcp-secret-manager-<env>``, admitting the environment's namespaces; ESO's account authenticates it (with a project)."""
     env, cfg = s.environment, s.config
-    return EnvironmentStoreSpec(store_name(env), conventions.labels(env), s.namespaces, cfg.gcp.project,
-                                conventions.namespace_name(cfg.external_secrets.namespace, env), cfg.gcp.region, cfg.gcp.cluster_name)
+    return EnvironmentStoreSpec(
+        store_name(env),
+        conventions.labels(env),
+        s.namespaces,
+        cfg.gcp.project,
+        conventions.namespace_name(cfg.external_secrets.namespace, env),
+        cfg.gcp.region,
+        cfg.gcp.cluster_name,
+    )
 
 
 def vault_server_spec(s: Settings) -> VaultServerSpec:
     """Vault in ``<namespace>-<env>``: its token-reviewer account, that account's ClusterRoleBinding, the pinned chart."""
     env, v = s.environment, s.config.vault
     namespace, labels = namespace_spec(v.namespace, env, s.protect), conventions.labels(env)
-    chart = chart_args("vault", v.chart_version, v.chart_repository, namespace.name, labels,
-                       vault_chart_values(env, s.vault_ha, v.replicas, v.dev_mode, s.vault_auth_path), s.vault_chart_path, s.protect)
-    return VaultServerSpec(v.namespace, namespace, AUTH_SERVICE_ACCOUNT, labels, s.vault_install, chart,
-                           f"{AUTH_SERVICE_ACCOUNT}-delegator-{env}")
+    chart = chart_args(
+        "vault",
+        v.chart_version,
+        v.chart_repository,
+        namespace.name,
+        labels,
+        vault_chart_values(env, s.vault_ha, v.replicas, v.dev_mode, s.vault_auth_path),
+        s.vault_chart_path,
+        s.protect,
+    )
+    return VaultServerSpec(
+        v.namespace, namespace, AUTH_SERVICE_ACCOUNT, labels, s.vault_install, chart, f"{AUTH_SERVICE_ACCOUNT}-delegator-{env}"
+    )
 
 
 def external_secrets_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any]:
@@ -200,8 +228,12 @@ def external_secrets_outputs(s: Settings, model: StackModel | None = None) -> di
     eso, project = s.config.external_secrets, s.config.gcp.project
     return {
         "namespace": s.namespace(eso.namespace),
-        "store": {"kind": "ClusterSecretStore", "name": model.store, "provider": "gcpsm" if project else "fake",
-                  "namespaces": list(s.namespaces)},
+        "store": {
+            "kind": "ClusterSecretStore",
+            "name": model.store,
+            "provider": "gcpsm" if project else "fake",
+            "namespaces": list(s.namespaces),
+        },
         "gcpServiceAccount": model.eso_service_account,
         "chart": {"installed": s.eso_install, "version": eso.chart_version, "source": eso.chart_path or eso.chart_repository},
         "refreshInterval": eso.refresh_interval,
@@ -222,8 +254,14 @@ def vault_access_plan(s: Settings):
         if into is not None:
             for workload in c.namespaces:
                 into[s.namespace(workload)].add(c.service)
-    return namespace_access(names, {ns: tuple(sorted(svc)) for ns, svc in services.items()}, v.audience, v.token_ttl, v.token_max_ttl,
-                            {ns: tuple(sorted(svc)) for ns, svc in databases.items()})
+    return namespace_access(
+        names,
+        {ns: tuple(sorted(svc)) for ns, svc in services.items()},
+        v.audience,
+        v.token_ttl,
+        v.token_max_ttl,
+        {ns: tuple(sorted(svc)) for ns, svc in databases.items()},
+    )
 
 
 def database_roles(s: Settings) -> list[DatabaseRole]:
@@ -233,9 +271,17 @@ def database_roles(s: Settings) -> list[DatabaseRole]:
     for c in sorted(s.config.credentials, key=lambda c: c.service):
         if c.backend == VAULT_DATABASE:
             db = database_of(c)
-            out.append(DatabaseRole(c.service, names.database_role(c.service), names.database_mount,
-                                    tuple(sorted(s.namespace(w) for w in c.namespaces)), tuple(db.grant_roles),
-                                    parse_ttl(db.default_ttl), parse_ttl(db.max_ttl)))
+            out.append(
+                DatabaseRole(
+                    c.service,
+                    names.database_role(c.service),
+                    names.database_mount,
+                    tuple(sorted(s.namespace(w) for w in c.namespaces)),
+                    tuple(db.grant_roles),
+                    parse_ttl(db.default_ttl),
+                    parse_ttl(db.max_ttl),
+                )
+            )
     return out
 
 
@@ -254,21 +300,26 @@ def _database_outputs(s: Settings, names: VaultNames, roles: tuple[DatabaseRole,
     for role in roles:
         cred = credentials[role.service]
         conn = s.config.database_connections.get(role.service)
-        out.append({
-            **role.as_output(),
-            "backend": VAULT_DATABASE,
-            "keys": sorted(cred.properties),
-            # Where Vault connects: never the password (secret config, or the local cluster's PostgreSQL).
-            "connectionUrl": conn.url if conn else None,
-            "connectionUsername": conn.username if conn else None,
-            "passwordFrom": (f"secret config databaseConnections.{role.service}.password" if conn
-                             else "the local cluster's PostgreSQL (make up: localcluster/postgres.py)"),
-            "consumers": {
-                ns: database_injector_fragments(names, ns, role.service, dict(cred.properties), v.audience, v.token_ttl)
-                for ns in role.namespaces
-            },
-            "dbtProfile": _dbt_postgres_profile(dict(cred.properties), conn.url if conn else None),
-        })
+        out.append(
+            {
+                **role.as_output(),
+                "backend": VAULT_DATABASE,
+                "keys": sorted(cred.properties),
+                # Where Vault connects: never the password (secret config, or the local cluster's PostgreSQL).
+                "connectionUrl": conn.url if conn else None,
+                "connectionUsername": conn.username if conn else None,
+                "passwordFrom": (
+                    f"secret config databaseConnections.{role.service}.password"
+                    if conn
+                    else "the local cluster's PostgreSQL (make up: localcluster/postgres.py)"
+                ),
+                "consumers": {
+                    ns: database_injector_fragments(names, ns, role.service, dict(cred.properties), v.audience, v.token_ttl)
+                    for ns in role.namespaces
+                },
+                "dbtProfile": _dbt_postgres_profile(dict(cred.properties), conn.url if conn else None),
+            }
+        )
     return out
 
 
@@ -281,9 +332,11 @@ def _dbt_postgres_profile(properties: dict[str, str], url: str | None) -> dict[s
     from urllib.parse import urlsplit
 
     by_prop = {prop: key for key, prop in properties.items()}
-    out: dict[str, Any] = {"type": "postgres",
-                           "user": f"{{{{ env_var('{by_prop['username']}') }}}}",
-                           "password": f"{{{{ env_var('{by_prop['password']}') }}}}"}
+    out: dict[str, Any] = {
+        "type": "postgres",
+        "user": f"{{{{ env_var('{by_prop['username']}') }}}}",
+        "password": f"{{{{ env_var('{by_prop['password']}') }}}}",
+    }
     if url:
         parts = urlsplit(url)
         out.update({"host": parts.hostname, "port": parts.port or 5432, "dbname": parts.path.strip("/")})
@@ -317,9 +370,18 @@ def vault_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any
         "authPath": names.auth_path,
         "mount": v.mount,
         "kvVersion": 2,
-        "policies": [{"name": a.policy, "namespace": a.namespace, "services": list(a.services), "databases": list(a.databases), "hcl": a.hcl} for a in access],
+        "policies": [
+            {"name": a.policy, "namespace": a.namespace, "services": list(a.services), "databases": list(a.databases), "hcl": a.hcl}
+            for a in access
+        ],
         "roles": [{**a.role.as_output(), "authPath": f"auth/{names.auth_path}"} for a in access],
-        "chart": {"installed": s.vault_install, "version": v.chart_version, "source": v.chart_path or v.chart_repository, "ha": s.vault_ha, "devMode": v.dev_mode},
+        "chart": {
+            "installed": s.vault_install,
+            "version": v.chart_version,
+            "source": v.chart_path or v.chart_repository,
+            "ha": s.vault_ha,
+            "devMode": v.dev_mode,
+        },
         "credentials": credentials,
         "databaseMount": names.database_mount,
         "databases": _database_outputs(s, names, model.database_roles),
@@ -339,16 +401,21 @@ def job_runner_spec(namespace: str, environment: str, secret_names: tuple[str, .
 def generated_credential_spec(cred: Credential, environment: str, namespaces: tuple[str, ...], protect: bool) -> GeneratedCredentialSpec:
     """``<service>-<env>-credentials``; each generated key's RandomPassword is ``<service>-<key slug>``."""
     passwords = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated}
-    return GeneratedCredentialSpec(cred, conventions.credentials_name(cred.service, environment), namespaces, passwords,
-                                   conventions.labels(environment), protect)
+    return GeneratedCredentialSpec(
+        cred, conventions.credentials_name(cred.service, environment), namespaces, passwords, conventions.labels(environment), protect
+    )
 
 
 def registry_spec(reg: RegistrySecret, environment: str, namespaces: tuple[str, ...], protect: bool) -> RegistryPullSecretSpec:
-    return RegistryPullSecretSpec(reg, conventions.pull_secret_name(reg.service, environment), namespaces, conventions.labels(environment), protect)
+    return RegistryPullSecretSpec(
+        reg, conventions.pull_secret_name(reg.service, environment), namespaces, conventions.labels(environment), protect
+    )
 
 
 def tls_spec(tls: TlsSecret, environment: str, namespaces: tuple[str, ...], protect: bool) -> TlsSecretSpec:
-    return TlsSecretSpec(tls, conventions.secret_name(tls.service, environment, tls.purpose), namespaces, conventions.labels(environment), protect)
+    return TlsSecretSpec(
+        tls, conventions.secret_name(tls.service, environment, tls.purpose), namespaces, conventions.labels(environment), protect
+    )
 
 
 def imported_spec(imported: tuple[ImportedSecret, ...], environment: str, service: str, protect: bool) -> ImportedSecretsSpec:
@@ -362,9 +429,18 @@ def external_credential_spec(cred: Credential, settings: Settings, namespaces: t
     pushed = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated} if cred.push else {}
     stand_ins = {key: f"{cred.service}-{conventions.key_slug(key)}-stand-in" for key in cred.properties} if not project else {}
     return ExternalCredentialSpec(
-        cred, conventions.credentials_name(cred.service, env), namespaces, store_name(env), conventions.labels(env),
-        {**gcp_labels(env), "service": cred.service}, settings.protect, cfg.external_secrets.refresh_interval, project,
-        pushed, stand_ins, tuple(cfg.gcp.replica_locations),
+        cred,
+        conventions.credentials_name(cred.service, env),
+        namespaces,
+        store_name(env),
+        conventions.labels(env),
+        {**gcp_labels(env), "service": cred.service},
+        settings.protect,
+        cfg.external_secrets.refresh_interval,
+        project,
+        pushed,
+        stand_ins,
+        tuple(cfg.gcp.replica_locations),
         f"serviceAccount:{service_account_email(conventions.ESO_GCP_COMPONENT, env, project)}" if project else None,
     )
 
@@ -389,8 +465,14 @@ class PlannedSecrets:
     """Which backend's resources the component needs (gcp-secret-manager: ESO and GCP)."""
 
 
-def _planned(component: Callable[[str, A, pulumi.ResourceOptions], pulumi.ComponentResource], name: str, args: A,
-             workloads: tuple[str, ...], describe_args: Callable[[A], list[SecretDescriptor]], backend: str = "kubernetes") -> PlannedSecrets:
+def _planned(
+    component: Callable[[str, A, pulumi.ResourceOptions], pulumi.ComponentResource],
+    name: str,
+    args: A,
+    workloads: tuple[str, ...],
+    describe_args: Callable[[A], list[SecretDescriptor]],
+    backend: str = "kubernetes",
+) -> PlannedSecrets:
     """A PlannedSecrets whose component, args and describe function agree on the args' type."""
     return PlannedSecrets(name, args, workloads, tuple(describe_args(args)), lambda opts: component(name, args, opts), backend)
 
@@ -449,7 +531,9 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         platform.namespaces[workload] = PlatformNamespace(workload, ns_spec, base)
 
     def after(workloads: list[str]) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[platform.namespaces[w].namespace for w in sorted(set(workloads))]))
+        return pulumi.ResourceOptions.merge(
+            base, pulumi.ResourceOptions(depends_on=[platform.namespaces[w].namespace for w in sorted(set(workloads))])
+        )
 
     gcp_provider = None
     if model.gcp_provider is not None:
@@ -468,7 +552,9 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         opts = after(list(item.workloads))
         if item.backend == "gcp-secret-manager":
             assert platform.external_secrets is not None, "settings require externalSecrets.enabled"
-            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=providers, depends_on=platform.external_secrets.ready))
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(providers=providers, depends_on=platform.external_secrets.ready)
+            )
         platform.secret_components.append(item.create(opts))
 
     if platform.external_secrets is not None and model.environment_store is not None:
@@ -489,8 +575,14 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
         v, logins = cfg.vault, database_logins(settings)
         platform.vault_access = VaultAccess(
             "vault-access",
-            VaultAccessArgs(model.vault_names, model.vault_access, v.kubernetes_host, v.address, model.vault_provider,
-                            tuple((role, logins[role.service]) for role in model.database_roles)),
+            VaultAccessArgs(
+                model.vault_names,
+                model.vault_access,
+                v.kubernetes_host,
+                v.address,
+                model.vault_provider,
+                tuple((role, logins[role.service]) for role in model.database_roles),
+            ),
             pulumi.ResourceOptions(depends_on=[platform.vault] if platform.vault else None),
         )
     return platform

@@ -61,5 +61,12 @@ class RegistryPullSecret(SecretCopiesComponent):
         reg = spec.registry
         password = pulumi.Output.secret(reg.password.get_secret_value())
         config = password.apply(lambda p: {REQUIRED_KEY: docker_config(reg.server, reg.username, p, reg.email)})
-        self._write_copies(spec.secret_name, spec.namespaces, labels=spec.labels,
-                           secret_type=DOCKER_CONFIG_JSON, string_data=config, protect=spec.protect, opts=child)
+        self._write_copies(
+            spec.secret_name,
+            spec.namespaces,
+            labels=spec.labels,
+            secret_type=DOCKER_CONFIG_JSON,
+            string_data=config,
+            protect=spec.protect,
+            opts=child,
+        )

@@ -41,8 +41,7 @@ class PlatformTlsSecret(SecretCopiesComponent):
         super().__init__(self.TYPE, name, None, opts)
         child = child_options(self, opts)
         tls = spec.tls
-        data = pulumi.Output.secret(tls.private_key.get_secret_value()).apply(
-            lambda key: {"tls.crt": tls.certificate, "tls.key": key}
+        data = pulumi.Output.secret(tls.private_key.get_secret_value()).apply(lambda key: {"tls.crt": tls.certificate, "tls.key": key})
+        self._write_copies(
+            spec.secret_name, spec.namespaces, labels=spec.labels, secret_type=TLS, string_data=data, protect=spec.protect, opts=child
         )
-        self._write_copies(spec.secret_name, spec.namespaces,
-                           labels=spec.labels, secret_type=TLS, string_data=data, protect=spec.protect, opts=child)

@@ -127,8 +127,9 @@ class VaultRole:
 
 
 def job_runner_role(names: VaultNames, namespace: str, audience: str, ttl: int, max_ttl: int) -> VaultRole:
-    return VaultRole(names.role(namespace), names.auth_path, (conventions.JOB_RUNNER,), (namespace,), audience,
-                     (names.policy(namespace),), ttl, max_ttl)
+    return VaultRole(
+        names.role(namespace), names.auth_path, (conventions.JOB_RUNNER,), (namespace,), audience, (names.policy(namespace),), ttl, max_ttl
+    )
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,14 @@ class NamespaceAccess:
     """vault-database bundles whose users this namespace's job runner may read."""
 
 
-def namespace_access(names: VaultNames, services_by_namespace: dict[str, tuple[str, ...]], audience: str, ttl: int, max_ttl: int,
-                     databases_by_namespace: dict[str, tuple[str, ...]] | None = None) -> list[NamespaceAccess]:
+def namespace_access(
+    names: VaultNames,
+    services_by_namespace: dict[str, tuple[str, ...]],
+    audience: str,
+    ttl: int,
+    max_ttl: int,
+    databases_by_namespace: dict[str, tuple[str, ...]] | None = None,
+) -> list[NamespaceAccess]:
     """One policy and one role per namespace that declares Vault credentials (KV or database; sorted by namespace)."""
     databases_by_namespace = databases_by_namespace or {}
     out = []
@@ -153,8 +160,16 @@ def namespace_access(names: VaultNames, services_by_namespace: dict[str, tuple[s
         services = tuple(sorted(set(services_by_namespace.get(ns, ()))))
         databases = tuple(sorted(set(databases_by_namespace.get(ns, ()))))
         if services or databases:
-            out.append(NamespaceAccess(ns, services, names.policy(ns), policy_hcl(names, ns, services, databases),
-                                       job_runner_role(names, ns, audience, ttl, max_ttl), databases))
+            out.append(
+                NamespaceAccess(
+                    ns,
+                    services,
+                    names.policy(ns),
+                    policy_hcl(names, ns, services, databases),
+                    job_runner_role(names, ns, audience, ttl, max_ttl),
+                    databases,
+                )
+            )
     return out
 
 
@@ -214,7 +229,9 @@ def file_name(service: str, key: str) -> str:
     return f"{service}-{conventions.key_slug(key)}"
 
 
-def injector_fragments(names: VaultNames, namespace: str, service: str, properties: dict[str, str], audience: str, token_ttl: int) -> dict[str, Any]:
+def injector_fragments(
+    names: VaultNames, namespace: str, service: str, properties: dict[str, str], audience: str, token_ttl: int
+) -> dict[str, Any]:
     """Pod annotations and the projected token volume for the Vault agent injector.
 
     One file per key, as Flyte's Vault integration mounts them: an
@@ -243,10 +260,14 @@ def injector_fragments(names: VaultNames, namespace: str, service: str, properti
     return {
         "podAnnotations": annotations,
         "serviceAccountName": conventions.JOB_RUNNER,
-        "volumes": [{
-            "name": TOKEN_VOLUME,
-            "projected": {"sources": [{"serviceAccountToken": {"path": "token", "audience": audience, "expirationSeconds": max(token_ttl, 600)}}]},
-        }],
+        "volumes": [
+            {
+                "name": TOKEN_VOLUME,
+                "projected": {
+                    "sources": [{"serviceAccountToken": {"path": "token", "audience": audience, "expirationSeconds": max(token_ttl, 600)}}]
+                },
+            }
+        ],
         "files": files,
     }
 
@@ -256,8 +277,9 @@ def database_env_file(service: str) -> str:
     return f"{service}-database.env"
 
 
-def database_injector_fragments(names: VaultNames, namespace: str, service: str, properties: dict[str, str], audience: str,
-                                token_ttl: int) -> dict[str, Any]:
+def database_injector_fragments(
+    names: VaultNames, namespace: str, service: str, properties: dict[str, str], audience: str, token_ttl: int
+) -> dict[str, Any]:
     """Pod annotations for a vault-database bundle: one env file holding one issued user.
 
     One template reads the creds path once, so the username and password the file
@@ -272,12 +294,10 @@ def database_injector_fragments(names: VaultNames, namespace: str, service: str,
     lines = "".join(f"{key}='{{{{ .Data.{prop} }}}}'\n" for key, prop in sorted(properties.items()))
     out = injector_fragments(names, namespace, service, {}, audience, token_ttl)
     out["podAnnotations"][f"vault.hashicorp.com/agent-inject-secret-{name}"] = creds
-    out["podAnnotations"][f"vault.hashicorp.com/agent-inject-template-{name}"] = (
-        f'{{{{- with secret "{creds}" -}}}}\n{lines}{{{{- end }}}}'
-    )
+    out["podAnnotations"][f"vault.hashicorp.com/agent-inject-template-{name}"] = f'{{{{- with secret "{creds}" -}}}}\n{lines}{{{{- end }}}}'
     out["files"] = {key: f"{SECRETS_DIR}/{name}" for key in sorted(properties)}
     out["envFile"] = f"{SECRETS_DIR}/{name}"
-    out["command"] = f"set -a; . {SECRETS_DIR}/{name}; set +a; exec \"$@\""
+    out["command"] = f'set -a; . {SECRETS_DIR}/{name}; set +a; exec "$@"'
     return out
 
 
@@ -292,9 +312,7 @@ def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth
         "dataStorage": {"enabled": True},
     }
     if ha:
-        joins = "\n".join(
-            f'  retry_join {{\n    leader_api_addr = "http://vault-{i}.vault-internal:8200"\n  }}' for i in range(replicas)
-        )
+        joins = "\n".join(f'  retry_join {{\n    leader_api_addr = "http://vault-{i}.vault-internal:8200"\n  }}' for i in range(replicas))
         server["standalone"] = {"enabled": False}
         server["ha"] = {
             "enabled": True,
@@ -303,7 +321,7 @@ def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth
                 "enabled": True,
                 "setNodeId": True,
                 "config": (
-                    'ui = false\ndisable_mlock = true\n'
+                    "ui = false\ndisable_mlock = true\n"
                     'listener "tcp" {\n  address = "[::]:8200"\n  cluster_address = "[::]:8201"\n  tls_disable = 1\n}\n'
                     f'storage "raft" {{\n  path = "/vault/data"\n{joins}\n}}\n'
                     'service_registration "kubernetes" {}\n'
@@ -396,12 +414,18 @@ class VaultAccess(pulumi.ComponentResource):
         self.provider = vault.Provider(args.provider_name, address=args.address, opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=opts.depends_on if opts else None)
         self.auth_backend = vault.AuthBackend(
-            f"{name}-auth", type="kubernetes", path=names.auth_path,
-            description=f"secrets-platform: Kubernetes auth of {names.environment}", opts=child,
+            f"{name}-auth",
+            type="kubernetes",
+            path=names.auth_path,
+            description=f"secrets-platform: Kubernetes auth of {names.environment}",
+            opts=child,
         )
         after_auth = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.auth_backend]))
         self.auth_config = vault.kubernetes.AuthBackendConfig(
-            f"{name}-auth-config", backend=names.auth_path, kubernetes_host=args.kubernetes_host, opts=after_auth,
+            f"{name}-auth-config",
+            backend=names.auth_path,
+            kubernetes_host=args.kubernetes_host,
+            opts=after_auth,
         )
         self.policies: dict[str, Any] = {}
         self.roles: dict[str, Any] = {}
@@ -423,21 +447,35 @@ class VaultAccess(pulumi.ComponentResource):
             )
         self.database_roles: dict[str, Any] = {}
         if args.databases:
-            mount = vault.Mount(f"{name}-database", path=names.database_mount, type="database",
-                                description=f"secrets-platform: short-lived database users of {names.environment}", opts=child)
+            mount = vault.Mount(
+                f"{name}-database",
+                path=names.database_mount,
+                type="database",
+                description=f"secrets-platform: short-lived database users of {names.environment}",
+                opts=child,
+            )
             after_mount = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[mount]))
             for db_role, login in args.databases:
                 connection = vault.database.SecretBackendConnection(
-                    f"{name}-{db_role.service}-connection", backend=mount.path, name=db_role.name, allowed_roles=[db_role.name],
+                    f"{name}-{db_role.service}-connection",
+                    backend=mount.path,
+                    name=db_role.name,
+                    allowed_roles=[db_role.name],
                     verify_connection=True,
                     postgresql=vault.database.SecretBackendConnectionPostgresqlArgs(
-                        connection_url=login.connection_url, username=login.username, password=pulumi.Output.secret(login.password)),
+                        connection_url=login.connection_url, username=login.username, password=pulumi.Output.secret(login.password)
+                    ),
                     opts=after_mount,
                 )
                 self.database_roles[db_role.service] = vault.database.SecretBackendRole(
-                    f"{name}-{db_role.service}-database-role", backend=mount.path, name=db_role.name, db_name=connection.name,
-                    creation_statements=db_role.creation_statements(), revocation_statements=db_role.revocation_statements(),
-                    default_ttl=db_role.default_ttl, max_ttl=db_role.max_ttl,
+                    f"{name}-{db_role.service}-database-role",
+                    backend=mount.path,
+                    name=db_role.name,
+                    db_name=connection.name,
+                    creation_statements=db_role.creation_statements(),
+                    revocation_statements=db_role.revocation_statements(),
+                    default_ttl=db_role.default_ttl,
+                    max_ttl=db_role.max_ttl,
                     opts=pulumi.ResourceOptions.merge(after_mount, pulumi.ResourceOptions(depends_on=[connection])),
                 )
         self.register_outputs({"policies": [a.policy for a in args.access], "roles": [a.role.name for a in args.access]})

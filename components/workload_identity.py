@@ -37,11 +37,16 @@ class WorkloadIdentitySpec:
     description: str
 
 
-def workload_identity_spec(component: str, environment: str, project: str, namespace: str, kubernetes_service_account: str) -> WorkloadIdentitySpec:
+def workload_identity_spec(
+    component: str, environment: str, project: str, namespace: str, kubernetes_service_account: str
+) -> WorkloadIdentitySpec:
     """``<component>-<env>@<project>``, which only ``<namespace>/<kubernetes_service_account>`` may act as."""
     return WorkloadIdentitySpec(
-        conventions.gcp_service_account_id(component, environment), service_account_email(component, environment, project), project,
-        workload_identity_member(project, namespace, kubernetes_service_account), f"{component} ({environment})",
+        conventions.gcp_service_account_id(component, environment),
+        service_account_email(component, environment, project),
+        project,
+        workload_identity_member(project, namespace, kubernetes_service_account),
+        f"{component} ({environment})",
         f"secrets-platform: {component} of {environment}, keyless via Workload Identity",
     )
 

@@ -78,8 +78,13 @@ class Ports:
         return cls(base, base + 1, base + 2, base + 3, base + 4)
 
     def named(self) -> dict[str, int]:
-        return {"kube-apiserver": self.api, "etcd client": self.etcd, "etcd peer": self.etcd_peer,
-                "kube-controller-manager": self.controller_manager, "external-secrets metrics": self.external_secrets}
+        return {
+            "kube-apiserver": self.api,
+            "etcd client": self.etcd,
+            "etcd peer": self.etcd_peer,
+            "kube-controller-manager": self.controller_manager,
+            "external-secrets metrics": self.external_secrets,
+        }
 
 
 def pinned_versions(path: Path = VERSIONS_FILE) -> dict[str, str]:
@@ -170,8 +175,10 @@ class Cluster:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as err:
-            raise ClusterError(f"{self._state_file} is unreadable ({err.__class__.__name__}): "
-                               "run make destroy to remove the local cluster's data, then make up") from None
+            raise ClusterError(
+                f"{self._state_file} is unreadable ({err.__class__.__name__}): "
+                "run make destroy to remove the local cluster's data, then make up"
+            ) from None
 
     @property
     def ports(self) -> Ports:
@@ -212,8 +219,10 @@ class Cluster:
             except BlockingIOError:
                 fh.seek(0)
                 holder = fh.read().strip() or "another process"
-                raise ClusterError(f"the local cluster in {self.root} is being started or stopped by pid {holder}; "
-                                   "wait for that make up/down to finish, then run yours again") from None
+                raise ClusterError(
+                    f"the local cluster in {self.root} is being started or stopped by pid {holder}; "
+                    "wait for that make up/down to finish, then run yours again"
+                ) from None
             fh.seek(0)
             fh.truncate()
             fh.write(str(os.getpid()))
@@ -271,20 +280,21 @@ class Cluster:
         state = self.state()
         if state is None:
             if self.root.exists() and (self.root / "etcd").exists():
-                raise ClusterError(f"{self.root} holds cluster data without {self._state_file.name} (an older layout): "
-                                   "run make destroy, then make up")
+                raise ClusterError(
+                    f"{self.root} holds cluster data without {self._state_file.name} (an older layout): run make destroy, then make up"
+                )
             return
         from dataclasses import fields
 
         if set(state.get("ports") or {}) != {f.name for f in fields(Ports)}:
-            raise ClusterError(f"the cluster data in {self.root} is of an older layout (its ports differ): "
-                               "run make destroy, then make up")
+            raise ClusterError(f"the cluster data in {self.root} is of an older layout (its ports differ): run make destroy, then make up")
         made = state.get("versions", {})
         if made != versions:
             raise ClusterError(
                 f"the cluster data in {self.root} was made by kubernetes {made.get('kubernetes', '?')} / etcd "
                 f"{made.get('etcd', '?')}, and the pinned versions are now kubernetes {versions['kubernetes']} / etcd "
-                f"{versions['etcd']}: run make destroy (removes the local stack and the cluster data), then make up")
+                f"{versions['etcd']}: run make destroy (removes the local stack and the cluster data), then make up"
+            )
 
     def _init(self, versions: dict[str, str]) -> None:
         """First start: certificates, kubeconfigs and the state file (all or nothing)."""
@@ -294,8 +304,9 @@ class Cluster:
             self._write_kubeconfig(self.kubeconfig, "admin")
             self._write_kubeconfig(self.root / "controller-manager.kubeconfig", "controller-manager")
             (self.root / "etcd").mkdir(mode=0o700)
-            self._state_file.write_text(json.dumps({"versions": versions, "ports": asdict(ports),
-                                                    "serviceRange": SERVICE_RANGE}, indent=2) + "\n")
+            self._state_file.write_text(
+                json.dumps({"versions": versions, "ports": asdict(ports), "serviceRange": SERVICE_RANGE}, indent=2) + "\n"
+            )
         except BaseException:
             for leftover in (self.pki, self.root / "etcd"):
                 shutil.rmtree(leftover, ignore_errors=True)
@@ -313,10 +324,18 @@ class Cluster:
         doc = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "secrets-platform-local", "cluster": {
-                "server": self.server, "certificate-authority-data": base64.b64encode(ca.encode()).decode()}}],
-            "users": [{"name": user, "user": {"client-certificate-data": b64(self.pki / f"{user}.crt"),
-                                              "client-key-data": b64(self.pki / f"{user}.key")}}],
+            "clusters": [
+                {
+                    "name": "secrets-platform-local",
+                    "cluster": {"server": self.server, "certificate-authority-data": base64.b64encode(ca.encode()).decode()},
+                }
+            ],
+            "users": [
+                {
+                    "name": user,
+                    "user": {"client-certificate-data": b64(self.pki / f"{user}.crt"), "client-key-data": b64(self.pki / f"{user}.key")},
+                }
+            ],
             "contexts": [{"name": "secrets-platform-local", "context": {"cluster": "secrets-platform-local", "user": user}}],
             "current-context": "secrets-platform-local",
         }
@@ -327,42 +346,74 @@ class Cluster:
         p, ports = self.pki, self.ports
         if component == "etcd":
             peer, client = f"http://{LOOPBACK}:{ports.etcd_peer}", f"http://{LOOPBACK}:{ports.etcd}"
-            return ["--name", "local", "--data-dir", str(self.root / "etcd"),
-                    "--listen-client-urls", client, "--advertise-client-urls", client,
-                    "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                    "--initial-cluster", f"local={peer}", "--log-level", "warn"]
+            return [
+                "--name",
+                "local",
+                "--data-dir",
+                str(self.root / "etcd"),
+                "--listen-client-urls",
+                client,
+                "--advertise-client-urls",
+                client,
+                "--listen-peer-urls",
+                peer,
+                "--initial-advertise-peer-urls",
+                peer,
+                "--initial-cluster",
+                f"local={peer}",
+                "--log-level",
+                "warn",
+            ]
         if component == "external-secrets":
             # The controller of the pinned module as a local process (it reads $KUBECONFIG): metrics on
             # loopback, no webhook, no leader election; like the chart's values, no ClusterExternalSecret
             # or ClusterPushSecret processing.
-            return [f"--metrics-addr={LOOPBACK}:{ports.external_secrets}", "--enable-leader-election=false",
-                    "--enable-cluster-external-secret-reconciler=false", "--enable-cluster-push-secret-reconciler=false",
-                    "--loglevel=info"]
+            return [
+                f"--metrics-addr={LOOPBACK}:{ports.external_secrets}",
+                "--enable-leader-election=false",
+                "--enable-cluster-external-secret-reconciler=false",
+                "--enable-cluster-push-secret-reconciler=false",
+                "--loglevel=info",
+            ]
         if component == "kube-apiserver":
             return [
                 f"--etcd-servers=http://{LOOPBACK}:{ports.etcd}",
-                f"--bind-address={LOOPBACK}", f"--advertise-address={LOOPBACK}", f"--secure-port={ports.api}",
-                f"--tls-cert-file={p / 'apiserver.crt'}", f"--tls-private-key-file={p / 'apiserver.key'}",
+                f"--bind-address={LOOPBACK}",
+                f"--advertise-address={LOOPBACK}",
+                f"--secure-port={ports.api}",
+                f"--tls-cert-file={p / 'apiserver.crt'}",
+                f"--tls-private-key-file={p / 'apiserver.key'}",
                 f"--client-ca-file={p / 'ca.crt'}",
-                f"--service-account-issuer={ISSUER}", f"--service-account-key-file={p / 'sa.pub'}",
+                f"--service-account-issuer={ISSUER}",
+                f"--service-account-key-file={p / 'sa.pub'}",
                 f"--service-account-signing-key-file={p / 'sa.key'}",
                 f"--service-cluster-ip-range={SERVICE_RANGE}",
-                f"--requestheader-client-ca-file={p / 'front-proxy-ca.crt'}", "--requestheader-allowed-names=front-proxy-client",
-                "--requestheader-username-headers=X-Remote-User", "--requestheader-group-headers=X-Remote-Group",
+                f"--requestheader-client-ca-file={p / 'front-proxy-ca.crt'}",
+                "--requestheader-allowed-names=front-proxy-client",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-group-headers=X-Remote-Group",
                 "--requestheader-extra-headers-prefix=X-Remote-Extra-",
-                f"--proxy-client-cert-file={p / 'front-proxy-client.crt'}", f"--proxy-client-key-file={p / 'front-proxy-client.key'}",
-                "--authorization-mode=RBAC", "--anonymous-auth=false", "--endpoint-reconciler-type=none",
-                "--profiling=false", "--enable-priority-and-fairness=false",
+                f"--proxy-client-cert-file={p / 'front-proxy-client.crt'}",
+                f"--proxy-client-key-file={p / 'front-proxy-client.key'}",
+                "--authorization-mode=RBAC",
+                "--anonymous-auth=false",
+                "--endpoint-reconciler-type=none",
+                "--profiling=false",
+                "--enable-priority-and-fairness=false",
             ]
         return [
             f"--kubeconfig={self.root / 'controller-manager.kubeconfig'}",
             f"--authentication-kubeconfig={self.root / 'controller-manager.kubeconfig'}",
             f"--authorization-kubeconfig={self.root / 'controller-manager.kubeconfig'}",
-            f"--bind-address={LOOPBACK}", f"--secure-port={ports.controller_manager}",
+            f"--bind-address={LOOPBACK}",
+            f"--secure-port={ports.controller_manager}",
             f"--tls-cert-file={p / 'controller-manager-serving.crt'}",
             f"--tls-private-key-file={p / 'controller-manager-serving.key'}",
-            f"--controllers={','.join(CONTROLLERS)}", "--use-service-account-credentials=true", "--leader-elect=false",
-            f"--service-account-private-key-file={p / 'sa.key'}", f"--root-ca-file={p / 'ca.crt'}",
+            f"--controllers={','.join(CONTROLLERS)}",
+            "--use-service-account-credentials=true",
+            "--leader-elect=false",
+            f"--service-account-private-key-file={p / 'sa.key'}",
+            f"--root-ca-file={p / 'ca.crt'}",
             "--profiling=false",
         ]
 
@@ -376,8 +427,15 @@ class Cluster:
         with open(self.log(component), "ab") as log:
             log.write(f"--- localcluster: starting {component} at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
             log.flush()
-            proc = subprocess.Popen([str(self.binary(component)), *self._args(component)], stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root, start_new_session=True)
+            proc = subprocess.Popen(
+                [str(self.binary(component)), *self._args(component)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.root,
+                start_new_session=True,
+            )
         self._pid_file(component).write_text(str(proc.pid))
         self._procs[component] = proc
         return proc.pid
@@ -396,7 +454,13 @@ class Cluster:
 
     def _tail(self, component: str, lines: int = 3) -> str:
         try:
-            text = self.log(component).read_text(errors="replace").rsplit("--- localcluster: starting", 1)[-1].strip().splitlines()[1:][-lines:]
+            text = (
+                self.log(component)
+                .read_text(errors="replace")
+                .rsplit("--- localcluster: starting", 1)[-1]
+                .strip()
+                .splitlines()[1:][-lines:]
+            )
         except OSError:
             text = []
         return (" | ".join(t.strip()[:300] for t in text) or "no output") + f" (full log: {self.log(component)})"
@@ -407,7 +471,8 @@ class Cluster:
                 raise ClusterError(
                     f"port {port} on 127.0.0.1 (for the local cluster's {what}) is already in use by another program: "
                     f"stop that program (ss -ltnp 'sport = :{port}' shows it), or make destroy and start again with "
-                    "LOCAL_CLUSTER_PORT_BASE=<another port> make up")
+                    "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
+                )
 
     def start(self, timeout: float = 90) -> bool:
         """Start what is not running; True when something was started. Idempotent."""
@@ -472,12 +537,12 @@ class Cluster:
 
     # ------------------------------------------------------------------ clients
 
-    def kubectl(self, *args: str, input: str | None = None, timeout: float = 60,
-                check: bool = True) -> subprocess.CompletedProcess[str]:
+    def kubectl(self, *args: str, input: str | None = None, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
         env["KUBECONFIG"] = str(self.kubeconfig)
-        done = subprocess.run([str(self.binary("kubectl")), *args], input=input, capture_output=True, text=True,
-                              env=env, timeout=timeout, check=False)
+        done = subprocess.run(
+            [str(self.binary("kubectl")), *args], input=input, capture_output=True, text=True, env=env, timeout=timeout, check=False
+        )
         if check and done.returncode != 0:
             raise ClusterError(f"kubectl {' '.join(args[:3])} failed: {(done.stderr or done.stdout).strip()[-500:]}")
         return done
@@ -486,8 +551,9 @@ class Cluster:
         """Install CRDs server-side (too large for the last-applied annotation) and wait until they are served."""
         if not path.exists():
             raise ClusterError(f"{path} is missing: run make toolchain (it fetches the CRDs of the pinned External Secrets module)")
-        self.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=secrets-platform-local", "-f", str(path),
-                     timeout=timeout)
+        self.kubectl(
+            "apply", "--server-side", "--force-conflicts", "--field-manager=secrets-platform-local", "-f", str(path), timeout=timeout
+        )
         self.kubectl("wait", "--for=condition=Established", "--timeout", f"{int(timeout)}s", "-f", str(path), timeout=timeout + 5)
 
     def listeners(self) -> dict[str, list[tuple[str, int]]]:
@@ -541,5 +607,5 @@ def _address(hex_addr: str, width: int) -> str:
     raw = bytes.fromhex(hex_addr)
     if width == 8:
         return str(ipaddress.IPv4Address(raw[::-1]))
-    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
     return str(ipaddress.IPv6Address(words))

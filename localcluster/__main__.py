@@ -53,8 +53,10 @@ def _up(cluster: Cluster, args: argparse.Namespace) -> int:
     bao = OpenBao(cluster)
     bao_began = time.monotonic()
     if bao.start():
-        print(f"local cluster: Vault (OpenBao dev server, in memory) started at {bao.address} in "
-              f"{time.monotonic() - bao_began:.1f} s; root token in {bao.token_file} (mode 0600)")
+        print(
+            f"local cluster: Vault (OpenBao dev server, in memory) started at {bao.address} in "
+            f"{time.monotonic() - bao_began:.1f} s; root token in {bao.token_file} (mode 0600)"
+        )
     pg = LocalPostgres(cluster)
     try:
         server_bin_dir()
@@ -63,12 +65,15 @@ def _up(cluster: Cluster, args: argparse.Namespace) -> int:
     else:
         pg_began = time.monotonic()
         if pg.start():
-            print(f"local cluster: database (PostgreSQL, for Vault's short-lived users) started at {pg.address} in "
-                  f"{time.monotonic() - pg_began:.1f} s; data in {pg.data}")
+            print(
+                f"local cluster: database (PostgreSQL, for Vault's short-lived users) started at {pg.address} in "
+                f"{time.monotonic() - pg_began:.1f} s; data in {pg.data}"
+            )
     took = time.monotonic() - began
     verb = "started" if started else "already running"
-    print(f"local cluster: {verb} at {cluster.server} (Service range {SERVICE_RANGE}), ready in {took:.1f} s; "
-          f"KUBECONFIG={cluster.kubeconfig}")
+    print(
+        f"local cluster: {verb} at {cluster.server} (Service range {SERVICE_RANGE}), ready in {took:.1f} s; KUBECONFIG={cluster.kubeconfig}"
+    )
     return 0
 
 
@@ -124,13 +129,14 @@ def _recover(cluster: Cluster, args: argparse.Namespace) -> int:
         if host not in (None, socket.gethostname()) or os.path.exists(f"/proc/{pid}"):
             continue  # another machine's, or a live run's: not ours to remove
         lock.unlink()
-        print(f"local stack: removed the stale lock of an interrupted pulumi run (pid {pid}); "
-              "its pending operations are cleared by the refresh that follows")
+        print(
+            f"local stack: removed the stale lock of an interrupted pulumi run (pid {pid}); "
+            "its pending operations are cleared by the refresh that follows"
+        )
     return 0
 
 
-COMMANDS = {"up": _up, "down": _down, "destroy": _destroy, "status": _status, "kubeconfig": _kubeconfig,
-            "recover": _recover}
+COMMANDS = {"up": _up, "down": _down, "destroy": _destroy, "status": _status, "kubeconfig": _kubeconfig, "recover": _recover}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -37,13 +37,28 @@ def _key(path: Path) -> None:
 
 def _ca(pki: Path, name: str, subject: str) -> None:
     _key(pki / f"{name}.key")
-    _openssl("req", "-x509", "-new", "-key", f"{name}.key", "-subj", subject, "-days", DAYS,
-             "-sha256", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-             "-out", f"{name}.crt", cwd=pki)
+    _openssl(
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        f"{name}.key",
+        "-subj",
+        subject,
+        "-days",
+        DAYS,
+        "-sha256",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        f"{name}.crt",
+        cwd=pki,
+    )
 
 
-def _signed(pki: Path, name: str, subject: str, *, server_names: list[str] | None = None, client: bool = False,
-            ca: str = "ca") -> None:
+def _signed(pki: Path, name: str, subject: str, *, server_names: list[str] | None = None, client: bool = False, ca: str = "ca") -> None:
     key, csr, crt, ext = (pki / f"{name}.{s}" for s in ("key", "csr", "crt", "ext"))
     _key(key)
     _openssl("req", "-new", "-key", key.name, "-subj", subject, "-out", csr.name, cwd=pki)
@@ -52,8 +67,25 @@ def _signed(pki: Path, name: str, subject: str, *, server_names: list[str] | Non
     if server_names:
         usage.append("subjectAltName = " + ", ".join(server_names))
     ext.write_text("basicConstraints = critical, CA:FALSE\n" + "\n".join(usage) + "\n")
-    _openssl("x509", "-req", "-in", csr.name, "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key", "-CAcreateserial",
-             "-days", DAYS, "-sha256", "-extfile", ext.name, "-out", crt.name, cwd=pki)
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        csr.name,
+        "-CA",
+        f"{ca}.crt",
+        "-CAkey",
+        f"{ca}.key",
+        "-CAcreateserial",
+        "-days",
+        DAYS,
+        "-sha256",
+        "-extfile",
+        ext.name,
+        "-out",
+        crt.name,
+        cwd=pki,
+    )
     csr.unlink()
     ext.unlink()
 
@@ -66,8 +98,15 @@ def create(pki: Path, service_ip: str) -> None:
     # The aggregation layer's own CA and client, as kubeadm sets them up (controllers read it).
     _ca(pki, "front-proxy-ca", "/CN=secrets-platform-local-front-proxy-ca")
     _signed(pki, "front-proxy-client", "/CN=front-proxy-client", client=True, ca="front-proxy-ca")
-    names = ["IP:127.0.0.1", f"IP:{service_ip}", "DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default",
-             "DNS:kubernetes.default.svc", "DNS:kubernetes.default.svc.cluster.local"]
+    names = [
+        "IP:127.0.0.1",
+        f"IP:{service_ip}",
+        "DNS:localhost",
+        "DNS:kubernetes",
+        "DNS:kubernetes.default",
+        "DNS:kubernetes.default.svc",
+        "DNS:kubernetes.default.svc.cluster.local",
+    ]
     _signed(pki, "apiserver", "/CN=kube-apiserver", server_names=names)
     _signed(pki, "controller-manager-serving", "/CN=kube-controller-manager", server_names=["IP:127.0.0.1", "DNS:localhost"])
     _signed(pki, "admin", "/O=system:masters/CN=secrets-platform-admin", client=True)

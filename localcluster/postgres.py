@@ -149,8 +149,15 @@ class LocalPostgres:
         if pg_isready is None:
             return False
         try:
-            return subprocess.run([pg_isready, "-q", "-h", LOOPBACK, "-p", str(self.port), "-t", "2"],
-                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=5).returncode == 0
+            return (
+                subprocess.run(
+                    [pg_isready, "-q", "-h", LOOPBACK, "-p", str(self.port), "-t", "2"],
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=5,
+                ).returncode
+                == 0
+            )
         except (OSError, subprocess.TimeoutExpired):
             return False
 
@@ -160,8 +167,10 @@ class LocalPostgres:
             return argv
         unshare = shutil.which("unshare")
         if unshare is None:
-            raise PostgresError("PostgreSQL refuses to run as root, and unshare (util-linux) is missing to run it unprivileged: "
-                                "install util-linux, or run make up as a normal user")
+            raise PostgresError(
+                "PostgreSQL refuses to run as root, and unshare (util-linux) is missing to run it unprivileged: "
+                "install util-linux, or run make up as a normal user"
+            )
         return [unshare, "--user", f"--map-user={UNPRIVILEGED_ID}", f"--map-group={UNPRIVILEGED_ID}", *argv]
 
     def _check_version(self, bindir: Path) -> None:
@@ -170,8 +179,10 @@ class LocalPostgres:
             return
         have, want = version_file.read_text().strip(), bindir.parent.name
         if want.isdigit() and have != want:
-            raise PostgresError(f"the local database in {self.data} was made by PostgreSQL {have}, but this machine runs {want}: "
-                                "make destroy removes the local cluster's data (and the local stack), then make up starts afresh")
+            raise PostgresError(
+                f"the local database in {self.data} was made by PostgreSQL {have}, but this machine runs {want}: "
+                "make destroy removes the local cluster's data (and the local stack), then make up starts afresh"
+            )
 
     def _init(self, bindir: Path) -> None:
         """initdb once: SCRAM for every host connection, the superuser's password from a file that is then kept 0600."""
@@ -188,9 +199,25 @@ class LocalPostgres:
             return
         shutil.rmtree(self.data, ignore_errors=True)  # a half-made folder of an interrupted initdb
         done = subprocess.run(
-            self._command(bindir, "initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=scram-sha-256",
-                          f"--pwfile={self._secret_file(SUPERUSER)}", "-E", "UTF8", "--no-locale", "--no-instructions"),
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+            self._command(
+                bindir,
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                f"--pwfile={self._secret_file(SUPERUSER)}",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-instructions",
+            ),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if done.returncode != 0:
             shutil.rmtree(self.data, ignore_errors=True)
             tail = " | ".join(done.stderr.strip().splitlines()[-3:])
@@ -210,7 +237,8 @@ class LocalPostgres:
                 raise PostgresError(
                     f"port {self.port} on 127.0.0.1 (for the local database, PostgreSQL) is already in use by another program: "
                     f"stop that program (ss -ltnp 'sport = :{self.port}' shows it), or make destroy and start again with "
-                    "LOCAL_CLUSTER_PORT_BASE=<another port> make up")
+                    "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
+                )
             self._init(bindir)
             self.cluster.logs.mkdir(exist_ok=True)
             (self.cluster.root / "run").mkdir(exist_ok=True)
@@ -220,20 +248,44 @@ class LocalPostgres:
                 log.write(f"--- localcluster: starting postgres at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
                 log.flush()
                 proc = subprocess.Popen(
-                    self._command(bindir, "postgres", "-D", str(self.data), "-c", f"listen_addresses={LOOPBACK}",
-                                  "-c", f"port={self.port}", "-c", "unix_socket_directories=", "-c", "max_connections=40",
-                                  "-c", "shared_buffers=16MB", "-c", "log_connections=off"),
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=self.root, start_new_session=True)
+                    self._command(
+                        bindir,
+                        "postgres",
+                        "-D",
+                        str(self.data),
+                        "-c",
+                        f"listen_addresses={LOOPBACK}",
+                        "-c",
+                        f"port={self.port}",
+                        "-c",
+                        "unix_socket_directories=",
+                        "-c",
+                        "max_connections=40",
+                        "-c",
+                        "shared_buffers=16MB",
+                        "-c",
+                        "log_connections=off",
+                    ),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=env,
+                    cwd=self.root,
+                    start_new_session=True,
+                )
             self._pid_file.write_text(str(proc.pid))
             deadline = time.monotonic() + timeout
             while not self.healthy():
                 if proc.poll() is not None:
                     self._pid_file.unlink(missing_ok=True)
-                    raise PostgresError(f"the local database (PostgreSQL) exited while starting (exit code {proc.returncode}): "
-                                        f"see {self.log}")
+                    raise PostgresError(
+                        f"the local database (PostgreSQL) exited while starting (exit code {proc.returncode}): see {self.log}"
+                    )
                 if time.monotonic() > deadline:
                     self._stop()
-                    raise PostgresError(f"the local database (PostgreSQL) at {self.address} was not ready after {timeout:.0f} s: see {self.log}")
+                    raise PostgresError(
+                        f"the local database (PostgreSQL) at {self.address} was not ready after {timeout:.0f} s: see {self.log}"
+                    )
                 time.sleep(0.1)
             self._bootstrap(bindir)
             return True
@@ -242,26 +294,50 @@ class LocalPostgres:
         """vault_admin (CREATEROLE, its password re-set from its file every start), the pipelines database and its table."""
         admin = self.password(VAULT_ADMIN)
         if not re.fullmatch(r"[A-Za-z0-9_-]+", admin):
-            raise PostgresError(f"{self._secret_file(VAULT_ADMIN)} was edited: it must hold letters, digits, '-' and '_' only; "
-                                "delete it and run make up again")
-        self.sql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{VAULT_ADMIN}') THEN "
-                 f"CREATE ROLE {VAULT_ADMIN} LOGIN CREATEROLE; END IF; END $$;",
-                 f"ALTER ROLE {VAULT_ADMIN} WITH LOGIN CREATEROLE PASSWORD '{admin}';", bindir=bindir)
+            raise PostgresError(
+                f"{self._secret_file(VAULT_ADMIN)} was edited: it must hold letters, digits, '-' and '_' only; "
+                "delete it and run make up again"
+            )
+        self.sql(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{VAULT_ADMIN}') THEN "
+            f"CREATE ROLE {VAULT_ADMIN} LOGIN CREATEROLE; END IF; END $$;",
+            f"ALTER ROLE {VAULT_ADMIN} WITH LOGIN CREATEROLE PASSWORD '{admin}';",
+            bindir=bindir,
+        )
         if not self.sql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'", bindir=bindir).strip():
             self.sql(f"CREATE DATABASE {DATABASE}", bindir=bindir)
-        self.sql(f"CREATE TABLE IF NOT EXISTS {SAMPLE_TABLE} (id serial PRIMARY KEY, pipeline text NOT NULL, "
-                 "finished_at timestamptz NOT NULL DEFAULT now())",
-                 f"INSERT INTO {SAMPLE_TABLE} (pipeline) SELECT 'daily-snowflake-load' WHERE NOT EXISTS (SELECT FROM {SAMPLE_TABLE})",
-                 database=DATABASE, bindir=bindir)
+        self.sql(
+            f"CREATE TABLE IF NOT EXISTS {SAMPLE_TABLE} (id serial PRIMARY KEY, pipeline text NOT NULL, "
+            "finished_at timestamptz NOT NULL DEFAULT now())",
+            f"INSERT INTO {SAMPLE_TABLE} (pipeline) SELECT 'daily-snowflake-load' WHERE NOT EXISTS (SELECT FROM {SAMPLE_TABLE})",
+            database=DATABASE,
+            bindir=bindir,
+        )
 
-    def sql(self, *statements: str, user: str = SUPERUSER, password: str | None = None, database: str = "postgres",
-            bindir: Path | None = None, check: bool = True, timeout: float = 30) -> str:
+    def sql(
+        self,
+        *statements: str,
+        user: str = SUPERUSER,
+        password: str | None = None,
+        database: str = "postgres",
+        bindir: Path | None = None,
+        check: bool = True,
+        timeout: float = 30,
+    ) -> str:
         """Run statements with psql over loopback (each its own transaction); the password only in psql's environment."""
         psql = (bindir or server_bin_dir()) / "psql"
         if not psql.exists():
             psql = Path(shutil.which("psql") or "psql")
-        args = [str(psql), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                f"host={LOOPBACK} port={self.port} dbname={database} user={user} connect_timeout=5"]
+        args = [
+            str(psql),
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            f"host={LOOPBACK} port={self.port} dbname={database} user={user} connect_timeout=5",
+        ]
         for statement in statements:
             args += ["-c", statement]
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PGPASSWORD": password if password is not None else self.password(user)}

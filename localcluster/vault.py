@@ -119,8 +119,9 @@ class OpenBao:
         try:
             return self.token_file.read_text().strip()
         except OSError:
-            raise VaultError(f"no root token in {self.token_file}: start the local Vault with make up "
-                             "(python -m localcluster up)") from None
+            raise VaultError(
+                f"no root token in {self.token_file}: start the local Vault with make up (python -m localcluster up)"
+            ) from None
 
     def pid(self) -> int | None:
         try:
@@ -160,21 +161,32 @@ class OpenBao:
                     raise VaultError(
                         f"port {port} on 127.0.0.1 (for the local Vault, OpenBao) is already in use by another program: "
                         f"stop that program (ss -ltnp 'sport = :{port}' shows it), or make destroy and start again with "
-                        "LOCAL_CLUSTER_PORT_BASE=<another port> make up")
+                        "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
+                    )
             self.cluster.logs.mkdir(exist_ok=True)
             (self.cluster.root / "run").mkdir(exist_ok=True)
             # A clean environment; the token only here (the owner alone can read /proc/PID/environ).
-            env = {"PATH": "/usr/bin:/bin", "HOME": str(self.home), "LANG": "C.UTF-8",
-                   "BAO_DEV_ROOT_TOKEN_ID": self.root_token()}
+            env = {"PATH": "/usr/bin:/bin", "HOME": str(self.home), "LANG": "C.UTF-8", "BAO_DEV_ROOT_TOKEN_ID": self.root_token()}
             with open(self.log, "ab") as log:
                 log.write(f"--- localcluster: starting openbao at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
                 log.flush()
                 # stdout carries the dev banner (root token, unseal key): discarded. stderr is the log.
                 proc = subprocess.Popen(
-                    [str(binary), "server", "-dev", f"-dev-listen-address={LOOPBACK}:{self.port}", "-dev-no-store-token",
-                     "-log-level=info"],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env, cwd=self.root,
-                    start_new_session=True)
+                    [
+                        str(binary),
+                        "server",
+                        "-dev",
+                        f"-dev-listen-address={LOOPBACK}:{self.port}",
+                        "-dev-no-store-token",
+                        "-log-level=info",
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    env=env,
+                    cwd=self.root,
+                    start_new_session=True,
+                )
             self._pid_file.write_text(str(proc.pid))
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -182,8 +194,7 @@ class OpenBao:
                     return True
                 if proc.poll() is not None:
                     self._pid_file.unlink(missing_ok=True)
-                    raise VaultError(f"the local Vault (OpenBao) exited while starting (exit code {proc.returncode}): "
-                                     f"see {self.log}")
+                    raise VaultError(f"the local Vault (OpenBao) exited while starting (exit code {proc.returncode}): see {self.log}")
                 time.sleep(0.1)
             self._stop()
             raise VaultError(f"the local Vault (OpenBao) at {self.address} was not ready after {timeout:.0f} s: see {self.log}")
@@ -226,8 +237,12 @@ class VaultApi:
 
     def call(self, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200, 204)) -> tuple[int, dict]:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.address}/v1/{path}", data=data, method=method,
-                                     headers={"X-Vault-Token": self._token, "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.address}/v1/{path}",
+            data=data,
+            method=method,
+            headers={"X-Vault-Token": self._token, "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 status, raw = resp.status, resp.read()
@@ -235,8 +250,10 @@ class VaultApi:
             status, raw = err.code, err.read()
         except (urllib.error.URLError, OSError) as err:
             reason = getattr(err, "reason", err)
-            raise VaultError(f"Vault at {self.address} is unreachable ({reason}): start it (make up starts the local one) "
-                             "and run this again; nothing was applied") from None
+            raise VaultError(
+                f"Vault at {self.address} is unreachable ({reason}): start it (make up starts the local one) "
+                "and run this again; nothing was applied"
+            ) from None
         try:
             doc = json.loads(raw) if raw else {}
         except ValueError:
@@ -252,12 +269,15 @@ class VaultApi:
         if not seal.get("initialized", True):
             raise VaultError(f"Vault at {self.address} is not initialised: run bao operator init, then this again; nothing was applied")
         if seal.get("sealed"):
-            raise VaultError(f"Vault at {self.address} is sealed: unseal it (bao operator unseal; the local dev server: "
-                             "make down && make up), then run this again; nothing was applied")
+            raise VaultError(
+                f"Vault at {self.address} is sealed: unseal it (bao operator unseal; the local dev server: "
+                "make down && make up), then run this again; nothing was applied"
+            )
         status, _ = self.call("GET", "auth/token/lookup-self", ok=(200, 403))
         if status == 403:
-            raise VaultError(f"Vault at {self.address} refused the operator token (invalid or expired): give a valid token; "
-                             "nothing was applied")
+            raise VaultError(
+                f"Vault at {self.address} refused the operator token (invalid or expired): give a valid token; nothing was applied"
+            )
 
 
 # --------------------------------------------------------------------------- what the stack exports
@@ -308,19 +328,22 @@ def load_outputs(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise VaultError(f"{path}: no such file: write it with pulumi stack output -s local --json > {path}") from None
     except (OSError, ValueError) as err:
-        raise VaultError(f"{path} is not the JSON of pulumi stack output --json ({err.__class__.__name__}): "
-                         "write it again with pulumi stack output -s local --json") from None
+        raise VaultError(
+            f"{path} is not the JSON of pulumi stack output --json ({err.__class__.__name__}): "
+            "write it again with pulumi stack output -s local --json"
+        ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("vault"), dict):
-        raise VaultError(f"{path} has no `vault` output: the stack has Vault off (vault.enabled) or was not applied; "
-                         "run pulumi up first")
+        raise VaultError(f"{path} has no `vault` output: the stack has Vault off (vault.enabled) or was not applied; run pulumi up first")
     return doc["vault"]
 
 
 def _need(doc: dict, key: str, where: str, kind: type = str) -> Any:
     value = doc.get(key)
     if not isinstance(value, kind) or (kind is str and not value):
-        raise VaultError(f"stack output {where}.{key} is missing or not a {kind.__name__} ({value!r}): "
-                         "the outputs file is not from this project's stack; write it again with pulumi stack output --json")
+        raise VaultError(
+            f"stack output {where}.{key} is missing or not a {kind.__name__} ({value!r}): "
+            "the outputs file is not from this project's stack; write it again with pulumi stack output --json"
+        )
     return value
 
 
@@ -331,7 +354,9 @@ def plan_of(vault: dict[str, Any]) -> Plan:
     policies_doc = vault.get("policies") if "policies" in vault else [vault.get("policy")]
     roles_doc = vault.get("roles") if "roles" in vault else [vault.get("role")]
     if not isinstance(policies_doc, list) or not isinstance(roles_doc, list) or not roles_doc:
-        raise VaultError("stack output vault.policies/vault.roles are not lists: write the outputs file again with pulumi stack output --json")
+        raise VaultError(
+            "stack output vault.policies/vault.roles are not lists: write the outputs file again with pulumi stack output --json"
+        )
     policies = {}
     for i, p in enumerate(policies_doc):
         if not isinstance(p, dict):
@@ -345,7 +370,7 @@ def plan_of(vault: dict[str, Any]) -> Plan:
             raise VaultError(f"stack output {where} is not an object ({r!r})")
         auth_path = r.get("authPath") or r.get("backend") or default_auth
         if isinstance(auth_path, str) and auth_path.startswith("auth/"):
-            auth_path = auth_path[len("auth/"):]
+            auth_path = auth_path[len("auth/") :]
         name = _need(r, "roleName", where)
         if not isinstance(auth_path, str) or not _NAME.match(auth_path) or not _NAME.match(name):
             raise VaultError(f"stack output {where}: auth path {auth_path!r} or role {name!r} is not a plain name")
@@ -373,11 +398,18 @@ def plan_of(vault: dict[str, Any]) -> Plan:
         else:  # the injector templates name each property the agent renders
             consumers = c.get("consumers") or {}
             fragments = [consumers] if "podAnnotations" in consumers else list(consumers.values())
-            names = sorted({m for f in fragments if isinstance(f, dict)
-                            for v in (f.get("podAnnotations") or {}).values() for m in _TEMPLATE_PROPERTY.findall(str(v))})
+            names = sorted(
+                {
+                    m
+                    for f in fragments
+                    if isinstance(f, dict)
+                    for v in (f.get("podAnnotations") or {}).values()
+                    for m in _TEMPLATE_PROPERTY.findall(str(v))
+                }
+            )
         if not names:
             raise VaultError(f"stack output {where} ({path}) names no property to seed")
-        seeds[path[len(mount) + 1:]] = tuple(names)
+        seeds[path[len(mount) + 1 :]] = tuple(names)
     databases = []
     for i, d in enumerate(vault.get("databases") or []):
         where = f"vault.databases[{i}]"
@@ -391,14 +423,29 @@ def plan_of(vault: dict[str, Any]) -> Plan:
             statements[field] = _need(d, field, where, list)
             if not statements[field] or not all(isinstance(x, str) and x for x in statements[field]):
                 raise VaultError(f"stack output {where}.{field} is empty or not a list of statements")
-        databases.append(Database(fields["service"], fields["connection"], fields["roleName"], fields["plugin"],
-                                  tuple(statements["creationStatements"]), tuple(statements["revocationStatements"]),
-                                  _need(d, "defaultTtl", where, int), _need(d, "maxTtl", where, int)))
+        databases.append(
+            Database(
+                fields["service"],
+                fields["connection"],
+                fields["roleName"],
+                fields["plugin"],
+                tuple(statements["creationStatements"]),
+                tuple(statements["revocationStatements"]),
+                _need(d, "defaultTtl", where, int),
+                _need(d, "maxTtl", where, int),
+            )
+        )
     database_mount = vault.get("databaseMount") if databases else None
-    if databases and (not isinstance(database_mount, str) or not _NAME.match(database_mount) or database_mount == mount
-                      or any(d.get("mount") != database_mount for d in vault["databases"])):
-        raise VaultError(f"stack output vault.databaseMount {database_mount!r} is missing, not a plain name, the KV mount, "
-                         "or not the mount of every vault.databases entry")
+    if databases and (
+        not isinstance(database_mount, str)
+        or not _NAME.match(database_mount)
+        or database_mount == mount
+        or any(d.get("mount") != database_mount for d in vault["databases"])
+    ):
+        raise VaultError(
+            f"stack output vault.databaseMount {database_mount!r} is missing, not a plain name, the KV mount, "
+            "or not the mount of every vault.databases entry"
+        )
     return Plan(tuple(sorted({r.auth_path for r in roles})), mount, policies, tuple(roles), seeds, database_mount, tuple(databases))
 
 
@@ -418,11 +465,14 @@ def local_kubernetes(cluster: Cluster, reviewer_namespace: str) -> Kubernetes:
     """The local API server, and a fresh token of the stack's vault-auth service account (TokenRequest)."""
     if not cluster.ready():
         raise VaultError(f"the local cluster in {cluster.root} is not running: make up starts it; nothing was applied")
-    done = cluster.kubectl("create", "token", AUTH_SERVICE_ACCOUNT, "-n", reviewer_namespace,
-                           f"--duration={REVIEWER_TOKEN_DURATION}", check=False)
+    done = cluster.kubectl(
+        "create", "token", AUTH_SERVICE_ACCOUNT, "-n", reviewer_namespace, f"--duration={REVIEWER_TOKEN_DURATION}", check=False
+    )
     if done.returncode != 0:
-        raise VaultError(f"no service account {reviewer_namespace}/{AUTH_SERVICE_ACCOUNT} in the local cluster "
-                         f"({done.stderr.strip()[-200:]}): run pulumi up -s local first (it creates it); nothing was applied")
+        raise VaultError(
+            f"no service account {reviewer_namespace}/{AUTH_SERVICE_ACCOUNT} in the local cluster "
+            f"({done.stderr.strip()[-200:]}): run pulumi up -s local first (it creates it); nothing was applied"
+        )
     return Kubernetes(cluster.server, (cluster.pki / "ca.crt").read_text(), done.stdout.strip())
 
 
@@ -435,8 +485,10 @@ def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | 
     logins = logins or {}
     missing = sorted(d.service for d in plan.databases if d.service not in logins)
     if missing:
-        raise VaultError(f"no database connection for the vault-database bundles {', '.join(missing)}: "
-                         "give Vault's connection to each (docs/backends.md); nothing was applied")
+        raise VaultError(
+            f"no database connection for the vault-database bundles {', '.join(missing)}: "
+            "give Vault's connection to each (docs/backends.md); nothing was applied"
+        )
     api.check_ready()
     done: list[str] = []
     _, auths = api.call("GET", "sys/auth")
@@ -447,10 +499,20 @@ def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | 
             api.call("POST", f"sys/auth/{path}", {"type": "kubernetes", "description": "secrets-platform: job-runner login"})
             done.append(f"enabled kubernetes auth at auth/{path}")
         elif existing.get("type") != "kubernetes":
-            raise VaultError(f"auth/{path} in Vault at {api.address} is a {existing.get('type')} method, not kubernetes: "
-                             "disable it or set vault.authPath to another path")
-        api.call("POST", f"auth/{path}/config", {"kubernetes_host": kube.host, "kubernetes_ca_cert": kube.ca_cert,
-                                                 "token_reviewer_jwt": kube.reviewer_jwt, "disable_local_ca_jwt": True})
+            raise VaultError(
+                f"auth/{path} in Vault at {api.address} is a {existing.get('type')} method, not kubernetes: "
+                "disable it or set vault.authPath to another path"
+            )
+        api.call(
+            "POST",
+            f"auth/{path}/config",
+            {
+                "kubernetes_host": kube.host,
+                "kubernetes_ca_cert": kube.ca_cert,
+                "token_reviewer_jwt": kube.reviewer_jwt,
+                "disable_local_ca_jwt": True,
+            },
+        )
         done.append(f"auth/{path}/config: reviews tokens at {kube.host}")
     for name, hcl in sorted(plan.policies.items()):
         api.call("PUT", f"sys/policies/acl/{name}", {"policy": hcl})
@@ -458,8 +520,10 @@ def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | 
     wanted = {(r.auth_path, r.name) for r in plan.roles}
     for role in plan.roles:
         api.call("POST", f"auth/{role.auth_path}/role/{role.name}", role.body)
-        done.append(f"role auth/{role.auth_path}/role/{role.name} (namespaces "
-                    f"{', '.join(role.body['bound_service_account_namespaces'])}; audience {role.body['audience']})")
+        done.append(
+            f"role auth/{role.auth_path}/role/{role.name} (namespaces "
+            f"{', '.join(role.body['bound_service_account_namespaces'])}; audience {role.body['audience']})"
+        )
     for path in plan.auth_paths:
         status, listed = api.call("LIST", f"auth/{path}/role", ok=(200, 404))
         for name in (listed.get("data") or {}).get("keys", []) if status == 200 else []:
@@ -470,8 +534,11 @@ def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | 
     mounts = mounts.get("data", mounts)
     existing = mounts.get(f"{plan.mount}/")
     if existing is None:
-        api.call("POST", f"sys/mounts/{plan.mount}", {"type": "kv", "options": {"version": "2"},
-                                                     "description": "secrets-platform: vault-backed credentials"})
+        api.call(
+            "POST",
+            f"sys/mounts/{plan.mount}",
+            {"type": "kv", "options": {"version": "2"}, "description": "secrets-platform: vault-backed credentials"},
+        )
         done.append(f"enabled KV v2 at {plan.mount}/")
     elif existing.get("type") != "kv" or str((existing.get("options") or {}).get("version")) != "2":
         raise VaultError(f"{plan.mount}/ in Vault at {api.address} is not a KV v2 mount: set vault.mount to another name")
@@ -496,21 +563,37 @@ def _apply_databases(api: VaultApi, plan: Plan, logins: dict[str, Any], mounts: 
         api.call("POST", f"sys/mounts/{mount}", {"type": "database", "description": "secrets-platform: short-lived database users"})
         done.append(f"enabled the database secrets engine at {mount}/")
     elif existing.get("type") != "database":
-        raise VaultError(f"{mount}/ in Vault at {api.address} is a {existing.get('type')} mount, not the database engine: "
-                         "set vault.databaseMount to another name")
+        raise VaultError(
+            f"{mount}/ in Vault at {api.address} is a {existing.get('type')} mount, not the database engine: "
+            "set vault.databaseMount to another name"
+        )
     for db in plan.databases:
         login = logins[db.service]
         # verify_connection: Vault logs in once now, so a wrong URL or password fails here, before any role exists.
-        api.call("POST", f"{mount}/config/{db.connection}", {
-            "plugin_name": db.plugin, "connection_url": login.connection_url, "username": login.username,
-            "password": login.password, "allowed_roles": [db.role], "verify_connection": True,
-        })
+        api.call(
+            "POST",
+            f"{mount}/config/{db.connection}",
+            {
+                "plugin_name": db.plugin,
+                "connection_url": login.connection_url,
+                "username": login.username,
+                "password": login.password,
+                "allowed_roles": [db.role],
+                "verify_connection": True,
+            },
+        )
         done.append(f"{mount}/config/{db.connection}: {db.plugin} as {login.username}")
-        api.call("POST", f"{mount}/roles/{db.role}", {
-            "db_name": db.connection, "creation_statements": list(db.creation_statements),
-            "revocation_statements": list(db.revocation_statements),
-            "default_ttl": db.default_ttl, "max_ttl": db.max_ttl,
-        })
+        api.call(
+            "POST",
+            f"{mount}/roles/{db.role}",
+            {
+                "db_name": db.connection,
+                "creation_statements": list(db.creation_statements),
+                "revocation_statements": list(db.revocation_statements),
+                "default_ttl": db.default_ttl,
+                "max_ttl": db.max_ttl,
+            },
+        )
         done.append(f"{mount}/roles/{db.role}: users live {db.default_ttl} s (at most {db.max_ttl} s)")
     for kind, wanted in (("roles", {d.role for d in plan.databases}), ("config", {d.connection for d in plan.databases})):
         status, listed = api.call("LIST", f"{mount}/{kind}", ok=(200, 404))
@@ -541,8 +624,10 @@ def apply_local(cluster: Cluster, outputs_file: Path) -> list[str]:
             from localcluster.postgres import INSTALL_FIX, _bin_dir_or_none
 
             fix = "make up starts it" if _bin_dir_or_none() else INSTALL_FIX
-            raise VaultError(f"the local database (PostgreSQL) at {pg.address} is not running, and the stack has vault-database "
-                             f"bundles ({', '.join(d.service for d in plan.databases)}): {fix}; nothing was applied")
+            raise VaultError(
+                f"the local database (PostgreSQL) at {pg.address} is not running, and the stack has vault-database "
+                f"bundles ({', '.join(d.service for d in plan.databases)}): {fix}; nothing was applied"
+            )
         logins = {d.service: pg.vault_login() for d in plan.databases}
     return apply(api, plan, kube, logins)
 

@@ -59,8 +59,10 @@ def kms_key_identity(url: str) -> str:
     text = url.strip().split("?", 1)[0].rstrip("/").lower()
     m = _KMS.match(text)
     if not m:
-        raise StackProblem(f"secretsprovider {url!r} is not a gcpkms:// key URL",
-                           "use gcpkms://projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>")
+        raise StackProblem(
+            f"secretsprovider {url!r} is not a gcpkms:// key URL",
+            "use gcpkms://projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>",
+        )
     return "gcpkms://projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{key}".format(**m.groupdict())
 
 
@@ -160,17 +162,21 @@ def stack_problems(s: "settings.Settings", secrets_provider: str | None) -> list
     problems = []
     provider = (secrets_provider or "").strip()
     if not provider.lower().startswith("gcpkms://"):
-        problems.append(f"{s.environment} has no gcpkms:// secrets provider (got {provider or 'none'!r}). Fix: "
-                        f"`pulumi stack change-secrets-provider -s {s.environment} gcpkms://projects/<project>/locations/<location>/"
-                        f"keyRings/<ring>/cryptoKeys/<key-of-{s.environment}>` (one key per environment)")
+        problems.append(
+            f"{s.environment} has no gcpkms:// secrets provider (got {provider or 'none'!r}). Fix: "
+            f"`pulumi stack change-secrets-provider -s {s.environment} gcpkms://projects/<project>/locations/<location>/"
+            f"keyRings/<ring>/cryptoKeys/<key-of-{s.environment}>` (one key per environment)"
+        )
     else:
         try:
             kms_key_identity(provider)
         except StackProblem as err:
             problems.append(f"{err.args[0]}. Fix: {err.args[1]}")
     if not cluster_identities(s):
-        problems.append(f"{s.environment} does not say which cluster it targets, so two stacks could reach the same one. Fix: set "
-                        "secrets-platform:kubernetes.context, or gcp.project, gcp.region and gcp.clusterName")
+        problems.append(
+            f"{s.environment} does not say which cluster it targets, so two stacks could reach the same one. Fix: set "
+            "secrets-platform:kubernetes.context, or gcp.project, gcp.region and gcp.clusterName"
+        )
     return problems
 
 

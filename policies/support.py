@@ -246,7 +246,7 @@ def stack_of_urn(urn: str) -> str | None:
     prefix = "urn:pulumi:"
     if not isinstance(urn, str) or not urn.startswith(prefix):
         return None
-    stack = urn[len(prefix):].split("::", 1)[0]
+    stack = urn[len(prefix) :].split("::", 1)[0]
     return stack or None
 
 
@@ -428,7 +428,7 @@ def is_exempt(config: Mapping[str, Any], urn: str, name: str, parent: str | None
     if urn in exempt or name in exempt:
         return True
     parents = config.get(EXEMPT_CHILDREN_OF) or []
-    return bool(parent) and (parent in parents or _urn_name(parent) in parents)
+    return parent is not None and parent != "" and (parent in parents or _urn_name(parent) in parents)
 
 
 def config_list(config: Mapping[str, Any], key: str) -> list[str]:

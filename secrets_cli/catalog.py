@@ -81,8 +81,10 @@ def load(project: Project, engine: Engine, stack: str, environ: Mapping[str, str
         return Catalog(stack, "file", from_file(s), s, note=f"state unavailable ({err.message.splitlines()[0]}): read the stack file")
     if not deployed:
         if source == "state":
-            raise InputError(f"stack {stack!r} has no deployed state in this backend",
-                             f"deploy it first (`make up` for local, `pulumi up -s {stack}`), or use --from file")
+            raise InputError(
+                f"stack {stack!r} has no deployed state in this backend",
+                f"deploy it first (`make up` for local, `pulumi up -s {stack}`), or use --from file",
+            )
         return Catalog(stack, "file", from_file(s), s, note=f"stack {stack} is not deployed in this backend: read the stack file")
     outputs = engine.outputs(stack)
     secrets = outputs.get("secrets")

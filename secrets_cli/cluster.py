@@ -45,8 +45,12 @@ class Kubectl:
     """A kubeconfig file to read instead of the ambient one (the local cluster's)."""
 
     def _base(self) -> list[str]:
-        return [self.binary, *(["--kubeconfig", self.kubeconfig] if self.kubeconfig else []),
-                *(["--context", self.context] if self.context else []), "--request-timeout=10s"]
+        return [
+            self.binary,
+            *(["--kubeconfig", self.kubeconfig] if self.kubeconfig else []),
+            *(["--context", self.context] if self.context else []),
+            "--request-timeout=10s",
+        ]
 
     def unreachable_reason(self) -> str | None:
         """None when the cluster answers; else one sentence saying why not."""
@@ -58,8 +62,13 @@ class Kubectl:
             return f"kubectl could not run ({err.__class__.__name__})."
         if done.returncode != 0:
             detail = (done.stderr or done.stdout).strip().splitlines()
-            where = (f"context {self.context!r}" if self.context else
-                     f"kubeconfig {self.kubeconfig}" if self.kubeconfig else "the current kubeconfig context")
+            where = (
+                f"context {self.context!r}"
+                if self.context
+                else f"kubeconfig {self.kubeconfig}"
+                if self.kubeconfig
+                else "the current kubeconfig context"
+            )
             return f"The cluster of {where} is not reachable: {detail[-1] if detail else 'kubectl failed'}."
         return None
 

@@ -39,8 +39,10 @@ PLAN_TIMEOUT = 120.0
 GIT_TIMEOUT = 60.0
 # What the planning subprocess inherits from this process: enough to run Python and git, no credential.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
-FALLBACK_NOTE = ("{ref} predates " + ENTRY_POINT + ", so its side is planned with today's program from its "
-                 "Pulumi.{stack}.yaml: changes to the program itself between {ref} and the working tree are not shown")
+FALLBACK_NOTE = (
+    "{ref} predates " + ENTRY_POINT + ", so its side is planned with today's program from its "
+    "Pulumi.{stack}.yaml: changes to the program itself between {ref} and the working tree are not shown"
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def plan_of(s: settings_pkg.Settings) -> Plan:
 
 def parse_plan(data: Any) -> Plan:
     """The fields the diff uses, type-checked; a ValueError naming the first one that is wrong."""
+
     def strings(value: Any, what: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError(f"{what} is not a list of strings")
@@ -106,8 +109,12 @@ def parse_plan(data: Any) -> Plan:
         if not isinstance(generation, int) or isinstance(generation, bool):
             raise ValueError(f"bundles[{i}].generation is not an integer")
         where = f"bundles[{i}]"
-        bundles[text(entry, "service", where)] = Bundle(text(entry, "strategy", where), text(entry, "rotation", where), generation,
-                                                       strings(entry.get("generated"), f"{where}.generated"))
+        bundles[text(entry, "service", where)] = Bundle(
+            text(entry, "strategy", where),
+            text(entry, "rotation", where),
+            generation,
+            strings(entry.get("generated"), f"{where}.generated"),
+        )
     return Plan(frozenset(strings(data.get("namespaces"), "namespaces")), secrets, bundles)
 
 
@@ -115,8 +122,9 @@ def _git(root: Path, *args: str, text: bool = True) -> subprocess.CompletedProce
     try:
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=text, timeout=GIT_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
-        raise InputError(f"`git {args[0]}` in {root} took longer than {GIT_TIMEOUT:.0f}s and was stopped",
-                         "retry; check the repository (git fsck)") from None
+        raise InputError(
+            f"`git {args[0]}` in {root} took longer than {GIT_TIMEOUT:.0f}s and was stopped", "retry; check the repository (git fsck)"
+        ) from None
     except OSError as err:
         raise InputError(f"cannot run git: {err.strerror or err}", "install git, or run diff in a git checkout") from None
 
@@ -126,7 +134,9 @@ def resolve(root: Path, ref: str, stack: str) -> str:
     if not ref or ref.startswith("-"):
         raise InputError(f"--base {ref!r}: not a git ref", "pass a branch, tag or commit, e.g. origin/main")
     if _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
-        raise InputError(f"{root} is not a git checkout, so there is no --base {ref} to compare with", "run diff in a clone of the repository")
+        raise InputError(
+            f"{root} is not a git checkout, so there is no --base {ref} to compare with", "run diff in a clone of the repository"
+        )
     found = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if found.returncode != 0:
         raise InputError(f"--base {ref}: no such commit in {root}", "pass a branch, tag or commit that exists (git fetch it first in CI)")
@@ -154,8 +164,10 @@ def base_plan(root: Path, ref: str, stack: str, environ: Mapping[str, str]) -> B
 def _extract(root: Path, commit: str, ref: str, tree: Path) -> None:
     archive = _git(root, "archive", "--format=tar", commit, text=False)
     if archive.returncode != 0:
-        raise InputError(f"--base {ref}: git archive of {commit[:12]} failed: {archive.stderr.decode(errors='replace').strip()[:300]}",
-                         "check the repository (git fsck), or pick another base")
+        raise InputError(
+            f"--base {ref}: git archive of {commit[:12]} failed: {archive.stderr.decode(errors='replace').strip()[:300]}",
+            "check the repository (git fsck), or pick another base",
+        )
     tree.mkdir()
     try:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
@@ -192,15 +204,17 @@ def _run_entry_point(tree: Path, ref: str, commit: str, stack: str, environ: Map
     # -E: no PYTHON* variable of ours (PYTHONPATH) reaches it; -s: no user site; -m puts the tree first on sys.path.
     cmd = [sys.executable, "-E", "-s", "-m", "secrets_cli.plan_export", "--stack", stack]
     # Its own session, so a timeout stops everything it started (a child holding our pipes would hang us).
-    with subprocess.Popen(cmd, cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as proc:
+    with subprocess.Popen(
+        cmd, cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as proc:
         try:
             stdout, stderr = proc.communicate(json.dumps(request(environ)), timeout=PLAN_TIMEOUT)
         except subprocess.TimeoutExpired:
             _stop(proc)
-            raise InputError(f"{where} did not plan stack {stack} within {PLAN_TIMEOUT:.0f}s and was stopped",
-                             f"run `python -m secrets_cli.plan_export --stack {stack}` in a checkout of that ref to see why, "
-                             "or pick another base") from None
+            raise InputError(
+                f"{where} did not plan stack {stack} within {PLAN_TIMEOUT:.0f}s and was stopped",
+                f"run `python -m secrets_cli.plan_export --stack {stack}` in a checkout of that ref to see why, or pick another base",
+            ) from None
         except BaseException:
             _stop(proc)
             raise
@@ -218,12 +232,16 @@ def _run_entry_point(tree: Path, ref: str, commit: str, stack: str, environ: Map
     if done.returncode != 0 or not isinstance(out, dict):
         lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
         cause = (lines[-1] if lines else f"exit {done.returncode}, no output")[:300].replace(f"{tree}{os.sep}", "")
-        raise InputError(f"{where} fails to import or plan stack {stack}: {cause}",
-                         "fix the program at that ref, or pick another base (in a checkout of the ref, "
-                         f"`python -m secrets_cli.plan_export --stack {stack}` shows the whole error)")
+        raise InputError(
+            f"{where} fails to import or plan stack {stack}: {cause}",
+            "fix the program at that ref, or pick another base (in a checkout of the ref, "
+            f"`python -m secrets_cli.plan_export --stack {stack}` shows the whole error)",
+        )
     if out.get("format") != plan_export.FORMAT:
-        raise InputError(f"{where} describes its plan in format {out.get('format')!r}; this CLI reads format {plan_export.FORMAT}",
-                         "run the diff with the CLI of the newer side, or pick another base")
+        raise InputError(
+            f"{where} describes its plan in format {out.get('format')!r}; this CLI reads format {plan_export.FORMAT}",
+            "run the diff with the CLI of the newer side, or pick another base",
+        )
     try:
         return parse_plan(out.get("plan"))
     except ValueError as err:
@@ -269,9 +287,13 @@ def compare(old: Plan, new: Plan) -> dict[str, Any]:
             entry.update(change=f"rotation {o.rotation} -> {n.rotation}: every generated key gets a new value")
         elif n.strategy == "dual" and o.generation != n.generation:
             slot = current_slot(n.generation)
-            entry.update(change=f"generation {o.generation} -> {n.generation}", slot=slot,
-                         detail=f"slot {slot} regenerated and current; <KEY>_PREVIOUS is slot {current_slot(o.generation)}"
-                         if n.generation == o.generation + 1 else "more than one step: both slots may be new")
+            entry.update(
+                change=f"generation {o.generation} -> {n.generation}",
+                slot=slot,
+                detail=f"slot {slot} regenerated and current; <KEY>_PREVIOUS is slot {current_slot(o.generation)}"
+                if n.generation == o.generation + 1
+                else "more than one step: both slots may be new",
+            )
         else:
             continue
         rotations.append(entry)

@@ -79,8 +79,10 @@ def confined_render_dir(project_dir: Path, render_dir: str) -> Path:
     base = project_dir.resolve()
     path = (base / render_dir).resolve()
     if path == base or base not in path.parents:
-        raise InputError(f"kubernetes.renderDir {render_dir!r} resolves to {path}, outside the checkout {base}",
-                         "set it to a git-ignored folder inside the repository, such as rendered/local")
+        raise InputError(
+            f"kubernetes.renderDir {render_dir!r} resolves to {path}, outside the checkout {base}",
+            "set it to a git-ignored folder inside the repository, such as rendered/local",
+        )
     return path
 
 
@@ -102,11 +104,15 @@ def secrets_from_render_dir(render_dir: Path, namespaces: set[str] | None = None
         try:
             docs = list(safe_yaml.load_all(real.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as err:
-            raise InputError(f"{path}: cannot be read ({err.__class__.__name__})", "delete the render folder and run `make up` again") from None
+            raise InputError(
+                f"{path}: cannot be read ({err.__class__.__name__})", "delete the render folder and run `make up` again"
+            ) from None
         except yaml.YAMLError as err:
             line, reason = safe_yaml.describe(err)
-            raise InputError(f"{path}{f':{line}' if line else ''}: not a manifest the local stack wrote ({reason})",
-                             "delete the render folder and run `make up` again") from None
+            raise InputError(
+                f"{path}{f':{line}' if line else ''}: not a manifest the local stack wrote ({reason})",
+                "delete the render folder and run `make up` again",
+            ) from None
         for doc in docs:
             if not isinstance(doc, dict) or doc.get("kind") != "Secret" or doc.get("type", OPAQUE) != OPAQUE:
                 continue
@@ -126,8 +132,9 @@ def merge(secrets: dict[tuple[str, str], dict[str, str]], namespaces: set[str] |
             continue
         for key, value in data.items():
             if key in values and values[key] != value and origin[key] != name:
-                raise InputError(f"key {key} has different values in {origin[key]} and {name}",
-                                 "pick one workload with --workload, whose Secrets agree")
+                raise InputError(
+                    f"key {key} has different values in {origin[key]} and {name}", "pick one workload with --workload, whose Secrets agree"
+                )
             values[key] = value
             origin[key] = name
     return values, origin
@@ -166,7 +173,9 @@ def write_private(path: Path, text: str) -> None:
 def git_ignored(path: Path) -> bool | None:
     """True/False when ``path`` is inside a git work tree, None when it is not (or git is missing)."""
     try:
-        inside = subprocess.run(["git", "-C", str(path.parent), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True, check=False)
+        inside = subprocess.run(
+            ["git", "-C", str(path.parent), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True, check=False
+        )
         if inside.returncode != 0:
             return None
         done = subprocess.run(["git", "-C", str(path.parent), "check-ignore", "-q", path.name], capture_output=True, text=True, check=False)

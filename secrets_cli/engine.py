@@ -77,8 +77,10 @@ class Engine:
 
     def require(self) -> None:
         if not self.available():
-            raise EngineError("the Pulumi engine is not installed (no bin/pulumi and no pulumi on PATH)",
-                              "build it with `make toolchain` (or install Pulumi 3.260.0)")
+            raise EngineError(
+                "the Pulumi engine is not installed (no bin/pulumi and no pulumi on PATH)",
+                "build it with `make toolchain` (or install Pulumi 3.260.0)",
+            )
 
     def _workspace(self, stack: str):
         from pulumi import automation as auto
@@ -98,8 +100,10 @@ class Engine:
         try:
             return auto.Stack.select(stack, ws)
         except auto.errors.CommandError as err:
-            raise EngineError(f"stack {stack!r} cannot be selected: {_first_line(err)}",
-                              f"deploy it first (`make up` for local, `pulumi up -s {stack}` otherwise)") from None
+            raise EngineError(
+                f"stack {stack!r} cannot be selected: {_first_line(err)}",
+                f"deploy it first (`make up` for local, `pulumi up -s {stack}` otherwise)",
+            ) from None
 
     # ---- reads ---------------------------------------------------------------------------------
     def stack_exists(self, stack: str) -> bool:
@@ -109,8 +113,9 @@ class Engine:
         try:
             return any(s.name.rsplit("/", 1)[-1] == stack for s in ws.list_stacks())
         except auto.errors.CommandError as err:
-            raise EngineError(f"the state backend cannot be read: {_first_line(err)}",
-                              "check PULUMI_BACKEND_URL and your credentials for it") from None
+            raise EngineError(
+                f"the state backend cannot be read: {_first_line(err)}", "check PULUMI_BACKEND_URL and your credentials for it"
+            ) from None
 
     def last_update(self, stack: str) -> str | None:
         from pulumi import automation as auto
@@ -155,7 +160,9 @@ class Engine:
         st = self._stack(stack)
         steps: list[Step] = []
         sink: list[str] = []
-        kwargs: dict[str, Any] = dict(target=targets, target_dependents=True, on_event=_collect(steps), on_output=sink.append, color="never")
+        kwargs: dict[str, Any] = dict(
+            target=targets, target_dependents=True, on_event=_collect(steps), on_output=sink.append, color="never"
+        )
         try:
             if apply:
                 st.up(**kwargs)
@@ -163,8 +170,9 @@ class Engine:
                 st.preview(**kwargs)
         except auto.errors.CommandError as err:
             verb = "up" if apply else "preview"
-            raise EngineError(f"`pulumi {verb}` of stack {stack!r} failed: {_diagnostic(err)}",
-                              f"run `pulumi {verb} -s {stack}` for the full report") from None
+            raise EngineError(
+                f"`pulumi {verb}` of stack {stack!r} failed: {_diagnostic(err)}", f"run `pulumi {verb} -s {stack}` for the full report"
+            ) from None
         return [s for s in steps if s.op not in ("same", "read")]
 
 
@@ -205,8 +213,10 @@ def plain(value: Any) -> Any:
                 return plain(json.loads(value["plaintext"]))
             if "value" in value:
                 return plain(value["value"])
-            raise EngineError("a secret in the exported state is still encrypted",
-                              "the local passphrase must decrypt it: run with PULUMI_CONFIG_PASSPHRASE of the README")
+            raise EngineError(
+                "a secret in the exported state is still encrypted",
+                "the local passphrase must decrypt it: run with PULUMI_CONFIG_PASSPHRASE of the README",
+            )
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [plain(v) for v in value]

@@ -41,8 +41,12 @@ class Age:
         return "OVERDUE" if self.overdue else "no"
 
     def as_json(self) -> dict:
-        return {"rotated": self.rotated.isoformat() if self.rotated else None, "ageDays": self.days,
-                "maxAge": self.max_age, "overdue": self.overdue}
+        return {
+            "rotated": self.rotated.isoformat() if self.rotated else None,
+            "ageDays": self.days,
+            "maxAge": self.max_age,
+            "overdue": self.overdue,
+        }
 
 
 def rotation_date(value: str | None) -> dt.date | None:
@@ -69,5 +73,4 @@ def age(rotation: str | None, max_age: str | None, now: dt.datetime | None = Non
 
 def bundle_ages(settings, now: dt.datetime | None = None) -> dict[str, Age]:
     """service -> Age of every bundle whose values the platform generates (others rotate at their source)."""
-    return {c.service: age(c.rotation, c.effective_max_age(settings.environment), now)
-            for c in settings.config.credentials if c.generated}
+    return {c.service: age(c.rotation, c.effective_max_age(settings.environment), now) for c in settings.config.credentials if c.generated}

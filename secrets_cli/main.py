@@ -43,14 +43,22 @@ class App:
 
 stack_option = click.option("--stack", "-s", required=True, metavar="STACK", help="Stack (= environment): local, dev, stg or prd.")
 source_option = click.option(
-    "--from", "source", type=click.Choice(catalog_mod.SOURCES), default="auto", show_default=True,
+    "--from",
+    "source",
+    type=click.Choice(catalog_mod.SOURCES),
+    default="auto",
+    show_default=True,
     help="Where Secrets are read: the deployed stack's outputs (state), the stack file (file), or state when deployed (auto).",
 )
 
 
 @click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The secrets-platform checkout (default: found upwards from the working directory, or $SECRETS_PLATFORM_DIR).")
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The secrets-platform checkout (default: found upwards from the working directory, or $SECRETS_PLATFORM_DIR).",
+)
 @click.version_option(package_name="secrets-platform", prog_name="secrets-platform")
 @click.pass_context
 def cli(ctx: click.Context, project_dir: Path | None) -> None:
@@ -93,14 +101,35 @@ def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None
     cat = _catalog(_app(ctx), stack, source)
     ages = _ages(cat)
     if as_json:
-        click.echo(json.dumps({"stack": stack, "source": cat.source, "deployedAt": cat.deployed_at, "secrets": cat.secrets,
-                               "ages": {svc: a.as_json() for svc, a in sorted(ages.items())}}, indent=2, sort_keys=True))
+        click.echo(
+            json.dumps(
+                {
+                    "stack": stack,
+                    "source": cat.source,
+                    "deployedAt": cat.deployed_at,
+                    "secrets": cat.secrets,
+                    "ages": {svc: a.as_json() for svc, a in sorted(ages.items())},
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
         return
     rows = [("NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION", "AGE", "OVERDUE")]
     for s in cat.secrets:
         a = ages.get(s.get("service") or "") if s["name"].endswith("-credentials") else None
-        rows.append((s["name"], s["namespace"], s["type"], s["backend"], ",".join(s["keys"]), s.get("rotation") or "-",
-                     a.age_text if a else "-", a.overdue_text if a else "-"))
+        rows.append(
+            (
+                s["name"],
+                s["namespace"],
+                s["type"],
+                s["backend"],
+                ",".join(s["keys"]),
+                s.get("rotation") or "-",
+                a.age_text if a else "-",
+                a.overdue_text if a else "-",
+            )
+        )
     click.echo(f"Secrets of stack {stack} (from {_source_label(cat)}):")
     _table(rows)
     _age_notes(ages)
@@ -113,8 +142,11 @@ def _ages(cat: catalog_mod.Catalog) -> dict[str, freshness_mod.Age]:
     applied does not make a credential younger); the maxAge target comes from the stack file.
     """
     targets = {c.service: c.effective_max_age(cat.environment) for c in cat.settings.config.credentials if c.generated}
-    return {s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
-            for s in cat.secrets if s.get("service") in targets and s["name"].endswith("-credentials")}
+    return {
+        s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
+        for s in cat.secrets
+        if s.get("service") in targets and s["name"].endswith("-credentials")
+    }
 
 
 def _age_notes(ages) -> None:
@@ -126,7 +158,9 @@ def _age_notes(ages) -> None:
         click.echo(f"age unknown: {', '.join(future)} (the rotation date is in the future; `secrets-platform rotate` writes today's)")
     for service, a in sorted(ages.items()):
         if a.overdue:
-            click.echo(f"OVERDUE: {service} was rotated {a.days} days ago, over its maxAge of {a.max_age}: secrets-platform rotate {service}")
+            click.echo(
+                f"OVERDUE: {service} was rotated {a.days} days ago, over its maxAge of {a.max_age}: secrets-platform rotate {service}"
+            )
 
 
 # ---- diff ----------------------------------------------------------------------------------------
@@ -150,8 +184,10 @@ def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
     notes = [base_side.note] if base_side.note else []
     program_dir = Path(diff_mod.settings_pkg.__file__).resolve().parents[1]
     if program_dir != app.project.dir.resolve():
-        notes.append(f"the working tree's side is planned with the program this CLI runs from ({program_dir}), "
-                     f"not program files in {app.project.dir}")
+        notes.append(
+            f"the working tree's side is planned with the program this CLI runs from ({program_dir}), "
+            f"not program files in {app.project.dir}"
+        )
     touched: dict[str, set[str]] = {}
     for d in planned_descriptors(new):
         if any(r["service"] == d.service for r in out["rotated"]) or any(c["name"] == d.name for c in out["keysChanged"]):
@@ -162,15 +198,26 @@ def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
         click.echo(json.dumps({"stack": stack, "base": base, **out}, indent=2, sort_keys=True))
         return
     planned = "each side planned by its own program" if base_side.program == "ref" else "both sides planned by today's program"
-    click.echo(f"Secrets of stack {stack}: {base} ({base_side.commit[:12]}) -> working tree; {planned} "
-               "(names, keys and rotations only; never a value)")
+    click.echo(
+        f"Secrets of stack {stack}: {base} ({base_side.commit[:12]}) -> working tree; {planned} "
+        "(names, keys and rotations only; never a value)"
+    )
     for note in notes:
         click.echo(f"note: {note}")
-    lines = [*(f"+ Secret {a['namespace']}/{a['name']} (keys {', '.join(a['keys'])})" for a in out["secretsAdded"]),
-             *(f"- Secret {r['namespace']}/{r['name']}" for r in out["secretsRemoved"]),
-             *(f"~ Secret {c['namespace']}/{c['name']}: keys added {c['keysAdded'] or '-'}, removed {c['keysRemoved'] or '-'}" for c in out["keysChanged"]),
-             *(f"~ rotated {r['service']} ({r['strategy']}): {r['change']}{'; ' + r['detail'] if r.get('detail') else ''}; keys {', '.join(r['keys'])}" for r in out["rotated"]),
-             *(f"+ namespace {n}" for n in out["namespacesGained"]), *(f"- namespace {n}" for n in out["namespacesLost"])]
+    lines = [
+        *(f"+ Secret {a['namespace']}/{a['name']} (keys {', '.join(a['keys'])})" for a in out["secretsAdded"]),
+        *(f"- Secret {r['namespace']}/{r['name']}" for r in out["secretsRemoved"]),
+        *(
+            f"~ Secret {c['namespace']}/{c['name']}: keys added {c['keysAdded'] or '-'}, removed {c['keysRemoved'] or '-'}"
+            for c in out["keysChanged"]
+        ),
+        *(
+            f"~ rotated {r['service']} ({r['strategy']}): {r['change']}{'; ' + r['detail'] if r.get('detail') else ''}; keys {', '.join(r['keys'])}"
+            for r in out["rotated"]
+        ),
+        *(f"+ namespace {n}" for n in out["namespacesGained"]),
+        *(f"- namespace {n}" for n in out["namespacesLost"]),
+    ]
     for line in lines or ["(no change to the stack's Secrets)"]:
         click.echo(f"  {line}")
     for name, found in out["consumers"].items():
@@ -191,15 +238,24 @@ def freshness(ctx: click.Context, stack: str, fail_on_unknown: bool) -> None:
     ages = freshness_mod.bundle_ages(s)
     rows = [("BUNDLE", "ROTATED", "AGE", "MAX AGE", "OVERDUE")]
     for service, a in sorted(ages.items()):
-        rows.append((conventions.credentials_name(service, s.environment), a.rotated.isoformat() if a.rotated else "-", a.age_text,
-                     a.max_age or "-", a.overdue_text))
+        rows.append(
+            (
+                conventions.credentials_name(service, s.environment),
+                a.rotated.isoformat() if a.rotated else "-",
+                a.age_text,
+                a.max_age or "-",
+                a.overdue_text,
+            )
+        )
     _table(rows)
     _age_notes(ages)
     overdue = sorted(svc for svc, a in ages.items() if a.overdue)
     unknown = sorted(svc for svc, a in ages.items() if a.days is None and a.max_age)
     if overdue or (fail_on_unknown and unknown):
         names = [conventions.credentials_name(svc, s.environment) for svc in overdue + (unknown if fail_on_unknown else [])]
-        click.echo(f"{len(names)} bundle{'s' * (len(names) != 1)} of stack {stack} past their freshness target: {', '.join(names)}", err=True)
+        click.echo(
+            f"{len(names)} bundle{'s' * (len(names) != 1)} of stack {stack} past their freshness target: {', '.join(names)}", err=True
+        )
         ctx.exit(VALIDATION_FAILED)
 
 
@@ -213,8 +269,14 @@ def _table(rows: Sequence[tuple[str, ...]]) -> None:
 @cli.command()
 @stack_option
 @source_option
-@click.option("--namespace", "-n", "namespaces", multiple=True, metavar="NS",
-              help="Only Secrets of these namespaces count (workload or full name; repeatable).")
+@click.option(
+    "--namespace",
+    "-n",
+    "namespaces",
+    multiple=True,
+    metavar="NS",
+    help="Only Secrets of these namespaces count (workload or full name; repeatable).",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
 def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str, ...], paths: tuple[Path, ...]) -> None:
@@ -228,12 +290,16 @@ def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str,
     app.project.check_stack(stack)
     refs, files = scan(list(paths))  # bad files fail (exit 2) before the stack is read
     if not files:
-        raise InputError(f"nothing to validate: no consumer file in {', '.join(map(str, paths))}",
-                         "pass dbt profiles.yml, Dagster Helm values (.yaml), Flyte task modules (.py) or Pachyderm specs (.json/.yaml), "
-                         "or a directory that holds them")
+        raise InputError(
+            f"nothing to validate: no consumer file in {', '.join(map(str, paths))}",
+            "pass dbt profiles.yml, Dagster Helm values (.yaml), Flyte task modules (.py) or Pachyderm specs (.json/.yaml), "
+            "or a directory that holds them",
+        )
     cat = _catalog(app, stack, source).only_namespaces(namespaces)
     results = [resolve(r, cat) for r in refs]
-    click.echo(f"Validating {len(refs)} secret references in {len({f for f, _ in files})} files against stack {stack} (from {_source_label(cat)})...")
+    click.echo(
+        f"Validating {len(refs)} secret references in {len({f for f, _ in files})} files against stack {stack} (from {_source_label(cat)})..."
+    )
     by_file: dict[str, list] = {}
     for res in results:
         by_file.setdefault(res.ref.path, []).append(res)
@@ -261,7 +327,13 @@ def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str,
 @click.argument("name")
 @stack_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (required without a terminal).")
-@click.option("--to", "to_value", default=None, metavar="VALUE", help="The new rotation value (default: today's date, YYYY-MM-DD, which also dates the bundle's age).")
+@click.option(
+    "--to",
+    "to_value",
+    default=None,
+    metavar="VALUE",
+    help="The new rotation value (default: today's date, YYYY-MM-DD, which also dates the bundle's age).",
+)
 @click.pass_context
 def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str | None) -> None:
     """Regenerate a credential bundle's generated keys: bump its rotation, preview, apply only it.
@@ -274,20 +346,30 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
     env = s.environment
     cred = next((c for c in s.config.credentials if name in (c.service, conventions.credentials_name(c.service, env))), None)
     if cred is None:
-        others = [*(conventions.pull_secret_name(r.service, env) for r in s.config.registries),
-                  *(conventions.secret_name(t.service, env, t.purpose) for t in s.config.tls_secrets)]
+        others = [
+            *(conventions.pull_secret_name(r.service, env) for r in s.config.registries),
+            *(conventions.secret_name(t.service, env, t.purpose) for t in s.config.tls_secrets),
+        ]
         if name in others or conventions.OTHER_SECRET_NAME.match(name):
-            raise InputError(f"{name} is not a generated credential bundle; its value comes from config or the deploy environment",
-                             "rotate it at its source, then `pulumi config set --secret ...` (or update the repository secret) and deploy")
+            raise InputError(
+                f"{name} is not a generated credential bundle; its value comes from config or the deploy environment",
+                "rotate it at its source, then `pulumi config set --secret ...` (or update the repository secret) and deploy",
+            )
         known = ", ".join(c.service for c in s.config.credentials) or "(none)"
-        raise InputError(f"unknown credential {name!r} in stack {stack}: bundles are {known}", "pass a service or <service>-<env>-credentials")
+        raise InputError(
+            f"unknown credential {name!r} in stack {stack}: bundles are {known}", "pass a service or <service>-<env>-credentials"
+        )
     if not cred.generated:
-        raise InputError(f"{cred.service} has no generated keys, so rotation would change nothing",
-                         "rotate fixed values with `pulumi config set --path 'credentials[..].values.<KEY>'`")
+        raise InputError(
+            f"{cred.service} has no generated keys, so rotation would change nothing",
+            "rotate fixed values with `pulumi config set --path 'credentials[..].values.<KEY>'`",
+        )
     secret_name = conventions.credentials_name(cred.service, env)
     if not app.engine.stack_exists(stack):
-        raise EngineError(f"stack {stack!r} has no deployed state in this backend, so there is nothing to rotate",
-                          f"deploy it first (`make up` for local, `pulumi up -s {stack}` otherwise)")
+        raise EngineError(
+            f"stack {stack!r} has no deployed state in this backend, so there is nothing to rotate",
+            f"deploy it first (`make up` for local, `pulumi up -s {stack}` otherwise)",
+        )
     targets = _bundle_urns(app.engine.resources(stack), cred.service, secret_name)
     path = app.project.stack_file(stack)
     original = path.read_text()
@@ -306,8 +388,10 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
             from components.credentials import current_slot
 
             slot, old = current_slot(cred.generation + 1), current_slot(cred.generation)
-            click.echo(f"Strategy dual: generation {cred.generation} -> {cred.generation + 1}; slot {slot} is regenerated and becomes "
-                       f"<KEY>, slot {old} (the current value) stays valid as <KEY>{PREVIOUS_SUFFIX}")
+            click.echo(
+                f"Strategy dual: generation {cred.generation} -> {cred.generation + 1}; slot {slot} is regenerated and becomes "
+                f"<KEY>, slot {old} (the current value) stays valid as <KEY>{PREVIOUS_SUFFIX}"
+            )
         steps = app.engine.preview(stack, targets)
         click.echo("Preview (only this bundle is targeted):")
         for step in steps:
@@ -329,8 +413,10 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
         click.echo(f"✓ {secret_name}: {replaced} generated keys replaced, {updated} Secrets updated in place")
         click.echo(f"✓ {path.name}: rotation of {cred.service} is now {new!r}; commit it: git commit {path.name} -m 'rotate {secret_name}'")
         if dual:
-            click.echo("Rotation complete. Now set the new <KEY> on the remote system's free slot (its other slot keeps <KEY>_PREVIOUS valid); "
-                       "retire _PREVIOUS there once every consumer rolled (see docs/cli.md).")
+            click.echo(
+                "Rotation complete. Now set the new <KEY> on the remote system's free slot (its other slot keeps <KEY>_PREVIOUS valid); "
+                "retire _PREVIOUS there once every consumer rolled (see docs/cli.md)."
+            )
         else:
             click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")
     finally:
@@ -353,9 +439,12 @@ def rotation_counts(steps) -> tuple[int, int]:
 def _bundle_urns(resources: list[dict[str, Any]], service: str, secret_name: str) -> list[str]:
     """The bundle's component and everything under it, found in state (works for any backend)."""
     by_urn = {r["urn"]: r for r in resources if "urn" in r}
-    roots = {r.get("parent") for r in resources
-             if ((r.get("inputs") or {}).get("metadata") or {}).get("name") == secret_name and r.get("parent")}
-    roots |= {u for u, r in by_urn.items() if r.get("custom") is False and u.endswith(f"::{service}") and ":credentials:" in r.get("type", "")}
+    roots = {
+        r.get("parent") for r in resources if ((r.get("inputs") or {}).get("metadata") or {}).get("name") == secret_name and r.get("parent")
+    }
+    roots |= {
+        u for u, r in by_urn.items() if r.get("custom") is False and u.endswith(f"::{service}") and ":credentials:" in r.get("type", "")
+    }
     if not roots:
         raise EngineError(f"{secret_name} is not in the deployed state", "deploy the stack file as it is first, then rotate")
 
@@ -382,8 +471,11 @@ def _kube(app: App, s) -> Kubectl:
 def _consumers(app: App, s, secret_name: str, workloads: list[str]) -> list[str]:
     namespaces = [s.namespace(w) for w in sorted(workloads)]
     if s.render_dir:
-        return [f"namespace {ns}: workloads annotated {conventions.RELOADER_CONSUMER_ANNOTATION}: \"true\" that mount {secret_name} "
-                f"(the local stack renders manifests to {s.render_dir}; no cluster to ask)" for ns in namespaces]
+        return [
+            f'namespace {ns}: workloads annotated {conventions.RELOADER_CONSUMER_ANNOTATION}: "true" that mount {secret_name} '
+            f"(the local stack renders manifests to {s.render_dir}; no cluster to ask)"
+            for ns in namespaces
+        ]
     kube = _kube(app, s)
     reason = kube.unreachable_reason()
     lines = []
@@ -392,7 +484,9 @@ def _consumers(app: App, s, secret_name: str, workloads: list[str]) -> list[str]
             lines.append(f"namespace {ns}: Reloader-annotated workloads using {secret_name} (cluster not asked: {reason})")
             continue
         found = reloading_workloads(kube.workloads(ns), secret_name)
-        lines.append(f"namespace {ns}: {', '.join(found) if found else 'no Reloader-annotated workload uses it; restart consumers by hand'}")
+        lines.append(
+            f"namespace {ns}: {', '.join(found) if found else 'no Reloader-annotated workload uses it; restart consumers by hand'}"
+        )
     return lines
 
 
@@ -406,13 +500,19 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
     app = _app(ctx)
     s = app.project.settings(stack, app.environ)
     if s.render_dir:
-        click.echo(f"Stack {stack} has no cluster: it renders manifests into {s.render_dir}/ instead of applying them, "
-                   "so there is no sync state to report (`secrets-platform list --stack local` shows what it holds).")
+        click.echo(
+            f"Stack {stack} has no cluster: it renders manifests into {s.render_dir}/ instead of applying them, "
+            "so there is no sync state to report (`secrets-platform list --stack local` shows what it holds)."
+        )
         return
     kube = _kube(app, s)
     reason = kube.unreachable_reason()
     if reason:
-        fix = "start the local cluster: make up" if s.environment == "local" else "connect to the cluster (gcloud container clusters get-credentials ...)"
+        fix = (
+            "start the local cluster: make up"
+            if s.environment == "local"
+            else "connect to the cluster (gcloud container clusters get-credentials ...)"
+        )
         raise EngineError(f"cannot report status of stack {stack}. {reason}", fix)
     cat = _catalog(app, stack, source)
     rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC", "AGE", "OVERDUE")]
@@ -423,7 +523,9 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
             st = sync_state(kube, secret)
             failed += not st.ok
             a = ages.get(secret.get("service") or "") if secret["name"].endswith("-credentials") else None
-            rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age, a.age_text if a else "-", a.overdue_text if a else "-"))
+            rows.append(
+                (st.name, st.namespace, st.backend, st.store, st.status, st.age, a.age_text if a else "-", a.overdue_text if a else "-")
+            )
     except RuntimeError as err:
         raise EngineError(f"kubectl failed: {err}") from None
     _table(rows)
@@ -436,7 +538,9 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
 # ---- dotenv --------------------------------------------------------------------------------------
 @cli.command()
 @stack_option
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write (default: .env in the checkout).")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write (default: .env in the checkout)."
+)
 @click.option("--workload", "-w", "workloads", multiple=True, help="Only the Secrets of this workload's namespace (repeatable).")
 @click.option("--force", is_flag=True, help="Overwrite a file this command did not write.")
 @click.pass_context
@@ -448,15 +552,19 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
     app = _app(ctx)
     if stack != "local":
         app.project.check_stack(stack)
-        raise InputError(f"dotenv is refused for stack {stack}: only the local stack's values may leave the cluster",
-                         "use --stack local; dev, stg and prd values stay in their Secrets")
+        raise InputError(
+            f"dotenv is refused for stack {stack}: only the local stack's values may leave the cluster",
+            "use --stack local; dev, stg and prd values stay in their Secrets",
+        )
     s = app.project.settings(stack, app.environ)
     path = (output or app.project.dir / ".env").resolve()
     if path.exists() and not force and not path.read_text(errors="replace").startswith(dotenv_mod.HEADER):
         raise InputError(f"{path} exists and was not written by this command", "move it away or pass --force")
     ignored = dotenv_mod.git_ignored(path) if path.parent.is_dir() else None
     if ignored is False:
-        raise InputError(f"{path} is inside a git work tree and not git-ignored", f"add {path.name} to .gitignore, or write elsewhere with --output")
+        raise InputError(
+            f"{path} is inside a git work tree and not git-ignored", f"add {path.name} to .gitignore, or write elsewhere with --output"
+        )
     render_dir = dotenv_mod.confined_render_dir(app.project.dir, s.render_dir) if s.render_dir else None
     if app.engine.available() and app.engine.stack_exists(stack):
         secrets = dotenv_mod.secrets_from_state(app.engine.resources(stack), set(s.namespaces))
@@ -469,8 +577,10 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
     wanted = {s.namespace(w) for w in workloads} if workloads else None
     values, origin = dotenv_mod.merge(secrets, wanted)
     if not values:
-        raise InputError("no Opaque Secret values found" + (f" for workloads {', '.join(workloads)}" if workloads else ""),
-                         "check --workload, or run `make up`")
+        raise InputError(
+            "no Opaque Secret values found" + (f" for workloads {', '.join(workloads)}" if workloads else ""),
+            "check --workload, or run `make up`",
+        )
     dotenv_mod.write_private(path, dotenv_mod.render(values, origin))
     click.echo(f"Wrote {len(values)} keys of {len(set(origin.values()))} Secrets from {source} to {path} (mode 0600).")
     if ignored:
@@ -502,8 +612,19 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout.")
 @click.pass_context
-def dbt_profile(ctx: click.Context, stack: str, source: str, credential: str, adapter: str | None, profile_name: str,
-                target: str | None, maps: tuple[str, ...], sets: tuple[str, ...], threads: int, output: Path | None) -> None:
+def dbt_profile(
+    ctx: click.Context,
+    stack: str,
+    source: str,
+    credential: str,
+    adapter: str | None,
+    profile_name: str,
+    target: str | None,
+    maps: tuple[str, ...],
+    sets: tuple[str, ...],
+    threads: int,
+    output: Path | None,
+) -> None:
     """Generate profiles.yml whose credentials are only env_var() references to keys of the stack."""
     cat = _catalog(_app(ctx), stack, source)
     env = cat.environment
@@ -511,20 +632,35 @@ def dbt_profile(ctx: click.Context, stack: str, source: str, credential: str, ad
     copies = cat.named(name)
     if not copies:
         bundles = sorted({n for n in cat.names() if n.endswith("-credentials")})
-        raise InputError(f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
-                         "pass --credential with one of them")
+        raise InputError(
+            f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
+            "pass --credential with one of them",
+        )
     service = copies[0].get("service") or name[: -len(f"-{env}-credentials")]
-    text = dbt_mod.profile(stack=stack, secret=copies[0], service=service, adapter=adapter or service, profile_name=profile_name,
-                           target=target or stack, mapping=_pairs(maps, "--map"), literals=_pairs(sets, "--set"), threads=threads)
+    text = dbt_mod.profile(
+        stack=stack,
+        secret=copies[0],
+        service=service,
+        adapter=adapter or service,
+        profile_name=profile_name,
+        target=target or stack,
+        mapping=_pairs(maps, "--map"),
+        literals=_pairs(sets, "--set"),
+        threads=threads,
+    )
     if output is None:
         click.echo(text, nl=False)
         return
     if not output.parent.is_dir():
-        raise InputError(f"--output {output}: folder {output.parent} does not exist", f"create it first (mkdir -p {output.parent}) or write elsewhere")
+        raise InputError(
+            f"--output {output}: folder {output.parent} does not exist", f"create it first (mkdir -p {output.parent}) or write elsewhere"
+        )
     try:
         output.write_text(text)
     except OSError as err:
-        raise InputError(f"--output {output}: cannot be written ({err.strerror or err.__class__.__name__})", "pass a writable file path") from None
+        raise InputError(
+            f"--output {output}: cannot be written ({err.strerror or err.__class__.__name__})", "pass a writable file path"
+        ) from None
     click.echo(f"Wrote {output}: {text.count('env_var(')} env_var() references to keys of {name}.", err=True)
 
 

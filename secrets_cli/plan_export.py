@@ -46,8 +46,13 @@ def describe(settings: Any) -> dict[str, Any]:
             for d in planned_descriptors(settings)
         ],
         "bundles": [
-            {"service": c.service, "strategy": c.rotation_strategy, "rotation": str(c.rotation), "generation": c.generation,
-             "generated": sorted(g.key for g in c.generated)}
+            {
+                "service": c.service,
+                "strategy": c.rotation_strategy,
+                "rotation": str(c.rotation),
+                "generation": c.generation,
+                "generated": sorted(g.key for g in c.generated),
+            }
             for c in sorted(settings.config.credentials, key=lambda c: c.service)
         ],
     }

@@ -22,15 +22,19 @@ def find_project_dir(explicit: str | os.PathLike | None, environ: Mapping[str, s
     if given:
         path = Path(given).resolve()
         if not _is_project(path):
-            raise InputError(f"{path} holds no Pulumi.yaml of project {conventions.PROJECT}",
-                             f"pass the secrets-platform checkout with --project-dir (or ${PROJECT_DIR_ENV})")
+            raise InputError(
+                f"{path} holds no Pulumi.yaml of project {conventions.PROJECT}",
+                f"pass the secrets-platform checkout with --project-dir (or ${PROJECT_DIR_ENV})",
+            )
         return path
     start = (cwd or Path.cwd()).resolve()
     for candidate in (start, *start.parents):
         if _is_project(candidate):
             return candidate
-    raise InputError(f"{start} is not inside a secrets-platform checkout (no Pulumi.yaml of project {conventions.PROJECT})",
-                     f"run the command inside the checkout, or pass --project-dir (or ${PROJECT_DIR_ENV})")
+    raise InputError(
+        f"{start} is not inside a secrets-platform checkout (no Pulumi.yaml of project {conventions.PROJECT})",
+        f"run the command inside the checkout, or pass --project-dir (or ${PROJECT_DIR_ENV})",
+    )
 
 
 def _is_project(path: Path) -> bool:
@@ -52,15 +56,17 @@ class Project:
         return self.dir / f"Pulumi.{stack}.yaml"
 
     def stacks(self) -> list[str]:
-        found = {p.name[len("Pulumi."):-len(".yaml")] for p in self.dir.glob("Pulumi.*.yaml")}
+        found = {p.name[len("Pulumi.") : -len(".yaml")] for p in self.dir.glob("Pulumi.*.yaml")}
         return [s for s in conventions.ENVIRONMENTS if s in found]
 
     def check_stack(self, stack: str) -> Path:
         """The stack file of ``stack``, or an InputError naming the stacks that exist."""
         known = self.stacks()
         if stack not in conventions.ENVIRONMENTS or stack not in known:
-            raise InputError(f"unknown stack {stack!r}: this project has stacks {', '.join(known) or '(none)'}",
-                             "pass --stack with one of them (the stack name is the environment token)")
+            raise InputError(
+                f"unknown stack {stack!r}: this project has stacks {', '.join(known) or '(none)'}",
+                "pass --stack with one of them (the stack name is the environment token)",
+            )
         return self.stack_file(stack)
 
     def settings(self, stack: str, environ: Mapping[str, str]) -> settings_pkg.Settings:

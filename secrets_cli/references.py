@@ -88,11 +88,15 @@ def scan_file(path: Path, strict: bool) -> tuple[list[Reference], list[str]]:
         except json.JSONDecodeError as err:
             raise InputError(f"{name}:{err.lineno}: malformed JSON: {err.msg} (column {err.colno})") from None
         except RecursionError:
-            raise InputError(f"{name}: refused: the JSON nests too deeply to read", "nest less; a pipeline spec is a few levels deep") from None
+            raise InputError(
+                f"{name}: refused: the JSON nests too deeply to read", "nest less; a pipeline spec is a few levels deep"
+            ) from None
     elif path.suffix not in (".yml", ".yaml"):
         if strict:
-            raise InputError(f"{name}: not a consumer file validate understands",
-                             "pass dbt profiles.yml, Dagster Helm values (.yaml), Flyte task modules (.py) or Pachyderm specs (.json/.yaml)")
+            raise InputError(
+                f"{name}: not a consumer file validate understands",
+                "pass dbt profiles.yml, Dagster Helm values (.yaml), Flyte task modules (.py) or Pachyderm specs (.json/.yaml)",
+            )
         return [], []
     docs = _compose(name, text)
     refs: list[Reference] = []
@@ -110,8 +114,10 @@ def scan_file(path: Path, strict: bool) -> tuple[list[Reference], list[str]]:
         kinds.append(DBT)
         refs.extend(dbt)
     if not kinds and strict:
-        raise InputError(f"{name}: no secret references validate understands (no env_var(), envSecrets or pipeline transform)",
-                         "pass dbt profiles.yml, Dagster Helm values, Flyte task modules or Pachyderm pipeline specs")
+        raise InputError(
+            f"{name}: no secret references validate understands (no env_var(), envSecrets or pipeline transform)",
+            "pass dbt profiles.yml, Dagster Helm values, Flyte task modules or Pachyderm pipeline specs",
+        )
     return refs, kinds
 
 
@@ -122,8 +128,10 @@ def _compose(name: str, text: str) -> list[yaml.Node]:
         return [doc for doc in safe_yaml.compose_all(text) if doc is not None]
     except safe_yaml.UnsafeYamlError as err:
         line, reason = safe_yaml.describe(err)
-        raise InputError(f"{name}{f':{line}' if line else ''}: refused: the YAML {reason}",
-                         "write the values out without anchors and aliases, and nest less") from None
+        raise InputError(
+            f"{name}{f':{line}' if line else ''}: refused: the YAML {reason}",
+            "write the values out without anchors and aliases, and nest less",
+        ) from None
     except yaml.YAMLError as err:
         line, reason = safe_yaml.describe(err)
         raise InputError(f"{name}{f':{line}' if line else ''}: malformed YAML: {reason}") from None
@@ -220,13 +228,20 @@ def pachyderm_references(name: str, doc: yaml.Node) -> list[Reference]:
         for item in secrets.value:
             secret = _scalar(_get(item, "name"))
             if not secret:
-                raise InputError(f"{name}:{_line(item)}: a transform.secrets entry has no name", "give each entry `name` (and `key` with `env_var`)")
+                raise InputError(
+                    f"{name}:{_line(item)}: a transform.secrets entry has no name", "give each entry `name` (and `key` with `env_var`)"
+                )
             key = _scalar(_get(item, "key"))
             env = _scalar(_get(item, "env_var")) or _scalar(_get(item, "envVar"))
             mount = _scalar(_get(item, "mount_path")) or _scalar(_get(item, "mountPath"))
             if env and not key:
-                raise InputError(f"{name}:{_line(item)}: transform.secrets entry {secret!r} sets env_var without key", "add the Secret key the variable reads")
-            text = f"secrets: {secret}" + (f" key {key}" if key else "") + (f" -> ${env}" if env else "") + (f" at {mount}" if mount else "")
+                raise InputError(
+                    f"{name}:{_line(item)}: transform.secrets entry {secret!r} sets env_var without key",
+                    "add the Secret key the variable reads",
+                )
+            text = (
+                f"secrets: {secret}" + (f" key {key}" if key else "") + (f" -> ${env}" if env else "") + (f" at {mount}" if mount else "")
+            )
             refs.append(Reference(name, _line(item), PACHYDERM, text, secret=secret, key=key))
     elif secrets is not None and not (isinstance(secrets, yaml.ScalarNode) and secrets.value in ("", "null", "~")):
         raise InputError(f"{name}:{_line(secrets)}: transform.secrets must be a list")
@@ -252,15 +267,22 @@ def flyte_references(name: str, text: str) -> list[Reference]:
     except SyntaxError as err:
         raise InputError(f"{name}{f':{err.lineno}' if err.lineno else ''}: not valid Python: {err.msg}") from None
     except (RecursionError, MemoryError, ValueError) as err:  # expressions nested too deeply for the parser; NUL bytes
-        raise InputError(f"{name}: refused: cannot be parsed as Python ({err.__class__.__name__})",
-                         "split deeply nested expressions; validate reads task modules, it never runs them") from None
+        raise InputError(
+            f"{name}: refused: cannot be parsed as Python ({err.__class__.__name__})",
+            "split deeply nested expressions; validate reads task modules, it never runs them",
+        ) from None
     constants: dict[str, str] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
                     constants[target.id] = stmt.value.value
-        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+        elif (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+        ):
             constants[stmt.target.id] = stmt.value.value
     refs = []
     for node in ast.walk(tree):

@@ -40,7 +40,9 @@ def bump_rotation(text: str, service: str, new: str, source: str, field: str = "
     if start is None:
         raise InputError(f"{source}: has no {CREDENTIALS_KEY} block")
     if lines[start].split(":", 2)[-1].strip().startswith("["):
-        raise InputError(f"{source}:{start + 1}: {CREDENTIALS_KEY} is in flow style", "write the list in block style to rotate with the CLI")
+        raise InputError(
+            f"{source}:{start + 1}: {CREDENTIALS_KEY} is in flow style", "write the list in block style to rotate with the CLI"
+        )
     parent_indent = len(lines[start]) - len(lines[start].lstrip())
     items: list[tuple[int, int]] = []  # (line index, indent) of each "- " of the list
     end = len(lines)
@@ -58,7 +60,14 @@ def bump_rotation(text: str, service: str, new: str, source: str, field: str = "
     for n, (first, indent) in enumerate(items):
         last = items[n + 1][0] if n + 1 < len(items) else end
         body = range(first, last)
-        service_line = next((i for i in body if (m := _SERVICE.match(lines[i])) and m.group("service") == service and _key_indent(lines[i], indent) == indent + 2), None)
+        service_line = next(
+            (
+                i
+                for i in body
+                if (m := _SERVICE.match(lines[i])) and m.group("service") == service and _key_indent(lines[i], indent) == indent + 2
+            ),
+            None,
+        )
         if service_line is None:
             continue
         rotation_line = next((i for i in body if rotation_re.match(lines[i]) and _key_indent(lines[i], indent) == indent + 2), None)
@@ -71,7 +80,7 @@ def bump_rotation(text: str, service: str, new: str, source: str, field: str = "
             lines[rotation_line] = f"{m.group('head')}{quote}{new}{quote}{m.group('tail').rstrip(chr(10))}{newline}"
         else:
             q = '"' if quoted else ""
-            lines.insert(service_line + 1, " " * (indent + 2) + f'{field}: {q}{new}{q}\n')
+            lines.insert(service_line + 1, " " * (indent + 2) + f"{field}: {q}{new}{q}\n")
         out = "".join(lines)
         _check(out, service, new, source, field)
         return out
@@ -94,8 +103,10 @@ def _check(text: str, service: str, new: str, source: str, field: str = "rotatio
     creds = (doc.get("config") or {}).get(CREDENTIALS_KEY) or []
     match = [c for c in creds if isinstance(c, dict) and c.get("service") == service]
     if len(match) != 1 or str(match[0].get(field)) != new:
-        raise InputError(f"{source}: the rotation edit did not land where expected; file left unchanged",
-                         f"set it by hand: the `{field}` of service {service}")
+        raise InputError(
+            f"{source}: the rotation edit did not land where expected; file left unchanged",
+            f"set it by hand: the `{field}` of service {service}",
+        )
 
 
 def write_text(path: Path, text: str) -> None:

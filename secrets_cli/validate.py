@@ -38,15 +38,23 @@ def resolve(ref: Reference, cat: Catalog) -> Result:
             return _resolve_vault(ref, cat, vault)
         return Result(ref, FAIL, f"NOT FOUND in stack {cat.stack}", fix_missing_secret(ref.secret, cat, ref.key))
     if ref.pull and copies[0]["type"] != DOCKER_CONFIG_JSON:
-        return Result(ref, FAIL, f"is {copies[0]['type']}, not a registry pull secret ({DOCKER_CONFIG_JSON})",
-                      f"declare a pull secret under secrets-platform:registries in Pulumi.{cat.stack}.yaml")
+        return Result(
+            ref,
+            FAIL,
+            f"is {copies[0]['type']}, not a registry pull secret ({DOCKER_CONFIG_JSON})",
+            f"declare a pull secret under secrets-platform:registries in Pulumi.{cat.stack}.yaml",
+        )
     if ref.key is not None:
         if ref.key in copies[0]["keys"]:
             return Result(ref, OK, f"key of {_where(copies)}")
         other = [k for k in copies[0]["keys"] if k.lower() == ref.key.lower()]
         if other:
-            return Result(ref, FAIL, f"{ref.secret} exists but has no key {ref.key} (did you mean {other[0]}? keys are case-sensitive)",
-                          f"in {ref.path}, reference key {other[0]} instead of {ref.key}")
+            return Result(
+                ref,
+                FAIL,
+                f"{ref.secret} exists but has no key {ref.key} (did you mean {other[0]}? keys are case-sensitive)",
+                f"in {ref.path}, reference key {other[0]} instead of {ref.key}",
+            )
         return Result(ref, FAIL, f"{ref.secret} exists but has no key {ref.key}", fix_missing_key(ref.key, cat, ref.secret))
     return Result(ref, OK, f"exists in {', '.join(sorted(c['namespace'] for c in copies))}, {len(copies[0]['keys'])} keys")
 
@@ -70,13 +78,18 @@ def _resolve_vault(ref: Reference, cat: Catalog, cred) -> Result:
     mount = cat.settings.config.vault.mount
     path = conventions.vault_path(mount, cat.environment, cred.service)
     if ref.kind != "flyte" or ref.secret != path:
-        return Result(ref, FAIL, f"{cred.service} is vault-backed: no Kubernetes Secret {ref.secret} exists",
-                      f"read it through the Vault agent injector from {path} (stack output `vault`), or move {cred.service} to backend kubernetes")
+        return Result(
+            ref,
+            FAIL,
+            f"{cred.service} is vault-backed: no Kubernetes Secret {ref.secret} exists",
+            f"read it through the Vault agent injector from {path} (stack output `vault`), or move {cred.service} to backend kubernetes",
+        )
     keys = set(cred.properties) | set(cred.properties.values())
     if ref.key in keys:
         return Result(ref, OK, f"property of Vault entry {path}")
-    return Result(ref, FAIL, f"Vault entry {path} maps no key {ref.key}",
-                  f"add it under `properties` of {cred.service} in Pulumi.{cat.stack}.yaml")
+    return Result(
+        ref, FAIL, f"Vault entry {path} maps no key {ref.key}", f"add it under `properties` of {cred.service} in Pulumi.{cat.stack}.yaml"
+    )
 
 
 def _where(found: list[dict]) -> str:
@@ -156,5 +169,7 @@ def fix_missing_secret(name: str, cat: Catalog, key: str | None) -> str:
         if purpose == "pull":
             return f"declare a pull secret for {svc} under secrets-platform:registries in Pulumi.{stack}.yaml (password with `pulumi config set --secret`)"
         return f"declare {purpose} for {svc} under secrets-platform:tlsSecrets in Pulumi.{stack}.yaml (privateKey with `pulumi config set --secret`)"
-    return (f"{name} does not follow the platform's names (<service>-{env}-credentials or <service>-{env}-<purpose>-secret); "
-            f"reference one of: {', '.join(cat.names()) or '(none)'}")
+    return (
+        f"{name} does not follow the platform's names (<service>-{env}-credentials or <service>-{env}-<purpose>-secret); "
+        f"reference one of: {', '.join(cat.names()) or '(none)'}"
+    )

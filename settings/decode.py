@@ -26,9 +26,11 @@ _FIX_BY_TYPE = {
     "greater_than_equal": "raise the number",
     "less_than_equal": "lower the number",
 }
-_LITERAL_FIX_BY_KEY = {"backend": "use one of kubernetes, gcp-secret-manager, vault, vault-database (docs/backends.md)",
-                       "plugin": "use postgresql (the one database plugin the platform configures)",
-                       "rotationStrategy": "use single or dual (README.md, Rotation)"}
+_LITERAL_FIX_BY_KEY = {
+    "backend": "use one of kubernetes, gcp-secret-manager, vault, vault-database (docs/backends.md)",
+    "plugin": "use postgresql (the one database plugin the platform configures)",
+    "rotationStrategy": "use single or dual (README.md, Rotation)",
+}
 
 
 def strip_secure(value: Any) -> tuple[Any, bool]:
@@ -54,7 +56,9 @@ def decode_value(key: str, value: Any, problems: list[Problem], is_secret: bool)
         try:
             return json.loads(value)
         except json.JSONDecodeError:
-            problems.append(Problem(full_key([key]), "is not valid structured config", "set it as a YAML list or mapping", value, not is_secret))
+            problems.append(
+                Problem(full_key([key]), "is not valid structured config", "set it as a YAML list or mapping", value, not is_secret)
+            )
     return value
 
 
@@ -76,7 +80,8 @@ def problems_of(err: ValidationError, secret_keys: set[str] | frozenset[str]) ->
             Problem(
                 full_key(loc),
                 message,
-                _LITERAL_FIX_BY_KEY.get(str(loc[-1]), _FIX_BY_TYPE["literal_error"]) if kind == "literal_error" and loc
+                _LITERAL_FIX_BY_KEY.get(str(loc[-1]), _FIX_BY_TYPE["literal_error"])
+                if kind == "literal_error" and loc
                 else _FIX_BY_TYPE.get(kind, "see the config reference in README.md"),
                 None if kind == "missing" else e.get("input"),
                 not hidden,

@@ -34,9 +34,16 @@ def check_local_kubeconfig(path: str) -> None:
     except (OSError, ValueError, yaml.YAMLError, AttributeError, KeyError, TypeError, StopIteration):
         raise ConfigError([Problem(_KEY, "is not a kubeconfig with a current context and its cluster", _RUN_MAKE_UP, path)]) from None
     if not _loopback(host):
-        raise ConfigError([Problem(
-            _KEY, f"points at {host!r}, but the local stack only ever talks to a cluster on loopback (127.0.0.0/8)",
-            "point it at the local cluster's kubeconfig (make -s kubeconfig prints it), or remove it", path)])
+        raise ConfigError(
+            [
+                Problem(
+                    _KEY,
+                    f"points at {host!r}, but the local stack only ever talks to a cluster on loopback (127.0.0.0/8)",
+                    "point it at the local cluster's kubeconfig (make -s kubeconfig prints it), or remove it",
+                    path,
+                )
+            ]
+        )
 
 
 def _loopback(host: str) -> bool:

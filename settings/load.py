@@ -168,7 +168,14 @@ def _check(
     add = problems.append
 
     if env != stack:
-        add(Problem(full_key(["environment"]), f"differs from the stack name {stack!r}", f"set it to {stack!r} or run against stack {env!r}", env))
+        add(
+            Problem(
+                full_key(["environment"]),
+                f"differs from the stack name {stack!r}",
+                f"set it to {stack!r} or run against stack {env!r}",
+                env,
+            )
+        )
 
     taken = secrets.check(cfg, env, secret_keys, add)
     cluster.check(cfg, env, root, add)

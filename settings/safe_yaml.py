@@ -77,7 +77,9 @@ def check_node(root: yaml.Node) -> None:
         nonlocal distinct
         key = id(node)
         if key in active:
-            raise UnsafeYamlError(None, None, "has an alias that refers to a collection containing it (a recursive anchor)", node.start_mark)
+            raise UnsafeYamlError(
+                None, None, "has an alias that refers to a collection containing it (a recursive anchor)", node.start_mark
+            )
         done = sizes.get(key)
         if done is None:
             distinct += 1
@@ -92,7 +94,12 @@ def check_node(root: yaml.Node) -> None:
                     size += s
                     height = max(height, h + 1)
                     if size - distinct > MAX_ALIAS_EXPANSION:
-                        raise UnsafeYamlError(None, None, f"has aliases that expand to more than {MAX_ALIAS_EXPANSION:,} nodes (an alias bomb)", node.start_mark)
+                        raise UnsafeYamlError(
+                            None,
+                            None,
+                            f"has aliases that expand to more than {MAX_ALIAS_EXPANSION:,} nodes (an alias bomb)",
+                            node.start_mark,
+                        )
                 active.discard(key)
             done = sizes[key] = (size, height)
         elif depth + done[1] > MAX_DEPTH:

@@ -32,7 +32,7 @@ def from_pulumi(environ: Mapping[str, str] | None = None) -> Settings:
     for key, value in raw.items():
         if not key.startswith(prefix):
             continue
-        short = key[len(prefix):]
+        short = key[len(prefix) :]
         values[short] = value
         if runtime_config.is_config_secret(key):
             secret.add(short)
@@ -53,7 +53,9 @@ def read_stack_document(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
 
-    def refuse(message: str, line: int | None = None, fix: str = "fix the file; README.md shows the layout of Pulumi.<env>.yaml") -> ConfigError:
+    def refuse(
+        message: str, line: int | None = None, fix: str = "fix the file; README.md shows the layout of Pulumi.<env>.yaml"
+    ) -> ConfigError:
         where = f"{path}:{line}" if line else str(path)
         return ConfigError([Problem(where, message, fix)], source=str(path))
 
@@ -74,11 +76,16 @@ def read_stack_document(path: str | Path) -> dict[str, Any]:
     if document is None:
         return {}
     if not isinstance(document, dict):
-        raise refuse(f"holds a YAML {_kind(document)} at the top level, not a mapping", 1,
-                     "start the file with `config:` and the secrets-platform:* keys under it")
+        raise refuse(
+            f"holds a YAML {_kind(document)} at the top level, not a mapping",
+            1,
+            "start the file with `config:` and the secrets-platform:* keys under it",
+        )
     config = document.get("config")
     if config is not None and not isinstance(config, dict):
-        raise refuse(f"`config` is a YAML {_kind(config)}, not a mapping", None, "give `config:` a mapping of secrets-platform:<key>: <value>")
+        raise refuse(
+            f"`config` is a YAML {_kind(config)}, not a mapping", None, "give `config:` a mapping of secrets-platform:<key>: <value>"
+        )
     return document
 
 
@@ -99,7 +106,7 @@ def from_stack_file(path: str | Path, environ: Mapping[str, str] | None = None) 
     prefix = f"{NAMESPACE}:"
     for key, value in config.items():
         if str(key).startswith(prefix):
-            short = str(key)[len(prefix):]
+            short = str(key)[len(prefix) :]
             values[short], is_secret = strip_secure(value)
             if is_secret:
                 secret.add(short)

@@ -48,32 +48,61 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add: Callable
         if not vault.enabled:
             add(Problem(key("backend"), "needs Vault, which is off for this stack", "set vault.enabled: true", cred.backend))
         if cred.values or cred.generated or cred.push:
-            add(Problem(key("backend"), "issues a new database user per login; the bundle holds no value of its own",
-                        "remove `values`, `generated` and `push`, and map the user's two halves under `properties`", cred.backend))
+            add(
+                Problem(
+                    key("backend"),
+                    "issues a new database user per login; the bundle holds no value of its own",
+                    "remove `values`, `generated` and `push`, and map the user's two halves under `properties`",
+                    cred.backend,
+                )
+            )
         _check_properties(cred, key, add)
         _check_database(database_of(cred), vault.token_ttl, key, add)
 
     if vault.enabled and (services or cfg.database_connections):
         if not _MOUNT.match(vault.database_mount):
-            add(Problem(full_key(["vault", "databaseMount"]), "is not a plain mount name", "use a-z, 0-9, '-' and '_' without slashes, e.g. database", vault.database_mount))
+            add(
+                Problem(
+                    full_key(["vault", "databaseMount"]),
+                    "is not a plain mount name",
+                    "use a-z, 0-9, '-' and '_' without slashes, e.g. database",
+                    vault.database_mount,
+                )
+            )
         elif vault.database_mount == vault.mount:
-            add(Problem(full_key(["vault", "databaseMount"]), "is also the KV mount (vault.mount), but a mount holds one secrets engine",
-                        "give the database engine a mount of its own, e.g. database", vault.database_mount))
+            add(
+                Problem(
+                    full_key(["vault", "databaseMount"]),
+                    "is also the KV mount (vault.mount), but a mount holds one secrets engine",
+                    "give the database engine a mount of its own, e.g. database",
+                    vault.database_mount,
+                )
+            )
     _check_connections(cfg, env, services, "databaseConnections" in secret_keys, add)
 
 
 def _check_properties(cred, key, add) -> None:
     if not cred.properties:
-        add(Problem(key("properties"), "is empty, so consumers would get neither the user nor its password",
-                    "map both: `WAREHOUSE_USER: username` and `WAREHOUSE_PASSWORD: password`"))
+        add(
+            Problem(
+                key("properties"),
+                "is empty, so consumers would get neither the user nor its password",
+                "map both: `WAREHOUSE_USER: username` and `WAREHOUSE_PASSWORD: password`",
+            )
+        )
         return
     for k, prop in sorted(cred.properties.items()):
         if prop not in DATABASE_PROPERTIES:
             add(Problem(key("properties", k), "names no half of an issued database user", "use username or password", prop))
     missing = [p for p in DATABASE_PROPERTIES if p not in cred.properties.values()]
     if missing:
-        add(Problem(key("properties"), f"maps no key to {' and '.join(missing)}, so consumers could not log in",
-                    f"add a key for it, e.g. {cred.service.upper().replace('-', '_')}_{missing[0].upper()}: {missing[0]}"))
+        add(
+            Problem(
+                key("properties"),
+                f"maps no key to {' and '.join(missing)}, so consumers could not log in",
+                f"add a key for it, e.g. {cred.service.upper().replace('-', '_')}_{missing[0].upper()}: {missing[0]}",
+            )
+        )
 
 
 def _check_database(db: VaultDatabase, token_ttl: int, key, add) -> None:
@@ -83,18 +112,33 @@ def _check_database(db: VaultDatabase, token_ttl: int, key, add) -> None:
         if not _PG_ROLE.match(role):
             add(Problem(k, "is not a plain PostgreSQL role name", "use lower-case a-z, 0-9 and '_', starting with a letter or '_'", role))
         elif role in _PG_FORBIDDEN_GRANTS:
-            add(Problem(k, "reaches the database server's files or programs, as good as superuser",
-                        "grant a role with the table privileges the jobs need instead", role))
+            add(
+                Problem(
+                    k,
+                    "reaches the database server's files or programs, as good as superuser",
+                    "grant a role with the table privileges the jobs need instead",
+                    role,
+                )
+            )
         elif role in seen:
             add(Problem(k, "is listed twice", "remove the duplicate", role))
         seen.add(role)
     default_ttl, max_ttl = parse_ttl(db.default_ttl), parse_ttl(db.max_ttl)
     if default_ttl > max_ttl:
-        add(Problem(key("database", "defaultTtl"), f"is longer than database.maxTtl ({db.max_ttl})", "lower it or raise maxTtl", db.default_ttl))
+        add(
+            Problem(
+                key("database", "defaultTtl"), f"is longer than database.maxTtl ({db.max_ttl})", "lower it or raise maxTtl", db.default_ttl
+            )
+        )
     if default_ttl > token_ttl:
-        add(Problem(key("database", "defaultTtl"),
-                    f"is longer than vault.tokenTtl ({token_ttl} s): Vault revokes the user when the login token that leased it expires",
-                    "lower it to the token's TTL or less, or raise vault.tokenTtl", db.default_ttl))
+        add(
+            Problem(
+                key("database", "defaultTtl"),
+                f"is longer than vault.tokenTtl ({token_ttl} s): Vault revokes the user when the login token that leased it expires",
+                "lower it to the token's TTL or less, or raise vault.tokenTtl",
+                db.default_ttl,
+            )
+        )
 
 
 def _check_connections(cfg: StackConfig, env: str, services: set[str], hidden: bool, add) -> None:
@@ -102,22 +146,44 @@ def _check_connections(cfg: StackConfig, env: str, services: set[str], hidden: b
     connections = cfg.database_connections
     if env == "local":
         if connections:
-            add(Problem(full_key(["databaseConnections"]), "is set for local, whose database is the local cluster's PostgreSQL (make up starts it)",
-                        "remove it", show_value=False))
+            add(
+                Problem(
+                    full_key(["databaseConnections"]),
+                    "is set for local, whose database is the local cluster's PostgreSQL (make up starts it)",
+                    "remove it",
+                    show_value=False,
+                )
+            )
         return
     for service in sorted(services - set(connections)):
-        add(Problem(full_key(["databaseConnections", service]),
-                    f"is missing: the vault-database bundle {service} needs the database Vault connects to",
-                    f"set url and username, then the password with `pulumi config set --secret --path 'databaseConnections.{service}.password' -s {env}`"))
+        add(
+            Problem(
+                full_key(["databaseConnections", service]),
+                f"is missing: the vault-database bundle {service} needs the database Vault connects to",
+                f"set url and username, then the password with `pulumi config set --secret --path 'databaseConnections.{service}.password' -s {env}`",
+            )
+        )
     for service, conn in sorted(connections.items()):
         base = ["databaseConnections", service]
         if service not in services:
-            add(Problem(full_key(base), "names no vault-database bundle of this stack", "remove it, or declare the bundle with backend: vault-database", show_value=False))
+            add(
+                Problem(
+                    full_key(base),
+                    "names no vault-database bundle of this stack",
+                    "remove it, or declare the bundle with backend: vault-database",
+                    show_value=False,
+                )
+            )
             continue
         _check_url(conn.url, full_key(base + ["url"]), hidden, add)
         if not conn.password.get_secret_value():
-            add(Problem(full_key(base + ["password"]), "is empty",
-                        f"set it with `pulumi config set --secret --path 'databaseConnections.{service}.password' -s {env}`"))
+            add(
+                Problem(
+                    full_key(base + ["password"]),
+                    "is empty",
+                    f"set it with `pulumi config set --secret --path 'databaseConnections.{service}.password' -s {env}`",
+                )
+            )
 
 
 def _check_url(url: str, key: str, hidden: bool, add) -> None:
@@ -128,17 +194,43 @@ def _check_url(url: str, key: str, hidden: bool, add) -> None:
         add(Problem(key, "is not a URL", "give postgresql://host:5432/dbname?sslmode=verify-full", url, not hidden))
         return
     if parts.scheme not in _SCHEMES or not parts.hostname:
-        add(Problem(key, "is not a postgresql:// URL with a host", "give postgresql://host:5432/dbname?sslmode=verify-full", url, not hidden))
+        add(
+            Problem(
+                key, "is not a postgresql:// URL with a host", "give postgresql://host:5432/dbname?sslmode=verify-full", url, not hidden
+            )
+        )
         return
     if "@" in parts.netloc or "{{" in url:
-        add(Problem(key, "carries user-info or placeholders; Vault's connection user is a key of its own",
-                    "drop user:password@ from the URL and set databaseConnections.<service>.username and .password", show_value=False))
+        add(
+            Problem(
+                key,
+                "carries user-info or placeholders; Vault's connection user is a key of its own",
+                "drop user:password@ from the URL and set databaseConnections.<service>.username and .password",
+                show_value=False,
+            )
+        )
         return
     if not parts.path.strip("/") or "/" in parts.path.strip("/"):
-        add(Problem(key, "names no database (the path after the host)", "give postgresql://host:5432/dbname?sslmode=verify-full", url, not hidden))
+        add(
+            Problem(
+                key,
+                "names no database (the path after the host)",
+                "give postgresql://host:5432/dbname?sslmode=verify-full",
+                url,
+                not hidden,
+            )
+        )
     sslmode = (parse_qs(parts.query).get("sslmode") or [""])[0]
     if sslmode not in _TLS_SSLMODES:
-        add(Problem(key, f"connects without TLS (sslmode={sslmode or 'unset'})", "add ?sslmode=verify-full (or require, verify-ca)", url, not hidden))
+        add(
+            Problem(
+                key,
+                f"connects without TLS (sslmode={sslmode or 'unset'})",
+                "add ?sslmode=verify-full (or require, verify-ca)",
+                url,
+                not hidden,
+            )
+        )
     del port
 
 

@@ -80,8 +80,10 @@ def run_program(settings: settings_pkg.Settings, body: Callable[[settings_pkg.Se
         return None
 
     monitor = mocks.evaluate(program, settings.stack)
-    resources = [Registered(r.type, r.name, dict(rpc.deserialize_properties(r.object)), r.urn, r.protect, r.retain_on_delete)
-                 for r in monitor.registered]
+    resources = [
+        Registered(r.type, r.name, dict(rpc.deserialize_properties(r.object)), r.urn, r.protect, r.retain_on_delete)
+        for r in monitor.registered
+    ]
     return ProgramRun(resources, result.get("value") or {})
 
 
@@ -116,7 +118,9 @@ def base_config(env: str = "prd", **overrides: Any) -> dict[str, Any]:
     return cfg
 
 
-def load(env: str = "prd", secret_keys: set[str] | None = None, environ: dict[str, str] | None = None, **overrides: Any) -> settings_pkg.Settings:
+def load(
+    env: str = "prd", secret_keys: set[str] | None = None, environ: dict[str, str] | None = None, **overrides: Any
+) -> settings_pkg.Settings:
     return settings_pkg.from_mapping(base_config(env, **overrides), secret_keys or set(), env, environ or {})
 
 

@@ -55,13 +55,17 @@ def main() -> int:
     conflict = conventions.toolchain_prefix_conflict(prefix)
     if not _NAME.fullmatch(prefix) or not prefix.endswith("_") or conflict:
         why = f"could reach the deploy toolchain's own variables ({conflict}*)" if conflict else "is not an upper-case prefix ending in '_'"
-        print(f"import_secrets: imports.prefix {prefix!r} {why}; nothing imported. "
-              "Fix: use a prefix of your own, such as DAGSTER_SECRET_", file=sys.stderr)
+        print(
+            f"import_secrets: imports.prefix {prefix!r} {why}; nothing imported. Fix: use a prefix of your own, such as DAGSTER_SECRET_",
+            file=sys.stderr,
+        )
         return 2
     available = json.loads(os.environ.get("REPOSITORY_SECRETS") or "{}")
-    names = sorted(n for n in available
-                   if n.startswith(prefix) and _NAME.fullmatch(n) and not conventions.is_toolchain_variable(n)
-                   and isinstance(available[n], str))
+    names = sorted(
+        n
+        for n in available
+        if n.startswith(prefix) and _NAME.fullmatch(n) and not conventions.is_toolchain_variable(n) and isinstance(available[n], str)
+    )
     with open(os.environ["GITHUB_ENV"], "a", encoding="utf-8") as env:
         for name in names:
             delimiter = f"EOF_{secrets.token_hex(16)}"

@@ -48,8 +48,14 @@ REFERENCE_SUFFIXES = conventions.CREDENTIAL_REFERENCE_SUFFIXES
 # Annotation/label domains whose keys are instructions to a controller, never values:
 # Kubernetes' own, Reloader's, Vault agent injector's, GKE Workload Identity's, ESO's.
 SAFE_KEY_DOMAINS = (
-    "kubernetes.io", "k8s.io", "reloader.stakater.com", "vault.hashicorp.com", "iam.gke.io",
-    "external-secrets.io", "pulumi.com", "helm.sh",
+    "kubernetes.io",
+    "k8s.io",
+    "reloader.stakater.com",
+    "vault.hashicorp.com",
+    "iam.gke.io",
+    "external-secrets.io",
+    "pulumi.com",
+    "helm.sh",
 )
 
 key_words = conventions.credential_key_words
@@ -107,9 +113,7 @@ def check_metadata_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]
     for field in ("labels", "annotations"):
         keys = keys_of(r.get("metadata", field, default={}), f"metadata.{field}")
         bad = sorted(
-            key
-            for key in keys
-            if not _domain_is_safe(key) and not _allowed(key, allowed) and is_credential_key(key.rsplit("/", 1)[-1])
+            key for key in keys if not _domain_is_safe(key) and not _allowed(key, allowed) and is_credential_key(key.rsplit("/", 1)[-1])
         )
         if bad:
             yield (
@@ -136,7 +140,10 @@ def _rendered_dev_mode(r: Resource) -> Iterator[str]:
     if r.env == "local":
         return
     for where, container in entries(r.get("spec", "template", "spec", "containers", default=[]), "spec.template.spec.containers"):
-        words = " ".join(strings(at(container, "command", where=where), f"{where}.command") + strings(at(container, "args", where=where), f"{where}.args"))
+        words = " ".join(
+            strings(at(container, "command", where=where), f"{where}.command")
+            + strings(at(container, "args", where=where), f"{where}.args")
+        )
         env_names = [at(e, "name", where=f"{where}.env") for _, e in entries(at(container, "env", where=where, default=[]), f"{where}.env")]
         if _DEV_ARG.search(words) or "VAULT_DEV_ROOT_TOKEN_ID" in env_names:
             yield (

@@ -67,9 +67,7 @@ def _own_env(r: Resource) -> str | None:
         return None
     namespace = r.k8s_namespace()
     label = r.get("metadata", "labels", conventions.LABEL_ENVIRONMENT)
-    return (conventions.env_token_of_name(namespace) if namespace else None) or (
-        label if label in conventions.ENVIRONMENTS else None
-    )
+    return (conventions.env_token_of_name(namespace) if namespace else None) or (label if label in conventions.ENVIRONMENTS else None)
 
 
 def _fmt(tokens: set[str]) -> str:
@@ -166,7 +164,8 @@ def _remote_refs(spec: Any, base: str) -> Iterator[tuple[str, str]]:
         find = at(item, "find", where=where)
         if isinstance(find, Mapping):
             scope = " ".join(
-                s for s in (at(find, "path", where=f"{where}.find.path"), at(find, "name", "regexp", where=f"{where}.find.name.regexp"))
+                s
+                for s in (at(find, "path", where=f"{where}.find.path"), at(find, "name", "regexp", where=f"{where}.find.name.regexp"))
                 if isinstance(s, str)
             )
             yield f"{where}.find", scope
@@ -209,7 +208,9 @@ def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Itera
             f"{subject} in {env} writes the Secret {show(target)} of {_fmt(conventions.reference_env_tokens(target) - {env})} "
             f"({base}.target.name); write the {env} Secret ('<service>-{env}-credentials')."
         )
-    for where, item in entries(at(spec, "target", "template", "templateFrom", where=base, default=[]), f"{base}.target.template.templateFrom"):
+    for where, item in entries(
+        at(spec, "target", "template", "templateFrom", where=base, default=[]), f"{base}.target.template.templateFrom"
+    ):
         for source in ("secret", "configMap"):
             name = at(item, source, "name", where=where)
             if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
@@ -282,7 +283,9 @@ def check_cluster_external_secret(r: Resource, config: Mapping[str, Any]) -> Ite
     name = r.get("spec", "externalSecretName")
     if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
         yield f"{subject} names its ExternalSecrets {show(name)} of another environment (spec.externalSecretName)."
-    yield from _external_secret_spec(subject.rsplit(" in ", 1)[0], r.get("spec", "externalSecretSpec", default={}), "spec.externalSecretSpec", env)
+    yield from _external_secret_spec(
+        subject.rsplit(" in ", 1)[0], r.get("spec", "externalSecretSpec", default={}), "spec.externalSecretSpec", env
+    )
 
 
 def _regex_confined(pattern: str, env: str) -> bool:
@@ -339,10 +342,23 @@ def _selector_pins(selector: Any, env: str, where: str) -> str | None:
 
 # Provider fields that name an account, project, cluster, namespace, path or server: none may name another
 # environment. Namespaces a provider *reads from* (the kubernetes provider's remoteNamespace) must name this one.
-_PROVIDER_REF_KEYS = frozenset({
-    "namespace", "projectID", "clusterProjectID", "clusterName", "path", "mountPath", "role", "name",
-    "server", "url", "vaultUrl", "remoteNamespace", "serviceAccount",
-})
+_PROVIDER_REF_KEYS = frozenset(
+    {
+        "namespace",
+        "projectID",
+        "clusterProjectID",
+        "clusterName",
+        "path",
+        "mountPath",
+        "role",
+        "name",
+        "server",
+        "url",
+        "vaultUrl",
+        "remoteNamespace",
+        "serviceAccount",
+    }
+)
 _PROVIDER_READS_NAMESPACE = frozenset({"remoteNamespace"})
 
 
@@ -448,11 +464,14 @@ def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     for path in _HCL_PATH.findall(text):
         tokens = conventions.env_tokens_in(path)
         if tokens != {env}:
-            problem = f"belongs to {_fmt(tokens - {env})}" if tokens - {env} else "names no environment, so it may reach every environment's paths"
+            problem = (
+                f"belongs to {_fmt(tokens - {env})}"
+                if tokens - {env}
+                else "names no environment, so it may reach every environment's paths"
+            )
             yield (
                 f"{subject} grants the path {show(path)}, which {problem}; grant only '<mount>/data/{env}/<service>' "
-                "and '<mount>/metadata/{env}/<service>' paths of the credentials declared for the namespace."
-                .replace("{env}", env)
+                "and '<mount>/metadata/{env}/<service>' paths of the credentials declared for the namespace.".replace("{env}", env)
             )
 
 
@@ -468,7 +487,11 @@ def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str
         for value in strings(r.get(field), field):
             tokens = conventions.env_tokens_in(value)
             if tokens != {env}:
-                problem = f"names {_fmt(tokens - {env})}" if tokens - {env} else "names no environment, so every environment's users could share it"
+                problem = (
+                    f"names {_fmt(tokens - {env})}"
+                    if tokens - {env}
+                    else "names no environment, so every environment's users could share it"
+                )
                 yield f"{subject}: {field} {show(value)} {problem}; use '<service>-{env}'."
 
 
@@ -530,8 +553,9 @@ def _member_problem(member: str, env: str) -> str | None:
     if workload:  # all clusters of a project share its workload pool: only the namespace tells environments apart
         tokens = conventions.reference_env_tokens(workload.group("namespace"))
         if tokens != {env}:
-            return (f"is the Kubernetes account of namespace {show(workload.group('namespace'))}, "
-                    + (f"of {_fmt(tokens - {env})}" if tokens - {env} else f"which does not end in '-{env}'"))
+            return f"is the Kubernetes account of namespace {show(workload.group('namespace'))}, " + (
+                f"of {_fmt(tokens - {env})}" if tokens - {env} else f"which does not end in '-{env}'"
+            )
         return None
     if member.startswith("principalSet://"):
         namespace = _PRINCIPAL_NAMESPACE.search(member)
@@ -611,18 +635,27 @@ def check_stack_env(resources: list[Resource], config: Mapping[str, Any]) -> Ite
     if not stacks:
         return
     if len(stacks) > 1:
-        yield f"Resources of more than one stack were analysed together ({', '.join(show(s) for s in stacks)}); a stack provisions one environment.", None
+        yield (
+            f"Resources of more than one stack were analysed together ({', '.join(show(s) for s in stacks)}); a stack provisions one environment.",
+            None,
+        )
         return
     stack = stacks[0]
     if conventions.env_of_stack(stack) is None:
         yield (
-            f"The stack {show(stack)} is not named after an environment ({_ENVS}); the stack name is the environment "
-            f"token (`pulumi up -s prd`), and without it no environment check can hold. Rename or re-create the stack."
-        ), None
+            (
+                f"The stack {show(stack)} is not named after an environment ({_ENVS}); the stack name is the environment "
+                f"token (`pulumi up -s prd`), and without it no environment check can hold. Rename or re-create the stack."
+            ),
+            None,
+        )
         return
     engine = engine_stack()
     if engine and engine != stack:
-        yield f"The engine runs stack {show(engine)} but the resources belong to {show(stack)}; run the pack on the stack it analyses.", None
+        yield (
+            f"The engine runs stack {show(engine)} but the resources belong to {show(stack)}; run the pack on the stack it analyses.",
+            None,
+        )
     key = config.get(ENVIRONMENT_CONFIG_KEY) or f"{conventions.PROJECT}:environment"
     try:
         import pulumi.runtime
@@ -632,9 +665,12 @@ def check_stack_env(resources: list[Resource], config: Mapping[str, Any]) -> Ite
         configured = None
     if configured is not None and configured != stack:
         yield (
-            f"The stack {show(stack)} is configured for environment {show(configured)} ({show(key)}); a stack provisions "
-            f"exactly the environment it is named after. Set {show(key)} to {show(stack)} or use the right stack."
-        ), None
+            (
+                f"The stack {show(stack)} is configured for environment {show(configured)} ({show(key)}); a stack provisions "
+                f"exactly the environment it is named after. Set {show(key)} to {show(stack)} or use the right stack."
+            ),
+            None,
+        )
 
 
 object_env_agree = resource_policy(

@@ -67,7 +67,9 @@ from policies.support import (
 HELM_CHART = "kubernetes:helm.sh/v4:Chart"
 CHART_LABEL = "helm.sh/chart"
 _AGGREGATE_LABEL = "rbac.authorization.k8s.io/aggregate-to-"
-_CHART_LABEL_VALUE = re.compile(r"^(?P<chart>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<version>v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
+_CHART_LABEL_VALUE = re.compile(
+    r"^(?P<chart>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<version>v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$"
+)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,9 @@ def _release_namespaces(chart: str, resources: list[Resource]) -> set[str]:
     return out
 
 
-def _chart_problems(r: Resource, chart: Resource | None, operator: OperatorChart, version: str, namespaces: set[str], env: str | None) -> Iterator[str]:
+def _chart_problems(
+    r: Resource, chart: Resource | None, operator: OperatorChart, version: str, namespaces: set[str], env: str | None
+) -> Iterator[str]:
     """What the stack shows about the release (the engine sends no inputs of a helm.sh/v4 Chart, so its objects tell)."""
     if chart is None or chart.type != HELM_CHART:
         yield "its parent Helm chart is not in the stack"

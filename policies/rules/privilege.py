@@ -157,7 +157,7 @@ def check_vault_role_bounds(r: Resource, config: Mapping[str, Any]) -> Iterator[
         values = strings(r.get(field), field)
         wild = [v for v in values if "*" in v]
         if not values:
-            yield f"{subject} sets no {field}; list the exact {field[len('boundServiceAccount'):].lower()} allowed to log in."
+            yield f"{subject} sets no {field}; list the exact {field[len('boundServiceAccount') :].lower()} allowed to log in."
         elif wild:
             yield (
                 f"{subject} uses {', '.join(show(v) for v in wild)} in {field}, letting any matching service account "

@@ -47,7 +47,9 @@ def _chart_meta(path: Path) -> dict | None:
             import tarfile
 
             with tarfile.open(path, "r:gz") as archive:
-                member = next((m for m in archive.getmembers() if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")), None)
+                member = next(
+                    (m for m in archive.getmembers() if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")), None
+                )
                 handle = archive.extractfile(member) if member else None
                 if handle is None:
                     return None
@@ -69,28 +71,69 @@ def _check_chart_path(section: str, chart: str, value: str | None, version: str 
     key = full_key([section, "chartPath"])
     path = Path(value) if (found := chart_path(value)) is None else found
     if not path.exists():
-        add(Problem(key, f"does not exist (looked for {str(path)!r})", f"give the folder or .tgz of the {chart} chart, absolute or relative to the project folder", value))
+        add(
+            Problem(
+                key,
+                f"does not exist (looked for {str(path)!r})",
+                f"give the folder or .tgz of the {chart} chart, absolute or relative to the project folder",
+                value,
+            )
+        )
         return
     meta = _chart_meta(path)
     if meta is None:
-        add(Problem(key, "is not a Helm chart folder (with a Chart.yaml) or a chart .tgz", f"point it at the unpacked {chart} chart or its .tgz (`helm pull` output)", value))
+        add(
+            Problem(
+                key,
+                "is not a Helm chart folder (with a Chart.yaml) or a chart .tgz",
+                f"point it at the unpacked {chart} chart or its .tgz (`helm pull` output)",
+                value,
+            )
+        )
         return
     if meta.get("name") != chart:
         add(Problem(key, f"holds the chart {meta.get('name')!r}, not {chart!r}", f"point it at the {chart} chart", value))
     held = str(meta.get("version", ""))
     if version is not None and held.lstrip("v") != version.lstrip("v"):
-        add(Problem(full_key([section, "chartVersion"]), f"is not the version the chart at chartPath holds ({held!r})", f"set chartVersion to {held!r}, or point chartPath at the {version} chart", version))
+        add(
+            Problem(
+                full_key([section, "chartVersion"]),
+                f"is not the version the chart at chartPath holds ({held!r})",
+                f"set chartVersion to {held!r}, or point chartPath at the {version} chart",
+                version,
+            )
+        )
 
 
 def _check_chart(section: str, enabled: bool, install: bool, version: str | None, env: str, add, path: str | None = None) -> None:
     if not enabled:
         return
     if install and env == "local" and path is None:
-        add(Problem(full_key([section, "install"]), "is true for local, which never talks to a cluster and cannot fetch charts offline", "remove it, or give a local chart with chartPath (local renders the platform's objects without the chart)", True))
+        add(
+            Problem(
+                full_key([section, "install"]),
+                "is true for local, which never talks to a cluster and cannot fetch charts offline",
+                "remove it, or give a local chart with chartPath (local renders the platform's objects without the chart)",
+                True,
+            )
+        )
     if install and version is None:
-        add(Problem(full_key([section, "chartVersion"]), "is required when the chart is installed", "pin an exact version, e.g. chartVersion: \"2.9.0\""))
+        add(
+            Problem(
+                full_key([section, "chartVersion"]),
+                "is required when the chart is installed",
+                'pin an exact version, e.g. chartVersion: "2.9.0"',
+            )
+        )
     elif version is not None and not conventions.is_exact_chart_version(version):
-        add(Problem(full_key([section, "chartVersion"]), "is not an exact version (ranges and `latest` change what is installed without a diff)", "pin an exact version such as \"2.9.0\"", version))
+        add(
+            Problem(
+                full_key([section, "chartVersion"]),
+                "is not an exact version (ranges and `latest` change what is installed without a diff)",
+                'pin an exact version such as "2.9.0"',
+                version,
+            )
+        )
 
 
 def check(cfg: StackConfig, env: str, add) -> None:
@@ -99,21 +142,62 @@ def check(cfg: StackConfig, env: str, add) -> None:
     uses = {c.backend for c in cfg.credentials}
     for i, cred in enumerate(cfg.credentials):
         if cred.backend == "gcp-secret-manager" and not eso.enabled:
-            add(Problem(full_key(["credentials", i, "backend"]), "needs the External Secrets Operator, which is off for this stack", "set externalSecrets.enabled: true", cred.backend))
+            add(
+                Problem(
+                    full_key(["credentials", i, "backend"]),
+                    "needs the External Secrets Operator, which is off for this stack",
+                    "set externalSecrets.enabled: true",
+                    cred.backend,
+                )
+            )
         if cred.backend == "vault" and not vault.enabled:
-            add(Problem(full_key(["credentials", i, "backend"]), "needs Vault, which is off for this stack", "set vault.enabled: true", cred.backend))
+            add(
+                Problem(
+                    full_key(["credentials", i, "backend"]),
+                    "needs Vault, which is off for this stack",
+                    "set vault.enabled: true",
+                    cred.backend,
+                )
+            )
 
     # GCP: local never talks to GCP; the other stacks need a project once ESO is on.
     if env == "local":
         if gcp.project:
-            add(Problem(full_key(["gcp", "project"]), "is set for local, which never talks to GCP (its store is ESO's fake provider)", "remove it", gcp.project))
+            add(
+                Problem(
+                    full_key(["gcp", "project"]),
+                    "is set for local, which never talks to GCP (its store is ESO's fake provider)",
+                    "remove it",
+                    gcp.project,
+                )
+            )
     elif eso.enabled and not gcp.project:
         needs = " and the gcp-secret-manager credentials" if "gcp-secret-manager" in uses else ""
-        add(Problem(full_key(["gcp", "project"]), f"is required: the External Secrets store{needs} live in a GCP project", "set gcp.project to the environment's project id"))
+        add(
+            Problem(
+                full_key(["gcp", "project"]),
+                f"is required: the External Secrets store{needs} live in a GCP project",
+                "set gcp.project to the environment's project id",
+            )
+        )
     if gcp.project and not _GCP_PROJECT.match(gcp.project):
-        add(Problem(full_key(["gcp", "project"]), "is not a GCP project id (6-30 of a-z, 0-9, '-', starting with a letter)", "give the project id, not its name or number", gcp.project))
+        add(
+            Problem(
+                full_key(["gcp", "project"]),
+                "is not a GCP project id (6-30 of a-z, 0-9, '-', starting with a letter)",
+                "give the project id, not its name or number",
+                gcp.project,
+            )
+        )
     if gcp.cluster_name and not gcp.region:
-        add(Problem(full_key(["gcp", "region"]), "is required with gcp.clusterName (the cluster's location)", "set it to the cluster's region or zone", None))
+        add(
+            Problem(
+                full_key(["gcp", "region"]),
+                "is required with gcp.clusterName (the cluster's location)",
+                "set it to the cluster's region or zone",
+                None,
+            )
+        )
 
     # External Secrets Operator.
     eso_install = default_install(eso.install, env)
@@ -121,14 +205,25 @@ def check(cfg: StackConfig, env: str, add) -> None:
     if eso.enabled:
         _check_chart_path("externalSecrets", "external-secrets", eso.chart_path, eso.chart_version, add)
     if not _DURATION.match(eso.refresh_interval) or eso.refresh_interval in ("", "0s"):
-        add(Problem(full_key(["externalSecrets", "refreshInterval"]), "is not a positive duration", "use a Go duration such as 1h, 30m or 1h30m", eso.refresh_interval))
+        add(
+            Problem(
+                full_key(["externalSecrets", "refreshInterval"]),
+                "is not a positive duration",
+                "use a Go duration such as 1h, 30m or 1h30m",
+                eso.refresh_interval,
+            )
+        )
     for section, workload in (("externalSecrets", eso.namespace), ("vault", vault.namespace)):
         try:
             conventions.namespace_name(workload, env)
         except conventions.ConventionError as err:
             add(Problem(full_key([section, "namespace"]), str(err), "use a short lower-case workload name", workload))
         if workload in cfg.namespaces:
-            add(Problem(full_key([section, "namespace"]), "is also a consumer namespace", "give the operator a namespace of its own", workload))
+            add(
+                Problem(
+                    full_key([section, "namespace"]), "is also a consumer namespace", "give the operator a namespace of its own", workload
+                )
+            )
 
     # Vault.
     if not vault.enabled:
@@ -137,22 +232,71 @@ def check(cfg: StackConfig, env: str, add) -> None:
     _check_chart("vault", True, vault_install, vault.chart_version, env, add, vault.chart_path)
     _check_chart_path("vault", "vault", vault.chart_path, vault.chart_version, add)
     if vault.dev_mode and env != "local":
-        add(Problem(full_key(["vault", "devMode"]), f"is true for {env}: dev mode keeps everything in memory, unsealed, behind a root token", "remove it; only local may run Vault in dev mode", True))
+        add(
+            Problem(
+                full_key(["vault", "devMode"]),
+                f"is true for {env}: dev mode keeps everything in memory, unsealed, behind a root token",
+                "remove it; only local may run Vault in dev mode",
+                True,
+            )
+        )
     ha = default_vault_ha(vault.ha, env)
     if conventions.traits(env).vault_ha_required and not ha:
-        add(Problem(full_key(["vault", "ha"]), f"is false for {env}, which needs HA with integrated storage (raft)", "remove it or set it to true", vault.ha))
+        add(
+            Problem(
+                full_key(["vault", "ha"]),
+                f"is false for {env}, which needs HA with integrated storage (raft)",
+                "remove it or set it to true",
+                vault.ha,
+            )
+        )
     if ha and (vault.replicas < 3 or vault.replicas % 2 == 0):
         add(Problem(full_key(["vault", "replicas"]), "must be an odd number of at least 3 for a raft quorum", "use 3 or 5", vault.replicas))
     if vault.address is not None:
         if env == "local":
-            add(Problem(full_key(["vault", "address"]), "is set for local, which never talks to Vault", "remove it; local exports the policy and role for reading instead", vault.address))
+            add(
+                Problem(
+                    full_key(["vault", "address"]),
+                    "is set for local, which never talks to Vault",
+                    "remove it; local exports the policy and role for reading instead",
+                    vault.address,
+                )
+            )
         elif not re.match(r"^https?://[^\s/]+", vault.address):
-            add(Problem(full_key(["vault", "address"]), "is not an http(s) URL", "give Vault's API address, e.g. https://vault.example.internal:8200", vault.address))
+            add(
+                Problem(
+                    full_key(["vault", "address"]),
+                    "is not an http(s) URL",
+                    "give Vault's API address, e.g. https://vault.example.internal:8200",
+                    vault.address,
+                )
+            )
     if not _VAULT_MOUNT.match(vault.mount):
-        add(Problem(full_key(["vault", "mount"]), "is not a plain KV mount name", "use a-z, 0-9, '-' and '_' without slashes, e.g. floe", vault.mount))
+        add(
+            Problem(
+                full_key(["vault", "mount"]),
+                "is not a plain KV mount name",
+                "use a-z, 0-9, '-' and '_' without slashes, e.g. floe",
+                vault.mount,
+            )
+        )
     if vault.auth_path is not None and (not _VAULT_MOUNT.match(vault.auth_path) or conventions.env_tokens_in(vault.auth_path) - {env}):
-        add(Problem(full_key(["vault", "authPath"]), "is not a plain auth mount name of this environment", f"use e.g. kubernetes-{env}", vault.auth_path))
+        add(
+            Problem(
+                full_key(["vault", "authPath"]),
+                "is not a plain auth mount name of this environment",
+                f"use e.g. kubernetes-{env}",
+                vault.auth_path,
+            )
+        )
     if not vault.audience or "*" in vault.audience:
         add(Problem(full_key(["vault", "audience"]), "must be one exact audience", "use e.g. vault", vault.audience))
     if vault.token_ttl > vault.token_max_ttl:
-        add(Problem(full_key(["vault", "tokenTtl"]), f"is longer than vault.tokenMaxTtl ({vault.token_max_ttl})", "lower it or raise tokenMaxTtl", vault.token_ttl))
+        add(
+            Problem(
+                full_key(["vault", "tokenTtl"]),
+                f"is longer than vault.tokenMaxTtl ({vault.token_max_ttl})",
+                "lower it or raise tokenMaxTtl",
+                vault.token_ttl,
+            )
+        )

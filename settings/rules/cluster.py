@@ -15,11 +15,31 @@ from settings.model import StackConfig
 def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
     """kubernetes.renderDir, .context and .kubeconfig for the environment (transport: :func:`check_transport`)."""
     if cfg.kubernetes.render_dir and env != "local":
-        add(Problem(full_key(["kubernetes", "renderDir"]), f"is set for {env}, but rendered manifests hold plain-text secrets", "remove it: only the local stack renders manifests", cfg.kubernetes.render_dir))
+        add(
+            Problem(
+                full_key(["kubernetes", "renderDir"]),
+                f"is set for {env}, but rendered manifests hold plain-text secrets",
+                "remove it: only the local stack renders manifests",
+                cfg.kubernetes.render_dir,
+            )
+        )
     if env == "local" and cfg.kubernetes.context:
-        add(Problem(full_key(["kubernetes", "context"]), "is set for local, which only ever talks to the local cluster on loopback", "remove it (make up starts the local cluster; kubernetes.kubeconfig may name another local cluster's kubeconfig)", cfg.kubernetes.context))
+        add(
+            Problem(
+                full_key(["kubernetes", "context"]),
+                "is set for local, which only ever talks to the local cluster on loopback",
+                "remove it (make up starts the local cluster; kubernetes.kubeconfig may name another local cluster's kubeconfig)",
+                cfg.kubernetes.context,
+            )
+        )
     if cfg.kubernetes.render_dir and cfg.kubernetes.kubeconfig:
-        add(Problem(full_key(["kubernetes", "kubeconfig"]), "is set together with kubernetes.renderDir, but render mode reaches no cluster", "remove one of the two"))
+        add(
+            Problem(
+                full_key(["kubernetes", "kubeconfig"]),
+                "is set together with kubernetes.renderDir, but render mode reaches no cluster",
+                "remove one of the two",
+            )
+        )
     if cfg.kubernetes.render_dir and env == "local":
         _check_render_dir(cfg.kubernetes.render_dir, root, add)
 
@@ -62,12 +82,19 @@ def _check_render_dir(value: str, root: Path | None, add) -> None:
         return
     ignored = _git_ignored_folder(base, "/".join(parts))
     if ignored is False:
-        add(Problem(key, "is not a git-ignored folder (or git tracks files in it), so rendered plain-text secrets could be committed",
-                    f"add {parts[0]}/ to .gitignore and use a folder under it, such as rendered/local", value))
+        add(
+            Problem(
+                key,
+                "is not a git-ignored folder (or git tracks files in it), so rendered plain-text secrets could be committed",
+                f"add {parts[0]}/ to .gitignore and use a folder under it, such as rendered/local",
+                value,
+            )
+        )
 
 
 def _git_ignored_folder(root: Path, relative: str) -> bool | None:
     """True when git ignores ``relative`` (a folder) and tracks nothing under it; None outside a work tree."""
+
     def git(*args: str) -> subprocess.CompletedProcess | None:
         try:
             return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20, check=False)
@@ -102,15 +129,27 @@ def check_transport(cfg: StackConfig, env: str, add) -> None:
         if not url:
             continue
         if conventions.has_url_userinfo(url):
-            add(Problem(full_key(path), "carries user-info (user:password@) in the URL, a credential in the stack file",
-                        "remove it from the URL; the platform authenticates by other means", show_value=False))
+            add(
+                Problem(
+                    full_key(path),
+                    "carries user-info (user:password@) in the URL, a credential in the stack file",
+                    "remove it from the URL; the platform authenticates by other means",
+                    show_value=False,
+                )
+            )
             continue
         if env == "local":
             continue
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if scheme == "http":
-            add(Problem(full_key(path), f"uses plain http in {env}, which sends tokens and charts unencrypted",
-                        f"use {' or '.join(s + '://' for s in schemes)}", url))
+            add(
+                Problem(
+                    full_key(path),
+                    f"uses plain http in {env}, which sends tokens and charts unencrypted",
+                    f"use {' or '.join(s + '://' for s in schemes)}",
+                    url,
+                )
+            )
 
 
 # An exact chart version: "2.9.0" or "0.34.1-rc.1"; no ranges, no "latest".

@@ -50,7 +50,11 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[
         for j, workload in enumerate(workloads_list):
             key = f"{namespace_key}[{j}]"
             if workload not in workloads:
-                add(Problem(key, "is not a declared namespace", f"add it to {full_key(['namespaces'])} or remove it here", workload, not hide))
+                add(
+                    Problem(
+                        key, "is not a declared namespace", f"add it to {full_key(['namespaces'])} or remove it here", workload, not hide
+                    )
+                )
                 continue
             if workload in seen:
                 add(Problem(key, "is listed twice", "remove the duplicate", workload, not hide))
@@ -59,9 +63,23 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[
             slot = (workload, name)
             if slot in taken:
                 if hide:
-                    add(Problem(owner, f"creates the same Secret in the same namespace as {taken[slot]}", "give one of them another service or purpose", show_value=False))
+                    add(
+                        Problem(
+                            owner,
+                            f"creates the same Secret in the same namespace as {taken[slot]}",
+                            "give one of them another service or purpose",
+                            show_value=False,
+                        )
+                    )
                 else:
-                    add(Problem(owner, f"creates Secret {name!r} in namespace {workload}-{env}, which {taken[slot]} creates too", "give one of them another service or purpose", name))
+                    add(
+                        Problem(
+                            owner,
+                            f"creates Secret {name!r} in namespace {workload}-{env}, which {taken[slot]} creates too",
+                            "give one of them another service or purpose",
+                            name,
+                        )
+                    )
             taken[slot] = owner
 
     def named(key: str, build, *parts: str, hide: bool = False) -> str | None:
@@ -73,8 +91,14 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[
             return build(*parts)
         except conventions.ConventionError as err:
             if hide:
-                add(Problem(key, "does not make a valid Secret name (lower-case RFC 1123 label, at most 63 characters in all)",
-                            "use a shorter lower-case service (and purpose) of a-z, 0-9 and '-'", show_value=False))
+                add(
+                    Problem(
+                        key,
+                        "does not make a valid Secret name (lower-case RFC 1123 label, at most 63 characters in all)",
+                        "use a shorter lower-case service (and purpose) of a-z, 0-9 and '-'",
+                        show_value=False,
+                    )
+                )
             else:
                 add(Problem(key, str(err), "use a shorter lower-case name of a-z, 0-9 and '-'", parts[0]))
             return None
@@ -92,19 +116,43 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[
             if not conventions.ENV_KEY.match(k):
                 add(Problem(kk, "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", k))
             if conventions.looks_like_credential_key(k):
-                add(Problem(kk, "looks like a credential but is a plain value in the stack file", "move it to `generated` (or import it from the deploy environment)", show_value=False))
+                add(
+                    Problem(
+                        kk,
+                        "looks like a credential but is a plain value in the stack file",
+                        "move it to `generated` (or import it from the deploy environment)",
+                        show_value=False,
+                    )
+                )
             elif conventions.has_url_userinfo(value):
-                add(Problem(kk, "holds a URL with user-info (user:password@), a credential in plain text in the stack file",
-                            "drop the user-info from the URL and give user and password as keys of their own (the password under `generated`)", show_value=False))
+                add(
+                    Problem(
+                        kk,
+                        "holds a URL with user-info (user:password@), a credential in plain text in the stack file",
+                        "drop the user-info from the URL and give user and password as keys of their own (the password under `generated`)",
+                        show_value=False,
+                    )
+                )
             keys.add(k)
         for j, gen in enumerate(cred.generated):
             kk = full_key(base + ["generated", j, "key"])
             if not conventions.ENV_KEY.match(gen.key):
                 add(Problem(kk, "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", gen.key))
             if gen.key in keys:
-                add(Problem(kk, "is a duplicate key of this bundle", "give every key of a bundle one source: `values` or `generated`", gen.key))
+                add(
+                    Problem(
+                        kk, "is a duplicate key of this bundle", "give every key of a bundle one source: `values` or `generated`", gen.key
+                    )
+                )
             if not (gen.upper or gen.lower or gen.numeric or gen.special):
-                add(Problem(full_key(base + ["generated", j]), "turns off every character class", "keep at least one of upper, lower, numeric, special", gen.key))
+                add(
+                    Problem(
+                        full_key(base + ["generated", j]),
+                        "turns off every character class",
+                        "keep at least one of upper, lower, numeric, special",
+                        gen.key,
+                    )
+                )
             keys.add(gen.key)
         _check_backend(cred, base, keys, add)
         _check_rotation_strategy(cred, base, keys, add)
@@ -119,7 +167,11 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[
         base = ["registries", i]
         name = named(full_key(base + ["service"]), conventions.secret_name, reg.service, env, "pull", hide=hide_registries)
         if not reg.password.get_secret_value():
-            add(Problem(full_key(base + ["password"]), "is empty", f"set it with `pulumi config set --secret --path 'registries[{i}].password'`"))
+            add(
+                Problem(
+                    full_key(base + ["password"]), "is empty", f"set it with `pulumi config set --secret --path 'registries[{i}].password'`"
+                )
+            )
         if name:
             claim(full_key(base + ["namespaces"]), reg.namespaces, name, full_key(base), hide_registries)
 
@@ -128,10 +180,24 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[
         base = ["tlsSecrets", i]
         name = named(full_key(base + ["service"]), conventions.secret_name, tls.service, env, tls.purpose, hide=hide_tls)
         if _PEM_CERTIFICATE not in tls.certificate and tls.certificate != "[encrypted]":
-            add(Problem(full_key(base + ["certificate"]), "is not a PEM certificate (the Secret's required key tls.crt)", "give the PEM-encoded certificate chain (BEGIN CERTIFICATE armor)", show_value=False))
+            add(
+                Problem(
+                    full_key(base + ["certificate"]),
+                    "is not a PEM certificate (the Secret's required key tls.crt)",
+                    "give the PEM-encoded certificate chain (BEGIN CERTIFICATE armor)",
+                    show_value=False,
+                )
+            )
         key_text = tls.private_key.get_secret_value()
         if key_text != "[encrypted]" and not _PEM_PRIVATE_KEY.search(key_text):
-            add(Problem(full_key(base + ["privateKey"]), "is not a PEM private key (the Secret's required key tls.key)", "give the PEM-encoded private key (BEGIN PRIVATE KEY armor, or BEGIN RSA/EC PRIVATE KEY)", show_value=False))
+            add(
+                Problem(
+                    full_key(base + ["privateKey"]),
+                    "is not a PEM private key (the Secret's required key tls.key)",
+                    "give the PEM-encoded private key (BEGIN PRIVATE KEY armor, or BEGIN RSA/EC PRIVATE KEY)",
+                    show_value=False,
+                )
+            )
         if name:
             claim(full_key(base + ["namespaces"]), tls.namespaces, name, full_key(base), hide_tls)
     return taken
@@ -142,16 +208,41 @@ def _check_rotation_strategy(cred, base: list, keys: set[str], add) -> None:
     key = lambda *more: full_key(base + list(more))  # noqa: E731
     if cred.rotation_strategy == "single":
         if cred.generation != 1:
-            add(Problem(key("generation"), "only applies to rotationStrategy: dual", "remove it (single bundles rotate with `rotation`)", cred.generation))
+            add(
+                Problem(
+                    key("generation"),
+                    "only applies to rotationStrategy: dual",
+                    "remove it (single bundles rotate with `rotation`)",
+                    cred.generation,
+                )
+            )
         return
     if cred.backend != "kubernetes":
-        add(Problem(key("rotationStrategy"), f"dual needs the kubernetes backend, not {cred.backend}", "use rotationStrategy: single, or backend: kubernetes", "dual"))
+        add(
+            Problem(
+                key("rotationStrategy"),
+                f"dual needs the kubernetes backend, not {cred.backend}",
+                "use rotationStrategy: single, or backend: kubernetes",
+                "dual",
+            )
+        )
     if not cred.generated:
-        add(Problem(key("rotationStrategy"), "dual keeps two generated values per key, but the bundle has no `generated` keys", "add `generated` keys or remove rotationStrategy", "dual"))
+        add(
+            Problem(
+                key("rotationStrategy"),
+                "dual keeps two generated values per key, but the bundle has no `generated` keys",
+                "add `generated` keys or remove rotationStrategy",
+                "dual",
+            )
+        )
     for gen in cred.generated:
         previous = gen.key + PREVIOUS_SUFFIX
         if previous in keys - {gen.key}:
-            add(Problem(key("rotationStrategy"), f"dual adds the key {previous}, which the bundle already has", f"rename {previous}", "dual"))
+            add(
+                Problem(
+                    key("rotationStrategy"), f"dual adds the key {previous}, which the bundle already has", f"rename {previous}", "dual"
+                )
+            )
 
 
 def _check_backend(cred, base: list, keys: set[str], add) -> None:
@@ -159,26 +250,60 @@ def _check_backend(cred, base: list, keys: set[str], add) -> None:
     key = lambda *more: full_key(base + list(more))  # noqa: E731
     for k, prop in cred.properties.items():
         if not conventions.ENV_KEY.match(k):
-            add(Problem(key("properties", k), "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", k))
+            add(
+                Problem(
+                    key("properties", k), "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", k
+                )
+            )
         if k in keys:
             add(Problem(key("properties", k), "is also a `values` or `generated` key of this bundle", "give every key one source", k))
         if not _PROPERTY.match(prop):
-            add(Problem(key("properties", k), "is not a property name of the remote JSON document", "use letters, digits, '_', '-' and '.'", prop))
+            add(
+                Problem(
+                    key("properties", k),
+                    "is not a property name of the remote JSON document",
+                    "use letters, digits, '_', '-' and '.'",
+                    prop,
+                )
+            )
     if cred.backend == "kubernetes":
         if cred.properties:
-            add(Problem(key("properties"), "only applies to the gcp-secret-manager, vault and vault-database backends", "remove it, or set backend", sorted(cred.properties)))
+            add(
+                Problem(
+                    key("properties"),
+                    "only applies to the gcp-secret-manager, vault and vault-database backends",
+                    "remove it, or set backend",
+                    sorted(cred.properties),
+                )
+            )
         if cred.push:
-            add(Problem(key("push"), "only applies to the gcp-secret-manager backend", "remove it, or set backend: gcp-secret-manager", cred.push))
+            add(
+                Problem(
+                    key("push"),
+                    "only applies to the gcp-secret-manager backend",
+                    "remove it, or set backend: gcp-secret-manager",
+                    cred.push,
+                )
+            )
         return
     if cred.backend == "gcp-secret-manager" and not cred.push and (cred.values or cred.generated):
-        add(Problem(
-            key("push"),
-            "is false, but the bundle has `values`/`generated` keys that would never reach Secret Manager",
-            "set push: true to store them as a Secret Manager version, or add them to the secret yourself and list them under `properties`",
-            cred.push,
-        ))
+        add(
+            Problem(
+                key("push"),
+                "is false, but the bundle has `values`/`generated` keys that would never reach Secret Manager",
+                "set push: true to store them as a Secret Manager version, or add them to the secret yourself and list them under `properties`",
+                cred.push,
+            )
+        )
     if cred.backend == "vault":
         if cred.values or cred.generated or cred.push:
-            add(Problem(key("backend"), "vault credentials are written to Vault by their owner; the platform pushes nothing there", "remove `values`, `generated` and `push`, and list the KV keys under `properties`", cred.backend))
+            add(
+                Problem(
+                    key("backend"),
+                    "vault credentials are written to Vault by their owner; the platform pushes nothing there",
+                    "remove `values`, `generated` and `push`, and list the KV keys under `properties`",
+                    cred.backend,
+                )
+            )
         if not cred.properties:
             add(Problem(key("properties"), "is empty, so consumers would get no file", "list each KV key: `ENV_NAME: kv-key`"))

@@ -48,8 +48,9 @@ def test_stack_config_is_a_valid_render_mode_local_stack():
 def test_roles_and_the_sampler_see_a_child_process():
     """A child whose command line names pulumi.policy is the analyzer; its CPU and memory are counted."""
     burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass\ntime.sleep(0.3)"
-    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}, "
-                               "'-m', 'pulumi.policy'])"])
+    parent = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}, '-m', 'pulumi.policy'])"]
+    )
     sampler = engine.Sampler(parent.pid)
     parent.wait(timeout=30)
     time.sleep(0.05)

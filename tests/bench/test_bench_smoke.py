@@ -16,10 +16,21 @@ import pytest
 
 from bench import catalog, engine, pack, programs, run, worker
 
-TINY = run.Plan(mode="quick", sizes=(2, 4), rounds={2: 1, 4: 1}, overhead_at=4, growth=(2, 4), policy_credentials=3,
-                policy_repeats=1, stack_sizes=(10, 20), engine=False)
-QUICK_LINE = re.compile(r"^overhead_ratio=\d+\.\d{3} growth_ratio=\d+\.\d{3} policy_us_per_resource=\d+\.\d "
-                        r"preview_pack_ratio=(\d+\.\d{3}|skipped)$")
+TINY = run.Plan(
+    mode="quick",
+    sizes=(2, 4),
+    rounds={2: 1, 4: 1},
+    overhead_at=4,
+    growth=(2, 4),
+    policy_credentials=3,
+    policy_repeats=1,
+    stack_sizes=(10, 20),
+    engine=False,
+)
+QUICK_LINE = re.compile(
+    r"^overhead_ratio=\d+\.\d{3} growth_ratio=\d+\.\d{3} policy_us_per_resource=\d+\.\d "
+    r"preview_pack_ratio=(\d+\.\d{3}|skipped)$"
+)
 
 
 def positive(value) -> bool:

@@ -23,7 +23,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CANARY = "canary-9f1c-never-print-me"
 SECRET_CANARY = "pw-canary-77aa-never-print-me"
 # The labels every platform object of the local stack carries (conventions.labels("local")).
-LOCAL_LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "secrets-platform", "secrets-platform.io/environment": "local"}
+LOCAL_LABELS = {
+    "app.kubernetes.io/managed-by": "pulumi",
+    "app.kubernetes.io/part-of": "secrets-platform",
+    "secrets-platform.io/environment": "local",
+}
 
 
 def copy_project(tmp: Path) -> Path:
@@ -92,11 +96,21 @@ class FakeKubectl(Kubectl):
         return subprocess.CompletedProcess(args, 1, "", "Error from server (NotFound): not found")
 
 
-def make_app(project_dir: Path = ROOT, engine: FakeEngine | None = None, environ: dict[str, str] | None = None,
-             kubectl: Kubectl | None = None, interactive: bool = False) -> App:
+def make_app(
+    project_dir: Path = ROOT,
+    engine: FakeEngine | None = None,
+    environ: dict[str, str] | None = None,
+    kubectl: Kubectl | None = None,
+    interactive: bool = False,
+) -> App:
     engine = engine or FakeEngine(project_dir)
-    return App(Project(project_dir), engine, environ or {}, kubectl=lambda context, kubeconfig=None: kubectl or FakeKubectl({}, context),
-               interactive=lambda: interactive)
+    return App(
+        Project(project_dir),
+        engine,
+        environ or {},
+        kubectl=lambda context, kubeconfig=None: kubectl or FakeKubectl({}, context),
+        interactive=lambda: interactive,
+    )
 
 
 def invoke(app: App, *args: str, input: str | None = None) -> Result:
@@ -115,24 +129,51 @@ def local_state(password: str = SECRET_CANARY) -> list[dict[str, Any]]:
     comp = "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential::snowflake"
     child = "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential$"
     resources = [
-        {"urn": "urn:pulumi:local::secrets-platform::pulumi:pulumi:Stack::secrets-platform-local", "type": "pulumi:pulumi:Stack", "custom": False},
-        {"urn": comp, "type": "secrets-platform:credentials:GeneratedCredential", "custom": False,
-         "parent": "urn:pulumi:local::secrets-platform::pulumi:pulumi:Stack::secrets-platform-local"},
-        {"urn": child + "random:index/randomPassword:RandomPassword::snowflake-snowflake-password", "type": "random:index/randomPassword:RandomPassword",
-         "custom": True, "parent": comp, "inputs": {"length": 40}, "outputs": {"result": secret_value(password)}},
+        {
+            "urn": "urn:pulumi:local::secrets-platform::pulumi:pulumi:Stack::secrets-platform-local",
+            "type": "pulumi:pulumi:Stack",
+            "custom": False,
+        },
+        {
+            "urn": comp,
+            "type": "secrets-platform:credentials:GeneratedCredential",
+            "custom": False,
+            "parent": "urn:pulumi:local::secrets-platform::pulumi:pulumi:Stack::secrets-platform-local",
+        },
+        {
+            "urn": child + "random:index/randomPassword:RandomPassword::snowflake-snowflake-password",
+            "type": "random:index/randomPassword:RandomPassword",
+            "custom": True,
+            "parent": comp,
+            "inputs": {"length": 40},
+            "outputs": {"result": secret_value(password)},
+        },
     ]
     for ns in ("dagster-local", "floe-jobs-local"):
-        resources.append({
-            "urn": child + f"kubernetes:core/v1:Secret::{ns}/snowflake-local-credentials", "type": "kubernetes:core/v1:Secret", "custom": True,
-            "parent": comp,
-            "inputs": {"metadata": {"name": "snowflake-local-credentials", "namespace": ns, "labels": LOCAL_LABELS}, "type": "Opaque",
-                       "stringData": secret_value({"SNOWFLAKE_ACCOUNT": "local-dev", "SNOWFLAKE_USER": "svc", "SNOWFLAKE_PASSWORD": password})},
-        })
-    resources.append({
-        "urn": "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential$kubernetes:core/v1:Secret::dagster-local/minio-local-credentials",
-        "type": "kubernetes:core/v1:Secret", "custom": True,
-        "parent": "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential::minio",
-        "inputs": {"metadata": {"name": "minio-local-credentials", "namespace": "dagster-local", "labels": LOCAL_LABELS}, "type": "Opaque",
-                   "stringData": secret_value({"MINIO_ROOT_USER": "pipelines", "MINIO_ROOT_PASSWORD": "it's#q"})},
-    })
+        resources.append(
+            {
+                "urn": child + f"kubernetes:core/v1:Secret::{ns}/snowflake-local-credentials",
+                "type": "kubernetes:core/v1:Secret",
+                "custom": True,
+                "parent": comp,
+                "inputs": {
+                    "metadata": {"name": "snowflake-local-credentials", "namespace": ns, "labels": LOCAL_LABELS},
+                    "type": "Opaque",
+                    "stringData": secret_value({"SNOWFLAKE_ACCOUNT": "local-dev", "SNOWFLAKE_USER": "svc", "SNOWFLAKE_PASSWORD": password}),
+                },
+            }
+        )
+    resources.append(
+        {
+            "urn": "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential$kubernetes:core/v1:Secret::dagster-local/minio-local-credentials",
+            "type": "kubernetes:core/v1:Secret",
+            "custom": True,
+            "parent": "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential::minio",
+            "inputs": {
+                "metadata": {"name": "minio-local-credentials", "namespace": "dagster-local", "labels": LOCAL_LABELS},
+                "type": "Opaque",
+                "stringData": secret_value({"MINIO_ROOT_USER": "pipelines", "MINIO_ROOT_PASSWORD": "it's#q"}),
+            },
+        }
+    )
     return resources

@@ -6,8 +6,21 @@ import yaml
 
 from cli_support import invoke, make_app
 
-BASE = ("dbt-profile", "--stack", "local", "--credential", "snowflake", "--set", "database=ANALYTICS",
-        "--set", "warehouse=TRANSFORMING", "--set", "schema=dbt", "--profile", "floe")
+BASE = (
+    "dbt-profile",
+    "--stack",
+    "local",
+    "--credential",
+    "snowflake",
+    "--set",
+    "database=ANALYTICS",
+    "--set",
+    "warehouse=TRANSFORMING",
+    "--set",
+    "schema=dbt",
+    "--profile",
+    "floe",
+)
 
 
 def test_profile_is_env_var_only_and_validates(tmp_path):

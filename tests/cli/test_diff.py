@@ -30,8 +30,9 @@ PROGRAM = ("conventions.py", "settings", "components", "secrets_cli")
 
 
 def git(root, *args):
-    return subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t.invalid", *args],
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t.invalid", *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def commit(root, message):
@@ -94,6 +95,7 @@ def bundle(config, service):
 
 # ---- the ref's side planned by the ref's program ----------------------------------------------------
 
+
 def test_a_change_to_the_program_alone_shows_up(tmp_path, scratch):
     """The base is planned by the code at the base: a commit that only renames how a dual bundle's
     previous key is derived (settings.model.PREVIOUS_SUFFIX) changes the Secret's keys, and diff says so
@@ -114,11 +116,16 @@ def test_a_change_to_the_program_alone_shows_up(tmp_path, scratch):
     data = json.loads(done.stdout)
     assert data["baseProgram"] == "ref" and data["baseCommit"] == git(root, "rev-parse", "HEAD~1").strip()
     assert [(c["namespace"], c["name"], c["keysAdded"], c["keysRemoved"]) for c in data["keysChanged"]] == [
-        (ns, "snowflake-dev-credentials", ["SNOWFLAKE_PASSWORD_PREVIOUS"], ["SNOWFLAKE_PASSWORD_OLD"]) for ns in ("dagster-dev", "floe-jobs-dev")]
+        (ns, "snowflake-dev-credentials", ["SNOWFLAKE_PASSWORD_PREVIOUS"], ["SNOWFLAKE_PASSWORD_OLD"])
+        for ns in ("dagster-dev", "floe-jobs-dev")
+    ]
     assert data["secretsAdded"] == data["secretsRemoved"] == data["rotated"] == []
     text = invoke(make_app(root), "diff", "--stack", "dev", "--base", "HEAD~1").stdout
     assert "each side planned by its own program" in text and "predates" not in text
-    assert "~ Secret dagster-dev/snowflake-dev-credentials: keys added ['SNOWFLAKE_PASSWORD_PREVIOUS'], removed ['SNOWFLAKE_PASSWORD_OLD']" in text
+    assert (
+        "~ Secret dagster-dev/snowflake-dev-credentials: keys added ['SNOWFLAKE_PASSWORD_PREVIOUS'], removed ['SNOWFLAKE_PASSWORD_OLD']"
+        in text
+    )
     assert list(scratch.iterdir()) == []
 
 
@@ -142,14 +149,24 @@ def test_the_ref_s_program_gets_variable_names_never_values(tmp_path, scratch, m
     root = program_repo(tmp_path / "repo")
     seen = tmp_path / "seen.json"
     entry = root / "secrets_cli" / "plan_export.py"
-    entry.write_text(entry.read_text().replace(
-        "    import components.platform\n",
-        f"    import os\n    open({str(seen)!r}, 'w').write(json.dumps({{'environ': dict(os.environ), 'request': request, 'path': sys.path}}))\n"
-        "    import components.platform\n", 1))
+    entry.write_text(
+        entry.read_text().replace(
+            "    import components.platform\n",
+            f"    import os\n    open({str(seen)!r}, 'w').write(json.dumps({{'environ': dict(os.environ), 'request': request, 'path': sys.path}}))\n"
+            "    import components.platform\n",
+            1,
+        )
+    )
     commit(root, "a program that records what it is given")
     git(root, "checkout", "-q", "HEAD~1", "--", "secrets_cli/plan_export.py")
-    done = invoke(make_app(root, environ={"DAGSTER_SECRET_SLACK_TOKEN": CANARY, "GH_TOKEN": CANARY + "-gh"}),
-                  "diff", "--stack", "dev", "--base", "HEAD")
+    done = invoke(
+        make_app(root, environ={"DAGSTER_SECRET_SLACK_TOKEN": CANARY, "GH_TOKEN": CANARY + "-gh"}),
+        "diff",
+        "--stack",
+        "dev",
+        "--base",
+        "HEAD",
+    )
     assert done.exit_code == 0, done.output
     record = seen.read_text()
     assert CANARY not in record
@@ -184,8 +201,10 @@ def test_a_ref_whose_program_hangs_is_stopped(tmp_path, scratch, monkeypatch):
     good = entry.read_text()
     marker = f"hung-grandchild-{uuid.uuid4().hex}"
     # It also starts a child that holds its output pipes: stopping only the direct child would hang diff.
-    entry.write_text(f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)  # {marker}'])\n"
-                     "time.sleep(600)\n")
+    entry.write_text(
+        f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)  # {marker}'])\n"
+        "time.sleep(600)\n"
+    )
     commit(root, "a program that never answers")
     entry.write_text(good)
     started = time.monotonic()
@@ -239,6 +258,7 @@ def test_a_plan_in_another_format_is_refused(tmp_path, scratch):
 
 # ---- a ref older than the entry point: today's program, said so -------------------------------------
 
+
 def test_rotation_strategy_switch_and_new_key_show_without_values(tmp_path, scratch):
     root = repo(tmp_path)
     path = root / "Pulumi.dev.yaml"
@@ -267,7 +287,11 @@ def test_rotation_strategy_switch_and_new_key_show_without_values(tmp_path, scra
 def test_dual_generation_names_the_slot(tmp_path):
     root = copy_project(tmp_path)
     path = root / "Pulumi.dev.yaml"
-    path.write_text(path.read_text().replace("    - service: snowflake\n", "    - service: snowflake\n      rotationStrategy: dual\n      generation: 1\n", 1))
+    path.write_text(
+        path.read_text().replace(
+            "    - service: snowflake\n", "    - service: snowflake\n      rotationStrategy: dual\n      generation: 1\n", 1
+        )
+    )
     git(root, "init", "-q", "-b", "main")
     commit(root, "dual")
     path.write_text(path.read_text().replace("generation: 1", "generation: 2"))
@@ -292,6 +316,7 @@ def test_bad_base_ref_and_unparsable_base_are_exit_2(tmp_path, scratch):
 
 # ---- never a value ---------------------------------------------------------------------------------
 
+
 def spellings(value: str) -> set[str]:
     """The value, its sha256/sha1/md5 hex digests and the base64 of the value and of each digest."""
     raw = value.encode()
@@ -311,18 +336,35 @@ def test_diff_never_prints_a_value_nor_a_hash_of_one(tmp_path, scratch):
     A diff with rotations (single, dual), keys added and removed, Secrets added and removed prints none
     of them in any spelling."""
     planted = {
-        "kept": "kept-value-canary-4d1e", "removed": "removed-value-canary-8c2a", "added": "added-value-canary-1b9f",
-        "new_bundle": "new-bundle-canary-6e0d", "cipher": "v1:ciphertext-canary-3a7c", "imported": CANARY,
-        "generated": SECRET_CANARY, "rendered": "rendered-canary-5f3b", "dotenv": "dotenv-canary-2c8e",
-        "cluster": "cluster-data-canary-9d4a", "workload": "workload-env-canary-7e1f",
+        "kept": "kept-value-canary-4d1e",
+        "removed": "removed-value-canary-8c2a",
+        "added": "added-value-canary-1b9f",
+        "new_bundle": "new-bundle-canary-6e0d",
+        "cipher": "v1:ciphertext-canary-3a7c",
+        "imported": CANARY,
+        "generated": SECRET_CANARY,
+        "rendered": "rendered-canary-5f3b",
+        "dotenv": "dotenv-canary-2c8e",
+        "cluster": "cluster-data-canary-9d4a",
+        "workload": "workload-env-canary-7e1f",
     }
     root = program_repo(tmp_path / "repo")
 
     def base(c):
         bundle(c, "snowflake").update(values={"SNOWFLAKE_ACCOUNT": planted["kept"], "SNOWFLAKE_USER": "svc_pipelines_dev"})
-        bundle(c, "minio").update(rotationStrategy="dual", generation=3, values={"MINIO_ROOT_USER": "pipelines", "MINIO_REGION": planted["removed"]})
-        c["secrets-platform:registries"] = [{"service": "ghcr", "server": "ghcr.io", "username": "bot",
-                                             "password": {"secure": planted["cipher"]}, "namespaces": ["dagster"]}]
+        bundle(c, "minio").update(
+            rotationStrategy="dual", generation=3, values={"MINIO_ROOT_USER": "pipelines", "MINIO_REGION": planted["removed"]}
+        )
+        c["secrets-platform:registries"] = [
+            {
+                "service": "ghcr",
+                "server": "ghcr.io",
+                "username": "bot",
+                "password": {"secure": planted["cipher"]},
+                "namespaces": ["dagster"],
+            }
+        ]
+
     edit_config(root / "Pulumi.dev.yaml", base)
     (root / ".gitignore").write_text("__pycache__/\nrendered/\n.env\n")
     commit(root, "base")
@@ -337,21 +379,49 @@ def test_diff_never_prints_a_value_nor_a_hash_of_one(tmp_path, scratch):
         del minio["values"]["MINIO_REGION"]
         creds = c["secrets-platform:credentials"]
         creds[:] = [b for b in creds if b["service"] != "polaris"]
-        creds.append({"service": "redis", "namespaces": ["flytesnacks"], "values": {"REDIS_HOST": planted["new_bundle"]},
-                      "generated": [{"key": "REDIS_PASSWORD"}]})
+        creds.append(
+            {
+                "service": "redis",
+                "namespaces": ["flytesnacks"],
+                "values": {"REDIS_HOST": planted["new_bundle"]},
+                "generated": [{"key": "REDIS_PASSWORD"}],
+            }
+        )
         c["secrets-platform:namespaces"].append("airbyte")
+
     edit_config(root / "Pulumi.dev.yaml", working)
     (root / "rendered" / "dev").mkdir(parents=True)
     (root / "rendered" / "dev" / "secret.yaml").write_text(f"stringData:\n  SNOWFLAKE_PASSWORD: {planted['rendered']}\n")
     (root / ".env").write_text(f"SNOWFLAKE_PASSWORD={planted['dotenv']}\n")
-    engine = FakeEngine(root, installed=True, deployed={"dev"}, state={"dev": local_state(planted["generated"])},
-                        stack_outputs={"dev": {"secrets": []}})
+    engine = FakeEngine(
+        root, installed=True, deployed={"dev"}, state={"dev": local_state(planted["generated"])}, stack_outputs={"dev": {"secrets": []}}
+    )
     secret_data = json.dumps({"data": {"SNOWFLAKE_PASSWORD": base64.b64encode(planted["cluster"].encode()).decode()}})
-    workloads = json.dumps({"items": [{"kind": "Deployment", "metadata": {"name": "daemon", "annotations": {"reloader.stakater.com/search": "true"}},
-                                       "spec": {"template": {"spec": {"containers": [{
-                                           "env": [{"name": "TOKEN", "value": planted["workload"]}],
-                                           "envFrom": [{"secretRef": {"name": "snowflake-dev-credentials"}},
-                                                       {"secretRef": {"name": "minio-dev-credentials"}}]}]}}}}]})
+    workloads = json.dumps(
+        {
+            "items": [
+                {
+                    "kind": "Deployment",
+                    "metadata": {"name": "daemon", "annotations": {"reloader.stakater.com/search": "true"}},
+                    "spec": {
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {
+                                        "env": [{"name": "TOKEN", "value": planted["workload"]}],
+                                        "envFrom": [
+                                            {"secretRef": {"name": "snowflake-dev-credentials"}},
+                                            {"secretRef": {"name": "minio-dev-credentials"}},
+                                        ],
+                                    }
+                                ]
+                            }
+                        }
+                    },
+                }
+            ]
+        }
+    )
     kube = FakeKubectl({"--raw=/version": (0, "{}", ""), "get secret": (0, secret_data, ""), "deployment": (0, workloads, "")})
     environ = {"DAGSTER_SECRET_SLACK_TOKEN": planted["imported"]}
 
@@ -386,15 +456,26 @@ def test_outside_a_git_checkout_is_exit_2(tmp_path, scratch):
 
 def test_only_names_keys_and_rotation_metadata_are_read_from_a_plan():
     """Whatever else the ref's program prints is dropped, not carried into the diff; a malformed plan is refused."""
-    plan = diff_mod.parse_plan({
-        "namespaces": ["dagster-dev"], "values": {"A": CANARY},
-        "secrets": [{"namespace": "dagster-dev", "name": "a-dev-credentials", "keys": ["A"], "value": CANARY, "sha256": CANARY}],
-        "bundles": [{"service": "a", "strategy": "single", "rotation": "1", "generation": 1, "generated": ["A"], "result": CANARY}],
-    })
+    plan = diff_mod.parse_plan(
+        {
+            "namespaces": ["dagster-dev"],
+            "values": {"A": CANARY},
+            "secrets": [{"namespace": "dagster-dev", "name": "a-dev-credentials", "keys": ["A"], "value": CANARY, "sha256": CANARY}],
+            "bundles": [{"service": "a", "strategy": "single", "rotation": "1", "generation": 1, "generated": ["A"], "result": CANARY}],
+        }
+    )
     assert plan.secrets == {("dagster-dev", "a-dev-credentials"): ("A",)} and CANARY not in repr(plan)
-    for bad, message in [({"namespaces": [], "secrets": "x", "bundles": []}, "secrets is not a list of objects"),
-                         ({"namespaces": [], "secrets": [], "bundles": [{"service": "a", "strategy": "single", "rotation": "1",
-                                                                         "generation": "1", "generated": []}]}, "bundles[0].generation"),
-                         ({"namespaces": [], "secrets": [{"namespace": "n", "name": "x", "keys": [1]}], "bundles": []}, "secrets[0].keys")]:
+    for bad, message in [
+        ({"namespaces": [], "secrets": "x", "bundles": []}, "secrets is not a list of objects"),
+        (
+            {
+                "namespaces": [],
+                "secrets": [],
+                "bundles": [{"service": "a", "strategy": "single", "rotation": "1", "generation": "1", "generated": []}],
+            },
+            "bundles[0].generation",
+        ),
+        ({"namespaces": [], "secrets": [{"namespace": "n", "name": "x", "keys": [1]}], "bundles": []}, "secrets[0].keys"),
+    ]:
         with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
             diff_mod.parse_plan(bad)

@@ -26,7 +26,7 @@ def test_writes_values_0600_and_never_prints_them(tmp_path):
     text = env.read_text()
     assert text.startswith(HEADER)
     assert f"SNOWFLAKE_PASSWORD='{SECRET_CANARY}'" in text
-    assert "MINIO_ROOT_PASSWORD=\"it's#q\"" in text
+    assert 'MINIO_ROOT_PASSWORD="it\'s#q"' in text
     assert SECRET_CANARY not in result.output
     assert "git-ignored" in result.output and "mode 0600" in result.output
 
@@ -71,7 +71,8 @@ def test_render_dir_fallback_without_engine(tmp_path):
     (rendered / "v1-secret-dagster-local-x.yaml").write_text(
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: minio-local-credentials\n  namespace: dagster-local\n"
         "  labels: {app.kubernetes.io/managed-by: pulumi, app.kubernetes.io/part-of: secrets-platform, secrets-platform.io/environment: local}\n"
-        f"type: Opaque\nstringData:\n  MINIO_ROOT_PASSWORD: {SECRET_CANARY}\n")
+        f"type: Opaque\nstringData:\n  MINIO_ROOT_PASSWORD: {SECRET_CANARY}\n"
+    )
     result = invoke(make_app(root, FakeEngine(root)), "dotenv", "--stack", "local")
     assert result.exit_code == 0 and "from rendered/local/" in result.output
     assert SECRET_CANARY in (root / ".env").read_text() and SECRET_CANARY not in result.output
@@ -95,11 +96,23 @@ def test_state_values_come_from_data_as_the_provider_stores_them():
 
     encoded = base64.b64encode(b"s3cr3t-canary").decode()
     resources = [
-        {"type": "kubernetes:core/v1:Secret",
-         "inputs": {"type": "Opaque", "metadata": {"namespace": "dagster-local", "name": "snowflake-local-credentials", "labels": LOCAL_LABELS},
-                    "data": {"SNOWFLAKE_PASSWORD": encoded}}},
-        {"type": "kubernetes:core/v1:Secret",
-         "inputs": {"type": "kubernetes.io/tls", "metadata": {"namespace": "dagster-local", "name": "web-local-tls-secret", "labels": LOCAL_LABELS},
-                    "data": {"tls.key": encoded}}},
+        {
+            "type": "kubernetes:core/v1:Secret",
+            "inputs": {
+                "type": "Opaque",
+                "metadata": {"namespace": "dagster-local", "name": "snowflake-local-credentials", "labels": LOCAL_LABELS},
+                "data": {"SNOWFLAKE_PASSWORD": encoded},
+            },
+        },
+        {
+            "type": "kubernetes:core/v1:Secret",
+            "inputs": {
+                "type": "kubernetes.io/tls",
+                "metadata": {"namespace": "dagster-local", "name": "web-local-tls-secret", "labels": LOCAL_LABELS},
+                "data": {"tls.key": encoded},
+            },
+        },
     ]
-    assert dotenv_mod.secrets_from_state(resources) == {("dagster-local", "snowflake-local-credentials"): {"SNOWFLAKE_PASSWORD": "s3cr3t-canary"}}
+    assert dotenv_mod.secrets_from_state(resources) == {
+        ("dagster-local", "snowflake-local-credentials"): {"SNOWFLAKE_PASSWORD": "s3cr3t-canary"}
+    }

@@ -32,8 +32,9 @@ def deployed(tmp_path_factory, cluster):
     for name in ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py"):
         shutil.copy(ROOT / name, root / name)
     stack_file = root / "Pulumi.local.yaml"  # the module's own local cluster, not the developer's
-    stack_file.write_text(stack_file.read_text().replace(
-        "config:\n", f"config:\n  secrets-platform:kubernetes:\n    kubeconfig: {cluster.kubeconfig}\n", 1))
+    stack_file.write_text(
+        stack_file.read_text().replace("config:\n", f"config:\n  secrets-platform:kubernetes:\n    kubeconfig: {cluster.kubeconfig}\n", 1)
+    )
     for name in ("settings", "components"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in (".venv", "bin"):
@@ -46,8 +47,11 @@ def deployed(tmp_path_factory, cluster):
     (root / ".state").mkdir()
     environ["PATH"] = f"{ROOT / 'bin'}:{environ.get('PATH', '')}"  # the toolchain's kubectl
     engine = Engine(root, environ)
-    opts = auto.LocalWorkspaceOptions(env_vars=engine.env_vars("local"), secrets_provider="passphrase",
-                                      pulumi_command=auto.PulumiCommand(root=str(ROOT), skip_version_check=True))
+    opts = auto.LocalWorkspaceOptions(
+        env_vars=engine.env_vars("local"),
+        secrets_provider="passphrase",
+        pulumi_command=auto.PulumiCommand(root=str(ROOT), skip_version_check=True),
+    )
     stack = auto.create_or_select_stack(stack_name="local", work_dir=str(root), opts=opts)
     stack.up(color="never", on_output=lambda _: None)
     app = App(Project(root), engine, environ, interactive=lambda: False)
@@ -107,8 +111,9 @@ def test_status_reports_every_secret_from_the_cluster(deployed):
             break
         time.sleep(2)
     assert result.exit_code == 0, result.output
-    rows = {line.split()[0] + "/" + line.split()[1]: line for line in result.stdout.splitlines()[1:] if line.strip()
-            and "-credentials" in line}
+    rows = {
+        line.split()[0] + "/" + line.split()[1]: line for line in result.stdout.splitlines()[1:] if line.strip() and "-credentials" in line
+    }
     for key in ("dagster-local/snowflake-local-credentials", "flytesnacks-local/minio-local-credentials"):
         name, ns = key.split("/")[1], key.split("/")[0]
         row = rows.get(f"{name}/{ns}")
@@ -126,15 +131,22 @@ def test_rotate_names_the_reloader_workloads_that_mount_the_secret_as_its_blast_
 
     def deployment(name: str, annotated: bool, secret: str) -> dict:
         pod = {"containers": [{"name": "job", "image": "busybox", "envFrom": [{"secretRef": {"name": secret}}]}]}
-        return {"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": name, "namespace": "dagster-local",
-                             "annotations": {"reloader.stakater.com/search": "true"} if annotated else {}},
-                "spec": {"selector": {"matchLabels": {"app": name}},
-                         "template": {"metadata": {"labels": {"app": name}}, "spec": pod}}}
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": name,
+                "namespace": "dagster-local",
+                "annotations": {"reloader.stakater.com/search": "true"} if annotated else {},
+            },
+            "spec": {"selector": {"matchLabels": {"app": name}}, "template": {"metadata": {"labels": {"app": name}}, "spec": pod}},
+        }
 
-    for d in (deployment("minio-consumer", True, "minio-local-credentials"),
-              deployment("minio-unannotated", False, "minio-local-credentials"),
-              deployment("other-consumer", True, "snowflake-local-credentials")):
+    for d in (
+        deployment("minio-consumer", True, "minio-local-credentials"),
+        deployment("minio-unannotated", False, "minio-local-credentials"),
+        deployment("other-consumer", True, "snowflake-local-credentials"),
+    ):
         cluster.kubectl("apply", "-f", "-", input=json.dumps(d))
     result = invoke(app, "rotate", "minio", "--stack", "local", "--yes")
     assert result.exit_code == 0, result.output

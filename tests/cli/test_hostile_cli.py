@@ -65,8 +65,19 @@ def test_validate_on_an_empty_folder_is_an_error(tmp_path):
         assert result.exit_code == 2 and "nothing to validate" in result.stderr and "Fix:" in result.stderr
 
 
-BASE = ("dbt-profile", "--stack", "local", "--credential", "snowflake", "--set", "database=ANALYTICS",
-        "--set", "warehouse=TRANSFORMING", "--set", "schema=dbt")
+BASE = (
+    "dbt-profile",
+    "--stack",
+    "local",
+    "--credential",
+    "snowflake",
+    "--set",
+    "database=ANALYTICS",
+    "--set",
+    "warehouse=TRANSFORMING",
+    "--set",
+    "schema=dbt",
+)
 
 
 def test_dbt_profile_into_a_missing_folder_is_exit_2(tmp_path):
@@ -95,9 +106,15 @@ def dotenv_project(tmp_path):
 
 
 def secret_doc(name: str, namespace: str, key: str, value: str, labels=None) -> str:
-    return yaml.safe_dump({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                           "metadata": {"name": name, "namespace": namespace, **({"labels": labels} if labels is not None else {})},
-                           "stringData": {key: value}})
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {"name": name, "namespace": namespace, **({"labels": labels} if labels is not None else {})},
+            "stringData": {key: value},
+        }
+    )
 
 
 def test_dotenv_ignores_secrets_the_local_stack_did_not_write(tmp_path):
@@ -105,9 +122,15 @@ def test_dotenv_ignores_secrets_the_local_stack_did_not_write(tmp_path):
     rendered = root / "rendered" / "local" / "1-manifest"
     rendered.mkdir(parents=True)
     prd_labels = {**LOCAL_LABELS, "secrets-platform.io/environment": "prd"}
-    (rendered / "ours.yaml").write_text(secret_doc("minio-local-credentials", "dagster-local", "MINIO_ROOT_PASSWORD", SECRET_CANARY, LOCAL_LABELS))
-    (rendered / "prd.yaml").write_text(secret_doc("snowflake-prd-credentials", "dagster-prd", "SNOWFLAKE_PASSWORD", "prd-canary", prd_labels))
-    (rendered / "relabelled.yaml").write_text(secret_doc("snowflake-prd-credentials", "dagster-local", "PRD_PASSWORD", "prd-canary", LOCAL_LABELS))
+    (rendered / "ours.yaml").write_text(
+        secret_doc("minio-local-credentials", "dagster-local", "MINIO_ROOT_PASSWORD", SECRET_CANARY, LOCAL_LABELS)
+    )
+    (rendered / "prd.yaml").write_text(
+        secret_doc("snowflake-prd-credentials", "dagster-prd", "SNOWFLAKE_PASSWORD", "prd-canary", prd_labels)
+    )
+    (rendered / "relabelled.yaml").write_text(
+        secret_doc("snowflake-prd-credentials", "dagster-local", "PRD_PASSWORD", "prd-canary", LOCAL_LABELS)
+    )
     (rendered / "unlabelled.yaml").write_text(secret_doc("x-local-credentials", "dagster-local", "HAND_PLACED", "hand-canary"))
     (rendered / "foreign-ns.yaml").write_text(secret_doc("x-local-credentials", "other-local", "OTHER_NS", "ns-canary", LOCAL_LABELS))
     outside = tmp_path.parent / f"{tmp_path.name}-outside"
@@ -125,10 +148,22 @@ def test_dotenv_ignores_secrets_the_local_stack_did_not_write(tmp_path):
 def test_dotenv_from_state_ignores_a_prd_secret(tmp_path):
     root = dotenv_project(tmp_path)
     state = local_state()
-    state.append({"urn": "urn:x::prd", "type": "kubernetes:core/v1:Secret", "custom": True,
-                  "inputs": {"metadata": {"name": "snowflake-prd-credentials", "namespace": "dagster-prd",
-                                          "labels": {**LOCAL_LABELS, "secrets-platform.io/environment": "prd"}},
-                             "type": "Opaque", "stringData": {"PRD_ONLY": "prd-canary"}}})
+    state.append(
+        {
+            "urn": "urn:x::prd",
+            "type": "kubernetes:core/v1:Secret",
+            "custom": True,
+            "inputs": {
+                "metadata": {
+                    "name": "snowflake-prd-credentials",
+                    "namespace": "dagster-prd",
+                    "labels": {**LOCAL_LABELS, "secrets-platform.io/environment": "prd"},
+                },
+                "type": "Opaque",
+                "stringData": {"PRD_ONLY": "prd-canary"},
+            },
+        }
+    )
     engine = FakeEngine(root, installed=True, deployed={"local"}, state={"local": state})
     assert invoke(make_app(root, engine), "dotenv", "--stack", "local").exit_code == 0
     assert "prd-canary" not in (root / ".env").read_text() and SECRET_CANARY in (root / ".env").read_text()
@@ -150,7 +185,10 @@ def test_rotate_counts_replaced_keys_not_preview_steps(tmp_path):
     root = copy_project(tmp_path)
     pw = "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential$random:index/randomPassword:RandomPassword::snowflake-snowflake-password"
     steps = [Step(op, pw, "random:index/randomPassword:RandomPassword") for op in ("create-replacement", "replace", "delete-replaced")]
-    steps += [Step("update", f"urn:x::{ns}/snowflake-local-credentials", "kubernetes:core/v1:Secret") for ns in ("dagster-local", "floe-jobs-local")]
+    steps += [
+        Step("update", f"urn:x::{ns}/snowflake-local-credentials", "kubernetes:core/v1:Secret")
+        for ns in ("dagster-local", "floe-jobs-local")
+    ]
     engine = FakeEngine(root, installed=True, deployed={"local"}, state={"local": local_state()}, steps=steps)
     result = invoke(make_app(root, engine), "rotate", "snowflake", "--stack", "local", "--yes")
     assert result.exit_code == 0, result.output
@@ -158,8 +196,11 @@ def test_rotate_counts_replaced_keys_not_preview_steps(tmp_path):
 
 
 def test_deeply_nested_consumer_files_are_exit_2(tmp_path):
-    cases = {"pipeline.json": "[" * 100_000 + "]" * 100_000, "tasks.py": "x = " + "+".join(["1"] * 200_000),
-             "values.yaml": "a: " + "[" * 300 + "]" * 300 + "\n"}
+    cases = {
+        "pipeline.json": "[" * 100_000 + "]" * 100_000,
+        "tasks.py": "x = " + "+".join(["1"] * 200_000),
+        "values.yaml": "a: " + "[" * 300 + "]" * 300 + "\n",
+    }
     for name, text in cases.items():
         path = tmp_path / name
         path.write_text(text)

@@ -32,9 +32,26 @@ def test_json_is_the_described_plan():
 
 
 def test_deployed_stack_is_read_from_its_outputs():
-    engine = FakeEngine(ROOT, installed=True, deployed={"local"},
-                        stack_outputs={"local": {"secrets": [{"name": "only-local-credentials", "namespace": "dagster-local", "type": "Opaque",
-                                                              "backend": "kubernetes", "keys": ["A"], "rotation": "7", "service": "only"}]}})
+    engine = FakeEngine(
+        ROOT,
+        installed=True,
+        deployed={"local"},
+        stack_outputs={
+            "local": {
+                "secrets": [
+                    {
+                        "name": "only-local-credentials",
+                        "namespace": "dagster-local",
+                        "type": "Opaque",
+                        "backend": "kubernetes",
+                        "keys": ["A"],
+                        "rotation": "7",
+                        "service": "only",
+                    }
+                ]
+            }
+        },
+    )
     result = invoke(make_app(engine=engine), "list", "--stack", "local")
     assert result.exit_code == 0
     assert "from deployed state of 2026-11-25T12:00:00+00:00" in result.output
@@ -84,7 +101,9 @@ def test_age_and_overdue_from_a_date_rotation(tmp_path):
     check = invoke(make_app(root), "freshness", "--stack", "prd")
     assert check.exit_code == 1 and "snowflake-prd-credentials" in check.stderr
     # Rotated today: fresh whatever day the test runs (the committed 2026-11-01 turns overdue in 2027).
-    path.write_text(path.read_text().replace('rotation: "2020-01-01"', f'rotation: "{dt.datetime.now(dt.timezone.utc).date().isoformat()}"'))
+    path.write_text(
+        path.read_text().replace('rotation: "2020-01-01"', f'rotation: "{dt.datetime.now(dt.timezone.utc).date().isoformat()}"')
+    )
     ok = invoke(make_app(root), "freshness", "--stack", "prd")
     assert ok.exit_code == 0, ok.output
     strict = invoke(make_app(root), "freshness", "--stack", "prd", "--fail-on-unknown")

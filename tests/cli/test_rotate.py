@@ -11,7 +11,11 @@ from secrets_cli.engine import Step
 
 COMPONENT = "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential::snowflake"
 STEPS = [
-    Step("replace", COMPONENT.replace("GeneratedCredential::", "GeneratedCredential$random:index/randomPassword:RandomPassword::snowflake-"), "random:index/randomPassword:RandomPassword"),
+    Step(
+        "replace",
+        COMPONENT.replace("GeneratedCredential::", "GeneratedCredential$random:index/randomPassword:RandomPassword::snowflake-"),
+        "random:index/randomPassword:RandomPassword",
+    ),
     Step("update", "urn:x::dagster-local/snowflake-local-credentials", "kubernetes:core/v1:Secret"),
     Step("update", "urn:x::floe-jobs-local/snowflake-local-credentials", "kubernetes:core/v1:Secret"),
 ]
@@ -120,7 +124,9 @@ def test_unknown_stack_exits_2(tmp_path):
 def test_a_dual_bundle_gets_todays_date_and_the_next_generation(tmp_path):
     root, engine = setup(tmp_path)
     path = root / "Pulumi.local.yaml"
-    text = path.read_text().replace("    - service: snowflake\n", "    - service: snowflake\n      rotationStrategy: dual\n      generation: 3\n", 1)
+    text = path.read_text().replace(
+        "    - service: snowflake\n", "    - service: snowflake\n      rotationStrategy: dual\n      generation: 3\n", 1
+    )
     path.write_text(text)
     result = invoke(make_app(root, engine), "rotate", "snowflake", "--stack", "local", "--yes")
     assert result.exit_code == 0, result.output

@@ -44,6 +44,16 @@ def test_unknown_service_and_flow_style_refused():
         bump_rotation("config:\n  secrets-platform:credentials: [{service: a}]\n", "a", "2", "f")
 
 
-@pytest.mark.parametrize("current, expected", [("1", "2026-11-25"), ("41", "2026-11-25"), ("2026-11-01", "2026-11-25"), ("2026-11-25", "2026-11-25-2"), ("2026-11-25-2", "2026-11-25-3"), ("v1", "2026-11-25")])
+@pytest.mark.parametrize(
+    "current, expected",
+    [
+        ("1", "2026-11-25"),
+        ("41", "2026-11-25"),
+        ("2026-11-01", "2026-11-25"),
+        ("2026-11-25", "2026-11-25-2"),
+        ("2026-11-25-2", "2026-11-25-3"),
+        ("v1", "2026-11-25"),
+    ],
+)
 def test_next_rotation(current, expected):
     assert next_rotation(current, dt.date(2026, 11, 25)) == expected

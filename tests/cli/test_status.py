@@ -11,20 +11,25 @@ from cli_support import FakeEngine, FakeKubectl, copy_project, invoke, make_app
 from secrets_cli.cluster import age, reloading_workloads
 
 
-
 def now() -> dt.datetime:
     """The time at the call, not at import: a long test run must not age the fixtures."""
     return dt.datetime.now(dt.timezone.utc)
 
 
 def ready() -> dict:
-    return {"spec": {"secretStoreRef": {"name": "gcp-secret-manager-dev"}},
-            "status": {"refreshTime": (now() - dt.timedelta(minutes=2)).isoformat(),
-                       "conditions": [{"type": "Ready", "status": "True", "reason": "SecretSynced"}]}}
+    return {
+        "spec": {"secretStoreRef": {"name": "gcp-secret-manager-dev"}},
+        "status": {
+            "refreshTime": (now() - dt.timedelta(minutes=2)).isoformat(),
+            "conditions": [{"type": "Ready", "status": "True", "reason": "SecretSynced"}],
+        },
+    }
 
 
-FAILING = {"spec": {"secretStoreRef": {"name": "gcp-secret-manager-dev"}},
-           "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "SecretSyncedError"}]}}
+FAILING = {
+    "spec": {"secretStoreRef": {"name": "gcp-secret-manager-dev"}},
+    "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "SecretSyncedError"}]},
+}
 
 
 def test_local_stack_without_its_cluster_says_to_start_it():
@@ -42,12 +47,14 @@ def test_unreachable_cluster_exits_3():
 
 
 def test_synced_and_failing_rows_and_exit_1():
-    kube = FakeKubectl({
-        "--raw=/version": (0, "{}", ""),
-        "externalsecrets.external-secrets.io cube-dev-credentials": (0, json.dumps(ready()), ""),
-        "externalsecrets.external-secrets.io polaris-dev-credentials": (0, json.dumps(FAILING), ""),
-        "get secret snowflake-dev-credentials": (0, (now() - dt.timedelta(days=3)).isoformat(), ""),
-    })
+    kube = FakeKubectl(
+        {
+            "--raw=/version": (0, "{}", ""),
+            "externalsecrets.external-secrets.io cube-dev-credentials": (0, json.dumps(ready()), ""),
+            "externalsecrets.external-secrets.io polaris-dev-credentials": (0, json.dumps(FAILING), ""),
+            "get secret snowflake-dev-credentials": (0, (now() - dt.timedelta(days=3)).isoformat(), ""),
+        }
+    )
     result = invoke(make_app(kubectl=kube), "status", "--stack", "dev")
     out = result.stdout
     assert "cube-dev-credentials" in out and "Synced" in out and "2m ago" in out
@@ -67,18 +74,26 @@ def test_age_formats():
 
 def test_reloading_workloads_need_annotation_and_reference():
     def deploy(name, ann, secret):
-        return {"kind": "Deployment", "metadata": {"name": name, "annotations": ann},
-                "spec": {"template": {"spec": {"containers": [{"envFrom": [{"secretRef": {"name": secret}}]}]}}}}
-    found = reloading_workloads([
-        deploy("daemon", {"reloader.stakater.com/search": "true"}, "s"),
-        deploy("other", {"reloader.stakater.com/search": "true"}, "t"),
-        deploy("plain", {}, "s"),
-        deploy("listed", {"secret.reloader.stakater.com/reload": "x, s"}, "u"),
-    ], "s")
+        return {
+            "kind": "Deployment",
+            "metadata": {"name": name, "annotations": ann},
+            "spec": {"template": {"spec": {"containers": [{"envFrom": [{"secretRef": {"name": secret}}]}]}}},
+        }
+
+    found = reloading_workloads(
+        [
+            deploy("daemon", {"reloader.stakater.com/search": "true"}, "s"),
+            deploy("other", {"reloader.stakater.com/search": "true"}, "t"),
+            deploy("plain", {}, "s"),
+            deploy("listed", {"secret.reloader.stakater.com/reload": "x, s"}, "u"),
+        ],
+        "s",
+    )
     assert found == ["Deployment/daemon", "Deployment/listed"]
 
 
 # ---- AGE and OVERDUE -------------------------------------------------------------------------------
+
 
 def rows_by_secret(output: str) -> dict[tuple[str, str], tuple[str, str]]:
     """(name, namespace) -> (AGE, OVERDUE) of each row of the table (the last two columns)."""
@@ -86,7 +101,7 @@ def rows_by_secret(output: str) -> dict[tuple[str, str], tuple[str, str]]:
     header = next(i for i, line in enumerate(lines) if line.startswith("NAME "))
     assert lines[header].split()[-2:] == ["AGE", "OVERDUE"]
     out = {}
-    for line in lines[header + 1:]:
+    for line in lines[header + 1 :]:
         cells = line.split()
         if len(cells) < 4 or not cells[0].endswith(("-credentials", "-secret")):
             break

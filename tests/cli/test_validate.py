@@ -50,7 +50,7 @@ def test_flyte_key_case_and_dynamic_group():
     result = run(BROKEN / "flyte_tasks.py")
     assert result.exit_code == 1
     assert "has no key minio_root_password (did you mean MINIO_ROOT_PASSWORD? keys are case-sensitive)" in result.output
-    assert "✗ 15: Secret(group=group_for(\"local\"), key=\"MINIO_ROOT_USER\"): group_for('local') is not a string constant" in result.output
+    assert '✗ 15: Secret(group=group_for("local"), key="MINIO_ROOT_USER"): group_for(\'local\') is not a string constant' in result.output
 
 
 def test_pachyderm_missing_key_unknown_secret_and_pull_secret_type():
@@ -66,12 +66,15 @@ def test_namespace_filter_narrows_what_resolves():
     assert result.exit_code == 1 and result.output.count("✗") == 2
 
 
-@pytest.mark.parametrize("name, where", [
-    ("values.yaml", "values.yaml:5: malformed YAML"),
-    ("tasks.py", "tasks.py:3: not valid Python"),
-    ("pipeline.json", "pipeline.json:5: malformed JSON"),
-    ("notes.txt", "notes.txt: not a consumer file validate understands"),
-])
+@pytest.mark.parametrize(
+    "name, where",
+    [
+        ("values.yaml", "values.yaml:5: malformed YAML"),
+        ("tasks.py", "tasks.py:3: not valid Python"),
+        ("pipeline.json", "pipeline.json:5: malformed JSON"),
+        ("notes.txt", "notes.txt: not a consumer file validate understands"),
+    ],
+)
 def test_malformed_files_exit_2_naming_file_and_line(name, where):
     result = run(MALFORMED / name)
     assert result.exit_code == 2
@@ -101,7 +104,9 @@ def test_validate_never_imports_task_modules(tmp_path):
     """Parsing with ast only: a module whose import would write a file leaves no trace."""
     marker = tmp_path / "imported"
     f = tmp_path / "tasks.py"
-    f.write_text(f"open({str(marker)!r}, 'w').write('x')\nfrom flytekit import Secret\nS = Secret(group='minio-local-credentials', key='MINIO_ROOT_USER')\n")
+    f.write_text(
+        f"open({str(marker)!r}, 'w').write('x')\nfrom flytekit import Secret\nS = Secret(group='minio-local-credentials', key='MINIO_ROOT_USER')\n"
+    )
     assert run(f).exit_code == 0
     assert not marker.exists()
 
@@ -109,8 +114,10 @@ def test_validate_never_imports_task_modules(tmp_path):
 def test_flyte_vault_group_is_the_kv_path(tmp_path):
     """With Flyte's Vault secret manager the group is the KV path of a vault-backed bundle."""
     f = tmp_path / "t.py"
-    f.write_text("from flytekit import Secret\nA = Secret(group='floe/local/salesforce', key='client_id')\n"
-                 "B = Secret(group='floe/local/salesforce', key='nope')\n")
+    f.write_text(
+        "from flytekit import Secret\nA = Secret(group='floe/local/salesforce', key='client_id')\n"
+        "B = Secret(group='floe/local/salesforce', key='nope')\n"
+    )
     out = run(f).output
     assert "✓ 2: " in out and "property of Vault entry floe/local/salesforce" in out
     assert "✗ 3: " in out and "maps no key nope" in out

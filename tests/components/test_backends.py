@@ -40,7 +40,9 @@ def with_vault_address(env: str = "prd", **vault) -> settings.Settings:
         externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
         vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "address": "https://vault.prd.example.internal:8200", **vault},
     )
-    cfg["credentials"].append({"service": "salesforce", "backend": "vault", "namespaces": ["floe-jobs"], "properties": {"SALESFORCE_TOKEN": "token"}})
+    cfg["credentials"].append(
+        {"service": "salesforce", "backend": "vault", "namespaces": ["floe-jobs"], "properties": {"SALESFORCE_TOKEN": "token"}}
+    )
     return settings.from_mapping(cfg, set(), env, {})
 
 
@@ -77,8 +79,11 @@ def test_eso_chart_installs_crds_and_no_cluster_wide_writers():
 def test_chart_objects_get_the_conventions_labels():
     transform = label_transform(conventions.labels("prd"))
     args = pulumi.ResourceTransformArgs(
-        custom=True, type_="kubernetes:apps/v1:Deployment", name="eso:external-secrets-prd/external-secrets",
-        props={"metadata": {"name": "external-secrets", "labels": {"app": "x"}}}, opts=pulumi.ResourceOptions(),
+        custom=True,
+        type_="kubernetes:apps/v1:Deployment",
+        name="eso:external-secrets-prd/external-secrets",
+        props={"metadata": {"name": "external-secrets", "labels": {"app": "x"}}},
+        opts=pulumi.ResourceOptions(),
     )
     result = transform(args)
     assert result.props["metadata"]["labels"] == {"app": "x", **conventions.labels("prd")}
@@ -116,7 +121,10 @@ def test_workload_identity_binds_exactly_the_operator_account(stack):
     assert member.inputs["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[external-secrets-{stack}/external-secrets]"
     assert member.inputs["serviceAccountId"] == f"projects/{PROJECT}/serviceAccounts/eso-{stack}@{PROJECT}.iam.gserviceaccount.com"
     ksa = run.named("kubernetes:core/v1:ServiceAccount", f"external-secrets-{stack}/external-secrets")
-    assert ksa.inputs["metadata"]["annotations"] == {**FORCE_APPLY, "iam.gke.io/gcp-service-account": f"eso-{stack}@{PROJECT}.iam.gserviceaccount.com"}
+    assert ksa.inputs["metadata"]["annotations"] == {
+        **FORCE_APPLY,
+        "iam.gke.io/gcp-service-account": f"eso-{stack}@{PROJECT}.iam.gserviceaccount.com",
+    }
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -133,7 +141,7 @@ def test_no_gcp_grant_wider_than_one_secret(stack):
     for grant in run.of_type(SM_ACCESSOR):
         prefix = f"projects/{PROJECT}/secrets/"
         assert grant.inputs["secretId"].startswith(prefix), grant.urn
-        assert grant.inputs["secretId"][len(prefix):] in sm_ids, grant.urn
+        assert grant.inputs["secretId"][len(prefix) :] in sm_ids, grant.urn
         assert grant.inputs["role"] == "roles/secretmanager.secretAccessor", grant.urn
         assert grant.inputs["member"] == f"serviceAccount:eso-{stack}@{PROJECT}.iam.gserviceaccount.com", grant.urn
     assert len(run.of_type(SM_ACCESSOR)) == len(sm_ids)
@@ -204,7 +212,9 @@ def test_external_secret_per_consumer_namespace(stack):
 
 def test_refresh_interval_comes_from_config():
     cfg = base_config("dev", gcp={"project": PROJECT}, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "refreshInterval": "15m"})
-    cfg["credentials"].append({"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["dagster"], "properties": {"A_KEY": "a"}})
+    cfg["credentials"].append(
+        {"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["dagster"], "properties": {"A_KEY": "a"}}
+    )
     run = run_program(settings.from_mapping(cfg, set(), "dev", {}))
     (es,) = run.of_type(EXTERNAL_SECRET)
     assert es.inputs["spec"]["refreshInterval"] == "15m"
@@ -222,9 +232,14 @@ def test_secret_manager_secret_per_bundle(stack):
 
 
 def test_user_managed_replication_from_config():
-    cfg = base_config("prd", gcp={"project": PROJECT, "replicaLocations": ["europe-west1", "europe-west4"]},
-                      externalSecrets={"enabled": True, "chartVersion": "2.9.0"})
-    cfg["credentials"].append({"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["dagster"], "properties": {"A_KEY": "a"}})
+    cfg = base_config(
+        "prd",
+        gcp={"project": PROJECT, "replicaLocations": ["europe-west1", "europe-west4"]},
+        externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
+    )
+    cfg["credentials"].append(
+        {"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["dagster"], "properties": {"A_KEY": "a"}}
+    )
     (sm,) = run_program(settings.from_mapping(cfg, set(), "prd", {})).of_type(SM_SECRET)
     assert sm.inputs["replication"] == {"userManaged": {"replicas": [{"location": "europe-west1"}, {"location": "europe-west4"}]}}
 
@@ -292,9 +307,17 @@ def test_policy_is_read_only_on_exactly_the_namespace_credentials():
 
 
 def two_namespace_vault(env: str = "prd", address: bool = False) -> settings.Settings:
-    cfg = base_config(env, gcp={"project": PROJECT}, externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
-                      vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe",
-                             **({"address": "https://vault.prd.example.internal:8200"} if address else {})})
+    cfg = base_config(
+        env,
+        gcp={"project": PROJECT},
+        externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
+        vault={
+            "enabled": True,
+            "chartVersion": "0.34.1",
+            "mount": "floe",
+            **({"address": "https://vault.prd.example.internal:8200"} if address else {}),
+        },
+    )
     cfg["credentials"] += [
         {"service": "salesforce", "backend": "vault", "namespaces": ["floe-jobs"], "properties": {"SALESFORCE_TOKEN": "token"}},
         {"service": "hubspot", "backend": "vault", "namespaces": ["dagster", "floe-jobs"], "properties": {"HUBSPOT_TOKEN": "token"}},
@@ -395,7 +418,9 @@ def test_injector_annotations_name_each_namespace_role():
     out = run_program(two_namespace_vault()).outputs["vault"]
     hubspot = next(c for c in out["credentials"] if c["service"] == "hubspot")
     assert {ns: f["podAnnotations"]["vault.hashicorp.com/role"] for ns, f in hubspot["consumers"].items()} == {
-        "dagster-prd": "job-runner-dagster-prd", "floe-jobs-prd": "job-runner-floe-jobs-prd"}
+        "dagster-prd": "job-runner-dagster-prd",
+        "floe-jobs-prd": "job-runner-floe-jobs-prd",
+    }
 
 
 def test_injector_fragments_are_pure():

@@ -45,7 +45,9 @@ def test_namespace_is_restricted_and_default_account_gets_no_token():
 def test_generated_credential_passwords_and_secret():
     s = load("dev")
     cred = s.config.credentials[0]
-    run = run_program(s, lambda s: GeneratedCredential("snowflake", generated_credential_spec(cred, "dev", ("dagster-dev", "floe-jobs-dev"), False)))
+    run = run_program(
+        s, lambda s: GeneratedCredential("snowflake", generated_credential_spec(cred, "dev", ("dagster-dev", "floe-jobs-dev"), False))
+    )
     (pw,) = run.of_type("random:index/randomPassword:RandomPassword")
     assert pw.inputs["length"] == 40
     assert pw.inputs["keepers"] == {"rotation": "1"}
@@ -55,7 +57,8 @@ def test_generated_credential_passwords_and_secret():
         assert r.inputs["metadata"]["name"] == "snowflake-dev-credentials"
         assert r.inputs["type"] == "Opaque"
         assert r.inputs["metadata"]["annotations"] == {
-            **FORCE_APPLY, conventions.RELOADER_SECRET_ANNOTATION: "true",
+            **FORCE_APPLY,
+            conventions.RELOADER_SECRET_ANNOTATION: "true",
             conventions.SECRET_KEYS_ANNOTATION: "SNOWFLAKE_PASSWORD,SNOWFLAKE_USER",  # names only: the pack's preview check
         }
         data = r.plain()["stringData"]
@@ -72,7 +75,11 @@ def test_default_password_is_at_least_32_characters():
 
 
 def test_registry_pull_secret_has_a_valid_docker_config():
-    s = load("dev", secret_keys={"registries"}, registries=[{"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "pw", "namespaces": ["dagster"]}])
+    s = load(
+        "dev",
+        secret_keys={"registries"},
+        registries=[{"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "pw", "namespaces": ["dagster"]}],
+    )
     run = run_program(s, lambda s: RegistryPullSecret("ghcr", registry_spec(s.config.registries[0], "dev", ("dagster-dev",), False)))
     (secret,) = run.of_type(SECRET)
     assert secret.inputs["metadata"]["name"] == "ghcr-dev-pull-secret"
@@ -84,7 +91,11 @@ def test_registry_pull_secret_has_a_valid_docker_config():
 
 
 def test_tls_secret_has_the_required_keys():
-    s = load("dev", secret_keys={"tlsSecrets"}, tlsSecrets=[{"service": "dagster-web", "certificate": CERT, "privateKey": KEY, "namespaces": ["dagster"]}])
+    s = load(
+        "dev",
+        secret_keys={"tlsSecrets"},
+        tlsSecrets=[{"service": "dagster-web", "certificate": CERT, "privateKey": KEY, "namespaces": ["dagster"]}],
+    )
     run = run_program(s, lambda s: PlatformTlsSecret("dagster-web-tls", tls_spec(s.config.tls_secrets[0], "dev", ("dagster-dev",), False)))
     (secret,) = run.of_type(SECRET)
     assert secret.inputs["metadata"]["name"] == "dagster-web-dev-tls-secret"
@@ -102,7 +113,12 @@ def test_job_runner_access_objects():
     s = load("dev")
     run = run_program(s, lambda s: JobRunnerAccess("dagster", job_runner_spec("dagster-dev", "dev", ())))
     (sa,) = run.of_type("kubernetes:core/v1:ServiceAccount")
-    assert sa.inputs["metadata"] == {"name": "job-runner", "namespace": "dagster-dev", "labels": conventions.labels("dev"), "annotations": FORCE_APPLY}
+    assert sa.inputs["metadata"] == {
+        "name": "job-runner",
+        "namespace": "dagster-dev",
+        "labels": conventions.labels("dev"),
+        "annotations": FORCE_APPLY,
+    }
     (role,) = run.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
     assert role.inputs.get("rules", []) == []
 
@@ -119,7 +135,9 @@ def test_provider_updates_secrets_in_place_and_renders_only_in_local():
 def test_every_platform_object_takes_its_fields_back_on_the_next_up():
     """Server-side apply forces the platform's fields over an out-of-band edit (the drift repair of `up`)."""
     run = run_program(stack_settings("dev"))
-    objects = [r for r in run.resources if r.type.startswith("kubernetes:") and "metadata" in r.inputs and not r.type.startswith("kubernetes:helm")]
+    objects = [
+        r for r in run.resources if r.type.startswith("kubernetes:") and "metadata" in r.inputs and not r.type.startswith("kubernetes:helm")
+    ]
     assert objects
     for r in objects:
         annotations = r.plain()["metadata"].get("annotations") or {}

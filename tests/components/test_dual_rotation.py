@@ -34,8 +34,10 @@ def test_each_generation_step_changes_the_keeper_of_exactly_one_slot_and_alterna
 
 def test_a_dual_bundle_has_two_passwords_and_a_previous_key():
     run = run_program(dual(3))
-    assert passwords(run) == {"snowflake-snowflake-password-slot-a": {"slot": "a", "generation": "3"},
-                              "snowflake-snowflake-password-slot-b": {"slot": "b", "generation": "2"}}
+    assert passwords(run) == {
+        "snowflake-snowflake-password-slot-a": {"slot": "a", "generation": "3"},
+        "snowflake-snowflake-password-slot-b": {"slot": "b", "generation": "2"},
+    }
     secret = next(r for r in run.resources if r.type == "kubernetes:core/v1:Secret")
     assert is_secret(secret.inputs["stringData"])
     data = unwrap(secret.inputs["stringData"])
@@ -52,14 +54,21 @@ def test_a_single_bundle_keeps_one_password_keyed_by_rotation():
     assert all("rotationStrategy" not in s for s in run.outputs["secrets"])
 
 
-@pytest.mark.parametrize("change, key, words", [
-    ({"rotationStrategy": "triple"}, "credentials[0].rotationStrategy", "single or dual"),
-    ({"maxAge": "90 days"}, "credentials[0].maxAge", "is not a duration"),
-    ({"maxAge": "0d"}, "credentials[0].maxAge", "is not a duration"),
-    ({"generation": 2}, "credentials[0].generation", "only applies to rotationStrategy: dual"),
-    ({"rotationStrategy": "dual", "values": {"SNOWFLAKE_PASSWORD_PREVIOUS": "x"}}, "credentials[0].rotationStrategy", "SNOWFLAKE_PASSWORD_PREVIOUS"),
-    ({"rotationStrategy": "dual", "generated": []}, "credentials[0].rotationStrategy", "no `generated` keys"),
-])
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        ({"rotationStrategy": "triple"}, "credentials[0].rotationStrategy", "single or dual"),
+        ({"maxAge": "90 days"}, "credentials[0].maxAge", "is not a duration"),
+        ({"maxAge": "0d"}, "credentials[0].maxAge", "is not a duration"),
+        ({"generation": 2}, "credentials[0].generation", "only applies to rotationStrategy: dual"),
+        (
+            {"rotationStrategy": "dual", "values": {"SNOWFLAKE_PASSWORD_PREVIOUS": "x"}},
+            "credentials[0].rotationStrategy",
+            "SNOWFLAKE_PASSWORD_PREVIOUS",
+        ),
+        ({"rotationStrategy": "dual", "generated": []}, "credentials[0].rotationStrategy", "no `generated` keys"),
+    ],
+)
 def test_bad_rotation_settings_are_one_clear_error(change, key, words):
     cfg = base_config("dev")
     cfg["credentials"][0].update(change)

@@ -110,8 +110,14 @@ def test_reordering_config_changes_nothing():
     """Children are keyed by stable ids, never list positions."""
     cfg = base_config("prd")
     cfg["namespaces"] = ["dagster", "floe-jobs", "flytesnacks"]
-    cfg["credentials"].append({"service": "minio", "namespaces": ["flytesnacks", "dagster"], "values": {"MINIO_USER": "u"},
-                               "generated": [{"key": "MINIO_PASSWORD"}, {"key": "MINIO_TOKEN"}]})
+    cfg["credentials"].append(
+        {
+            "service": "minio",
+            "namespaces": ["flytesnacks", "dagster"],
+            "values": {"MINIO_USER": "u"},
+            "generated": [{"key": "MINIO_PASSWORD"}, {"key": "MINIO_TOKEN"}],
+        }
+    )
     reordered = json.loads(json.dumps(cfg))
     reordered["namespaces"].reverse()
     reordered["credentials"].reverse()
@@ -156,8 +162,19 @@ def fixed_prd_settings() -> settings.Settings:
         vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "address": "https://vault.example.internal:8200"},
     )
     cfg["credentials"] += [
-        {"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["floe-jobs"], "properties": {"POLARIS_CLIENT_SECRET": "client_secret"}},
-        {"service": "cube", "backend": "gcp-secret-manager", "push": True, "namespaces": ["dagster"], "generated": [{"key": "CUBE_API_SECRET"}]},
+        {
+            "service": "polaris",
+            "backend": "gcp-secret-manager",
+            "namespaces": ["floe-jobs"],
+            "properties": {"POLARIS_CLIENT_SECRET": "client_secret"},
+        },
+        {
+            "service": "cube",
+            "backend": "gcp-secret-manager",
+            "push": True,
+            "namespaces": ["dagster"],
+            "generated": [{"key": "CUBE_API_SECRET"}],
+        },
         {"service": "salesforce", "backend": "vault", "namespaces": ["floe-jobs"], "properties": {"SALESFORCE_TOKEN": "token"}},
     ]
     return settings.from_mapping(cfg, {"registries", "tlsSecrets"}, "prd", {"DAGSTER_SECRET_SLACK_TOKEN": CANARY})

@@ -34,7 +34,6 @@ def test_outputs_list_exactly_the_secrets_the_program_creates(stack):
     assert listed == created
 
 
-
 def test_plan_registers_nothing():
     """Describing a stack must not need a Pulumi runtime (no mocks are set here)."""
     names = {d.name for d in planned_descriptors(stack_settings("prd"))}

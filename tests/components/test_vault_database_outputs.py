@@ -15,9 +15,13 @@ MOUNT = "vault:index/mount:Mount"
 CONNECTION = "vault:database/secretBackendConnection:SecretBackendConnection"
 ROLE = "vault:database/secretBackendRole:SecretBackendRole"
 PASSWORD = "db-admin-password-never-shown-71c"
-DB = {"service": "warehouse", "backend": "vault-database", "namespaces": ["dagster", "floe-jobs"],
-      "properties": {"WAREHOUSE_USER": "username", "WAREHOUSE_PASSWORD": "password"},
-      "database": {"grantRoles": ["analytics_read"], "defaultTtl": "30m", "maxTtl": "8h"}}
+DB = {
+    "service": "warehouse",
+    "backend": "vault-database",
+    "namespaces": ["dagster", "floe-jobs"],
+    "properties": {"WAREHOUSE_USER": "username", "WAREHOUSE_PASSWORD": "password"},
+    "database": {"grantRoles": ["analytics_read"], "defaultTtl": "30m", "maxTtl": "8h"},
+}
 URL = "postgresql://warehouse.internal:5432/analytics?sslmode=verify-full"
 
 
@@ -43,7 +47,11 @@ def test_with_an_address_pulumi_vault_gets_the_mount_the_connection_and_the_role
     assert unwrap(pg["password"]) == PASSWORD
     (role,) = run.of_type(ROLE)
     assert (role.inputs["name"], role.inputs["dbName"], role.inputs["defaultTtl"], role.inputs["maxTtl"]) == (
-        "warehouse-prd", "warehouse-prd", 1800, 28800)
+        "warehouse-prd",
+        "warehouse-prd",
+        1800,
+        28800,
+    )
     assert role.inputs["creationStatements"] == [
         "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';",
         'GRANT "analytics_read" TO "{{name}}";',
@@ -56,13 +64,23 @@ def test_without_an_address_nothing_is_applied_and_the_outputs_describe_it_witho
     assert not run.of_type(MOUNT) and not run.of_type(CONNECTION) and not run.of_type(ROLE)
     out = run.outputs["vault"]
     (db,) = out["databases"]
-    assert (db["credsPath"], db["connection"], db["roleName"], db["mount"]) == ("database/creds/warehouse-prd", "warehouse-prd", "warehouse-prd", "database")
+    assert (db["credsPath"], db["connection"], db["roleName"], db["mount"]) == (
+        "database/creds/warehouse-prd",
+        "warehouse-prd",
+        "warehouse-prd",
+        "database",
+    )
     assert (db["connectionUrl"], db["connectionUsername"]) == (URL, "vault_admin")
     assert db["passwordFrom"] == "secret config databaseConnections.warehouse.password"
     assert db["namespaces"] == ["dagster-prd", "floe-jobs-prd"] and db["keys"] == ["WAREHOUSE_PASSWORD", "WAREHOUSE_USER"]
-    assert db["dbtProfile"] == {"type": "postgres", "user": "{{ env_var('WAREHOUSE_USER') }}",
-                                "password": "{{ env_var('WAREHOUSE_PASSWORD') }}", "host": "warehouse.internal", "port": 5432,
-                                "dbname": "analytics"}
+    assert db["dbtProfile"] == {
+        "type": "postgres",
+        "user": "{{ env_var('WAREHOUSE_USER') }}",
+        "password": "{{ env_var('WAREHOUSE_PASSWORD') }}",
+        "host": "warehouse.internal",
+        "port": 5432,
+        "dbname": "analytics",
+    }
     assert PASSWORD not in json.dumps(run.outputs)
 
 
@@ -88,11 +106,15 @@ def test_the_snippet_renders_one_env_file_from_one_lease():
     assert secrets == ["vault.hashicorp.com/agent-inject-secret-warehouse-database.env"], "one file, so user and password share a lease"
     assert ann[secrets[0]] == "database/creds/warehouse-prd"
     template = ann["vault.hashicorp.com/agent-inject-template-warehouse-database.env"]
-    assert template == ('{{- with secret "database/creds/warehouse-prd" -}}\n'
-                        "WAREHOUSE_PASSWORD='{{ .Data.password }}'\nWAREHOUSE_USER='{{ .Data.username }}'\n{{- end }}")
+    assert template == (
+        '{{- with secret "database/creds/warehouse-prd" -}}\n'
+        "WAREHOUSE_PASSWORD='{{ .Data.password }}'\nWAREHOUSE_USER='{{ .Data.username }}'\n{{- end }}"
+    )
     assert snippet["envFile"] == "/vault/secrets/warehouse-database.env"
-    assert snippet["files"] == {"WAREHOUSE_PASSWORD": "/vault/secrets/warehouse-database.env",
-                                "WAREHOUSE_USER": "/vault/secrets/warehouse-database.env"}
+    assert snippet["files"] == {
+        "WAREHOUSE_PASSWORD": "/vault/secrets/warehouse-database.env",
+        "WAREHOUSE_USER": "/vault/secrets/warehouse-database.env",
+    }
     assert snippet["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]["audience"] == "vault"
 
 

@@ -70,8 +70,14 @@ class LocalProject:
         return self.root / "rendered" / "local"
 
     def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([str(PULUMI), *args, "--non-interactive", "--color", "never"], cwd=self.root, env=self.env,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [str(PULUMI), *args, "--non-interactive", "--color", "never"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
         return proc
@@ -97,8 +103,10 @@ class LocalProject:
     def secrets(self) -> dict[str, dict[str, str]]:
         """The platform's Secrets (from the cluster, else rendered): `<namespace>/<name>` -> decoded data."""
         if self.cluster:
-            return {key: {k: base64.b64decode(v).decode() for k, v in (doc.get("data") or {}).items()}
-                    for key, doc in self.cluster_secrets().items()}
+            return {
+                key: {k: base64.b64decode(v).decode() for k, v in (doc.get("data") or {}).items()}
+                for key, doc in self.cluster_secrets().items()
+            }
         out = {}
         for path in sorted((self.rendered / "1-manifest").glob("v1-secret-*.yaml")):
             doc = yaml.safe_load(path.read_text())
@@ -111,8 +119,9 @@ class LocalProject:
     def cluster_secrets(self) -> dict[str, dict]:
         """Secrets of the platform in the cluster (by label): `<namespace>/<name>` -> the object."""
         assert self.cluster is not None
-        found = json.loads(self.cluster.kubectl("get", "secrets", "-A", "-l", "app.kubernetes.io/part-of=secrets-platform",
-                                                "-o", "json").stdout)
+        found = json.loads(
+            self.cluster.kubectl("get", "secrets", "-A", "-l", "app.kubernetes.io/part-of=secrets-platform", "-o", "json").stdout
+        )
         return {f"{o['metadata']['namespace']}/{o['metadata']['name']}": o for o in found["items"]}
 
     def state_text(self) -> str:

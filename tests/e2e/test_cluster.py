@@ -51,9 +51,15 @@ def review(cluster, user: str, verb: str, namespace: str, name: str | None = Non
     """A SubjectAccessReview through the API server's real authorizer, for a service account with its token's groups."""
     own_namespace = user.split(":")[2]
     attrs = {"verb": verb, "resource": "secrets", "namespace": namespace, **({"name": name} if name else {})}
-    sar = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
-           "spec": {"user": user, "resourceAttributes": attrs,
-                    "groups": ["system:serviceaccounts", f"system:serviceaccounts:{own_namespace}", "system:authenticated"]}}
+    sar = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": user,
+            "resourceAttributes": attrs,
+            "groups": ["system:serviceaccounts", f"system:serviceaccounts:{own_namespace}", "system:authenticated"],
+        },
+    }
     done = cluster.kubectl("create", "-f", "-", "-o", "json", input=json.dumps(sar))
     return bool(json.loads(done.stdout)["status"].get("allowed"))
 
@@ -87,7 +93,9 @@ def test_every_job_runner_can_get_exactly_the_secrets_of_its_namespace(project, 
     for ns in plan(project).namespaces:
         for name in sorted(secrets.get(ns, ())):
             assert review(cluster, job_runner(ns), "get", ns, name), f"{ns}/{conventions.JOB_RUNNER} cannot get Secret {ns}/{name}"
-        assert not review(cluster, job_runner(ns), "get", ns, "not-declared-local-credentials"), f"{ns}: job runner gets an undeclared Secret"
+        assert not review(cluster, job_runner(ns), "get", ns, "not-declared-local-credentials"), (
+            f"{ns}: job runner gets an undeclared Secret"
+        )
 
 
 @pytest.mark.parametrize("verb", ["list", "watch", "create", "update", "delete"])
@@ -115,8 +123,16 @@ def test_a_job_runner_token_reads_its_own_secret_and_is_forbidden_on_another(pro
     token = cluster.kubectl("create", "token", conventions.JOB_RUNNER, "-n", ns, "--duration=10m").stdout.strip()
     empty = tmp_path / "empty-kubeconfig"
     empty.write_text("apiVersion: v1\nkind: Config\n")
-    as_runner = ("--kubeconfig", str(empty), "--server", cluster.server, "--certificate-authority", str(cluster.pki / "ca.crt"),
-                 "--token", token)
+    as_runner = (
+        "--kubeconfig",
+        str(empty),
+        "--server",
+        cluster.server,
+        "--certificate-authority",
+        str(cluster.pki / "ca.crt"),
+        "--token",
+        token,
+    )
     ok = cluster.kubectl(*as_runner, "get", "secret", own, "-n", ns, "-o", "name", check=False)
     assert ok.returncode == 0, f"job runner of {ns} cannot read {ns}/{own}: {ok.stderr}"
     denied = cluster.kubectl(*as_runner, "get", "secret", foreign, "-n", other, "-o", "name", check=False)
@@ -132,11 +148,16 @@ def test_pod_security_restricted_refuses_a_non_restricted_pod_in_every_platform_
     assert set(plan(project).namespaces) <= set(names)
     for ns in names:
         # No securityContext at all: may run as root, escalate, keeps every capability, no seccomp profile.
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "unrestricted-probe", "namespace": ns},
-               "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "unrestricted-probe", "namespace": ns},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        }
         done = cluster.kubectl("create", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False)
         assert done.returncode != 0 and 'violates PodSecurity "restricted' in done.stderr, (
-            f"namespace {ns} admits a pod that breaks restricted: {done.stdout}{done.stderr}")
+            f"namespace {ns} admits a pod that breaks restricted: {done.stdout}{done.stderr}"
+        )
 
 
 # ---------------------------------------------------------------------------- values stay out of metadata
@@ -179,20 +200,29 @@ def test_rotation_updates_the_secret_in_place(project):
 
 def test_an_edited_secret_label_fails_the_drift_check_and_up_repairs_it(project, cluster):
     assert project.pulumi(*DRIFT, check=False).returncode == 0, "drift reported on an untouched stack"
-    cluster.kubectl("label", "secret", "minio-local-credentials", "-n", "dagster-local", "--overwrite",
-                    f"{conventions.LABEL_ENVIRONMENT}=prd")
+    cluster.kubectl(
+        "label", "secret", "minio-local-credentials", "-n", "dagster-local", "--overwrite", f"{conventions.LABEL_ENVIRONMENT}=prd"
+    )
     drift = project.pulumi(*DRIFT, check=False)
     assert drift.returncode != 0, "a Secret relabelled to prd out of band went unnoticed"
     project.pulumi("up", "-s", "local", "--yes", "--refresh")
-    label = cluster.kubectl("get", "secret", "minio-local-credentials", "-n", "dagster-local",
-                            "-o", "jsonpath={.metadata.labels.secrets-platform\\.io/environment}").stdout
+    label = cluster.kubectl(
+        "get",
+        "secret",
+        "minio-local-credentials",
+        "-n",
+        "dagster-local",
+        "-o",
+        "jsonpath={.metadata.labels.secrets-platform\\.io/environment}",
+    ).stdout
     assert label == "local"
     assert project.pulumi(*DRIFT, check=False).returncode == 0
 
 
 def test_a_deleted_rolebinding_fails_the_drift_check_and_up_repairs_it(project, cluster):
-    bindings = cluster.kubectl("get", "rolebindings", "-n", "floe-jobs-local", "-l", "app.kubernetes.io/part-of=secrets-platform",
-                               "-o", "name").stdout.split()
+    bindings = cluster.kubectl(
+        "get", "rolebindings", "-n", "floe-jobs-local", "-l", "app.kubernetes.io/part-of=secrets-platform", "-o", "name"
+    ).stdout.split()
     assert bindings, "no RoleBinding of the platform in floe-jobs-local"
     cluster.kubectl("delete", bindings[0], "-n", "floe-jobs-local")
     assert project.pulumi(*DRIFT, check=False).returncode != 0, f"{bindings[0]} deleted out of band went unnoticed"
@@ -208,8 +238,14 @@ def test_an_up_killed_halfway_converges_after_refresh_and_up(tmp_path, cluster, 
     # Its own environment's names would collide with the module's project: destroy that first.
     project.pulumi("destroy", "-s", "local", "--yes")
     p = LocalProject(tmp_path, cluster)
-    proc = subprocess.Popen([str(PULUMI), "up", "-s", "local", "--yes", "--non-interactive"], cwd=p.root, env=p.env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(PULUMI), "up", "-s", "local", "--yes", "--non-interactive"],
+        cwd=p.root,
+        env=p.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         created = cluster.kubectl("get", "secrets", "-A", "-l", "app.kubernetes.io/part-of=secrets-platform", "-o", "name").stdout.split()
@@ -220,8 +256,13 @@ def test_an_up_killed_halfway_converges_after_refresh_and_up(tmp_path, cluster, 
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     # What `make up` does after an interrupted run (localcluster recover): the dead run's lock goes, then refresh and up.
-    recover = subprocess.run([sys.executable, "-m", "localcluster", "recover", "--state", str(p.root / ".state")],
-                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    recover = subprocess.run(
+        [sys.executable, "-m", "localcluster", "recover", "--state", str(p.root / ".state")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert recover.returncode == 0 and "stale lock" in recover.stdout, recover.stdout + recover.stderr
     p.pulumi("refresh", "-s", "local", "--yes", "--clear-pending-creates")
     p.pulumi("up", "-s", "local", "--yes")

@@ -18,6 +18,7 @@ def set_snowflake(project: LocalProject, **fields) -> None:
         for cred in config["secrets-platform:credentials"]:
             if cred["service"] == "snowflake":
                 cred.update(fields)
+
     project.edit_stack(change)
 
 
@@ -38,7 +39,9 @@ def test_two_dual_rotations_each_replace_one_password_and_keep_the_former_value(
             p.pulumi("up", "-s", "local", "--yes")
             now = p.secrets()[KEY]
             before = values[-1]
-            assert now["SNOWFLAKE_PASSWORD_PREVIOUS"] == before["SNOWFLAKE_PASSWORD"], f"generation {generation}: _PREVIOUS is not the former current value"
+            assert now["SNOWFLAKE_PASSWORD_PREVIOUS"] == before["SNOWFLAKE_PASSWORD"], (
+                f"generation {generation}: _PREVIOUS is not the former current value"
+            )
             assert now["SNOWFLAKE_PASSWORD"] not in (before["SNOWFLAKE_PASSWORD"], before["SNOWFLAKE_PASSWORD_PREVIOUS"])
             values.append(now)
     finally:

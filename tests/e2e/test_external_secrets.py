@@ -54,6 +54,7 @@ def test_every_external_secret_syncs_exactly_its_declared_keys(project, cluster)
     descriptors = external(project)
     assert descriptors
     for d in descriptors:
+
         def synced(d=d):
             obj = json.loads(cluster.kubectl("get", "externalsecrets.external-secrets.io", d.name, "-n", d.namespace, "-o", "json").stdout)
             return (ready(obj) or {}).get("status") == "True"
@@ -69,8 +70,10 @@ def test_a_rotated_pushed_value_reaches_the_target_secret(project, cluster):
         obj = json.loads(cluster.kubectl("get", "secret", "cube-local-credentials", "-n", "dagster-local", "-o", "json").stdout)
         return base64.b64decode(obj["data"]["CUBE_API_SECRET"]).decode()
 
-    before = wait_for(lambda: cluster.kubectl("get", "secret", "cube-local-credentials", "-n", "dagster-local", check=False)
-                      .returncode == 0 and value(), "Secret dagster-local/cube-local-credentials")
+    before = wait_for(
+        lambda: cluster.kubectl("get", "secret", "cube-local-credentials", "-n", "dagster-local", check=False).returncode == 0 and value(),
+        "Secret dagster-local/cube-local-credentials",
+    )
 
     def bump(config):
         for cred in config["secrets-platform:credentials"]:

@@ -82,7 +82,10 @@ def test_rotation_replaces_exactly_one_password_and_updates_only_its_secrets(pro
     replaced = {urn for urn, op in steps.items() if op in ("replace", "create-replacement", "delete-replaced")}
     updated = {urn for urn, op in steps.items() if op == "update"}
     assert {u.rsplit("::", 1)[1] for u in replaced} == {"snowflake-snowflake-password"}, steps
-    assert {u.rsplit("::", 1)[1] for u in updated} == {"dagster-local/snowflake-local-credentials", "floe-jobs-local/snowflake-local-credentials"}, steps
+    assert {u.rsplit("::", 1)[1] for u in updated} == {
+        "dagster-local/snowflake-local-credentials",
+        "floe-jobs-local/snowflake-local-credentials",
+    }, steps
     assert set(steps) == replaced | updated, steps
 
     project.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")

@@ -11,8 +11,10 @@ import pytest
 
 from localcluster import DEFAULT_BIN, Cluster, free_port_base
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not (DEFAULT_BIN / "kube-apiserver").exists(),
-                                                  reason="local cluster binaries not built (make toolchain)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not (DEFAULT_BIN / "kube-apiserver").exists(), reason="local cluster binaries not built (make toolchain)"),
+]
 
 
 @pytest.fixture

@@ -27,8 +27,7 @@ from local_project import ROOT, LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 
-SHARED = {"service": "hubspot", "backend": "vault", "namespaces": ["dagster", "floe-jobs"],
-          "properties": {"HUBSPOT_TOKEN": "token"}}
+SHARED = {"service": "hubspot", "backend": "vault", "namespaces": ["dagster", "floe-jobs"], "properties": {"HUBSPOT_TOKEN": "token"}}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +43,13 @@ def bao(cluster):
 
 
 def run_apply(cluster: Cluster, outputs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "localcluster.vault", "--dir", str(cluster.root), "apply",
-                           "--stack-outputs", str(outputs)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "localcluster.vault", "--dir", str(cluster.root), "apply", "--stack-outputs", str(outputs)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +68,12 @@ def vault(tmp_path_factory, cluster, bao):
 
 
 def http(bao: OpenBao, method: str, path: str, token: str | None = None, body=None) -> tuple[int, dict]:
-    req = urllib.request.Request(f"{bao.address}/v1/{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"X-Vault-Token": token} if token else {})
+    req = urllib.request.Request(
+        f"{bao.address}/v1/{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"X-Vault-Token": token} if token else {},
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -105,7 +113,7 @@ def declared(vault: dict) -> dict[str, set[str]]:
 
 def data_path(vault: dict, path: str) -> str:
     mount = vault["mount"]
-    return f"{mount}/data/{path[len(mount) + 1:]}"
+    return f"{mount}/data/{path[len(mount) + 1 :]}"
 
 
 # ---------------------------------------------------------------------------- the server
@@ -116,8 +124,11 @@ def test_openbao_listens_on_loopback_only(bao):
     assert pid, "openbao is not running"
     from localcluster import _listening_sockets
 
-    inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
-              if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+    inodes = {
+        os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1]
+        for fd in os.listdir(f"/proc/{pid}/fd")
+        if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")
+    }
     sockets = [addr for inode, addr in _listening_sockets().items() if inode in inodes]
     assert sockets, "openbao listens nowhere"
     for address, port in sockets:

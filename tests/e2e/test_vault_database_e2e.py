@@ -23,8 +23,13 @@ from localcluster import postgres as lp
 from localcluster.vault import OpenBao
 from local_project import ROOT, LocalProject, engine_missing
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None or lp._bin_dir_or_none() is None,
-                                                  reason=engine_missing() or "no PostgreSQL server binaries (apt-get install postgresql)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        engine_missing() is not None or lp._bin_dir_or_none() is None,
+        reason=engine_missing() or "no PostgreSQL server binaries (apt-get install postgresql)",
+    ),
+]
 
 NAMESPACE = "dagster-local"
 
@@ -40,8 +45,13 @@ def servers(cluster):
 
 
 def run_apply(cluster: Cluster, outputs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "localcluster.vault", "--dir", str(cluster.root), "apply",
-                           "--stack-outputs", str(outputs)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "localcluster.vault", "--dir", str(cluster.root), "apply", "--stack-outputs", str(outputs)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +67,12 @@ def stack(tmp_path_factory, cluster, servers):
 
 
 def http(bao: OpenBao, method: str, path: str, token: str | None = None, body=None) -> tuple[int, dict]:
-    req = urllib.request.Request(f"{bao.address}/v1/{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"X-Vault-Token": token} if token else {})
+    req = urllib.request.Request(
+        f"{bao.address}/v1/{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"X-Vault-Token": token} if token else {},
+    )
     try:
         with urllib.request.urlopen(req, timeout=15) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -78,8 +92,9 @@ def role_for(vault: dict, namespace: str) -> dict | None:
 def runner_token(cluster: Cluster, bao: OpenBao, vault: dict, namespace: str, audience: str | None = None) -> tuple[int, dict]:
     """Log in as the namespace's job runner with a TokenRequest token (the namespace's role, or the dagster one if it has none)."""
     role = role_for(vault, namespace) or role_for(vault, NAMESPACE)
-    jwt = cluster.kubectl("create", "token", conventions.JOB_RUNNER, "-n", namespace, "--audience", audience or role["audience"],
-                          "--duration=10m").stdout.strip()
+    jwt = cluster.kubectl(
+        "create", "token", conventions.JOB_RUNNER, "-n", namespace, "--audience", audience or role["audience"], "--duration=10m"
+    ).stdout.strip()
     return http(bao, "POST", f"{role['authPath']}/login", body={"role": role["roleName"], "jwt": jwt})
 
 
@@ -93,9 +108,23 @@ def lease(cluster: Cluster, bao: OpenBao, vault: dict) -> tuple[str, dict]:
 
 
 def psql_as(pg: lp.LocalPostgres, user: str, password: str, statement: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(lp.server_bin_dir() / "psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                           f"host=127.0.0.1 port={pg.port} dbname={lp.DATABASE} user={user} connect_timeout=5", "-c", statement],
-                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "PGPASSWORD": password}, timeout=30)
+    return subprocess.run(
+        [
+            str(lp.server_bin_dir() / "psql"),
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            f"host=127.0.0.1 port={pg.port} dbname={lp.DATABASE} user={user} connect_timeout=5",
+            "-c",
+            statement,
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PGPASSWORD": password},
+        timeout=30,
+    )
 
 
 def user_exists(pg: lp.LocalPostgres, user: str) -> bool:

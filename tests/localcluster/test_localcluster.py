@@ -54,9 +54,14 @@ def test_a_port_in_use_is_named_with_the_fix(tmp_path, binaries):
 def test_stale_data_of_another_version_is_refused_with_the_fix(tmp_path, binaries):
     root = tmp_path / "c"
     root.mkdir()
-    (root / "cluster.json").write_text(json.dumps({"versions": {"kubernetes": "v1.29.0", "etcd": "v3.4.23"},
-                                                   "ports": {"api": 1, "etcd": 2, "etcd_peer": 3, "controller_manager": 4,
-                                                             "external_secrets": 5}}))
+    (root / "cluster.json").write_text(
+        json.dumps(
+            {
+                "versions": {"kubernetes": "v1.29.0", "etcd": "v3.4.23"},
+                "ports": {"api": 1, "etcd": 2, "etcd_peer": 3, "controller_manager": 4, "external_secrets": 5},
+            }
+        )
+    )
     with pytest.raises(ClusterError, match=r"made by kubernetes v1\.29\.0 / etcd v3\.4\.23.*run make destroy"):
         Cluster(root, binaries).start()
 
@@ -76,10 +81,20 @@ def test_an_unreadable_state_file_is_one_clear_error(tmp_path, binaries):
 
 def test_a_second_start_while_one_runs_is_refused(tmp_path, binaries):
     cluster = Cluster(tmp_path / "c", binaries)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; sys.path.insert(0, sys.argv[1]); from localcluster import Cluster; from pathlib import Path;"
-        "c = Cluster(Path(sys.argv[2]));\nwith c.locked():\n    print('held', flush=True); time.sleep(30)"),
-        str(localcluster.ROOT), str(cluster.root)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; sys.path.insert(0, sys.argv[1]); from localcluster import Cluster; from pathlib import Path;"
+                "c = Cluster(Path(sys.argv[2]));\nwith c.locked():\n    print('held', flush=True); time.sleep(30)"
+            ),
+            str(localcluster.ROOT),
+            str(cluster.root),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(ClusterError, match=f"being started or stopped by pid {holder.pid}.*wait"):
@@ -94,14 +109,19 @@ def test_certificates_are_made_locally_with_private_keys_kept_private(tmp_path):
     localcluster.pki.create(pki, "127.100.0.1")
     for key in pki.glob("*.key"):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
-    text = subprocess.run(["openssl", "x509", "-in", str(pki / "apiserver.crt"), "-noout", "-text"], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(
+        ["openssl", "x509", "-in", str(pki / "apiserver.crt"), "-noout", "-text"], capture_output=True, text=True, check=True
+    ).stdout
     assert "IP Address:127.0.0.1" in text and "IP Address:127.100.0.1" in text and "DNS:kubernetes.default.svc" in text
-    admin = subprocess.run(["openssl", "x509", "-in", str(pki / "admin.crt"), "-noout", "-subject"], capture_output=True,
-                           text=True, check=True).stdout
+    admin = subprocess.run(
+        ["openssl", "x509", "-in", str(pki / "admin.crt"), "-noout", "-subject"], capture_output=True, text=True, check=True
+    ).stdout
     assert "O = system:masters" in admin
-    verify = subprocess.run(["openssl", "verify", "-CAfile", str(pki / "ca.crt"), str(pki / "apiserver.crt"), str(pki / "admin.crt")],
-                            capture_output=True, text=True)
+    verify = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(pki / "ca.crt"), str(pki / "apiserver.crt"), str(pki / "admin.crt")],
+        capture_output=True,
+        text=True,
+    )
     assert verify.returncode == 0, verify.stderr
 
 

@@ -44,9 +44,23 @@ def local_plan() -> lv.Plan:
 
 def psql_as(pg: lp.LocalPostgres, user: str, password: str, statement: str) -> subprocess.CompletedProcess[str]:
     psql = lp.server_bin_dir() / "psql"
-    return subprocess.run([str(psql), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                           f"host=127.0.0.1 port={pg.port} dbname={lp.DATABASE} user={user} connect_timeout=5", "-c", statement],
-                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "PGPASSWORD": password}, timeout=30)
+    return subprocess.run(
+        [
+            str(psql),
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            f"host=127.0.0.1 port={pg.port} dbname={lp.DATABASE} user={user} connect_timeout=5",
+            "-c",
+            statement,
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PGPASSWORD": password},
+        timeout=30,
+    )
 
 
 def root_call(bao: lv.OpenBao, method: str, path: str, body=None) -> dict:
@@ -145,8 +159,7 @@ def test_applying_again_changes_nothing_and_removes_what_the_outputs_no_longer_n
     plan, _ = applied
     api = lv.VaultApi(bao.address, bao.root_token())
     mount = plan.database_mount
-    api.call("POST", f"{mount}/roles/stale-local", {"db_name": plan.databases[0].connection,
-                                                     "creation_statements": ["SELECT 1"]})
+    api.call("POST", f"{mount}/roles/stale-local", {"db_name": plan.databases[0].connection, "creation_statements": ["SELECT 1"]})
     _, mounts = api.call("GET", "sys/mounts")
     done = lv._apply_databases(api, plan, {d.service: pg.vault_login() for d in plan.databases}, mounts["data"])
     assert f"removed {mount}/roles/stale-local (no longer in the outputs)" in done

@@ -24,11 +24,14 @@ def test_the_local_stacks_output_plans_its_roles_policies_and_seeds():
     assert plan.seeds == {"local/salesforce": ("client_id", "client_secret")}
 
 
-@pytest.mark.parametrize("text, needle", [
-    (None, "no such file"),
-    ("not json", "not the JSON"),
-    ('{"secrets": []}', "no `vault` output"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        (None, "no such file"),
+        ("not json", "not the JSON"),
+        ('{"secrets": []}', "no `vault` output"),
+    ],
+)
 def test_a_bad_outputs_file_is_named(tmp_path, text, needle):
     path = tmp_path / "outputs.json"
     if text is not None:

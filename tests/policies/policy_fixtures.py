@@ -74,8 +74,15 @@ def run(policy, resource_type: str, props: Mapping[str, Any], **kwargs: Any) -> 
 
 def policy_resource(resource_type: str, props: Mapping[str, Any], *, stack: str = "prd", name: str = "res") -> PolicyResource:
     return PolicyResource(
-        resource_type, unknown_checking_proxy(copy.deepcopy(dict(props))), urn_of(resource_type, name, stack), name,
-        options(), None, None, [], {},
+        resource_type,
+        unknown_checking_proxy(copy.deepcopy(dict(props))),
+        urn_of(resource_type, name, stack),
+        name,
+        options(),
+        None,
+        None,
+        [],
+        {},
     )
 
 
@@ -110,8 +117,9 @@ def secret(env: str = "prd") -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": meta(f"snowflake-{env}-credentials", env, f"dagster-{env}",
-                         annotations={conventions.RELOADER_SECRET_ANNOTATION: "true"}),
+        "metadata": meta(
+            f"snowflake-{env}-credentials", env, f"dagster-{env}", annotations={conventions.RELOADER_SECRET_ANNOTATION: "true"}
+        ),
         "type": "Opaque",
         "stringData": {"SNOWFLAKE_USER": CANARY, "SNOWFLAKE_PASSWORD": CANARY},
     }

@@ -83,7 +83,8 @@ def test_missing_stack_file(tmp_path, capsys):
 def test_alias_bomb_stack_file_is_exit_2(tmp_path, capsys):
     files = copy_stacks(tmp_path)
     bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8))
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8)
+    )
     files["dev"].write_text(files["dev"].read_text() + bomb)
     assert cross_stack.main([str(files["dev"]), str(files["prd"])]) == 2
     assert "alias bomb" in capsys.readouterr().out
@@ -122,6 +123,7 @@ def test_a_gke_context_and_the_gcp_keys_name_the_same_cluster(tmp_path, capsys):
     def stg(d):
         d["config"]["secrets-platform:kubernetes"] = {"context": "my-own-alias"}
         d["config"]["secrets-platform:gcp"].update(region="europe-west1", clusterName="data-dev")
+
     edit(files["stg"], stg)
     assert cross_stack.main([str(files["dev"]), str(files["stg"])]) == 1
     assert "✗ cluster GKE cluster example-data-platform/europe-west1/data-dev is shared by stacks dev, stg" in capsys.readouterr().out
@@ -133,6 +135,7 @@ def test_a_remote_stack_must_name_its_cluster(tmp_path, capsys):
     def ambient(d):
         d["config"]["secrets-platform:kubernetes"] = {}
         d["config"]["secrets-platform:gcp"].pop("clusterName")
+
     edit(files["prd"], ambient)
     assert cross_stack.main([str(files["prd"])]) == 2
     assert "prd does not say which cluster it targets" in capsys.readouterr().out
@@ -164,16 +167,26 @@ def test_kms_identity_normalisation():
 
 
 def test_vault_addresses_are_compared_as_identities():
-    same = ["https://vault.example.internal", "HTTPS://Vault.Example.Internal:443/", "https://vault.example.internal:8200",
-            "http://vault.example.internal/"]
+    same = [
+        "https://vault.example.internal",
+        "HTTPS://Vault.Example.Internal:443/",
+        "https://vault.example.internal:8200",
+        "http://vault.example.internal/",
+    ]
     assert {cross_stack.vault_identity(a) for a in same} == {"vault.example.internal"}
     assert cross_stack.vault_identity("https://vault.example.internal:9200") == "vault.example.internal:9200"
 
 
 def test_two_stacks_on_one_vault_respelled_are_reported(tmp_path, capsys):
     files = copy_stacks(tmp_path)
-    edit(files["stg"], lambda d: d["config"]["secrets-platform:vault"].update(address="https://vault.example.internal:8200", authPath="kubernetes"))
-    edit(files["prd"], lambda d: d["config"]["secrets-platform:vault"].update(address="https://VAULT.example.internal/", authPath="kubernetes"))
+    edit(
+        files["stg"],
+        lambda d: d["config"]["secrets-platform:vault"].update(address="https://vault.example.internal:8200", authPath="kubernetes"),
+    )
+    edit(
+        files["prd"],
+        lambda d: d["config"]["secrets-platform:vault"].update(address="https://VAULT.example.internal/", authPath="kubernetes"),
+    )
     assert cross_stack.main([str(files["stg"]), str(files["prd"])]) == 1
     assert "✗ vault auth path vault.example.internal/kubernetes is shared by stacks prd, stg" in capsys.readouterr().out
 
@@ -188,7 +201,10 @@ def test_a_remote_stack_without_a_kms_key_of_its_own_is_an_error(tmp_path, capsy
 
 
 def test_database_urls_are_compared_as_identities():
-    same = ["postgresql://DB.example.internal/analytics?sslmode=verify-full", "postgres://db.example.internal:5432/analytics/?sslmode=require"]
+    same = [
+        "postgresql://DB.example.internal/analytics?sslmode=verify-full",
+        "postgres://db.example.internal:5432/analytics/?sslmode=require",
+    ]
     assert {cross_stack.database_identity(u) for u in same} == {"db.example.internal:5432/analytics"}
     assert cross_stack.database_identity("postgresql://db.example.internal:6432/analytics") == "db.example.internal:6432/analytics"
 
@@ -196,14 +212,24 @@ def test_database_urls_are_compared_as_identities():
 def test_two_stacks_issuing_users_in_one_database_are_reported(tmp_path, capsys):
     """Vault's users of stg and prd in the same database would read each other's data."""
     files = copy_stacks(tmp_path)
-    for env, url in (("stg", "postgresql://warehouse.example.internal/analytics?sslmode=verify-full"),
-                     ("prd", "postgresql://WAREHOUSE.example.internal:5432/analytics?sslmode=require")):
+    for env, url in (
+        ("stg", "postgresql://warehouse.example.internal/analytics?sslmode=verify-full"),
+        ("prd", "postgresql://WAREHOUSE.example.internal:5432/analytics?sslmode=require"),
+    ):
+
         def change(d, url=url):
             d["config"]["secrets-platform:credentials"].append(
-                {"service": "warehouse", "backend": "vault-database", "namespaces": ["dagster"],
-                 "properties": {"WAREHOUSE_USER": "username", "WAREHOUSE_PASSWORD": "password"}})
+                {
+                    "service": "warehouse",
+                    "backend": "vault-database",
+                    "namespaces": ["dagster"],
+                    "properties": {"WAREHOUSE_USER": "username", "WAREHOUSE_PASSWORD": "password"},
+                }
+            )
             d["config"]["secrets-platform:databaseConnections"] = {
-                "warehouse": {"url": url, "username": "vault_admin", "password": {"secure": "v1:AAAAAAAAAAAAAAAA:BBBBBBBB"}}}
+                "warehouse": {"url": url, "username": "vault_admin", "password": {"secure": "v1:AAAAAAAAAAAAAAAA:BBBBBBBB"}}
+            }
+
         edit(files[env], change)
     assert cross_stack.main([str(files["stg"]), str(files["prd"])]) == 1
     out = capsys.readouterr().out

@@ -22,8 +22,19 @@ CHART = "kubernetes:helm.sh/v4:Chart"
 
 @pytest.mark.parametrize(
     "key",
-    ["SNOWFLAKE_PASSWORD", "password", "DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
-     "snowflakePrivateKey", "api-key", "GITHUB_TOKEN", "client_secret", "credentials", "JWT_SIGNING_KEY"],
+    [
+        "SNOWFLAKE_PASSWORD",
+        "password",
+        "DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "snowflakePrivateKey",
+        "api-key",
+        "GITHUB_TOKEN",
+        "client_secret",
+        "credentials",
+        "JWT_SIGNING_KEY",
+    ],
 )
 def test_credential_keys_detected(key):
     assert hygiene.is_credential_key(key)
@@ -31,8 +42,22 @@ def test_credential_keys_detected(key):
 
 @pytest.mark.parametrize(
     "key",
-    ["SNOWFLAKE_ACCOUNT", "DBT_PROFILES_DIR", "PARTITION_KEY", "sort-key", "SNOWFLAKE_PASSWORD_FILE", "TOKEN_TTL",
-     "SECRET_NAME", "MAX_TOKENS", "match", "environment", "gcp-service-account", "keyboard", "monkey", "tokenizer"],
+    [
+        "SNOWFLAKE_ACCOUNT",
+        "DBT_PROFILES_DIR",
+        "PARTITION_KEY",
+        "sort-key",
+        "SNOWFLAKE_PASSWORD_FILE",
+        "TOKEN_TTL",
+        "SECRET_NAME",
+        "MAX_TOKENS",
+        "match",
+        "environment",
+        "gcp-service-account",
+        "keyboard",
+        "monkey",
+        "tokenizer",
+    ],
 )
 def test_references_and_look_alikes_not_detected(key):
     """Words, not substrings: PARTITION_KEY, monkey and a *_FILE path are not credentials."""
@@ -73,9 +98,15 @@ def test_platform_metadata_passes(fx):
 
 @pytest.mark.parametrize(
     "key",
-    ["reloader.stakater.com/match", "secret.reloader.stakater.com/reload", "iam.gke.io/gcp-service-account",
-     "vault.hashicorp.com/agent-inject-secret-snowflake", "vault.hashicorp.com/agent-inject-token",
-     "kubernetes.io/service-account.name", "external-secrets.io/secret-store"],
+    [
+        "reloader.stakater.com/match",
+        "secret.reloader.stakater.com/reload",
+        "iam.gke.io/gcp-service-account",
+        "vault.hashicorp.com/agent-inject-secret-snowflake",
+        "vault.hashicorp.com/agent-inject-token",
+        "kubernetes.io/service-account.name",
+        "external-secrets.io/secret-store",
+    ],
 )
 def test_controller_annotations_pass(fx, key):
     props = fx.secret()
@@ -83,7 +114,9 @@ def test_controller_annotations_pass(fx, key):
     assert fx.run(hygiene.metadata_no_credential_keys, SECRET, props) == []
 
 
-@pytest.mark.parametrize("field,key", [("annotations", "example.com/db-password"), ("annotations", "api_token"), ("labels", "acme.io/access-key")])
+@pytest.mark.parametrize(
+    "field,key", [("annotations", "example.com/db-password"), ("annotations", "api_token"), ("labels", "acme.io/access-key")]
+)
 def test_credential_metadata_key_fails(fx, field, key):
     props = fx.secret()
     props["metadata"][field][key] = fx.CANARY
@@ -142,8 +175,10 @@ def test_pinned_chart_passes(fx, resource_type):
     assert fx.run(hygiene.helm_chart_version_pinned, resource_type, fx.vault_release()) == []
 
 
-@pytest.mark.parametrize("chart", ["./charts/vault", "../vendor/vault", "oci://r.example.com/vault@sha256:" + "a" * 64,
-                                   "https://example.com/charts/vault-0.28.1.tgz"])
+@pytest.mark.parametrize(
+    "chart",
+    ["./charts/vault", "../vendor/vault", "oci://r.example.com/vault@sha256:" + "a" * 64, "https://example.com/charts/vault-0.28.1.tgz"],
+)
 def test_local_digest_and_versioned_tarball_pass(fx, chart):
     props = fx.eso_chart()
     props["chart"] = chart
@@ -171,8 +206,11 @@ VAULT_CHART_CHILD = "secrets-platform:vault:Server$kubernetes:helm.sh/v4:Chart$k
 
 def vault_statefulset(env: str, dev: bool, chart: str = "vault-0.34.1") -> dict:
     """The server StatefulSet of the vault chart 0.34.1 (hashicorp/vault-helm), container command/args/env as rendered."""
-    args = ["/usr/local/bin/docker-entrypoint.sh vault server -dev " if dev else
-            "cp /vault/config/extraconfig-from-values.hcl /tmp/storageconfig.hcl;\n/usr/local/bin/docker-entrypoint.sh vault server -config=/tmp/storageconfig.hcl "]
+    args = [
+        "/usr/local/bin/docker-entrypoint.sh vault server -dev "
+        if dev
+        else "cp /vault/config/extraconfig-from-values.hcl /tmp/storageconfig.hcl;\n/usr/local/bin/docker-entrypoint.sh vault server -config=/tmp/storageconfig.hcl "
+    ]
     env_vars = [{"name": "VAULT_ADDR", "value": "http://127.0.0.1:8200"}]
     if dev:
         env_vars += [{"name": "VAULT_DEV_ROOT_TOKEN_ID", "value": CANARY}, {"name": "VAULT_DEV_LISTEN_ADDRESS", "value": "[::]:8200"}]
@@ -183,8 +221,15 @@ def vault_statefulset(env: str, dev: bool, chart: str = "vault-0.34.1") -> dict:
 
 
 def _run_child(props, stack):
-    args = ResourceValidationArgs(STATEFUL_SET, unknown_checking_proxy(props), f"urn:pulumi:{stack}::secrets-platform::{VAULT_CHART_CHILD}::vault-chart:vault-{stack}/vault",
-                                  "vault-chart:vault", PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None), None, {})
+    args = ResourceValidationArgs(
+        STATEFUL_SET,
+        unknown_checking_proxy(props),
+        f"urn:pulumi:{stack}::secrets-platform::{VAULT_CHART_CHILD}::vault-chart:vault-{stack}/vault",
+        "vault-chart:vault",
+        PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None),
+        None,
+        {},
+    )
     found = []
     hygiene.vault_chart_no_dev_mode.validate(args, lambda m, u=None: found.append(m))
     return found
@@ -224,4 +269,6 @@ def test_settings_and_pack_agree_on_an_exact_chart_version(fx, version):
     except settings.ConfigError as err:
         assert "externalSecrets.chartVersion" in str(err)
         accepted = False
-    assert accepted == admitted, f"settings {'accept' if accepted else 'refuse'} {version!r}, the pack {'admits' if admitted else 'refuses'} it"
+    assert accepted == admitted, (
+        f"settings {'accept' if accepted else 'refuse'} {version!r}, the pack {'admits' if admitted else 'refuses'} it"
+    )

@@ -234,11 +234,14 @@ def test_vault_database_connection_and_role_of_own_env_pass(fx):
     assert fx.run(isolation.vault_database_env, DB_ROLE, {"name": "warehouse-prd", "dbName": "warehouse-prd"}) == []
 
 
-@pytest.mark.parametrize("typ, props, needle", [
-    (DB_CONNECTION, {"name": "warehouse-prd", "allowedRoles": ["warehouse-dev"]}, "allowedRoles 'warehouse-dev' names dev"),
-    (DB_CONNECTION, {"name": "warehouse", "allowedRoles": ["warehouse-prd"]}, "name 'warehouse' names no environment"),
-    (DB_ROLE, {"name": "warehouse-prd", "dbName": "warehouse-stg"}, "dbName 'warehouse-stg' names stg"),
-])
+@pytest.mark.parametrize(
+    "typ, props, needle",
+    [
+        (DB_CONNECTION, {"name": "warehouse-prd", "allowedRoles": ["warehouse-dev"]}, "allowedRoles 'warehouse-dev' names dev"),
+        (DB_CONNECTION, {"name": "warehouse", "allowedRoles": ["warehouse-prd"]}, "name 'warehouse' names no environment"),
+        (DB_ROLE, {"name": "warehouse-prd", "dbName": "warehouse-stg"}, "dbName 'warehouse-stg' names stg"),
+    ],
+)
 def test_vault_database_naming_another_or_no_env_fails(fx, typ, props, needle):
     [message] = fx.run(isolation.vault_database_env, typ, props)
     assert needle in message
@@ -266,7 +269,9 @@ def test_vault_role_bound_to_namespace_without_env_fails(fx):
     assert "does not end in '-prd'" in message
 
 
-@pytest.mark.parametrize("field,value", [("boundServiceAccountNames", ["eso-dev"]), ("tokenPolicies", ["floe-dev-read"]), ("audience", "vault-stg")])
+@pytest.mark.parametrize(
+    "field,value", [("boundServiceAccountNames", ["eso-dev"]), ("tokenPolicies", ["floe-dev-read"]), ("audience", "vault-stg")]
+)
 def test_vault_role_naming_another_env_fails(fx, field, value):
     props = fx.vault_role()
     props[field] = value
@@ -315,8 +320,12 @@ def test_iam_binding_members_checked(fx):
 
 
 def test_iam_policy_members_checked(fx):
-    props = {"secretId": "snowflake-prd-credentials", "policyData": json.dumps(
-        {"bindings": [{"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:eso-dev@p.iam.gserviceaccount.com"]}]})}
+    props = {
+        "secretId": "snowflake-prd-credentials",
+        "policyData": json.dumps(
+            {"bindings": [{"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:eso-dev@p.iam.gserviceaccount.com"]}]}
+        ),
+    }
     [message] = fx.run(isolation.gcp_iam_env, SECRET_IAM_POLICY, props)
     assert "policyData.bindings[0]" in message
 

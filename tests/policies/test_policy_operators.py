@@ -41,7 +41,11 @@ def chart_labels(env: str, component: str | None = None, version: str = "2.9.0")
 
 
 CONTROLLER_RULES = [
-    {"apiGroups": ["external-secrets.io"], "resources": ["secretstores", "clustersecretstores", "externalsecrets", "pushsecrets"], "verbs": ["get", "list", "watch"]},
+    {
+        "apiGroups": ["external-secrets.io"],
+        "resources": ["secretstores", "clustersecretstores", "externalsecrets", "pushsecrets"],
+        "verbs": ["get", "list", "watch"],
+    },
     {"apiGroups": [""], "resources": ["serviceaccounts", "namespaces"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch", "create", "update", "delete", "patch"]},
@@ -74,28 +78,52 @@ class Objects:
             {"type": CHART, "name": "external-secrets-chart", "urn": chart_urn(env), "parent": None, "props": {}},
         ]
         for account in ("external-secrets-webhook", "external-secrets-cert-controller"):
-            self.add(SERVICE_ACCOUNT, f"{ns}/{account}", {"metadata": {"name": account, "namespace": ns, "labels": chart_labels(env, None, version)}})
+            self.add(
+                SERVICE_ACCOUNT,
+                f"{ns}/{account}",
+                {"metadata": {"name": account, "namespace": ns, "labels": chart_labels(env, None, version)}},
+            )
         for role, account, component in (
             ("external-secrets-controller", "external-secrets", None),
             ("external-secrets-cert-controller", "external-secrets-cert-controller", "cert-controller"),
         ):
             rules = CONTROLLER_RULES if component is None else CERT_CONTROLLER_RULES
-            self.add(CLUSTER_ROLE, role, {"metadata": {"name": role, "labels": chart_labels(env, component, version)}, "rules": copy.deepcopy(rules)})
-            self.add(CLUSTER_ROLE_BINDING, role, {
-                "metadata": {"name": role, "labels": chart_labels(env, component, version)},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-                "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": ns}],
-            })
-        self.add(SECRET, f"{ns}/external-secrets-webhook", {
-            "metadata": {"name": "external-secrets-webhook", "namespace": ns,
-                         "labels": {**chart_labels(env, "webhook", version), "external-secrets.io/component": "webhook"}},
-        })
+            self.add(
+                CLUSTER_ROLE,
+                role,
+                {"metadata": {"name": role, "labels": chart_labels(env, component, version)}, "rules": copy.deepcopy(rules)},
+            )
+            self.add(
+                CLUSTER_ROLE_BINDING,
+                role,
+                {
+                    "metadata": {"name": role, "labels": chart_labels(env, component, version)},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                    "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": ns}],
+                },
+            )
+        self.add(
+            SECRET,
+            f"{ns}/external-secrets-webhook",
+            {
+                "metadata": {
+                    "name": "external-secrets-webhook",
+                    "namespace": ns,
+                    "labels": {**chart_labels(env, "webhook", version), "external-secrets.io/component": "webhook"},
+                },
+            },
+        )
 
     def add(self, resource_type: str, name: str, props: dict[str, Any], parent: str | None = "chart") -> dict[str, Any]:
         parent_urn = chart_urn(self.env) if parent == "chart" else parent
         parent_type = f"{OPERATOR}${CHART}" if parent == "chart" else OPERATOR
-        item = {"type": resource_type, "name": f"external-secrets-chart:{name}", "parent": parent_urn,
-                "urn": urn(self.env, f"{parent_type}${resource_type}", f"external-secrets-chart:{name}"), "props": props}
+        item = {
+            "type": resource_type,
+            "name": f"external-secrets-chart:{name}",
+            "parent": parent_urn,
+            "urn": urn(self.env, f"{parent_type}${resource_type}", f"external-secrets-chart:{name}"),
+            "props": props,
+        }
         self.items.append(item)
         return item
 
@@ -120,11 +148,14 @@ def violations(objects: Objects, policies=None) -> list[str]:
     for item in objects.items:
         for policy in policies:
             if hasattr(policy, "validate") and policy.__class__.__name__ == "ResourceValidationPolicy":
-                args = ResourceValidationArgs(item["type"], unknown_checking_proxy(copy.deepcopy(item["props"])), item["urn"],
-                                              item["name"], _opts(item), None, {})
+                args = ResourceValidationArgs(
+                    item["type"], unknown_checking_proxy(copy.deepcopy(item["props"])), item["urn"], item["name"], _opts(item), None, {}
+                )
                 policy.validate(args, lambda m, u=None, p=policy.name: out.append(f"{p}: {m}"))
-    resources = [PolicyResource(i["type"], unknown_checking_proxy(copy.deepcopy(i["props"])), i["urn"], i["name"],
-                                _opts(i), None, None, [], {}) for i in objects.items]
+    resources = [
+        PolicyResource(i["type"], unknown_checking_proxy(copy.deepcopy(i["props"])), i["urn"], i["name"], _opts(i), None, None, [], {})
+        for i in objects.items
+    ]
     for policy in policies:
         if policy.__class__.__name__ == "StackValidationPolicy":
             policy.validate(StackValidationArgs(resources), lambda m, u=None, p=policy.name: out.append(f"{p}: {m}"))
@@ -132,7 +163,11 @@ def violations(objects: Objects, policies=None) -> list[str]:
 
 
 def admission_violations(objects: Objects) -> list[str]:
-    return [v for v in violations(objects) if v.startswith(("privilege-operator-chart-admitted", "privilege-role-secret-get-by-name", "naming-secret-name-form"))]
+    return [
+        v
+        for v in violations(objects)
+        if v.startswith(("privilege-operator-chart-admitted", "privilege-role-secret-get-by-name", "naming-secret-name-form"))
+    ]
 
 
 @pytest.mark.parametrize("env", ["dev", "stg", "prd"])
@@ -146,8 +181,12 @@ def test_without_the_admission_the_chart_objects_are_what_the_issue_measured():
     for item in objects.items:
         item["props"].get("metadata", {}).get("labels", {}).pop("helm.sh/chart", None)
     found = violations(objects)
-    assert sorted(v.split(":", 1)[0] for v in found) == ["naming-secret-name-form", "privilege-role-secret-get-by-name",
-                                                          "privilege-role-secret-get-by-name", "privilege-role-secret-get-by-name"]
+    assert sorted(v.split(":", 1)[0] for v in found) == [
+        "naming-secret-name-form",
+        "privilege-role-secret-get-by-name",
+        "privilege-role-secret-get-by-name",
+        "privilege-role-secret-get-by-name",
+    ]
 
 
 def test_role_bound_to_another_service_account_fails():
@@ -160,7 +199,8 @@ def test_role_bound_to_another_service_account_fails():
 def test_role_bound_to_an_extra_subject_fails():
     objects = Objects()
     objects.get(CLUSTER_ROLE_BINDING, "external-secrets-controller")["props"]["subjects"].append(
-        {"kind": "Group", "name": "system:serviceaccounts"})
+        {"kind": "Group", "name": "system:serviceaccounts"}
+    )
     [message] = admission_violations(objects)
     assert "Group" in message and "system:serviceaccounts" in message
 
@@ -225,10 +265,14 @@ def test_our_own_cluster_role_touching_secrets_fails():
 
 def test_unlisted_chart_role_touching_secrets_fails():
     objects = Objects()
-    objects.add(CLUSTER_ROLE, "external-secrets-reader", {
-        "metadata": {"name": "external-secrets-reader", "labels": chart_labels("dev")},
-        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}],
-    })
+    objects.add(
+        CLUSTER_ROLE,
+        "external-secrets-reader",
+        {
+            "metadata": {"name": "external-secrets-reader", "labels": chart_labels("dev")},
+            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}],
+        },
+    )
     [message] = admission_violations(objects)
     assert message.startswith("privilege-role-secret-get-by-name") and "external-secrets-reader" in message
 
@@ -236,18 +280,25 @@ def test_unlisted_chart_role_touching_secrets_fails():
 def test_binding_of_ours_to_the_operator_role_fails():
     """Anyone else bound to the controller's role would read every Secret of the cluster."""
     objects = Objects()
-    objects.add(ROLE_BINDING, "dagster-dev/job-runner-eso", {
-        "metadata": {"name": "job-runner-eso", "namespace": "dagster-dev", "labels": conventions.labels("dev")},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "external-secrets-controller"},
-        "subjects": [{"kind": "ServiceAccount", "name": "job-runner", "namespace": "dagster-dev"}],
-    }, parent=urn("dev", OPERATOR, "external-secrets"))
+    objects.add(
+        ROLE_BINDING,
+        "dagster-dev/job-runner-eso",
+        {
+            "metadata": {"name": "job-runner-eso", "namespace": "dagster-dev", "labels": conventions.labels("dev")},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "external-secrets-controller"},
+            "subjects": [{"kind": "ServiceAccount", "name": "job-runner", "namespace": "dagster-dev"}],
+        },
+        parent=urn("dev", OPERATOR, "external-secrets"),
+    )
     [message] = admission_violations(objects)
     assert "not rendered by the same chart" in message
 
 
 def test_operator_role_aggregated_into_builtin_roles_fails():
     objects = Objects()
-    objects.get(CLUSTER_ROLE, "external-secrets-controller")["props"]["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-edit"] = "true"
+    objects.get(CLUSTER_ROLE, "external-secrets-controller")["props"]["metadata"]["labels"][
+        "rbac.authorization.k8s.io/aggregate-to-edit"
+    ] = "true"
     [message] = admission_violations(objects)
     assert "aggregates into other roles" in message
 

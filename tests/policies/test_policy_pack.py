@@ -34,30 +34,84 @@ M = EnforcementLevel.MANDATORY
 
 # name -> (enforcement level, description): changing a rule's contract is a visible diff here.
 EXPECTED = {
-    "naming-secret-name-form": (M, "Kubernetes Secrets (and the Secrets ExternalSecrets write) are named '<service>-<env>-credentials' or '<service>-<env>-<purpose>-secret'."),
+    "naming-secret-name-form": (
+        M,
+        "Kubernetes Secrets (and the Secrets ExternalSecrets write) are named '<service>-<env>-credentials' or '<service>-<env>-<purpose>-secret'.",
+    ),
     "naming-secret-keys-env-vars": (M, "Secret keys are environment-variable names, apart from the keys a typed Secret must use."),
     "naming-namespace-env-suffix": (M, "Namespace names end in '-<env>' with a known environment token."),
-    "naming-object-labels-required": (M, "Every Kubernetes object the platform creates carries the managed-by, part-of and environment labels."),
-    "isolation-object-env-agree": (M, "A Kubernetes object's stack, namespace, environment label and own name all name the same environment."),
-    "isolation-binding-subject-env": (M, "A RoleBinding or ClusterRoleBinding binds no subject or role of another environment, and no group spanning every namespace."),
-    "isolation-externalsecret-remote-key-env": (M, "An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret."),
-    "isolation-pushsecret-env": (M, "A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys."),
-    "isolation-clusterexternalsecret-env": (M, "A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores."),
+    "naming-object-labels-required": (
+        M,
+        "Every Kubernetes object the platform creates carries the managed-by, part-of and environment labels.",
+    ),
+    "isolation-object-env-agree": (
+        M,
+        "A Kubernetes object's stack, namespace, environment label and own name all name the same environment.",
+    ),
+    "isolation-binding-subject-env": (
+        M,
+        "A RoleBinding or ClusterRoleBinding binds no subject or role of another environment, and no group spanning every namespace.",
+    ),
+    "isolation-externalsecret-remote-key-env": (
+        M,
+        "An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret.",
+    ),
+    "isolation-pushsecret-env": (
+        M,
+        "A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys.",
+    ),
+    "isolation-clusterexternalsecret-env": (
+        M,
+        "A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores.",
+    ),
     "isolation-vault-policy-env": (M, "A Vault policy grants only paths of its own environment."),
-    "isolation-secretstore-namespace-env": (M, "A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts."),
+    "isolation-secretstore-namespace-env": (
+        M,
+        "A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts.",
+    ),
     "isolation-vault-role-env": (M, "A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts."),
-    "isolation-vault-database-env": (M, "A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment."),
-    "isolation-gcp-iam-env": (M, "A GCP IAM grant on a project, secret or service account never gives one environment's resource to another environment's identity, or to identities spanning environments."),
+    "isolation-vault-database-env": (
+        M,
+        "A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment.",
+    ),
+    "isolation-gcp-iam-env": (
+        M,
+        "A GCP IAM grant on a project, secret or service account never gives one environment's resource to another environment's identity, or to identities spanning environments.",
+    ),
     "isolation-stackreference-env": (M, "A StackReference never reads another environment's stack."),
-    "isolation-stack-single-env": (M, "A stack is named after one environment token, and the engine, the resources and the stack config agree on it."),
+    "isolation-stack-single-env": (
+        M,
+        "A stack is named after one environment token, and the engine, the resources and the stack config agree on it.",
+    ),
     "privilege-role-no-wildcards": (M, "No Role or ClusterRole uses '*' in apiGroups, resources, verbs or nonResourceURLs."),
-    "privilege-role-secret-get-by-name": (M, "Access to Secrets is 'get' with resourceNames in a namespaced Role: never list or watch, never a ClusterRole (a pinned operator chart's own roles are proven by privilege-operator-chart-admitted)."),
-    "privilege-operator-chart-admitted": (M, "A chart object that may break a resource rule (an operator's Secret-reading ClusterRole, its webhook's Secret) belongs to a pinned operator chart released in this environment, and its roles are bound only to that operator's own service accounts."),
-    "privilege-binding-no-admin-roles": (M, "No RoleBinding or ClusterRoleBinding grants the built-in cluster-admin, admin or edit ClusterRoles."),
-    "privilege-clustersecretstore-conditions-required": (M, "Every ClusterSecretStore restricts the namespaces that may use it with spec.conditions."),
-    "privilege-gcp-no-project-secret-access": (M, "No project-, folder- or organization-wide grant of Secret Manager read access (secretAccessor or admin)."),
-    "privilege-vault-role-bounded": (M, "A Vault Kubernetes-auth role lists its service accounts and namespaces without '*' and sets an audience."),
-    "hygiene-configmap-no-credential-keys": (M, "ConfigMaps hold no credential-looking keys (passwords, tokens, secrets, access or private keys)."),
+    "privilege-role-secret-get-by-name": (
+        M,
+        "Access to Secrets is 'get' with resourceNames in a namespaced Role: never list or watch, never a ClusterRole (a pinned operator chart's own roles are proven by privilege-operator-chart-admitted).",
+    ),
+    "privilege-operator-chart-admitted": (
+        M,
+        "A chart object that may break a resource rule (an operator's Secret-reading ClusterRole, its webhook's Secret) belongs to a pinned operator chart released in this environment, and its roles are bound only to that operator's own service accounts.",
+    ),
+    "privilege-binding-no-admin-roles": (
+        M,
+        "No RoleBinding or ClusterRoleBinding grants the built-in cluster-admin, admin or edit ClusterRoles.",
+    ),
+    "privilege-clustersecretstore-conditions-required": (
+        M,
+        "Every ClusterSecretStore restricts the namespaces that may use it with spec.conditions.",
+    ),
+    "privilege-gcp-no-project-secret-access": (
+        M,
+        "No project-, folder- or organization-wide grant of Secret Manager read access (secretAccessor or admin).",
+    ),
+    "privilege-vault-role-bounded": (
+        M,
+        "A Vault Kubernetes-auth role lists its service accounts and namespaces without '*' and sets an audience.",
+    ),
+    "hygiene-configmap-no-credential-keys": (
+        M,
+        "ConfigMaps hold no credential-looking keys (passwords, tokens, secrets, access or private keys).",
+    ),
     "hygiene-metadata-no-credential-keys": (M, "No label or annotation key on a Kubernetes object looks like a credential."),
     "hygiene-vault-chart-no-dev-mode": (M, "The Vault Helm chart never runs with server.dev.enabled outside the local stack."),
     "hygiene-helm-chart-version-pinned": (M, "Every Helm chart from a repository or registry is pinned to an exact version."),
@@ -106,8 +160,9 @@ def test_analyzer_info_serializes_every_rule():
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 
 
-def analyze(fx, resource_type: str, props: dict, *, stack: str = "prd", name: str = "res", protect: bool = False,
-            config: dict | None = None) -> list:
+def analyze(
+    fx, resource_type: str, props: dict, *, stack: str = "prd", name: str = "res", protect: bool = False, config: dict | None = None
+) -> list:
     s = servicer()
     if config:
         request = analyzer_pb2.ConfigureAnalyzerRequest()
@@ -119,7 +174,10 @@ def analyze(fx, resource_type: str, props: dict, *, stack: str = "prd", name: st
     struct = struct_pb2.Struct()
     struct.update(props)
     request = proto.AnalyzeRequest(
-        type=resource_type, properties=struct, urn=fx.urn_of(resource_type, name, stack), name=name,
+        type=resource_type,
+        properties=struct,
+        urn=fx.urn_of(resource_type, name, stack),
+        name=name,
         options=proto.AnalyzerResourceOptions(protect=protect),
     )
     return list(s.Analyze(request, None).diagnostics)
@@ -194,7 +252,10 @@ def test_exemption_does_not_leak_to_other_policies_or_resources(fx):
     props = wire_secret(fx)
     props["metadata"]["annotations"]["example.com/db-password"] = "x"
     other = fx.urn_of("kubernetes:core/v1:Secret", "other", "prd")
-    config = {"hygiene-metadata-no-credential-keys": {"exemptResources": [other]}, "naming-secret-name-form": {"exemptResources": ["legacy"]}}
+    config = {
+        "hygiene-metadata-no-credential-keys": {"exemptResources": [other]},
+        "naming-secret-name-form": {"exemptResources": ["legacy"]},
+    }
     [d] = analyze(fx, "kubernetes:core/v1:Secret", props, name="legacy", protect=True, config=config)
     assert d.policyName == "hygiene-metadata-no-credential-keys"
 
@@ -284,8 +345,9 @@ def test_pack_runs_from_inside_the_policies_directory(tmp_path):
         "runpy.run_path('.', run_name='__main__')\n"
         "print(len(built[0]['policies']), built[0]['name'])\n" % str(ROOT)
     )
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT / "policies", capture_output=True, text=True, check=False,
-                            env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT / "policies", capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"}
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(len(EXPECTED)), "secrets-platform"]
 
@@ -294,7 +356,9 @@ def test_pack_project_file_and_pins():
     project = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
     pins = dict(
-        line.split("==") for line in (ROOT / "policies" / "requirements.txt").read_text().splitlines() if "==" in line and not line.startswith("#")
+        line.split("==")
+        for line in (ROOT / "policies" / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
     )
     assert pins["pulumi-policy"] == importlib.metadata.version("pulumi-policy") == "1.21.0"
     assert pins["pulumi"] == importlib.metadata.version("pulumi") == "3.260.0"
@@ -307,8 +371,14 @@ def test_pack_serves_over_grpc_like_the_engine_runs_it(fx):
     from inside policies/, with PULUMI_STACK set) and analyse one resource over real gRPC."""
     env = {**os.environ, "PULUMI_PROJECT": "secrets-platform", "PULUMI_STACK": "prd", "PULUMI_DRY_RUN": "true"}
     env.pop("PYTHONPATH", None)
-    server = subprocess.Popen([sys.executable, "-m", "pulumi.policy", "127.0.0.1:1", "."], cwd=ROOT / "policies",
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pulumi.policy", "127.0.0.1:1", "."],
+        cwd=ROOT / "policies",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         port = server.stdout.readline().strip()
         assert port.isdigit(), server.stderr.read() if server.poll() is not None else port
@@ -321,8 +391,16 @@ def test_pack_serves_over_grpc_like_the_engine_runs_it(fx):
             struct = struct_pb2.Struct()
             struct.update(props)
             urn = fx.urn_of("kubernetes:core/v1:Secret", "s", "prd")
-            response = stub.Analyze(proto.AnalyzeRequest(type="kubernetes:core/v1:Secret", properties=struct, urn=urn, name="s",
-                                                         options=proto.AnalyzerResourceOptions(protect=True)), timeout=30)
+            response = stub.Analyze(
+                proto.AnalyzeRequest(
+                    type="kubernetes:core/v1:Secret",
+                    properties=struct,
+                    urn=urn,
+                    name="s",
+                    options=proto.AnalyzerResourceOptions(protect=True),
+                ),
+                timeout=30,
+            )
             names = {d.policyName for d in response.diagnostics}
             assert names == {"isolation-object-env-agree"}
             assert all(d.enforcementLevel == proto.MANDATORY and fx.CANARY not in d.message for d in response.diagnostics)
@@ -351,7 +429,9 @@ def test_children_of_an_exempt_component(fx):
 
     def run(config):
         opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], chart)
-        args = ResourceValidationArgs(t, unknown_checking_proxy(props), fx.urn_of(t, "eso-controller", "prd"), "eso-controller", opts, None, config)
+        args = ResourceValidationArgs(
+            t, unknown_checking_proxy(props), fx.urn_of(t, "eso-controller", "prd"), "eso-controller", opts, None, config
+        )
         found = []
         BY_NAME["privilege-role-secret-get-by-name"].validate(args, lambda m, u=None: found.append(m))
         return found

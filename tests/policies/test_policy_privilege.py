@@ -142,7 +142,9 @@ def test_project_grant_of_other_role_passes(fx):
 
 
 @pytest.mark.parametrize("role", ["roles/secretmanager.secretAccessor", "roles/secretmanager.admin"])
-@pytest.mark.parametrize("resource_type", ["gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding", "gcp:folder/iAMMember:IAMMember"])
+@pytest.mark.parametrize(
+    "resource_type", ["gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding", "gcp:folder/iAMMember:IAMMember"]
+)
 def test_project_wide_secret_access_fails(fx, resource_type, role):
     """Project-wide accessor reads every secret of every environment in the project."""
     props = fx.project_iam_member()
@@ -152,7 +154,10 @@ def test_project_wide_secret_access_fails(fx, resource_type, role):
 
 
 def test_project_policy_with_accessor_fails(fx):
-    props = {"project": "p", "policyData": json.dumps({"bindings": [{"role": "roles/secretmanager.secretAccessor", "members": ["user:a@b.c"]}]})}
+    props = {
+        "project": "p",
+        "policyData": json.dumps({"bindings": [{"role": "roles/secretmanager.secretAccessor", "members": ["user:a@b.c"]}]}),
+    }
     [message] = fx.run(privilege.gcp_no_project_secret_access, "gcp:projects/iAMPolicy:IAMPolicy", props)
     assert "policyData.bindings[0].role" in message
 

@@ -9,11 +9,17 @@ exactly what the pack sees, and the ``protect`` option of each registration, so
 from __future__ import annotations
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.rules import ALL_POLICIES
-
 
 
 @pytest.mark.parametrize("stack", ["local", "dev", "stg", "prd"])
@@ -34,8 +40,10 @@ def test_program_passes_every_policy(stack):
                 continue
             args = ResourceValidationArgs(r.type, unknown_checking_proxy(props), r.urn, r.name, opts(r), None, {})
             policy.validate(args, lambda message, urn=None, p=policy.name, u=r.urn: violations.append(f"{p} {u}: {message}"))
-    resources = [PolicyResource(r.type, unknown_checking_proxy(conftest.unwrap(r.inputs)), r.urn, r.name, opts(r), None, None, [], {})
-                 for r in run.resources]
+    resources = [
+        PolicyResource(r.type, unknown_checking_proxy(conftest.unwrap(r.inputs)), r.urn, r.name, opts(r), None, None, [], {})
+        for r in run.resources
+    ]
     for policy in ALL_POLICIES:
         if isinstance(policy, StackValidationPolicy):
             policy.validate(StackValidationArgs(resources), lambda message, urn=None, p=policy.name: violations.append(f"{p}: {message}"))

@@ -12,7 +12,12 @@ from settings import ConfigError
 ESO = {"enabled": True, "chartVersion": "2.9.0"}
 VAULT = {"enabled": True, "chartVersion": "0.34.1", "mount": "floe"}
 GCP = {"project": "example-data-platform"}
-SM_CRED = {"service": "polaris", "backend": "gcp-secret-manager", "namespaces": ["floe-jobs"], "properties": {"POLARIS_CLIENT_SECRET": "client_secret"}}
+SM_CRED = {
+    "service": "polaris",
+    "backend": "gcp-secret-manager",
+    "namespaces": ["floe-jobs"],
+    "properties": {"POLARIS_CLIENT_SECRET": "client_secret"},
+}
 VAULT_CRED = {"service": "salesforce", "backend": "vault", "namespaces": ["floe-jobs"], "properties": {"SALESFORCE_TOKEN": "token"}}
 
 
@@ -65,17 +70,30 @@ def test_vault_credential_without_vault():
 
 
 def test_unknown_backend():
-    expect("secrets-platform:credentials[1].backend", "'aws'", "kubernetes, gcp-secret-manager, vault", creds=[{**SM_CRED, "backend": "aws"}])
+    expect(
+        "secrets-platform:credentials[1].backend", "'aws'", "kubernetes, gcp-secret-manager, vault", creds=[{**SM_CRED, "backend": "aws"}]
+    )
 
 
 @pytest.mark.parametrize("version", ["^2.10.0", "latest", "2.x", ">=0.34", "2.10"])
 def test_unpinned_chart_version(version):
-    expect("secrets-platform:externalSecrets.chartVersion", repr(version), "exact version", gcp=GCP, externalSecrets={**ESO, "chartVersion": version})
+    expect(
+        "secrets-platform:externalSecrets.chartVersion",
+        repr(version),
+        "exact version",
+        gcp=GCP,
+        externalSecrets={**ESO, "chartVersion": version},
+    )
     expect("secrets-platform:vault.chartVersion", repr(version), vault={**VAULT, "chartVersion": version})
 
 
 def test_missing_chart_version_when_installed():
-    expect("secrets-platform:externalSecrets.chartVersion", "is required when the chart is installed", gcp=GCP, externalSecrets={"enabled": True})
+    expect(
+        "secrets-platform:externalSecrets.chartVersion",
+        "is required when the chart is installed",
+        gcp=GCP,
+        externalSecrets={"enabled": True},
+    )
     expect("secrets-platform:vault.chartVersion", "is required", vault={"enabled": True})
 
 
@@ -114,7 +132,9 @@ def test_helm_install_in_local():
 
 def test_local_never_talks_to_gcp_or_vault():
     expect("secrets-platform:gcp.project", "never talks to GCP", env="local", gcp=GCP, externalSecrets={"enabled": True})
-    expect("secrets-platform:vault.address", "never talks to Vault", env="local", vault={"enabled": True, "address": "http://127.0.0.1:8200"})
+    expect(
+        "secrets-platform:vault.address", "never talks to Vault", env="local", vault={"enabled": True, "address": "http://127.0.0.1:8200"}
+    )
 
 
 def test_bad_project_and_address():
@@ -140,7 +160,9 @@ def test_auth_path_of_another_environment():
 
 
 def test_refresh_interval_is_a_duration():
-    expect("secrets-platform:externalSecrets.refreshInterval", "'hourly'", "1h", gcp=GCP, externalSecrets={**ESO, "refreshInterval": "hourly"})
+    expect(
+        "secrets-platform:externalSecrets.refreshInterval", "'hourly'", "1h", gcp=GCP, externalSecrets={**ESO, "refreshInterval": "hourly"}
+    )
 
 
 def test_push_and_properties_only_for_external_backends():
@@ -151,23 +173,45 @@ def test_push_and_properties_only_for_external_backends():
 
 def test_values_without_push_never_reach_secret_manager():
     cred = {**SM_CRED, "generated": [{"key": "POLARIS_TOKEN"}]}
-    expect("secrets-platform:credentials[1].push", "would never reach Secret Manager", "push: true", creds=[cred], gcp=GCP, externalSecrets=ESO)
+    expect(
+        "secrets-platform:credentials[1].push", "would never reach Secret Manager", "push: true", creds=[cred], gcp=GCP, externalSecrets=ESO
+    )
 
 
 def test_push_with_generated_keys_is_valid():
-    cred = {"service": "cube", "backend": "gcp-secret-manager", "push": True, "namespaces": ["dagster"], "generated": [{"key": "CUBE_API_SECRET"}]}
+    cred = {
+        "service": "cube",
+        "backend": "gcp-secret-manager",
+        "push": True,
+        "namespaces": ["dagster"],
+        "generated": [{"key": "CUBE_API_SECRET"}],
+    }
     s = ok("prd", [cred], gcp=GCP, externalSecrets=ESO)
     assert s.config.credentials[1].push
 
 
 def test_vault_credentials_are_written_by_their_owner():
-    expect("secrets-platform:credentials[1].backend", "pushes nothing", creds=[{**VAULT_CRED, "generated": [{"key": "X_TOKEN"}]}], vault=VAULT)
+    expect(
+        "secrets-platform:credentials[1].backend", "pushes nothing", creds=[{**VAULT_CRED, "generated": [{"key": "X_TOKEN"}]}], vault=VAULT
+    )
     expect("secrets-platform:credentials[1].properties", "is empty", creds=[{**VAULT_CRED, "properties": {}}], vault=VAULT)
 
 
 def test_property_keys_and_names():
-    expect("secrets-platform:credentials[1].properties.bad-key", "environment variable", creds=[{**SM_CRED, "properties": {"bad-key": "x"}}], gcp=GCP, externalSecrets=ESO)
-    expect("secrets-platform:credentials[1].properties.A", "'a b'", creds=[{**SM_CRED, "properties": {"A": "a b"}}], gcp=GCP, externalSecrets=ESO)
+    expect(
+        "secrets-platform:credentials[1].properties.bad-key",
+        "environment variable",
+        creds=[{**SM_CRED, "properties": {"bad-key": "x"}}],
+        gcp=GCP,
+        externalSecrets=ESO,
+    )
+    expect(
+        "secrets-platform:credentials[1].properties.A",
+        "'a b'",
+        creds=[{**SM_CRED, "properties": {"A": "a b"}}],
+        gcp=GCP,
+        externalSecrets=ESO,
+    )
 
 
 def test_operator_namespace_must_not_be_a_consumer_namespace():
@@ -176,7 +220,12 @@ def test_operator_namespace_must_not_be_a_consumer_namespace():
 
 def test_all_problems_in_one_error():
     text = expect(
-        "vault.devMode", "vault.ha", "externalSecrets.chartVersion", "gcp.project",
-        creds=[SM_CRED], externalSecrets={"enabled": True, "chartVersion": "latest"}, vault={**VAULT, "devMode": True, "ha": False},
+        "vault.devMode",
+        "vault.ha",
+        "externalSecrets.chartVersion",
+        "gcp.project",
+        creds=[SM_CRED],
+        externalSecrets={"enabled": True, "chartVersion": "latest"},
+        vault={**VAULT, "devMode": True, "ha": False},
     )
     assert text.count("\n  - ") >= 4

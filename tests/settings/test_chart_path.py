@@ -115,8 +115,11 @@ def test_install_in_local_needs_a_chart_path(tmp_path):
 def test_local_chart_is_given_to_the_chart_resource_with_webhooks_and_crds_off(tmp_path):
     eso = make_chart(tmp_path, "external-secrets", "2.9.0")
     vault = make_chart(tmp_path, "vault", "0.34.1")
-    s = load("local", externalSecrets={"enabled": True, "install": True, "chartVersion": "2.9.0", "chartPath": str(eso)},
-             vault={"enabled": True, "install": True, "chartVersion": "0.34.1", "chartPath": str(vault), "mount": "floe"})
+    s = load(
+        "local",
+        externalSecrets={"enabled": True, "install": True, "chartVersion": "2.9.0", "chartPath": str(eso)},
+        vault={"enabled": True, "install": True, "chartVersion": "0.34.1", "chartPath": str(vault), "mount": "floe"},
+    )
     run = run_program(s)
     charts = {r.inputs["name"]: r.inputs for r in run.of_type(CHART)}
     assert charts["external-secrets"]["chart"] == str(eso) and "repositoryOpts" not in charts["external-secrets"]
@@ -129,8 +132,12 @@ def test_local_chart_is_given_to_the_chart_resource_with_webhooks_and_crds_off(t
 
 
 def test_dev_keeps_webhook_cert_controller_and_crds():
-    s = load("dev", gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
-             vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe"})
+    s = load(
+        "dev",
+        gcp=GCP,
+        externalSecrets={"enabled": True, "chartVersion": "2.9.0"},
+        vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe"},
+    )
     charts = {r.inputs["name"]: r.inputs for r in run_program(s).of_type(CHART)}
     values = charts["external-secrets"]["values"]
     assert values["installCRDs"] is True and "webhook" not in values and "certController" not in values
@@ -138,7 +145,11 @@ def test_dev_keeps_webhook_cert_controller_and_crds():
 
 
 def test_oci_repository_is_the_chart_reference():
-    s = load("dev", gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartRepository": "oci://ghcr.io/external-secrets/charts/"})
+    s = load(
+        "dev",
+        gcp=GCP,
+        externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartRepository": "oci://ghcr.io/external-secrets/charts/"},
+    )
     (chart,) = run_program(s).of_type(CHART)
     assert chart.inputs["chart"] == "oci://ghcr.io/external-secrets/charts/external-secrets"
     assert chart.inputs["version"] == "2.9.0" and "repositoryOpts" not in chart.inputs

@@ -15,22 +15,81 @@ from secrets_cli import references
 from secrets_cli.errors import InputError
 from settings import ConfigError, safe_yaml
 
-FUZZ = hsettings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = hsettings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 # YAML-ish text: the characters that make YAML structure, plus words the readers look for.
-YAML_TOKENS = st.sampled_from([
-    "config:", "secrets-platform:", "environment:", "dev", "prd", "local", "namespaces:", "credentials:", "- ", "  ", "\n",
-    "&a ", "*a", "&b ", "*b", "<<: ", "[", "]", "{", "}", ",", ": ", "'", '"', "#", "!!python/object ", "!!binary ", "---\n",
-    "env_var('K')", "{{ env_var(\"SNOWFLAKE_PASSWORD\", 'x') }}", "envSecrets:", "name:", "transform:", "pipeline:", "secrets:",
-    "key:", "image_pull_secrets:", "%YAML 1.1\n", "? ", "|\n", ">\n", "\t", "\x00", "\ufeff", "~", "null", "1e9", "0x1f",
-])
+YAML_TOKENS = st.sampled_from(
+    [
+        "config:",
+        "secrets-platform:",
+        "environment:",
+        "dev",
+        "prd",
+        "local",
+        "namespaces:",
+        "credentials:",
+        "- ",
+        "  ",
+        "\n",
+        "&a ",
+        "*a",
+        "&b ",
+        "*b",
+        "<<: ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ": ",
+        "'",
+        '"',
+        "#",
+        "!!python/object ",
+        "!!binary ",
+        "---\n",
+        "env_var('K')",
+        "{{ env_var(\"SNOWFLAKE_PASSWORD\", 'x') }}",
+        "envSecrets:",
+        "name:",
+        "transform:",
+        "pipeline:",
+        "secrets:",
+        "key:",
+        "image_pull_secrets:",
+        "%YAML 1.1\n",
+        "? ",
+        "|\n",
+        ">\n",
+        "\t",
+        "\x00",
+        "\ufeff",
+        "~",
+        "null",
+        "1e9",
+        "0x1f",
+    ]
+)
 yaml_text = st.lists(st.one_of(YAML_TOKENS, st.text(string.printable, max_size=8)), max_size=60).map("".join)
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True), st.text(max_size=20))
-json_like = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                            st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=25)
-CONFIG_KEYS = ["environment", "namespaces", "credentials", "registries", "tlsSecrets", "imports", "kubernetes", "gcp",
-               "externalSecrets", "vault"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**12), 10**12), st.floats(allow_nan=True), st.text(max_size=20))
+json_like = st.recursive(
+    scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=25
+)
+CONFIG_KEYS = [
+    "environment",
+    "namespaces",
+    "credentials",
+    "registries",
+    "tlsSecrets",
+    "imports",
+    "kubernetes",
+    "gcp",
+    "externalSecrets",
+    "vault",
+]
 
 
 @FUZZ
@@ -56,8 +115,13 @@ def test_stack_file_reader_takes_any_bytes(tmp_path_factory, data):
 
 
 @FUZZ
-@given(env=st.sampled_from(["local", "dev", "stg", "prd"]), key=st.sampled_from(CONFIG_KEYS), value=json_like,
-       secret=st.booleans(), environ=st.dictionaries(st.text(string.ascii_uppercase + "_", min_size=1, max_size=20), st.text(max_size=5), max_size=3))
+@given(
+    env=st.sampled_from(["local", "dev", "stg", "prd"]),
+    key=st.sampled_from(CONFIG_KEYS),
+    value=json_like,
+    secret=st.booleans(),
+    environ=st.dictionaries(st.text(string.ascii_uppercase + "_", min_size=1, max_size=20), st.text(max_size=5), max_size=3),
+)
 def test_settings_validation_fails_only_cleanly(env, key, value, secret, environ):
     """One key of an otherwise valid config replaced by anything JSON can hold."""
     cfg = base_config(env)
@@ -69,8 +133,13 @@ def test_settings_validation_fails_only_cleanly(env, key, value, secret, environ
 
 
 @FUZZ
-@given(credential=st.dictionaries(st.sampled_from(["service", "namespaces", "values", "generated", "backend", "properties", "push",
-                                                   "rotation"]), json_like, max_size=6))
+@given(
+    credential=st.dictionaries(
+        st.sampled_from(["service", "namespaces", "values", "generated", "backend", "properties", "push", "rotation"]),
+        json_like,
+        max_size=6,
+    )
+)
 def test_credential_entries_fail_only_cleanly(credential):
     try:
         settings.from_mapping(base_config("dev", credentials=[credential]), set(), "dev", {})
@@ -89,8 +158,29 @@ def test_consumer_yaml_parsers_fail_only_cleanly(tmp_path_factory, text, name):
         pass
 
 
-PY_TOKENS = st.sampled_from(["Secret(", "group=", "key=", ")", "'s'", '"k"', "G", " = ", "\n", "flytekit.Secret(", ",", "(",
-                             "def f():\n    ", "import x\n", "*", "**kw", "f'{x}'", "\\", "#"])
+PY_TOKENS = st.sampled_from(
+    [
+        "Secret(",
+        "group=",
+        "key=",
+        ")",
+        "'s'",
+        '"k"',
+        "G",
+        " = ",
+        "\n",
+        "flytekit.Secret(",
+        ",",
+        "(",
+        "def f():\n    ",
+        "import x\n",
+        "*",
+        "**kw",
+        "f'{x}'",
+        "\\",
+        "#",
+    ]
+)
 
 
 @FUZZ
@@ -104,7 +194,11 @@ def test_flyte_parser_fails_only_cleanly(text):
 
 @pytest.mark.parametrize("copies", [9, 50])
 def test_bounded_loader_refuses_any_bomb_width(copies):
-    bomb = "a: &a [" + ",".join(["x"] * copies) + "]\n" + "".join(
-        f"b{i}: &b{i} [" + ",".join([f"*{'a' if i == 0 else f'b{i - 1}'}"] * copies) + "]\n" for i in range(6))
+    bomb = (
+        "a: &a ["
+        + ",".join(["x"] * copies)
+        + "]\n"
+        + "".join(f"b{i}: &b{i} [" + ",".join([f"*{'a' if i == 0 else f'b{i - 1}'}"] * copies) + "]\n" for i in range(6))
+    )
     with pytest.raises(safe_yaml.UnsafeYamlError):
         safe_yaml.load(bomb)

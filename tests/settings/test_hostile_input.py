@@ -70,11 +70,35 @@ def test_bounded_loader_still_reads_ordinary_anchors():
 # --------------------------------------------------------------------------- 1: the deploy toolchain's variables
 
 
-@pytest.mark.parametrize("prefix", ["GITHUB_", "ACTIONS_", "RUNNER_", "PULUMI_", "PULUMI_CONFIG_", "GOOGLE_", "CLOUDSDK_",
-                                    "VAULT_", "AWS_", "GH_", "KUBECONFIG_", "SSH_", "KUBE_", "A_"])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "GITHUB_",
+        "ACTIONS_",
+        "RUNNER_",
+        "PULUMI_",
+        "PULUMI_CONFIG_",
+        "GOOGLE_",
+        "CLOUDSDK_",
+        "VAULT_",
+        "AWS_",
+        "GH_",
+        "KUBECONFIG_",
+        "SSH_",
+        "KUBE_",
+        "A_",
+    ],
+)
 def test_a_prefix_that_reaches_toolchain_variables_is_refused(prefix):
-    environ = {"GITHUB_TOKEN": "t", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t", "PULUMI_ACCESS_TOKEN": "t", "VAULT_TOKEN": "t",
-               "AWS_SECRET_ACCESS_KEY": "t", "GH_TOKEN": "t", "A_X": "t"}
+    environ = {
+        "GITHUB_TOKEN": "t",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t",
+        "PULUMI_ACCESS_TOKEN": "t",
+        "VAULT_TOKEN": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "GH_TOKEN": "t",
+        "A_X": "t",
+    }
     if prefix == "A_":  # a prefix of no tool: refused only when a toolchain name starts with it (none does)
         assert load("dev", environ=environ, imports={"prefix": prefix}).imported[0].variable == "A_X"
         return
@@ -89,8 +113,20 @@ def test_default_prefix_imports_only_its_own_variables():
     assert [i.variable for i in s.imported] == ["DAGSTER_SECRET_SLACK_TOKEN"]
 
 
-@pytest.mark.parametrize("name", ["GITHUB_TOKEN", "ACTIONS_RUNTIME_TOKEN", "PULUMI_ACCESS_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS",
-                                  "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", "VAULT_TOKEN", "AWS_SESSION_TOKEN", "KUBECONFIG", "RUNNER_TEMP"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GITHUB_TOKEN",
+        "ACTIONS_RUNTIME_TOKEN",
+        "PULUMI_ACCESS_TOKEN",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE",
+        "VAULT_TOKEN",
+        "AWS_SESSION_TOKEN",
+        "KUBECONFIG",
+        "RUNNER_TEMP",
+    ],
+)
 def test_toolchain_variables_are_known(name):
     assert conventions.is_toolchain_variable(name)
     assert not conventions.is_toolchain_variable("DAGSTER_SECRET_" + name)
@@ -99,8 +135,24 @@ def test_toolchain_variables_are_known(name):
 # --------------------------------------------------------------------------- 4: one credential-key detector
 
 
-@pytest.mark.parametrize("key", ["DB_PWD", "GPG_PASSPHRASE", "OPENAI_APIKEY", "AWS_CREDENTIALS", "CUBE_JWT", "JWT", "PWD",
-                                 "SNOWFLAKE_PASSWORD", "SLACK_TOKEN", "API_SECRET", "SSH_PRIVATE_KEY", "DB_PASS", "SENTRY_DSN"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "DB_PWD",
+        "GPG_PASSPHRASE",
+        "OPENAI_APIKEY",
+        "AWS_CREDENTIALS",
+        "CUBE_JWT",
+        "JWT",
+        "PWD",
+        "SNOWFLAKE_PASSWORD",
+        "SLACK_TOKEN",
+        "API_SECRET",
+        "SSH_PRIVATE_KEY",
+        "DB_PASS",
+        "SENTRY_DSN",
+    ],
+)
 def test_credential_keys_are_refused_as_plain_values(key):
     cred = {"service": "snowflake", "namespaces": ["dagster"], "values": {key: "hunter2-canary"}}
     text = error_of(credentials=[cred])
@@ -113,8 +165,21 @@ def test_references_to_credentials_are_plain_values(key):
     assert s.config.credentials[0].values == {key: "x"}
 
 
-@pytest.mark.parametrize("key", ["DB_PWD", "GPG_PASSPHRASE", "OPENAI_APIKEY", "AWS_CREDENTIALS", "JWT", "TOKEN_TTL", "SECRET_NAME",
-                                 "snowflakePrivateKey", "PARTITION_KEY", "SNOWFLAKE_PASSWORD_FILE"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "DB_PWD",
+        "GPG_PASSPHRASE",
+        "OPENAI_APIKEY",
+        "AWS_CREDENTIALS",
+        "JWT",
+        "TOKEN_TTL",
+        "SECRET_NAME",
+        "snowflakePrivateKey",
+        "PARTITION_KEY",
+        "SNOWFLAKE_PASSWORD_FILE",
+    ],
+)
 def test_settings_and_pack_share_the_detector(key):
     """The pack's ConfigMap/annotation rule and the settings refuse exactly the same keys."""
     assert hygiene.is_credential_key(key) == conventions.looks_like_credential_key(key)
@@ -127,8 +192,14 @@ def test_settings_and_pack_share_the_detector(key):
     assert refused == hygiene.is_credential_key(key)
 
 
-@pytest.mark.parametrize("value", ["postgres://user:pw-canary@db.internal/analytics", "https://ghp_canary@github.com/org/repo.git",
-                                   "mysql+pymysql://svc:pw-canary@10.0.0.1:3306/x"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "postgres://user:pw-canary@db.internal/analytics",
+        "https://ghp_canary@github.com/org/repo.git",
+        "mysql+pymysql://svc:pw-canary@10.0.0.1:3306/x",
+    ],
+)
 def test_url_with_user_info_is_refused(value):
     cred = {"service": "warehouse", "namespaces": ["dagster"], "values": {"WAREHOUSE_URL_TEMPLATE": value}}
     text = error_of(credentials=[cred])
@@ -143,7 +214,9 @@ def test_url_without_user_info_is_a_plain_value():
 # --------------------------------------------------------------------------- 5: local renderDir confined
 
 
-@pytest.mark.parametrize("render_dir", ["/etc", "../../..", "rendered/../../x", "~/rendered", "C:/x", ".", ".git/rendered", ".venv/x", "bin"])
+@pytest.mark.parametrize(
+    "render_dir", ["/etc", "../../..", "rendered/../../x", "~/rendered", "C:/x", ".", ".git/rendered", ".venv/x", "bin"]
+)
 def test_render_dir_outside_a_repository_folder_is_refused(render_dir):
     text = error_of(env="local", kubernetes={"renderDir": render_dir})
     assert "secrets-platform:kubernetes.renderDir" in text
@@ -199,7 +272,13 @@ def test_registry_server_from_secret_config_is_not_in_the_outputs():
 
 
 def test_bad_tls_purpose_from_secret_config_is_not_echoed():
-    tls = {"service": "web", "purpose": "Purpose_Canary", "certificate": pem("CERTIFICATE"), "privateKey": pem("PRIVATE KEY"), "namespaces": ["dagster"]}
+    tls = {
+        "service": "web",
+        "purpose": "Purpose_Canary",
+        "certificate": pem("CERTIFICATE"),
+        "privateKey": pem("PRIVATE KEY"),
+        "namespaces": ["dagster"],
+    }
     text = error_of(secret_keys={"tlsSecrets"}, tlsSecrets=[tls])
     assert "secrets-platform:tlsSecrets[0].service" in text and "canary" not in text.lower() and "[secret]" in text
 
@@ -211,13 +290,16 @@ VAULT = {"enabled": True, "chartVersion": "0.34.1"}
 
 
 @pytest.mark.parametrize("env", ["dev", "stg", "prd"])
-@pytest.mark.parametrize("key,section", [("address", "vault"), ("kubernetesHost", "vault"), ("chartRepository", "vault"),
-                                         ("chartRepository", "externalSecrets")])
+@pytest.mark.parametrize(
+    "key,section", [("address", "vault"), ("kubernetesHost", "vault"), ("chartRepository", "vault"), ("chartRepository", "externalSecrets")]
+)
 def test_plain_http_is_refused_outside_local(env, key, section):
     overrides = {"vault": {**VAULT, "ha": env != "dev", key: "http://host.example.internal:8200"}}
     if section == "externalSecrets":
-        overrides = {"externalSecrets": {"enabled": True, "chartVersion": "2.10.0", key: "http://charts.example.internal"},
-                     "gcp": {"project": "example-project"}}
+        overrides = {
+            "externalSecrets": {"enabled": True, "chartVersion": "2.10.0", key: "http://charts.example.internal"},
+            "gcp": {"project": "example-project"},
+        }
     text = error_of(env=env, **overrides)
     assert f"secrets-platform:{section}.{key}: uses plain http in {env}" in text
 
@@ -242,7 +324,13 @@ def test_service_carrying_an_environment_token_is_refused(service):
 
 
 def test_tls_purpose_carrying_an_environment_token_is_refused():
-    tls = {"service": "web", "purpose": "tls-prd", "certificate": pem("CERTIFICATE"), "privateKey": pem("PRIVATE KEY"), "namespaces": ["dagster"]}
+    tls = {
+        "service": "web",
+        "purpose": "tls-prd",
+        "certificate": pem("CERTIFICATE"),
+        "privateKey": pem("PRIVATE KEY"),
+        "namespaces": ["dagster"],
+    }
     assert "tlsSecrets[0].purpose: carries an environment token" in error_of(secret_keys={"tlsSecrets"}, tlsSecrets=[tls])
 
 

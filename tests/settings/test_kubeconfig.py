@@ -11,9 +11,14 @@ from settings.kubeconfig import check_local_kubeconfig
 
 
 def kubeconfig(tmp_path, server: str):
-    doc = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
-           "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
-           "clusters": [{"name": "k", "cluster": {"server": server}}], "users": [{"name": "u", "user": {}}]}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "c",
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+        "clusters": [{"name": "k", "cluster": {"server": server}}],
+        "users": [{"name": "u", "user": {}}],
+    }
     path = tmp_path / "kubeconfig"
     path.write_text(json.dumps(doc))
     return path
@@ -38,7 +43,9 @@ def test_a_missing_kubeconfig_says_to_run_make_up(tmp_path):
         check_local_kubeconfig(str(tmp_path / "nope"))
 
 
-@pytest.mark.parametrize("text", ["", "[]", "current-context: x\n", "{not json", "clusters: 3\ncontexts: [{name: a}]\ncurrent-context: a\n"])
+@pytest.mark.parametrize(
+    "text", ["", "[]", "current-context: x\n", "{not json", "clusters: 3\ncontexts: [{name: a}]\ncurrent-context: a\n"]
+)
 def test_a_malformed_kubeconfig_is_one_clear_error(tmp_path, text):
     path = tmp_path / "kubeconfig"
     path.write_text(text)

@@ -154,7 +154,9 @@ REGISTRY = {"service": "ghcr", "server": "ghcr.io", "username": "bot", "password
 
 
 def test_secret_input_in_plain_text_is_refused_without_echoing_it():
-    text = expect_error("secrets-platform:registries", "plain text", "pulumi config set --secret --path 'registries[0].password'", registries=[REGISTRY])
+    text = expect_error(
+        "secrets-platform:registries", "plain text", "pulumi config set --secret --path 'registries[0].password'", registries=[REGISTRY]
+    )
     assert "pw-canary-123" not in text
 
 
@@ -172,7 +174,9 @@ def test_secret_value_never_echoed_in_type_errors():
 
 def test_tls_requires_pem_cert_and_key():
     tls = {"service": "dagster-web", "certificate": "not a cert", "privateKey": "tls-key-canary", "namespaces": ["dagster"]}
-    text = expect_error("tlsSecrets[0].certificate", "tls.crt", "tlsSecrets[0].privateKey", "tls.key", secret_keys={"tlsSecrets"}, tlsSecrets=[tls])
+    text = expect_error(
+        "tlsSecrets[0].certificate", "tls.crt", "tlsSecrets[0].privateKey", "tls.key", secret_keys={"tlsSecrets"}, tlsSecrets=[tls]
+    )
     assert "tls-key-canary" not in text
 
 
@@ -182,11 +186,21 @@ def test_registry_requires_server_and_username():
 
 
 def test_two_entries_claiming_one_secret():
-    tls = {"service": "ghcr", "purpose": "pull", "certificate": pem("CERTIFICATE"), "privateKey": pem("PRIVATE KEY"), "namespaces": ["dagster"]}
+    tls = {
+        "service": "ghcr",
+        "purpose": "pull",
+        "certificate": pem("CERTIFICATE"),
+        "privateKey": pem("PRIVATE KEY"),
+        "namespaces": ["dagster"],
+    }
     # Both entries come from secret config: the message names the two keys, not the Secret
     # name built from their (secret) service and purpose.
-    text = expect_error("secrets-platform:tlsSecrets[0]: creates the same Secret in the same namespace as secrets-platform:registries[0]",
-                        secret_keys={"registries", "tlsSecrets"}, registries=[REGISTRY], tlsSecrets=[tls])
+    text = expect_error(
+        "secrets-platform:tlsSecrets[0]: creates the same Secret in the same namespace as secrets-platform:registries[0]",
+        secret_keys={"registries", "tlsSecrets"},
+        registries=[REGISTRY],
+        tlsSecrets=[tls],
+    )
     assert "ghcr" not in text
 
 

@@ -13,12 +13,21 @@ from conftest import base_config
 from settings import ConfigError
 
 VAULT = {"enabled": True, "chartVersion": "0.34.1", "mount": "floe"}
-DB = {"service": "warehouse", "backend": "vault-database", "namespaces": ["dagster"],
-      "properties": {"WAREHOUSE_USER": "username", "WAREHOUSE_PASSWORD": "password"},
-      "database": {"grantRoles": ["analytics_read"], "defaultTtl": "30m", "maxTtl": "8h"}}
+DB = {
+    "service": "warehouse",
+    "backend": "vault-database",
+    "namespaces": ["dagster"],
+    "properties": {"WAREHOUSE_USER": "username", "WAREHOUSE_PASSWORD": "password"},
+    "database": {"grantRoles": ["analytics_read"], "defaultTtl": "30m", "maxTtl": "8h"},
+}
 PASSWORD = "s3cret-db-admin-password-9f2"
-CONNECTION = {"warehouse": {"url": "postgresql://warehouse.internal:5432/analytics?sslmode=verify-full",
-                            "username": "vault_admin", "password": PASSWORD}}
+CONNECTION = {
+    "warehouse": {
+        "url": "postgresql://warehouse.internal:5432/analytics?sslmode=verify-full",
+        "username": "vault_admin",
+        "password": PASSWORD,
+    }
+}
 
 
 def cfg(env: str, cred=DB, connections=None, **overrides):
@@ -68,34 +77,43 @@ def test_needs_vault():
     expect("credentials[", "needs Vault", "vault.enabled: true", vault={"enabled": False})
 
 
-@pytest.mark.parametrize("extra, needle", [
-    ({"values": {"WAREHOUSE_HOST": "db"}}, "holds no value of its own"),
-    ({"generated": [{"key": "WAREHOUSE_TOKEN"}]}, "holds no value of its own"),
-])
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        ({"values": {"WAREHOUSE_HOST": "db"}}, "holds no value of its own"),
+        ({"generated": [{"key": "WAREHOUSE_TOKEN"}]}, "holds no value of its own"),
+    ],
+)
 def test_holds_no_values(extra, needle):
     expect(needle, cred={**DB, **extra})
 
 
-@pytest.mark.parametrize("properties, needle", [
-    ({}, "neither the user nor its password"),
-    ({"WAREHOUSE_USER": "username", "WAREHOUSE_PASSWORD": "passwd"}, "names no half of an issued database user"),
-    ({"WAREHOUSE_USER": "username"}, "maps no key to password"),
-])
+@pytest.mark.parametrize(
+    "properties, needle",
+    [
+        ({}, "neither the user nor its password"),
+        ({"WAREHOUSE_USER": "username", "WAREHOUSE_PASSWORD": "passwd"}, "names no half of an issued database user"),
+        ({"WAREHOUSE_USER": "username"}, "maps no key to password"),
+    ],
+)
 def test_properties_map_both_halves(properties, needle):
     expect(needle, cred={**DB, "properties": properties})
 
 
-@pytest.mark.parametrize("database, needle", [
-    ({"grantRoles": ["Analytics Read"]}, "is not a plain PostgreSQL role name"),
-    ({"grantRoles": ["x\"; DROP TABLE t; --"]}, "is not a plain PostgreSQL role name"),
-    ({"grantRoles": ["pg_execute_server_program"]}, "as good as superuser"),
-    ({"grantRoles": ["analytics_read", "analytics_read"]}, "is listed twice"),
-    ({"defaultTtl": "2d"}, "is not a lease length"),
-    ({"maxTtl": "soon"}, "is not a lease length"),
-    ({"defaultTtl": "9h", "maxTtl": "8h"}, "is longer than database.maxTtl"),
-    ({"defaultTtl": "2h", "maxTtl": "8h"}, "Vault revokes the user when the login token that leased it expires"),
-    ({"plugin": "mysql"}, "use postgresql"),
-])
+@pytest.mark.parametrize(
+    "database, needle",
+    [
+        ({"grantRoles": ["Analytics Read"]}, "is not a plain PostgreSQL role name"),
+        ({"grantRoles": ['x"; DROP TABLE t; --']}, "is not a plain PostgreSQL role name"),
+        ({"grantRoles": ["pg_execute_server_program"]}, "as good as superuser"),
+        ({"grantRoles": ["analytics_read", "analytics_read"]}, "is listed twice"),
+        ({"defaultTtl": "2d"}, "is not a lease length"),
+        ({"maxTtl": "soon"}, "is not a lease length"),
+        ({"defaultTtl": "9h", "maxTtl": "8h"}, "is longer than database.maxTtl"),
+        ({"defaultTtl": "2h", "maxTtl": "8h"}, "Vault revokes the user when the login token that leased it expires"),
+        ({"plugin": "mysql"}, "use postgresql"),
+    ],
+)
 def test_database_settings(database, needle):
     expect(needle, cred=with_db(**database))
 
@@ -110,8 +128,12 @@ def test_database_mount_is_its_own():
 
 
 def test_prd_needs_the_connection():
-    expect("databaseConnections.warehouse", "is missing", "pulumi config set --secret --path 'databaseConnections.warehouse.password'",
-           connections={})
+    expect(
+        "databaseConnections.warehouse",
+        "is missing",
+        "pulumi config set --secret --path 'databaseConnections.warehouse.password'",
+        connections={},
+    )
 
 
 def test_local_refuses_a_connection():
@@ -119,24 +141,28 @@ def test_local_refuses_a_connection():
 
 
 def test_a_connection_for_no_bundle_is_refused():
-    expect("databaseConnections.other", "names no vault-database bundle",
-           connections={**CONNECTION, "other": CONNECTION["warehouse"]})
+    expect("databaseConnections.other", "names no vault-database bundle", connections={**CONNECTION, "other": CONNECTION["warehouse"]})
 
 
-@pytest.mark.parametrize("url, needle", [
-    ("mysql://db:3306/x?sslmode=require", "is not a postgresql:// URL"),
-    ("postgresql://db:5432/analytics", "connects without TLS (sslmode=unset)"),
-    ("postgresql://db:5432/analytics?sslmode=disable", "connects without TLS (sslmode=disable)"),
-    ("postgresql://db:5432/?sslmode=require", "names no database"),
-    ("postgresql://db:notaport/x?sslmode=require", "is not a URL"),
-])
+@pytest.mark.parametrize(
+    "url, needle",
+    [
+        ("mysql://db:3306/x?sslmode=require", "is not a postgresql:// URL"),
+        ("postgresql://db:5432/analytics", "connects without TLS (sslmode=unset)"),
+        ("postgresql://db:5432/analytics?sslmode=disable", "connects without TLS (sslmode=disable)"),
+        ("postgresql://db:5432/?sslmode=require", "names no database"),
+        ("postgresql://db:notaport/x?sslmode=require", "is not a URL"),
+    ],
+)
 def test_connection_urls(url, needle):
     expect(needle, connections={"warehouse": {**CONNECTION["warehouse"], "url": url}})
 
 
 def test_user_info_in_the_url_is_refused_without_echoing_it():
-    text = expect("carries user-info", connections={"warehouse": {**CONNECTION["warehouse"],
-                                                                  "url": f"postgresql://admin:{PASSWORD}x@db/analytics?sslmode=require"}})
+    text = expect(
+        "carries user-info",
+        connections={"warehouse": {**CONNECTION["warehouse"], "url": f"postgresql://admin:{PASSWORD}x@db/analytics?sslmode=require"}},
+    )
     assert f"{PASSWORD}x" not in text
 
 
@@ -153,4 +179,5 @@ def test_vault_connection_url_template():
     from settings.vault_database import connection_url_template
 
     assert connection_url_template("postgresql://db.internal:5432/analytics?sslmode=verify-full") == (
-        "postgresql://{{username}}:{{password}}@db.internal:5432/analytics?sslmode=verify-full")
+        "postgresql://{{username}}:{{password}}@db.internal:5432/analytics?sslmode=verify-full"
+    )

@@ -81,7 +81,7 @@ def go_requirements(go_mod: Path) -> dict[str, str]:
         elif line == "require (":
             in_block = True
         elif line.startswith("require "):
-            mod, ver = line[len("require "):].split()[:2]
+            mod, ver = line[len("require ") :].split()[:2]
             reqs[mod] = ver
     return reqs
 
@@ -101,7 +101,7 @@ def go_replacements(go_mod: Path) -> dict[str, str]:
             in_block = True
             continue
         elif line.startswith("replace "):
-            body = line[len("replace "):]
+            body = line[len("replace ") :]
         else:
             continue
         if "=>" in body:
@@ -193,7 +193,8 @@ def test_cluster_piece_is_a_release_required_by_its_wrapper(piece):
     reqs = go_requirements(go_mod)
     assert reqs.get(pin.go_module) == pin.go_version, (
         f"{go_mod.relative_to(ROOT)} requires {pin.go_module} {reqs.get(pin.go_module)}, "
-        f"{VERSIONS_FILE.relative_to(ROOT)} pins {pin.go_version}")
+        f"{VERSIONS_FILE.relative_to(ROOT)} pins {pin.go_version}"
+    )
     assert pin.go_module not in go_replacements(go_mod), f"{go_mod.relative_to(ROOT)} replaces {pin.go_module}"
 
 

@@ -45,8 +45,13 @@ def actionlint() -> Path:
         if shutil.which("go") is None:
             pytest.skip("actionlint not built and no Go toolchain to build it")
         env = {**os.environ, "GOTOOLCHAIN": "local", "GOBIN": str(ACTIONLINT.parent), "GOFLAGS": "-mod=mod"}
-        done = subprocess.run(["go", "install", f"github.com/rhysd/actionlint/cmd/actionlint@{ACTIONLINT_VERSION}"],
-                              env=env, capture_output=True, text=True, timeout=540)
+        done = subprocess.run(
+            ["go", "install", f"github.com/rhysd/actionlint/cmd/actionlint@{ACTIONLINT_VERSION}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=540,
+        )
         if done.returncode != 0:
             pytest.skip(f"actionlint {ACTIONLINT_VERSION} could not be built: {done.stderr.strip().splitlines()[-1:]}")
     return ACTIONLINT
@@ -150,8 +155,11 @@ def test_imported_secrets_reach_preview_and_deploy():
 def test_import_script_writes_only_prefixed_secrets_and_prints_no_value(tmp_path):
     canary = "xoxb-canary-line1\nline2"
     github_env = tmp_path / "env"
-    env = {**os.environ, "GITHUB_ENV": str(github_env),
-           "REPOSITORY_SECRETS": json.dumps({"DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN": canary, "OTHER": "nope", "github_token": "t"})}
+    env = {
+        **os.environ,
+        "GITHUB_ENV": str(github_env),
+        "REPOSITORY_SECRETS": json.dumps({"DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN": canary, "OTHER": "nope", "github_token": "t"}),
+    }
     done = subprocess.run(["python3", str(WORKFLOWS / "import_secrets.py")], env=env, capture_output=True, text=True, check=True)
     assert "DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN" in done.stdout and "canary" not in done.stdout + done.stderr
     text = github_env.read_text()
@@ -189,8 +197,14 @@ def test_import_script_refuses_a_toolchain_prefix_from_the_stack(tmp_path):
     shutil.copytree(ROOT / "settings", root / "settings", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "Pulumi.dev.yaml").write_text("config:\n  secrets-platform:imports:\n    prefix: GITHUB_\n")
     github_env = tmp_path / "env"
-    env = {**os.environ, "GITHUB_ENV": str(github_env), "STACK": "dev",
-           "REPOSITORY_SECRETS": json.dumps({"GITHUB_TOKEN": "gh-canary", "DAGSTER_SECRET_OK": "v"})}
-    done = subprocess.run([sys.executable, str(root / ".github" / "workflows" / "import_secrets.py")], env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "GITHUB_ENV": str(github_env),
+        "STACK": "dev",
+        "REPOSITORY_SECRETS": json.dumps({"GITHUB_TOKEN": "gh-canary", "DAGSTER_SECRET_OK": "v"}),
+    }
+    done = subprocess.run(
+        [sys.executable, str(root / ".github" / "workflows" / "import_secrets.py")], env=env, capture_output=True, text=True
+    )
     assert done.returncode == 2 and "could reach the deploy toolchain's own variables" in done.stderr
     assert not github_env.exists() and "canary" not in done.stdout + done.stderr
