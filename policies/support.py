@@ -232,7 +232,7 @@ def show(text: Any) -> str:
 # Only these stacks may let an unknown value pass at preview: `pulumi up` analyses
 # again with every input known, and none of them holds production data. prd, and any
 # stack whose name is not an environment token, fail closed.
-FAIL_OPEN_ENVS = frozenset({"local", "dev", "stg"})
+FAIL_OPEN_ENVS = frozenset(env for env, traits in conventions.TRAITS.items() if not traits.fail_closed)
 
 
 def stack_of_urn(urn: str) -> str | None:
