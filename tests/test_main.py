@@ -9,7 +9,7 @@ import pytest
 from pulumi.runtime import config as runtime_config
 
 import settings
-from conftest import ROOT, base_config, run_program
+from support import ROOT, base_config, run_program
 
 REGISTRY = {"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "pw", "namespaces": ["dagster"]}
 

@@ -13,7 +13,7 @@ import conventions
 import settings
 from components.helm import label_transform
 from components.vault import VaultNames, injector_fragments, job_runner_role, policy_hcl
-from conftest import base_config, is_secret, run_program, stack_settings
+from support import base_config, is_secret, run_program, stack_settings
 
 STACKS = ["local", "dev", "stg", "prd"]
 CHART = "kubernetes:helm.sh/v4:Chart"

@@ -16,7 +16,7 @@ from components.namespace import PlatformNamespace
 from components.platform import generated_credential_spec, job_runner_spec, namespace_spec, registry_spec, tls_spec
 from components.registry_secret import RegistryPullSecret
 from components.tls_secret import PlatformTlsSecret
-from conftest import is_secret, load, pem, run_program, stack_settings
+from support import is_secret, load, pem, run_program, stack_settings
 
 SECRET = "kubernetes:core/v1:Secret"
 

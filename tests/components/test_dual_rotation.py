@@ -6,7 +6,7 @@ import pytest
 
 import settings
 from components.credentials import current_slot, slot_generations
-from conftest import base_config, is_secret, run_program, unwrap
+from support import base_config, is_secret, run_program, unwrap
 
 PASSWORD = "random:index/randomPassword:RandomPassword"
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import conventions
-from conftest import ROOT, base_config, is_secret, pem, run_program, stack_settings
+from support import ROOT, base_config, is_secret, pem, run_program, stack_settings
 import settings
 
 SECRET = "kubernetes:core/v1:Secret"

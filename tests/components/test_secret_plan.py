@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.platform import planned_descriptors
-from conftest import run_program, stack_settings
+from support import run_program, stack_settings
 
 CANARY = "xoxb-canary-plan-7f3a"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import settings
-from conftest import base_config, is_secret, run_program, stack_settings, unwrap
+from support import base_config, is_secret, run_program, stack_settings, unwrap
 
 MOUNT = "vault:index/mount:Mount"
 CONNECTION = "vault:database/secretBackendConnection:SecretBackendConnection"

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import stack_settings
+from support import stack_settings
 from components.platform import vault_outputs
 from localcluster import Cluster, free_port_base
 from localcluster import postgres as lp

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from conftest import stack_settings
+from support import stack_settings
 from components.platform import vault_outputs
 from localcluster import vault as lv
 

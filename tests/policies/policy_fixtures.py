@@ -2,7 +2,7 @@
 
 Not a ``conftest.py`` on purpose: without ``__init__.py`` files pytest imports every
 conftest as the top-level module ``conftest``, and a second one here would replace
-``tests/conftest.py`` for the tests that do ``from conftest import ...``.
+``tests/conftest.py`` (the e2e fixtures).
 
 Every builder returns the properties of one *compliant* resource as the engine
 sends them (camelCase, for the given environment); a test changes one field and

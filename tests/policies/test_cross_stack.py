@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import ROOT
+from support import ROOT
 from policies import cross_stack
 
 STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))

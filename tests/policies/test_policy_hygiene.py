@@ -256,7 +256,7 @@ def test_rendered_dev_mode_is_fine_in_local_only():
 @pytest.mark.parametrize("version", ["2.9.0", "v0.34.1", "1.0.0-rc.1", "2.9.0+build.5", "2.9", "~2.9.0", "latest", ">=2.9.0", "2.9.0 "])
 def test_settings_and_pack_agree_on_an_exact_chart_version(fx, version):
     """One pattern (conventions): a chartVersion the settings accept is one the pack admits, and the reverse."""
-    from conftest import load
+    from support import load
 
     import settings
 

@@ -1,6 +1,6 @@
 """The real program, run under the shared test mocks for every stack, passes the pack.
 
-Uses the harness in tests/conftest.py (``run_program``, ``stack_settings``): the
+Uses the harness in tests/support.py (``run_program``, ``stack_settings``): the
 mock monitor records each registration's inputs in the engine's wire form, which is
 exactly what the pack sees, and the ``protect`` option of each registration, so
 ``safety-object-prd-protected`` runs too.
@@ -24,9 +24,9 @@ from policies.rules import ALL_POLICIES
 
 @pytest.mark.parametrize("stack", ["local", "dev", "stg", "prd"])
 def test_program_passes_every_policy(stack):
-    import conftest  # tests/conftest.py: the program's own harness
+    import support  # tests/support.py: the program's own harness
 
-    run = conftest.run_program(conftest.stack_settings(stack))
+    run = support.run_program(support.stack_settings(stack))
     assert run.resources, "the program registered nothing"
 
     def opts(r):
@@ -34,14 +34,14 @@ def test_program_passes_every_policy(stack):
 
     violations = []
     for r in run.resources:
-        props = conftest.unwrap(r.inputs)
+        props = support.unwrap(r.inputs)
         for policy in ALL_POLICIES:
             if isinstance(policy, StackValidationPolicy):
                 continue
             args = ResourceValidationArgs(r.type, unknown_checking_proxy(props), r.urn, r.name, opts(r), None, {})
             policy.validate(args, lambda message, urn=None, p=policy.name, u=r.urn: violations.append(f"{p} {u}: {message}"))
     resources = [
-        PolicyResource(r.type, unknown_checking_proxy(conftest.unwrap(r.inputs)), r.urn, r.name, opts(r), None, None, [], {})
+        PolicyResource(r.type, unknown_checking_proxy(support.unwrap(r.inputs)), r.urn, r.name, opts(r), None, None, [], {})
         for r in run.resources
     ]
     for policy in ALL_POLICIES:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import settings
-from conftest import base_config
+from support import base_config
 from settings import ConfigError
 
 ESO = {"enabled": True, "chartVersion": "2.9.0"}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import settings
-from conftest import base_config, run_program
+from support import base_config, run_program
 from settings import ConfigError
 
 CHART = "kubernetes:helm.sh/v4:Chart"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import settings
-from conftest import base_config
+from support import base_config
 from secrets_cli import references
 from secrets_cli.errors import InputError
 from settings import ConfigError, safe_yaml

@@ -9,7 +9,7 @@ import pytest
 
 import conventions
 import settings
-from conftest import ROOT, base_config, load, pem
+from support import ROOT, base_config, load, pem
 from policies.rules import hygiene
 from settings import ConfigError, safe_yaml
 

@@ -6,7 +6,7 @@ import pytest
 
 import settings
 from settings import ConfigError
-from conftest import base_config, load
+from support import base_config, load
 
 CANARY = "xoxb-canary-7f3a9"
 

@@ -9,7 +9,7 @@ import pytest
 
 import settings
 from settings import ConfigError
-from conftest import ROOT, base_config, load, pem
+from support import ROOT, base_config, load, pem
 
 
 def problems_of(exc: pytest.ExceptionInfo[ConfigError]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import settings
-from conftest import base_config
+from support import base_config
 from settings import ConfigError
 
 VAULT = {"enabled": True, "chartVersion": "0.34.1", "mount": "floe"}

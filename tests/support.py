@@ -1,0 +1,127 @@
+"""Shared test helpers, imported by name (`from support import ...`): the program under Pulumi mocks
+(components/mocks.py, shared with bench/) with every registration recorded, and stack configs to test with.
+
+Helpers live here, not in conftest.py, so no test imports a conftest (another conftest.py
+anywhere in tests/ would shadow it); conftest.py holds only fixtures.
+
+Mocks are set per test (never at import time) with the project and stack of the
+settings under test, and return realistic state: the inputs plus a
+`metadata.name`-derived id, like the kubernetes provider.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from pulumi.runtime import rpc
+
+import settings as settings_pkg
+from components import mocks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    urn: str = ""
+    protect: bool = False
+    retain_on_delete: bool = False
+
+    def plain(self) -> dict[str, Any]:
+        """Inputs with secrets unwrapped (for asserting structure, never printed)."""
+        return unwrap(self.inputs)
+
+
+def is_secret(value: Any) -> bool:
+    """True when a wire value is a Pulumi secret (the mock monitor keeps the signature)."""
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def unwrap(value: Any) -> Any:
+    if is_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+@dataclass
+class ProgramRun:
+    resources: list[Registered]
+    outputs: dict[str, Any]
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == typ]
+
+    def named(self, typ: str, name: str) -> Registered:
+        found = [r for r in self.of_type(typ) if r.name == name]
+        assert len(found) == 1, f"expected one {typ} named {name}, found {[r.name for r in self.of_type(typ)]}"
+        return found[0]
+
+
+def run_program(settings: settings_pkg.Settings, body: Callable[[settings_pkg.Settings], Any] | None = None) -> ProgramRun:
+    """Run the platform (or ``body``) for ``settings`` under fresh mocks and wait for it."""
+    from components.platform import build
+
+    result: dict[str, Any] = {}
+
+    def program():
+        if body is not None:
+            result["value"] = body(settings)
+            return None
+        platform = build(settings)
+        result["value"] = platform.outputs()
+        return None
+
+    monitor = mocks.evaluate(program, settings.stack)
+    resources = [
+        Registered(r.type, r.name, dict(rpc.deserialize_properties(r.object)), r.urn, r.protect, r.retain_on_delete)
+        for r in monitor.registered
+    ]
+    return ProgramRun(resources, result.get("value") or {})
+
+
+def pem(label: str) -> str:
+    """A PEM-armored block made at run time with a random body: enough for the armor checks, never a real key."""
+    body = base64.b64encode(os.urandom(48)).decode()
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+
+def stack_settings(stack: str, environ: dict[str, str] | None = None) -> settings_pkg.Settings:
+    return settings_pkg.from_stack_file(ROOT / f"Pulumi.{stack}.yaml", environ or {})
+
+
+def base_config(env: str = "prd", **overrides: Any) -> dict[str, Any]:
+    """A small valid config (keys without the namespace), as the engine would hand it over."""
+    cfg: dict[str, Any] = {
+        "environment": env,
+        "namespaces": ["dagster", "floe-jobs"],
+        "credentials": [
+            {
+                "service": "snowflake",
+                "namespaces": ["dagster", "floe-jobs"],
+                "rotation": "1",
+                "values": {"SNOWFLAKE_USER": "svc"},
+                "generated": [{"key": "SNOWFLAKE_PASSWORD", "length": 40}],
+            }
+        ],
+    }
+    if env == "local":
+        cfg["kubernetes"] = {"renderDir": "rendered/local"}
+    cfg.update(overrides)
+    return cfg
+
+
+def load(
+    env: str = "prd", secret_keys: set[str] | None = None, environ: dict[str, str] | None = None, **overrides: Any
+) -> settings_pkg.Settings:
+    return settings_pkg.from_mapping(base_config(env, **overrides), secret_keys or set(), env, environ or {})
