@@ -32,7 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from localcluster import LOOPBACK, Cluster, ClusterError, _port_free
+from localcluster import LOOPBACK, ClusterError, _port_free
+from localcluster.servers import LoopbackServer
 
 # The API server's port + 12 (OpenBao has +10 and +11).
 PORT_OFFSET = 12
@@ -78,49 +79,24 @@ def _bin_dir_or_none() -> Path | None:
     return None
 
 
-class LocalPostgres:
+class LocalPostgres(LoopbackServer):
     """The local stack's PostgreSQL, keeping its files in the cluster's data folder."""
 
     COMPONENT = "postgres"
-
-    def __init__(self, cluster: Cluster, port: int | None = None):
-        self.cluster = cluster
-        self._port = port
-
-    # ------------------------------------------------------------------ files
-
-    @property
-    def root(self) -> Path:
-        return self.cluster.root / "postgres"
+    PORT_OFFSET = PORT_OFFSET
+    STOP_SIGNAL = signal.SIGINT  # fast shutdown: ends sessions, checkpoints, exits
+    STOP_TIMEOUT = 20.0
 
     @property
     def data(self) -> Path:
         return self.root / "data"
 
-    @property
-    def log(self) -> Path:
-        return self.cluster.log(self.COMPONENT)
-
-    @property
-    def _pid_file(self) -> Path:
-        return self.cluster.root / "run" / f"{self.COMPONENT}.pid"
-
-    @property
-    def _port_file(self) -> Path:
-        return self.root / "port"
-
     def _secret_file(self, user: str) -> Path:
         return self.root / ("superuser-password" if user == SUPERUSER else "vault-admin-password")
 
     @property
-    def port(self) -> int:
-        with contextlib.suppress(OSError, ValueError):
-            return int(self._port_file.read_text())
-        return self._port or self.cluster.ports.api + PORT_OFFSET
-
-    @property
     def address(self) -> str:
-        return f"{LOOPBACK}:{self.port}"
+        return self.host_port
 
     def password(self, user: str) -> str:
         try:
@@ -135,13 +111,8 @@ class LocalPostgres:
 
     # ------------------------------------------------------------------ state
 
-    def pid(self) -> int | None:
-        try:
-            pid = int(self._pid_file.read_text())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            return None
-        return pid if Path(cmdline[0].decode()).name == "postgres" and str(self.data).encode() in cmdline else None
+    def _is_ours(self, cmdline: list[bytes]) -> bool:
+        return Path(cmdline[0].decode()).name == "postgres" and str(self.data).encode() in cmdline
 
     def healthy(self) -> bool:
         """Accepting connections (pg_isready: no login, so no password involved)."""
@@ -193,8 +164,7 @@ class LocalPostgres:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "w") as fh:
                     fh.write(secrets.token_urlsafe(24) + "\n")
-        if not self._port_file.exists():
-            self._port_file.write_text(f"{self._port or self.cluster.ports.api + PORT_OFFSET}\n")
+        self._write_port()
         if (self.data / "PG_VERSION").exists():
             return
         shutil.rmtree(self.data, ignore_errors=True)  # a half-made folder of an interrupted initdb
@@ -345,27 +315,3 @@ class LocalPostgres:
         if check and done.returncode != 0:
             raise PostgresError(f"the local database refused a statement as {user}: {done.stderr.strip()[-300:]}")
         return done.stdout if done.returncode == 0 else done.stderr
-
-    def _stop(self, timeout: float = 20) -> bool:
-        pid = self.pid()
-        if pid is None:
-            self._pid_file.unlink(missing_ok=True)
-            return False
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGINT)  # fast shutdown: ends sessions, checkpoints, exits
-        deadline = time.monotonic() + timeout
-        while self.pid() is not None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if self.pid() is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.2)
-        self._pid_file.unlink(missing_ok=True)
-        return True
-
-    def stop(self) -> bool:
-        """Stop the server (its data stays); True when it was running."""
-        if not self.cluster.root.exists():
-            return False
-        with self.cluster.locked():
-            return self._stop()

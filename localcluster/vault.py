@@ -27,13 +27,11 @@ outputs file, a missing service account), checked before anything is written.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import json
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -45,6 +43,7 @@ from typing import Any
 
 import conventions
 from localcluster import DEFAULT_BIN, DEFAULT_DIR, LOOPBACK, Cluster, ClusterError, _port_free
+from localcluster.servers import LoopbackServer
 
 AUTH_SERVICE_ACCOUNT = conventions.VAULT_AUTH_SERVICE_ACCOUNT
 # Dev mode serves the API on PORT and its cluster listener on PORT+1 (both loopback).
@@ -72,18 +71,11 @@ def bao_binary() -> Path:
 # --------------------------------------------------------------------------- the local server
 
 
-class OpenBao:
+class OpenBao(LoopbackServer):
     """The local stack's OpenBao dev server, keeping its files in the cluster's data folder."""
 
     COMPONENT = "openbao"
-
-    def __init__(self, cluster: Cluster, port: int | None = None):
-        self.cluster = cluster
-        self._port = port
-
-    @property
-    def root(self) -> Path:
-        return self.cluster.root / "openbao"
+    PORT_OFFSET = PORT_OFFSET
 
     @property
     def token_file(self) -> Path:
@@ -92,24 +84,6 @@ class OpenBao:
     @property
     def home(self) -> Path:
         return self.root / "home"
-
-    @property
-    def log(self) -> Path:
-        return self.cluster.log(self.COMPONENT)
-
-    @property
-    def _pid_file(self) -> Path:
-        return self.cluster.root / "run" / f"{self.COMPONENT}.pid"
-
-    @property
-    def _port_file(self) -> Path:
-        return self.root / "port"
-
-    @property
-    def port(self) -> int:
-        with contextlib.suppress(OSError, ValueError):
-            return int(self._port_file.read_text())
-        return self._port or self.cluster.ports.api + PORT_OFFSET
 
     @property
     def address(self) -> str:
@@ -123,13 +97,8 @@ class OpenBao:
                 f"no root token in {self.token_file}: start the local Vault with make up (python -m localcluster up)"
             ) from None
 
-    def pid(self) -> int | None:
-        try:
-            pid = int(self._pid_file.read_text())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            return None
-        return pid if Path(cmdline[0].decode()).name == "bao" and b"server" in cmdline else None
+    def _is_ours(self, cmdline: list[bytes]) -> bool:
+        return Path(cmdline[0].decode()).name == "bao" and b"server" in cmdline
 
     def healthy(self) -> bool:
         try:
@@ -145,8 +114,7 @@ class OpenBao:
             fd = os.open(self.token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(f"local-root-{secrets.token_urlsafe(24)}\n")
-        if not self._port_file.exists():
-            self._port_file.write_text(f"{self._port or self.cluster.ports.api + PORT_OFFSET}\n")
+        self._write_port()
 
     def start(self, timeout: float = 30) -> bool:
         """Start the dev server if it is not running; True when started. Dev mode keeps nothing across restarts."""
@@ -198,30 +166,6 @@ class OpenBao:
                 time.sleep(0.1)
             self._stop()
             raise VaultError(f"the local Vault (OpenBao) at {self.address} was not ready after {timeout:.0f} s: see {self.log}")
-
-    def _stop(self, timeout: float = 10) -> bool:
-        pid = self.pid()
-        if pid is None:
-            self._pid_file.unlink(missing_ok=True)
-            return False
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.pid() is not None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if self.pid() is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.2)
-        self._pid_file.unlink(missing_ok=True)
-        return True
-
-    def stop(self) -> bool:
-        """Stop the server (what it held is gone: dev mode); True when it was running."""
-        if not self.cluster.root.exists():
-            return False
-        with self.cluster.locked():
-            return self._stop()
 
 
 # --------------------------------------------------------------------------- Vault's HTTP API
