@@ -12,10 +12,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -23,7 +19,8 @@ import conventions
 from localcluster import Cluster
 from localcluster.postgres import LocalPostgres
 from localcluster.vault import OpenBao
-from local_project import ROOT, LocalProject, engine_missing
+from local_project import LocalProject, engine_missing
+from vault_client import http, run_apply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 
@@ -42,16 +39,6 @@ def bao(cluster):
     b.stop()
 
 
-def run_apply(cluster: Cluster, outputs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "localcluster.vault", "--dir", str(cluster.root), "apply", "--stack-outputs", str(outputs)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-
-
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory, cluster, bao):
     p = LocalProject(tmp_path_factory.mktemp("vault"), cluster)
@@ -65,20 +52,6 @@ def vault(tmp_path_factory, cluster, bao):
     out["_apply_output"] = done.stdout + done.stderr
     yield out
     p.pulumi("destroy", "-s", "local", "--yes", check=False)
-
-
-def http(bao: OpenBao, method: str, path: str, token: str | None = None, body=None) -> tuple[int, dict]:
-    req = urllib.request.Request(
-        f"{bao.address}/v1/{path}",
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"X-Vault-Token": token} if token else {},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
 
 
 def k8s_token(cluster: Cluster, namespace: str, audience: str, account: str = conventions.JOB_RUNNER) -> str:

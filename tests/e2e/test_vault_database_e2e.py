@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -21,7 +18,8 @@ import conventions
 from localcluster import Cluster
 from localcluster import postgres as lp
 from localcluster.vault import OpenBao
-from local_project import ROOT, LocalProject, engine_missing
+from local_project import LocalProject, engine_missing
+from vault_client import http, run_apply
 
 pytestmark = [
     pytest.mark.e2e,
@@ -44,16 +42,6 @@ def servers(cluster):
     bao.stop()
 
 
-def run_apply(cluster: Cluster, outputs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "localcluster.vault", "--dir", str(cluster.root), "apply", "--stack-outputs", str(outputs)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, cluster, servers):
     p = LocalProject(tmp_path_factory.mktemp("vaultdb"), cluster)
@@ -64,20 +52,6 @@ def stack(tmp_path_factory, cluster, servers):
     assert done.returncode == 0, done.stderr
     yield {"project": p, "outputs": outputs, "vault": json.loads(outputs.read_text())["vault"], "apply": done.stdout + done.stderr}
     p.pulumi("destroy", "-s", "local", "--yes", check=False)
-
-
-def http(bao: OpenBao, method: str, path: str, token: str | None = None, body=None) -> tuple[int, dict]:
-    req = urllib.request.Request(
-        f"{bao.address}/v1/{path}",
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"X-Vault-Token": token} if token else {},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=15) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
 
 
 def database(vault: dict) -> dict:
