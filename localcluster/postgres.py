@@ -284,17 +284,16 @@ class LocalPostgres(LoopbackServer):
             bindir=bindir,
         )
 
-    def sql(
+    def psql(
         self,
         *statements: str,
         user: str = SUPERUSER,
         password: str | None = None,
         database: str = "postgres",
         bindir: Path | None = None,
-        check: bool = True,
         timeout: float = 30,
-    ) -> str:
-        """Run statements with psql over loopback (each its own transaction); the password only in psql's environment."""
+    ) -> subprocess.CompletedProcess[str]:
+        """Run statements with psql over loopback as ``user`` (each its own transaction); the password only in psql's environment."""
         psql = (bindir or server_bin_dir()) / "psql"
         if not psql.exists():
             psql = Path(shutil.which("psql") or "psql")
@@ -311,7 +310,11 @@ class LocalPostgres(LoopbackServer):
         for statement in statements:
             args += ["-c", statement]
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PGPASSWORD": password if password is not None else self.password(user)}
-        done = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=timeout)
-        if check and done.returncode != 0:
+        return subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=timeout)
+
+    def sql(self, *statements: str, user: str = SUPERUSER, database: str = "postgres", bindir: Path | None = None) -> str:
+        """:meth:`psql` as one of the local users, its output; a refusal is a PostgresError."""
+        done = self.psql(*statements, user=user, database=database, bindir=bindir)
+        if done.returncode != 0:
             raise PostgresError(f"the local database refused a statement as {user}: {done.stderr.strip()[-300:]}")
-        return done.stdout if done.returncode == 0 else done.stderr
+        return done.stdout

@@ -9,7 +9,6 @@ Tokens come from TokenRequest with the role's audience; users are tried with psq
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pytest
@@ -81,26 +80,6 @@ def lease(cluster: Cluster, bao: OpenBao, vault: dict) -> tuple[str, dict]:
     return token, creds
 
 
-def psql_as(pg: lp.LocalPostgres, user: str, password: str, statement: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(lp.server_bin_dir() / "psql"),
-            "-X",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            f"host=127.0.0.1 port={pg.port} dbname={lp.DATABASE} user={user} connect_timeout=5",
-            "-c",
-            statement,
-        ],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "PGPASSWORD": password},
-        timeout=30,
-    )
-
-
 def user_exists(pg: lp.LocalPostgres, user: str) -> bool:
     return pg.sql(f"SELECT count(*) FROM pg_roles WHERE rolname = '{user}'").strip() == "1"
 
@@ -117,7 +96,7 @@ def test_the_job_runners_user_connects_and_runs_a_query(cluster, servers, stack)
     bao, pg = servers
     _, creds = lease(cluster, bao, stack["vault"])
     user, password = creds["data"]["username"], creds["data"]["password"]
-    got = psql_as(pg, user, password, "SELECT current_user, count(*) FROM public.pipeline_runs")
+    got = pg.psql("SELECT current_user, count(*) FROM public.pipeline_runs", user=user, password=password, database=lp.DATABASE)
     assert got.returncode == 0, got.stderr
     assert got.stdout.strip() == f"{user}|1"
     assert creds["lease_duration"] == database(stack["vault"])["defaultTtl"] == 3600
@@ -128,11 +107,11 @@ def test_revoking_the_job_runners_token_drops_its_user(cluster, servers, stack):
     bao, pg = servers
     token, creds = lease(cluster, bao, stack["vault"])
     user, password = creds["data"]["username"], creds["data"]["password"]
-    assert psql_as(pg, user, password, "SELECT 1").returncode == 0
+    assert pg.psql("SELECT 1", user=user, password=password, database=lp.DATABASE).returncode == 0
     # what a job does when it ends: revoke its own token (the default policy allows it); its leases go with it
     assert http(bao, "POST", "auth/token/revoke-self", token)[0] == 204
     wait_gone(pg, user)
-    refused = psql_as(pg, user, password, "SELECT 1")
+    refused = pg.psql("SELECT 1", user=user, password=password, database=lp.DATABASE)
     assert refused.returncode != 0 and "password authentication failed" in refused.stderr
 
 
@@ -144,7 +123,7 @@ def test_a_lease_that_runs_out_drops_its_user(cluster, servers, stack):
     status, doc = http(bao, "PUT", "sys/leases/renew", token, {"lease_id": creds["lease_id"], "increment": 1})
     assert status == 200, doc.get("errors")
     wait_gone(pg, user)
-    assert psql_as(pg, user, password, "SELECT 1").returncode != 0
+    assert pg.psql("SELECT 1", user=user, password=password, database=lp.DATABASE).returncode != 0
 
 
 def test_a_job_runner_of_another_namespace_gets_nothing(cluster, servers, stack):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 
 import pytest
@@ -40,27 +39,6 @@ def servers(tmp_path_factory):
 
 def local_plan() -> lv.Plan:
     return lv.plan_of(json.loads(json.dumps(vault_outputs(stack_settings("local")))))
-
-
-def psql_as(pg: lp.LocalPostgres, user: str, password: str, statement: str) -> subprocess.CompletedProcess[str]:
-    psql = lp.server_bin_dir() / "psql"
-    return subprocess.run(
-        [
-            str(psql),
-            "-X",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            f"host=127.0.0.1 port={pg.port} dbname={lp.DATABASE} user={user} connect_timeout=5",
-            "-c",
-            statement,
-        ],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "PGPASSWORD": password},
-        timeout=30,
-    )
 
 
 def root_call(bao: lv.OpenBao, method: str, path: str, body=None) -> dict:
@@ -120,11 +98,11 @@ def test_vault_issues_a_user_that_connects_and_reads_what_its_grants_allow(serve
     creds = root_call(bao, "GET", f"{plan.database_mount}/creds/{db.role}")
     user, password = creds["data"]["username"], creds["data"]["password"]
     assert creds["lease_duration"] == 3600, "the local stack's defaultTtl is 1h"
-    got = psql_as(pg, user, password, "SELECT current_user, count(*) FROM public.pipeline_runs")
+    got = pg.psql("SELECT current_user, count(*) FROM public.pipeline_runs", user=user, password=password, database=lp.DATABASE)
     assert got.returncode == 0, got.stderr
     assert got.stdout.strip() == f"{user}|1"
     # pg_read_all_data reads, it does not write
-    denied = psql_as(pg, user, password, "INSERT INTO public.pipeline_runs (pipeline) VALUES ('x')")
+    denied = pg.psql("INSERT INTO public.pipeline_runs (pipeline) VALUES ('x')", user=user, password=password, database=lp.DATABASE)
     assert denied.returncode != 0 and "permission denied" in denied.stderr
 
 
@@ -133,9 +111,9 @@ def test_a_revoked_lease_drops_the_user(servers, applied):
     plan, _ = applied
     creds = root_call(bao, "GET", f"{plan.database_mount}/creds/{plan.databases[0].role}")
     user, password = creds["data"]["username"], creds["data"]["password"]
-    assert psql_as(pg, user, password, "SELECT 1").returncode == 0
+    assert pg.psql("SELECT 1", user=user, password=password, database=lp.DATABASE).returncode == 0
     root_call(bao, "PUT", "sys/leases/revoke", {"lease_id": creds["lease_id"]})
-    refused = psql_as(pg, user, password, "SELECT 1")
+    refused = pg.psql("SELECT 1", user=user, password=password, database=lp.DATABASE)
     assert refused.returncode != 0 and "password authentication failed" in refused.stderr
     assert pg.sql(f"SELECT count(*) FROM pg_roles WHERE rolname = '{user}'").strip() == "0", "the revoked user still exists"
 
@@ -150,7 +128,7 @@ def test_a_lease_that_runs_out_drops_the_user(servers, applied):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and pg.sql(f"SELECT count(*) FROM pg_roles WHERE rolname = '{user}'").strip() != "0":
         time.sleep(0.5)
-    refused = psql_as(pg, user, password, "SELECT 1")
+    refused = pg.psql("SELECT 1", user=user, password=password, database=lp.DATABASE)
     assert refused.returncode != 0 and "password authentication failed" in refused.stderr
 
 
