@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from localcluster import LOOPBACK, ClusterError, _port_free
+from localcluster import LOOPBACK, ClusterError
 from localcluster.servers import LoopbackServer
 
 # The API server's port + 12 (OpenBao has +10 and +11).
@@ -203,12 +203,7 @@ class LocalPostgres(LoopbackServer):
                 return False
             self._stop()
             self._check_version(bindir)
-            if not _port_free(self.port):
-                raise PostgresError(
-                    f"port {self.port} on 127.0.0.1 (for the local database, PostgreSQL) is already in use by another program: "
-                    f"stop that program (ss -ltnp 'sport = :{self.port}' shows it), or make destroy and start again with "
-                    "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
-                )
+            self._check_ports((self.port,), "the local database, PostgreSQL", PostgresError)
             self._init(bindir)
             self.cluster.logs.mkdir(exist_ok=True)
             (self.cluster.root / "run").mkdir(exist_ok=True)

@@ -14,7 +14,7 @@ import signal
 import time
 from pathlib import Path
 
-from localcluster import LOOPBACK, Cluster
+from localcluster import LOOPBACK, Cluster, ClusterError, _port_free
 
 
 class LoopbackServer:
@@ -53,6 +53,16 @@ class LoopbackServer:
     def _write_port(self) -> None:
         if not self._port_file.exists():
             self._port_file.write_text(f"{self._port or self.cluster.ports.api + self.PORT_OFFSET}\n")
+
+    def _check_ports(self, ports: tuple[int, ...], what: str, error: type[ClusterError]) -> None:
+        """Every port free on 127.0.0.1, or one ``error`` naming the port, ``what`` wanted it, and the fix."""
+        for port in ports:
+            if not _port_free(port):
+                raise error(
+                    f"port {port} on 127.0.0.1 (for {what}) is already in use by another program: "
+                    f"stop that program (ss -ltnp 'sport = :{port}' shows it), or make destroy and start again with "
+                    "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
+                )
 
     @property
     def host_port(self) -> str:

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import conventions
-from localcluster import DEFAULT_BIN, DEFAULT_DIR, LOOPBACK, Cluster, ClusterError, _port_free
+from localcluster import DEFAULT_BIN, DEFAULT_DIR, LOOPBACK, Cluster, ClusterError
 from localcluster.servers import LoopbackServer
 
 AUTH_SERVICE_ACCOUNT = conventions.VAULT_AUTH_SERVICE_ACCOUNT
@@ -124,13 +124,7 @@ class OpenBao(LoopbackServer):
                 return False
             self._stop()
             self._init_files()
-            for port in (self.port, self.port + 1):
-                if not _port_free(port):
-                    raise VaultError(
-                        f"port {port} on 127.0.0.1 (for the local Vault, OpenBao) is already in use by another program: "
-                        f"stop that program (ss -ltnp 'sport = :{port}' shows it), or make destroy and start again with "
-                        "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
-                    )
+            self._check_ports((self.port, self.port + 1), "the local Vault, OpenBao", VaultError)
             self.cluster.logs.mkdir(exist_ok=True)
             (self.cluster.root / "run").mkdir(exist_ok=True)
             # A clean environment; the token only here (the owner alone can read /proc/PID/environ).
