@@ -230,6 +230,10 @@ class LocalPostgres(LoopbackServer):
                         "shared_buffers=16MB",
                         "-c",
                         "log_connections=off",
+                        # a failed statement is logged without its text: CREATE/ALTER ROLE ... PASSWORD (ours, and
+                        # Vault's for every issued user) must never reach the log, whatever goes wrong
+                        "-c",
+                        "log_min_error_statement=panic",
                     ),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
@@ -263,12 +267,17 @@ class LocalPostgres(LoopbackServer):
                 f"{self._secret_file(VAULT_ADMIN)} was edited: it must hold letters, digits, '-' and '_' only; "
                 "delete it and run make up again"
             )
-        self.sql(
+        done = self.psql(
             f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{VAULT_ADMIN}') THEN "
             f"CREATE ROLE {VAULT_ADMIN} LOGIN CREATEROLE; END IF; END $$;",
             f"ALTER ROLE {VAULT_ADMIN} WITH LOGIN CREATEROLE PASSWORD '{admin}';",
             bindir=bindir,
         )
+        if done.returncode != 0:  # psql may echo the failed statement, password included: never shown
+            raise PostgresError(
+                f"the local database refused to create or update {VAULT_ADMIN} (psql exit code {done.returncode}): "
+                f"see {self.log}; make destroy and make up start afresh"
+            )
         if not self.sql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'", bindir=bindir).strip():
             self.sql(f"CREATE DATABASE {DATABASE}", bindir=bindir)
         self.sql(

@@ -82,6 +82,18 @@ def lp_listeners(pid: int) -> list[tuple[str, tuple[str, int]]]:
     return out
 
 
+def test_a_failed_statement_with_a_password_is_not_logged(servers):
+    """Vault's CREATE ROLE ... PASSWORD for every issued user: if one fails, the server logs the error, never the statement."""
+    cluster, pg, _ = servers
+    marker = "never-logged-marker-5e1f"
+    failed = pg.psql(f"CREATE ROLE {lp.VAULT_ADMIN} WITH LOGIN PASSWORD '{marker}'")  # the role exists: refused
+    assert failed.returncode != 0 and "already exists" in failed.stderr
+    time.sleep(0.5)  # the server writes its log asynchronously
+    log = pg.log.read_text()
+    assert 'role "vault_admin" already exists' in log, "the error itself should be logged"
+    assert marker not in log, "a failed statement's password reached the database log"
+
+
 def test_a_restart_keeps_the_data_and_a_second_start_is_a_no_op(servers):
     cluster, pg, _ = servers
     assert pg.start() is False, "a running database must not be started twice"
