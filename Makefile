@@ -108,7 +108,7 @@ endif
 # The Python language host (our own; see toolchain/README.md), unless the
 # pinned pulumi found on PATH ships one.
 $(BIN_DIR)/pulumi-language-python: toolchain/pulumi/go.mod toolchain/pulumi/go.sum \
-		$(wildcard toolchain/pulumi/cmd/pulumi-language-python/*.go) $(VERSIONS_FILE) | $(BIN_DIR)
+		$(wildcard toolchain/pulumi/cmd/pulumi-language-python/*.go toolchain/pulumi/cmd/pulumi-language-python/*.py) $(VERSIONS_FILE) | $(BIN_DIR)
 ifneq ($(SYSTEM_LANGHOST),)
 	ln -sfn $(SYSTEM_LANGHOST) $@
 else
@@ -386,6 +386,7 @@ test: venv lint ## Every test: lint, unit, policy pack, cross-stack check, engin
 	$(MAKE) --no-print-directory toolchain
 	$(call pytest_tier,-m e2e)
 	cd toolchain/random && $(GO_ENV) $(GO) test ./...
+	cd toolchain/pulumi && $(GO_ENV) $(GO) test ./cmd/...
 	$(VENV_PYTHON) bench/run.py --quick
 
 .PHONY: test-unit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import os
 import subprocess
 from pathlib import Path, PurePosixPath
 
@@ -95,9 +96,14 @@ def _check_render_dir(value: str, root: Path | None, add) -> None:
 def _git_ignored_folder(root: Path, relative: str) -> bool | None:
     """True when git ignores ``relative`` (a folder) and tracks nothing under it; None outside a work tree."""
 
+    # git gets none of Pulumi's variables: under the engine they hold the decrypted stack config,
+    # which git has no use for and which, for a large stack, is over the 128 KiB a single
+    # environment string may have at exec time (git would not start and the check would be skipped).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+
     def git(*args: str) -> subprocess.CompletedProcess | None:
         try:
-            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20, check=False)
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20, check=False, env=env)
         except (OSError, subprocess.SubprocessError):
             return None
 

@@ -83,7 +83,7 @@ def test_ratios_are_per_round_and_the_tables_show_them():
 
 
 def test_the_environment_limit_is_where_execve_fails():
-    """The engine passes the stack config as one environment string: a catalog over the limit cannot start a process."""
+    """Upstream's hosts pass the stack config as one environment string: over the limit no process starts (ours pipes it)."""
     import errno
     import json
 

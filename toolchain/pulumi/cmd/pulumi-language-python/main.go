@@ -22,6 +22,7 @@ package main
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -47,6 +48,21 @@ import (
 
 // execScriptName is the Python driver that sits beside this binary.
 const execScriptName = "pulumi-language-python-exec"
+
+// pipedEnvSource runs before every Python target the host starts and loads
+// the variables handed over by pipe (see startWithPipedEnv).
+//
+//go:embed piped_env.py
+var pipedEnvSource string
+
+// pipedEnvNames are the variables never put in a child's environment: the
+// stack config grows with the stack and Linux refuses any one environment
+// string over 128 KiB at exec time (MAX_ARG_STRLEN, "argument list too
+// long"; pulumi/pulumi#8680 for programs, #20402 for policy packs).
+var pipedEnvNames = []string{"PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS"}
+
+// pipedEnvFDVar names the child's descriptor that carries them.
+const pipedEnvFDVar = "SECRETS_PLATFORM_PIPED_ENV_FD"
 
 // bailExitCode is what the exec script exits with after it has already shown
 // the user an actionable error; the engine is told to bail without adding
@@ -391,14 +407,15 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 	if err != nil {
 		return nil, err
 	}
-	env := append(os.Environ(),
-		"PULUMI_CONFIG="+string(configJSON),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON),
-	)
+	env, _ := splitPipedEnv(os.Environ())
+	piped := map[string]string{
+		"PULUMI_CONFIG":             string(configJSON),
+		"PULUMI_CONFIG_SECRET_KEYS": string(secretKeysJSON),
+	}
 
-	cmd := in.command(ctx, req.GetPwd(), env, args...)
+	cmd := in.command(ctx, req.GetPwd(), env, pythonArgs(args)...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
+	if err := runWithPipedEnv(cmd, piped); err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
 			if exitErr.ExitCode() == bailExitCode {
@@ -458,11 +475,12 @@ func (h *pythonHost) RunPlugin(
 	if len(env) == 0 {
 		env = os.Environ()
 	}
+	env, piped := splitPipedEnv(env)
 	pwd := req.GetPwd()
 	if pwd == "" {
 		pwd = dir
 	}
-	cmd := in.command(ctx, pwd, env, args...)
+	cmd := in.command(ctx, pwd, env, pythonArgs(args)...)
 	var mu sync.Mutex
 	cmd.Stdout = streamWriter{&mu, func(b []byte) error {
 		return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
@@ -471,7 +489,7 @@ func (h *pythonHost) RunPlugin(
 		return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}})
 	}}
 	code := int32(0)
-	if err := cmd.Run(); err != nil {
+	if err := runWithPipedEnv(cmd, piped); err != nil {
 		var exitErr *exec.ExitError
 		if !errors.As(err, &exitErr) {
 			return fmt.Errorf("could not run python plugin in %s: %w", dir, err)
@@ -586,4 +604,81 @@ func (h *pythonHost) GetProgramDependencies(
 		}
 	}
 	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: deps}, nil
+}
+
+// ---------------------------------------------------------------------------
+// Handing the stack config over by pipe
+
+// pythonArgs puts the piped-environment loader in front of the interpreter
+// arguments: `-u <script> a b` becomes `-u -c <loader> <script> a b`, and
+// `-u -m <module> a b` becomes `-u -c <loader> -m <module> a b`.
+func pythonArgs(args []string) []string {
+	out := make([]string, 0, len(args)+2)
+	if len(args) > 0 && args[0] == "-u" {
+		out = append(out, "-u")
+		args = args[1:]
+	}
+	out = append(out, "-c", pipedEnvSource)
+	return append(out, args...)
+}
+
+// splitPipedEnv removes the piped variables from env and returns them apart.
+func splitPipedEnv(env []string) ([]string, map[string]string) {
+	kept := make([]string, 0, len(env))
+	piped := map[string]string{}
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		isPiped := name == pipedEnvFDVar
+		for _, p := range pipedEnvNames {
+			if name == p {
+				isPiped = true
+				if value != "" {
+					piped[name] = value
+				}
+			}
+		}
+		if !isPiped {
+			kept = append(kept, kv)
+		}
+	}
+	return kept, piped
+}
+
+// runWithPipedEnv runs cmd with the piped variables on an inherited pipe (the
+// child's descriptor 3), written as one JSON object the loader reads before
+// anything else runs. The pipe never touches the file system. A child that
+// exits before reading (it failed to start) is reported by its exit status,
+// not by the broken pipe.
+func runWithPipedEnv(cmd *exec.Cmd, piped map[string]string) error {
+	payload, err := json.Marshal(piped)
+	if err != nil {
+		return err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("creating the config pipe: %w", err)
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, r)
+	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", pipedEnvFDVar, 2+len(cmd.ExtraFiles)))
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return err
+	}
+	r.Close()
+	written := make(chan error, 1)
+	go func() {
+		_, err := w.Write(payload)
+		w.Close()
+		written <- err
+	}()
+	waitErr := cmd.Wait()
+	writeErr := <-written
+	if waitErr != nil {
+		return waitErr
+	}
+	if writeErr != nil {
+		return fmt.Errorf("handing the stack config to python: %w", writeErr)
+	}
+	return nil
 }
