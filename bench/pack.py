@@ -11,10 +11,11 @@ Three figures:
   ``unknown_checking_proxy``), then every resource rule's ``validate``: all that
   our pack code costs per resource (type filter, exemptions, ``Resource.of``,
   the checks, messages);
-- ``analyzer``: pulumi_policy's own servicer ``Analyze`` per resource on the
-  protobuf request, no gRPC transport: what the pack's process spends per
-  resource, including what the SDK does per rule (it decodes the properties again
-  for every rule);
+- ``analyzer``: the servicer the pack serves (policies/analyzer.py), its
+  ``Remediate`` and ``Analyze`` per resource on the protobuf request, no gRPC
+  transport: what the pack's process spends per resource; ``sdk_analyzer`` the
+  same with pulumi_policy's servicer unchanged, which decodes the properties
+  again for every rule;
 - ``stack``: every stack rule over 1,000 / 5,000 / 10,000 resources (the
   recorded ones repeated under new names), to show it is linear.
 """
@@ -123,20 +124,27 @@ def analyze_requests(wire: list[Wire]) -> list[Any]:
     return out
 
 
-def time_analyzer(requests: list[Any], repeats: int) -> tuple[Clock, int]:
-    """pulumi_policy's servicer analysing every request, ``repeats`` times; diagnostics seen."""
+def time_analyzer(requests: list[Any], repeats: int, *, filtered: bool = True) -> tuple[Clock, int]:
+    """The pack's servicer analysing every request, ``repeats`` times; diagnostics seen.
+
+    ``filtered``: the servicer the pack serves (policies/analyzer.py); else pulumi_policy's unchanged.
+    The requests are not wrapped in gRPC; the engine also calls ``Remediate`` per resource, counted here too.
+    """
     from pulumi_policy import EnforcementLevel
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+    from policies import analyzer
     from policies.rules import ALL_POLICIES
 
-    servicer = _PolicyAnalyzerServicer("secrets-platform", "0.1.0", ALL_POLICIES, EnforcementLevel.MANDATORY)
+    cls = analyzer.filtered_servicer_class() if filtered else _PolicyAnalyzerServicer
+    servicer = cls("secrets-platform", "0.1.0", ALL_POLICIES, EnforcementLevel.MANDATORY)
     clock, diagnostics = Clock(), 0
     for _ in range(repeats):
         diagnostics = 0
         gc.collect()
         with clock:
             for request in requests:
+                servicer.Remediate(request, None)
                 diagnostics += len(servicer.Analyze(request, None).diagnostics)
     return clock, diagnostics
 
@@ -178,6 +186,7 @@ def measure(wire: list[Wire], *, repeats: int = 5, stack_sizes: tuple[int, ...] 
     requests = analyze_requests(wire)
     time_analyzer(requests[: min(len(requests), 50)], 1)
     analyzer, diagnostics = time_analyzer(requests, repeats)
+    sdk_analyzer, sdk_diagnostics = time_analyzer(requests, repeats, filtered=False)
     stack: list[dict[str, Any]] = []
     for size in stack_sizes:
         resources = stack_resources(wire, size)
@@ -205,6 +214,9 @@ def measure(wire: list[Wire], *, repeats: int = 5, stack_sizes: tuple[int, ...] 
         "analyzer_us_per_resource": analyzer.cpu_seconds / n * 1e6,
         "analyzer_wall_us_per_resource": analyzer.seconds / n * 1e6,
         "analyzer_diagnostics": diagnostics,
+        "sdk_analyzer_us_per_resource": sdk_analyzer.cpu_seconds / n * 1e6,
+        "sdk_analyzer_wall_us_per_resource": sdk_analyzer.seconds / n * 1e6,
+        "sdk_analyzer_diagnostics": sdk_diagnostics,
         "stack": stack,
         # Per-resource time at the largest size over the smallest: 1.0 is perfectly linear.
         "stack_linearity": per,

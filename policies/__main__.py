@@ -11,7 +11,11 @@ checkout's code), which is how they are found; no path is patched here.
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+from policies import analyzer
 from policies.rules import ALL_POLICIES
+
+# pulumi_policy's analyzer without the decoding that cannot change a result (policies/analyzer.py).
+analyzer.install()
 
 PolicyPack(
     name="secrets-platform",

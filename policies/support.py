@@ -484,6 +484,7 @@ def resource_policy(
         config_schema=config_schema(**(extra_config or {})),
     )
     policy.check = check  # type: ignore[attr-defined]  # the plain function, for readers and tests
+    policy.applies = applies  # type: ignore[attr-defined]  # the type filter, for policies/analyzer.py
     return policy
 
 

@@ -69,7 +69,7 @@ def test_pack_figures_are_positive_and_the_program_passes_the_pack(results):
     assert positive(p["rules_us_per_resource"]) and positive(p["analyzer_us_per_resource"])
     assert [s["resources"] for s in p["stack"]] == [10, 20]
     assert all(positive(s["us_per_resource"]) for s in p["stack"]) and positive(p["stack_linearity"])
-    assert p["rules_violations"] == 0 and p["analyzer_diagnostics"] == 0
+    assert p["rules_violations"] == 0 and p["analyzer_diagnostics"] == 0 == p["sdk_analyzer_diagnostics"]
 
 
 def test_summary_targets_and_quick_line(results):
