@@ -42,7 +42,7 @@ from bench import catalog
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_PASSPHRASE = "local-only-passphrase"  # documented in the README; the local stack only
 PLUGINS = ("resource-kubernetes", "resource-random")
-COPY_FILES = ("Pulumi.yaml", "__main__.py", "conventions.py")
+COPY_FILES = ("Pulumi.yaml", "__main__.py", "conventions.py", "collector.py")
 COPY_DIRS = ("settings", "components")
 PROGRAMS = ("ours", "flat")
 FLAT_MAIN = '"""The flat floor program (bench/flat.py) as a Pulumi program."""\n\nfrom bench.flat import main\n\nmain()\n'

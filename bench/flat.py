@@ -8,8 +8,9 @@ the namespaces and their ``default`` ServiceAccountPatch, per bundle the
 RandomPasswords and one Secret per namespace, per namespace the job-runner
 ServiceAccount, Role and RoleBinding. tests/bench checks it registers what ours
 does. It reads the config as given, validates nothing, builds names inline and
-exports only the names. So ours / flat is what the settings layer, the components
-and the outputs cost.
+exports only the names. On the engine it runs with the program's garbage-collector
+settings (collector.py), a process setting rather than a layer. So ours / flat is
+what the settings layer, the components and the outputs cost.
 
 Used in two places: under Pulumi's mocks (``bench/programs.py``'s ``baseline``)
 and as a real Pulumi program on the engine (``bench/engine.py`` runs a project
@@ -130,5 +131,8 @@ def config_from_pulumi() -> dict[str, Any]:
 
 
 def main() -> None:
-    """The engine's entry point (the flat project's ``__main__.py``)."""
+    """The engine's entry point (the flat project's ``__main__.py``), with the program's collector settings."""
+    import collector
+
+    collector.tune()
     program(config_from_pulumi())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import runpy
 
@@ -21,8 +22,35 @@ def engine_config(cfg: dict) -> dict[str, str]:
 
 @pytest.fixture
 def engine_settings():
+    threshold = gc.get_threshold()
     yield
     runtime_config.set_all_config({}, [])
+    gc.unfreeze()  # __main__ tunes the collector for its process (collector.py); this is the test process
+    gc.set_threshold(*threshold)
+
+
+def test_main_tunes_the_collector_before_the_program_registers(engine_settings):
+    import collector
+
+    seen = {}
+
+    def body(_):
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    def build(settings_):
+        seen["threshold"], seen["frozen"] = gc.get_threshold(), gc.get_freeze_count()
+        return real_build(settings_)
+
+    from components import platform
+
+    real_build = platform.build
+    runtime_config.set_all_config(engine_config(base_config("dev")), [])
+    stub = settings.from_mapping(base_config("dev"), set(), "dev", {})
+    gc.unfreeze()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(platform, "build", build)
+        run_program(stub, body)
+    assert seen["threshold"][0] == collector.YOUNG_THRESHOLD and seen["frozen"] > 0
 
 
 def test_main_wires_settings_into_the_platform(engine_settings):

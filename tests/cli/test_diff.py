@@ -26,7 +26,7 @@ from cli_support import CANARY, FakeEngine, FakeKubectl, ROOT, SECRET_CANARY, co
 from secrets_cli import diff as diff_mod
 from secrets_cli.project import Project
 
-PROGRAM = ("conventions.py", "settings", "components", "secrets_cli")
+PROGRAM = ("conventions.py", "collector.py", "settings", "components", "secrets_cli")
 
 
 def git(root, *args):

@@ -29,7 +29,7 @@ def deployed(tmp_path_factory, cluster):
     from pulumi import automation as auto
 
     root = tmp_path_factory.mktemp("project")
-    for name in ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py"):
+    for name in ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py", "collector.py"):
         shutil.copy(ROOT / name, root / name)
     stack_file = root / "Pulumi.local.yaml"  # the module's own local cluster, not the developer's
     stack_file.write_text(

@@ -24,7 +24,7 @@ from localcluster import DEFAULT_BIN, Cluster
 ROOT = Path(__file__).resolve().parents[2]
 PULUMI = ROOT / "bin" / "pulumi"
 PLUGINS = ROOT / ".pulumi-home" / "plugins"
-COPIED = ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py", "settings", "components", "policies")
+COPIED = ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py", "collector.py", "settings", "components", "policies")
 PASSPHRASE = "local-only-passphrase"
 
 
