@@ -404,12 +404,15 @@ def measure(
     *,
     packs: dict[str, Path] | None = None,
     up: bool = True,
+    up_max: int | None = None,
     flat: bool = True,
     noop_rounds: int | None = None,
     root: Path = ROOT,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The engine series; ``skipped`` says why when it could not run.
+
+    ``up_max``: sizes above it get previews only (``up`` grows with the square of the stack).
 
     ``packs``: label -> policy pack directory (default ``{"pack": policies/}``); each is
     measured in every round, so two versions of the pack can be compared side by side.
@@ -427,8 +430,9 @@ def measure(
         }
         try:
             for size in sizes:
+                with_up = up and (up_max is None or size <= up_max)
                 out["sizes"][str(size)] = measure_size(
-                    work, size, rounds, copies, up=up, flat=flat, noop_rounds=noop_rounds, root=root, progress=progress
+                    work, size, rounds, copies, up=with_up, flat=flat, noop_rounds=noop_rounds, root=root, progress=progress
                 )
                 out["sizes"][str(size)]["config_bytes"] = config_env_bytes(size)
         except (EngineFailed, subprocess.SubprocessError, OSError) as err:
