@@ -6,7 +6,7 @@ thresholds (a collection per 700 net allocations) the cyclic collector keeps
 walking it: measured inside real previews of the local stack at 300 credentials,
 about 2,600 collections took 10 to 18 s of the program's 21 to 25 s of CPU
 (docs/PERFORMANCE.md, "The garbage collector"). Young-generation collections every
-50,000 net allocations instead cut that to about 70 collections and 2 to 3 s, with
+50,000 net allocations instead cut that to about 70 collections and 1 to 3 s, with
 the same peak memory; freezing what the imports built keeps the large pulumi and
 pulumi_kubernetes modules out of every full collection. Cycles are still
 collected, only less often.

@@ -50,7 +50,7 @@ import (
 const execScriptName = "pulumi-language-python-exec"
 
 // pipedEnvSource runs before every Python target the host starts and loads
-// the variables handed over by pipe (see startWithPipedEnv).
+// the variables handed over by pipe (see runWithPipedEnv).
 //
 //go:embed piped_env.py
 var pipedEnvSource string
