@@ -26,9 +26,11 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import conventions
+from policies import kube
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -265,26 +267,27 @@ def fails_closed(env: str | None) -> bool:
 
 # --------------------------------------------------------------------------- kubernetes types
 
-_NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
+# Tokens are for the type filters (what the engine's request says before anything is
+# decoded); rules compare ``Resource.type``, the applied object's token (policies/kube.py).
 
 
+@lru_cache(maxsize=1024)
 def k8s_kind(resource_type: str) -> str | None:
-    """``Secret`` for ``kubernetes:core/v1:Secret``; None for non-object types (Helm, yaml)."""
-    if not resource_type.startswith("kubernetes:") or resource_type.startswith(_NOT_OBJECTS):
+    """``Secret`` for ``kubernetes:core/v1:Secret``; None for non-object types (Helm, yaml, Lists)."""
+    if not kube.is_object_token(resource_type):
         return None
-    parts = resource_type.split(":")
-    return parts[2] if len(parts) == 3 else None
+    return resource_type.split(":")[2]
 
 
 def is_k8s_object(resource_type: str) -> bool:
-    """Any Kubernetes object the program registers, patches included."""
+    """Any Kubernetes object token the program registers, patches included."""
     return k8s_kind(resource_type) is not None
 
 
 def is_created_k8s_object(resource_type: str) -> bool:
-    """A Kubernetes object the platform creates (a ``...Patch`` only amends someone else's)."""
+    """A Kubernetes object token other than a ``...Patch`` (which amends an object someone else owns, or upserts it)."""
     kind = k8s_kind(resource_type)
-    return kind is not None and not kind.endswith(("Patch", "List"))
+    return kind is not None and not kind.endswith("Patch")
 
 
 def k8s_types(kind: str, *group_versions: str) -> frozenset[str]:
@@ -326,9 +329,24 @@ def _parent_urn(source: Any) -> str | None:
     return urn if isinstance(urn, str) and urn else None
 
 
+def _provider_of(source: Any) -> tuple[str | None, str | None, Mapping[str, Any] | None]:
+    """``(type, name, inputs)`` of the provider the engine says the resource is registered on (None when not sent)."""
+    provider = getattr(source, "provider", None)
+    if provider is None:
+        return None, None, None
+    props = plain(provider.props)
+    return provider.resource_type, provider.name, props if isinstance(props, Mapping) else {}
+
+
 @dataclass(frozen=True)
 class Resource:
-    """What a rule sees: plain properties (``UNKNOWN`` where unknown) and a few facts."""
+    """What a rule sees: plain properties (``UNKNOWN`` where unknown) and a few facts.
+
+    ``type`` is what is applied: for a Kubernetes object the canonical token of its
+    inputs' apiVersion and kind (a ``...Patch``, or any token, is judged as the object
+    the provider applies; policies/kube.py), otherwise the registered token, which
+    ``token`` always holds.
+    """
 
     type: str
     urn: str
@@ -338,23 +356,45 @@ class Resource:
     stack: str | None
     parent: str | None = None
     """The parent's URN (``opts.parent``), when the engine gave one."""
+    token: str = ""
+    """The registered type token (``type`` unless a Kubernetes object's inputs say otherwise)."""
+    obj: kube.KubeObject | None = None
+    """The applied Kubernetes object (None for anything else)."""
+    provider_type: str | None = None
+    provider_name: str | None = None
+    provider_props: Mapping[str, Any] | None = None
+    """The inputs of the provider resource the resource is registered on, when the engine sent it."""
 
     @classmethod
     def of(cls, source: ResourceValidationArgs | PolicyResource) -> "Resource":
+        props = plain(source.props)
+        provider_type, provider_name, provider_props = _provider_of(source)
+        token = source.resource_type
+        obj = kube.normalise(token, props, provider_props) if isinstance(props, Mapping) else None
+        applied = obj.applied_token if obj is not None else None
         return cls(
-            type=source.resource_type,
+            type=applied or token,
             urn=source.urn,
             name=source.name,
-            props=plain(source.props),
+            props=props,
             protect=bool(getattr(source.opts, "protect", False)),
             stack=stack_of_urn(source.urn) or engine_stack(),
             parent=_parent_urn(source),
+            token=token,
+            obj=obj,
+            provider_type=provider_type,
+            provider_name=provider_name,
+            provider_props=provider_props,
         )
 
     @property
     def env(self) -> str | None:
         """The stack's environment: the stack name is the token (CONVENTIONS)."""
         return conventions.env_of_stack(self.stack) if self.stack else None
+
+    @property
+    def patch(self) -> bool:
+        return self.obj is not None and self.obj.patch
 
     def get(self, *path: str | int, default: Any = None) -> Any:
         return at(self.props, *path, default=default)
@@ -369,7 +409,11 @@ class Resource:
         return value if isinstance(value, str) else None
 
     def k8s_namespace(self) -> str | None:
-        value = self.get("metadata", "namespace")
+        """The namespace the object is applied in: its own, else its provider's default (policies/kube.py)."""
+        if self.obj is not None and self.obj.namespace_from_provider:
+            value = at(self.obj.namespace, where="the provider's namespace")
+        else:
+            value = self.get("metadata", "namespace")
         return value if isinstance(value, str) else None
 
     def describe(self) -> str:
@@ -378,10 +422,12 @@ class Resource:
             name, namespace = self.k8s_name(), self.k8s_namespace()
         except UnknownAtPreview:
             name, namespace = None, None
+        registered = self.token.rsplit(":", 1)[-1]
+        via = f" (registered as {show(registered)})" if self.token and registered != self.kind else ""
         if name:
             full = f"{namespace}/{name}" if namespace else name
-            return f"{self.kind} {show(full)}"
-        return f"{self.kind} {show(self.name)}"
+            return f"{self.kind} {show(full)}{via}"
+        return f"{self.kind} {show(self.name)}{via}"
 
 
 # --------------------------------------------------------------------------- config and wrappers
@@ -446,6 +492,27 @@ def unknown_message(policy: str, subject: str, env: str | None, unknown: Unknown
     )
 
 
+def admits(types: frozenset[str]) -> Callable[[str], bool]:
+    """The type filter of a rule judging ``types``: every token that may apply one of them.
+
+    A Kubernetes type is admitted plain, as its ``...Patch`` (an upsert of the same
+    object), and any Kubernetes object token the pack does not know, whose inputs may
+    say anything (policies/kube.py). A known token whose inputs say another kind is
+    refused by ``pack-k8s-object-applied`` whatever the other rules say. The rule
+    then runs only if the applied object's type is one of ``types``.
+    """
+    patches = frozenset(t + kube.PATCH for t in types if t.startswith(kube.PREFIX))
+    judges_k8s = bool(patches)
+
+    @lru_cache(maxsize=1024)
+    def applies(token: str) -> bool:
+        if token in types or token in patches:
+            return True
+        return judges_k8s and token not in kube.KNOWN_TOKENS and kube.is_object_token(token)
+
+    return applies
+
+
 Check = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
 StackCheck = Callable[[list[Resource], Mapping[str, Any]], Iterable[tuple[str, str | None]]]
 
@@ -460,7 +527,12 @@ def resource_policy(
     extra_config: dict[str, dict[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
     """A ``ResourceValidationPolicy`` around ``check``, which yields violation messages."""
-    applies = resource_types.__contains__ if isinstance(resource_types, frozenset) else resource_types
+    judged: frozenset[str] | None
+    applies: Callable[[str], bool]
+    if isinstance(resource_types, frozenset):
+        judged, applies = resource_types, admits(resource_types)
+    else:
+        judged, applies = None, resource_types
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if not applies(args.resource_type):
@@ -469,6 +541,8 @@ def resource_policy(
         if is_exempt(config, args.urn, args.name, args.opts.parent):
             return
         resource = Resource.of(args)
+        if judged is not None and resource.type not in judged:
+            return  # the token could have been one of these types; the applied object is not
         try:
             for message in check(resource, config):
                 report(message, None)

@@ -26,7 +26,9 @@ admitted when *all* of these hold:
   environment (the release namespace);
 - a ClusterRole: it aggregates into no other role (aggregation would copy its
   Secret rules into ``view``/``edit``/``admin``), and every RoleBinding or
-  ClusterRoleBinding of the stack that refers to it is rendered by the same chart
+  ClusterRoleBinding of the stack that refers to it, in any form (plain, a
+  ``...Patch``, any token whose inputs say so: ``Resource.type`` is the applied
+  kind, policies/kube.py), is rendered by the same chart
   and binds exactly the operator's own service account for that role, in the
   chart's namespace;
 - a Secret: it sits in the chart's namespace and the chart gives it no data (the

@@ -116,6 +116,9 @@ class Objects:
 
     def add(self, resource_type: str, name: str, props: dict[str, Any], parent: str | None = "chart") -> dict[str, Any]:
         parent_urn = chart_urn(self.env) if parent == "chart" else parent
+        # Every object a chart renders carries its apiVersion and kind, and the provider applies those.
+        module, kind = resource_type.split(":")[1:]
+        props = {"apiVersion": module.removeprefix("core/"), "kind": kind.removesuffix("Patch"), **props}
         parent_type = f"{OPERATOR}${CHART}" if parent == "chart" else OPERATOR
         item = {
             "type": resource_type,
@@ -339,3 +342,36 @@ def test_resource_rules_alone_leave_only_the_claimed_objects():
     assert violations(objects, [privilege.role_secret_get_by_name, naming.secret_name_form]) == []
     assert violations(objects, [operators.operator_chart_admitted]) == []
     assert operators.parent_type(role["urn"]) == CHART
+
+
+# A ClusterRoleBindingPatch applied with server-side apply upserts the binding (policies/kube.py):
+# it counts as a binding of the role like any other form, and so does any token whose inputs say so.
+@pytest.mark.parametrize(
+    "binding_type",
+    [
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBindingPatch",
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBindingPatch",
+        "kubernetes:example.com/v1:Anything",
+    ],
+)
+def test_binding_of_any_form_to_the_operator_role_fails(binding_type):
+    objects = Objects()
+    kind = "RoleBinding" if "RoleBindingPatch" in binding_type and "Cluster" not in binding_type else "ClusterRoleBinding"
+    metadata: dict[str, Any] = {"name": "job-runner-eso", "labels": conventions.labels("dev")}
+    if kind == "RoleBinding":
+        metadata["namespace"] = "dagster-dev"
+    objects.add(
+        binding_type,
+        "job-runner-eso",
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": kind,
+            "metadata": metadata,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "external-secrets-controller"},
+            "subjects": [{"kind": "ServiceAccount", "name": conventions.JOB_RUNNER, "namespace": "dagster-dev"}],
+        },
+        parent=urn("dev", OPERATOR, "external-secrets"),
+    )
+    [message] = admission_violations(objects)
+    assert "binds it but is not rendered by the same chart" in message
+    assert f"{kind} 'job-runner-eso'" in message or f"{kind} 'dagster-dev/job-runner-eso'" in message

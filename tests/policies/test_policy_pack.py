@@ -116,6 +116,18 @@ EXPECTED = {
     "hygiene-vault-chart-no-dev-mode": (M, "The Vault Helm chart never runs with server.dev.enabled outside the local stack."),
     "hygiene-helm-chart-version-pinned": (M, "Every Helm chart from a repository or registry is pinned to an exact version."),
     "safety-object-prd-protected": (M, "In prd, every Secret and Namespace is registered with protect (and retain_on_delete)."),
+    "coverage-type-allow-listed": (
+        M,
+        "Every resource is of a type the pack knows how to judge; any other type (a helm.sh/v3 Release included) is refused.",
+    ),
+    "coverage-k8s-object-applied": (
+        M,
+        "A Kubernetes registration names the object the provider applies (token and inputs agree, a known kind, a readable namespace, an explicit provider).",
+    ),
+    "coverage-k8s-provider-env": (
+        M,
+        "Outside local, a Kubernetes provider names its cluster's context, and its context, kubeconfig and default namespace are its environment's.",
+    ),
 }
 BY_NAME = {p.name: p for p in ALL_POLICIES}
 
@@ -130,7 +142,7 @@ def test_rule_name_description_and_level(name):
     """Each rule's contract: kebab-case '<area>-<kind>-<rule>', one sentence, explicit level."""
     policy = BY_NAME[name]
     level, description = EXPECTED[name]
-    assert re.fullmatch(r"(naming|isolation|privilege|hygiene|safety)-[a-z0-9]+(-[a-z0-9]+)+", policy.name)
+    assert re.fullmatch(r"(naming|isolation|privilege|hygiene|safety|coverage)-[a-z0-9]+(-[a-z0-9]+)+", policy.name)
     assert policy.description == description
     assert description.endswith(".") and ". " not in description[:-1]
     assert policy.enforcement_level is level
