@@ -220,6 +220,10 @@ def check_provider_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
                 f"{subject} uses the kubeconfig context {show(context)}, which {belongs}; a cluster belongs to one "
                 f"environment, and its context name says which (e.g. '..._data-{env}')."
             )
+    cluster = r.get("cluster")
+    if isinstance(cluster, str) and cluster and conventions.env_tokens_in(cluster) - ({env} if env else set()):
+        others = conventions.env_tokens_in(cluster) - ({env} if env else set())
+        yield f"{subject} selects the kubeconfig cluster {show(cluster)} of {', '.join(sorted(others))}; select this environment's."
     if isinstance(namespace, str) and namespace:
         tokens = conventions.reference_env_tokens(namespace)
         if tokens != {env}:

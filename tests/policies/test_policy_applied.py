@@ -251,8 +251,11 @@ def test_another_environments_context_kubeconfig_or_namespace_is_refused(fx):
     assert "names prd" in m
     [m] = provider_messages(fx, "prd", context="shared-cluster")
     assert "names no environment" in m
-    found = provider_messages(fx, "dev", context="gke_p_r_data-dev", kubeconfig="/home/ci/.kube/prd.yaml", namespace="dagster-prd")
-    assert len(found) == 2 and "kubeconfig '/home/ci/.kube/prd.yaml' of prd" in found[0] and "'dagster-prd'" in found[1]
+    found = provider_messages(
+        fx, "dev", context="gke_p_r_data-dev", kubeconfig="/home/ci/.kube/prd.yaml", cluster="data-prd", namespace="dagster-prd"
+    )
+    assert len(found) == 3 and "kubeconfig '/home/ci/.kube/prd.yaml' of prd" in found[0]
+    assert "cluster 'data-prd' of prd" in found[1] and "'dagster-prd'" in found[2]
 
 
 def test_an_inline_kubeconfig_is_read_for_its_contexts(fx):
