@@ -5,13 +5,22 @@
 - ``privilege``: least privilege on secrets (RBAC, stores, IAM, Vault);
 - ``operators``: the proof that an operator chart's own objects may break a rule;
 - ``hygiene``: no credentials outside Secrets, no Vault dev mode, pinned charts;
-- ``safety``: prd data cannot be deleted by accident.
+- ``safety``: prd data cannot be deleted by accident;
+- ``audit``: credential reads are recorded (prd turns the logs on), never with a value.
 
 ``ALL_POLICIES`` is what ``policies/__main__.py`` puts in the pack.
 """
 
 from __future__ import annotations
 
-from policies.rules import hygiene, isolation, naming, operators, privilege, safety
+from policies.rules import audit, hygiene, isolation, naming, operators, privilege, safety
 
-ALL_POLICIES = [*naming.POLICIES, *isolation.POLICIES, *privilege.POLICIES, *operators.POLICIES, *hygiene.POLICIES, *safety.POLICIES]
+ALL_POLICIES = [
+    *naming.POLICIES,
+    *isolation.POLICIES,
+    *privilege.POLICIES,
+    *operators.POLICIES,
+    *hygiene.POLICIES,
+    *safety.POLICIES,
+    *audit.POLICIES,
+]
