@@ -228,10 +228,15 @@ def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
 
 # ---- audit ---------------------------------------------------------------------------------------
 GCLOUD_EXPORT = (
-    'gcloud logging read \'logName:"cloudaudit.googleapis.com%2Fdata_access" AND '
-    '(protoPayload.serviceName="secretmanager.googleapis.com" OR protoPayload.serviceName="k8s.io")\' '
+    "gcloud logging read "
+    '\'(logName:"cloudaudit.googleapis.com%2Fdata_access" AND '
+    '(protoPayload.serviceName="secretmanager.googleapis.com" OR protoPayload.serviceName="k8s.io")) OR '
+    '(resource.type="k8s_container" AND resource.labels.namespace_name="vault-<stack>" AND jsonPayload.type="response")\' '
     "--project=<project> --freshness=7d --format=json > audit-<stack>.json"
 )
+
+
+FINDING_KINDS = ("non-consumer-read", "secret-list-watch", "unused")
 
 
 def _local_audit_files(app: App, s) -> tuple[list[Path], set[str], list[str]]:
@@ -278,9 +283,24 @@ def _local_audit_files(app: App, s) -> tuple[list[Path], set[str], list[str]]:
     metavar="IDENTITY",
     help="An identity that may read every credential, as the log names it (e.g. the deploy pipeline's account; repeatable).",
 )
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(FINDING_KINDS),
+    help="Only these findings fail the run (repeatable; default: all). Unread log entries always fail it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def audit(ctx: click.Context, stack: str, since: str, log_files: tuple[Path, ...], allowed: tuple[str, ...], as_json: bool) -> None:
+def audit(
+    ctx: click.Context,
+    stack: str,
+    since: str,
+    log_files: tuple[Path, ...],
+    allowed: tuple[str, ...],
+    fail_on: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Who read each credential, how, how often and when last; exit 1 on a finding.
 
     Findings: a read by an identity that is not a declared reader, a credential nobody
@@ -309,7 +329,10 @@ def audit(ctx: click.Context, stack: str, since: str, log_files: tuple[Path, ...
     else:
         raise InputError(
             f"stack {stack} keeps its audit logs in Cloud Logging: pass an export of them with --log-file",
-            f"{GCLOUD_EXPORT.replace('<project>', s.config.gcp.project or '<project>').replace('<stack>', stack)} "
+            GCLOUD_EXPORT.replace("<project>", s.config.gcp.project or "<project>")
+            .replace("vault-<stack>", model.vault_server.namespace.name if model.vault_server else f"vault-{stack}")
+            .replace("<stack>", stack)
+            + " "
             "(needs roles/logging.privateLogViewer on the project; docs/cli.md)",
         )
     try:
@@ -376,8 +399,9 @@ def audit(ctx: click.Context, stack: str, since: str, log_files: tuple[Path, ...
                 )
         for f in report.findings:
             click.echo(f"FINDING {f['kind']}: {f['detail']}")
-    if report.findings or unparsed:
-        parts = [f"{len(report.findings)} finding{'s' * (len(report.findings) != 1)}"] if report.findings else []
+    failing = [f for f in report.findings if f["kind"] in (fail_on or FINDING_KINDS)]
+    if failing or unparsed:
+        parts = [f"{len(failing)} finding{'s' * (len(failing) != 1)}"] if failing else []
         if unparsed:
             parts.append(f"{unparsed} unread log entr{'ies' if unparsed != 1 else 'y'} (the answer is incomplete)")
         click.echo(f"audit of stack {stack}: {' and '.join(parts)}", err=True)

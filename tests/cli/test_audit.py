@@ -266,7 +266,17 @@ def test_dev_stg_prd_without_a_log_file_say_how_to_export_one():
     result = invoke(make_app(), "audit", "--stack", "prd")
     assert result.exit_code == 2
     assert "gcloud logging read" in result.output and f"--project={PROJECT}" in result.output
-    assert "roles/logging.privateLogViewer" in result.output
+    assert "roles/logging.privateLogViewer" in result.output and 'namespace_name="vault-prd"' in result.output
+
+
+def test_fail_on_limits_which_findings_fail(tmp_path):
+    """The drift workflow fails on reads by non-consumers, not on credentials idle for a day."""
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps([sm_access("polaris-prd-credentials", ESO_PRD)]))
+    result = invoke(make_app(), "audit", "--stack", "prd", "--log-file", str(path), "--fail-on", "non-consumer-read")
+    assert result.exit_code == 0 and "FINDING unused" in result.stdout
+    result = invoke(make_app(), "audit", "--stack", "prd", "--log-file", str(gcp_export(tmp_path)), "--fail-on", "non-consumer-read")
+    assert result.exit_code == 1 and "finding" in result.stderr
 
 
 def test_allow_declares_an_extra_reader(tmp_path):
