@@ -153,7 +153,7 @@ def test_dagsters_database_lease_shows_on_the_warehouse_role(cluster, servers, s
     assert status == 200, login.get("errors")
     status, creds = http(bao, "GET", db["credsPath"], login["auth"]["client_token"])
     assert status == 200, creds.get("errors")
-    stack["lease"] = creds["data"]
+    stack["lease"], stack["lease_token"] = creds["data"], login["auth"]["client_token"]
     _, data, _ = audit(stack["project"])
     reads = credential(data, db["credsPath"])["reads"]
     [lease] = [r for r in reads if r["namespace"] == NAMESPACE]
@@ -173,15 +173,29 @@ def test_no_audit_file_holds_a_value_the_run_created(cluster, servers, stack):
     """Every secret value of the run (Secrets, Vault values, the leased password, tokens, passwords): in no audit file."""
     bao, pg = servers
     p = stack["project"]
+    vault = stack["vault"]
+    # a job runner reads its Vault bundle (the response carries the values, which the device must HMAC)
+    (salesforce,) = [c for c in vault["credentials"] if c["service"] == "salesforce"]
+    (reader_ns,) = salesforce["namespaces"]
+    role = next(r for r in vault["roles"] if r["boundServiceAccountNamespaces"] == [reader_ns])
+    status, login = http(
+        bao, "POST", f"{role['authPath']}/login", body={"role": role["roleName"], "jwt": token_of(cluster, reader_ns, role["audience"])}
+    )
+    assert status == 200, login.get("errors")
+    ISSUED.append(login["auth"]["client_token"])
+    kv_path = f"{vault['mount']}/data/{salesforce['path'].split('/', 1)[1]}"
+    status, read = http(bao, "GET", kv_path, login["auth"]["client_token"])
+    assert status == 200 and read["data"]["data"], read.get("errors")
     values = {v for data in p.secrets().values() for v in data.values() if len(v) >= 16}
+    values |= set(read["data"]["data"].values())
     root = bao.root_token()
-    for c in stack["vault"]["credentials"]:
-        status, doc = http(bao, "GET", f"{stack['vault']['mount']}/data/{c['path'].split('/', 1)[1]}", root)
+    for c in vault["credentials"]:
+        status, doc = http(bao, "GET", f"{vault['mount']}/data/{c['path'].split('/', 1)[1]}", root)
         assert status == 200
         values |= set(doc["data"]["data"].values())
-    values |= {root, pg.password(lp.VAULT_ADMIN), pg.password(lp.SUPERUSER), *ISSUED}
     if "lease" in stack:
-        values.add(stack["lease"]["password"])
+        values |= {stack["lease"]["password"], stack["lease_token"]}
+    values |= {root, pg.password(lp.VAULT_ADMIN), pg.password(lp.SUPERUSER), *ISSUED}
     assert len(values) >= 8, "the run created fewer values than expected: the check would prove little"
     files = [*sorted((cluster.root / "audit").glob("*.log")), *sorted(bao.root.glob("audit.log*"))]
     assert {f.name for f in files} >= {"kube-apiserver.log", "audit.log"}
