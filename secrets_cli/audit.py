@@ -11,7 +11,7 @@ The credentials and their declared readers come from the stack's model
 - every Secret Manager secret (dev/stg/prd): ESO's GCP account, the one per-secret
   accessor the stack grants.
 
-Kubernetes' own controllers (``system:kube-controller-manager``, ``kube-system``
+Kubernetes' own controllers (``system:apiserver``, ``system:kube-controller-manager``, ``kube-system``
 service accounts) and ESO may list and watch Secrets (their informers: not counted as a
 read of each credential); anything else that does reads every Secret in scope at once.
 Findings: a read by an identity that is not a declared reader; a credential nobody
@@ -43,7 +43,7 @@ KIND_SECRET_MANAGER = "Secret Manager secret"
 SYSTEM_OF_KIND = {KIND_SECRET: "kubernetes", KIND_VAULT: "vault", KIND_DATABASE: "vault", KIND_SECRET_MANAGER: "secret-manager"}
 
 LOCAL_ADMIN = "secrets-platform-admin"
-KUBE_CONTROLLERS = ("system:kube-controller-manager", "system:kube-scheduler")
+KUBE_CONTROLLERS = ("system:apiserver", "system:kube-controller-manager", "system:kube-scheduler")
 _SA_USER = re.compile(r"^system:serviceaccount:(?P<namespace>[^:]+):(?P<name>[^:]+)$")
 _WORKLOAD_IDENTITY = re.compile(r"^(principal://|serviceAccount:)?.*?\.svc\.id\.goog\[(?P<namespace>[^/\]]+)/(?P<name>[^\]]+)\]$")
 _DURATION = re.compile(r"^(?P<n>[1-9][0-9]{0,5})(?P<unit>[smhdw])$")
