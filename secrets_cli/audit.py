@@ -331,7 +331,8 @@ def analyse(model: StackModel, accesses: list[Access], covered: set[str], since:
                     "kind": "unused",
                     "credential": c.name,
                     "identity": "",
-                    "detail": f"nobody read {c.kind} {c.name} in the window: a candidate for removal (or its consumer is not running)",
+                    "detail": f"no consumer read {c.kind} {c.name} in the window (only controllers or the deploying engine, if "
+                    "anyone): a candidate for removal, or its consumer is not running",
                 }
             )
     return Report(creds, dict(reads), covered, findings, used)

@@ -57,6 +57,7 @@ class Access:
     """kubernetes: get, list, watch; vault: read; secret-manager: access."""
     time: datetime
     allowed: bool
+    """False: refused (401/403, permission denied). A request that failed otherwise (not found) read nothing and is no Access."""
     namespace: str | None = None
     """kubernetes: the Secret's namespace (None: every namespace)."""
     name: str | None = None
@@ -222,6 +223,8 @@ def _kubernetes_event(doc: dict) -> Access | None:
         return None
     status: dict = doc["responseStatus"] if isinstance(doc.get("responseStatus"), dict) else {}
     code = status.get("code")
+    if isinstance(code, int) and code >= 400 and code not in (401, 403):
+        return None  # not found, conflict, a server error: nothing was returned, nobody was refused
     allowed = not isinstance(code, int) or code < 400
     # A watch counts when it starts (it may last for hours; a refused one only completes); any other request when it completes.
     if verb == "watch":
@@ -280,8 +283,10 @@ def _vault_entry(doc: dict) -> Access | None:
         raise _Unknown("a Vault audit entry without a readable time")
     auth: dict = doc["auth"] if isinstance(doc.get("auth"), dict) else {}
     metadata: dict = auth["metadata"] if isinstance(auth.get("metadata"), dict) else {}
-    response: dict = doc["response"] if isinstance(doc.get("response"), dict) else {}
-    allowed = not doc.get("error") and "errors" not in (response.get("data") or {})
+    error = str(doc.get("error") or "")
+    if error and "permission denied" not in error.lower():
+        return None  # a missing path, a bad request: nothing was returned, nobody was refused
+    allowed = not error
     return Access(
         "vault",
         str(auth.get("display_name") or "(no token)"),
@@ -316,7 +321,11 @@ def _cloud_audit(doc: dict) -> Iterator[tuple[str, Access | None]]:
     if not isinstance(principal, str) or not principal:
         raise _Unknown("an AuditLog whose authenticationInfo names no principal (principalEmail or principalSubject)")
     status: dict = payload["status"] if isinstance(payload.get("status"), dict) else {}
-    allowed = not status.get("code")  # google.rpc.Status: absent or 0 is OK
+    code = status.get("code")  # google.rpc.Status: absent or 0 is OK; 7 PERMISSION_DENIED, 16 UNAUTHENTICATED refuse
+    if code and code not in (7, 16):
+        yield system, None  # not found, invalid: nothing was returned, nobody was refused
+        return
+    allowed = not code
     if system == "secret-manager":
         m = _SM_RESOURCE.match(resource)
         if method != ACCESS_SECRET_VERSION or m is None:

@@ -94,6 +94,7 @@ def gcp_export(tmp_path: Path) -> Path:
         sm_access("polaris-prd-credentials", ESO_PRD, minutes_ago=20),
         sm_access("cube-prd-credentials", "alice@example.com"),
         sm_access("cube-prd-credentials", f"ci-deployer@{PROJECT}.iam.gserviceaccount.com", code=7),
+        sm_access("cube-prd-credentials", f"ci-deployer@{PROJECT}.iam.gserviceaccount.com", code=5),  # NOT_FOUND: no read
         # a metadata read: no value
         log_entry(
             "secretmanager.googleapis.com",
@@ -176,7 +177,7 @@ def test_findings_name_the_non_consumer_reads_the_list_and_the_unused(tmp_path):
     assert "flytesnacks-prd/minio-prd-credentials" in unused
     assert "dagster-prd/snowflake-prd-credentials" not in unused
     assert data["unparsed"] == 0
-    assert data["sources"][0]["entries"] == 12
+    assert data["sources"][0]["entries"] == 13
 
 
 def test_the_table_shows_every_reader_and_never_a_value(tmp_path):
@@ -330,6 +331,10 @@ def test_local_reads_the_clusters_api_server_and_openbao_files(tmp_path):
         k8s_event("get", "flytesnacks-local", "minio-local-credentials", "system:serviceaccount:flytesnacks-local:job-runner", code=403),
         k8s_event("watch", "", None, "system:serviceaccount:kube-system:generic-garbage-collector", stage="ResponseStarted"),
         k8s_event("list", "", None, "system:apiserver", agent="kube-apiserver/v1.34.4"),  # its own informer, at start
+        # ESO looks for its target before creating it: a 404 returned nothing and refused nobody
+        k8s_event(
+            "get", "floe-jobs-local", "polaris-local-credentials", "secrets-platform-admin", agent="external-secrets/v0.16.2", code=404
+        ),
     ]
     bao = [
         vault_line("database/creds/warehouse-local", "dagster-local", "job-runner"),
@@ -357,6 +362,7 @@ def test_local_reads_the_clusters_api_server_and_openbao_files(tmp_path):
     assert ("non-consumer-read", "dagster-local/snowflake-local-credentials") in kinds
     assert ("unused", "floe/local/salesforce") in kinds and ("unused", "flytesnacks-local/minio-local-credentials") in kinds
     assert not any(k == "secret-list-watch" for k, _ in kinds), "the API server and the garbage collector are platform controllers"
+    assert creds["floe-jobs-local/polaris-local-credentials"]["reads"] == [], "a 404 counted as a read or a refusal"
 
 
 def test_local_without_an_openbao_log_does_not_call_vault_credentials_unused(tmp_path):
