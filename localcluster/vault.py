@@ -11,7 +11,7 @@ exactly the definitions in the stack's ``vault`` output, through Vault's HTTP AP
   0600, handed over in the environment, never on a command line), and the log,
   which holds stderr only: the dev banner on stdout prints the root token and is
   discarded. Every request is recorded by a file audit device (``audit.log`` in the
-  same folder), declared in ``audit.hcl`` beside it: OpenBao 2.x refuses to enable
+  same folder), declared in ``audit.json`` beside it: OpenBao 2.x refuses to enable
   audit devices through the API, so it is a configuration stanza. Values in it are
   HMACed with the device's salt (``log_raw`` stays off), as Vault's audit devices do.
 - :func:`apply`: the Kubernetes auth method at the environment's path, reviewing
@@ -101,22 +101,18 @@ class OpenBao(LoopbackServer):
 
     @property
     def audit_config(self) -> Path:
-        return self.root / "audit.hcl"
+        return self.root / "audit.json"
 
     def _write_audit_config(self) -> None:
         """The declarative audit device (OpenBao 2.x enables none through the API); the old log rotated when large."""
         if self.audit_log.exists() and self.audit_log.stat().st_size > AUDIT_LOG_MAX_BYTES:
             self.audit_log.replace(self.audit_log.with_name(self.audit_log.name + ".1"))
-        # json.dumps quotes the path as an HCL string (same escapes for a plain path).
-        self.audit_config.write_text(
-            'audit "file" "file" {\n'
-            '  description = "secrets-platform: every request to the local Vault, values HMACed"\n'
-            "  options {\n"
-            f"    file_path = {json.dumps(str(self.audit_log))}\n"
-            '    mode      = "0600"\n'
-            "  }\n"
-            "}\n"
-        )
+        # OpenBao reads a config file ending in .json as JSON: the stanza `audit "file" "file" {...}` in that form.
+        device = {
+            "description": "secrets-platform: every request to the local Vault, values HMACed",
+            "options": {"file_path": str(self.audit_log), "mode": "0600"},
+        }
+        self.audit_config.write_text(json.dumps({"audit": [{"file": {"file": device}}]}, indent=2) + "\n")
 
     def root_token(self) -> str:
         try:

@@ -179,7 +179,12 @@ def test_openbaos_audit_device_is_declared_in_its_config_and_a_large_log_is_move
     bao.audit_log.write_text("old\n")
     monkeypatch.setattr(vault, "AUDIT_LOG_MAX_BYTES", 2)
     bao._write_audit_config()
-    text = bao.audit_config.read_text()
-    assert text.startswith('audit "file" "file" {') and f"file_path = {json.dumps(str(bao.audit_log))}" in text
-    assert "log_raw" not in text and 'mode      = "0600"' in text
+    doc = json.loads(bao.audit_config.read_text())
+    assert bao.audit_config.suffix == ".json"  # OpenBao parses it as JSON by its name
+    [stanza] = doc["audit"]
+    assert stanza == {
+        "file": {
+            "file": {"description": stanza["file"]["file"]["description"], "options": {"file_path": str(bao.audit_log), "mode": "0600"}}
+        }
+    }
     assert not bao.audit_log.exists() and (bao.root / "audit.log.1").read_text() == "old\n"
