@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 import conventions
 from components.access import ROLE_NAME, JobRunnerAccess, JobRunnerSpec
+from components.audit import AUDITED_SERVICES, LOG_TYPES, VAULT_AUDIT_PATH, AuditLogs, AuditSpec, DataAccessLogSpec, VaultAuditSpec
 from components.common import SecretDescriptor
 from components.consumers import describe
 from components.external_secrets import (
@@ -69,6 +70,7 @@ class Platform:
     store: EnvironmentStore | None = None
     vault: VaultServer | None = None
     vault_access: VaultAccess | None = None
+    audit: AuditLogs | None = None
 
     @property
     def settings(self) -> Settings:
@@ -131,9 +133,11 @@ class StackModel:
     vault_server: VaultServerSpec | None = None
     """Vault's namespace, account, ClusterRoleBinding and chart (Vault enabled)."""
     gcp_provider: str | None = None
-    """The stack's gcp provider's name (External Secrets with a GCP project)."""
+    """The stack's gcp provider's name (a GCP project: External Secrets and the Data Access audit logs)."""
     vault_provider: str | None = None
     """The stack's vault provider's name (Vault with an address: pulumi-vault applies its side)."""
+    audit: AuditSpec = AuditSpec((), None, False)
+    """The Data Access audit logs (a GCP project) and the Vault audit device (Vault with an address) the stack turns on."""
 
     @property
     def descriptors(self) -> list[SecretDescriptor]:
@@ -166,9 +170,33 @@ def resolve(settings: Settings) -> StackModel:
         external_secrets=external_secrets_spec(settings) if eso_on else None,
         environment_store=store_spec(settings) if eso_on else None,
         vault_server=vault_server_spec(settings) if vault_on else None,
-        gcp_provider=conventions.provider_name("gcp", env) if eso_on and cfg.gcp.project else None,
+        gcp_provider=conventions.provider_name("gcp", env) if cfg.gcp.project else None,
         vault_provider=conventions.provider_name("vault", env) if vault_on and cfg.vault.address else None,
+        audit=audit_spec(settings),
     )
+
+
+def audit_spec(s: Settings) -> AuditSpec:
+    """Data Access logs of Secret Manager and the Kubernetes Engine API in the environment's project (any stack with one),
+    and a Vault audit device where pulumi-vault applies Vault's side (``vault.address``); local: none (localcluster audits)."""
+    env, cfg = s.environment, s.config
+    project = cfg.gcp.project
+    data_access = tuple(
+        DataAccessLogSpec(f"data-access-logs-{service.split('.')[0]}-{env}", project, service, LOG_TYPES)
+        for service in AUDITED_SERVICES
+        if project
+    )
+    vault = None
+    if cfg.vault.enabled and cfg.vault.address:
+        vault = VaultAuditSpec(
+            f"vault-audit-{env}",
+            VAULT_AUDIT_PATH,
+            "file",
+            # stdout: the server's log stream, which GKE ships to Cloud Logging; HMACed values (no log_raw).
+            (("file_path", "stdout"),),
+            f"secrets-platform: every request to Vault in {env}, values HMACed",
+        )
+    return AuditSpec(data_access, vault, s.protect)
 
 
 def external_secrets_spec(s: Settings) -> ExternalSecretsOperatorSpec:
@@ -584,5 +612,12 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
                 tuple((role, logins[role.service]) for role in model.database_roles),
             ),
             pulumi.ResourceOptions(depends_on=[platform.vault] if platform.vault else None),
+        )
+    if not model.audit.empty:
+        platform.audit = AuditLogs(
+            "audit",
+            model.audit,
+            pulumi.ResourceOptions(providers=providers),
+            vault_provider=platform.vault_access.provider if platform.vault_access else None,
         )
     return platform

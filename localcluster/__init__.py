@@ -15,7 +15,10 @@ RBAC authorization, and nothing that can leave the loopback range:
 
 The data folder (``.cluster/`` in the repository, git-ignored) keeps etcd's data,
 the certificates, the kubeconfig and the logs, so the cluster and what was applied
-to it survive ``make down``; ``make destroy`` removes it.
+to it survive ``make down``; ``make destroy`` removes it. The API server writes an
+audit log there too (``audit/kube-apiserver.log``, policy :data:`AUDIT_POLICY`):
+every request for a Secret, an External Secrets object, a service-account token or
+an RBAC object, at ``Metadata`` level (who, what, when; never a body).
 """
 
 from __future__ import annotations
@@ -59,6 +62,47 @@ CONTROLLERS = (
 # Processes in start order; stopped in reverse.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "external-secrets")
 ESO_CRDS = "external-secrets-crds.yaml"
+
+# The API server's audit policy (audit.k8s.io/v1), written into the data folder at every start.
+# Nothing is logged above `Metadata`: a request or response body of a Secret, a token request,
+# an ExternalSecret or a store (the local fake provider's store holds values) would carry a
+# value, and so could a Pod's or a ConfigMap's. The first matching rule wins.
+AUDIT_LOG_MAX_MB = 20
+AUDIT_LOG_BACKUPS = 5
+AUDIT_POLICY: dict = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    # RequestReceived repeats every request before its answer; ResponseStarted is only for long watches.
+    "omitStages": ["RequestReceived"],
+    "omitManagedFields": True,
+    "rules": [
+        # Credentials and who may read them: every verb, every user, the platform's own controllers included.
+        {
+            "level": "Metadata",
+            "resources": [
+                {"group": "", "resources": ["secrets", "serviceaccounts/token", "serviceaccounts"]},
+                {"group": "external-secrets.io"},
+                {"group": "generators.external-secrets.io"},
+                {"group": "rbac.authorization.k8s.io"},
+                {"group": "authentication.k8s.io", "resources": ["tokenreviews"]},
+            ],
+        },
+        # Noise with no credential in it: health probes, discovery, leases, events.
+        {"level": "None", "nonResourceURLs": ["/healthz*", "/readyz*", "/livez*", "/version", "/openapi/*", "/api", "/apis", "/apis/*"]},
+        {
+            "level": "None",
+            "resources": [
+                {"group": "coordination.k8s.io", "resources": ["leases"]},
+                {"group": "", "resources": ["events"]},
+                {"group": "events.k8s.io"},
+            ],
+        },
+        # Reads of everything else: none (they are frequent and read no credential).
+        {"level": "None", "verbs": ["get", "list", "watch"]},
+        # Changes to everything else: who changed what, never the body (a Pod or ConfigMap may carry a value).
+        {"level": "Metadata"},
+    ],
+}
 
 
 class ClusterError(RuntimeError):
@@ -156,6 +200,20 @@ class Cluster:
 
     def log(self, component: str) -> Path:
         return self.logs / f"{component}.log"
+
+    @property
+    def audit_log(self) -> Path:
+        """The API server's audit log (JSON lines); rotated backups sit beside it (``kube-apiserver-<time>.log``)."""
+        return self.root / "audit" / "kube-apiserver.log"
+
+    @property
+    def audit_policy(self) -> Path:
+        return self.root / "audit-policy.json"
+
+    def _write_audit_policy(self) -> None:
+        """The policy file of :data:`AUDIT_POLICY` and the log's folder (owner only): at every start, so a changed policy applies."""
+        self.audit_log.parent.mkdir(mode=0o700, exist_ok=True)
+        self.audit_policy.write_text(json.dumps(AUDIT_POLICY, indent=2) + "\n")
 
     def _pid_file(self, component: str) -> Path:
         return self.root / "run" / f"{component}.pid"
@@ -400,6 +458,13 @@ class Cluster:
                 "--endpoint-reconciler-type=none",
                 "--profiling=false",
                 "--enable-priority-and-fairness=false",
+                f"--audit-policy-file={self.audit_policy}",
+                f"--audit-log-path={self.audit_log}",
+                "--audit-log-format=json",
+                f"--audit-log-maxsize={AUDIT_LOG_MAX_MB}",
+                f"--audit-log-maxbackup={AUDIT_LOG_BACKUPS}",
+                # blocking: an event is on disk before the request is answered (no buffer to lose at a crash)
+                "--audit-log-mode=blocking",
             ]
         return [
             f"--kubeconfig={self.root / 'controller-manager.kubeconfig'}",
@@ -492,6 +557,7 @@ class Cluster:
             try:
                 self._spawn("etcd")
                 self._wait("etcd", self._etcd_healthy, timeout)
+                self._write_audit_policy()
                 self._spawn("kube-apiserver")
                 self._wait("kube-apiserver", self.ready, timeout)
                 self._spawn("kube-controller-manager")

@@ -10,7 +10,10 @@ exactly the definitions in the stack's ``vault`` output, through Vault's HTTP AP
   file there, never in the user's home), the root token (generated at random, mode
   0600, handed over in the environment, never on a command line), and the log,
   which holds stderr only: the dev banner on stdout prints the root token and is
-  discarded.
+  discarded. Every request is recorded by a file audit device (``audit.log`` in the
+  same folder), declared in ``audit.json`` beside it: OpenBao 2.x refuses to enable
+  audit devices through the API, so it is a configuration stanza. Values in it are
+  HMACed with the device's salt (``log_raw`` stays off), as Vault's audit devices do.
 - :func:`apply`: the Kubernetes auth method at the environment's path, reviewing
   tokens against the local API server with a token of the stack's ``vault-auth``
   service account (bound to ``system:auth-delegator``); the policies; the roles
@@ -51,6 +54,8 @@ PORT_OFFSET = 10
 # The reviewer token is re-issued by every apply (every make up).
 REVIEWER_TOKEN_DURATION = "168h"
 SEEDED_BYTES = 24
+# A started server whose audit log grew past this is moved aside first (one backup kept, like the API server's rotation).
+AUDIT_LOG_MAX_BYTES = 20 * 1024 * 1024
 
 
 class VaultError(ClusterError):
@@ -89,6 +94,26 @@ class OpenBao(LoopbackServer):
     def address(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
+    @property
+    def audit_log(self) -> Path:
+        """The file audit device's log (JSON lines, values HMACed); ``audit.log.1`` is the previous one."""
+        return self.root / "audit.log"
+
+    @property
+    def audit_config(self) -> Path:
+        return self.root / "audit.json"
+
+    def _write_audit_config(self) -> None:
+        """The declarative audit device (OpenBao 2.x enables none through the API); the old log rotated when large."""
+        if self.audit_log.exists() and self.audit_log.stat().st_size > AUDIT_LOG_MAX_BYTES:
+            self.audit_log.replace(self.audit_log.with_name(self.audit_log.name + ".1"))
+        # OpenBao reads a config file ending in .json as JSON: the stanza `audit "file" "file" {...}` in that form.
+        device = {
+            "description": "secrets-platform: every request to the local Vault, values HMACed",
+            "options": {"file_path": str(self.audit_log), "mode": "0600"},
+        }
+        self.audit_config.write_text(json.dumps({"audit": [{"file": {"file": device}}]}, indent=2) + "\n")
+
     def root_token(self) -> str:
         try:
             return self.token_file.read_text().strip()
@@ -124,6 +149,7 @@ class OpenBao(LoopbackServer):
                 return False
             self._stop()
             self._init_files()
+            self._write_audit_config()
             self._check_ports((self.port, self.port + 1), "the local Vault, OpenBao", VaultError)
             self.cluster.logs.mkdir(exist_ok=True)
             (self.cluster.root / "run").mkdir(exist_ok=True)
@@ -140,6 +166,7 @@ class OpenBao(LoopbackServer):
                         "-dev",
                         f"-dev-listen-address={LOOPBACK}:{self.port}",
                         "-dev-no-store-token",
+                        f"-config={self.audit_config}",
                         "-log-level=info",
                     ],
                     stdin=subprocess.DEVNULL,

@@ -62,7 +62,7 @@ source_option = click.option(
 @click.version_option(package_name="secrets-platform", prog_name="secrets-platform")
 @click.pass_context
 def cli(ctx: click.Context, project_dir: Path | None) -> None:
-    """Operate secrets-platform: list, validate, rotate, status, dotenv, dbt-profile.
+    """Operate secrets-platform: list, validate, rotate, status, diff, freshness, audit, dotenv, dbt-profile.
 
     No command ever prints a secret value; only `dotenv` writes values, to a 0600 file.
     """
@@ -224,6 +224,188 @@ def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
         click.echo(f"Consumers of {name}:")
         for line in found:
             click.echo(f"  {line}")
+
+
+# ---- audit ---------------------------------------------------------------------------------------
+GCLOUD_EXPORT = (
+    "gcloud logging read "
+    '\'(logName:"cloudaudit.googleapis.com%2Fdata_access" AND '
+    '(protoPayload.serviceName="secretmanager.googleapis.com" OR protoPayload.serviceName="k8s.io")) OR '
+    '(resource.type="k8s_container" AND resource.labels.namespace_name="vault-<stack>" AND jsonPayload.type="response")\' '
+    "--project=<project> --freshness=7d --format=json > audit-<stack>.json"
+)
+
+
+FINDING_KINDS = ("non-consumer-read", "secret-list-watch", "unused")
+
+
+def _local_audit_files(app: App, s) -> tuple[list[Path], set[str], list[str]]:
+    """The local cluster's audit files (API server, rotated backups, OpenBao), the systems they cover, notes."""
+    if s.render_dir or not s.kubeconfig:
+        raise InputError(
+            f"stack {s.environment} renders manifests into {s.render_dir}/ and has no cluster, so no audit log records reads",
+            "apply it to the local cluster (make up), or pass exported logs with --log-file",
+        )
+    root = (app.project.dir / s.kubeconfig).resolve().parent
+    api_dir = root / "audit"
+    api_files = sorted(api_dir.glob("kube-apiserver*.log"), key=lambda p: (p.name == "kube-apiserver.log", p.name))
+    if not api_files:
+        raise InputError(
+            f"no API server audit log in {api_dir}: the local cluster is not created, or was started before audit logging",
+            "make up starts it (make down && make up restarts an older one with the audit policy)",
+        )
+    files, covered, notes = list(api_files), {"kubernetes"}, []
+    bao = [p for p in (root / "openbao" / "audit.log.1", root / "openbao" / "audit.log") if p.is_file()]
+    if bao:
+        files += bao
+        covered.add("vault")
+    else:
+        notes.append(f"no OpenBao audit log in {root / 'openbao'} (the local Vault never ran): Vault reads are not known")
+    return files, covered, notes
+
+
+@cli.command()
+@stack_option
+@click.option("--since", default="7d", show_default=True, metavar="DURATION", help="The window: 90s, 30m, 12h, 7d, 2w.")
+@click.option(
+    "--log-file",
+    "log_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Audit entries to read (repeatable): Cloud Logging's JSON export (dev/stg/prd), Kubernetes or Vault audit files. "
+    "local: default the local cluster's own.",
+)
+@click.option(
+    "--allow",
+    "allowed",
+    multiple=True,
+    metavar="IDENTITY",
+    help="An identity that may read every credential, as the log names it (e.g. the deploy pipeline's account; repeatable).",
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(FINDING_KINDS),
+    help="Only these findings fail the run (repeatable; default: all). Unread log entries always fail it.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    stack: str,
+    since: str,
+    log_files: tuple[Path, ...],
+    allowed: tuple[str, ...],
+    fail_on: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Who read each credential, how, how often and when last; exit 1 on a finding.
+
+    Findings: a read by an identity that is not a declared reader, a credential nobody
+    read in the window, a list or watch of Secrets by anything but the platform's
+    controllers. Reads names from the logs, never a value.
+    """
+    from datetime import datetime, timezone
+
+    from components.platform import resolve
+    from secrets_cli import audit as audit_mod
+    from secrets_cli import audit_logs
+
+    try:
+        window = audit_mod.parse_since(since)
+    except ValueError:
+        raise InputError(f"--since {since!r} is not a duration", "give a number and a unit: 90s, 30m, 12h, 7d or 2w") from None
+    app = _app(ctx)
+    s = app.project.settings(stack, app.environ)
+    model = resolve(s)
+    notes: list[str] = []
+    covered: set[str]
+    if log_files:
+        files, covered = list(log_files), set()
+    elif s.environment == "local":
+        files, covered, notes = _local_audit_files(app, s)
+    else:
+        raise InputError(
+            f"stack {stack} keeps its audit logs in Cloud Logging: pass an export of them with --log-file",
+            GCLOUD_EXPORT.replace("<project>", s.config.gcp.project or "<project>")
+            .replace("vault-<stack>", model.vault_server.namespace.name if model.vault_server else f"vault-{stack}")
+            .replace("<stack>", stack)
+            + " "
+            "(needs roles/logging.privateLogViewer on the project; docs/cli.md)",
+        )
+    try:
+        accesses, sources = audit_logs.read_files(files)
+    except audit_logs.LogReadError as err:
+        raise InputError(str(err), "pass an audit log (JSON lines, or gcloud logging read --format=json)") from None
+    for src in sources:
+        covered |= src.kinds & set(audit_mod.SYSTEM_OF_KIND.values())
+    now = datetime.now(timezone.utc)
+    report = audit_mod.analyse(model, accesses, covered, now - window, allowed)
+    unparsed = sum(src.unparsed for src in sources)
+    for system in sorted(set(audit_mod.SYSTEM_OF_KIND.values()) - covered):
+        if any(audit_mod.SYSTEM_OF_KIND[c.kind] == system for c in report.credentials):
+            notes.append(f"the logs hold no {system} entries: whether its credentials were read is not known (not called unused)")
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "stack": stack,
+                    "since": since,
+                    "from": (now - window).isoformat(),
+                    "to": now.isoformat(),
+                    "sources": [src.as_json() for src in sources],
+                    "unparsed": unparsed,
+                    "notes": notes,
+                    "credentials": report.as_json(),
+                    "findings": report.findings,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+    else:
+        entries = sum(src.entries for src in sources)
+        click.echo(f"Credential reads in stack {stack} over the last {since} ({len(files)} log files, {entries} entries; never a value):")
+        rows = [("KIND", "CREDENTIAL", "READ BY", "ACCOUNT", "HOW", "COUNT", "LAST", "DECLARED")]
+        for c in report.as_json():
+            if not c["reads"]:
+                rows.append((c["kind"], c["name"], "(nobody)" if c["logged"] else "(not logged)", "-", "-", "0", "-", "-"))
+            for r in c["reads"]:
+                account = f"{r['namespace']}/{r['serviceAccount']}" if r["namespace"] and r["serviceAccount"] else "-"
+                how = ", ".join(f"{k} {v}" for k, v in r["how"].items()) or "-"
+                denied = f" (+{r['denied']} denied)" if r["denied"] else ""
+                rows.append(
+                    (
+                        c["kind"],
+                        c["name"],
+                        r["identity"],
+                        account,
+                        how,
+                        f"{r['count']}{denied}",
+                        (r["last"] or "-")[:19],
+                        "yes" if r["declared"] else "NO",
+                    )
+                )
+        _table(rows)
+        for note in notes:
+            click.echo(f"note: {note}")
+        for src in sources:
+            if src.unparsed:
+                click.echo(
+                    f"UNREAD: {src.unparsed} entr{'ies' if src.unparsed != 1 else 'y'} of {src.path} could not be read "
+                    f"({'; '.join(src.problems)}{'; ...' if src.unparsed > len(src.problems) else ''})"
+                )
+        for f in report.findings:
+            click.echo(f"FINDING {f['kind']}: {f['detail']}")
+    failing = [f for f in report.findings if f["kind"] in (fail_on or FINDING_KINDS)]
+    if failing or unparsed:
+        parts = [f"{len(failing)} finding{'s' * (len(failing) != 1)}"] if failing else []
+        if unparsed:
+            parts.append(f"{unparsed} unread log entr{'ies' if unparsed != 1 else 'y'} (the answer is incomplete)")
+        click.echo(f"audit of stack {stack}: {' and '.join(parts)}", err=True)
+        ctx.exit(VALIDATION_FAILED)
 
 
 # ---- freshness -----------------------------------------------------------------------------------

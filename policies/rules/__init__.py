@@ -7,13 +7,14 @@
 - ``hygiene``: no credentials outside Secrets, no Vault dev mode, pinned charts;
 - ``safety``: prd data cannot be deleted by accident;
 - ``coverage``: only types the pack can judge, Kubernetes objects as the provider applies them, providers of the stack's environment.
+- ``audit``: credential reads are recorded (prd turns the logs on), never with a value.
 
 ``ALL_POLICIES`` is what ``policies/__main__.py`` puts in the pack.
 """
 
 from __future__ import annotations
 
-from policies.rules import coverage, hygiene, isolation, naming, operators, privilege, safety
+from policies.rules import audit, coverage, hygiene, isolation, naming, operators, privilege, safety
 
 ALL_POLICIES = [
     *naming.POLICIES,
@@ -23,4 +24,5 @@ ALL_POLICIES = [
     *hygiene.POLICIES,
     *safety.POLICIES,
     *coverage.POLICIES,
+    *audit.POLICIES,
 ]

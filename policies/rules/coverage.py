@@ -64,6 +64,7 @@ ALLOWED: Mapping[str, str] = {
             "secrets-platform:vault:Server",
             "secrets-platform:vault:Access",
             "secrets-platform:gcp:WorkloadIdentity",
+            "secrets-platform:audit:Logs",
         )
     },
     "kubernetes:helm.sh/v4:Chart": (
@@ -83,6 +84,7 @@ ALLOWED: Mapping[str, str] = {
     "gcp:serviceaccount/account:Account": "nothing of its own: an identity with no grant; its grants are IAM resources",
     **{t: "isolation-gcp-iam-env" for t in SECRET_IAM_TYPES | SERVICE_ACCOUNT_IAM_TYPES},
     **{t: "isolation-gcp-iam-env, privilege-gcp-no-project-secret-access" for t in PROJECT_IAM_TYPES},
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": "audit-stack-prd-logs-on (turns on Data Access logs; grants nothing)",
     # Vault.
     VAULT_POLICY: "isolation-vault-policy-env",
     VAULT_K8S_ROLE: "isolation-vault-role-env, privilege-vault-role-bounded",
@@ -91,6 +93,7 @@ ALLOWED: Mapping[str, str] = {
     "vault:index/authBackend:AuthBackend": "nothing of its own: an auth method grants nothing without roles (judged)",
     "vault:kubernetes/authBackendConfig:AuthBackendConfig": "not judged by the pack: the API server Vault trusts comes from the settings (vault.kubernetesHost)",
     "vault:index/mount:Mount": "nothing of its own: a mount grants nothing without policies (judged)",
+    "vault:index/audit:Audit": "audit-vault-device-hmac, audit-stack-prd-logs-on",
     STACK_REFERENCE: "isolation-stackreference-env",
     # Kubernetes objects, each kind plain and as a ...Patch (judged as the object it upserts).
     **{t: "coverage-k8s-object-applied and every rule of its kind (policies/README.md)" for t in kube.KNOWN_TOKENS},

@@ -148,3 +148,43 @@ def test_listening_sockets_are_read_from_the_kernel():
         port = s.getsockname()[1]
         table = localcluster._listening_sockets()
     assert ("127.0.0.1", port) in table.values()
+
+
+def test_the_audit_policy_never_logs_a_body_and_records_every_credential_request(tmp_path):
+    """Metadata at most (a body of a Secret, a token request or a store would carry a value); credentials first."""
+    policy = localcluster.AUDIT_POLICY
+    assert {rule["level"] for rule in policy["rules"]} <= {"None", "Metadata"}
+    first = policy["rules"][0]
+    assert first["level"] == "Metadata" and "verbs" not in first and "users" not in first
+    covered = {(r["group"], tuple(r.get("resources", ["*"]))) for r in first["resources"]}
+    assert ("", ("secrets", "serviceaccounts/token", "serviceaccounts")) in covered
+    assert {"external-secrets.io", "rbac.authorization.k8s.io"} <= {group for group, _ in covered}
+    c = Cluster(tmp_path, port_base=30000)
+    c._write_audit_policy()
+    assert json.loads(c.audit_policy.read_text()) == policy
+    assert stat.S_IMODE(c.audit_log.parent.stat().st_mode) & 0o077 == 0
+    args = c._args("kube-apiserver")
+    assert f"--audit-policy-file={c.audit_policy}" in args and f"--audit-log-path={c.audit_log}" in args
+    assert f"--audit-log-maxsize={localcluster.AUDIT_LOG_MAX_MB}" in args
+    assert f"--audit-log-maxbackup={localcluster.AUDIT_LOG_BACKUPS}" in args
+    assert str(c.audit_log).startswith(str(tmp_path))
+
+
+def test_openbaos_audit_device_is_declared_in_its_config_and_a_large_log_is_moved_aside(tmp_path, monkeypatch):
+    """OpenBao 2.x enables no audit device through the API: the file device is an `audit` stanza, values HMACed."""
+    from localcluster import vault
+
+    bao = vault.OpenBao(Cluster(tmp_path, port_base=30000))
+    bao.root.mkdir(parents=True)
+    bao.audit_log.write_text("old\n")
+    monkeypatch.setattr(vault, "AUDIT_LOG_MAX_BYTES", 2)
+    bao._write_audit_config()
+    doc = json.loads(bao.audit_config.read_text())
+    assert bao.audit_config.suffix == ".json"  # OpenBao parses it as JSON by its name
+    [stanza] = doc["audit"]
+    assert stanza == {
+        "file": {
+            "file": {"description": stanza["file"]["file"]["description"], "options": {"file_path": str(bao.audit_log), "mode": "0600"}}
+        }
+    }
+    assert not bao.audit_log.exists() and (bao.root / "audit.log.1").read_text() == "old\n"

@@ -128,6 +128,15 @@ EXPECTED = {
         M,
         "Outside local, a Kubernetes provider names its cluster's context, and its context, kubeconfig and default namespace are its environment's.",
     ),
+    "audit-stack-prd-logs-on": (
+        M,
+        "A prd stack that manages GCP resources turns on Data Access audit logs (DATA_READ, nobody exempted) for Secret "
+        "Manager and the Kubernetes Engine API; one that applies Vault's side enables a Vault audit device.",
+    ),
+    "audit-vault-device-hmac": (
+        M,
+        "A Vault audit device never logs values or token accessors in the clear (no log_raw, hmac_accessor kept).",
+    ),
 }
 BY_NAME = {p.name: p for p in ALL_POLICIES}
 
@@ -142,7 +151,7 @@ def test_rule_name_description_and_level(name):
     """Each rule's contract: kebab-case '<area>-<kind>-<rule>', one sentence, explicit level."""
     policy = BY_NAME[name]
     level, description = EXPECTED[name]
-    assert re.fullmatch(r"(naming|isolation|privilege|hygiene|safety|coverage)-[a-z0-9]+(-[a-z0-9]+)+", policy.name)
+    assert re.fullmatch(r"(naming|isolation|privilege|hygiene|safety|coverage|audit)-[a-z0-9]+(-[a-z0-9]+)+", policy.name)
     assert policy.description == description
     assert description.endswith(".") and ". " not in description[:-1]
     assert policy.enforcement_level is level

@@ -146,6 +146,17 @@ def test_drift_also_fails_on_overdue_credentials():
     assert "prd" in doc["jobs"]["refresh"]["strategy"]["matrix"]["stack"]
 
 
+def test_drift_audits_prd_and_fails_on_non_consumer_reads():
+    doc = load("drift.yml")
+    job = doc["jobs"]["audit"]
+    runs = [s.get("run", "") for s in job["steps"]]
+    [export] = [r for r in runs if "gcloud logging read" in r]
+    assert "cloudaudit.googleapis.com%2Fdata_access" in export and "--format=json > audit-prd.json" in export
+    [audit] = [r for r in runs if "secrets-platform audit" in r]
+    assert "--stack prd" in audit and "--log-file audit-prd.json" in audit and "--fail-on non-consumer-read" in audit
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+
+
 def test_imported_secrets_reach_preview_and_deploy():
     for name in ("preview.yml", "deploy-stack.yml"):
         step = next(s for _, _, s in steps(load(name)) if "import_secrets.py" in s.get("run", ""))
