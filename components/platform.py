@@ -400,7 +400,7 @@ def job_runner_spec(namespace: str, environment: str, secret_names: tuple[str, .
 
 def generated_credential_spec(cred: Credential, environment: str, namespaces: tuple[str, ...], protect: bool) -> GeneratedCredentialSpec:
     """``<service>-<env>-credentials``; each generated key's RandomPassword is ``<service>-<key slug>``."""
-    passwords = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated}
+    passwords = {gen.key: conventions.password_resource_name(cred.service, gen.key) for gen in cred.generated}
     return GeneratedCredentialSpec(
         cred, conventions.credentials_name(cred.service, environment), namespaces, passwords, conventions.labels(environment), protect
     )
@@ -426,8 +426,8 @@ def external_credential_spec(cred: Credential, settings: Settings, namespaces: t
     """The bundle's Secret, Secret Manager secret and store; the accessor is ESO's GCP account (with a project)."""
     env, cfg = settings.environment, settings.config
     project = cfg.gcp.project
-    pushed = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated} if cred.push else {}
-    stand_ins = {key: f"{cred.service}-{conventions.key_slug(key)}-stand-in" for key in cred.properties} if not project else {}
+    pushed = {gen.key: conventions.password_resource_name(cred.service, gen.key) for gen in cred.generated} if cred.push else {}
+    stand_ins = {key: conventions.stand_in_resource_name(cred.service, key) for key in cred.properties} if not project else {}
     return ExternalCredentialSpec(
         cred,
         conventions.credentials_name(cred.service, env),

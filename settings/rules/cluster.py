@@ -33,6 +33,14 @@ def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
                 cfg.kubernetes.context,
             )
         )
+    if env != "local" and not (cfg.kubernetes.context or "").strip():
+        add(
+            Problem(
+                full_key(["kubernetes", "context"]),
+                f"is required for {env}: without it the provider applies to whatever cluster the ambient kubeconfig's current context names",
+                f"set it to the kubeconfig context of {env}'s cluster, e.g. gke_<project>_<location>_<cluster>",
+            )
+        )
     if cfg.kubernetes.render_dir and cfg.kubernetes.kubeconfig:
         add(
             Problem(
