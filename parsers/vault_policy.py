@@ -31,10 +31,9 @@ from hcl.parser import HclParser  # type: ignore[import-untyped]
 
 from parsers import ParseError
 
-# Every capability Vault and OpenBao know; "root" is internal and never written in a policy.
+# Every capability Vault or OpenBao accepts in a policy, spelled exactly so (both refuse "READ";
+# "subscribe" and "recover" are Vault's, "scan" OpenBao's; "root" is internal and refused by both).
 CAPABILITIES = frozenset({"deny", "create", "read", "update", "patch", "delete", "list", "sudo", "subscribe", "recover", "scan"})
-# Capabilities that change or create something (or bypass checks): more than reading.
-WRITE_CAPABILITIES = frozenset({"create", "update", "patch", "delete", "sudo", "recover"})
 # The legacy `policy = "..."` of a path, as Vault expands it (OldReadPathPolicy & co.).
 _LEGACY = {
     "deny": frozenset({"deny"}),
@@ -105,10 +104,14 @@ class _Parser(HclParser):
     """pyhcl's HCL v1 grammar; objects are built without dropping a block whose key repeats."""
 
     def objectlist_flat(self, lt, replace):  # noqa: D401 - pyhcl's hook
+        # replace is pyhcl's "top level": there each `path "x" {...}` block is an item of its own and
+        # blocks of one path merge (Vault takes the union). Inside a block a key given twice is ambiguous.
         out: dict = {}
         for key, value in lt:
             if not isinstance(key, str):
                 raise _Duplicate(key)  # an arithmetic key (`a + 1 = ...`): not a policy
+            if not replace and key in out:
+                raise _Duplicate(key)
             _merge(out, key, value)
         return out
 
@@ -167,14 +170,14 @@ def _capabilities(path: str, body: Any) -> frozenset[str]:
     if not isinstance(listed, list) or not all(isinstance(c, str) for c in listed):
         raise ParseError(f"path {path!r}: capabilities is not a list of names")
     for cap in listed:
-        if cap.lower() not in CAPABILITIES:
+        if cap not in CAPABILITIES:
             raise ParseError(f"path {path!r}: {cap!r} is not a Vault capability")
-        caps.add(cap.lower())
+        caps.add(cap)
     legacy = body.get("policy")
     if legacy is not None:
-        if not isinstance(legacy, str) or legacy.lower() not in _LEGACY:
+        if not isinstance(legacy, str) or legacy not in _LEGACY:
             raise ParseError(f"path {path!r}: policy {legacy!r} is not one of deny, read, write, sudo")
-        caps |= _LEGACY[legacy.lower()]
+        caps |= _LEGACY[legacy]
     return frozenset({"deny"}) if "deny" in caps else frozenset(caps)
 
 

@@ -65,6 +65,10 @@ EXPECTED = {
         "A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores.",
     ),
     "isolation-vault-policy-env": (M, "A Vault policy grants only paths of its own environment."),
+    "isolation-vault-policy-no-control-paths": (
+        M,
+        "A Vault policy grants nothing on Vault's control paths (auth/, sys/, identity/) and no sudo, so no token can change roles or policies.",
+    ),
     "isolation-secretstore-namespace-env": (
         M,
         "A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts.",
