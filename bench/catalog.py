@@ -36,6 +36,8 @@ def catalog(credentials: int, env: str = "prd", namespaces: int = WORKLOADS) -> 
     cfg: dict[str, Any] = {"environment": env, "namespaces": names, "credentials": creds}
     if env == "local":
         cfg["kubernetes"] = {"renderDir": "rendered/local"}
+    else:  # dev, stg and prd name their cluster's context (settings refuse the ambient kubeconfig)
+        cfg["kubernetes"] = {"context": f"gke_example-data-platform_europe-west1_data-{env}"}
     return cfg
 
 

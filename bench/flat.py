@@ -48,6 +48,7 @@ def program(config: dict[str, Any]) -> None:
         provider = k8s.Provider(
             f"kubernetes-{env}",
             kubeconfig=(config.get("kubernetes") or {}).get("kubeconfig"),
+            context=(config.get("kubernetes") or {}).get("context"),
             enable_server_side_apply=True,
             enable_secret_mutable=True,
         )

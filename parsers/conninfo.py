@@ -65,16 +65,17 @@ class Endpoint:
 def parse(url: str) -> dict[str, str]:
     """libpq's reading of ``url``: keyword -> value (percent-decoding and query overrides applied).
 
-    ParseError when libpq refuses it; the message never repeats the URL (it may hold a password).
+    ParseError when libpq refuses it; the message repeats nothing of the URL (it may hold a password).
     """
     if not isinstance(url, str):
         raise ParseError("is not text")
     try:
         return {k: str(v) for k, v in _libpq.conninfo_to_dict(url).items() if v is not None}
-    except (_pgerrors.ProgrammingError, _pgerrors.InterfaceError, ValueError, TypeError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        # libpq's messages name the offending keyword or character, never a value.
-        raise ParseError(f"is not a connection string libpq accepts ({reason})") from None
+    except (_pgerrors.ProgrammingError, _pgerrors.InterfaceError, ValueError, TypeError):
+        # libpq's own message quotes pieces of the URL (which may hold a password): not repeated.
+        raise ParseError(
+            "is not a connection URL libpq accepts (an unknown query keyword, a space, a bad percent-encoding or port?)"
+        ) from None
 
 
 def _split(value: str | None) -> list[str]:
