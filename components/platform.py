@@ -329,7 +329,7 @@ def _dbt_postgres_profile(properties: dict[str, str], url: str | None) -> dict[s
     local: no URL in the stack (make up's PostgreSQL listens at the cluster's port + 12, database pipelines;
     `make cluster-status` shows it), so host, port and dbname are left for the user.
     """
-    from urllib.parse import urlsplit
+    from parsers import conninfo
 
     by_prop = {prop: key for key, prop in properties.items()}
     out: dict[str, Any] = {
@@ -338,8 +338,9 @@ def _dbt_postgres_profile(properties: dict[str, str], url: str | None) -> dict[s
         "password": f"{{{{ env_var('{by_prop['password']}') }}}}",
     }
     if url:
-        parts = urlsplit(url)
-        out.update({"host": parts.hostname, "port": parts.port or 5432, "dbname": parts.path.strip("/")})
+        # as libpq reads the URL (?host=, ?port=, ?dbname= override it; percent-encoding decoded): its first server
+        db = conninfo.database(url)
+        out.update({"host": db.endpoints[0].host, "port": db.endpoints[0].port, "dbname": db.dbname})
     return out
 
 

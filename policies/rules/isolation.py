@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 import conventions
-from parsers import ParseError, vault_policy
+from parsers import ParseError, conninfo, vault_policy
 from policies.support import (
     PROJECT_IAM_TYPES,
     BINDING_TYPES,
@@ -541,6 +541,30 @@ def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str
                     else "names no environment, so every environment's users could share it"
                 )
                 yield f"{subject}: {field} {show(value)} {problem}; use '<service>-{env}'."
+    if kind == "connection":
+        yield from _connection_url_problems(r, subject)
+
+
+# The placeholders Vault fills in with its connection user; anything else in the URL's user-info is a credential.
+_VAULT_URL_TEMPLATES = {"user": "{{username}}", "password": "{{password}}"}
+
+
+def _connection_url_problems(r: Resource, subject: str) -> Iterator[str]:
+    """postgresql.connectionUrl read by libpq's rules: it parses, and carries no credential but Vault's placeholders."""
+    url = r.get("postgresql", "connectionUrl")
+    if not isinstance(url, str):
+        return
+    try:
+        params = conninfo.parse(url)
+    except ParseError as err:
+        yield f"{subject}: postgresql.connectionUrl {err}; give postgresql://{{{{username}}}}:{{{{password}}}}@host:5432/dbname?sslmode=verify-full."
+        return
+    found = sorted(k for k in params if (k in conninfo.SECRET_KEYWORDS or k == "user") and params[k] != _VAULT_URL_TEMPLATES.get(k))
+    if found:
+        yield (
+            f"{subject}: postgresql.connectionUrl carries {', '.join(found)} (as libpq reads it), a credential in the URL; "
+            "keep only Vault's {{username}}:{{password}} placeholders and give the connection user in postgresql.username/password."
+        )
 
 
 # --------------------------------------------------------------------------- GCP IAM
@@ -795,7 +819,7 @@ vault_role_env = resource_policy(
 
 vault_database_env = resource_policy(
     name="isolation-vault-database-env",
-    description="A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment.",
+    description="A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.",
     enforcement_level=MANDATORY,
     resource_types=frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}),
     check=check_vault_database,

@@ -247,6 +247,37 @@ def test_vault_database_naming_another_or_no_env_fails(fx, typ, props, needle):
     assert needle in message
 
 
+def test_the_programs_connection_url_template_passes(fx):
+    url = "postgresql://{{username}}:{{password}}@warehouse.internal:5432/analytics?sslmode=verify-full"
+    props = {"name": "warehouse-prd", "allowedRoles": ["warehouse-prd"], "postgresql": {"connectionUrl": url}}
+    assert fx.run(isolation.vault_database_env, DB_CONNECTION, props) == []
+
+
+@pytest.mark.parametrize(
+    "url, named",
+    [
+        ("postgresql://{{username}}:hunter2-canary@warehouse.internal/analytics", "password"),
+        ("postgresql://{{username}}:{{password}}@warehouse.internal/analytics?password=hunter2-canary", "password"),
+        ("postgresql://admin:{{password}}@warehouse.internal/analytics", "user"),
+        ("postgresql://warehouse.internal/analytics?sslpassword=hunter2-canary", "sslpassword"),
+    ],
+)
+def test_a_credential_in_the_connection_url_is_refused_unseen(fx, url, named):
+    props = {"name": "warehouse-prd", "allowedRoles": ["warehouse-prd"], "postgresql": {"connectionUrl": url}}
+    [message] = fx.run(isolation.vault_database_env, DB_CONNECTION, props)
+    assert f"carries {named} (as libpq reads it)" in message and "hunter2-canary" not in message
+
+
+def test_a_connection_url_libpq_refuses_is_refused(fx):
+    props = {
+        "name": "warehouse-prd",
+        "allowedRoles": ["warehouse-prd"],
+        "postgresql": {"connectionUrl": "postgresql://h/db?x=hunter2-canary"},
+    }
+    [message] = fx.run(isolation.vault_database_env, DB_CONNECTION, props)
+    assert "is not a connection URL libpq accepts" in message and "hunter2-canary" not in message
+
+
 # --------------------------------------------------------------------------- isolation-vault-role-env
 
 

@@ -76,7 +76,7 @@ EXPECTED = {
     "isolation-vault-role-env": (M, "A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts."),
     "isolation-vault-database-env": (
         M,
-        "A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment.",
+        "A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.",
     ),
     "isolation-gcp-iam-env": (
         M,
