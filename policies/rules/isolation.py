@@ -602,7 +602,7 @@ def iam_members(r: Resource) -> Iterator[tuple[str, str]]:
 
 # Members that are every identity there is: no environment can be shown.
 _EVERYONE = frozenset({"allUsers", "allAuthenticatedUsers"})
-_WORKLOAD_IDENTITY = re.compile(r"\.svc\.id\.goog\[(?P<namespace>[^/\]]*)/[^\]]*\]$")
+_WORKLOAD_IDENTITY = re.compile(r"\.svc\.id\.goog\[(?P<namespace>[^/\]]*)/[^\]]*\]\Z")
 _PRINCIPAL_NAMESPACE = re.compile(r"/namespace/(?P<namespace>[^/]+)")
 
 
