@@ -13,8 +13,9 @@ rules (``vault/policy.go`` in Vault, the same in OpenBao):
 - the same path in two blocks is the union of both (``deny`` wins), as Vault merges them.
 
 Whatever the reader cannot judge with certainty (an unknown key or capability, a value of the
-wrong type, a key given twice with different values inside one block, HCL that does not parse)
-raises :class:`parsers.ParseError`: the callers refuse the policy.
+wrong type, a key given twice inside one block, a backslash escape in an HCL string, which Vault
+decodes and pyhcl does not, HCL that does not parse) raises :class:`parsers.ParseError`: the
+callers refuse the policy.
 
 ``tests/localcluster/test_vault_policy_parser.py`` writes every form into a real OpenBao and
 checks that what OpenBao grants (``sys/capabilities``) is what :func:`grants` reads.
@@ -147,7 +148,21 @@ def parse(text: str) -> dict:
         ) from None
     if not isinstance(doc, dict):
         raise ParseError("is not an HCL or JSON object")
+    if not text.lstrip().startswith("{") and _has_backslash(doc):
+        # Vault decodes HCL string escapes (\u0073ys is sys, \x2f is '/'); pyhcl keeps them as written,
+        # so a path with one could mean another path to Vault than to this reader.
+        raise ParseError("uses a backslash escape in a string, which Vault decodes and this reader does not; write the path plainly")
     return doc
+
+
+def _has_backslash(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\\" in value
+    if isinstance(value, dict):
+        return any(_has_backslash(k) or _has_backslash(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_backslash(v) for v in value)
+    return False
 
 
 def _path_blocks(value: Any) -> list[tuple[str, Any]]:

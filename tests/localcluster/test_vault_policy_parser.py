@@ -58,11 +58,24 @@ BOTH_REFUSE = {
     "unknown-key": 'path "floe/data/prd/a" { capabilities = ["read"] grants = ["all"] }',
     "unknown-block": 'policy "floe/data/prd/a" { capabilities = ["read"] }',
 }
-# Taken by the server (which merges or picks), refused by the parser: stricter, never looser.
+# Taken by the server (which merges, picks or decodes), refused by the parser: stricter, never looser.
 PARSER_STRICTER = {
     "one-key-twice-in-a-block": 'path "floe/data/prd/a" { capabilities = ["read"] capabilities = ["update"] }',
     "json-duplicate-path": '{"path": {"floe/data/prd/a": {"capabilities": ["read"]}, "floe/data/prd/a": {"capabilities": ["update"]}}}',
     "two-labels": 'path "floe/data/prd/a" "floe/data/prd/b" { capabilities = ["read"] }',
+    # Vault decodes HCL string escapes (pyhcl does not): \u0073ys is sys, \x2f a slash, \141 an 'a'
+    "unicode-escape": 'path "\\u0073ys/policies/acl/x" { capabilities = ["update"] }',
+    "hex-escape": 'path "sys\\x2fpolicies/acl/x" { capabilities = ["update"] }',
+    "octal-escape": 'path "\\141uth/kubernetes-dev/role/x" { capabilities = ["update"] }',
+}
+# What the escapes above mean to the server: the parser refusing them is what keeps the rules whole.
+DECODED = {"unicode-escape": "sys/policies/acl/x", "hex-escape": "sys/policies/acl/x", "octal-escape": "auth/kubernetes-dev/role/x"}
+# Refused by the server, read by the parser as the grant it spells: nothing is granted (the apply
+# fails), and the rules judge the grant as if it were, which only ever refuses more.
+SERVER_STRICTER = {
+    "path-as-attribute": 'path = { "floe/data/prd/a" = { capabilities = ["read"] } }',
+    "path-as-list": 'path = [ { "floe/data/prd/a" = { capabilities = ["read"] } } ]',
+    "colon-assignment": 'path "floe/data/prd/a" { capabilities: ["read"] }',
 }
 
 
@@ -163,6 +176,14 @@ def test_where_the_parser_is_stricter_it_refuses(bao, form):
     assert bao.write_policy(f"stricter-{form}", PARSER_STRICTER[form])
     with pytest.raises(ParseError):
         vault_policy.grants(PARSER_STRICTER[form])
+    if form in DECODED:
+        assert bao.capabilities(f"stricter-{form}", [DECODED[form]])[DECODED[form]] == ["update"]
+
+
+@pytest.mark.parametrize("form", sorted(SERVER_STRICTER))
+def test_where_the_server_is_stricter_nothing_is_granted_and_the_parser_reads_the_spelled_grant(bao, form):
+    assert not bao.write_policy(f"server-stricter-{form}", SERVER_STRICTER[form])
+    assert vault_policy.grants(SERVER_STRICTER[form]) == vault_policy.grants(AGREE["hcl"])
 
 
 def test_the_programs_own_policies_read_back_as_written(bao):

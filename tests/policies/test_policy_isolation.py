@@ -491,6 +491,7 @@ def test_a_denied_path_of_another_environment_grants_nothing(fx):
         'path "floe/data/dev/w" { capabilities = ["read"] capabilities = ["update"] }',  # one key twice
         'policy "floe/data/prd/warehouse" { capabilities = ["read"] }',  # not a path block
         '{"path": {"floe/data/dev/w": {"capabilities": ["read"]}, "floe/data/dev/w": {"capabilities": ["update"]}}}',  # JSON duplicate
+        'path "\\u0073ys/policies/acl/floe-dagster-dev-read" { capabilities = ["update"] }',  # Vault decodes it to sys/...
     ],
 )
 def test_a_policy_the_parser_cannot_judge_is_refused_by_both_rules(fx, text):
@@ -516,6 +517,12 @@ def test_grants_on_vaults_control_paths_are_refused_everywhere(fx, env, path, ca
     text = OWN.replace("dev", env) + f'path "{path.format(env=env)}" {{ capabilities = {caps} }}'
     [message] = fx.run(isolation.vault_policy_control, VAULT_POLICY, vault_policy_props(text, env), stack=env)
     assert f"reaches Vault's {reaches}" in message and "remove the path" in message
+
+
+def test_a_json_escape_is_read_as_vault_decodes_it(fx):
+    text = '{"path": {"\\u0073ys/policies/acl/x-dev": {"capabilities": ["update"]}}}'
+    [message] = fx.run(isolation.vault_policy_control, VAULT_POLICY, vault_policy_props(text), stack="dev")
+    assert "'sys/policies/acl/x-dev', which reaches Vault's sys" in message
 
 
 def test_control_paths_in_json_and_legacy_form_are_refused(fx):
