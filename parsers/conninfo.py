@@ -3,7 +3,8 @@
 What a URL connects to is not its spelling: libpq (and pgx, which Vault's PostgreSQL plugin
 uses, with the same URI rules) lets ``?host=``, ``?hostaddr=``, ``?port=`` and ``?dbname=``
 override the URL's parts, decodes percent-encoding, takes several comma-separated hosts and
-ports, and defaults the port to 5432. :func:`parse` hands the URL to libpq itself;
+ports, and defaults the port to 5432. Where the two differ, the URL is refused: a keyword given
+twice (libpq reads the last, pgx the first). :func:`parse` hands the URL to libpq itself;
 :func:`endpoints` turns the result into the servers a client may reach, each in one canonical
 spelling (:mod:`parsers.addresses`).
 """
@@ -11,6 +12,7 @@ spelling (:mod:`parsers.addresses`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from psycopg import conninfo as _libpq
 from psycopg import errors as _pgerrors
@@ -51,6 +53,10 @@ ALLOWED_KEYWORDS = frozenset(
 )
 
 
+# Keyword names are never secret: only these are named in a message (anything else libpq refuses anyway).
+_KNOWN_KEYWORDS = ALLOWED_KEYWORDS | SECRET_KEYWORDS | {"user", "service", "options"}
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One server a connection may reach: a canonical host (or address) and a port."""
@@ -69,6 +75,13 @@ def parse(url: str) -> dict[str, str]:
     """
     if not isinstance(url, str):
         raise ParseError("is not text")
+    if "://" in url:
+        # libpq takes the last of a repeated query keyword, pgx (Vault's driver) the first: refused.
+        query = url.split("?", 1)[1] if "?" in url else ""
+        names = [name for name, _ in parse_qsl(query.split("#", 1)[0], keep_blank_values=True)]
+        repeated = sorted({n for n in names if names.count(n) > 1 and n in _KNOWN_KEYWORDS})
+        if repeated:
+            raise ParseError(f"gives {', '.join(repeated)} more than once (libpq reads the last, pgx, Vault's driver, the first)")
     try:
         return {k: str(v) for k, v in _libpq.conninfo_to_dict(url).items() if v is not None}
     except (_pgerrors.ProgrammingError, _pgerrors.InterfaceError, ValueError, TypeError):

@@ -142,7 +142,9 @@ def test_a_credential_anywhere_in_the_connection_url_is_refused_unseen(url, name
         ("postgresql://a.internal,b.internal/analytics?sslmode=require&port=1,2,3", "3 ports for 2 hosts"),
         ("postgresql://db.internal/?sslmode=require", "names no database"),
         ("postgresql://db.internal/analytics?sslmode=prefer", "connects without TLS (sslmode=prefer)"),
-        ("postgresql://db.internal/analytics?sslmode=verify-full&sslmode=disable", "connects without TLS (sslmode=disable)"),
+        # libpq reads the last of a repeated keyword, pgx (Vault's driver) the first: never both
+        ("postgresql://db.internal/analytics?sslmode=verify-full&sslmode=disable", "gives sslmode more than once"),
+        ("postgresql://db.internal/analytics?sslmode=require&host=db-prd.internal&host=db-dev.internal", "gives host more than once"),
     ],
 )
 def test_connection_urls_are_judged_by_libpqs_reading(url, needle):
