@@ -33,6 +33,16 @@ def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
                 cfg.kubernetes.context,
             )
         )
+    context = cfg.kubernetes.context
+    if context is not None and context.strip() and (context != context.strip() or not context.isprintable()):
+        add(
+            Problem(
+                full_key(["kubernetes", "context"]),
+                "has surrounding blanks or control characters (a newline?), so it names no context of the kubeconfig",
+                "give the context's name exactly as `kubectl config get-contexts -o name` prints it",
+                context,
+            )
+        )
     if env != "local" and not (cfg.kubernetes.context or "").strip():
         add(
             Problem(

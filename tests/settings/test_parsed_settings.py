@@ -176,6 +176,12 @@ def test_a_remote_stack_without_a_kubeconfig_context_is_refused(env):
     assert f"secrets-platform:kubernetes.context: is required for {env}" in text and "ambient kubeconfig" in text
 
 
+@pytest.mark.parametrize("context", ["gke_example-data-platform_europe-west1_data-dev\n", " gke_x", "a\tb"])
+def test_a_context_with_blanks_or_control_characters_is_refused(context):
+    text = error("dev", kubernetes={"context": context})
+    assert "secrets-platform:kubernetes.context: has surrounding blanks or control characters" in text
+
+
 def test_local_needs_no_context():
     assert accepted("local").config.kubernetes.context is None
 
