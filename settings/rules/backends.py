@@ -11,6 +11,7 @@ import conventions
 from parsers import ParseError, addresses
 from settings.errors import Problem, full_key
 from settings.model import StackConfig
+from settings.rules.cluster import TOOL_DIRS
 
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\Z")
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?\Z")
@@ -79,6 +80,10 @@ def _inside_repository(value: str, key: str, chart: str, add) -> bool:
         return False
     if ".." in pure.parts:
         add(Problem(key, "leaves the repository through '..'", fix, value))
+        return False
+    parts = [p for p in pure.parts if p != "."]
+    if not parts or parts[0] in TOOL_DIRS:
+        add(Problem(key, f"is {'the repository itself' if not parts else f'inside {parts[0]}/, a folder that tools own'}", fix, value))
         return False
     try:
         target = (PROJECT_ROOT / value).resolve()

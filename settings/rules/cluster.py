@@ -64,7 +64,7 @@ def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
 
 
 # Folders of the checkout that tools own: rendered plain-text Secrets never go there.
-_TOOL_DIRS = frozenset({".git", ".github", ".venv", ".state", ".pulumi-home", "bin", "build", "node_modules"})
+TOOL_DIRS = frozenset({".git", ".github", ".venv", ".state", ".pulumi-home", "bin", "build", "node_modules"})
 
 
 def _check_render_dir(value: str, root: Path | None, add) -> None:
@@ -85,7 +85,7 @@ def _check_render_dir(value: str, root: Path | None, add) -> None:
     if not parts or ".." in parts:
         add(Problem(key, "leaves the repository or is the repository itself (rendered manifests hold plain-text secrets)", fix, value))
         return
-    if parts[0] in _TOOL_DIRS:
+    if parts[0] in TOOL_DIRS:
         add(Problem(key, f"is inside {parts[0]}/, a folder that tools own", fix, value))
         return
     if root is None:
