@@ -73,19 +73,19 @@ JOB_RUNNER = "job-runner"
 
 # RFC 1123 label: lower-case alphanumerics and '-', starting and ending alphanumeric.
 MAX_NAME = 63
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 # A Secret key that envFrom can expose as an environment variable.
-ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 # GCP service account ids: 6-30 chars, start with a letter.
-_GCP_SA_ID = re.compile(r"^[a-z]([-a-z0-9]{4,28})[a-z0-9]$")
+_GCP_SA_ID = re.compile(r"^[a-z]([-a-z0-9]{4,28})[a-z0-9]\Z")
 
 _ENV_ALT = "|".join(ENVIRONMENTS)
-CREDENTIALS_NAME = re.compile(rf"^(?P<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})-credentials$")
+CREDENTIALS_NAME = re.compile(rf"^(?P<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})-credentials\Z")
 OTHER_SECRET_NAME = re.compile(
-    rf"^(?P<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})-(?P<purpose>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-secret$"
+    rf"^(?P<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})-(?P<purpose>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-secret\Z"
 )
-NAMESPACE_NAME = re.compile(rf"^(?P<workload>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})$")
-VAULT_PATH = re.compile(rf"^(?P<mount>[a-z0-9][-a-z0-9_]*)/(?P<env>{_ENV_ALT})/(?P<service>[a-z0-9][-a-z0-9_]*)$")
+NAMESPACE_NAME = re.compile(rf"^(?P<workload>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})\Z")
+VAULT_PATH = re.compile(rf"^(?P<mount>[a-z0-9][-a-z0-9_]*)/(?P<env>{_ENV_ALT})/(?P<service>[a-z0-9][-a-z0-9_]*)\Z")
 
 
 class ConventionError(ValueError):
@@ -140,6 +140,21 @@ def pull_secret_name(service: str, env: str) -> str:
 def key_slug(key: str) -> str:
     """An environment-variable-style key as a name part: ``SNOWFLAKE_PASSWORD`` -> ``snowflake-password``."""
     return key.lower().replace("_", "-")
+
+
+def password_resource_name(service: str, key: str) -> str:
+    """The resource name of a generated key's RandomPassword: ``<service>-<key slug>`` (part of its URN)."""
+    return f"{service}-{key_slug(key)}"
+
+
+def slot_resource_name(base: str, slot: str) -> str:
+    """A dual bundle's slot of a generated key: ``<service>-<key slug>-slot-<a|b>``."""
+    return f"{base}-slot-{slot}"
+
+
+def stand_in_resource_name(service: str, key: str) -> str:
+    """local: a Secret Manager property's stand-in RandomPassword: ``<service>-<key slug>-stand-in``."""
+    return f"{password_resource_name(service, key)}-stand-in"
 
 
 def key_prefix(service: str) -> str:
@@ -209,7 +224,7 @@ def provider_name(kind: str, env: str) -> str:
 # --------------------------------------------------------------------------- chart versions
 # One exact release (SemVer 2: MAJOR.MINOR.PATCH, optional pre-release and build metadata, an
 # optional leading v): what the settings require of chartVersion and the pack of a chart's version.
-EXACT_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+EXACT_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?\Z")
 
 
 def is_exact_chart_version(version: str) -> bool:

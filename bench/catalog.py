@@ -36,7 +36,7 @@ def catalog(credentials: int, env: str = "prd", namespaces: int = WORKLOADS) -> 
     cfg: dict[str, Any] = {"environment": env, "namespaces": names, "credentials": creds}
     if env == "local":
         cfg["kubernetes"] = {"renderDir": "rendered/local"}
-    else:  # the cluster's context, as the stack files name it (the pack refuses an ambient provider outside local)
+    else:  # dev, stg and prd name their cluster's context (settings refuse the ambient kubeconfig, the pack an ambient provider)
         cfg["kubernetes"] = {"context": f"gke_example-data-platform_europe-west1_data-{env}"}
     return cfg
 

@@ -22,6 +22,8 @@ from typing import Mapping
 import pulumi
 import pulumi_random as random
 
+import conventions
+
 from components.common import SecretCopiesComponent, SecretDescriptor, child_options, generated_password
 from components.consumers import OPAQUE
 from settings import Credential
@@ -100,7 +102,7 @@ class GeneratedCredential(SecretCopiesComponent):
                 values[gen.key] = self.passwords[gen.key].result
                 continue
             slots = {
-                slot: password(f"{base}-slot-{slot}", gen, {"slot": slot, "generation": str(g)})
+                slot: password(conventions.slot_resource_name(base, slot), gen, {"slot": slot, "generation": str(g)})
                 for slot, g in slot_generations(cred.generation).items()
             }
             current = current_slot(cred.generation)

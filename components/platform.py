@@ -357,7 +357,7 @@ def _dbt_postgres_profile(properties: dict[str, str], url: str | None) -> dict[s
     local: no URL in the stack (make up's PostgreSQL listens at the cluster's port + 12, database pipelines;
     `make cluster-status` shows it), so host, port and dbname are left for the user.
     """
-    from urllib.parse import urlsplit
+    from parsers import conninfo
 
     by_prop = {prop: key for key, prop in properties.items()}
     out: dict[str, Any] = {
@@ -366,8 +366,9 @@ def _dbt_postgres_profile(properties: dict[str, str], url: str | None) -> dict[s
         "password": f"{{{{ env_var('{by_prop['password']}') }}}}",
     }
     if url:
-        parts = urlsplit(url)
-        out.update({"host": parts.hostname, "port": parts.port or 5432, "dbname": parts.path.strip("/")})
+        # as libpq reads the URL (?host=, ?port=, ?dbname= override it; percent-encoding decoded): its first server
+        db = conninfo.database(url)
+        out.update({"host": db.endpoints[0].host, "port": db.endpoints[0].port, "dbname": db.dbname})
     return out
 
 
@@ -428,7 +429,7 @@ def job_runner_spec(namespace: str, environment: str, secret_names: tuple[str, .
 
 def generated_credential_spec(cred: Credential, environment: str, namespaces: tuple[str, ...], protect: bool) -> GeneratedCredentialSpec:
     """``<service>-<env>-credentials``; each generated key's RandomPassword is ``<service>-<key slug>``."""
-    passwords = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated}
+    passwords = {gen.key: conventions.password_resource_name(cred.service, gen.key) for gen in cred.generated}
     return GeneratedCredentialSpec(
         cred, conventions.credentials_name(cred.service, environment), namespaces, passwords, conventions.labels(environment), protect
     )
@@ -454,8 +455,8 @@ def external_credential_spec(cred: Credential, settings: Settings, namespaces: t
     """The bundle's Secret, Secret Manager secret and store; the accessor is ESO's GCP account (with a project)."""
     env, cfg = settings.environment, settings.config
     project = cfg.gcp.project
-    pushed = {gen.key: f"{cred.service}-{conventions.key_slug(gen.key)}" for gen in cred.generated} if cred.push else {}
-    stand_ins = {key: f"{cred.service}-{conventions.key_slug(key)}-stand-in" for key in cred.properties} if not project else {}
+    pushed = {gen.key: conventions.password_resource_name(cred.service, gen.key) for gen in cred.generated} if cred.push else {}
+    stand_ins = {key: conventions.stand_in_resource_name(cred.service, key) for key in cred.properties} if not project else {}
     return ExternalCredentialSpec(
         cred,
         conventions.credentials_name(cred.service, env),

@@ -6,14 +6,21 @@ Manager id, Vault path), import target, encryption key or cluster. This reads ev
 ``Pulumi.<env>.yaml`` together (no engine, no cloud: encrypted values stay
 encrypted) and fails when one object is claimed by two environments.
 
-Identities are compared, not spellings: a KMS key URL is reduced to its project,
-location, key ring and key (case, trailing slashes and a key version ignored), a
-Vault address to its host and port (scheme, case, the default ports 443 and 8200
-and a trailing slash ignored), and a cluster to its kubeconfig context and, for
-GKE, to project + location + name (a ``gke_<project>_<location>_<name>`` context
-is the same cluster as those ``gcp`` keys). One cluster belongs to one environment:
-that is what lets the operators hold cluster-wide roles. dev, stg and prd must
-encrypt with a ``gcpkms://`` key of their own and name their cluster (a context,
+Identities are compared, not spellings, each read by the rules of the system that uses it
+(:mod:`parsers`): a KMS key URL as Pulumi's opener reads it (percent-decoding, dot segments,
+case, trailing slashes, a key version ignored); a Vault address and ``vault.kubernetesHost`` as
+URLs (``urllib.parse`` + ``ipaddress``: host case, a trailing dot, IPv6 spellings, default
+ports 443 and 8200, ``/.`` and trailing slashes ignored); a database connection by libpq's own
+parser (``?host=``, ``?hostaddr=``, ``?port=``, ``?dbname=``, several hosts, percent-encoding,
+the default port 5432); the Vault paths each job-runner policy grants by the HCL parser Vault
+uses (:mod:`parsers.vault_policy`); a cluster by its kubeconfig context and, for GKE, by
+project + location + name (a ``gke_<project>_<location>_<name>`` context is the same cluster as
+those ``gcp`` keys). One cluster belongs to one environment: that is what lets the operators hold
+cluster-wide roles; so does the Kubernetes API server Vault's auth method verifies tokens with
+(``vault.kubernetesHost``, unless it is the in-cluster name, which is the stack's own cluster),
+and the PostgreSQL server Vault issues users on (roles are server-wide: an issued user may
+connect to every database of its server that grants CONNECT to PUBLIC, the default). dev, stg
+and prd must encrypt with a ``gcpkms://`` key of their own and name their cluster (a context,
 or ``gcp.project`` + ``gcp.region`` + ``gcp.clusterName``); local needs neither.
 
     python -m policies.cross_stack                 # every Pulumi.*.yaml of the repository
@@ -29,21 +36,17 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
-from urllib.parse import urlsplit
-
 import conventions
 import settings
+from parsers import ParseError, addresses, conninfo, vault_policy
 
 REPO = Path(__file__).resolve().parents[1]
 
 Claim = tuple[str, str]  # (kind, identity)
 
-_KMS = re.compile(
-    r"^gcpkms://projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/keyrings/(?P<ring>[^/]+)/cryptokeys/(?P<key>[^/]+)"
-    r"(/cryptokeyversions/[^/]+)?$"
-)
-_GKE_CONTEXT = re.compile(r"^gke_(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])_(?P<location>[a-z0-9-]+)_(?P<name>.+)$")
-_DEFAULT_VAULT_PORTS = {None, 443, 8200}
+_GKE_CONTEXT = re.compile(r"^gke_(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])_(?P<location>[a-z0-9-]+)_(?P<name>.+)\Z")
+# Vault's own port, like https' 443, does not make another address.
+_VAULT_DEFAULT_PORTS = {"https": 8200, "http": 8200}
 
 
 class StackProblem(ValueError):
@@ -53,41 +56,71 @@ class StackProblem(ValueError):
 def kms_key_identity(url: str) -> str:
     """``gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K`` reduced to one spelling.
 
-    Case, surrounding blanks, trailing slashes, a query string and a ``cryptoKeyVersions/N``
-    suffix do not make another key. Anything that is not such a URL raises StackProblem.
+    As Pulumi's opener reads the URL (:func:`parsers.addresses.gcpkms_key`): case, surrounding
+    blanks, percent-encoding, dot segments, duplicate or trailing slashes, a query string and a
+    ``cryptoKeyVersions/N`` suffix do not make another key. Anything else raises StackProblem.
     """
-    text = url.strip().split("?", 1)[0].rstrip("/").lower()
-    m = _KMS.match(text)
-    if not m:
+    try:
+        return addresses.gcpkms_key(url)
+    except ParseError:
         raise StackProblem(
             f"secretsprovider {url!r} is not a gcpkms:// key URL",
             "use gcpkms://projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>",
-        )
-    return "gcpkms://projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{key}".format(**m.groupdict())
+        ) from None
+
+
+def database_servers(url: str) -> set[str]:
+    """The PostgreSQL servers (``host:port``) a connection URL reaches, by libpq's rules.
+
+    ``?host=``/``?hostaddr=``/``?port=`` override the URL's parts, every one of several hosts
+    counts, percent-encoding is decoded, the port defaults to 5432 and hosts are canonical.
+    """
+    try:
+        return {str(e) for e in conninfo.database(url).endpoints}
+    except ParseError as err:
+        raise StackProblem(f"a databaseConnections url {err}", "give postgresql://host:5432/dbname?sslmode=verify-full") from None
 
 
 def database_identity(url: str) -> str:
-    """A PostgreSQL URL reduced to host:port/dbname: scheme, case, the default port and the query ignored."""
-    parts = urlsplit(url.strip())
+    """One connection as ``host:port/dbname`` (its first server), by libpq's rules."""
     try:
-        port = parts.port or 5432
-    except ValueError:
-        port = 5432
-    return f"{(parts.hostname or url).lower().rstrip('.')}:{port}/{parts.path.strip('/')}"
+        db = conninfo.database(url)
+    except ParseError as err:
+        raise StackProblem(f"a databaseConnections url {err}", "give postgresql://host:5432/dbname?sslmode=verify-full") from None
+    return f"{db.endpoints[0]}/{db.dbname}"
 
 
 def vault_identity(address: str | None) -> str:
-    """A Vault address reduced to host[:port]: scheme, case, default ports (443, 8200) and trailing slashes ignored."""
+    """A Vault address reduced to host[:port][path]: scheme, case, default ports (443, 8200), dot segments and trailing slashes ignored."""
     if not address:
         return "(in-cluster vault)"
-    parts = urlsplit(address.strip())
     try:
-        port = parts.port
-    except ValueError:
-        port = None
-    host = (parts.hostname or address).lower().rstrip(".")
-    path = parts.path.rstrip("/")
-    return host + ("" if port in _DEFAULT_VAULT_PORTS else f":{port}") + path
+        url = addresses.canonical_url(address, _VAULT_DEFAULT_PORTS)
+    except ParseError as err:
+        raise StackProblem(f"vault.address {err}", "give Vault's API address, e.g. https://vault.example.internal:8200") from None
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return host + ("" if url.port is None else f":{url.port}") + url.path
+
+
+def kubernetes_api_identity(host: str) -> str | None:
+    """``vault.kubernetesHost`` as the API server it names; None for the in-cluster name (the stack's own cluster)."""
+    try:
+        url = addresses.canonical_url(host)
+    except ParseError as err:
+        raise StackProblem(
+            f"vault.kubernetesHost {err}", "give the cluster's API server URL, e.g. https://kubernetes.default.svc"
+        ) from None
+    if addresses.is_in_cluster(url):
+        return None
+    return url.origin + url.path
+
+
+def vault_policy_paths(policy: str) -> set[str]:
+    """The paths a policy grants anything on, read by Vault's HCL parser (:mod:`parsers.vault_policy`)."""
+    try:
+        return {g.path for g in vault_policy.grants(policy) if g.allows}
+    except ParseError as err:
+        raise StackProblem(f"a Vault policy of the program {err}", "report it: the program writes every policy") from None
 
 
 def cluster_identities(s: "settings.Settings") -> set[str]:
@@ -128,14 +161,23 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
         names = model.vault_names
         vault = vault_identity(cfg.vault.address)
         out.add(("vault auth path", f"{vault}/{names.auth_path}"))
+        api = kubernetes_api_identity(cfg.vault.kubernetes_host)
+        if api:
+            # the API server Vault verifies job-runner tokens with: one environment's cluster
+            out.add(("kubernetes API server", api))
+        for access in model.vault_access:
+            for path in vault_policy_paths(access.hcl):
+                out.add(("vault path", f"vault:{vault}/{path}"))
         for cred in cfg.credentials:
             if cred.backend == "vault":
                 out.add(("remote key", f"vault:{vault}/{names.path(cred.service)}"))
             elif cred.backend == "vault-database":
                 out.add(("vault database role", f"vault:{vault}/{names.database_mount}/roles/{names.database_role(cred.service)}"))
     for conn in cfg.database_connections.values():
-        # one database per environment: two stacks issuing users in the same database share it
-        out.add(("database", database_identity(conn.url)))
+        # one database server per environment: roles are server-wide, so two stacks issuing users
+        # on one server share it (whatever database each names)
+        for server in database_servers(conn.url):
+            out.add(("database server", server))
     for ns in namespaces:
         out.add(("namespace", ns))
     for ns in s.namespaces:

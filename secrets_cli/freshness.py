@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from settings.model import parse_duration
 
-_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(-\d+)?$")
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(-\d+)?\Z")
 
 
 @dataclass(frozen=True)

@@ -411,12 +411,22 @@ def audit(
 # ---- freshness -----------------------------------------------------------------------------------
 @cli.command()
 @stack_option
-@click.option("--fail-on-unknown", is_flag=True, help="Also fail when a bundle's age is unknown (its rotation value is not a date).")
+@click.option(
+    "--fail-on-unknown",
+    is_flag=True,
+    help="Also fail when a bundle's age is unknown (its rotation value is not a date); always so in prd.",
+)
 @click.pass_context
 def freshness(ctx: click.Context, stack: str, fail_on_unknown: bool) -> None:
-    """Check every generated bundle's age against its maxAge; exit 1 naming each overdue bundle (the drift workflow runs it)."""
+    """Check every generated bundle's age against its maxAge; exit 1 naming each overdue bundle (the drift workflow runs it).
+
+    A bundle of unknown age (its rotation value is not a date, or a date in the future) fails too
+    with --fail-on-unknown, and always in prd (a fail-closed environment): there, not knowing
+    how old a credential is counts as overdue.
+    """
     app = _app(ctx)
     s = app.project.settings(stack, app.environ)
+    fail_on_unknown = fail_on_unknown or s.traits.fail_closed
     ages = freshness_mod.bundle_ages(s)
     rows = [("BUNDLE", "ROTATED", "AGE", "MAX AGE", "OVERDUE")]
     for service, a in sorted(ages.items()):
@@ -436,7 +446,10 @@ def freshness(ctx: click.Context, stack: str, fail_on_unknown: bool) -> None:
     if overdue or (fail_on_unknown and unknown):
         names = [conventions.credentials_name(svc, s.environment) for svc in overdue + (unknown if fail_on_unknown else [])]
         click.echo(
-            f"{len(names)} bundle{'s' * (len(names) != 1)} of stack {stack} past their freshness target: {', '.join(names)}", err=True
+            f"{len(names)} bundle{'s' * (len(names) != 1)} of stack {stack} past their freshness target"
+            f"{' or of unknown age' if fail_on_unknown and unknown else ''}: {', '.join(names)}. "
+            f"Fix: `secrets-platform rotate <service> --stack {stack}` (it writes today's date as the rotation value)",
+            err=True,
         )
         ctx.exit(VALIDATION_FAILED)
 

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from parsers import ParseError
+from parsers.addresses import canonical_host
 from settings.errors import ConfigError, Problem, full_key
 
 _KEY = full_key(["kubernetes", "kubeconfig"])
@@ -20,7 +22,12 @@ _RUN_MAKE_UP = "run make up (it starts the local cluster and writes its kubeconf
 
 
 def check_local_kubeconfig(path: str) -> None:
-    """local reaches loopback only: the kubeconfig must exist and its current cluster be on 127.0.0.0/8 or ::1."""
+    """local reaches loopback only: every hop of the kubeconfig's clusters is on 127.0.0.0/8 or ::1.
+
+    The current context's cluster must exist; every cluster of the file (the provider, kubectl or
+    a later context switch may use any) must have a loopback ``server`` and no ``proxy-url`` (a
+    proxy is a hop of its own that would see the whole API traffic, Secrets included).
+    """
     file = Path(path)
     if not file.is_file():
         raise ConfigError([Problem(_KEY, "names no file: the local cluster is not running or was never created", _RUN_MAKE_UP, path)])
@@ -29,27 +36,49 @@ def check_local_kubeconfig(path: str) -> None:
         doc = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
         current = doc.get("current-context")
         context = next(c["context"] for c in doc.get("contexts") or [] if c.get("name") == current)
-        server = next(c["cluster"]["server"] for c in doc.get("clusters") or [] if c.get("name") == context.get("cluster"))
-        host = urlsplit(server).hostname or ""
+        next(c["cluster"] for c in doc.get("clusters") or [] if c.get("name") == context.get("cluster"))
+        clusters = [(str(c.get("name")), c["cluster"]) for c in doc.get("clusters") or []]
+        hops = [(name, "server", str(cluster["server"])) for name, cluster in clusters]
+        hops += [(name, "proxy-url", str(cluster["proxy-url"])) for name, cluster in clusters if cluster.get("proxy-url") is not None]
     except (OSError, ValueError, yaml.YAMLError, AttributeError, KeyError, TypeError, StopIteration):
         raise ConfigError([Problem(_KEY, "is not a kubeconfig with a current context and its cluster", _RUN_MAKE_UP, path)]) from None
-    if not _loopback(host):
-        raise ConfigError(
-            [
-                Problem(
-                    _KEY,
-                    f"points at {host!r}, but the local stack only ever talks to a cluster on loopback (127.0.0.0/8)",
-                    "point it at the local cluster's kubeconfig (make -s kubeconfig prints it), or remove it",
-                    path,
-                )
-            ]
-        )
+    for name, field, url in hops:
+        if field == "proxy-url":
+            raise ConfigError(
+                [
+                    Problem(
+                        _KEY,
+                        f"sends cluster {name!r} through a proxy ({_host(url)!r}), a hop the local stack never takes",
+                        "remove proxy-url from the kubeconfig (make -s kubeconfig prints the local cluster's), or unset kubernetes.kubeconfig",
+                        path,
+                    )
+                ]
+            )
+        host = _host(url)
+        if not _loopback(host):
+            raise ConfigError(
+                [
+                    Problem(
+                        _KEY,
+                        f"points cluster {name!r} at {host!r}, but the local stack only ever talks to a cluster on loopback (127.0.0.0/8)",
+                        "point it at the local cluster's kubeconfig (make -s kubeconfig prints it), or remove it",
+                        path,
+                    )
+                ]
+            )
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+        return ipaddress.ip_address(canonical_host(host)).is_loopback
+    except (ValueError, ParseError):
         return False

@@ -51,7 +51,7 @@ Backend = Literal["kubernetes", "gcp-secret-manager", "vault", "vault-database"]
 RotationStrategy = Literal["single", "dual"]
 
 # A freshness target: a whole number of hours, days or weeks (`90d`, `12w`, `36h`).
-DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])$")
+DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])\Z")
 _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 # maxAge of a generated bundle that sets none: stricter the closer to production (local: no target).
 DEFAULT_MAX_AGE = {env: t.default_max_age for env, t in conventions.TRAITS.items()}
@@ -76,7 +76,7 @@ else:
 
 
 # A lease length of Vault's database engine: whole seconds, minutes or hours (`90s`, `15m`, `1h`).
-TTL = re.compile(r"^([1-9][0-9]{0,5})([smh])$")
+TTL = re.compile(r"^([1-9][0-9]{0,5})([smh])\Z")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 # What a vault-database bundle's `properties` may name: the issued user's two halves.
 DATABASE_PROPERTIES = ("username", "password")

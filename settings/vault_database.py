@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import re
 from typing import Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
+from parsers import ParseError, conninfo
 from settings.errors import Problem, full_key
 from settings.model import DATABASE_PROPERTIES, StackConfig, VaultDatabase, parse_ttl
 
 BACKEND = "vault-database"
 # Unquoted PostgreSQL role names: what the creation statement can name without quoting tricks.
-_PG_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_PG_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 # Predefined roles that reach the server's files or programs: as good as superuser, never granted.
 _PG_FORBIDDEN_GRANTS = frozenset({"pg_execute_server_program", "pg_read_server_files", "pg_write_server_files"})
-_MOUNT = re.compile(r"^[a-z0-9][-a-z0-9_]*$")
-_SCHEMES = ("postgresql", "postgres")
+_MOUNT = re.compile(r"^[a-z0-9][-a-z0-9_]*\Z")
 # Outside local the connection is TLS only, as every other remote the platform reaches.
 _TLS_SSLMODES = ("require", "verify-ca", "verify-full")
 
@@ -187,40 +187,54 @@ def _check_connections(cfg: StackConfig, env: str, services: set[str], hidden: b
 
 
 def _check_url(url: str, key: str, hidden: bool, add) -> None:
+    """The URL as libpq reads it (:mod:`parsers.conninfo`): a server, a database, TLS, and no credential anywhere.
+
+    libpq takes a password from the user-info and from ``?password=`` (and a file of them from
+    ``?passfile=``, a client key's passphrase from ``?sslpassword=``); every keyword outside the
+    known set is refused, so nothing the check does not judge reaches Vault. A value is shown
+    only when the URL carries no credential and the key is not secret.
+    """
+    fix = "give postgresql://host:5432/dbname?sslmode=verify-full"
+    if not isinstance(url, str) or not url.startswith(conninfo.SCHEMES):
+        add(Problem(key, "is not a postgresql:// URL", fix, url, not hidden))
+        return
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        add(Problem(key, "is not a URL", "give postgresql://host:5432/dbname?sslmode=verify-full", url, not hidden))
+        params = conninfo.parse(url)
+    except ParseError as err:
+        add(Problem(key, str(err), fix, show_value=False))
         return
-    if parts.scheme not in _SCHEMES or not parts.hostname:
-        add(
-            Problem(
-                key, "is not a postgresql:// URL with a host", "give postgresql://host:5432/dbname?sslmode=verify-full", url, not hidden
-            )
-        )
-        return
-    if "@" in parts.netloc or "{{" in url:
+    credentials = sorted(k for k in params if k in conninfo.SECRET_KEYWORDS)
+    if credentials or "user" in params or "{{" in url:
+        named = ", ".join(credentials + (["user"] if "user" in params else []))
         add(
             Problem(
                 key,
-                "carries user-info or placeholders; Vault's connection user is a key of its own",
-                "drop user:password@ from the URL and set databaseConnections.<service>.username and .password",
+                f"carries user-info, a credential ({named}) or placeholders; Vault's connection user and password are keys of their own"
+                if named
+                else "carries placeholders; Vault fills in the issued user's name and password itself",
+                "drop user:password@ and ?password=/passfile/sslpassword/user from the URL and set "
+                "databaseConnections.<service>.username and .password (--secret)",
                 show_value=False,
             )
         )
         return
-    if not parts.path.strip("/") or "/" in parts.path.strip("/"):
+    unknown = sorted(set(params) - conninfo.ALLOWED_KEYWORDS)
+    if unknown:
         add(
             Problem(
                 key,
-                "names no database (the path after the host)",
-                "give postgresql://host:5432/dbname?sslmode=verify-full",
-                url,
-                not hidden,
+                f"sets libpq keywords the platform does not judge ({', '.join(unknown)})",
+                f"remove them; allowed: {', '.join(sorted(conninfo.ALLOWED_KEYWORDS))}",
+                show_value=False,
             )
         )
-    sslmode = (parse_qs(parts.query).get("sslmode") or [""])[0]
+        return
+    try:
+        conninfo.database(url)
+    except ParseError as err:
+        add(Problem(key, str(err), fix, url, not hidden))
+        return
+    sslmode = params.get("sslmode", "")
     if sslmode not in _TLS_SSLMODES:
         add(
             Problem(
@@ -231,7 +245,6 @@ def _check_url(url: str, key: str, hidden: bool, add) -> None:
                 not hidden,
             )
         )
-    del port
 
 
 def connection_url_template(url: str) -> str:

@@ -117,6 +117,8 @@ def base_config(env: str = "prd", **overrides: Any) -> dict[str, Any]:
     }
     if env == "local":
         cfg["kubernetes"] = {"renderDir": "rendered/local"}
+    else:  # dev, stg and prd name their cluster's context (settings refuse an ambient kubeconfig)
+        cfg["kubernetes"] = {"context": f"gke_example-data-platform_europe-west1_data-{env}"}
     cfg.update(overrides)
     return cfg
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
 import conventions
+from parsers import ParseError, addresses
 from settings.errors import Problem, full_key
 from settings.model import StackConfig
+from settings.rules.cluster import TOOL_DIRS
 
-_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
-_VAULT_MOUNT = re.compile(r"^[a-z0-9][-a-z0-9_]*$")
+_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\Z")
+_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?\Z")
+_VAULT_MOUNT = re.compile(r"^[a-z0-9][-a-z0-9_]*\Z")
 
 
 def default_install(install: bool | None, env: str) -> bool:
@@ -26,8 +28,9 @@ def default_vault_ha(ha: bool | None, env: str) -> bool:
     return ha if ha is not None else conventions.traits(env).vault_ha_required
 
 
-# The project folder (Pulumi.yaml's): relative chart paths are read from here, as the engine runs the program here.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The project folder (Pulumi.yaml's; this file is settings/rules/backends.py): relative chart paths
+# are read from here, as the engine runs the program here.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def chart_path(value: str | None) -> Path | None:
@@ -64,11 +67,42 @@ def _chart_meta(path: Path) -> dict | None:
     return meta if isinstance(meta, dict) else None
 
 
-def _check_chart_path(section: str, chart: str, value: str | None, version: str | None, add) -> None:
-    """A chartPath is a chart folder or .tgz of ``chart``, holding the pinned chartVersion."""
+def _inside_repository(value: str, key: str, chart: str, add) -> bool:
+    """dev, stg and prd install only a reviewed chart: a path relative to the repository, staying inside it.
+
+    The chart's templates are what the cluster runs (and the pack admits the operator's roles by the
+    labels they write), so a chart from outside the repository is an unreviewed install.
+    """
+    fix = f"commit the {chart} chart under the repository (e.g. charts/{chart}) and give that relative path"
+    pure = PurePosixPath(value)
+    if "\\" in value or value.startswith("~") or pure.is_absolute() or re.match(r"[A-Za-z]:", value) or not value.strip():
+        add(Problem(key, "is not a path relative to the repository (outside local the chart must be a reviewed file of it)", fix, value))
+        return False
+    if ".." in pure.parts:
+        add(Problem(key, "leaves the repository through '..'", fix, value))
+        return False
+    parts = [p for p in pure.parts if p != "."]
+    if not parts or parts[0] in TOOL_DIRS:
+        add(Problem(key, f"is {'the repository itself' if not parts else f'inside {parts[0]}/, a folder that tools own'}", fix, value))
+        return False
+    try:
+        target = (PROJECT_ROOT / value).resolve()
+    except (OSError, RuntimeError):
+        add(Problem(key, "cannot be resolved (a symbolic link loop?)", fix, value))
+        return False
+    if PROJECT_ROOT.resolve() not in target.parents:
+        add(Problem(key, f"resolves to {str(target)!r}, outside the repository (through a symbolic link)", fix, value))
+        return False
+    return True
+
+
+def _check_chart_path(section: str, chart: str, value: str | None, version: str | None, add, env: str = "local") -> None:
+    """A chartPath is a chart folder or .tgz of ``chart``, holding the pinned chartVersion; outside local, inside the repository."""
     if value is None:
         return
     key = full_key([section, "chartPath"])
+    if env != "local" and not _inside_repository(value, key, chart, add):
+        return
     path = Path(value) if (found := chart_path(value)) is None else found
     if not path.exists():
         add(
@@ -134,6 +168,20 @@ def _check_chart(section: str, enabled: bool, install: bool, version: str | None
                 version,
             )
         )
+
+
+def _check_url(path: list[str], value: str, fix: str, add) -> addresses.Address | None:
+    """An http(s) URL with a host, read by ``urllib.parse`` (:func:`parsers.addresses.canonical_url`); None when it is not one."""
+    if conventions.has_url_userinfo(value):
+        return None  # a credential in the URL: check_transport reports it, without the value
+    try:
+        url = addresses.canonical_url(value)
+    except ParseError:
+        url = None
+    if url is None or url.scheme not in ("http", "https"):
+        add(Problem(full_key(path), "is not an http(s) URL with a host", fix, value))
+        return None
+    return url
 
 
 def check(cfg: StackConfig, env: str, add) -> None:
@@ -203,7 +251,7 @@ def check(cfg: StackConfig, env: str, add) -> None:
     eso_install = default_install(eso.install, env)
     _check_chart("externalSecrets", eso.enabled, eso_install, eso.chart_version, env, add, eso.chart_path)
     if eso.enabled:
-        _check_chart_path("externalSecrets", "external-secrets", eso.chart_path, eso.chart_version, add)
+        _check_chart_path("externalSecrets", "external-secrets", eso.chart_path, eso.chart_version, add, env)
     if not _DURATION.match(eso.refresh_interval) or eso.refresh_interval in ("", "0s"):
         add(
             Problem(
@@ -230,7 +278,7 @@ def check(cfg: StackConfig, env: str, add) -> None:
         return
     vault_install = default_install(vault.install, env)
     _check_chart("vault", True, vault_install, vault.chart_version, env, add, vault.chart_path)
-    _check_chart_path("vault", "vault", vault.chart_path, vault.chart_version, add)
+    _check_chart_path("vault", "vault", vault.chart_path, vault.chart_version, add, env)
     if vault.dev_mode and env != "local":
         add(
             Problem(
@@ -262,15 +310,20 @@ def check(cfg: StackConfig, env: str, add) -> None:
                     vault.address,
                 )
             )
-        elif not re.match(r"^https?://[^\s/]+", vault.address):
-            add(
-                Problem(
-                    full_key(["vault", "address"]),
-                    "is not an http(s) URL",
-                    "give Vault's API address, e.g. https://vault.example.internal:8200",
-                    vault.address,
-                )
+        else:
+            _check_url(["vault", "address"], vault.address, "give Vault's API address, e.g. https://vault.example.internal:8200", add)
+    api = _check_url(
+        ["vault", "kubernetesHost"], vault.kubernetes_host, "give the cluster's API server, e.g. https://kubernetes.default.svc", add
+    )
+    if api is not None and not addresses.is_in_cluster(api) and conventions.env_tokens_in(api.host) - {env}:
+        add(
+            Problem(
+                full_key(["vault", "kubernetesHost"]),
+                f"names the API server of {', '.join(sorted(conventions.env_tokens_in(api.host) - {env}))}: {env}'s Vault would verify job-runner tokens with another environment's cluster",
+                f"give {env}'s own API server, or https://kubernetes.default.svc for the cluster Vault runs in",
+                vault.kubernetes_host,
             )
+        )
     if not _VAULT_MOUNT.match(vault.mount):
         add(
             Problem(

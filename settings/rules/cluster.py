@@ -33,6 +33,24 @@ def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
                 cfg.kubernetes.context,
             )
         )
+    context = cfg.kubernetes.context
+    if context is not None and context.strip() and (context != context.strip() or not context.isprintable()):
+        add(
+            Problem(
+                full_key(["kubernetes", "context"]),
+                "has surrounding blanks or control characters (a newline?), so it names no context of the kubeconfig",
+                "give the context's name exactly as `kubectl config get-contexts -o name` prints it",
+                context,
+            )
+        )
+    if env != "local" and not (cfg.kubernetes.context or "").strip():
+        add(
+            Problem(
+                full_key(["kubernetes", "context"]),
+                f"is required for {env}: without it the provider applies to whatever cluster the ambient kubeconfig's current context names",
+                f"set it to the kubeconfig context of {env}'s cluster, e.g. gke_<project>_<location>_<cluster>",
+            )
+        )
     if cfg.kubernetes.render_dir and cfg.kubernetes.kubeconfig:
         add(
             Problem(
@@ -46,7 +64,7 @@ def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
 
 
 # Folders of the checkout that tools own: rendered plain-text Secrets never go there.
-_TOOL_DIRS = frozenset({".git", ".github", ".venv", ".state", ".pulumi-home", "bin", "build", "node_modules"})
+TOOL_DIRS = frozenset({".git", ".github", ".venv", ".state", ".pulumi-home", "bin", "build", "node_modules"})
 
 
 def _check_render_dir(value: str, root: Path | None, add) -> None:
@@ -67,7 +85,7 @@ def _check_render_dir(value: str, root: Path | None, add) -> None:
     if not parts or ".." in parts:
         add(Problem(key, "leaves the repository or is the repository itself (rendered manifests hold plain-text secrets)", fix, value))
         return
-    if parts[0] in _TOOL_DIRS:
+    if parts[0] in TOOL_DIRS:
         add(Problem(key, f"is inside {parts[0]}/, a folder that tools own", fix, value))
         return
     if root is None:

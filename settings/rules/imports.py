@@ -12,7 +12,7 @@ import conventions
 from settings.errors import Problem, full_key
 from settings.model import StackConfig
 
-_IMPORT_SUFFIX = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
+_IMPORT_SUFFIX = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*\Z")
 
 
 @dataclass(frozen=True)

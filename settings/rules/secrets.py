@@ -17,7 +17,7 @@ _PEM_CERTIFICATE = "-----BEGIN " + "CERTIFICATE-----"
 _PEM_PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z]+ )?" + "PRIVATE" + r" KEY-----")
 _ENV_WORD = "carries an environment token as a word, so names built from it would name two environments"
 _ENV_WORD_FIX = f"drop the token ({conventions.ENVIRONMENT_LIST}): the platform adds the stack's environment to every name"
-_PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 
 
 def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[tuple[str, str], str]:
@@ -162,6 +162,8 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[
         if name:
             claim(full_key(base + ["namespaces"]), cred.namespaces, name, full_key(base))
 
+    _check_resource_names(cfg, add)
+
     hide_registries = "registries" in secret_keys
     for i, reg in enumerate(cfg.registries):
         base = ["registries", i]
@@ -201,6 +203,62 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[
         if name:
             claim(full_key(base + ["namespaces"]), tls.namespaces, name, full_key(base), hide_tls)
     return taken
+
+
+def _check_resource_names(cfg: StackConfig, add) -> None:
+    """Keys whose derived names collide are refused before anything is registered.
+
+    A generated key's RandomPassword is named ``<service>-<key in lower case, '_' as '-'>`` (a dual
+    key's two slots add ``-slot-a``/``-slot-b``, a local Secret Manager property's stand-in
+    ``-stand-in``: :mod:`conventions`); two equal names are one URN, which the engine refuses in the
+    middle of an ``up``. Within a bundle, two keys that differ only by letter case also name one
+    file of the Vault agent (``<service>-<key slug>``).
+    """
+    owners: dict[str, str] = {}
+    for i, cred in enumerate(cfg.credentials):
+        base = ["credentials", i]
+        slugs: dict[str, tuple[str, str]] = {}
+        keyed = [(k, full_key(base + ["values", k])) for k in cred.values]
+        keyed += [(g.key, full_key(base + ["generated", j, "key"])) for j, g in enumerate(cred.generated)]
+        keyed += [(k, full_key(base + ["properties", k])) for k in cred.properties if k not in {g.key for g in cred.generated}]
+        for k, where in keyed:
+            slug = conventions.key_slug(k)
+            if slug in slugs and slugs[slug][0] != k:
+                add(
+                    Problem(
+                        where,
+                        f"differs from the key {slugs[slug][0]} of this bundle only by letter case, so both make the name {cred.service}-{slug}",
+                        "rename one of the two keys",
+                        k,
+                    )
+                )
+            slugs.setdefault(slug, (k, where))
+        names: list[tuple[str, str, str]] = []
+        for j, gen in enumerate(cred.generated):
+            where = full_key(base + ["generated", j, "key"])
+            name = conventions.password_resource_name(cred.service, gen.key)
+            if cred.rotation_strategy == "dual":
+                names += [(conventions.slot_resource_name(name, slot), where, gen.key) for slot in ("a", "b")]
+            else:
+                names.append((name, where, gen.key))
+        if cred.backend == "gcp-secret-manager":
+            names += [
+                (conventions.stand_in_resource_name(cred.service, k), full_key(base + ["properties", k]), k)
+                for k in sorted(cred.properties)
+            ]
+        for name, where, k in names:
+            owner = owners.get(name)
+            if owner is not None and owner != where:
+                add(
+                    Problem(
+                        where,
+                        f"makes the resource name {name!r}, which {owner} makes too (one URN: the engine would stop the deploy half-way)",
+                        "rename one of the two keys (or services); names are <service>-<key in lower case with '-'>, dual keys add -slot-a/-slot-b",
+                        k,
+                    )
+                )
+                continue
+            owners.setdefault(name, where)
 
 
 def _check_rotation_strategy(cred, base: list, keys: set[str], add) -> None:

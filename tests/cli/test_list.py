@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import yaml
+
 from cli_support import CANARY, FakeEngine, ROOT, invoke, make_app
 from components.consumers import describe
 from components.platform import planned_descriptors
@@ -104,7 +106,18 @@ def test_age_and_overdue_from_a_date_rotation(tmp_path):
     path.write_text(
         path.read_text().replace('rotation: "2020-01-01"', f'rotation: "{dt.datetime.now(dt.timezone.utc).date().isoformat()}"')
     )
+    # prd fails closed: cube and minio (rotation "1") are of unknown age, which prd counts as overdue
+    unknown = invoke(make_app(root), "freshness", "--stack", "prd")
+    assert unknown.exit_code == 1 and "of unknown age: cube-prd-credentials, minio-prd-credentials" in unknown.stderr
+    assert "snowflake-prd-credentials" not in unknown.stderr and "secrets-platform rotate <service> --stack prd" in unknown.stderr
+    # elsewhere an unknown age fails only when asked (the drift workflow asks)
+    assert invoke(make_app(root), "freshness", "--stack", "dev").exit_code == 0
+    strict = invoke(make_app(root), "freshness", "--stack", "dev", "--fail-on-unknown")
+    assert strict.exit_code == 1 and "minio-dev-credentials" in strict.stderr
+    # every prd bundle dated: fresh
+    doc = yaml.safe_load(path.read_text())
+    for cred in doc["config"]["secrets-platform:credentials"]:
+        cred["rotation"] = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    path.write_text(yaml.safe_dump(doc))
     ok = invoke(make_app(root), "freshness", "--stack", "prd")
-    assert ok.exit_code == 0, ok.output
-    strict = invoke(make_app(root), "freshness", "--stack", "prd", "--fail-on-unknown")
-    assert strict.exit_code == 1 and "minio-prd-credentials" in strict.stderr
+    assert ok.exit_code == 0, ok.output + ok.stderr

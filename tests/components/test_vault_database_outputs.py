@@ -25,10 +25,10 @@ DB = {
 URL = "postgresql://warehouse.internal:5432/analytics?sslmode=verify-full"
 
 
-def prd(address: str | None = "https://vault.prd.example.internal:8200") -> settings.Settings:
+def prd(address: str | None = "https://vault.prd.example.internal:8200", url: str = URL) -> settings.Settings:
     cfg = base_config("prd", vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "address": address})
     cfg["credentials"].append(DB)
-    cfg["databaseConnections"] = {"warehouse": {"url": URL, "username": "vault_admin", "password": PASSWORD}}
+    cfg["databaseConnections"] = {"warehouse": {"url": url, "username": "vault_admin", "password": PASSWORD}}
     return settings.from_mapping(cfg, {"databaseConnections"}, "prd", {})
 
 
@@ -82,6 +82,13 @@ def test_without_an_address_nothing_is_applied_and_the_outputs_describe_it_witho
         "dbname": "analytics",
     }
     assert PASSWORD not in json.dumps(run.outputs)
+
+
+def test_the_dbt_profile_names_the_server_libpq_would_reach():
+    """?host=, ?port= and ?dbname= override the URL's parts, as libpq (and so dbt's psycopg) reads them."""
+    url = "postgresql://ignored.internal:6000/ignored?host=warehouse%2Einternal&port=6432&dbname=analytics&sslmode=require"
+    (db,) = run_program(prd(address=None, url=url)).outputs["vault"]["databases"]
+    assert (db["dbtProfile"]["host"], db["dbtProfile"]["port"], db["dbtProfile"]["dbname"]) == ("warehouse.internal", 6432, "analytics")
 
 
 def test_each_listed_namespace_reads_exactly_its_database_users():

@@ -247,6 +247,37 @@ def test_vault_database_naming_another_or_no_env_fails(fx, typ, props, needle):
     assert needle in message
 
 
+def test_the_programs_connection_url_template_passes(fx):
+    url = "postgresql://{{username}}:{{password}}@warehouse.internal:5432/analytics?sslmode=verify-full"
+    props = {"name": "warehouse-prd", "allowedRoles": ["warehouse-prd"], "postgresql": {"connectionUrl": url}}
+    assert fx.run(isolation.vault_database_env, DB_CONNECTION, props) == []
+
+
+@pytest.mark.parametrize(
+    "url, named",
+    [
+        ("postgresql://{{username}}:hunter2-canary@warehouse.internal/analytics", "password"),
+        ("postgresql://{{username}}:{{password}}@warehouse.internal/analytics?password=hunter2-canary", "password"),
+        ("postgresql://admin:{{password}}@warehouse.internal/analytics", "user"),
+        ("postgresql://warehouse.internal/analytics?sslpassword=hunter2-canary", "sslpassword"),
+    ],
+)
+def test_a_credential_in_the_connection_url_is_refused_unseen(fx, url, named):
+    props = {"name": "warehouse-prd", "allowedRoles": ["warehouse-prd"], "postgresql": {"connectionUrl": url}}
+    [message] = fx.run(isolation.vault_database_env, DB_CONNECTION, props)
+    assert f"carries {named} (as libpq reads it)" in message and "hunter2-canary" not in message
+
+
+def test_a_connection_url_libpq_refuses_is_refused(fx):
+    props = {
+        "name": "warehouse-prd",
+        "allowedRoles": ["warehouse-prd"],
+        "postgresql": {"connectionUrl": "postgresql://h/db?x=hunter2-canary"},
+    }
+    [message] = fx.run(isolation.vault_database_env, DB_CONNECTION, props)
+    assert "is not a connection URL libpq accepts" in message and "hunter2-canary" not in message
+
+
 # --------------------------------------------------------------------------- isolation-vault-role-env
 
 
@@ -410,3 +441,99 @@ def test_iam_policy_that_cannot_be_read_is_reported_not_skipped(fx):
     props = {"secretId": "snowflake-prd-credentials", "policyData": "{not json"}
     messages = fx.run(isolation.gcp_iam_env, SECRET_IAM_POLICY, props)
     assert messages, "an unreadable policy passed silently"
+
+
+# --------------------------------------------------------------------------- Vault policies, read as Vault reads them
+
+VAULT_POLICY = "vault:index/policy:Policy"
+OWN = 'path "floe/data/dev/warehouse" {\n  capabilities = ["read"]\n}\n'
+# The same grant of a prd path, in the spellings Vault's HCL v1 parser (and its JSON form) accepts.
+PRD_GRANT_SPELLINGS = {
+    "hcl": 'path "floe/data/prd/warehouse" {\n  capabilities = ["read"]\n}\n',
+    "no-space": 'path"floe/data/prd/warehouse"{capabilities=["read"]}',
+    "quoted-key": '"path" "floe/data/prd/warehouse" { capabilities = ["read"] }',
+    "one-line": 'path "floe/data/dev/warehouse" { capabilities = ["read"] } path "floe/data/prd/warehouse" { capabilities = ["read"] }',
+    "json": json.dumps({"path": {"floe/data/prd/warehouse": {"capabilities": ["read"]}}}),
+    "json-list": json.dumps({"path": [{"floe/data/prd/warehouse": {"capabilities": ["read"]}}]}),
+    "legacy-policy": 'path "floe/data/prd/warehouse" { policy = "read" }',
+    "leading-slash": 'path "/floe/data/prd/warehouse" { capabilities = ["read"] }',
+}
+
+
+def vault_policy_props(text: str, env: str = "dev") -> dict:
+    return {"name": f"floe-dagster-{env}-read", "policy": text}
+
+
+def test_the_programs_own_policy_passes_both_vault_rules(fx):
+    for policy in (isolation.vault_policy_env, isolation.vault_policy_control):
+        assert fx.run(policy, VAULT_POLICY, vault_policy_props(OWN), stack="dev") == []
+
+
+@pytest.mark.parametrize("form", sorted(PRD_GRANT_SPELLINGS))
+def test_a_prd_grant_in_dev_is_caught_however_it_is_spelled(fx, form):
+    text = OWN + "\n" + PRD_GRANT_SPELLINGS[form] if not form.startswith("json") else PRD_GRANT_SPELLINGS[form]
+    [message] = fx.run(isolation.vault_policy_env, VAULT_POLICY, vault_policy_props(text), stack="dev")
+    assert "'floe/data/prd/warehouse', which belongs to prd" in message
+
+
+def test_a_denied_path_of_another_environment_grants_nothing(fx):
+    text = OWN + 'path "floe/data/prd/*" { capabilities = ["deny"] }'
+    assert fx.run(isolation.vault_policy_env, VAULT_POLICY, vault_policy_props(text), stack="dev") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'path "floe/data/dev/warehouse" {',  # does not parse
+        'path "floe/data/dev/warehouse" { capabilities = ["read", "steal"] }',  # no such capability
+        'path "floe/data/dev/warehouse" { capabilities = ["read"] grants = ["all"] }',  # a key Vault does not know
+        'path "floe/data/dev/warehouse" "floe/data/prd/x" { capabilities = ["read"] }',  # two keys on one block
+        'path "floe/data/dev/w" { capabilities = ["read"] capabilities = ["update"] }',  # one key twice
+        'policy "floe/data/prd/warehouse" { capabilities = ["read"] }',  # not a path block
+        '{"path": {"floe/data/dev/w": {"capabilities": ["read"]}, "floe/data/dev/w": {"capabilities": ["update"]}}}',  # JSON duplicate
+        'path "\\u0073ys/policies/acl/floe-dagster-dev-read" { capabilities = ["update"] }',  # Vault decodes it to sys/...
+    ],
+)
+def test_a_policy_the_parser_cannot_judge_is_refused_by_both_rules(fx, text):
+    for policy in (isolation.vault_policy_env, isolation.vault_policy_control):
+        [message] = fx.run(policy, VAULT_POLICY, vault_policy_props(text), stack="dev")
+        assert "cannot be judged" in message and "capabilities" in message
+
+
+@pytest.mark.parametrize("env", ["local", "dev", "stg", "prd"])
+@pytest.mark.parametrize(
+    "path, caps, reaches",
+    [
+        ("auth/kubernetes-{env}/role/job-runner-dagster-{env}", '["update"]', "auth"),
+        ("sys/policies/acl/floe-dagster-{env}-read", '["create", "update"]', "sys"),
+        ("sys/policy/floe-dagster-{env}-read", '["read"]', "sys"),
+        ("identity/entity/id/x-{env}", '["update"]', "identity"),
+        ("+/kubernetes-{env}/role/x", '["update"]', "any mount"),
+        ("s*", '["read"]', "sys"),
+        ("team-{env}/sys/policies/acl/x", '["update"]', "sys"),
+    ],
+)
+def test_grants_on_vaults_control_paths_are_refused_everywhere(fx, env, path, caps, reaches):
+    text = OWN.replace("dev", env) + f'path "{path.format(env=env)}" {{ capabilities = {caps} }}'
+    [message] = fx.run(isolation.vault_policy_control, VAULT_POLICY, vault_policy_props(text, env), stack=env)
+    assert f"reaches Vault's {reaches}" in message and "remove the path" in message
+
+
+def test_a_json_escape_is_read_as_vault_decodes_it(fx):
+    text = '{"path": {"\\u0073ys/policies/acl/x-dev": {"capabilities": ["update"]}}}'
+    [message] = fx.run(isolation.vault_policy_control, VAULT_POLICY, vault_policy_props(text), stack="dev")
+    assert "'sys/policies/acl/x-dev', which reaches Vault's sys" in message
+
+
+def test_control_paths_in_json_and_legacy_form_are_refused(fx):
+    text = json.dumps({"path": {"auth/kubernetes-dev/role/x": {"policy": "write"}}})
+    [message] = fx.run(isolation.vault_policy_control, VAULT_POLICY, vault_policy_props(text), stack="dev")
+    assert "create, delete, list, read, update on 'auth/kubernetes-dev/role/x'" in message
+
+
+def test_deny_on_control_paths_is_allowed_and_sudo_anywhere_is_refused(fx):
+    denied = OWN + 'path "sys/*" { capabilities = ["deny"] }'
+    assert fx.run(isolation.vault_policy_control, VAULT_POLICY, vault_policy_props(denied), stack="dev") == []
+    sudo = 'path "floe/data/dev/warehouse" { capabilities = ["read", "sudo"] }'
+    [message] = fx.run(isolation.vault_policy_control, VAULT_POLICY, vault_policy_props(sudo), stack="dev")
+    assert "grants sudo" in message

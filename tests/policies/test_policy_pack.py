@@ -65,6 +65,10 @@ EXPECTED = {
         "A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores.",
     ),
     "isolation-vault-policy-env": (M, "A Vault policy grants only paths of its own environment."),
+    "isolation-vault-policy-no-control-paths": (
+        M,
+        "A Vault policy grants nothing on Vault's control paths (auth/, sys/, identity/) and no sudo, so no token can change roles or policies.",
+    ),
     "isolation-secretstore-namespace-env": (
         M,
         "A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts.",
@@ -72,7 +76,7 @@ EXPECTED = {
     "isolation-vault-role-env": (M, "A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts."),
     "isolation-vault-database-env": (
         M,
-        "A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment.",
+        "A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.",
     ),
     "isolation-gcp-iam-env": (
         M,

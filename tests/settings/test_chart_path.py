@@ -7,13 +7,15 @@ validation, what the Chart resource is given), not the upstream charts.
 from __future__ import annotations
 
 import io
+import os
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import settings
-from support import base_config, run_program
+from support import ROOT, base_config, run_program
 from settings import ConfigError
 
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -52,18 +54,58 @@ def error(env: str, **overrides) -> str:
 @pytest.mark.parametrize("kind", ["folder", "tgz"])
 def test_local_chart_folder_or_tgz_is_accepted_and_absolute(tmp_path, kind):
     made = (make_chart if kind == "folder" else make_tgz)(tmp_path, "external-secrets", "2.9.0")
-    s = load("prd", gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": str(made)})
+    s = load("local", externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": str(made)})
     assert s.eso_chart_path == str(made)
 
 
 def test_relative_chart_path_is_read_from_the_project_folder():
+    """The project folder is Pulumi.yaml's (where the engine runs the program), not settings/."""
+    assert (settings.load.PROJECT_ROOT / "Pulumi.yaml").is_file()
     text = error("prd", gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": "charts/no-such-chart"})
-    assert str(settings.load.PROJECT_ROOT / "charts" / "no-such-chart") in text
+    assert repr(str(ROOT / "charts" / "no-such-chart")) in text
+
+
+@pytest.fixture
+def repo_chart():
+    """A tiny chart in a throwaway folder inside the repository (removed afterwards)."""
+    with tempfile.TemporaryDirectory(dir=ROOT, prefix=".test-chart-") as folder:
+        made = make_chart(Path(folder), "external-secrets", "2.9.0")
+        yield made.relative_to(ROOT)
+
+
+@pytest.mark.parametrize("env", ["dev", "stg", "prd"])
+def test_a_relative_chart_inside_the_repository_is_accepted(env, repo_chart):
+    s = load(env, gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": str(repo_chart)})
+    assert s.eso_chart_path == str(ROOT / repo_chart)
+
+
+@pytest.mark.parametrize("env", ["dev", "stg", "prd"])
+@pytest.mark.parametrize("kind", ["absolute", "dotdot", "home", "symlink", "tool-folder"])
+def test_a_chart_outside_the_repository_is_refused_outside_local(tmp_path, env, kind, repo_chart):
+    """The chart's templates are what the cluster runs: dev, stg and prd install only reviewed files of the repository."""
+    made = make_chart(tmp_path, "external-secrets", "2.9.0")
+    if kind == "absolute":
+        value = str(made)
+    elif kind == "dotdot":
+        value = f"{repo_chart}/../../{Path(os.path.relpath(made, ROOT))}"
+    elif kind == "home":
+        value = "~/charts/external-secrets"
+    elif kind == "tool-folder":
+        value = ".venv/charts/external-secrets"
+    else:
+        link = ROOT / repo_chart.parent / "link"
+        link.symlink_to(made)
+        value = str(repo_chart.parent / "link")
+    text = error(env, gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": value})
+    assert "secrets-platform:externalSecrets.chartPath" in text and "commit the external-secrets chart under the repository" in text
+    assert any(
+        s in text for s in ("relative to the repository", "leaves the repository", "outside the repository", "folder that tools own")
+    )
 
 
 def test_missing_chart_path_is_one_clear_error(tmp_path):
     missing = tmp_path / "nowhere"
-    text = error("prd", gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": str(missing)})
+    text = error("local", externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": str(missing)})
     assert "secrets-platform:externalSecrets.chartPath" in text and "does not exist" in text and str(missing) in text
     assert "Fix:" in text
 
@@ -81,26 +123,26 @@ def test_chart_path_that_is_no_chart_is_one_clear_error(tmp_path, content):
         with tarfile.open(target, "w:gz") as tar:
             info = tarfile.TarInfo("vault/values.yaml")
             tar.addfile(info, io.BytesIO(b""))
-    text = error("prd", vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "chartPath": str(target)})
+    text = error("local", vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "chartPath": str(target)})
     assert "secrets-platform:vault.chartPath" in text and "is not a Helm chart folder" in text and "Fix:" in text
 
 
 def test_corrupt_tgz_is_one_clear_error(tmp_path):
     target = tmp_path / "vault-0.34.1.tgz"
     target.write_bytes(b"\x1f\x8b not really gzip")
-    text = error("prd", vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "chartPath": str(target)})
+    text = error("local", vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe", "chartPath": str(target)})
     assert "is not a Helm chart folder" in text
 
 
 def test_chart_path_of_another_chart_is_refused(tmp_path):
     other = make_chart(tmp_path, "nginx", "2.9.0")
-    text = error("prd", gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": str(other)})
+    text = error("local", externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": str(other)})
     assert "holds the chart 'nginx', not 'external-secrets'" in text
 
 
 def test_chart_version_must_be_the_one_the_chart_holds(tmp_path):
     made = make_chart(tmp_path, "external-secrets", "2.8.0")
-    text = error("prd", gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": str(made)})
+    text = error("local", externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": str(made)})
     assert "secrets-platform:externalSecrets.chartVersion" in text and "'2.8.0'" in text
 
 

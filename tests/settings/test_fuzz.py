@@ -202,3 +202,102 @@ def test_bounded_loader_refuses_any_bomb_width(copies):
     )
     with pytest.raises(safe_yaml.UnsafeYamlError):
         safe_yaml.load(bomb)
+
+
+# --------------------------------------------------------------------------- the parsers of other systems' formats (parsers/)
+
+HCL_TOKENS = st.sampled_from(
+    ['path "', "path", '"', "{", "}", "[", "]", "=", ":", ",", "capabilities", '"read"', '"deny"', '"sudo"', "policy", "#", "/*", "*/"]
+    + ["\n", " ", "sys/", "auth/", "*", "+", "<<EOF\n", "EOF\n", "1", "true", '{"path": ', "null", "\\"]
+)
+
+
+@FUZZ
+@given(text=st.lists(st.one_of(HCL_TOKENS, st.text(max_size=4)), max_size=40).map("".join))
+def test_vault_policy_reader_fails_only_with_its_own_error(text):
+    """Whatever the text, grants() returns grants with known capabilities or raises ParseError (the rules refuse it)."""
+    from parsers import ParseError, vault_policy
+
+    try:
+        grants = vault_policy.grants(text)
+    except ParseError:
+        return
+    for grant in grants:
+        assert grant.capabilities <= vault_policy.CAPABILITIES and not grant.path.startswith("/")
+
+
+URL_TOKENS = st.sampled_from(
+    ["postgresql://", "postgres://", "@", ":", "/", "?", "&", "=", ",", "%", "%2E", "%40", "[", "]", "::1", "db", "prd", "5432"]
+    + ["host", "hostaddr", "port", "dbname", "user", "password", "passfile", "sslpassword", "service", "sslmode", "verify-full"]
+    + ["require", "{{", "}}", " ", "\n", "#"]
+)
+SECRET_WORD = "canaryPW9"
+
+
+@FUZZ
+@given(url=st.lists(st.one_of(URL_TOKENS, st.just(SECRET_WORD), st.text(max_size=3)), max_size=25).map("".join))
+def test_database_urls_are_accepted_only_without_credentials(url):
+    """A connection URL either passes with no credential libpq would read, or is one clear error that never shows the canary."""
+    from parsers import conninfo
+
+    cfg = base_config("prd", vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe"})
+    cfg["credentials"] = cfg["credentials"] + [
+        {
+            "service": "warehouse",
+            "backend": "vault-database",
+            "namespaces": ["dagster"],
+            "properties": {"W_USER": "username", "W_PW": "password"},
+        }
+    ]
+    cfg["databaseConnections"] = {"warehouse": {"url": url, "username": "vault_admin", "password": "x"}}
+    try:
+        settings.from_mapping(cfg, {"databaseConnections"}, "prd", {})
+    except ConfigError as err:
+        assert SECRET_WORD not in str(err) and "Fix:" in str(err)
+        return
+    params = conninfo.parse(url)
+    assert not set(params) & (conninfo.SECRET_KEYWORDS | {"user", "service"})
+    assert set(params) <= conninfo.ALLOWED_KEYWORDS and params.get("sslmode") in ("require", "verify-ca", "verify-full")
+    assert conninfo.database(url).endpoints
+
+
+@FUZZ
+@given(text=st.text(max_size=40))
+def test_address_readers_fail_only_with_their_own_error(text):
+    from parsers import ParseError, addresses
+
+    for reader in (addresses.canonical_host, addresses.canonical_url, addresses.gcpkms_key):
+        try:
+            reader(text)
+        except ParseError:
+            pass
+
+
+NAME_PARTS = st.sampled_from(["a", "b", "a-b", "x", "svc", "svc-x", "slot", "stand"])
+KEY_PARTS = st.sampled_from(["A", "B", "B_C", "C", "X", "SLOT_A", "SLOT_B", "Token", "TOKEN", "STAND_IN", "x"])
+
+
+@hsettings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bundles=st.lists(
+        st.tuples(NAME_PARTS, st.lists(KEY_PARTS, min_size=1, max_size=3, unique=True), st.sampled_from(["single", "dual"])),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda b: b[0],
+    )
+)
+def test_accepted_bundles_never_make_one_urn_twice(bundles):
+    """Settings refuse every set of keys whose derived resource names collide: what they accept registers unique URNs."""
+    from support import run_program
+
+    credentials = [
+        {"service": s, "namespaces": ["dagster"], "generated": [{"key": k} for k in keys], "rotationStrategy": strategy}
+        for s, keys, strategy in bundles
+    ]
+    try:
+        s = settings.from_mapping(base_config("dev", credentials=credentials), set(), "dev", {})
+    except ConfigError as err:
+        assert "Fix:" in str(err)
+        return
+    urns = [r.urn for r in run_program(s).resources]
+    assert len(urns) == len(set(urns))

@@ -151,7 +151,7 @@ def test_a_connection_for_no_bundle_is_refused():
         ("postgresql://db:5432/analytics", "connects without TLS (sslmode=unset)"),
         ("postgresql://db:5432/analytics?sslmode=disable", "connects without TLS (sslmode=disable)"),
         ("postgresql://db:5432/?sslmode=require", "names no database"),
-        ("postgresql://db:notaport/x?sslmode=require", "is not a URL"),
+        ("postgresql://db:notaport/x?sslmode=require", "has a port that is not a number"),
     ],
 )
 def test_connection_urls(url, needle):

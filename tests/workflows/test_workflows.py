@@ -144,6 +144,8 @@ def test_drift_also_fails_on_overdue_credentials():
     [step] = [s for _, _, s in steps(doc) if "secrets-platform freshness" in s.get("run", "")]
     assert step["env"]["STACK"] == "${{ matrix.stack }}" and '--stack "$STACK"' in step["run"]
     assert "prd" in doc["jobs"]["refresh"]["strategy"]["matrix"]["stack"]
+    # a bundle whose age nobody knows is not fresh: the workflow fails on it in every stack
+    assert "--fail-on-unknown" in step["run"].split()
 
 
 def test_drift_audits_prd_and_fails_on_non_consumer_reads():
