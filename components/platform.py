@@ -151,7 +151,7 @@ def resolve(settings: Settings) -> StackModel:
         names[d.namespace].add(d.name)
     return StackModel(
         settings=settings,
-        namespaces={w: namespace_spec(w, env, settings.protect) for w in sorted(cfg.namespaces)},
+        namespaces={w: namespace_spec(w, env, settings.protect, flyte=w in cfg.flyte.projects) for w in sorted(cfg.namespaces)},
         secrets=tuple(plan),
         access={
             w: job_runner_spec(settings.namespace(w), env, tuple(sorted(names[settings.namespace(w)]))) for w in sorted(cfg.namespaces)
@@ -388,9 +388,9 @@ def vault_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any
     }
 
 
-def namespace_spec(workload: str, environment: str, protect: bool) -> NamespaceSpec:
-    """The namespace ``<workload>-<environment>`` with the stack's labels and protection."""
-    return NamespaceSpec(conventions.namespace_name(workload, environment), conventions.labels(environment), protect)
+def namespace_spec(workload: str, environment: str, protect: bool, flyte: bool = False) -> NamespaceSpec:
+    """The namespace ``<workload>-<environment>`` (a Flyte project's ``<project>-<domain>``) with the stack's labels and protection."""
+    return NamespaceSpec(conventions.namespace_name(workload, environment, flyte=flyte), conventions.labels(environment), protect)
 
 
 def job_runner_spec(namespace: str, environment: str, secret_names: tuple[str, ...]) -> JobRunnerSpec:
