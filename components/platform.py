@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 import conventions
 from components.access import ROLE_NAME, JobRunnerAccess, JobRunnerSpec
 from components.common import SecretDescriptor
-from components.consumers import describe
+from components.consumers import describe, flyte_vault_secrets
 from components.external_secrets import (
     EnvironmentStore,
     EnvironmentStoreSpec,
@@ -354,6 +354,8 @@ def vault_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any
             "keys": sorted(c.properties),
             "namespaces": sorted(s.namespace(w) for w in c.namespaces),
             "backend": "vault",
+            # Flyte's Vault secret manager: group = the KV path, key = the field's own name (components/consumers.py)
+            **flyte_vault_secrets(names.path(c.service), dict(c.properties)),
             # per namespace: its own role logs in, so the annotations differ by namespace
             "consumers": {
                 s.namespace(w): injector_fragments(names, s.namespace(w), c.service, dict(c.properties), v.audience, v.token_ttl)

@@ -116,3 +116,30 @@ def test_the_cli_selects_a_flyte_project_by_its_workload_name():
     assert by_workload.secrets and {x["namespace"] for x in by_workload.secrets} == {"flytesnacks-production"}
     by_name = cat.only_namespaces(("flytesnacks-production",))
     assert json.dumps(by_name.secrets, sort_keys=True) == json.dumps(by_workload.secrets, sort_keys=True)
+
+
+def test_flyte_vault_snippet_names_the_kv_path_and_each_field_as_flyte_reads_it():
+    """Flyte's Vault injector reads {{ .Data.data.<key> }} of <group>; flytekit reads <dir>/<group>/<key> lower-cased."""
+    from components.platform import vault_outputs
+
+    s = settings.from_stack_file(ROOT / "Pulumi.local.yaml")
+    (cred,) = [c for c in vault_outputs(s)["credentials"] if c["service"] == "salesforce"]
+    assert cred["flyteSecrets"] == [
+        {
+            "group": "floe/local/salesforce",
+            "key": field,
+            "mountRequirement": "FILE",
+            "file": f"/etc/flyte/secrets/floe/local/salesforce/{field}",
+        }
+        for field in ("client_id", "client_secret")
+    ]
+    assert "flyteUnreadable" not in cred
+
+
+def test_flyte_vault_snippet_leaves_out_fields_flyte_cannot_read():
+    from components.consumers import flyte_vault_secrets
+
+    out = flyte_vault_secrets("floe/prd/x", {"X_ID": "ClientId", "X_SECRET": "client-secret", "X_TOKEN": "token"})
+    assert [e["key"] for e in out["flyteSecrets"]] == ["token"]
+    assert set(out["flyteUnreadable"]) == {"X_ID", "X_SECRET"}
+    assert "lower case" in out["flyteUnreadable"]["X_ID"]
