@@ -16,7 +16,8 @@ from secrets_cli import catalog as catalog_mod
 from secrets_cli import dbt_profile as dbt_mod
 from secrets_cli import dotenv as dotenv_mod
 from secrets_cli import freshness as freshness_mod
-from components.platform import planned_descriptors
+from components.platform import planned_descriptors, vault_names
+from components.vault import SECRETS_DIR, database_env_file
 from secrets_cli.cluster import Kubectl, reloading_workloads, sync_state
 from secrets_cli.engine import Engine
 from secrets_cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
@@ -25,6 +26,7 @@ from secrets_cli.references import KINDS, scan
 from secrets_cli.stackfile import bump_rotation, next_rotation
 from secrets_cli.validate import FAIL, MARK, WARN, resolve
 from settings.model import PREVIOUS_SUFFIX
+from settings.vault_database import BACKEND as VAULT_DATABASE
 
 EXIT_CODES = f"""Exit codes: {OK} ok, {VALIDATION_FAILED} validation failed (or a Secret not synced),
 {USAGE} usage or input error, 3 engine or cluster error, {ABORTED} aborted at a prompt."""
@@ -630,23 +632,36 @@ def dbt_profile(
     env = cat.environment
     name = credential if credential.endswith("-credentials") else conventions.credentials_name(credential, env, checked=False)
     copies = cat.named(name)
-    if not copies:
-        bundles = sorted({n for n in cat.names() if n.endswith("-credentials")})
-        raise InputError(
-            f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
-            "pass --credential with one of them",
-        )
-    service = copies[0].get("service") or name[: -len(f"-{env}-credentials")]
+    mapping, literals = _pairs(maps, "--map"), _pairs(sets, "--set")
+    if copies:
+        secret, service = copies[0], copies[0].get("service") or name[: -len(f"-{env}-credentials")]
+        defaults: tuple[dict[str, str], dict[str, str]] = ({}, {})
+        note = dbt_mod.ENVFROM_NOTE
+    else:
+        database = _vault_database_bundle(cat, name)
+        if database is None:
+            bundles = sorted({n for n in cat.names() if n.endswith("-credentials")} | set(_vault_database_names(cat)))
+            raise InputError(
+                f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
+                "pass --credential with one of them",
+            )
+        service, secret, defaults, note = database
+        if (adapter or "postgres") != "postgres":
+            raise InputError(
+                f"--type {adapter}: {service} is a vault-database bundle, whose users Vault issues in PostgreSQL", "drop --type (postgres)"
+            )
+        adapter = "postgres"
     text = dbt_mod.profile(
         stack=stack,
-        secret=copies[0],
+        secret=secret,
         service=service,
         adapter=adapter or service,
         profile_name=profile_name,
         target=target or stack,
-        mapping=_pairs(maps, "--map"),
-        literals=_pairs(sets, "--set"),
+        mapping={**defaults[0], **mapping},
+        literals={**{k: v for k, v in defaults[1].items() if k not in mapping}, **literals},
         threads=threads,
+        source=note,
     )
     if output is None:
         click.echo(text, nl=False)
@@ -662,6 +677,29 @@ def dbt_profile(
             f"--output {output}: cannot be written ({err.strerror or err.__class__.__name__})", "pass a writable file path"
         ) from None
     click.echo(f"Wrote {output}: {text.count('env_var(')} env_var() references to keys of {name}.", err=True)
+
+
+def _vault_database_names(cat: catalog_mod.Catalog) -> list[str]:
+    return [
+        conventions.credentials_name(c.service, cat.environment, checked=False)
+        for c in cat.settings.config.credentials
+        if c.backend == VAULT_DATABASE
+    ]
+
+
+def _vault_database_bundle(cat: catalog_mod.Catalog, name: str):
+    """A vault-database bundle called ``name`` (``<service>-<env>-credentials``): it has no Secret; its keys are the
+    ones the Vault agent renders into the job's env file. (service, secret-like entry, default fields, source note)."""
+    for cred in cat.settings.config.credentials:
+        if cred.backend != VAULT_DATABASE or conventions.credentials_name(cred.service, cat.environment, checked=False) != name:
+            continue
+        conn = cat.settings.config.database_connections.get(cred.service)
+        names = vault_names(cat.settings)
+        creds_path = names.database_creds_path(cred.service)
+        secret = {"name": name, "keys": sorted(cred.properties)}
+        note = dbt_mod.vault_database_source(creds_path, f"{SECRETS_DIR}/{database_env_file(cred.service)}")
+        return cred.service, secret, dbt_mod.vault_database_defaults(dict(cred.properties), conn.url if conn else None), note
+    return None
 
 
 def main() -> None:  # the console-script entry point

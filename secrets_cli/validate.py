@@ -28,6 +28,15 @@ def resolve(ref: Reference, cat: Catalog) -> Result:
         found = cat.with_key(ref.key or "")
         if found:
             return Result(ref, OK, f"key of {_where(found)}")
+        leased = [c for c in cat.settings.config.credentials if c.backend == "vault-database" and ref.key in c.properties]
+        if leased:
+            cred = leased[0]
+            return Result(
+                ref,
+                OK,
+                f"key of the env file the Vault agent renders for {cred.service} (a user leased from its vault-database role; "
+                f"namespaces {', '.join(sorted(cat.settings.namespace(w) for w in cred.namespaces))})",
+            )
         if ref.has_default:
             return Result(ref, WARN, f"in no Secret of {cat.stack}; dbt falls back to the default")
         return Result(ref, FAIL, f"NOT FOUND: no Secret of {cat.stack} has key {ref.key}", fix_missing_key(ref.key or "", cat, None))
