@@ -577,6 +577,30 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
     else:
         raise EngineError("the local stack is not deployed: no state and no rendered manifests hold values yet", "run `make up` first")
     wanted = {s.namespace(w) for w in workloads} if workloads else None
+    # What External Secrets syncs is in no Pulumi resource: read the Secrets ESO wrote into the local cluster.
+    synced = [
+        (d.namespace, d.name)
+        for d in planned_descriptors(s)
+        if d.backend == "gcp-secret-manager" and (wanted is None or d.namespace in wanted)
+    ]
+    not_synced: list[str] = []
+    reason = None
+    if synced and render_dir is not None:
+        reason, not_synced = f"the local stack renders manifests into {s.render_dir}/ (no cluster)", [f"{ns}/{n}" for ns, n in synced]
+    elif synced:
+        kube = _kube(app, s)
+        reason = kube.unreachable_reason()
+        if reason:
+            not_synced = [f"{ns}/{n}" for ns, n in synced]
+        else:
+            try:
+                found, not_synced = dotenv_mod.secrets_from_cluster(kube.secret_manifest, synced, set(s.namespaces))
+            except RuntimeError as err:
+                raise EngineError(
+                    f"kubectl failed reading the local cluster's synced Secrets: {err}", "check `make cluster-status`"
+                ) from None
+            secrets = {**secrets, **found}
+            reason = "External Secrets has not synced them (yet)" if not_synced else None
     values, origin = dotenv_mod.merge(secrets, wanted)
     if not values:
         raise InputError(
@@ -584,7 +608,15 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
             "check --workload, or run `make up`",
         )
     dotenv_mod.write_private(path, dotenv_mod.render(values, origin))
+    if len(synced) > len(not_synced):
+        source += " and the Secrets External Secrets synced into the local cluster"
     click.echo(f"Wrote {len(values)} keys of {len(set(origin.values()))} Secrets from {source} to {path} (mode 0600).")
+    if not_synced:
+        click.echo(
+            f"Not in {path.name}: {', '.join(not_synced)} (written by External Secrets, not by Pulumi): {reason}. "
+            "Run `make up` (it starts the cluster and ESO syncs within its refresh interval), then dotenv again.",
+            err=True,
+        )
     if ignored:
         click.echo(f"{path.name} is git-ignored: keep it that way, and never commit or share it.")
     else:
