@@ -402,7 +402,8 @@ test: venv lint ## Every test: lint, unit, policy pack, cross-stack check, engin
 	$(PYTEST) -m "not e2e"
 	$(MAKE) --no-print-directory toolchain
 	$(call pytest_tier,-m "e2e and not consumers")
-	$(MAKE) --no-print-directory consumers-venv && $(call pytest_tier,-m consumers)
+	$(MAKE) --no-print-directory consumers-venv
+	$(call pytest_tier,-m consumers)
 	cd toolchain/random && $(GO_ENV) $(GO) test ./...
 	cd toolchain/pulumi && $(GO_ENV) $(GO) test ./cmd/...
 	$(VENV_PYTHON) bench/run.py --quick
