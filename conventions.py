@@ -85,6 +85,22 @@ OTHER_SECRET_NAME = re.compile(
     rf"^(?P<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})-(?P<purpose>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-secret\Z"
 )
 NAMESPACE_NAME = re.compile(rf"^(?P<workload>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})\Z")
+
+# Flyte runs project P of domain D in namespace ``P-D`` (flyteadmin's default namespace_mapping,
+# ``{{ project }}-{{ domain }}``), with the domains development, staging and production by default.
+# A workload the stack declares a Flyte project (``flyte.projects``) gets the namespace
+# ``<project>-<domain>`` of its environment's domain, so Flyte's executions find its Secrets. Each
+# environment's domain is spelled once, here, and every check reads that spelling as the environment:
+# ``flytesnacks-production`` is prd. local has no Flyte domain of its own in a default Flyte, and shares
+# none with dev (a namespace must name one environment): its domain is ``local`` (a Flyte sandbox pointed at
+# the local cluster adds the domain ``local``), so a Flyte project's local namespace is ``<project>-local``.
+FLYTE_DOMAINS: dict[str, str] = {"local": "local", "dev": "development", "stg": "staging", "prd": "production"}
+assert tuple(FLYTE_DOMAINS) == ENVIRONMENTS, "every environment has its Flyte domain"
+assert len(set(FLYTE_DOMAINS.values())) == len(FLYTE_DOMAINS), "no two environments share a Flyte domain"
+ENV_OF_FLYTE_DOMAIN: dict[str, str] = {domain: env for env, domain in FLYTE_DOMAINS.items()}
+# The domains spelled otherwise than their environment token (local's is the token itself).
+_FLYTE_ALT = "|".join(d for d in FLYTE_DOMAINS.values() if d not in ENVIRONMENTS)
+FLYTE_NAMESPACE_NAME = re.compile(rf"^(?P<project>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<domain>{_FLYTE_ALT})\Z")
 VAULT_PATH = re.compile(rf"^(?P<mount>[a-z0-9][-a-z0-9_]*)/(?P<env>{_ENV_ALT})/(?P<service>[a-z0-9][-a-z0-9_]*)\Z")
 
 
@@ -107,8 +123,25 @@ def check_dns_label(value: str, what: str) -> str:
     return value
 
 
-def namespace_name(workload: str, env: str) -> str:
+def namespace_name(workload: str, env: str, *, flyte: bool = False) -> str:
+    """``<workload>-<env>``; a Flyte project's is ``<project>-<domain>`` (:data:`FLYTE_DOMAINS`: ``flytesnacks-production``)."""
+    if flyte:
+        return check_dns_label(f"{workload}-{flyte_domain(env)}", "namespace")
     return check_dns_label(f"{workload}-{env}", "namespace")
+
+
+def flyte_domain(env: str) -> str:
+    """The Flyte domain an environment's executions run in: ``prd`` -> ``production`` (:data:`FLYTE_DOMAINS`)."""
+    return FLYTE_DOMAINS[env]
+
+
+def namespace_env(name: str) -> str | None:
+    """The environment a platform namespace belongs to: ``dagster-prd`` and ``flytesnacks-production`` are prd; else None."""
+    m = NAMESPACE_NAME.match(name)
+    if m:
+        return m.group("env")
+    m = FLYTE_NAMESPACE_NAME.match(name)
+    return ENV_OF_FLYTE_DOMAIN[m.group("domain")] if m else None
 
 
 def credentials_name(service: str, env: str, *, checked: bool = True) -> str:
@@ -241,14 +274,15 @@ def env_token_of_name(name: str) -> str | None:
     """The environment token a platform name carries, or None when it carries none.
 
     Secret names carry it before the suffix (``snowflake-prd-credentials``), namespaces
-    and service-account ids at the end (``dagster-prd``, ``eso-prd``), Vault paths and
+    and service-account ids at the end (``dagster-prd``, ``eso-prd``; a Flyte project's
+    namespace its environment's domain, ``flytesnacks-production``), Vault paths and
     Secret Manager ids in the second segment or like a Secret.
     """
-    for pattern in (CREDENTIALS_NAME, OTHER_SECRET_NAME, VAULT_PATH, NAMESPACE_NAME):
+    for pattern in (CREDENTIALS_NAME, OTHER_SECRET_NAME, VAULT_PATH):
         m = pattern.match(name)
         if m:
             return m.group("env")
-    return None
+    return namespace_env(name)
 
 
 def env_tokens_in(name: str) -> set[str]:

@@ -19,7 +19,7 @@ import conventions
 from components.access import ROLE_NAME, JobRunnerAccess, JobRunnerSpec
 from components.audit import AUDITED_SERVICES, LOG_TYPES, VAULT_AUDIT_PATH, AuditLogs, AuditSpec, DataAccessLogSpec, VaultAuditSpec
 from components.common import SecretDescriptor
-from components.consumers import describe
+from components.consumers import describe, flyte_vault_secrets
 from components.external_secrets import (
     EnvironmentStore,
     EnvironmentStoreSpec,
@@ -155,7 +155,7 @@ def resolve(settings: Settings) -> StackModel:
         names[d.namespace].add(d.name)
     return StackModel(
         settings=settings,
-        namespaces={w: namespace_spec(w, env, settings.protect) for w in sorted(cfg.namespaces)},
+        namespaces={w: namespace_spec(w, env, settings.protect, flyte=w in cfg.flyte.projects) for w in sorted(cfg.namespaces)},
         secrets=tuple(plan),
         access={
             w: job_runner_spec(settings.namespace(w), env, tuple(sorted(names[settings.namespace(w)]))) for w in sorted(cfg.namespaces)
@@ -383,6 +383,8 @@ def vault_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any
             "keys": sorted(c.properties),
             "namespaces": sorted(s.namespace(w) for w in c.namespaces),
             "backend": "vault",
+            # Flyte's Vault secret manager: group = the KV path, key = the field's own name (components/consumers.py)
+            **flyte_vault_secrets(names.path(c.service), dict(c.properties)),
             # per namespace: its own role logs in, so the annotations differ by namespace
             "consumers": {
                 s.namespace(w): injector_fragments(names, s.namespace(w), c.service, dict(c.properties), v.audience, v.token_ttl)
@@ -417,9 +419,9 @@ def vault_outputs(s: Settings, model: StackModel | None = None) -> dict[str, Any
     }
 
 
-def namespace_spec(workload: str, environment: str, protect: bool) -> NamespaceSpec:
-    """The namespace ``<workload>-<environment>`` with the stack's labels and protection."""
-    return NamespaceSpec(conventions.namespace_name(workload, environment), conventions.labels(environment), protect)
+def namespace_spec(workload: str, environment: str, protect: bool, flyte: bool = False) -> NamespaceSpec:
+    """The namespace ``<workload>-<environment>`` (a Flyte project's ``<project>-<domain>``) with the stack's labels and protection."""
+    return NamespaceSpec(conventions.namespace_name(workload, environment, flyte=flyte), conventions.labels(environment), protect)
 
 
 def job_runner_spec(namespace: str, environment: str, secret_names: tuple[str, ...]) -> JobRunnerSpec:

@@ -195,7 +195,7 @@ def keys_of(value: Any, where: str) -> list[str]:
 
 # --------------------------------------------------------------------------- showing names
 
-_SHOWABLE = re.compile(r"^[A-Za-z0-9_.:/@\[\]*^$()|+?\\ -]{1,253}$")
+_SHOWABLE = re.compile(r"^[A-Za-z0-9_.:/@\[\]*^$()|+?\\ -]{1,253}\Z")
 
 
 UNREADABLE_POLICY = "(unreadable policyData)"

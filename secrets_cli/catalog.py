@@ -57,7 +57,12 @@ class Catalog:
     def only_namespaces(self, namespaces: tuple[str, ...]) -> "Catalog":
         if not namespaces:
             return self
-        wanted = {n if n.endswith(f"-{self.environment}") else f"{n}-{self.environment}" for n in namespaces}
+        # A workload or a full namespace name; a Flyte project's namespace is <project>-<domain> (settings.namespace).
+        full = {w: self.settings.namespace(w) for w in self.settings.config.namespaces}
+        wanted = {
+            full.get(n) or (n if n in full.values() or n.endswith(f"-{self.environment}") else f"{n}-{self.environment}")
+            for n in namespaces
+        }
         kept = [s for s in self.secrets if s["namespace"] in wanted]
         return Catalog(self.stack, self.source, kept, self.settings, self.note, self.deployed_at)
 

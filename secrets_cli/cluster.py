@@ -1,8 +1,10 @@
 """Read-only cluster access through ``kubectl``: sync state and Reloader consumers.
 
-Never reads a Secret's data: Secrets are queried for ``metadata.creationTimestamp``
-only (a jsonpath), ExternalSecrets and workloads as objects (they hold references,
-not values).
+Reads no Secret's data, with one exception: :meth:`Kubectl.secret_manifest`, which only
+``dotenv`` calls, for the local stack's ExternalSecret-synced Secrets, and whose values go
+to the 0600 file and nowhere else (kubectl's output is a pipe, never the terminal).
+Otherwise Secrets are queried for ``metadata.creationTimestamp`` only (a jsonpath),
+ExternalSecrets and workloads as objects (they hold references, not values).
 """
 
 from __future__ import annotations
@@ -87,6 +89,10 @@ class Kubectl:
                 return None
             raise RuntimeError((done.stderr or "kubectl failed").strip().splitlines()[-1])
         return done.stdout.strip() or None
+
+    def secret_manifest(self, name: str, namespace: str) -> dict[str, Any] | None:
+        """The Secret with its data (dotenv only, local stack only); None when it does not exist."""
+        return self._json(["get", "secret", name, "-n", namespace])
 
     def external_secret(self, name: str, namespace: str) -> dict[str, Any] | None:
         return self._json(["get", "externalsecrets.external-secrets.io", name, "-n", namespace])

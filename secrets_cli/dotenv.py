@@ -2,7 +2,9 @@
 
 The only place the CLI handles values. They come from the local stack's state
 (``stack export --show-secrets`` decrypted with the local passphrase) or, without
-an engine, from the render directory; they go to a file and nowhere else. Only
+an engine, from the render directory; what External Secrets syncs (no Pulumi
+resource holds it) comes from the Secrets ESO wrote into the local cluster. They
+go to a file and nowhere else. Only
 Secrets the local stack wrote count: the platform's labels for ``local``, local
 names, the stack's own namespaces, and files inside its own render folder.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -58,6 +60,27 @@ def secrets_from_state(resources: Iterable[dict[str, Any]], namespaces: set[str]
             continue
         out[(meta.get("namespace", ""), meta.get("name", ""))] = secret_data(inputs, f"state of {r.get('urn', 'a Secret')}")
     return out
+
+
+def secrets_from_cluster(
+    read: Callable[[str, str], dict[str, Any] | None], wanted: Iterable[tuple[str, str]], namespaces: set[str]
+) -> tuple[dict[tuple[str, str], dict[str, str]], list[str]]:
+    """(namespace, name) -> data of the Secrets External Secrets synced into the local cluster, and what was not there.
+
+    ``read`` fetches one Secret (kubectl); ``wanted`` are the (namespace, name) the local stack's ExternalSecrets
+    write. Only Secrets :func:`is_local_stack_secret` accepts count (ESO writes the platform's labels from the
+    ExternalSecret's template); a Secret missing, not Opaque or not the local stack's is reported, never read.
+    """
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    missing: list[str] = []
+    for namespace, name in sorted(wanted):
+        manifest = read(name, namespace)
+        meta = (manifest or {}).get("metadata") or {}
+        if not manifest or (manifest.get("type") or OPAQUE) != OPAQUE or not is_local_stack_secret(meta, namespaces):
+            missing.append(f"{namespace}/{name}")
+            continue
+        out[(namespace, name)] = secret_data(manifest, f"Secret {namespace}/{name} of the local cluster")
+    return out, missing
 
 
 def secret_data(manifest: dict[str, Any], where: str = "a Secret") -> dict[str, str]:

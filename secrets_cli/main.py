@@ -16,7 +16,8 @@ from secrets_cli import catalog as catalog_mod
 from secrets_cli import dbt_profile as dbt_mod
 from secrets_cli import dotenv as dotenv_mod
 from secrets_cli import freshness as freshness_mod
-from components.platform import planned_descriptors
+from components.platform import planned_descriptors, vault_names
+from components.vault import SECRETS_DIR, database_env_file
 from secrets_cli.cluster import Kubectl, reloading_workloads, sync_state
 from secrets_cli.engine import Engine
 from secrets_cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
@@ -25,6 +26,7 @@ from secrets_cli.references import KINDS, scan
 from secrets_cli.stackfile import bump_rotation, next_rotation
 from secrets_cli.validate import FAIL, MARK, WARN, resolve
 from settings.model import PREVIOUS_SUFFIX
+from settings.vault_database import BACKEND as VAULT_DATABASE
 
 EXIT_CODES = f"""Exit codes: {OK} ok, {VALIDATION_FAILED} validation failed (or a Secret not synced),
 {USAGE} usage or input error, 3 engine or cluster error, {ABORTED} aborted at a prompt."""
@@ -770,6 +772,30 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
     else:
         raise EngineError("the local stack is not deployed: no state and no rendered manifests hold values yet", "run `make up` first")
     wanted = {s.namespace(w) for w in workloads} if workloads else None
+    # What External Secrets syncs is in no Pulumi resource: read the Secrets ESO wrote into the local cluster.
+    synced = [
+        (d.namespace, d.name)
+        for d in planned_descriptors(s)
+        if d.backend == "gcp-secret-manager" and (wanted is None or d.namespace in wanted)
+    ]
+    not_synced: list[str] = []
+    reason = None
+    if synced and render_dir is not None:
+        reason, not_synced = f"the local stack renders manifests into {s.render_dir}/ (no cluster)", [f"{ns}/{n}" for ns, n in synced]
+    elif synced:
+        kube = _kube(app, s)
+        reason = kube.unreachable_reason()
+        if reason:
+            not_synced = [f"{ns}/{n}" for ns, n in synced]
+        else:
+            try:
+                found, not_synced = dotenv_mod.secrets_from_cluster(kube.secret_manifest, synced, set(s.namespaces))
+            except RuntimeError as err:
+                raise EngineError(
+                    f"kubectl failed reading the local cluster's synced Secrets: {err}", "check `make cluster-status`"
+                ) from None
+            secrets = {**secrets, **found}
+            reason = "External Secrets has not synced them (yet)" if not_synced else None
     values, origin = dotenv_mod.merge(secrets, wanted)
     if not values:
         raise InputError(
@@ -777,7 +803,15 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
             "check --workload, or run `make up`",
         )
     dotenv_mod.write_private(path, dotenv_mod.render(values, origin))
+    if len(synced) > len(not_synced):
+        source += " and the Secrets External Secrets synced into the local cluster"
     click.echo(f"Wrote {len(values)} keys of {len(set(origin.values()))} Secrets from {source} to {path} (mode 0600).")
+    if not_synced:
+        click.echo(
+            f"Not in {path.name}: {', '.join(not_synced)} (written by External Secrets, not by Pulumi): {reason}. "
+            "Run `make up` (it starts the cluster and ESO syncs within its refresh interval), then dotenv again.",
+            err=True,
+        )
     if ignored:
         click.echo(f"{path.name} is git-ignored: keep it that way, and never commit or share it.")
     else:
@@ -825,23 +859,36 @@ def dbt_profile(
     env = cat.environment
     name = credential if credential.endswith("-credentials") else conventions.credentials_name(credential, env, checked=False)
     copies = cat.named(name)
-    if not copies:
-        bundles = sorted({n for n in cat.names() if n.endswith("-credentials")})
-        raise InputError(
-            f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
-            "pass --credential with one of them",
-        )
-    service = copies[0].get("service") or name[: -len(f"-{env}-credentials")]
+    mapping, literals = _pairs(maps, "--map"), _pairs(sets, "--set")
+    if copies:
+        secret, service = copies[0], copies[0].get("service") or name[: -len(f"-{env}-credentials")]
+        defaults: tuple[dict[str, str], dict[str, str]] = ({}, {})
+        note = dbt_mod.ENVFROM_NOTE
+    else:
+        database = _vault_database_bundle(cat, name)
+        if database is None:
+            bundles = sorted({n for n in cat.names() if n.endswith("-credentials")} | set(_vault_database_names(cat)))
+            raise InputError(
+                f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
+                "pass --credential with one of them",
+            )
+        service, secret, defaults, note = database
+        if (adapter or "postgres") != "postgres":
+            raise InputError(
+                f"--type {adapter}: {service} is a vault-database bundle, whose users Vault issues in PostgreSQL", "drop --type (postgres)"
+            )
+        adapter = "postgres"
     text = dbt_mod.profile(
         stack=stack,
-        secret=copies[0],
+        secret=secret,
         service=service,
         adapter=adapter or service,
         profile_name=profile_name,
         target=target or stack,
-        mapping=_pairs(maps, "--map"),
-        literals=_pairs(sets, "--set"),
+        mapping={**defaults[0], **mapping},
+        literals={**{k: v for k, v in defaults[1].items() if k not in mapping}, **literals},
         threads=threads,
+        source=note,
     )
     if output is None:
         click.echo(text, nl=False)
@@ -857,6 +904,29 @@ def dbt_profile(
             f"--output {output}: cannot be written ({err.strerror or err.__class__.__name__})", "pass a writable file path"
         ) from None
     click.echo(f"Wrote {output}: {text.count('env_var(')} env_var() references to keys of {name}.", err=True)
+
+
+def _vault_database_names(cat: catalog_mod.Catalog) -> list[str]:
+    return [
+        conventions.credentials_name(c.service, cat.environment, checked=False)
+        for c in cat.settings.config.credentials
+        if c.backend == VAULT_DATABASE
+    ]
+
+
+def _vault_database_bundle(cat: catalog_mod.Catalog, name: str):
+    """A vault-database bundle called ``name`` (``<service>-<env>-credentials``): it has no Secret; its keys are the
+    ones the Vault agent renders into the job's env file. (service, secret-like entry, default fields, source note)."""
+    for cred in cat.settings.config.credentials:
+        if cred.backend != VAULT_DATABASE or conventions.credentials_name(cred.service, cat.environment, checked=False) != name:
+            continue
+        conn = cat.settings.config.database_connections.get(cred.service)
+        names = vault_names(cat.settings)
+        creds_path = names.database_creds_path(cred.service)
+        secret = {"name": name, "keys": sorted(cred.properties)}
+        note = dbt_mod.vault_database_source(creds_path, f"{SECRETS_DIR}/{database_env_file(cred.service)}")
+        return cred.service, secret, dbt_mod.vault_database_defaults(dict(cred.properties), conn.url if conn else None), note
+    return None
 
 
 def main() -> None:  # the console-script entry point

@@ -44,6 +44,10 @@ class Reference:
     pull: bool = False
     unresolved: str | None = None
     """Why the reference cannot be read statically (then it counts as a failure)."""
+    mount: str | None = None
+    """Flyte: the mount_requirement given (``ENV_VAR``, ``FILE``, ``ANY``), None when left to the default (ANY)."""
+    group_version: str | None = None
+    """Flyte: the group_version given (flytekit puts it in the file path and the variable name)."""
 
     @property
     def where(self) -> str:
@@ -299,8 +303,23 @@ def flyte_references(name: str, text: str) -> list[Reference]:
         why = why_g or why_k
         if "group" not in kw or "key" not in kw:
             why = "needs both group= (the Secret) and key= (its key)"
-        refs.append(Reference(name, node.lineno, FLYTE, src, secret=group, key=key, unresolved=why))
+        mount = _mount_type(kw.get("mount_requirement"))
+        version, why_v = _string(kw.get("group_version"), constants)
+        if "group_version" in kw and version is None and not why:
+            why = why_v
+        refs.append(Reference(name, node.lineno, FLYTE, src, secret=group, key=key, unresolved=why, mount=mount, group_version=version))
     return refs
+
+
+def _mount_type(node: ast.expr | None) -> str | None:
+    """``Secret.MountType.ENV_VAR`` -> ``ENV_VAR`` (the enum member's name); None when not given."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return "an expression"
 
 
 def _is_secret_call(func: ast.expr) -> bool:

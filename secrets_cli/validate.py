@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import conventions
-from components.consumers import DOCKER_CONFIG_JSON
+from components.consumers import DOCKER_CONFIG_JSON, FLYTE_SECRETS_DIR, flyte_vault_field_problem
 from secrets_cli.catalog import Catalog
 from secrets_cli.references import Reference
 
@@ -28,6 +28,15 @@ def resolve(ref: Reference, cat: Catalog) -> Result:
         found = cat.with_key(ref.key or "")
         if found:
             return Result(ref, OK, f"key of {_where(found)}")
+        leased = [c for c in cat.settings.config.credentials if c.backend == "vault-database" and ref.key in c.properties]
+        if leased:
+            cred = leased[0]
+            return Result(
+                ref,
+                OK,
+                f"key of the env file the Vault agent renders for {cred.service} (a user leased from its vault-database role; "
+                f"namespaces {', '.join(sorted(cat.settings.namespace(w) for w in cred.namespaces))})",
+            )
         if ref.has_default:
             return Result(ref, WARN, f"in no Secret of {cat.stack}; dbt falls back to the default")
         return Result(ref, FAIL, f"NOT FOUND: no Secret of {cat.stack} has key {ref.key}", fix_missing_key(ref.key or "", cat, None))
@@ -59,6 +68,11 @@ def resolve(ref: Reference, cat: Catalog) -> Result:
     return Result(ref, OK, f"exists in {', '.join(sorted(c['namespace'] for c in copies))}, {len(copies[0]['keys'])} keys")
 
 
+def _vault_paths(mount: str, env: str, service: str) -> set[str]:
+    """The group Flyte's Vault secret manager may name a bundle by: its KV path, or the KV v2 API path (the agent reads both)."""
+    return {conventions.vault_path(mount, env, service), f"{mount}/data/{env}/{service}"}
+
+
 def _vault_bundle(name: str, cat: Catalog):
     """The vault-backed bundle ``name`` means: its Secret-style name or its KV path ``<mount>/<env>/<service>``."""
     mount = getattr(getattr(cat.settings.config, "vault", None), "mount", None)
@@ -67,29 +81,65 @@ def _vault_bundle(name: str, cat: Catalog):
             continue
         names = {conventions.credentials_name(cred.service, cat.environment)}
         if mount:
-            names.add(conventions.vault_path(mount, cat.environment, cred.service))
+            names |= _vault_paths(mount, cat.environment, cred.service)
         if name in names:
             return cred
     return None
 
 
 def _resolve_vault(ref: Reference, cat: Catalog, cred) -> Result:
-    """Vault-backed bundles are no Kubernetes Secret: the Vault agent injects them (Flyte's Vault secret manager)."""
+    """Vault-backed bundles are no Kubernetes Secret: the Vault agent injects them (Flyte's Vault secret manager).
+
+    Flyte's injector renders ``{{ .Data.data.<key> }}`` of the entry at ``<group>`` into
+    /etc/flyte/secrets/<group>/<key>, and flytekit reads that file with the key lower-cased: the key
+    must be the KV field's own, lower-case name (``client_id``), never the platform's Secret-style key
+    (``SALESFORCE_CLIENT_ID``, which renders ``<no value>``). It mounts files only (no ENV_VAR), and a
+    group_version moves flytekit's file (``<group>/<version>/<key>``) away from the one the injector writes.
+    """
     mount = cat.settings.config.vault.mount
     path = conventions.vault_path(mount, cat.environment, cred.service)
-    if ref.kind != "flyte" or ref.secret != path:
+    if ref.kind != "flyte" or ref.secret not in _vault_paths(mount, cat.environment, cred.service):
         return Result(
             ref,
             FAIL,
             f"{cred.service} is vault-backed: no Kubernetes Secret {ref.secret} exists",
             f"read it through the Vault agent injector from {path} (stack output `vault`), or move {cred.service} to backend kubernetes",
         )
-    keys = set(cred.properties) | set(cred.properties.values())
-    if ref.key in keys:
-        return Result(ref, OK, f"property of Vault entry {path}")
-    return Result(
-        ref, FAIL, f"Vault entry {path} maps no key {ref.key}", f"add it under `properties` of {cred.service} in Pulumi.{cat.stack}.yaml"
-    )
+    fields = dict(cred.properties)  # Secret-style key -> KV field
+    by_field = {field: key for key, field in fields.items()}
+    key = ref.key or ""
+    if key not in by_field:
+        if key in fields:
+            why = f"{key} is the platform's name for field {fields[key]}; Flyte's Vault injector reads the field by the name given, so the task would get <no value>"
+            fix = f"in {ref.path}, write key={fields[key]!r} (the KV field of {path})"
+        elif key.lower() in {f.lower() for f in by_field}:
+            field = next(f for f in by_field if f.lower() == key.lower())
+            why = f"Vault entry {path} has field {field}, not {key} (fields are case-sensitive)"
+            fix = f"in {ref.path}, write key={field!r}"
+        else:
+            why = f"Vault entry {path} has no field {key} (its fields: {', '.join(sorted(by_field)) or 'none'})"
+            fix = f"add the field under `properties` of {cred.service} in Pulumi.{cat.stack}.yaml, or use one of its fields"
+        return Result(ref, FAIL, why, fix)
+    problem = flyte_vault_field_problem(key)
+    if problem:
+        return Result(
+            ref, FAIL, f"field {key} of Vault entry {path}: {problem}", f"rename the field in Vault and in `properties` of {cred.service}"
+        )
+    if ref.mount == "ENV_VAR":
+        return Result(
+            ref,
+            FAIL,
+            "Flyte's Vault secret manager mounts files only: it refuses mount_requirement ENV_VAR",
+            f"in {ref.path}, use mount_requirement=Secret.MountType.FILE (or leave it out)",
+        )
+    if ref.group_version is not None:
+        return Result(
+            ref,
+            FAIL,
+            f"group_version={ref.group_version!r}: flytekit then reads <group>/{ref.group_version}/<key>, but the Vault injector writes <group>/<key>",
+            f'in {ref.path}, drop group_version (flytepropeller\'s vault secret manager reads KV v2 with kvVersion: "2")',
+        )
+    return Result(ref, OK, f"field {key} of Vault entry {path} ({FLYTE_SECRETS_DIR}/{ref.secret}/{key})")
 
 
 def _where(found: list[dict]) -> str:

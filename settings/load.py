@@ -29,7 +29,7 @@ from settings import vault_database
 from settings.errors import ConfigError, Problem, full_key
 from settings.model import SECRET_KEYS, StackConfig
 from settings.decode import decode_value, problems_of
-from settings.rules import backends, cluster, imports, secrets
+from settings.rules import backends, cluster, flyte, imports, secrets
 from settings.rules.backends import PROJECT_ROOT, chart_path, default_install, default_vault_ha  # noqa: F401  (PROJECT_ROOT: where chart paths are read from)
 from settings.rules.imports import ImportedSecret
 
@@ -99,7 +99,8 @@ class Settings:
         return self.config.vault.auth_path or conventions.vault_auth_path(self.environment)
 
     def namespace(self, workload: str) -> str:
-        return conventions.namespace_name(workload, self.environment)
+        """``<workload>-<env>``; a Flyte project's (flyte.projects) ``<project>-<domain>`` (conventions.FLYTE_DOMAINS)."""
+        return conventions.namespace_name(workload, self.environment, flyte=workload in self.config.flyte.projects)
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -181,5 +182,6 @@ def _check(
     cluster.check(cfg, env, root, add)
     backends.check(cfg, env, add)
     vault_database.check(cfg, env, secret_keys, add)
+    flyte.check(cfg, env, add)
     cluster.check_transport(cfg, env, add)
     return problems, taken

@@ -270,6 +270,14 @@ class VaultSettings(_Model):
     token_max_ttl: int = Field(default=14400, ge=60)
 
 
+class FlyteSettings(_Model):
+    """Workloads that are Flyte projects: their namespace follows Flyte's ``<project>-<domain>`` (conventions.FLYTE_DOMAINS)."""
+
+    # Workloads of `namespaces` whose namespace is <project>-<domain of the environment>, where Flyte's
+    # default namespace_mapping runs the project's executions: flytesnacks -> flytesnacks-production in prd.
+    projects: list[str] = Field(default_factory=list)
+
+
 class StackConfig(_Model):
     """Everything under ``secrets-platform:`` in one stack file."""
 
@@ -283,6 +291,7 @@ class StackConfig(_Model):
     gcp: GcpSettings = Field(default_factory=GcpSettings)
     external_secrets: ExternalSecretsSettings = Field(default_factory=ExternalSecretsSettings)
     vault: VaultSettings = Field(default_factory=VaultSettings)
+    flyte: FlyteSettings = Field(default_factory=FlyteSettings)
     # dev/stg/prd, secret config: per vault-database bundle (by service), the database Vault connects to.
     database_connections: dict[str, DatabaseConnection] = Field(default_factory=dict)
 

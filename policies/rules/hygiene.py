@@ -178,7 +178,7 @@ def check_vault_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str
 
 
 _LOCAL_CHART = ("./", "../", "/", "file://")
-_VERSIONED_TARBALL = re.compile(r"-v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?\.tgz$")
+_VERSIONED_TARBALL = re.compile(r"-v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?\.tgz\Z")
 
 
 def check_chart_pinned(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:

@@ -123,14 +123,15 @@ def check_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
 
 
 def check_namespace_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Namespaces are ``<workload>-<env>``."""
+    """Namespaces are ``<workload>-<env>``, a Flyte project's ``<project>-<domain>`` (conventions.FLYTE_DOMAINS)."""
     name = r.get("metadata", "name")
     if not isinstance(name, str) or not name:
         yield f"{r.describe()} sets no metadata.name; name it '<workload>-<env>', e.g. 'dagster-{r.env or 'prd'}'."
         return
-    if not (conventions.is_dns_label(name) and conventions.NAMESPACE_NAME.match(name)):
+    if not (conventions.is_dns_label(name) and conventions.namespace_env(name)):
         yield (
-            f"Namespace {show(name)} does not end in '-<env>' (one of {', '.join(conventions.ENVIRONMENTS)}) "
+            f"Namespace {show(name)} does not end in '-<env>' (one of {', '.join(conventions.ENVIRONMENTS)}), "
+            f"or in a Flyte project's '-<domain>' (one of {', '.join(conventions.FLYTE_DOMAINS.values())}), "
             f"or is not an RFC 1123 label; rename it with conventions.namespace_name(workload, env), "
             f"e.g. 'dagster-{r.env or 'prd'}'."
         )

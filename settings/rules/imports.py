@@ -79,7 +79,7 @@ def check(
             )
         )
         return ()
-    namespace = conventions.namespace_name(imp.namespace, env)
+    namespace = conventions.namespace_name(imp.namespace, env, flyte=imp.namespace in cfg.flyte.projects)
     out = []
     for variable in variables:
         suffix = variable[len(imp.prefix) :]

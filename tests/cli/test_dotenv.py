@@ -116,3 +116,75 @@ def test_state_values_come_from_data_as_the_provider_stores_them():
     assert dotenv_mod.secrets_from_state(resources) == {
         ("dagster-local", "snowflake-local-credentials"): {"SNOWFLAKE_PASSWORD": "s3cr3t-canary"}
     }
+
+
+def synced_secret(name: str, namespace: str, data: dict[str, str], labels: dict[str, str] | None = None) -> str:
+    import base64
+    import json
+
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {"name": name, "namespace": namespace, "labels": LOCAL_LABELS if labels is None else labels},
+            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+        }
+    )
+
+
+def cluster_with(*answers: tuple[str, str]):
+    from cli_support import FakeKubectl
+
+    table = {"--raw=/version": (0, "{}", "")}
+    for needle, manifest in answers:
+        table[needle] = (0, manifest, "")
+    return FakeKubectl(table, context=None)
+
+
+def test_includes_what_external_secrets_synced_into_the_local_cluster(tmp_path):
+    """cube and polaris live in ESO-written Secrets (no Pulumi resource): dotenv reads them from the local cluster."""
+    root, engine = setup(tmp_path)
+    kube = cluster_with(
+        (
+            "get secret cube-local-credentials -n dagster-local",
+            synced_secret("cube-local-credentials", "dagster-local", {"CUBE_API_SECRET": "cube-" + SECRET_CANARY}),
+        ),
+        (
+            "get secret polaris-local-credentials -n floe-jobs-local",
+            synced_secret(
+                "polaris-local-credentials", "floe-jobs-local", {"POLARIS_CLIENT_ID": "id", "POLARIS_CLIENT_SECRET": "p-" + SECRET_CANARY}
+            ),
+        ),
+    )
+    result = invoke(make_app(root, engine, kubectl=kube), "dotenv", "--stack", "local", "--workload", "dagster")
+    assert result.exit_code == 0, result.output
+    text = (root / ".env").read_text()
+    assert f"CUBE_API_SECRET='cube-{SECRET_CANARY}'" in text and "# from cube-local-credentials" in text
+    assert "POLARIS" not in text, "--workload dagster: floe-jobs' Secrets stay out"
+    assert SECRET_CANARY not in result.output
+    assert "synced into the local cluster" in result.stdout and "Not in" not in result.output
+
+
+def test_a_synced_secret_not_written_by_the_local_stack_is_not_read(tmp_path):
+    """A Secret of that name placed by hand (no platform labels for local) never reaches the file."""
+    root, engine = setup(tmp_path)
+    kube = cluster_with(
+        (
+            "get secret cube-local-credentials",
+            synced_secret("cube-local-credentials", "dagster-local", {"CUBE_API_SECRET": SECRET_CANARY}, labels={}),
+        )
+    )
+    result = invoke(make_app(root, engine, kubectl=kube), "dotenv", "--stack", "local", "-w", "dagster")
+    assert result.exit_code == 0, result.output
+    assert "CUBE_API_SECRET" not in (root / ".env").read_text()
+    assert "Not in .env: dagster-local/cube-local-credentials" in result.stderr and SECRET_CANARY not in result.output
+
+
+def test_an_unreachable_cluster_names_what_is_left_out(tmp_path):
+    root, engine = setup(tmp_path)
+    result = invoke(make_app(root, engine), "dotenv", "--stack", "local", "-w", "dagster")  # FakeKubectl({}): not reachable
+    assert result.exit_code == 0, result.output
+    assert "Not in .env: dagster-local/cube-local-credentials (written by External Secrets, not by Pulumi)" in result.stderr
+    assert "make up" in result.stderr
+    assert "SNOWFLAKE_PASSWORD" in (root / ".env").read_text()

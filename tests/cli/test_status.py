@@ -137,7 +137,7 @@ def test_age_and_overdue_columns_fresh_overdue_and_unknown(tmp_path):
         ("snowflake-prd-credentials", "dagster-prd"): ("10d", "no"),
         ("polaris-prd-credentials", "floe-jobs-prd"): ("-", "-"),
         ("snowflake-prd-credentials", "floe-jobs-prd"): ("10d", "no"),
-        ("minio-prd-credentials", "flytesnacks-prd"): (f"{overdue_days}d", "OVERDUE"),
+        ("minio-prd-credentials", "flytesnacks-production"): (f"{overdue_days}d", "OVERDUE"),
     }, result.stdout
     assert "age unknown: cube (the rotation value is not a date" in result.stdout
     assert f"OVERDUE: minio was rotated {overdue_days} days ago, over its maxAge of 90d: secrets-platform rotate minio" in result.stdout

@@ -119,5 +119,63 @@ def test_flyte_vault_group_is_the_kv_path(tmp_path):
         "B = Secret(group='floe/local/salesforce', key='nope')\n"
     )
     out = run(f).output
-    assert "✓ 2: " in out and "property of Vault entry floe/local/salesforce" in out
-    assert "✗ 3: " in out and "maps no key nope" in out
+    assert (
+        "✓ 2: " in out
+        and "field client_id of Vault entry floe/local/salesforce (/etc/flyte/secrets/floe/local/salesforce/client_id)" in out
+    )
+    assert "✗ 3: " in out and "Vault entry floe/local/salesforce has no field nope (its fields: client_id, client_secret)" in out
+
+
+def test_flyte_vault_key_is_the_kv_field_not_the_platform_key(tmp_path):
+    """Flyte's Vault injector reads {{ .Data.data.<key> }}: the platform's Secret-style key renders <no value>."""
+    f = tmp_path / "t.py"
+    f.write_text(
+        "from flytekit import Secret\n"
+        "A = Secret(group='floe/local/salesforce', key='SALESFORCE_CLIENT_ID')\n"
+        "B = Secret(group='floe/local/salesforce', key='CLIENT_SECRET')\n"
+        "C = Secret(group='floe/data/local/salesforce', key='client_secret')\n"
+    )
+    result = run(f)
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "✗ 2: " in out and "SALESFORCE_CLIENT_ID is the platform's name for field client_id" in out and "<no value>" in out
+    assert f"in {f}, write key='client_id' (the KV field of floe/local/salesforce)" in out
+    assert "✗ 3: " in out and "has field client_secret, not CLIENT_SECRET (fields are case-sensitive)" in out
+    assert "✓ 4: " in out and "/etc/flyte/secrets/floe/data/local/salesforce/client_secret" in out, (
+        "the KV v2 API path is a group the agent reads too"
+    )
+
+
+def test_flyte_vault_mounts_files_only_and_without_group_version(tmp_path):
+    f = tmp_path / "t.py"
+    f.write_text(
+        "from flytekit import Secret\n"
+        "A = Secret(group='floe/local/salesforce', key='client_id', mount_requirement=Secret.MountType.ENV_VAR)\n"
+        "B = Secret(group='floe/local/salesforce', key='client_id', group_version='kv2')\n"
+        "C = Secret(group='floe/local/salesforce', key='client_id', mount_requirement=Secret.MountType.FILE)\n"
+    )
+    out = run(f).output
+    assert "✗ 2: " in out and "refuses mount_requirement ENV_VAR" in out
+    assert "✗ 3: " in out and "flytekit then reads <group>/kv2/<key>, but the Vault injector writes <group>/<key>" in out
+    assert "✓ 4: " in out
+
+
+def test_flyte_vault_fields_flyte_cannot_read_are_refused(tmp_path):
+    """flytekit lower-cases the key of the file it reads; the injector writes the field's name as given."""
+    import yaml
+
+    from cli_support import copy_project
+
+    root = copy_project(tmp_path)
+    doc = yaml.safe_load((root / "Pulumi.local.yaml").read_text())
+    for cred in doc["config"]["secrets-platform:credentials"]:
+        if cred["service"] == "salesforce":
+            cred["properties"] = {"SALESFORCE_CLIENT_ID": "ClientId", "SALESFORCE_CLIENT_SECRET": "client-secret"}
+    (root / "Pulumi.local.yaml").write_text(yaml.safe_dump(doc))
+    f = tmp_path / "t.py"
+    f.write_text(
+        "from flytekit import Secret\nA = Secret(group='floe/local/salesforce', key='ClientId')\nB = Secret(group='floe/local/salesforce', key='client-secret')\n"
+    )
+    out = invoke(make_app(root), "validate", "--stack", "local", "--from", "file", str(f)).output
+    assert "✗ 2: " in out and "flytekit reads the file /etc/flyte/secrets/<group>/clientid" in out
+    assert "✗ 3: " in out and "use letters, digits and '_' only" in out

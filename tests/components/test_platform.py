@@ -30,7 +30,7 @@ def test_every_stack_builds_only_its_environment(stack):
         assert meta["labels"][conventions.LABEL_MANAGED_BY] == "pulumi", r.urn
         assert meta["labels"][conventions.LABEL_PART_OF] == "secrets-platform", r.urn
         if "namespace" in meta:
-            assert meta["namespace"].endswith(f"-{stack}"), r.urn
+            assert conventions.namespace_env(meta["namespace"]) == stack, r.urn
         assert conventions.env_tokens_in(meta["name"]) <= {stack}, r.urn
     assert run.outputs["environment"] == stack
 

@@ -115,13 +115,21 @@ def test_namespace_name_passes(fx):
     assert fx.run(naming.namespace_env_suffix, NAMESPACE, fx.namespace()) == []
 
 
-@pytest.mark.parametrize("name", ["dagster", "dagster-production", "prd-dagster", "Dagster-prd"])
+@pytest.mark.parametrize("name", ["dagster", "dagster-prod", "dagster-producti", "prd-dagster", "Dagster-prd"])
 def test_namespace_without_env_suffix_fails(fx, name):
     """Namespaces carry their environment at the end: '<workload>-<env>'."""
     props = fx.namespace()
     props["metadata"]["name"] = name
     [message] = fx.run(naming.namespace_env_suffix, NAMESPACE, props)
     assert "does not end in '-<env>'" in message
+
+
+@pytest.mark.parametrize("name", ["flytesnacks-production", "flytesnacks-development", "flytesnacks-staging"])
+def test_flyte_project_namespace_passes(fx, name):
+    """A Flyte project's namespace '<project>-<domain>' carries its environment as the domain (conventions.FLYTE_DOMAINS)."""
+    props = fx.namespace()
+    props["metadata"]["name"] = name
+    assert fx.run(naming.namespace_env_suffix, NAMESPACE, props) == []
 
 
 def test_namespace_without_name_fails(fx):

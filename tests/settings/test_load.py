@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+import conventions
 import settings
 from settings import ConfigError
 from support import ROOT, base_config, load, pem
@@ -31,7 +32,9 @@ def test_committed_stack_files_are_valid():
     for env in ("local", "dev", "stg", "prd"):
         s = settings.from_stack_file(ROOT / f"Pulumi.{env}.yaml")
         assert s.environment == env == s.stack
-        assert all(ns.endswith(f"-{env}") for ns in s.namespaces)
+        assert all(conventions.namespace_env(ns) == env for ns in s.namespaces)
+        # flytesnacks is a Flyte project: its namespace is where Flyte runs the environment's domain
+        assert s.namespace("flytesnacks") == f"flytesnacks-{conventions.FLYTE_DOMAINS[env]}"
 
 
 def test_engine_hands_structured_config_as_json():
