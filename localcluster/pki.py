@@ -116,10 +116,11 @@ def create(pki: Path, service_ip: str) -> None:
     _signed(pki, "controller-manager-serving", "/CN=kube-controller-manager", server_names=["IP:127.0.0.1", "DNS:localhost"])
     _signed(pki, "admin", "/O=system:masters/CN=secrets-platform-admin", client=True)
     _signed(pki, "controller-manager", "/CN=system:kube-controller-manager", client=True)
-    # etcd: serving and peer certificates for loopback only (a peer is both server and client), one client.
+    # etcd: serving and peer certificates for loopback only, one client. The serving certificate is a client's too:
+    # etcd's gRPC gateway (its HTTP /v3 API) dials etcd itself with it, and etcd requires a client certificate.
     _ca(pki, "etcd-ca", "/CN=secrets-platform-local-etcd-ca")
     loopback = ["IP:127.0.0.1", "DNS:localhost"]
-    _signed(pki, "etcd-server", "/CN=etcd-local", server_names=loopback, ca="etcd-ca")
+    _signed(pki, "etcd-server", "/CN=etcd-local", server_names=loopback, client=True, ca="etcd-ca")
     _signed(pki, "etcd-peer", "/CN=etcd-local-peer", server_names=loopback, client=True, ca="etcd-ca")
     _signed(pki, "apiserver-etcd-client", "/CN=kube-apiserver-etcd-client", client=True, ca="etcd-ca")
     _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key", cwd=pki)
