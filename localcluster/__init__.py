@@ -8,6 +8,9 @@ RBAC authorization, and nothing that can leave the loopback range:
 
 - every listener binds 127.0.0.1 (etcd client and peer, the API server, the
   controller-manager's health port);
+- etcd speaks TLS only, client and peer, and takes only clients with a certificate
+  of its own CA (the API server's): another local user can neither read nor write
+  the Secrets it stores;
 - the Service range is ``127.100.0.0/16``, so the API server calling a webhook or
   an aggregated API at a Service's ClusterIP stays on loopback too;
 - there is no scheduler, kubelet or network plugin: pods are admitted (Pod
@@ -62,6 +65,9 @@ CONTROLLERS = (
 # Processes in start order; stopped in reverse.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "external-secrets")
 ESO_CRDS = "external-secrets-crds.yaml"
+# The data folder's layout; state files of another (older) layout are refused with the fix (make destroy).
+# 2: etcd serves TLS with client certificates (layout 1 served plain HTTP).
+LAYOUT = 2
 
 # The API server's audit policy (audit.k8s.io/v1), written into the data folder at every start.
 # Nothing is logged above `Metadata`: a request or response body of a Secret, a token request,
@@ -312,7 +318,14 @@ class Cluster:
         return (self._get(f"{self.server}/readyz") or "").strip() == "ok"
 
     def _etcd_healthy(self) -> bool:
-        return '"health":"true"' in (self._get(f"http://{LOOPBACK}:{self.ports.etcd}/health", tls=False) or "")
+        """etcd's /health over TLS, with the API server's etcd client certificate (the only kind etcd accepts)."""
+        ctx = ssl.create_default_context(cafile=str(self.pki / "etcd-ca.crt"))
+        ctx.load_cert_chain(str(self.pki / "apiserver-etcd-client.crt"), str(self.pki / "apiserver-etcd-client.key"))
+        try:
+            with urllib.request.urlopen(f"https://{LOOPBACK}:{self.ports.etcd}/health", timeout=2, context=ctx) as resp:
+                return '"health":"true"' in resp.read().decode(errors="replace")
+        except (urllib.error.URLError, OSError, ssl.SSLError):
+            return False
 
     def _external_secrets_healthy(self) -> bool:
         return "controller_runtime" in (self._get(f"http://{LOOPBACK}:{self.ports.external_secrets}/metrics", tls=False) or "")
@@ -353,6 +366,11 @@ class Cluster:
                 f"{made.get('etcd', '?')}, and the pinned versions are now kubernetes {versions['kubernetes']} / etcd "
                 f"{versions['etcd']}: run make destroy (removes the local stack and the cluster data), then make up"
             )
+        if state.get("layout") != LAYOUT or not all((self.pki / name).exists() for name in pki.ETCD_FILES):
+            raise ClusterError(
+                f"the cluster data in {self.root} is of an older layout (its etcd serves plain HTTP, without client "
+                "certificates): run make destroy (removes the local stack and the cluster data), then make up"
+            )
 
     def _init(self, versions: dict[str, str]) -> None:
         """First start: certificates, kubeconfigs and the state file (all or nothing)."""
@@ -363,7 +381,7 @@ class Cluster:
             self._write_kubeconfig(self.root / "controller-manager.kubeconfig", "controller-manager")
             (self.root / "etcd").mkdir(mode=0o700)
             self._state_file.write_text(
-                json.dumps({"versions": versions, "ports": asdict(ports), "serviceRange": SERVICE_RANGE}, indent=2) + "\n"
+                json.dumps({"layout": LAYOUT, "versions": versions, "ports": asdict(ports), "serviceRange": SERVICE_RANGE}, indent=2) + "\n"
             )
         except BaseException:
             for leftover in (self.pki, self.root / "etcd"):
@@ -403,8 +421,18 @@ class Cluster:
     def _args(self, component: str) -> list[str]:
         p, ports = self.pki, self.ports
         if component == "etcd":
-            peer, client = f"http://{LOOPBACK}:{ports.etcd_peer}", f"http://{LOOPBACK}:{ports.etcd}"
+            # TLS only, both listeners, and a certificate of etcd's own CA required from every client and peer.
+            peer, client = f"https://{LOOPBACK}:{ports.etcd_peer}", f"https://{LOOPBACK}:{ports.etcd}"
             return [
+                f"--cert-file={p / 'etcd-server.crt'}",
+                f"--key-file={p / 'etcd-server.key'}",
+                "--client-cert-auth",
+                f"--trusted-ca-file={p / 'etcd-ca.crt'}",
+                f"--peer-cert-file={p / 'etcd-peer.crt'}",
+                f"--peer-key-file={p / 'etcd-peer.key'}",
+                "--peer-client-cert-auth",
+                f"--peer-trusted-ca-file={p / 'etcd-ca.crt'}",
+                "--tls-min-version=TLS1.2",
                 "--name",
                 "local",
                 "--data-dir",
@@ -435,7 +463,10 @@ class Cluster:
             ]
         if component == "kube-apiserver":
             return [
-                f"--etcd-servers=http://{LOOPBACK}:{ports.etcd}",
+                f"--etcd-servers=https://{LOOPBACK}:{ports.etcd}",
+                f"--etcd-cafile={p / 'etcd-ca.crt'}",
+                f"--etcd-certfile={p / 'apiserver-etcd-client.crt'}",
+                f"--etcd-keyfile={p / 'apiserver-etcd-client.key'}",
                 f"--bind-address={LOOPBACK}",
                 f"--advertise-address={LOOPBACK}",
                 f"--secure-port={ports.api}",

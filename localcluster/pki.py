@@ -1,9 +1,12 @@
 """Certificates and keys of a local cluster, made with the machine's ``openssl``.
 
-One CA signs everything but the aggregation layer's client: the API server's serving certificate (SANs for every
+One CA signs everything but the aggregation layer's client and etcd: the API server's serving certificate (SANs for every
 name and loopback address a client may use), the admin client (group
 ``system:masters``), the controller-manager's client, and the controller-manager's
-own serving certificate. The service-account key pair signs and verifies
+own serving certificate. etcd has a CA of its own (``etcd-ca``), as kubeadm sets it up,
+so no client of the API server's CA can talk to etcd: it signs etcd's serving and peer
+certificates (127.0.0.1 only) and the one client etcd accepts, ``apiserver-etcd-client``
+(the API server, and the health check). The service-account key pair signs and verifies
 service-account tokens. Keys never leave the cluster's data folder (mode 0600).
 """
 
@@ -14,6 +17,8 @@ import subprocess
 from pathlib import Path
 
 DAYS = "3650"
+# What a cluster data folder of the current layout holds for etcd (older layouts served plain HTTP).
+ETCD_FILES = ("etcd-ca.crt", "etcd-server.crt", "etcd-server.key", "etcd-peer.crt", "etcd-peer.key", "apiserver-etcd-client.crt")
 
 
 class PkiError(RuntimeError):
@@ -63,7 +68,7 @@ def _signed(pki: Path, name: str, subject: str, *, server_names: list[str] | Non
     _key(key)
     _openssl("req", "-new", "-key", key.name, "-subj", subject, "-out", csr.name, cwd=pki)
     usage = ["keyUsage = critical, digitalSignature, keyEncipherment"]
-    usage.append(f"extendedKeyUsage = {'clientAuth' if client else 'serverAuth'}")
+    usage.append(f"extendedKeyUsage = {'serverAuth, clientAuth' if client and server_names else 'clientAuth' if client else 'serverAuth'}")
     if server_names:
         usage.append("subjectAltName = " + ", ".join(server_names))
     ext.write_text("basicConstraints = critical, CA:FALSE\n" + "\n".join(usage) + "\n")
@@ -111,6 +116,13 @@ def create(pki: Path, service_ip: str) -> None:
     _signed(pki, "controller-manager-serving", "/CN=kube-controller-manager", server_names=["IP:127.0.0.1", "DNS:localhost"])
     _signed(pki, "admin", "/O=system:masters/CN=secrets-platform-admin", client=True)
     _signed(pki, "controller-manager", "/CN=system:kube-controller-manager", client=True)
+    # etcd: serving and peer certificates for loopback only, one client. The serving certificate is a client's too:
+    # etcd's gRPC gateway (its HTTP /v3 API) dials etcd itself with it, and etcd requires a client certificate.
+    _ca(pki, "etcd-ca", "/CN=secrets-platform-local-etcd-ca")
+    loopback = ["IP:127.0.0.1", "DNS:localhost"]
+    _signed(pki, "etcd-server", "/CN=etcd-local", server_names=loopback, client=True, ca="etcd-ca")
+    _signed(pki, "etcd-peer", "/CN=etcd-local-peer", server_names=loopback, client=True, ca="etcd-ca")
+    _signed(pki, "apiserver-etcd-client", "/CN=kube-apiserver-etcd-client", client=True, ca="etcd-ca")
     _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key", cwd=pki)
     (pki / "sa.key").chmod(0o600)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)

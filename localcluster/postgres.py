@@ -8,7 +8,8 @@ in ``<cluster data>/postgres/``:
 - ``data/``: the database cluster (``initdb``), listening on 127.0.0.1 only, no
   Unix socket, password (SCRAM) authentication for every connection;
 - ``superuser-password`` and ``vault-admin-password`` (mode 0600, generated at
-  random, never on a command line or in a log): the bootstrap superuser, used
+  random, never on a command line or in a log: psql gets the password in its
+  environment and the statements that set one on stdin): the bootstrap superuser, used
   only to create what follows, and ``vault_admin``, the CREATEROLE user Vault's
   database engine creates and drops the issued users with;
 - the database ``pipelines`` with one table, ``public.pipeline_runs``, so an issued
@@ -297,7 +298,11 @@ class LocalPostgres(LoopbackServer):
         bindir: Path | None = None,
         timeout: float = 30,
     ) -> subprocess.CompletedProcess[str]:
-        """Run statements with psql over loopback as ``user`` (each its own transaction); the password only in psql's environment."""
+        """Run statements with psql over loopback as ``user`` (each its own transaction, stopping at the first error).
+
+        Nothing secret on psql's command line (every local user reads /proc/<pid>/cmdline): the password is in its
+        environment, and the statements (``ALTER ROLE ... PASSWORD`` among them) reach it on stdin.
+        """
         psql = (bindir or server_bin_dir()) / "psql"
         if not psql.exists():
             psql = Path(shutil.which("psql") or "psql")
@@ -311,10 +316,9 @@ class LocalPostgres(LoopbackServer):
             "ON_ERROR_STOP=1",
             f"host={LOOPBACK} port={self.port} dbname={database} user={user} connect_timeout=5",
         ]
-        for statement in statements:
-            args += ["-c", statement]
+        script = "".join(statement.rstrip().rstrip(";") + ";\n" for statement in statements)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PGPASSWORD": password if password is not None else self.password(user)}
-        return subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=timeout)
+        return subprocess.run(args, input=script, capture_output=True, text=True, env=env, timeout=timeout)
 
     def sql(self, *statements: str, user: str = SUPERUSER, database: str = "postgres", bindir: Path | None = None) -> str:
         """:meth:`psql` as one of the local users, its output; a refusal is a PostgresError."""

@@ -16,10 +16,14 @@ exactly the definitions in the stack's ``vault`` output, through Vault's HTTP AP
   HMACed with the device's salt (``log_raw`` stays off), as Vault's audit devices do.
 - :func:`apply`: the Kubernetes auth method at the environment's path, reviewing
   tokens against the local API server with a token of the stack's ``vault-auth``
-  service account (bound to ``system:auth-delegator``); the policies; the roles
-  (roles under that auth path that the outputs no longer name are removed); KV v2
-  at the mount; and a generated value for every property of each vault-backed
-  credential that has none yet (never printed).
+  service account (bound to ``system:auth-delegator``); the policies; the roles;
+  KV v2 at the mount; a generated value for every property of each vault-backed
+  credential that has none yet (never printed); the database engine, its
+  connections and roles. It converges: what it made earlier and the outputs no
+  longer declare is removed (roles under a declared auth path; and, recognised by
+  the mark it leaves in Vault, an auth method at another path with its roles and
+  tokens, a policy, a KV path or mount, a database mount with its issued users).
+  Outputs that declare nothing (the last Vault credential removed) remove all of it.
 
 ``python -m localcluster.vault --dir .cluster apply --stack-outputs FILE``: FILE is
 ``pulumi stack output --json`` of the local stack (its ``vault`` output holds no secret).
@@ -56,6 +60,13 @@ REVIEWER_TOKEN_DURATION = "168h"
 SEEDED_BYTES = 24
 # A started server whose audit log grew past this is moved aside first (one backup kept, like the API server's rotation).
 AUDIT_LOG_MAX_BYTES = 20 * 1024 * 1024
+# What apply creates carries one of these marks in Vault itself (an auth method's or mount's description, a
+# policy's first line), so a later apply knows what is its own to remove, and never touches anything else.
+AUTH_DESCRIPTION = "secrets-platform: job-runner login"
+KV_DESCRIPTION = "secrets-platform: vault-backed credentials"
+DATABASE_DESCRIPTION = "secrets-platform: short-lived database users"
+POLICY_MARK = "# secrets-platform: written by localcluster.vault apply from the stack's vault output\n"
+BUILTIN_POLICIES = frozenset({"root", "default"})
 
 
 class VaultError(ClusterError):
@@ -318,7 +329,7 @@ def plan_of(vault: dict[str, Any]) -> Plan:
     default_auth = vault.get("authPath")
     policies_doc = vault.get("policies") if "policies" in vault else [vault.get("policy")]
     roles_doc = vault.get("roles") if "roles" in vault else [vault.get("role")]
-    if not isinstance(policies_doc, list) or not isinstance(roles_doc, list) or not roles_doc:
+    if not isinstance(policies_doc, list) or not isinstance(roles_doc, list):
         raise VaultError(
             "stack output vault.policies/vault.roles are not lists: write the outputs file again with pulumi stack output --json"
         )
@@ -441,11 +452,19 @@ def local_kubernetes(cluster: Cluster, reviewer_namespace: str) -> Kubernetes:
     return Kubernetes(cluster.server, (cluster.pki / "ca.crt").read_text(), done.stdout.strip())
 
 
-def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | None = None) -> list[str]:
-    """Apply the plan (idempotent); the list of what was done, without any value.
+def declares_nothing(plan: Plan) -> bool:
+    """Outputs with Vault on and no Vault credential: nothing of ours may stay in Vault."""
+    return not (plan.roles or plan.policies or plan.seeds or plan.databases)
 
+
+def apply(api: VaultApi, plan: Plan, kube: Kubernetes | None, logins: dict[str, Any] | None = None) -> list[str]:
+    """Converge Vault to the plan (idempotent); the list of what was done, without any value.
+
+    ``kube``: how the auth methods review tokens (needed when the plan has an auth path).
     ``logins``: per vault-database service, how Vault connects to its database
     (``connection_url``, ``username``, ``password``); every service of the plan needs one.
+    What an earlier apply made (:data:`AUTH_DESCRIPTION`, :data:`POLICY_MARK`, ...) and the plan
+    no longer declares is removed after the declared state is written.
     """
     logins = logins or {}
     missing = sorted(d.service for d in plan.databases if d.service not in logins)
@@ -454,14 +473,17 @@ def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | 
             f"no database connection for the vault-database bundles {', '.join(missing)}: "
             "give Vault's connection to each (docs/backends.md); nothing was applied"
         )
+    if plan.auth_paths and kube is None:
+        raise VaultError("no Kubernetes API server to review job-runner tokens against; nothing was applied")
     api.check_ready()
     done: list[str] = []
     _, auths = api.call("GET", "sys/auth")
     auths = auths.get("data", auths)
     for path in plan.auth_paths:
+        assert kube is not None
         existing = auths.get(f"{path}/")
         if existing is None:
-            api.call("POST", f"sys/auth/{path}", {"type": "kubernetes", "description": "secrets-platform: job-runner login"})
+            api.call("POST", f"sys/auth/{path}", {"type": "kubernetes", "description": AUTH_DESCRIPTION})
             done.append(f"enabled kubernetes auth at auth/{path}")
         elif existing.get("type") != "kubernetes":
             raise VaultError(
@@ -480,7 +502,7 @@ def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | 
         )
         done.append(f"auth/{path}/config: reviews tokens at {kube.host}")
     for name, hcl in sorted(plan.policies.items()):
-        api.call("PUT", f"sys/policies/acl/{name}", {"policy": hcl})
+        api.call("PUT", f"sys/policies/acl/{name}", {"policy": POLICY_MARK + hcl})
         done.append(f"policy {name}")
     wanted = {(r.auth_path, r.name) for r in plan.roles}
     for role in plan.roles:
@@ -495,15 +517,51 @@ def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | 
             if (path, name) not in wanted:
                 api.call("DELETE", f"auth/{path}/role/{name}")
                 done.append(f"removed role auth/{path}/role/{name} (no longer in the outputs)")
+    for key, method in sorted(auths.items()):
+        path = key.rstrip("/")
+        if path not in plan.auth_paths and isinstance(method, dict) and _ours(method, "kubernetes", AUTH_DESCRIPTION):
+            api.call("DELETE", f"sys/auth/{path}")
+            done.append(f"disabled auth/{path} with its roles and the tokens it issued (no longer in the outputs)")
+    status, listed = api.call("LIST", "sys/policies/acl", ok=(200, 404))
+    for name in (listed.get("data") or {}).get("keys", []) if status == 200 else []:
+        if name in plan.policies or name in BUILTIN_POLICIES:
+            continue
+        _, policy = api.call("GET", f"sys/policies/acl/{name}")
+        if str((policy.get("data") or policy).get("policy", "")).startswith(POLICY_MARK):
+            api.call("DELETE", f"sys/policies/acl/{name}")
+            done.append(f"removed policy {name} (no longer in the outputs)")
     _, mounts = api.call("GET", "sys/mounts")
     mounts = mounts.get("data", mounts)
+    if not declares_nothing(plan):
+        done += _apply_kv(api, plan, mounts)
+    for key, mount in sorted(mounts.items()):
+        path = key.rstrip("/")
+        if not isinstance(mount, dict) or (path == plan.mount and not declares_nothing(plan)):
+            continue
+        if _ours(mount, "kv", KV_DESCRIPTION):
+            api.call("DELETE", f"sys/mounts/{path}")
+            done.append(f"disabled the KV mount {path}/ and its values (no longer in the outputs)")
+    if plan.databases:
+        done += _apply_databases(api, plan, logins, mounts)
+    for key, mount in sorted(mounts.items()):
+        path = key.rstrip("/")
+        if isinstance(mount, dict) and path != plan.database_mount and _ours(mount, "database", DATABASE_DESCRIPTION):
+            # Disabling the engine revokes every lease first: each issued user is dropped by its revocation statements.
+            api.call("DELETE", f"sys/mounts/{path}")
+            done.append(f"disabled the database engine at {path}/, revoking every user it issued (no longer in the outputs)")
+    return done
+
+
+def _ours(entry: dict, kind: str, description: str) -> bool:
+    return entry.get("type") == kind and entry.get("description") == description
+
+
+def _apply_kv(api: VaultApi, plan: Plan, mounts: dict) -> list[str]:
+    """KV v2 at the mount, a value for every declared property that has none, and paths no longer declared removed."""
+    done = []
     existing = mounts.get(f"{plan.mount}/")
     if existing is None:
-        api.call(
-            "POST",
-            f"sys/mounts/{plan.mount}",
-            {"type": "kv", "options": {"version": "2"}, "description": "secrets-platform: vault-backed credentials"},
-        )
+        api.call("POST", f"sys/mounts/{plan.mount}", {"type": "kv", "options": {"version": "2"}, "description": KV_DESCRIPTION})
         done.append(f"enabled KV v2 at {plan.mount}/")
     elif existing.get("type") != "kv" or str((existing.get("options") or {}).get("version")) != "2":
         raise VaultError(f"{plan.mount}/ in Vault at {api.address} is not a KV v2 mount: set vault.mount to another name")
@@ -515,9 +573,20 @@ def apply(api: VaultApi, plan: Plan, kube: Kubernetes, logins: dict[str, Any] | 
         values = {p: secrets.token_urlsafe(SEEDED_BYTES) for p in props}
         api.call("POST", f"{plan.mount}/data/{path}", {"options": {"cas": 0}, "data": values})
         done.append(f"{plan.mount}/{path}: seeded generated values for {', '.join(props)}")
-    if plan.databases:
-        done += _apply_databases(api, plan, logins, mounts)
+    for path in _kv_paths(api, plan.mount):
+        if path not in plan.seeds:
+            api.call("DELETE", f"{plan.mount}/metadata/{path}")
+            done.append(f"removed {plan.mount}/{path} and all its versions (no longer in the outputs)")
     return done
+
+
+def _kv_paths(api: VaultApi, mount: str, prefix: str = "") -> list[str]:
+    """Every secret path under ``prefix`` of a KV v2 mount (folders listed recursively)."""
+    status, listed = api.call("LIST", f"{mount}/metadata/{prefix}", ok=(200, 404))
+    out: list[str] = []
+    for key in (listed.get("data") or {}).get("keys", []) if status == 200 else []:
+        out += _kv_paths(api, mount, prefix + key) if key.endswith("/") else [prefix + key]
+    return out
 
 
 def _apply_databases(api: VaultApi, plan: Plan, logins: dict[str, Any], mounts: dict) -> list[str]:
@@ -525,7 +594,7 @@ def _apply_databases(api: VaultApi, plan: Plan, logins: dict[str, Any], mounts: 
     mount, done = plan.database_mount, []
     existing = mounts.get(f"{mount}/")
     if existing is None:
-        api.call("POST", f"sys/mounts/{mount}", {"type": "database", "description": "secrets-platform: short-lived database users"})
+        api.call("POST", f"sys/mounts/{mount}", {"type": "database", "description": DATABASE_DESCRIPTION})
         done.append(f"enabled the database secrets engine at {mount}/")
     elif existing.get("type") != "database":
         raise VaultError(
@@ -579,7 +648,7 @@ def apply_local(cluster: Cluster, outputs_file: Path) -> list[str]:
         raise VaultError(f"the local Vault (OpenBao) at {bao.address} is not running: make up starts it; nothing was applied")
     api = VaultApi(bao.address, bao.root_token())
     api.check_ready()
-    kube = local_kubernetes(cluster, namespace)
+    kube = local_kubernetes(cluster, namespace) if plan.auth_paths else None
     logins = {}
     if plan.databases:
         from localcluster.postgres import LocalPostgres

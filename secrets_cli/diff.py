@@ -3,7 +3,13 @@
 The base side is the ref's tree (``git archive``, extracted into a temporary directory
 that is always removed) planned by the ref's own program: :mod:`secrets_cli.plan_export`
 run there in a subprocess with this Python, a minimal environment, the names (never the
-values) of the deploy-environment variables, and a timeout. So a change to the program
+values) of the deploy-environment variables, and a timeout. That subprocess is sandboxed
+(:func:`sandbox_command`): new user, PID and mount namespaces, so it sees no process of
+ours (not this CLI's ``/proc/<pid>/environ``, where a token of the deploy environment
+would be), and its whole process tree ends with it: when it exits or is stopped, the
+kernel kills everything left in its PID namespace, daemons and new sessions included.
+Where no namespace can be made, ``diff --base`` refuses (it never runs the ref's program
+unsandboxed). So a change to the program
 alone (how a Secret's keys are derived, say) shows up even when the stack file did not
 change. A ref older than that module is planned with today's program instead, and the
 result says so (:data:`FALLBACK_NOTE`). The working tree is planned in-process by the
@@ -19,6 +25,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,8 +44,16 @@ ENTRY_POINT = "secrets_cli/plan_export.py"
 PLAN_TIMEOUT = 120.0
 """Seconds the ref's program may take to import and plan (it takes a few)."""
 GIT_TIMEOUT = 60.0
-# What the planning subprocess inherits from this process: enough to run Python and git, no credential.
-_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+# What the planning subprocess inherits from this process: enough to run Python, no credential. HOME and
+# TMPDIR are folders of its own inside the temporary directory (empty, removed with it).
+_INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE")
+# The id the ref's program runs as inside its user namespace (mapped to ours outside: no capability anywhere).
+SANDBOX_ID = 65534
+SANDBOX_FIX = (
+    "diff --base runs the base ref's program only in namespaces of its own; allow unprivileged user namespaces "
+    "(Ubuntu 24.04: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0; Debian: "
+    "sudo sysctl -w kernel.unprivileged_userns_clone=1) and install util-linux's unshare, or diff without --base"
+)
 FALLBACK_NOTE = (
     "{ref} predates " + ENTRY_POINT + ", so its side is planned with today's program from its "
     "Pulumi.{stack}.yaml: changes to the program itself between {ref} and the working tree are not shown"
@@ -197,13 +212,69 @@ def _today(root: Path, commit: str, ref: str, stack: str, environ: Mapping[str, 
         raise InputError(f"the stack file does not parse at --base {ref}: {first}", "pick another base ref") from None
 
 
+def sandbox_command(argv: list[str]) -> list[str]:
+    """``argv`` run by util-linux's ``unshare`` in new user, PID and mount namespaces, as an unprivileged id.
+
+    - PID namespace, with its own ``/proc``: the program is its namespace's init and sees no process
+      outside it (this CLI's ``/proc/<pid>/environ`` and command line included);
+    - when it exits, the kernel kills every process left in the namespace (a daemon it forked, a child
+      in a session of its own); ``--kill-child`` kills it, and so the namespace, when unshare is killed;
+    - user namespace: it runs as ``SANDBOX_ID``, mapped to this user outside, with no capability in
+      this namespace (as root, too).
+    """
+    unshare = shutil.which("unshare", path=os.environ.get("PATH") or "/usr/bin:/bin") or shutil.which("unshare", path="/usr/bin:/bin")
+    if unshare is None:
+        raise InputError("unshare (util-linux) is not installed, so the base ref's program cannot be sandboxed", SANDBOX_FIX)
+    return [
+        unshare,
+        "--user",
+        f"--map-user={SANDBOX_ID}",
+        f"--map-group={SANDBOX_ID}",
+        "--pid",
+        "--fork",
+        "--mount",
+        "--mount-proc",
+        "--kill-child",
+        "--",
+        *argv,
+    ]
+
+
+def _check_sandbox(env: Mapping[str, str], cwd: Path) -> None:
+    """Make one throwaway sandbox first, so a machine that cannot is one clear error (not the program's failure)."""
+    try:
+        done = subprocess.run(
+            sandbox_command([sys.executable, "-E", "-s", "-c", "pass"]),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise InputError(f"cannot start the sandbox for the base ref's program ({err.__class__.__name__})", SANDBOX_FIX) from None
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        raise InputError(
+            f"cannot sandbox the base ref's program here: {(lines[-1] if lines else f'exit {done.returncode}')[:300]}", SANDBOX_FIX
+        )
+
+
 def _run_entry_point(tree: Path, ref: str, commit: str, stack: str, environ: Mapping[str, str]) -> Plan:
     where = f"the program at --base {ref} ({commit[:12]})"
     env = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    for name, var in (("home", "HOME"), ("tmp", "TMPDIR")):
+        own = tree.parent / name
+        own.mkdir(mode=0o700, exist_ok=True)
+        env[var] = str(own)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    _check_sandbox(env, tree)
     # -E: no PYTHON* variable of ours (PYTHONPATH) reaches it; -s: no user site; -m puts the tree first on sys.path.
-    cmd = [sys.executable, "-E", "-s", "-m", "secrets_cli.plan_export", "--stack", stack]
-    # Its own session, so a timeout stops everything it started (a child holding our pipes would hang us).
+    cmd = sandbox_command([sys.executable, "-E", "-s", "-m", "secrets_cli.plan_export", "--stack", stack])
+    # Its own session too, so a timeout stops unshare and the program at once (their namespace then goes with them).
     with subprocess.Popen(
         cmd, cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     ) as proc:

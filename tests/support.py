@@ -127,3 +127,70 @@ def load(
     env: str = "prd", secret_keys: set[str] | None = None, environ: dict[str, str] | None = None, **overrides: Any
 ) -> settings_pkg.Settings:
     return settings_pkg.from_mapping(base_config(env, **overrides), secret_keys or set(), env, environ or {})
+
+
+class CmdlineSampler:
+    """Every process's command line, sampled while something runs, to prove no secret rides on one.
+
+    Any local user reads ``/proc/<pid>/cmdline`` of every process, so a token or password passed as an
+    argument is disclosed for as long as the process lives. Used as a context manager around the steps
+    under test (``with CmdlineSampler() as seen: ...``), a thread re-reads every process's command line
+    every ``interval`` seconds and keeps each distinct one; :meth:`leaks` then names, without the value,
+    each known secret found in one (as it is, or base64-encoded). A value first known after the steps
+    ran (an issued password) is checked just the same: the command lines are kept, not judged live.
+    """
+
+    def __init__(self, interval: float = 0.002):
+        import threading
+
+        self.interval = interval
+        self.seen: dict[bytes, int] = {}
+        """Each distinct command line (NUL-separated arguments) -> the pid it was first seen in."""
+        self.sweeps = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cmdline-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sweep()
+            self._stop.wait(self.interval)
+
+    def sweep(self) -> None:
+        with os.scandir("/proc") as entries:
+            for entry in entries:
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{entry.name}/cmdline", "rb") as fh:
+                        line = fh.read()
+                except OSError:  # gone meanwhile
+                    continue
+                if line and line not in self.seen:
+                    self.seen[line] = int(entry.name)
+        self.sweeps += 1
+
+    def __enter__(self) -> "CmdlineSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.sweep()
+
+    def saw(self, needle: str) -> bool:
+        """Some command line held ``needle`` (for a test's positive control)."""
+        return any(needle.encode() in line for line in self.seen)
+
+    def leaks(self, secrets: dict[str, str]) -> list[str]:
+        """``name in <program> (pid N)`` for each secret (name -> value) found on a command line; never the value."""
+        found = []
+        for name, value in sorted(secrets.items()):
+            if len(value) < 8:
+                raise ValueError(f"{name} is too short to tell from an ordinary argument: give the sampler real secrets")
+            forms = {value.encode(), base64.b64encode(value.encode()), base64.urlsafe_b64encode(value.encode())}
+            for line, pid in self.seen.items():
+                if any(form in line for form in forms):
+                    program = line.split(b"\0", 1)[0].decode(errors="replace").rsplit("/", 1)[-1]
+                    found.append(f"{name} in {program} (pid {pid})")
+        return found

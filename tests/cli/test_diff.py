@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -218,6 +219,105 @@ def test_a_ref_whose_program_hangs_is_stopped(tmp_path, scratch, monkeypatch):
     finally:
         for pid in running(marker):
             os.kill(int(pid), signal.SIGKILL)
+
+
+def _record_then_plan(root: Path, code: str) -> None:
+    """Commit a plan_export.py that runs ``code`` first and then plans as usual; the working tree keeps the good one."""
+    entry = root / "secrets_cli" / "plan_export.py"
+    good = entry.read_text()
+    entry.write_text(good.replace("    import components.platform\n", code + "    import components.platform\n", 1))
+    commit(root, "a program that does more than plan")
+    entry.write_text(good)
+
+
+def test_the_ref_s_program_cannot_read_the_cli_s_environment_nor_see_its_processes(tmp_path, scratch):
+    """The CLI run as a process with a token in its environment (the preview workflow's GH_TOKEN): the ref's program
+    looks for it in its own environment and in every process it can see (/proc/<pid>/environ and cmdline, its
+    parent's first); it finds nothing, and it sees no process but its own."""
+    root = program_repo(tmp_path / "repo")
+    seen = tmp_path / "seen.json"
+    _record_then_plan(
+        root,
+        "    import os\n"
+        "    found, pids = {}, []\n"
+        "    for d in os.listdir('/proc'):\n"
+        "        if d.isdigit():\n"
+        "            pids.append(int(d))\n"
+        "            for f in ('environ', 'cmdline'):\n"
+        "                try:\n"
+        "                    found[d + '/' + f] = open('/proc/' + d + '/' + f, 'rb').read().decode(errors='replace')\n"
+        "                except OSError:\n"
+        "                    pass\n"
+        "    try:\n"
+        "        found['parent'] = open('/proc/%d/environ' % os.getppid(), 'rb').read().decode(errors='replace')\n"
+        "    except OSError as err:\n"
+        "        found['parent'] = repr(err)\n"
+        f"    open({str(seen)!r}, 'w').write(json.dumps({{'environ': dict(os.environ), 'proc': found, 'pids': pids, 'ppid': os.getppid()}}))\n",
+    )
+    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "HOME": str(tmp_path), "GH_TOKEN": CANARY + "-gh"}
+    env["PULUMI_CONFIG_PASSPHRASE"] = CANARY + "-passphrase"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "secrets-platform"), "--project-dir", str(root), "diff", "--stack", "dev", "--base", "HEAD"],
+        env={**env, "TMPDIR": str(scratch)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    record = seen.read_text()
+    assert CANARY not in record, "a value of the CLI's environment reached the ref's program"
+    data = json.loads(record)
+    assert data["ppid"] == 0 and data["pids"] and max(data["pids"]) < 10, "the ref's program sees processes outside its own"
+    assert set(data["environ"]) <= {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "HOME", "TMPDIR", "PYTHONDONTWRITEBYTECODE"}
+    assert Path(data["environ"]["HOME"]).name == "home" and str(tmp_path) != data["environ"]["HOME"]
+    assert list(scratch.iterdir()) == []
+
+
+def test_nothing_the_ref_s_program_starts_outlives_it(tmp_path, scratch, monkeypatch):
+    """A ref's program that leaves a daemon in a session of its own, a shell's `sleep 300 &` holding its output
+    pipes, and a double fork, then plans normally: diff returns at once with the plan, and none of them runs on."""
+    monkeypatch.setattr(diff_mod, "PLAN_TIMEOUT", 60.0)
+    root = program_repo(tmp_path / "repo")
+    marker = f"left-behind-{uuid.uuid4().hex}"
+    sleeper = f"import time; time.sleep(300)  # {marker}"
+    _record_then_plan(
+        root,
+        "    import os, subprocess, shlex\n"
+        f"    subprocess.Popen([sys.executable, '-c', {sleeper!r}], start_new_session=True, stdin=subprocess.DEVNULL,"
+        " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        f"    os.system(shlex.join([sys.executable, '-c', {sleeper!r}]) + ' &')\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        if os.fork() == 0:\n"
+        f"            os.execv(sys.executable, [sys.executable, '-c', {sleeper!r}])\n"
+        "        os._exit(0)\n",
+    )
+    started = time.monotonic()
+    try:
+        done = invoke(make_app(root), "diff", "--stack", "dev", "--base", "HEAD", "--json")
+        took = time.monotonic() - started
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.stdout)["baseProgram"] == "ref"
+        assert took < 50, f"diff waited {took:.0f} s for the ref's program's children"
+        left = running(marker)
+        assert not left, f"{len(left)} process(es) the ref's program started outlived diff"
+        assert list(scratch.iterdir()) == []
+    finally:
+        for pid in running(marker):
+            os.kill(int(pid), signal.SIGKILL)
+
+
+def test_without_a_sandbox_the_ref_s_program_is_not_run(tmp_path, scratch, monkeypatch):
+    """Where no namespace can be made (here: no unshare), diff --base refuses with the fix, and runs nothing."""
+    root = program_repo(tmp_path / "repo")
+    ran = tmp_path / "ran"
+    _record_then_plan(root, f"    open({str(ran)!r}, 'w').write('ran')\n")
+    monkeypatch.setattr(diff_mod.shutil, "which", lambda *a, **k: None)
+    done = invoke(make_app(root), "diff", "--stack", "dev", "--base", "HEAD")
+    assert done.exit_code == 2, done.output
+    assert "cannot be sandboxed" in done.stderr and "unprivileged user namespaces" in done.stderr
+    assert "Traceback" not in done.output and not ran.exists()
+    assert list(scratch.iterdir()) == []
 
 
 def test_an_unparsable_stack_file_at_a_ref_with_the_program_is_exit_2(tmp_path, scratch):

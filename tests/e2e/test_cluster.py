@@ -85,6 +85,45 @@ def test_the_service_range_is_inside_loopback(cluster):
     assert ipaddress.ip_address(ip) in ipaddress.ip_network(SERVICE_RANGE) and ipaddress.ip_network(SERVICE_RANGE).subnet_of(LOOPBACK), ip
 
 
+def etcd_secret_count(cluster, port: int, tls: bool = True, cert: str | None = None) -> int:
+    """How many Secrets etcd's v3 API counts under /registry/secrets/, asked over plain HTTP or TLS (with ``cert`` or none)."""
+    import ssl
+    import urllib.request
+
+    body = json.dumps(
+        {
+            "key": base64.b64encode(b"/registry/secrets/").decode(),
+            "range_end": base64.b64encode(b"/registry/secrets0").decode(),
+            "count_only": True,
+        }
+    ).encode()
+    ctx = None
+    if tls:
+        ctx = ssl.create_default_context(cafile=str(cluster.pki / "etcd-ca.crt"))
+        if cert:
+            ctx.load_cert_chain(str(cluster.pki / f"{cert}.crt"), str(cluster.pki / f"{cert}.key"))
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/v3/kv/range"
+    with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST"), timeout=5, context=ctx) as resp:
+        return int(json.loads(resp.read()).get("count", 0))
+
+
+def test_etcd_serves_only_tls_with_a_client_certificate_of_its_own_ca(project, cluster):
+    """etcd holds every Secret: plain HTTP, TLS without a client certificate, and TLS with a certificate of the API
+    server's CA (the admin's) are refused on the client and the peer port; the API server's etcd client reads."""
+    import ssl
+    import urllib.error
+
+    ports = cluster.ports
+    assert etcd_secret_count(cluster, ports.etcd, cert="apiserver-etcd-client") >= len(project.cluster_secrets()) > 0
+    for port in (ports.etcd, ports.etcd_peer):
+        for tls, cert in ((False, None), (True, None), (True, "admin")):
+            what = f"{'TLS' if tls else 'plain HTTP'} {'with the ' + cert + ' certificate' if cert else 'without a client certificate'}"
+            with pytest.raises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
+                count = etcd_secret_count(cluster, port, tls=tls, cert=cert)
+                pytest.fail(f"etcd on port {port} answered {what}: {count} Secrets")
+    assert cluster.ready()
+
+
 # ---------------------------------------------------------------------------- RBAC
 
 
@@ -121,18 +160,24 @@ def test_a_job_runner_token_reads_its_own_secret_and_is_forbidden_on_another(pro
     own = sorted(kube_secrets(project)[ns] & present)[0]
     foreign = sorted((kube_secrets(project)[other] - kube_secrets(project)[ns]) & present)[0]
     token = cluster.kubectl("create", "token", conventions.JOB_RUNNER, "-n", ns, "--duration=10m").stdout.strip()
-    empty = tmp_path / "empty-kubeconfig"
-    empty.write_text("apiVersion: v1\nkind: Config\n")
-    as_runner = (
-        "--kubeconfig",
-        str(empty),
-        "--server",
-        cluster.server,
-        "--certificate-authority",
-        str(cluster.pki / "ca.crt"),
-        "--token",
-        token,
+    # The token in a 0600 kubeconfig, never on kubectl's command line (every local user reads /proc/<pid>/cmdline).
+    runner_config = tmp_path / "runner-kubeconfig"
+    runner_config.touch(mode=0o600)
+    runner_config.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": "local", "cluster": {"server": cluster.server, "certificate-authority": str(cluster.pki / "ca.crt")}}
+                ],
+                "users": [{"name": "runner", "user": {"token": token}}],
+                "contexts": [{"name": "runner", "context": {"cluster": "local", "user": "runner"}}],
+                "current-context": "runner",
+            }
+        )
     )
+    as_runner = ("--kubeconfig", str(runner_config))
     ok = cluster.kubectl(*as_runner, "get", "secret", own, "-n", ns, "-o", "name", check=False)
     assert ok.returncode == 0, f"job runner of {ns} cannot read {ns}/{own}: {ok.stderr}"
     denied = cluster.kubectl(*as_runner, "get", "secret", foreign, "-n", other, "-o", "name", check=False)

@@ -3,7 +3,9 @@
 The local stack (its `warehouse` bundle: backend vault-database, namespace dagster) is
 applied to the module's cluster, then make up's Vault step (`python -m localcluster.vault
 apply`) configures an OpenBao dev server's database engine against the local PostgreSQL.
-Tokens come from TokenRequest with the role's audience; users are tried with psql.
+Tokens come from TokenRequest with the role's audience; users are tried with psql. The whole
+module runs under a command-line sampler: no secret it handles (the root token, the database
+passwords, job-runner tokens, issued users' passwords) may appear on any process's command line.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from localcluster import Cluster
 from localcluster import postgres as lp
 from localcluster.vault import OpenBao
 from local_project import LocalProject, engine_missing
+from support import CmdlineSampler
 from vault_client import http, run_apply
 
 pytestmark = [
@@ -29,6 +32,18 @@ pytestmark = [
 ]
 
 NAMESPACE = "dagster-local"
+# Every secret value the module handles (name -> value), checked against every command line seen meanwhile.
+KNOWN: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_secret_on_a_command_line():
+    """Samples every process's command line for the whole module (cluster start included); none may hold a known secret."""
+    KNOWN.clear()
+    with CmdlineSampler() as sampler:
+        yield
+    assert KNOWN, "the module registered no secret to look for"
+    assert sampler.leaks(KNOWN) == []
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +51,7 @@ def servers(cluster):
     bao, pg = OpenBao(cluster), lp.LocalPostgres(cluster)
     bao.start()
     pg.start()
+    KNOWN.update({"root token": bao.root_token(), "vault_admin": pg.password(lp.VAULT_ADMIN), "superuser": pg.password(lp.SUPERUSER)})
     yield bao, pg
     pg.stop()
     bao.stop()
@@ -68,7 +84,11 @@ def runner_token(cluster: Cluster, bao: OpenBao, vault: dict, namespace: str, au
     jwt = cluster.kubectl(
         "create", "token", conventions.JOB_RUNNER, "-n", namespace, "--audience", audience or role["audience"], "--duration=10m"
     ).stdout.strip()
-    return http(bao, "POST", f"{role['authPath']}/login", body={"role": role["roleName"], "jwt": jwt})
+    KNOWN[f"JWT {len(KNOWN)}"] = jwt
+    status, doc = http(bao, "POST", f"{role['authPath']}/login", body={"role": role["roleName"], "jwt": jwt})
+    if status == 200:
+        KNOWN[f"token {len(KNOWN)}"] = doc["auth"]["client_token"]
+    return status, doc
 
 
 def lease(cluster: Cluster, bao: OpenBao, vault: dict) -> tuple[str, dict]:
@@ -77,6 +97,7 @@ def lease(cluster: Cluster, bao: OpenBao, vault: dict) -> tuple[str, dict]:
     token = doc["auth"]["client_token"]
     status, creds = http(bao, "GET", database(vault)["credsPath"], token)
     assert status == 200, f"{NAMESPACE}/{conventions.JOB_RUNNER} cannot read {database(vault)['credsPath']}: {creds.get('errors')}"
+    KNOWN[f"password of {creds['data']['username']}"] = creds["data"]["password"]
     return token, creds
 
 

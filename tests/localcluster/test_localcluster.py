@@ -66,6 +66,28 @@ def test_stale_data_of_another_version_is_refused_with_the_fix(tmp_path, binarie
         Cluster(root, binaries).start()
 
 
+def test_data_of_the_plain_http_etcd_layout_is_refused_before_anything_starts(tmp_path, binaries):
+    """Data made when etcd served plain HTTP (no layout in cluster.json, no etcd certificates): the clear make destroy
+    message, not an API server that waits for an etcd it can no longer reach; nothing is started or created."""
+    root = tmp_path / "c"
+    (root / "etcd").mkdir(parents=True)
+    (root / "pki").mkdir()
+    for name in ("ca.crt", "ca.key", "admin.crt", "admin.key"):
+        (root / "pki" / name).write_text("")
+    (root / "cluster.json").write_text(
+        json.dumps(
+            {
+                "versions": pinned_versions(),
+                "ports": {"api": 1, "etcd": 2, "etcd_peer": 3, "controller_manager": 4, "external_secrets": 5},
+                "serviceRange": localcluster.SERVICE_RANGE,
+            }
+        )
+    )
+    with pytest.raises(ClusterError, match=r"older layout \(its etcd serves plain HTTP.*run make destroy.*then make up"):
+        Cluster(root, binaries).start()
+    assert not (root / "run").exists() and not (root / "pki" / "etcd-ca.crt").exists()
+
+
 def test_data_without_a_state_file_is_refused(tmp_path, binaries):
     (tmp_path / "c" / "etcd").mkdir(parents=True)
     with pytest.raises(ClusterError, match="older layout.*make destroy"):
@@ -123,6 +145,29 @@ def test_certificates_are_made_locally_with_private_keys_kept_private(tmp_path):
         text=True,
     )
     assert verify.returncode == 0, verify.stderr
+
+
+def test_etcd_has_a_ca_of_its_own_and_serves_loopback_only(tmp_path):
+    """etcd trusts only etcd-ca: its serving, peer and API-server client certificates chain to it, the cluster CA's
+    admin certificate does not (so it cannot read etcd), and etcd's certificates name loopback only."""
+    pki = tmp_path / "pki"
+    localcluster.pki.create(pki, "127.100.0.1")
+    for name in localcluster.pki.ETCD_FILES:
+        assert (pki / name).exists(), name
+
+    def verify(ca: str, *certs: str) -> bool:
+        done = subprocess.run(
+            ["openssl", "verify", "-CAfile", str(pki / ca), *(str(pki / c) for c in certs)], capture_output=True, text=True
+        )
+        return done.returncode == 0
+
+    assert verify("etcd-ca.crt", "etcd-server.crt", "etcd-peer.crt", "apiserver-etcd-client.crt")
+    assert not verify("etcd-ca.crt", "admin.crt") and not verify("ca.crt", "apiserver-etcd-client.crt")
+    for name in ("etcd-server.crt", "etcd-peer.crt"):
+        text = subprocess.run(
+            ["openssl", "x509", "-in", str(pki / name), "-noout", "-ext", "subjectAltName"], capture_output=True, text=True
+        ).stdout
+        assert text.split("\n", 1)[1].strip() == "IP Address:127.0.0.1, DNS:localhost", text
 
 
 def test_ports_follow_the_base_and_every_one_is_distinct():
