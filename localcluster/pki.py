@@ -2,8 +2,9 @@
 
 One CA signs everything but the aggregation layer's client: the API server's serving certificate (SANs for every
 name and loopback address a client may use), the admin client (group
-``system:masters``), the controller-manager's client, and the controller-manager's
-own serving certificate. The service-account key pair signs and verifies
+``system:masters``), the controller-manager's and the scheduler's clients and serving
+certificates, the kubelet's client (``system:node:127.0.0.1``) and serving certificate, and
+the API server's client to the kubelet. The service-account key pair signs and verifies
 service-account tokens. Keys never leave the cluster's data folder (mode 0600).
 """
 
@@ -111,6 +112,13 @@ def create(pki: Path, service_ip: str) -> None:
     _signed(pki, "controller-manager-serving", "/CN=kube-controller-manager", server_names=["IP:127.0.0.1", "DNS:localhost"])
     _signed(pki, "admin", "/O=system:masters/CN=secrets-platform-admin", client=True)
     _signed(pki, "controller-manager", "/CN=system:kube-controller-manager", client=True)
+    # The scheduler and the node (localcluster/node): the kubelet's client (the Node authorizer's
+    # system:node:<name> in system:nodes), its serving certificate, and the API server's client to it.
+    _signed(pki, "scheduler", "/CN=system:kube-scheduler", client=True)
+    _signed(pki, "scheduler-serving", "/CN=kube-scheduler", server_names=["IP:127.0.0.1", "DNS:localhost"])
+    _signed(pki, "kubelet", "/O=system:nodes/CN=system:node:127.0.0.1", client=True)
+    _signed(pki, "kubelet-serving", "/CN=127.0.0.1", server_names=["IP:127.0.0.1"])
+    _signed(pki, "apiserver-kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client", client=True)
     _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key", cwd=pki)
     (pki / "sa.key").chmod(0o600)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)
