@@ -10,6 +10,7 @@ and prints the NAMES of the keys it finds (never a value); the test compares the
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 import conventions
 from localcluster.node import NodeError, wait_pod
 from localcluster.node.images import WORKLOAD_IMAGE
-from local_project import LocalProject, engine_missing
+from local_project import PULUMI, LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 
@@ -41,8 +42,35 @@ KUBE_SNIPPETS = ("envFrom", "volume", "imagePullSecrets")
 
 
 @pytest.fixture(scope="module")
-def project(applied):
-    return applied
+def project(tmp_path_factory, cluster):
+    """The local stack plus a registry pull secret and a TLS secret (so every kind of snippet is run), applied."""
+    p = LocalProject(tmp_path_factory.mktemp("pods"), cluster)
+    pki = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=dagster-web.local", "-keyout", "tls.key", "-out", "tls.crt"],
+        cwd=pki,
+        check=True,
+        capture_output=True,
+    )
+    config = {
+        "registries[0].service": ("ghcr", False),
+        "registries[0].server": ("ghcr.io", False),
+        "registries[0].username": ("pipelines", False),
+        "registries[0].password": ("local-registry-token", True),
+        "registries[0].namespaces[0]": ("dagster", False),
+        "tlsSecrets[0].service": ("dagster-web", False),
+        "tlsSecrets[0].certificate": ((pki / "tls.crt").read_text(), False),
+        "tlsSecrets[0].privateKey": ((pki / "tls.key").read_text(), True),
+        "tlsSecrets[0].namespaces[0]": ("dagster", False),
+    }
+    for path, (value, secret) in config.items():  # the value on stdin: a PEM's leading dashes would read as a flag
+        args = ["config", "set", "-s", "local", "--path", f"secrets-platform:{path}", "--secret" if secret else "--plaintext"]
+        done = subprocess.run([str(PULUMI), *args], input=value, cwd=p.root, env=p.env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
+    yield p
+    p.pulumi("destroy", "-s", "local", "--yes", check=False)
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +134,11 @@ def found(logs: str) -> dict[str, str]:
 
 def values_of(project: LocalProject) -> set[str]:
     return {v for data in project.secrets().values() for v in data.values() if len(v) >= 6}
+
+
+def test_every_kind_of_snippet_is_run(outputs):
+    kinds = {k for e in consumed(outputs) for k in KUBE_SNIPPETS if k in e["consumers"]}
+    assert kinds == set(KUBE_SNIPPETS), kinds
 
 
 def test_every_secret_the_stack_creates_has_a_pod_snippet(project, outputs):

@@ -199,3 +199,11 @@ def test_listening_sockets_are_read_from_the_kernel():
         port = s.getsockname()[1]
         table = localcluster._listening_sockets()
     assert ("127.0.0.1", port) in table.values()
+
+
+def test_a_data_folder_too_deep_for_the_nodes_sockets_is_refused_before_anything_starts(tmp_path, binaries):
+    deep = tmp_path / ("d" * 60) / "c"
+    cluster = Cluster(deep, binaries, port_base=free_port_base())
+    with pytest.raises(ClusterError, match=r"too deep for the node's unix sockets .*use a data folder with a shorter path"):
+        cluster.start()
+    assert cluster.state() is None and not (deep / "pki").exists()
