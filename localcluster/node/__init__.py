@@ -323,6 +323,7 @@ class Node:
         """
         self.stop_pods()
         container_ids = _container_ids(self.root / "containerd" / "state")
+        sandboxes = self.sandbox_ids()
         _unmount_under(self.cluster.root)
         _remove_cgroups(self.cgroup_root)
         for cid in container_ids:
@@ -335,7 +336,7 @@ class Node:
                         link.unlink()
         with contextlib.suppress(OSError):
             for entry in (CNI_CACHE / "results").iterdir():
-                if entry.name.startswith(self.network + "-"):
+                if entry.name.startswith(self.network + "-") or _cache_sandbox(entry.name) in sandboxes:
                     entry.unlink()
         if not _other_kubelet_running(self.kubelet_root):
             with contextlib.suppress(OSError):
@@ -357,6 +358,14 @@ class Node:
         for d in (self.root / "containerd", self.root / "runc", self.kubelet_root):
             shutil.rmtree(d, ignore_errors=True)
 
+    def sandbox_ids(self) -> set[str]:
+        """The ids of the pod sandboxes containerd's CRI knows (libcni's cache names its entries after them)."""
+        ids: set[str] = set()
+        for base in ("root", "state"):
+            with contextlib.suppress(OSError):
+                ids.update(d.name for d in (self.root / "containerd" / base / "io.containerd.grpc.v1.cri" / "sandboxes").iterdir())
+        return ids
+
     def leftovers(self) -> list[str]:
         """What of this node is left on the machine outside the data folder (for tests and status): empty when clean."""
         out = [f"process {pid} ({_cmdline(pid)[0]})" for pid in _cgroup_pids(self.cgroup_root)]
@@ -374,6 +383,13 @@ class Node:
         with contextlib.suppress(OSError):
             out += [f"file {e}" for e in (CNI_CACHE / "results").iterdir() if e.name.startswith(self.network + "-")]
         return out
+
+
+def _cache_sandbox(name: str) -> str:
+    """The sandbox id in a libcni cache entry's name, ``<network>-<sandbox id>-<interface>`` (containerd's own
+    ``cni-loopback`` network included)."""
+    parts = name.rsplit("-", 2)
+    return parts[1] if len(parts) == 3 else ""
 
 
 def _shim_socket(address: str, namespace: str, group: str) -> Path:

@@ -110,8 +110,12 @@ def test_down_and_destroy_with_running_pods_leave_nothing_outside_the_data_folde
     sleeper(fresh, "sleeper")
     node = fresh.node
     assert node.leftovers(), "a running pod left no trace to look for: the check would prove nothing"
+    sandboxes = node.sandbox_ids()
+    assert sandboxes
     fresh.stop() if how == "down" else fresh.destroy()
     assert node.leftovers() == []
+    cached = [e.name for e in (CNI_CACHE / "results").glob("*") if any(s in e.name for s in sandboxes)]
+    assert cached == [], f"libcni cache entries of this node's pods were left: {cached}"
     assert outside_processes(fresh) == []
     for path, was in existed.items():
         if not was:
