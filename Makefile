@@ -162,13 +162,16 @@ $(PULUMI_HOME_DIR)/plugins/resource-random-v$(PULUMI_RANDOM_VERSION)/pulumi-reso
 	pulumi plugin install resource random $(PULUMI_RANDOM_VERSION) --file $< --reinstall
 	touch $@
 
-# The local cluster's binaries (localcluster/): the control plane and kubectl from
-# k8s.io/kubernetes, etcd, and the External Secrets CRDs of the pinned module.
+# The local cluster's binaries (localcluster/): the control plane, the kubelet and kubectl
+# from k8s.io/kubernetes, etcd, the External Secrets CRDs of the pinned module, and the
+# node's two images (localcluster/node/images.py, from the machine's gcc and busybox-static).
 KUBE_MINOR  := $(word 2,$(subst ., ,$(KUBE_VERSION)))
 KUBE_STAMP  := $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
 	-X $(pkg).gitVersion=$(KUBE_VERSION) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(KUBE_MINOR) -X $(pkg).gitTreeState=clean)
-CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kubectl \
-	$(CLUSTER_BIN)/external-secrets $(BIN_DIR)/kubectl
+KUBE_BINS    := $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kube-scheduler \
+	$(CLUSTER_BIN)/kubelet $(CLUSTER_BIN)/kubectl
+NODE_IMAGES  := $(CLUSTER_BIN)/pause-image.tar $(CLUSTER_BIN)/busybox-image.tar
+CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(KUBE_BINS) $(CLUSTER_BIN)/external-secrets $(BIN_DIR)/kubectl $(NODE_IMAGES)
 ESO_CRDS     := $(CLUSTER_BIN)/external-secrets-crds.yaml
 
 .PHONY: cluster-toolchain
@@ -181,13 +184,17 @@ $(CLUSTER_BIN)/etcd: toolchain/etcd/go.mod toolchain/etcd/go.sum $(VERSIONS_FILE
 	@echo "toolchain: building etcd $(ETCD_VERSION) for the local cluster (first time: about 2 minutes on 2 cores)"
 	cd toolchain/etcd && $(GO_BUILD) -o $@ -ldflags "-s -w" go.etcd.io/etcd/server/v3 $(QUIET_DOWNLOADS)
 
-# One go build for the three: they share most packages, so the second and third are cheap.
-$(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kubectl &: \
-		toolchain/kube/go.mod toolchain/kube/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
-	@echo "toolchain: building kube-apiserver, kube-controller-manager and kubectl $(KUBE_VERSION) for the local cluster (first time: about 12 minutes on 2 cores)"
+# One go build for the five: they share most packages, so all but the first are cheap.
+$(KUBE_BINS) &: toolchain/kube/go.mod toolchain/kube/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
+	@echo "toolchain: building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl $(KUBE_VERSION) for the local cluster (first time: about 14 minutes on 2 cores)"
 	cd toolchain/kube && $(GO_BUILD) -o $(CLUSTER_BIN)/ -ldflags "-s -w $(KUBE_STAMP)" \
-		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl $(QUIET_DOWNLOADS)
-	touch $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kubectl
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
+		k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl $(QUIET_DOWNLOADS)
+	touch $(KUBE_BINS)
+
+# The node's sandbox and workload images: docker-archive tarballs, imported into containerd at each start.
+$(NODE_IMAGES) &: localcluster/node/images.py localcluster/node/pause.c | $(CLUSTER_BIN)
+	$(PYTHON) localcluster/node/images.py --out $(CLUSTER_BIN)
 
 # The External Secrets controller: the module's root package.
 $(CLUSTER_BIN)/external-secrets: toolchain/eso/go.mod toolchain/eso/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
@@ -292,8 +299,8 @@ lint: venv ## ruff check, ruff format --check and mypy (versions pinned in requi
 
 # ---------------------------------------------------------------------------
 # The local stack: the embedded default. `make up` starts the local cluster
-# (localcluster/: etcd, kube-apiserver and kube-controller-manager on 127.0.0.1,
-# data in .cluster/) and applies the local stack to it. Its passphrase protects
+# (localcluster/: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a
+# node (kubelet, containerd) on 127.0.0.1, data in .cluster/) and applies the local stack to it. Its passphrase protects
 # nothing real. `make render` keeps the old render-only mode (no cluster).
 
 LOCAL_PASSPHRASE := local-only-passphrase

@@ -13,8 +13,9 @@ RBAC authorization, and nothing that can leave the loopback range:
   the Secrets it stores;
 - the Service range is ``127.100.0.0/16``, so the API server calling a webhook or
   an aggregated API at a Service's ClusterIP stays on loopback too;
-- there is no scheduler, kubelet or network plugin: pods are admitted (Pod
-  Security runs) but never run.
+- pods run: kube-scheduler binds them to one node (``127.0.0.1``), a kubelet over
+  Debian's containerd and runc runs them from locally built images, on a network that
+  gives each pod only its own loopback (:mod:`localcluster.node`).
 
 The data folder (``.cluster/`` in the repository, git-ignored) keeps etcd's data,
 the certificates, the kubeconfig and the logs, so the cluster and what was applied
@@ -41,9 +42,12 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from localcluster import pki
+
+if TYPE_CHECKING:
+    from localcluster.node import Node
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = ROOT / ".cluster"
@@ -61,9 +65,18 @@ CONTROLLERS = (
     "serviceaccount-token-controller",
     "garbage-collector-controller",
     "root-ca-certificate-publisher-controller",
+    # For pods that run (localcluster/node): the node's taints and health, rollouts, batch.
+    "node-lifecycle-controller",
+    "deployment-controller",
+    "replicaset-controller",
+    "job-controller",
+    "cronjob-controller",
+    "pod-garbage-collector-controller",
 )
 # Processes in start order; stopped in reverse.
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "external-secrets")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "external-secrets", "containerd", "kubelet")
+# Debian's, not built by make toolchain (localcluster/node).
+SYSTEM_BINARIES = {"containerd": "/usr/bin/containerd"}
 ESO_CRDS = "external-secrets-crds.yaml"
 # The data folder's layout; state files of another (older) layout are refused with the fix (make destroy).
 # 2: etcd serves TLS with client certificates (layout 1 served plain HTTP).
@@ -122,10 +135,13 @@ class Ports:
     etcd_peer: int
     controller_manager: int
     external_secrets: int
+    scheduler: int
+    kubelet: int
+    kubelet_healthz: int
 
     @classmethod
     def from_base(cls, base: int) -> "Ports":
-        return cls(base, base + 1, base + 2, base + 3, base + 4)
+        return cls(base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7)
 
     def named(self) -> dict[str, int]:
         return {
@@ -134,6 +150,9 @@ class Ports:
             "etcd peer": self.etcd_peer,
             "kube-controller-manager": self.controller_manager,
             "external-secrets metrics": self.external_secrets,
+            "kube-scheduler": self.scheduler,
+            "kubelet": self.kubelet,
+            "kubelet healthz": self.kubelet_healthz,
         }
 
 
@@ -189,6 +208,8 @@ class Cluster:
         self.bin_dir = Path(bin_dir)
         self._port_base = port_base
         self._procs: dict[str, subprocess.Popen] = {}
+        self.found_stopped: list[str] = []
+        """The components :meth:`start` found stopped while others ran (it restarted the cluster)."""
 
     # ------------------------------------------------------------------ paths
 
@@ -229,7 +250,13 @@ class Cluster:
         return self.root / "cluster.json"
 
     def binary(self, name: str) -> Path:
-        return self.bin_dir / name
+        return Path(SYSTEM_BINARIES[name]) if name in SYSTEM_BINARIES else self.bin_dir / name
+
+    @property
+    def node(self) -> "Node":
+        from localcluster.node import Node
+
+        return Node(self)
 
     # ------------------------------------------------------------------ state
 
@@ -330,21 +357,35 @@ class Cluster:
     def _external_secrets_healthy(self) -> bool:
         return "controller_runtime" in (self._get(f"http://{LOOPBACK}:{self.ports.external_secrets}/metrics", tls=False) or "")
 
-    def _controller_manager_healthy(self) -> bool:
+    def _controller_manager_healthy(self, port: int | None = None) -> bool:
         ctx = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
         try:
-            with urllib.request.urlopen(f"https://{LOOPBACK}:{self.ports.controller_manager}/healthz", timeout=2, context=ctx) as r:
+            with urllib.request.urlopen(f"https://{LOOPBACK}:{port or self.ports.controller_manager}/healthz", timeout=2, context=ctx) as r:
                 return r.read().decode().strip() == "ok"
         except (urllib.error.URLError, OSError, ssl.SSLError):
             return False
+
+    def _scheduler_healthy(self) -> bool:
+        return self._controller_manager_healthy(self.ports.scheduler)
+
+    def _kubelet_healthy(self) -> bool:
+        return (
+            self._get(f"http://{LOOPBACK}:{self.ports.kubelet_healthz}/healthz", tls=False) or ""
+        ).strip() == "ok" and self.node.node_ready()
 
     # ------------------------------------------------------------------ life cycle
 
     def check_binaries(self) -> dict[str, str]:
         versions = pinned_versions()
+        from localcluster.node import NodeError
+
         for name in (*COMPONENTS, "kubectl", ESO_CRDS):
-            if not self.binary(name).exists():
+            if name not in SYSTEM_BINARIES and not self.binary(name).exists():
                 raise ClusterError(f"{self.binary(name)} is missing: run make toolchain (it builds the local control plane)")
+        try:
+            self.node.check()
+        except NodeError as err:
+            raise ClusterError(str(err)) from None
         return versions
 
     def _check_state(self, versions: dict[str, str]) -> None:
@@ -379,6 +420,7 @@ class Cluster:
             pki.create(self.pki, SERVICE_IP)
             self._write_kubeconfig(self.kubeconfig, "admin")
             self._write_kubeconfig(self.root / "controller-manager.kubeconfig", "controller-manager")
+            self._write_kubeconfig(self.root / "scheduler.kubeconfig", "scheduler")
             (self.root / "etcd").mkdir(mode=0o700)
             self._state_file.write_text(
                 json.dumps({"layout": LAYOUT, "versions": versions, "ports": asdict(ports), "serviceRange": SERVICE_RANGE}, indent=2) + "\n"
@@ -386,7 +428,12 @@ class Cluster:
         except BaseException:
             for leftover in (self.pki, self.root / "etcd"):
                 shutil.rmtree(leftover, ignore_errors=True)
-            for leftover in (self.kubeconfig, self.root / "controller-manager.kubeconfig", self._state_file):
+            for leftover in (
+                self.kubeconfig,
+                self.root / "controller-manager.kubeconfig",
+                self.root / "scheduler.kubeconfig",
+                self._state_file,
+            ):
                 leftover.unlink(missing_ok=True)
             raise
 
@@ -484,7 +531,12 @@ class Cluster:
                 "--requestheader-extra-headers-prefix=X-Remote-Extra-",
                 f"--proxy-client-cert-file={p / 'front-proxy-client.crt'}",
                 f"--proxy-client-key-file={p / 'front-proxy-client.key'}",
-                "--authorization-mode=RBAC",
+                "--authorization-mode=Node,RBAC",
+                "--enable-admission-plugins=NodeRestriction",
+                f"--kubelet-client-certificate={p / 'apiserver-kubelet-client.crt'}",
+                f"--kubelet-client-key={p / 'apiserver-kubelet-client.key'}",
+                f"--kubelet-certificate-authority={p / 'ca.crt'}",
+                "--kubelet-preferred-address-types=InternalIP",
                 "--anonymous-auth=false",
                 "--endpoint-reconciler-type=none",
                 "--profiling=false",
@@ -497,6 +549,22 @@ class Cluster:
                 # blocking: an event is on disk before the request is answered (no buffer to lose at a crash)
                 "--audit-log-mode=blocking",
             ]
+        if component == "kube-scheduler":
+            return [
+                f"--kubeconfig={self.root / 'scheduler.kubeconfig'}",
+                f"--authentication-kubeconfig={self.root / 'scheduler.kubeconfig'}",
+                f"--authorization-kubeconfig={self.root / 'scheduler.kubeconfig'}",
+                f"--bind-address={LOOPBACK}",
+                f"--secure-port={ports.scheduler}",
+                f"--tls-cert-file={p / 'scheduler-serving.crt'}",
+                f"--tls-private-key-file={p / 'scheduler-serving.key'}",
+                "--leader-elect=false",
+                "--profiling=false",
+            ]
+        if component == "containerd":
+            return self.node.containerd_args()
+        if component == "kubelet":
+            return self.node.kubelet_args()
         return [
             f"--kubeconfig={self.root / 'controller-manager.kubeconfig'}",
             f"--authentication-kubeconfig={self.root / 'controller-manager.kubeconfig'}",
@@ -518,6 +586,8 @@ class Cluster:
         (self.root / "run").mkdir(exist_ok=True)
         # A clean environment: etcd reads ETCD_* variables, clients read KUBECONFIG.
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.root), "LANG": "C.UTF-8"}
+        if component in ("containerd", "kubelet"):  # they run Debian's runc, shims, mount and CNI plugins
+            env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         if component == "external-secrets":
             env["KUBECONFIG"] = str(self.kubeconfig)
         with open(self.log(component), "ab") as log:
@@ -579,6 +649,7 @@ class Cluster:
             if all(pids.values()) and self.ready():
                 return False
             if any(pids.values()):  # half running (a component died): restart cleanly, data kept
+                self.found_stopped = [c for c, pid in pids.items() if pid is None]
                 self._stop_processes()
             if self.state() is None:
                 self._check_ports()
@@ -594,19 +665,41 @@ class Cluster:
                 self._spawn("kube-controller-manager")
                 self._wait("kube-controller-manager", self._controller_manager_healthy, timeout)
                 self.apply_crds(self.binary(ESO_CRDS), timeout)
+                self._spawn("kube-scheduler")
+                self._wait("kube-scheduler", self._scheduler_healthy, timeout)
                 self._spawn("external-secrets")
                 self._wait("external-secrets", self._external_secrets_healthy, timeout)
+                self._start_node(timeout)
             except BaseException:
                 self._stop_processes()
                 raise
             return True
 
+    def _start_node(self, timeout: float) -> None:
+        """containerd with the local images, then the kubelet, until the node is Ready (localcluster/node)."""
+        from localcluster.node import NodeError
+
+        node = self.node
+        try:
+            node.prepare()
+            self._spawn("containerd")
+            self._wait("containerd", node.containerd_ready, timeout)
+            node.import_images()
+            self._spawn("kubelet")
+            self._wait("kubelet", self._kubelet_healthy, timeout)
+        except NodeError as err:
+            raise ClusterError(str(err)) from None
+
     def _stop_processes(self, timeout: float = 20) -> list[str]:
         stopped = []
         for component in reversed(COMPONENTS):
             pid = self.pids()[component]
+            if component == "containerd":  # the kubelet is stopped: its pods go before containerd does
+                self.node.stop_pods()
             if pid is None:
                 self._pid_file(component).unlink(missing_ok=True)
+                if component == "containerd":
+                    self.node.cleanup()
                 continue
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
@@ -618,6 +711,8 @@ class Cluster:
                     os.kill(pid, signal.SIGKILL)
                 time.sleep(0.2)
             self._pid_file(component).unlink(missing_ok=True)
+            if component == "containerd":
+                self.node.cleanup()
             stopped.append(component)
         return stopped
 

@@ -50,6 +50,12 @@ def _up(cluster: Cluster, args: argparse.Namespace) -> int:
     if first:
         print(f"local cluster: first start, creating certificates and data in {cluster.root}")
     started = cluster.start()
+    for component in cluster.found_stopped:
+        print(
+            f"local cluster: {component} had stopped while the rest ran (its log: {cluster.log(component)}); "
+            "the cluster was restarted, data kept",
+            file=sys.stderr,
+        )
     bao = OpenBao(cluster)
     bao_began = time.monotonic()
     if bao.start():

@@ -2,10 +2,11 @@
 
 One CA signs everything but the aggregation layer's client and etcd: the API server's serving certificate (SANs for every
 name and loopback address a client may use), the admin client (group
-``system:masters``), the controller-manager's client, and the controller-manager's
-own serving certificate. etcd has a CA of its own (``etcd-ca``), as kubeadm sets it up,
-so no client of the API server's CA can talk to etcd: it signs etcd's serving and peer
-certificates (127.0.0.1 only) and the one client etcd accepts, ``apiserver-etcd-client``
+``system:masters``), the controller-manager's and the scheduler's clients and serving
+certificates, the kubelet's client (``system:node:127.0.0.1``) and serving certificate, and
+the API server's client to the kubelet. etcd has a CA of its own (``etcd-ca``), as kubeadm
+sets it up, so no client of the API server's CA can talk to etcd: it signs etcd's serving and
+peer certificates (127.0.0.1 only) and the one client etcd accepts, ``apiserver-etcd-client``
 (the API server, and the health check). The service-account key pair signs and verifies
 service-account tokens. Keys never leave the cluster's data folder (mode 0600).
 """
@@ -123,6 +124,13 @@ def create(pki: Path, service_ip: str) -> None:
     _signed(pki, "etcd-server", "/CN=etcd-local", server_names=loopback, client=True, ca="etcd-ca")
     _signed(pki, "etcd-peer", "/CN=etcd-local-peer", server_names=loopback, client=True, ca="etcd-ca")
     _signed(pki, "apiserver-etcd-client", "/CN=kube-apiserver-etcd-client", client=True, ca="etcd-ca")
+    # The scheduler and the node (localcluster/node): the kubelet's client (the Node authorizer's
+    # system:node:<name> in system:nodes), its serving certificate, and the API server's client to it.
+    _signed(pki, "scheduler", "/CN=system:kube-scheduler", client=True)
+    _signed(pki, "scheduler-serving", "/CN=kube-scheduler", server_names=["IP:127.0.0.1", "DNS:localhost"])
+    _signed(pki, "kubelet", "/O=system:nodes/CN=system:node:127.0.0.1", client=True)
+    _signed(pki, "kubelet-serving", "/CN=127.0.0.1", server_names=["IP:127.0.0.1"])
+    _signed(pki, "apiserver-kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client", client=True)
     _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key", cwd=pki)
     (pki / "sa.key").chmod(0o600)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)

@@ -11,8 +11,9 @@ def cluster(tmp_path_factory):
 
     A cluster of the tests' own, never the developer's `.cluster/`: tests can create,
     break and delete anything. Started with the same code as `make up` (localcluster/),
-    with the External Secrets CRDs and controller; stopped and removed after the
-    module, whatever happened.
+    with the External Secrets CRDs and controller, the scheduler and the node (a kubelet over
+    containerd: pods run, localcluster/node); stopped and removed after the module, whatever
+    happened (no pod, mount or cgroup left).
     """
     from localcluster import Cluster, free_port_base
     from localcluster.postgres import LocalPostgres

@@ -73,7 +73,15 @@ def job_runner(namespace: str) -> str:
 
 def test_every_listener_of_the_local_cluster_is_on_loopback(cluster):
     listeners = cluster.listeners()
-    assert set(listeners) == {"etcd", "kube-apiserver", "kube-controller-manager", "external-secrets"}
+    assert set(listeners) == {
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "external-secrets",
+        "containerd",
+        "kubelet",
+    }
     for component, sockets in listeners.items():
         assert sockets, f"{component} listens nowhere"
         for address, port in sockets:

@@ -7,21 +7,45 @@ import socket
 import stat
 import subprocess
 import sys
+from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
 import localcluster
-from localcluster import Cluster, ClusterError, Ports, pinned_versions
+import localcluster.node
+from localcluster import Cluster, ClusterError, Ports, free_port_base, pinned_versions
 from localcluster.__main__ import main
 
 
+BUILT = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "external-secrets",
+    "kubectl",
+    "external-secrets-crds.yaml",
+    "pause-image.tar",
+    "busybox-image.tar",
+)
+
+
 @pytest.fixture
-def binaries(tmp_path):
+def binaries(tmp_path, monkeypatch):
     """Stand-in files where the built binaries are looked up (for the checks that run before any is started)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "external-secrets", "kubectl", "external-secrets-crds.yaml"):
+    for name in BUILT:
         (bin_dir / name).write_text("")
+    # The Debian packages the node needs, as stand-ins too: what this machine has installed doesn't matter here.
+    debian = tmp_path / "debian"
+    debian.mkdir()
+    packages = {what: (str(debian / Path(path).name), package) for what, (path, package) in localcluster.node.PACKAGES.items()}
+    for path, _ in packages.values():
+        Path(path).write_text("")
+    monkeypatch.setattr(localcluster.node, "PACKAGES", packages)
     return bin_dir
 
 
@@ -58,7 +82,7 @@ def test_stale_data_of_another_version_is_refused_with_the_fix(tmp_path, binarie
         json.dumps(
             {
                 "versions": {"kubernetes": "v1.29.0", "etcd": "v3.4.23"},
-                "ports": {"api": 1, "etcd": 2, "etcd_peer": 3, "controller_manager": 4, "external_secrets": 5},
+                "ports": asdict(Ports.from_base(1)),
             }
         )
     )
@@ -78,7 +102,7 @@ def test_data_of_the_plain_http_etcd_layout_is_refused_before_anything_starts(tm
         json.dumps(
             {
                 "versions": pinned_versions(),
-                "ports": {"api": 1, "etcd": 2, "etcd_peer": 3, "controller_manager": 4, "external_secrets": 5},
+                "ports": asdict(Ports.from_base(1)),
                 "serviceRange": localcluster.SERVICE_RANGE,
             }
         )
@@ -86,6 +110,15 @@ def test_data_of_the_plain_http_etcd_layout_is_refused_before_anything_starts(tm
     with pytest.raises(ClusterError, match=r"older layout \(its etcd serves plain HTTP.*run make destroy.*then make up"):
         Cluster(root, binaries).start()
     assert not (root / "run").exists() and not (root / "pki" / "etcd-ca.crt").exists()
+
+
+def test_data_of_the_layout_before_the_node_is_refused_with_the_fix(tmp_path, binaries):
+    root = tmp_path / "c"
+    root.mkdir()
+    old_ports = {"api": 1, "etcd": 2, "etcd_peer": 3, "controller_manager": 4, "external_secrets": 5}
+    (root / "cluster.json").write_text(json.dumps({"versions": pinned_versions(), "ports": old_ports}))
+    with pytest.raises(ClusterError, match=r"older layout \(its ports differ\): run make destroy, then make up"):
+        Cluster(root, binaries).start()
 
 
 def test_data_without_a_state_file_is_refused(tmp_path, binaries):
@@ -172,7 +205,25 @@ def test_etcd_has_a_ca_of_its_own_and_serves_loopback_only(tmp_path):
 
 def test_ports_follow_the_base_and_every_one_is_distinct():
     ports = Ports.from_base(20000)
-    assert sorted(ports.named().values()) == [20000, 20001, 20002, 20003, 20004]
+    assert sorted(ports.named().values()) == list(range(20000, 20008))
+
+
+def test_a_missing_debian_package_is_named_with_the_install_command_and_nothing_is_created(tmp_path, binaries, monkeypatch):
+    Path(localcluster.node.PACKAGES["runc"][0]).unlink()
+    cluster = Cluster(tmp_path / "c", binaries, port_base=free_port_base())
+    with pytest.raises(ClusterError) as err:
+        cluster.start()
+    text = str(err.value)
+    assert "Debian's runc (not installed)" in text and "apt-get install containerd runc containernetworking-plugins busybox-static" in text
+    assert ".ci/run" in text
+    assert cluster.state() is None and not (tmp_path / "c" / "pki").exists() and not cluster.running()
+
+
+def test_missing_node_images_say_to_run_make_toolchain(tmp_path, binaries):
+    (binaries / "busybox-image.tar").unlink()
+    with pytest.raises(ClusterError, match=r"busybox-image.tar is missing: run make toolchain \(it builds the local node's images\)"):
+        Cluster(tmp_path / "c", binaries).start()
+    assert not (tmp_path / "c" / "pki").exists()
 
 
 def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path, capsys):
@@ -233,3 +284,11 @@ def test_openbaos_audit_device_is_declared_in_its_config_and_a_large_log_is_move
         }
     }
     assert not bao.audit_log.exists() and (bao.root / "audit.log.1").read_text() == "old\n"
+
+
+def test_a_data_folder_too_deep_for_the_nodes_sockets_is_refused_before_anything_starts(tmp_path, binaries):
+    deep = tmp_path / ("d" * 60) / "c"
+    cluster = Cluster(deep, binaries, port_base=free_port_base())
+    with pytest.raises(ClusterError, match=r"too deep for the node's unix sockets .*use a data folder with a shorter path"):
+        cluster.start()
+    assert cluster.state() is None and not (deep / "pki").exists()

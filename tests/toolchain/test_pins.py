@@ -237,7 +237,7 @@ def test_built_pulumi_reports_pinned_version(tmp_path):
 
 
 @pytest.mark.e2e  # runs after `make toolchain` in `make test`
-@pytest.mark.parametrize("binary", ["kube-apiserver", "kube-controller-manager", "etcd"])
+@pytest.mark.parametrize("binary", ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "etcd"])
 def test_built_cluster_binaries_report_pinned_versions(binary):
     path = CLUSTER_BIN / binary
     if not path.exists():
