@@ -6,15 +6,17 @@ plugins in ``.pulumi-home/plugins``); otherwise :func:`availability` says why.
 For each catalog size (bench/catalog.py, a ``local`` stack of N kubernetes-backend
 bundles) two throwaway projects are made in a temp dir, each with its own file
 state backend and render dir: *ours* (the real ``__main__.py``, settings and
-components) and *flat* (bench/flat.py: the same resources written by hand, the
-floor). The kubernetes provider renders manifests (``kubernetes.renderDir``), so
+components), *flat* (bench/flat.py: the same custom resources written by hand, the
+floor) and *fair* (bench/flat.py with ``components=True``: the same custom resources
+under the same component resources, the fair floor: ours / fair is what our
+settings, resolve and spec layers cost). The kubernetes provider renders manifests (``kubernetes.renderDir``), so
 no cluster is needed and ``up`` writes files instead of calling an API server.
 The checkout's state and ``rendered/`` are never touched; engine output is
 discarded (it would show diffs).
 
 Per size: a warm-up (a preview of each project, one with the pack), then
 ``rounds`` interleaved rounds of ``preview`` / ``preview --policy-pack`` for ours
-and ``preview`` for flat (so load changes hit all alike; ratios per round, then the
+and ``preview`` for flat and fair (so load changes hit all alike; ratios per round, then the
 median), one ``up`` that creates everything per project, then ``rounds`` no-op
 ``up``s per project. Every run also records, by sampling ``/proc``, the CPU
 seconds and the peak RSS of each process of the run by role (engine, language
@@ -44,8 +46,9 @@ LOCAL_PASSPHRASE = "local-only-passphrase"  # documented in the README; the loca
 PLUGINS = ("resource-kubernetes", "resource-random")
 COPY_FILES = ("Pulumi.yaml", "__main__.py", "conventions.py", "collector.py")
 COPY_DIRS = ("settings", "components")
-PROGRAMS = ("ours", "flat")
+PROGRAMS = ("ours", "flat", "fair")
 FLAT_MAIN = '"""The flat floor program (bench/flat.py) as a Pulumi program."""\n\nfrom bench.flat import main\n\nmain()\n'
+FAIR_MAIN = '"""The fair floor program (bench/flat.py, with components) as a Pulumi program."""\n\nfrom bench.flat import main_fair\n\nmain_fair()\n'
 RENDER_DIR = "rendered/local"
 SAMPLE_SECONDS = 0.1
 ENV_STRING_LIMIT = 131_072
@@ -215,7 +218,7 @@ def pack_dir(work: Path, label: str, policies: Path, root: Path = ROOT, profile:
 
 @dataclass
 class Project:
-    """One throwaway project (``ours`` or ``flat``) of a catalog size, with its own state and stack."""
+    """One throwaway project (``ours``, ``flat`` or ``fair``) of a catalog size, with its own state and stack."""
 
     program: str
     credentials: int
@@ -233,6 +236,8 @@ class Project:
             shutil.copytree(root / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
         if program == "flat":
             (path / "__main__.py").write_text(FLAT_MAIN)
+        elif program == "fair":
+            (path / "__main__.py").write_text(FAIR_MAIN)
         (path / "Pulumi.local.yaml").write_text(stack_config(credentials, root))
         for name in (".venv", "bin"):
             (path / name).symlink_to(root / name)
@@ -339,6 +344,7 @@ def summarize(series: Series, packs: list[str]) -> dict[str, Any]:
     preview = series.seconds("ours preview")
     ratios: dict[str, float | None] = {
         "ours_flat_preview": per_round_ratio(preview, series.seconds("flat preview")),
+        "ours_fair_preview": per_round_ratio(preview, series.seconds("fair preview")),
         "ours_flat_up": per_round_ratio(series.seconds("ours up"), series.seconds("flat up")),
         "ours_flat_noop_up": per_round_ratio(series.seconds("ours up (no-op)"), series.seconds("flat up (no-op)")),
     }
@@ -361,6 +367,7 @@ def measure_size(
     *,
     up: bool = True,
     flat: bool = True,
+    fair: bool = True,
     noop_rounds: int | None = None,
     root: Path = ROOT,
     progress: Callable[[str], None] | None = None,
@@ -369,6 +376,7 @@ def measure_size(
     series = Series(credentials)
     ours = Project.create(work, "ours", credentials, root)
     floor = Project.create(work, "flat", credentials, root) if flat else None
+    fair_floor = Project.create(work, "fair", credentials, root) if fair else None
     first_pack = next(iter(packs.values()), None)
 
     def step(op: str, project: Project, *args: str, pack: Path | None = None, keep: bool = True) -> None:
@@ -381,12 +389,16 @@ def measure_size(
     step("warm-up", ours, "preview", pack=first_pack, keep=False)  # plugins, bytecode of the program and the pack
     if floor:
         step("warm-up", floor, "preview", keep=False)
+    if fair_floor:
+        step("warm-up", fair_floor, "preview", keep=False)
     for _ in range(rounds):
         step("ours preview", ours, "preview")
         for label, pack in packs.items():
             step(f"ours preview --policy-pack {label}", ours, "preview", pack=pack)
         if floor:
             step("flat preview", floor, "preview")
+        if fair_floor:
+            step("fair preview", fair_floor, "preview")
     if up:
         step("ours up", ours, "up", "--yes", "--skip-preview")
         if floor:
@@ -406,6 +418,7 @@ def measure(
     up: bool = True,
     up_max: int | None = None,
     flat: bool = True,
+    fair: bool = True,
     noop_rounds: int | None = None,
     root: Path = ROOT,
     progress: Callable[[str], None] | None = None,
@@ -432,7 +445,7 @@ def measure(
             for size in sizes:
                 with_up = up and (up_max is None or size <= up_max)
                 out["sizes"][str(size)] = measure_size(
-                    work, size, rounds, copies, up=with_up, flat=flat, noop_rounds=noop_rounds, root=root, progress=progress
+                    work, size, rounds, copies, up=with_up, flat=flat, fair=fair, noop_rounds=noop_rounds, root=root, progress=progress
                 )
                 out["sizes"][str(size)]["config_bytes"] = config_env_bytes(size)
         except (EngineFailed, subprocess.SubprocessError, OSError) as err:
@@ -441,11 +454,12 @@ def measure(
 
 
 def quick(credentials: int = 300, rounds: int = 2, root: Path = ROOT, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """``--quick``: preview with and without the pack on ours only, ``rounds`` pairs after a warm-up."""
+    """``--quick``: preview with and without the pack on ours, and the fair floor's preview, ``rounds`` rounds after a warm-up."""
     result = measure((credentials,), rounds, up=False, flat=False, root=root, progress=progress)
     if "skipped" in result:
         return result
     size = result["sizes"][str(credentials)]
     result["preview_pack_ratio"] = size["ratios"]["pack_ratio"]
+    result["ours_fair_floor_ratio"] = size["ratios"]["ours_fair_preview"]
     result["credentials"] = credentials
     return result

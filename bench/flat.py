@@ -12,9 +12,18 @@ exports only the names. On the engine it runs with the program's garbage-collect
 settings (collector.py), a process setting rather than a layer. So ours / flat is
 what the settings layer, the components and the outputs cost.
 
-Used in two places: under Pulumi's mocks (``bench/programs.py``'s ``baseline``)
-and as a real Pulumi program on the engine (``bench/engine.py`` runs a project
-whose ``__main__.py`` calls :func:`main`).
+With ``components=True`` it is the *fair floor*: the same custom resources under
+the same component resources as ours (a ``PlatformNamespace`` per namespace, a
+``GeneratedCredential`` per bundle, a ``JobRunnerAccess`` per namespace: same
+types, names, parents, provider maps and registered outputs), still written by
+hand with no settings, resolve or spec layers. The mission requires component
+resources, so the flat floor is not a fair comparison for ours; ours / fair is
+what our own layers cost. tests/bench checks it registers every resource ours
+does, components included, with the same parents.
+
+Used in two places: under Pulumi's mocks (``bench/programs.py``'s ``baseline``
+and ``fair``) and as a real Pulumi program on the engine (``bench/engine.py`` runs
+projects whose ``__main__.py`` calls :func:`main` or :func:`main_fair`).
 """
 
 from __future__ import annotations
@@ -34,9 +43,12 @@ POD_SECURITY = {
     "pod-security.kubernetes.io/warn": "restricted",
 }
 ROLE = "job-runner-secrets"
+NAMESPACE_TYPE = "secrets-platform:namespaces:PlatformNamespace"
+CREDENTIAL_TYPE = "secrets-platform:credentials:GeneratedCredential"
+ACCESS_TYPE = "secrets-platform:access:JobRunnerAccess"
 
 
-def program(config: dict[str, Any]) -> None:
+def program(config: dict[str, Any], components: bool = False) -> None:
     env = config["environment"]
     protect = env == "prd"
     safety = {"protect": protect, "retain_on_delete": protect}
@@ -53,24 +65,34 @@ def program(config: dict[str, Any]) -> None:
             enable_secret_mutable=True,
         )
 
+    def component(type_: str, name: str, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ComponentResource | None:
+        """With ``components``, a bare component of ours' type and name (children get it as parent), else None."""
+        if not components:
+            return None
+        return pulumi.ComponentResource(type_, name, None, pulumi.ResourceOptions(providers=[provider], depends_on=depends_on))
+
     namespaces: dict[str, k8s.core.v1.Namespace] = {}
     for workload in sorted(config["namespaces"]):
         ns = f"{workload}-{env}"
+        parent = component(NAMESPACE_TYPE, workload)
         namespaces[workload] = k8s.core.v1.Namespace(
             ns,
             metadata={"name": ns, "labels": {**labels, **POD_SECURITY}, "annotations": FORCE_APPLY},
-            opts=pulumi.ResourceOptions(provider=provider, **safety),
+            opts=pulumi.ResourceOptions(provider=provider, parent=parent, **safety),
         )
         k8s.core.v1.ServiceAccountPatch(
             f"{ns}/default",
             metadata={"name": "default", "namespace": ns, "labels": labels, "annotations": FORCE_APPLY},
             automount_service_account_token=False,
-            opts=pulumi.ResourceOptions(provider=provider, depends_on=[namespaces[workload]]),
+            opts=pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=[namespaces[workload]]),
         )
+        if parent is not None:
+            parent.register_outputs({"name": ns})
 
     secret_names: dict[str, list[str]] = {f"{w}-{env}": [] for w in config["namespaces"]}
     for cred in sorted(config["credentials"], key=lambda c: c["service"]):
-        depends_on = [namespaces[w] for w in sorted(set(cred["namespaces"]))]
+        depends_on: list[pulumi.Resource] = [namespaces[w] for w in sorted(set(cred["namespaces"]))]
+        parent = component(CREDENTIAL_TYPE, cred["service"], depends_on)
         values: dict[str, Any] = dict(cred.get("values") or {})
         for gen in sorted(cred.get("generated") or [], key=lambda g: g["key"]):
             password = random.RandomPassword(
@@ -82,7 +104,7 @@ def program(config: dict[str, Any]) -> None:
                 special=gen.get("special", True),
                 override_special=gen.get("overrideSpecial"),
                 keepers={"rotation": str(cred.get("rotation", "1"))},
-                opts=pulumi.ResourceOptions(depends_on=depends_on),
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
             )
             values[gen["key"]] = password.result
         name = f"{cred['service']}-{env}-credentials"
@@ -96,13 +118,16 @@ def program(config: dict[str, Any]) -> None:
                 type="Opaque",
                 string_data={k: pulumi.Output.secret(v) for k, v in values.items()},
                 opts=pulumi.ResourceOptions(
-                    provider=provider, depends_on=depends_on, additional_secret_outputs=["data", "stringData"], **safety
+                    provider=provider, parent=parent, depends_on=depends_on, additional_secret_outputs=["data", "stringData"], **safety
                 ),
             )
+        if parent is not None:
+            parent.register_outputs({"secret_name": name, "keys": sorted(values)})
 
     for workload in sorted(config["namespaces"]):
         ns = f"{workload}-{env}"
-        opts = pulumi.ResourceOptions(provider=provider, depends_on=[namespaces[workload]])
+        parent = component(ACCESS_TYPE, workload, [namespaces[workload]])
+        opts = pulumi.ResourceOptions(provider=provider, parent=parent, depends_on=[namespaces[workload]])
         meta = {"namespace": ns, "labels": labels, "annotations": FORCE_APPLY}
         k8s.core.v1.ServiceAccount(f"{ns}/job-runner", metadata={"name": "job-runner", **meta}, opts=opts)
         names = sorted(set(secret_names[ns]))
@@ -115,6 +140,8 @@ def program(config: dict[str, Any]) -> None:
             subjects=[{"kind": "ServiceAccount", "name": "job-runner", "namespace": ns}],
             opts=opts,
         )
+        if parent is not None:
+            parent.register_outputs({"service_account": f"{ns}/job-runner", "role": ROLE})
 
     pulumi.export("environment", env)
     pulumi.export("secrets", sorted(f"{ns}/{n}" for ns, names in secret_names.items() for n in names))
@@ -137,3 +164,11 @@ def main() -> None:
 
     collector.tune()
     program(config_from_pulumi())
+
+
+def main_fair() -> None:
+    """The fair floor's entry point: :func:`main` with ours' component resources."""
+    import collector
+
+    collector.tune()
+    program(config_from_pulumi(), components=True)

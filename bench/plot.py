@@ -17,6 +17,7 @@ ENGINE_LINES = (
     ("ours preview --policy-pack pack", "o", "ours, preview with the pack"),
     ("ours preview", "s", "ours, preview"),
     ("flat preview", "^", "flat floor program, preview"),
+    ("fair preview", "v", "fair floor program (same components), preview"),
     ("ours up (no-op)", "x", "ours, no-op up"),
 )
 

@@ -14,8 +14,10 @@ One run measures, on generated catalogs (bench/catalog.py):
 
 Writes bench/results/<timestamp>.json and prints a table; the last line of
 ``--quick`` is ``overhead_ratio=<x> growth_ratio=<y> policy_us_per_resource=<z>
-preview_pack_ratio=<r>``, where ``<r>`` is preview with the pack over preview without
-on 300 credentials, or ``skipped`` without the toolchain (the table says why).
+preview_pack_ratio=<r> ours_fair_floor_ratio=<f>``, where ``<r>`` is preview with the
+pack over preview without and ``<f>`` our preview over the fair floor's (bench/flat.py
+with components) on 300 credentials, or ``skipped`` without the toolchain (the table
+says why).
 docs/PERFORMANCE.md explains the method and the figures.
 """
 
@@ -81,6 +83,7 @@ TARGETS = {
     # the engine (issue 13), at the largest engine size
     "preview_pack_ratio": 1.2,
     "preview_ours_flat_ratio": 1.15,
+    "ours_fair_floor_ratio": 1.15,
     "preview_per_resource_growth": 1.15,
 }
 
@@ -215,7 +218,12 @@ def engine_figures(e: dict[str, Any]) -> dict[str, float | None]:
     """The engine targets' figures: at the largest size measured; per-resource growth from 100 (or the smallest) to it."""
     sizes = e.get("sizes") or {}
     if "skipped" in e or not sizes:
-        return {"preview_pack_ratio": None, "preview_ours_flat_ratio": None, "preview_per_resource_growth": None}
+        return {
+            "preview_pack_ratio": None,
+            "preview_ours_flat_ratio": None,
+            "ours_fair_floor_ratio": None,
+            "preview_per_resource_growth": None,
+        }
     keys = sorted(sizes, key=int)
     top = sizes[keys[-1]]
     base = sizes["100"] if "100" in sizes and keys[-1] != "100" else sizes[keys[0]]
@@ -225,6 +233,7 @@ def engine_figures(e: dict[str, Any]) -> dict[str, float | None]:
     return {
         "preview_pack_ratio": top["ratios"].get("pack_ratio"),
         "preview_ours_flat_ratio": top["ratios"].get("ours_flat_preview"),
+        "ours_fair_floor_ratio": top["ratios"].get("ours_fair_preview"),
         "preview_per_resource_growth": growth,
     }
 
@@ -265,7 +274,11 @@ def quick_line(s: dict[str, Any]) -> str:
     pack = "skipped" if f.get("preview_pack_ratio") is None else f"{f['preview_pack_ratio']:.3f}"
     overhead = "nan" if f["overhead_ratio"] is None else f"{f['overhead_ratio']:.3f}"
     policy = "nan" if f["policy_us_per_resource"] is None else f"{f['policy_us_per_resource']:.1f}"
-    return f"overhead_ratio={overhead} growth_ratio={growth} policy_us_per_resource={policy} preview_pack_ratio={pack}"
+    fair = "skipped" if f.get("ours_fair_floor_ratio") is None else f"{f['ours_fair_floor_ratio']:.3f}"
+    return (
+        f"overhead_ratio={overhead} growth_ratio={growth} policy_us_per_resource={policy} preview_pack_ratio={pack} "
+        f"ours_fair_floor_ratio={fair}"
+    )
 
 
 def mock_lines(results: dict[str, Any]) -> list[str]:
@@ -375,8 +388,10 @@ def engine_markdown(e: dict[str, Any]) -> list[str]:
         "`preview` ours",
         *[f"with `{p}`" for p in packs],
         "`preview` flat",
+        "`preview` fair",
         *[f"{p} / without" for p in packs],
         "ours / flat",
+        "ours / fair",
         "`up` ours / flat",
         "no-op `up` ours / flat",
         "preview ms/res ours / flat",
@@ -393,8 +408,10 @@ def engine_markdown(e: dict[str, Any]) -> list[str]:
                     _op(size, "ours preview"),
                     *[_op(size, f"ours preview --policy-pack {p}") for p in packs],
                     _op(size, "flat preview"),
+                    _op(size, "fair preview"),
                     *[_ratio(size, f"{p}_ratio") for p in packs],
                     _ratio(size, "ours_flat_preview"),
+                    _ratio(size, "ours_fair_preview"),
                     f"{_op(size, 'ours up')} / {_op(size, 'flat up')}",
                     f"{_op(size, 'ours up (no-op)')} / {_op(size, 'flat up (no-op)')}",
                     f"{_op(size, 'ours preview', 'ms_per_resource')} / {_op(size, 'flat preview', 'ms_per_resource')}",

@@ -36,6 +36,34 @@ def test_the_flat_floor_registers_exactly_our_custom_resources():
         assert ours == flat, env
 
 
+def _every(variant: str, config: dict) -> list[tuple]:
+    """Every registration (components included): kind, type, name, URN, parent URN, inputs, data-safety options."""
+    env = config["environment"]
+    monitor = mocks.evaluate(lambda: programs.PROGRAMS[variant](config, env), env)
+    rows = [
+        (r.custom, r.type, r.name, r.urn, r.parent, rpc.deserialize_properties(r.object), r.protect, r.retain_on_delete)
+        for r in monitor.registered
+    ]
+    return sorted(rows, key=lambda r: r[3])
+
+
+def test_the_fair_floor_registers_our_components_and_custom_resources_with_the_same_parents():
+    """The fair floor: ours' component resources (types, names, parents) around ours' custom resources, nothing else."""
+    for env in ("local", "prd"):
+        config = catalog.catalog(6, env)
+        ours, fair = _every("ours", config), _every("fair", config)
+        assert sum(1 for r in ours if r[0]) == catalog.custom_resource_count(6)
+        assert sum(1 for r in ours if not r[0]) == catalog.component_count(6)
+        assert ours == fair, env
+        # The flat floor has the same custom resources but no components: the two floors differ by exactly that.
+        assert {r[1] for r in fair if not r[0]} == {
+            "secrets-platform:namespaces:PlatformNamespace",
+            "secrets-platform:credentials:GeneratedCredential",
+            "secrets-platform:access:JobRunnerAccess",
+        }
+        assert not any(r[0] is False for r in _every("baseline", config))
+
+
 def test_stack_config_is_a_valid_render_mode_local_stack():
     text = engine.stack_config(7)
     doc = yaml.safe_load(text)
@@ -65,20 +93,23 @@ def _sample(seconds: float) -> dict:
 
 def test_ratios_are_per_round_and_the_tables_show_them():
     series = engine.Series(100)
-    for a, b, c in ((10.0, 12.0, 8.0), (20.0, 25.0, 16.0), (11.0, 13.2, 9.0)):
+    for a, b, c, d in ((10.0, 12.0, 8.0, 9.0), (20.0, 25.0, 16.0, 16.0), (11.0, 13.2, 9.0, 10.0)):
         series.add("ours preview", _sample(a))
         series.add("ours preview --policy-pack pack", _sample(b))
         series.add("flat preview", _sample(c))
+        series.add("fair preview", _sample(d))
     summary = engine.summarize(series, ["pack"])
     assert summary["ratios"]["pack_ratio"] == sorted([1.2, 1.25, 1.2])[1]
     assert summary["ratios"]["ours_flat_preview"] == sorted([10 / 8, 20 / 16, 11 / 9])[1]
+    assert summary["ratios"]["ours_fair_preview"] == sorted([10 / 9, 20 / 16, 11 / 10])[1]
     assert summary["ops"]["ours preview"]["spread"] == (20.0 - 10.0) / 11.0
     assert summary["ratios"]["ours_flat_up"] is None
     result = {"rounds": 3, "packs": {"pack": "policies"}, "sizes": {"100": summary}}
     figures = run.engine_figures(result)
     assert figures["preview_pack_ratio"] == summary["ratios"]["pack_ratio"] and figures["preview_per_resource_growth"] is None
+    assert figures["ours_fair_floor_ratio"] == summary["ratios"]["ours_fair_preview"]
     text = "\n".join(run.engine_markdown(result))
-    assert "| 100 (321) | 11.00 | 13.20 | 9.00 | 1.200 | 1.250 |" in text
+    assert "| 100 (321) | 11.00 | 13.20 | 9.00 | 10.00 | 1.200 | 1.250 | 1.111 |" in text
     assert "ours preview --policy-pack pack" in "\n".join(run.engine_lines(result))
 
 
