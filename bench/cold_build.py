@@ -185,43 +185,63 @@ def measure(workdir: Path | None = None, keep: bool = False, progress=print) -> 
             assert proc.stdout is not None
             for line in proc.stdout:
                 log.write(line)
+                log.flush()
                 progress(line.rstrip("\n"))
             rc = proc.wait()
-        wall = time.time() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load_end = os.getloadavg()
-        if rc != 0:
-            raise SystemExit(f"cold_build: make toolchain failed (exit {rc}); its output: {root / 'make.log'} (kept)")
-
-        records = [json.loads(line) for line in (src / "build" / "logs" / "steps.jsonl").read_text().splitlines()]
-        wrappers = {s["step"]: s for s in make_steps(src)}
-        steps = []
-        for r in records:
-            row = {k: r[k] for k in ("step", "what", "wall_s", "cpu_s", "max_rss_mib", "expect_s", "start", "end")}
-            row["start_offset_s"] = round(r["start"] - start, 1)
-            if r["step"] in wrappers:
-                row.update(compiled(Path(r["log"])))
-                w = wrappers[r["step"]]
-                row["graph_packages"] = len(graph(src / w["wrapper"], w["packages"], go_env(gomod, gocache, offline=True)))
-            steps.append(row)
-        zips = list((gomod / "cache" / "download").rglob("*.zip"))
-        return {
-            "started": dt.datetime.fromtimestamp(start, dt.timezone.utc).isoformat(timespec="seconds"),
-            "wall_s": round(wall, 1),
+        build = {
+            "start": start,
+            "wall_s": round(time.time() - start, 1),
             "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
             "max_rss_mib": round(after.ru_maxrss / 1024),
-            "steps": steps,
-            "modules_downloaded": len(zips),
-            "gomodcache_bytes": du(gomod),
-            "gocache_bytes": du(gocache),
             "loadavg_start": list(load_start),
-            "loadavg_end": list(load_end),
-            "environment": environment(),
-            "directory": str(root) if keep else None,
+            "loadavg_end": list(os.getloadavg()),
+            "rc": rc,
         }
+        (root / "build.json").write_text(json.dumps(build))
+        if rc != 0:
+            raise SystemExit(f"cold_build: make toolchain failed (exit {rc}); its output: {root / 'make.log'}")
+        result = analyse(root)
+        result["directory"] = str(root) if keep else None
+        return result
+    except BaseException:
+        keep = True  # what is there to see stays: the make output, the step logs, the caches
+        print(f"cold_build: kept {root}", file=sys.stderr)
+        raise
     finally:
         if not keep:
             _remove(root)
+
+
+def analyse(root: Path) -> dict[str, Any]:
+    """The figures of a finished cold build in ``root`` (``measure``'s temporary directory; ``--analyse`` for a kept one)."""
+    src, gomod, gocache = root / "src", root / "gomodcache", root / "gocache"
+    build = json.loads((root / "build.json").read_text())
+    records = [json.loads(line) for line in (src / "build" / "logs" / "steps.jsonl").read_text().splitlines()]
+    wrappers = {s["step"]: s for s in make_steps(src)}
+    offline = go_env(gomod, gocache, offline=True)
+    steps = []
+    for r in records:
+        row = {k: r[k] for k in ("step", "what", "wall_s", "cpu_s", "max_rss_mib", "expect_s", "start", "end")}
+        row["start_offset_s"] = round(r["start"] - build["start"], 1)
+        row.update(compiled(Path(r["log"])))  # the modules step compiles the standard library
+        if r["step"] in wrappers:
+            w = wrappers[r["step"]]
+            row["graph_packages"] = len(graph(src / w["wrapper"], w["packages"], offline))
+        steps.append(row)
+    return {
+        "started": dt.datetime.fromtimestamp(build["start"], dt.timezone.utc).isoformat(timespec="seconds"),
+        "wall_s": build["wall_s"],
+        "cpu_s": build["cpu_s"],
+        "max_rss_mib": build["max_rss_mib"],
+        "steps": steps,
+        "modules_downloaded": len(list((gomod / "cache" / "download").rglob("*.zip"))),
+        "gomodcache_bytes": du(gomod),
+        "gocache_bytes": du(gocache),
+        "loadavg_start": build["loadavg_start"],
+        "loadavg_end": build["loadavg_end"],
+        "environment": environment(),
+    }
 
 
 def _remove(root: Path) -> None:
@@ -279,11 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--predict", action="store_true", help="the per-step package overlap from the module graphs; no build")
     parser.add_argument("--workdir", type=Path, help="where the temporary copy and caches go (default: the system's temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy, caches and logs")
+    parser.add_argument("--analyse", type=Path, metavar="DIR", help="only the figures of a kept cold build's directory")
     args = parser.parse_args(argv)
     if args.predict:
         print(predict_table(predict()))
         return 0
-    result = measure(args.workdir, args.keep)
+    result = analyse(args.analyse) if args.analyse else measure(args.workdir, args.keep)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-cold-build.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
