@@ -149,7 +149,7 @@ pulumi.what    := $(if $(SYSTEM_PULUMI),,the pulumi CLI v$(PULUMI_VERSION) and )
 pulumi.ldflags := $(PULUMI_STAMP)
 pulumi.deps    := $(wildcard toolchain/pulumi/cmd/pulumi-language-python/*.go toolchain/pulumi/cmd/pulumi-language-python/*.py)
 ifneq ($(ENGINE_OUT),)
-$(eval $(call go_step,pulumi,pulumi,$(ENGINE_OUT),$(ENGINE_PKGS),$(if $(SYSTEM_PULUMI),2m,10m)))
+$(eval $(call go_step,pulumi,pulumi,$(ENGINE_OUT),$(ENGINE_PKGS),$(if $(SYSTEM_PULUMI),1m,4m)))
 endif
 
 # Python scripts the host and the engine expect beside the binaries; they
@@ -181,7 +181,7 @@ $(eval $(call go_step,kubernetes-provider,kubernetes,$(PLUGIN_DIR)/pulumi-resour
 random-provider.what    := the random provider $(PULUMI_RANDOM_VERSION) (ours)
 random-provider.ldflags := -X main.providerVersion=$(PULUMI_RANDOM_VERSION)
 random-provider.deps    := $(filter-out %_test.go,$(wildcard toolchain/random/*.go))
-$(eval $(call go_step,random-provider,random,$(PLUGIN_DIR)/pulumi-resource-random,.,2m))
+$(eval $(call go_step,random-provider,random,$(PLUGIN_DIR)/pulumi-resource-random,.,1m))
 
 # `pulumi plugin install` copies a built plugin into the plugin cache; its output goes to a log.
 define install_plugin
@@ -227,7 +227,7 @@ cluster-toolchain: $(CLUSTER_BINS) $(ESO_CRDS)
 MODULE_FETCHES := 8
 STEP_GO_MODS   := $(sort $(foreach s,$(TOOLCHAIN_STEPS),toolchain/$($(s).wrapper)/go.mod toolchain/$($(s).wrapper)/go.sum))
 $(MODULES_STAMP): $(STEP_GO_MODS) | $(BUILD_DIR)/stamps
-	@$(STEP) modules --expect 3m --what "the Go modules every step needs, and the standard library" -- \
+	@$(STEP) modules --expect 2m --what "the Go modules every step needs, and the standard library" -- \
 		bash -c 'rc=0; $(foreach s,$(TOOLCHAIN_STEPS),GOMAXPROCS=$(MODULE_FETCHES) $(GO_ENV) $(GO) -C toolchain/$($(s).wrapper) list -e -deps $($(s).packages) >/dev/null & ) \
 			$(GO_BUILD) std || rc=1; for job in $$(jobs -p); do wait $$job || rc=1; done; exit $$rc'
 	@touch $@
