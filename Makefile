@@ -43,16 +43,30 @@ CLUSTER_DIR     := $(CURDIR)/.cluster
 
 GO       ?= go
 PYTHON   ?= python3
-GO_ENV   := GOTOOLCHAIN=local GOFLAGS=-trimpath
-GO_BUILD := $(GO_ENV) $(GO) build -p 2
+GO_ENV   := env GOTOOLCHAIN=local GOFLAGS=-trimpath
+# GO_JOBS: parallel compiles per go build (default: Go's own, one per CPU; GO_JOBS=1 when
+# memory is short). GO_BUILD_FLAGS: more go build flags (bench/cold_build.py passes -x).
+GO_JOBS        ?=
+GO_BUILD_FLAGS ?=
+GO_BUILD := $(GO_ENV) $(GO) build $(if $(GO_JOBS),-p $(GO_JOBS)) $(GO_BUILD_FLAGS)
 
 # Module paths used by the build recipes.
 PULUMI_PKG_MOD    := github.com/pulumi/pulumi/pkg/v3
 PULUMI_SDK_MOD    := github.com/pulumi/pulumi/sdk/v3
 KUBERNETES_MOD    := github.com/pulumi/pulumi-kubernetes/provider/v4
 ESO_MOD           := github.com/external-secrets/external-secrets
-# Only what the build says matters: the module downloads are hidden (sed keeps exit codes).
-QUIET_DOWNLOADS   := 2>&1 | sed -u '/^go: downloading /d'
+
+# Progress: every long step runs through toolchain/steps.py, which prints what it builds,
+# the expected time and, when done, the actual time; the build's own output goes to
+# build/logs/<step>.log. STEPS_RUN names one top-level make (sub-makes inherit it), so
+# `steps.py table` lists this run's steps and prints nothing when none ran.
+ifndef STEPS_RUN
+STEPS_RUN := $(shell date +%s.%N)
+endif
+export STEPS_RUN
+export STEPS_LOGS := $(BUILD_DIR)/logs
+STEPS := $(PYTHON) $(CURDIR)/toolchain/steps.py
+STEP  := $(STEPS) run
 
 # A pulumi of the pinned version already on PATH (outside bin/) is used
 # instead of building one. Evaluated once, before PATH is changed below.
@@ -76,6 +90,28 @@ export PATH                                        := $(BIN_DIR):$(PATH)
 # ---------------------------------------------------------------------------
 # Toolchain
 
+# Every `go build` of the toolchain is one step (go_step below): its prerequisites are its
+# wrapper module's go.mod/go.sum (and versions.txt), so make rebuilds only what changed.
+# Before any of them, one step ("modules", after the go_step calls) downloads what every
+# step will build, and meanwhile compiles the standard library every build needs.
+MODULES_STAMP := $(BUILD_DIR)/stamps/modules
+
+# go_step: one `go build` of one wrapper module, run by toolchain/steps.py.
+#   $(1) step name (its log: build/logs/$(1).log)   $(2) wrapper directory under toolchain/
+#   $(3) output files: one, or one per package (named as go build names them)
+#   $(4) packages to build, all in one go build   $(5) expected time, empty Go caches, 2 cores
+# Optional, set before the call: $(1).what (for people), $(1).ldflags (besides -s -w),
+# $(1).deps (more prerequisites). Adding a binary to a wrapper: its output and its package.
+define go_step
+$(3) &: toolchain/$(2)/go.mod toolchain/$(2)/go.sum $$(VERSIONS_FILE) $$($(1).deps) | $$(MODULES_STAMP) $(sort $(patsubst %/,%,$(dir $(3))))
+	@$$(STEP) $(1) --expect $(5) --what "$$(or $$($(1).what),$(notdir $(3)))" -C toolchain/$(2) -- \
+		$$(GO_BUILD) -o $(if $(word 2,$(3)),$(dir $(firstword $(3))),$(3)) -ldflags "-s -w $$($(1).ldflags)" $(4)
+	@touch $(3)
+$(1).wrapper  := $(2)
+$(1).packages := $(4)
+TOOLCHAIN_STEPS += $(1)
+endef
+
 ENGINE_BINS := \
 	$(BIN_DIR)/pulumi \
 	$(BIN_DIR)/pulumi-language-python \
@@ -89,87 +125,95 @@ INSTALLED_PLUGINS := \
 
 .PHONY: toolchain
 toolchain: $(ENGINE_BINS) $(INSTALLED_PLUGINS) cluster-toolchain | $(STATE_DIR) ## Build the engine, the provider plugins and the local cluster's binaries
+	@$(STEPS) table --title "make toolchain"
 	@echo "toolchain ready: $$(pulumi version) at $$(command -v pulumi); plugins in $(PULUMI_HOME)/plugins; local cluster binaries in $(CLUSTER_BIN)"
 
-$(BIN_DIR) $(PLUGIN_DIR) $(STATE_DIR):
-	mkdir -p $@
+$(BIN_DIR) $(PLUGIN_DIR) $(STATE_DIR) $(BUILD_DIR)/stamps:
+	@mkdir -p $@
 
-# The CLI, version-stamped like a release build.
-$(BIN_DIR)/pulumi: toolchain/pulumi/go.mod toolchain/pulumi/go.sum $(VERSIONS_FILE) | $(BIN_DIR)
+# The CLI and our Python language host (toolchain/README.md): one module, one go build,
+# version-stamped like a release build. A pulumi of the pinned version already on PATH
+# (outside bin/) is linked instead, and its distribution's language host when it ships one.
+PULUMI_STAMP := -X $(PULUMI_SDK_MOD)/go/common/version.Version=v$(PULUMI_VERSION)
 ifneq ($(SYSTEM_PULUMI),)
+$(BIN_DIR)/pulumi: | $(BIN_DIR)
 	ln -sfn $(SYSTEM_PULUMI) $@
-else
-	@echo "toolchain: building the pulumi CLI v$(PULUMI_VERSION) from Go modules (first time: about 12 minutes on 2 cores)"
-	cd toolchain/pulumi && $(GO_BUILD) -o $@ \
-		-ldflags "-s -w -X $(PULUMI_SDK_MOD)/go/common/version.Version=v$(PULUMI_VERSION)" \
-		$(PULUMI_PKG_MOD)/cmd/pulumi $(QUIET_DOWNLOADS)
 endif
-
-# The Python language host (our own; see toolchain/README.md), unless the
-# pinned pulumi found on PATH ships one.
-$(BIN_DIR)/pulumi-language-python: toolchain/pulumi/go.mod toolchain/pulumi/go.sum \
-		$(wildcard toolchain/pulumi/cmd/pulumi-language-python/*.go toolchain/pulumi/cmd/pulumi-language-python/*.py) $(VERSIONS_FILE) | $(BIN_DIR)
 ifneq ($(SYSTEM_LANGHOST),)
+$(BIN_DIR)/pulumi-language-python: | $(BIN_DIR)
 	ln -sfn $(SYSTEM_LANGHOST) $@
-else
-	@echo "toolchain: building our Python language host (first time: about 1 minute after the CLI)"
-	cd toolchain/pulumi && $(GO_BUILD) -o $@ \
-		-ldflags "-s -w -X $(PULUMI_SDK_MOD)/go/common/version.Version=v$(PULUMI_VERSION)" \
-		./cmd/pulumi-language-python $(QUIET_DOWNLOADS)
+endif
+ENGINE_OUT  := $(strip $(if $(SYSTEM_PULUMI),,$(BIN_DIR)/pulumi) $(if $(SYSTEM_LANGHOST),,$(BIN_DIR)/pulumi-language-python))
+ENGINE_PKGS := $(if $(SYSTEM_PULUMI),,$(PULUMI_PKG_MOD)/cmd/pulumi) $(if $(SYSTEM_LANGHOST),,./cmd/pulumi-language-python)
+pulumi.what    := $(if $(SYSTEM_PULUMI),,the pulumi CLI v$(PULUMI_VERSION) and )our Python language host
+pulumi.ldflags := $(PULUMI_STAMP)
+pulumi.deps    := $(wildcard toolchain/pulumi/cmd/pulumi-language-python/*.go toolchain/pulumi/cmd/pulumi-language-python/*.py)
+ifneq ($(ENGINE_OUT),)
+$(eval $(call go_step,pulumi,pulumi,$(ENGINE_OUT),$(ENGINE_PKGS),$(if $(SYSTEM_PULUMI),1m,4m)))
 endif
 
 # Python scripts the host and the engine expect beside the binaries; they
 # ship in the sdk/v3 module (read-only in the module cache, so copy + chmod).
-$(BIN_DIR)/pulumi-language-python-exec: toolchain/pulumi/go.sum | $(BIN_DIR)
-	src=$$(cd toolchain/pulumi && $(GO_ENV) $(GO) mod download $(PULUMI_SDK_MOD) \
-		&& $(GO_ENV) $(GO) list -m -f '{{.Dir}}' $(PULUMI_SDK_MOD)); \
-	install -m 0755 "$$src/python/cmd/pulumi-language-python-exec" $@
+SDK_DIR = $$(cd toolchain/pulumi && $(GO_ENV) $(GO) mod download $(PULUMI_SDK_MOD) && $(GO_ENV) $(GO) list -m -f '{{.Dir}}' $(PULUMI_SDK_MOD))
+$(BIN_DIR)/pulumi-language-python-exec: toolchain/pulumi/go.sum | $(BIN_DIR) $(MODULES_STAMP)
+	@install -m 0755 "$(SDK_DIR)/python/cmd/pulumi-language-python-exec" $@
 
-$(BIN_DIR)/pulumi-resource-pulumi-python: toolchain/pulumi/go.sum | $(BIN_DIR)
-	src=$$(cd toolchain/pulumi && $(GO_ENV) $(GO) mod download $(PULUMI_SDK_MOD) \
-		&& $(GO_ENV) $(GO) list -m -f '{{.Dir}}' $(PULUMI_SDK_MOD)); \
-	install -m 0755 "$$src/python/dist/pulumi-resource-pulumi-python" $@
+$(BIN_DIR)/pulumi-resource-pulumi-python: toolchain/pulumi/go.sum | $(BIN_DIR) $(MODULES_STAMP)
+	@install -m 0755 "$(SDK_DIR)/python/dist/pulumi-resource-pulumi-python" $@
 
-# Provider plugins are built outside PATH (so the engine never mistakes them
-# for ambient plugins) and installed into the plugin cache.
-$(PLUGIN_DIR)/pulumi-resource-kubernetes: toolchain/kubernetes/go.mod toolchain/kubernetes/go.sum \
-		toolchain/kubernetes/main.go toolchain/embed_schema.py $(VERSIONS_FILE) | $(PLUGIN_DIR)
-	@echo "toolchain: building the kubernetes provider $(PULUMI_KUBERNETES_VERSION) (first time: about 15 minutes on 2 cores)"
-	cd toolchain/kubernetes \
-	&& $(GO_ENV) $(GO) mod download $(KUBERNETES_MOD) \
-	&& src=$$($(GO_ENV) $(GO) list -m -f '{{.Dir}}' $(KUBERNETES_MOD))/cmd/pulumi-resource-kubernetes \
-	&& $(PYTHON) ../embed_schema.py --version $(PULUMI_KUBERNETES_VERSION) \
+# Provider plugins are built outside PATH (so the engine never mistakes them for ambient
+# plugins) and installed into the plugin cache. The kubernetes provider's main package
+# embeds a schema and a mapping that its module zip ships in another form (embed_schema.py).
+KUBERNETES_SRC   = $$(cd toolchain/kubernetes && $(GO_ENV) $(GO) list -m -f '{{.Dir}}' $(KUBERNETES_MOD))/cmd/pulumi-resource-kubernetes
+KUBERNETES_EMBED := toolchain/kubernetes/schema-embed.json toolchain/kubernetes/terraform-mapping-embed.json
+$(KUBERNETES_EMBED) &: toolchain/kubernetes/go.mod toolchain/kubernetes/go.sum toolchain/embed_schema.py $(VERSIONS_FILE) | $(MODULES_STAMP)
+	@src="$(KUBERNETES_SRC)" && cd toolchain/kubernetes && $(PYTHON) ../embed_schema.py --version $(PULUMI_KUBERNETES_VERSION) \
 		--schema "$$src/schema.json" --schema-out schema-embed.json \
-		--mapping "$$src/terraform-mapping.json" --mapping-out terraform-mapping-embed.json \
-	&& $(GO_BUILD) -o $@ \
-		-ldflags "-s -w -X $(KUBERNETES_MOD)/pkg/version.Version=$(PULUMI_KUBERNETES_VERSION)" . $(QUIET_DOWNLOADS)
+		--mapping "$$src/terraform-mapping.json" --mapping-out terraform-mapping-embed.json
+	@touch $(KUBERNETES_EMBED)
 
-$(PULUMI_HOME_DIR)/plugins/resource-kubernetes-v$(PULUMI_KUBERNETES_VERSION)/pulumi-resource-kubernetes: \
-		$(PLUGIN_DIR)/pulumi-resource-kubernetes $(BIN_DIR)/pulumi
-	pulumi plugin install resource kubernetes $(PULUMI_KUBERNETES_VERSION) --file $< --reinstall
-	touch $@
+kubernetes-provider.what    := the kubernetes provider $(PULUMI_KUBERNETES_VERSION)
+kubernetes-provider.ldflags := -X $(KUBERNETES_MOD)/pkg/version.Version=$(PULUMI_KUBERNETES_VERSION)
+kubernetes-provider.deps    := toolchain/kubernetes/main.go $(KUBERNETES_EMBED)
+$(eval $(call go_step,kubernetes-provider,kubernetes,$(PLUGIN_DIR)/pulumi-resource-kubernetes,.,15m))
 
-# random: our own plugin (toolchain/random/README.md), stamped with the
-# pulumi_random version it serves.
-$(PLUGIN_DIR)/pulumi-resource-random: toolchain/random/go.mod toolchain/random/go.sum \
-		$(filter-out %_test.go,$(wildcard toolchain/random/*.go)) $(VERSIONS_FILE) | $(PLUGIN_DIR)
-	@echo "toolchain: building the random provider $(PULUMI_RANDOM_VERSION) (first time: about 3 minutes on 2 cores)"
-	cd toolchain/random && $(GO_BUILD) -o $@ \
-		-ldflags "-s -w -X main.providerVersion=$(PULUMI_RANDOM_VERSION)" . $(QUIET_DOWNLOADS)
+# random: our own plugin (toolchain/random/README.md), stamped with the pulumi_random version it serves.
+random-provider.what    := the random provider $(PULUMI_RANDOM_VERSION) (ours)
+random-provider.ldflags := -X main.providerVersion=$(PULUMI_RANDOM_VERSION)
+random-provider.deps    := $(filter-out %_test.go,$(wildcard toolchain/random/*.go))
+$(eval $(call go_step,random-provider,random,$(PLUGIN_DIR)/pulumi-resource-random,.,1m))
 
-$(PULUMI_HOME_DIR)/plugins/resource-random-v$(PULUMI_RANDOM_VERSION)/pulumi-resource-random: \
-		$(PLUGIN_DIR)/pulumi-resource-random $(BIN_DIR)/pulumi
-	pulumi plugin install resource random $(PULUMI_RANDOM_VERSION) --file $< --reinstall
-	touch $@
+# `pulumi plugin install` copies a built plugin into the plugin cache; its output goes to a log.
+define install_plugin
+$(PULUMI_HOME_DIR)/plugins/resource-$(1)-v$(2)/pulumi-resource-$(1): $(PLUGIN_DIR)/pulumi-resource-$(1) $(BIN_DIR)/pulumi
+	@$$(STEP) --quiet install-$(1) --what "the $(1) plugin into the plugin cache" -- \
+		pulumi plugin install resource $(1) $(2) --file $$< --reinstall
+	@touch $$@
+endef
+$(eval $(call install_plugin,kubernetes,$(PULUMI_KUBERNETES_VERSION)))
+$(eval $(call install_plugin,random,$(PULUMI_RANDOM_VERSION)))
 
-# The local cluster's binaries (localcluster/): the control plane, the kubelet and kubectl
-# from k8s.io/kubernetes, etcd, the External Secrets CRDs of the pinned module, and the
-# node's two images (localcluster/node/images.py, from the machine's gcc and busybox-static).
+# The local cluster's binaries (localcluster/): the control plane, the node (kubelet, kube-scheduler)
+# and kubectl from k8s.io/kubernetes, etcd, the External Secrets controller and the CRDs of its
+# module, and the node's two images (localcluster/node/images.py, from the machine's gcc and busybox-static).
 KUBE_MINOR  := $(word 2,$(subst ., ,$(KUBE_VERSION)))
 KUBE_STAMP  := $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
 	-X $(pkg).gitVersion=$(KUBE_VERSION) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(KUBE_MINOR) -X $(pkg).gitTreeState=clean)
-KUBE_BINS    := $(CLUSTER_BIN)/kube-apiserver $(CLUSTER_BIN)/kube-controller-manager $(CLUSTER_BIN)/kube-scheduler \
-	$(CLUSTER_BIN)/kubelet $(CLUSTER_BIN)/kubectl
+
+etcd.what := etcd $(ETCD_VERSION) for the local cluster
+$(eval $(call go_step,etcd,etcd,$(CLUSTER_BIN)/etcd,go.etcd.io/etcd/server/v3,2m))
+
+# One go build for the five: they share most packages, so all but the first are cheap.
+KUBE_NAMES := kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl
+KUBE_BINS  := $(addprefix $(CLUSTER_BIN)/,$(KUBE_NAMES))
+kube-control-plane.what    := kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl $(KUBE_VERSION) for the local cluster
+kube-control-plane.ldflags := $(KUBE_STAMP)
+$(eval $(call go_step,kube-control-plane,kube,$(KUBE_BINS),$(addprefix k8s.io/kubernetes/cmd/,$(KUBE_NAMES)),11m))
+
+# The External Secrets controller: the module's root package.
+external-secrets.what := the External Secrets controller $(ESO_VERSION) for the local cluster
+$(eval $(call go_step,external-secrets,eso,$(CLUSTER_BIN)/external-secrets,$(ESO_MOD),6m))
+
 NODE_IMAGES  := $(CLUSTER_BIN)/pause-image.tar $(CLUSTER_BIN)/busybox-image.tar
 CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(KUBE_BINS) $(CLUSTER_BIN)/external-secrets $(BIN_DIR)/kubectl $(NODE_IMAGES)
 ESO_CRDS     := $(CLUSTER_BIN)/external-secrets-crds.yaml
@@ -177,39 +221,35 @@ ESO_CRDS     := $(CLUSTER_BIN)/external-secrets-crds.yaml
 .PHONY: cluster-toolchain
 cluster-toolchain: $(CLUSTER_BINS) $(ESO_CRDS)
 
+# The modules step: `go list -deps` of each step's packages downloads exactly the modules its
+# go build will need (no more: `go mod download` would also fetch other platforms' and tests'
+# modules). Downloads are network-bound and Go fetches GOMAXPROCS modules at a time (2 on 2
+# cores), so this raises it and lists the wrappers side by side; meanwhile the standard
+# library is compiled (the CPU is otherwise idle; the builds then find it in the build cache).
+# A download error shows in build/logs/modules.log and again in the failing step's log.
+MODULE_FETCHES := 8
+STEP_GO_MODS   := $(sort $(foreach s,$(TOOLCHAIN_STEPS),toolchain/$($(s).wrapper)/go.mod toolchain/$($(s).wrapper)/go.sum))
+$(MODULES_STAMP): $(STEP_GO_MODS) | $(BUILD_DIR)/stamps
+	@$(STEP) modules --expect 2m --what "the Go modules every step needs, and the standard library" -- \
+		bash -c 'rc=0; $(foreach s,$(TOOLCHAIN_STEPS),GOMAXPROCS=$(MODULE_FETCHES) $(GO_ENV) $(GO) -C toolchain/$($(s).wrapper) list -e -deps $($(s).packages) >/dev/null & ) \
+			$(GO_BUILD) std || rc=1; for job in $$(jobs -p); do wait $$job || rc=1; done; exit $$rc'
+	@touch $@
+
 $(CLUSTER_BIN):
-	mkdir -p $@
-
-$(CLUSTER_BIN)/etcd: toolchain/etcd/go.mod toolchain/etcd/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
-	@echo "toolchain: building etcd $(ETCD_VERSION) for the local cluster (first time: about 2 minutes on 2 cores)"
-	cd toolchain/etcd && $(GO_BUILD) -o $@ -ldflags "-s -w" go.etcd.io/etcd/server/v3 $(QUIET_DOWNLOADS)
-
-# One go build for the five: they share most packages, so all but the first are cheap.
-$(KUBE_BINS) &: toolchain/kube/go.mod toolchain/kube/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
-	@echo "toolchain: building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl $(KUBE_VERSION) for the local cluster (first time: about 14 minutes on 2 cores)"
-	cd toolchain/kube && $(GO_BUILD) -o $(CLUSTER_BIN)/ -ldflags "-s -w $(KUBE_STAMP)" \
-		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
-		k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl $(QUIET_DOWNLOADS)
-	touch $(KUBE_BINS)
+	@mkdir -p $@
 
 # The node's sandbox and workload images: docker-archive tarballs, imported into containerd at each start.
 $(NODE_IMAGES) &: localcluster/node/images.py localcluster/node/pause.c | $(CLUSTER_BIN)
-	$(PYTHON) localcluster/node/images.py --out $(CLUSTER_BIN)
-
-# The External Secrets controller: the module's root package.
-$(CLUSTER_BIN)/external-secrets: toolchain/eso/go.mod toolchain/eso/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
-	@echo "toolchain: building the External Secrets controller $(ESO_VERSION) for the local cluster (first time: about 8 minutes on 2 cores)"
-	cd toolchain/eso && $(GO_BUILD) -o $@ -ldflags "-s -w" $(ESO_MOD) $(QUIET_DOWNLOADS)
+	@$(STEP) --quiet node-images --what "the local node's sandbox and busybox images" -- \
+		$(PYTHON) localcluster/node/images.py --out $(CLUSTER_BIN)
 
 # kubectl of the control plane's version, first on every recipe's PATH.
 $(BIN_DIR)/kubectl: $(CLUSTER_BIN)/kubectl | $(BIN_DIR)
-	ln -sfn $< $@
+	@ln -sfn $< $@
 
 # The CRDs ship in the module zip (deploy/crds/bundle.yaml): downloaded, never committed.
-$(ESO_CRDS): toolchain/eso/go.mod toolchain/eso/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN)
-	@echo "toolchain: fetching the External Secrets $(ESO_VERSION) module for its CRDs (first time: under a minute)"
-	cd toolchain/eso && $(GO_ENV) $(GO) mod download $(ESO_MOD) \
-	&& install -m 0644 "$$($(GO_ENV) $(GO) list -m -f '{{.Dir}}' $(ESO_MOD))/deploy/crds/bundle.yaml" $@
+$(ESO_CRDS): toolchain/eso/go.mod toolchain/eso/go.sum $(VERSIONS_FILE) | $(CLUSTER_BIN) $(MODULES_STAMP)
+	@install -m 0644 "$$(cd toolchain/eso && $(GO_ENV) $(GO) list -m -f '{{.Dir}}' $(ESO_MOD))/deploy/crds/bundle.yaml" $@
 
 .PHONY: toolchain-env
 toolchain-env: ## Print the toolchain environment as shell exports: eval "$(make -s toolchain-env)"
@@ -227,6 +267,7 @@ toolchain-clean: ## Remove built engine binaries, provider builds and installed 
 	rm -rf $(CLUSTER_BIN)
 	rm -rf $(PULUMI_HOME_DIR)/plugins
 	rm -f toolchain/*/*-embed.json
+	rm -rf $(BUILD_DIR)/stamps
 
 # ---------------------------------------------------------------------------
 # Python environment: .venv from the lock, plus the project itself (editable)
@@ -331,6 +372,8 @@ up: ## Start the local cluster if needed, then `pulumi up -s local` against it w
 	$(call one_at_a_time,up-locked)
 
 .PHONY: up-locked
+# The toolchain's table of steps waits for the end of make up (steps.py table --final).
+up-locked: export STEPS_TABLE := defer
 up-locked: local-stack cluster-up
 	$(CLUSTER) recover --state $(STATE_DIR)
 	$(LOCAL_PULUMI) up -s local --yes --refresh --policy-pack policies
@@ -341,6 +384,7 @@ up-locked: local-stack cluster-up
 	@echo
 	@echo "The local stack is applied to the local cluster: KUBECONFIG=$$(make -s kubeconfig) kubectl get secrets -A"
 	@echo "make down stops the cluster (keeps its data); make destroy removes the stack and the cluster."
+	@$(STEPS) table --final --title "make up"
 
 .PHONY: preview
 preview: local-stack cluster-up ## `pulumi preview -s local` against the local cluster, with the policy pack

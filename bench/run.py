@@ -10,7 +10,10 @@ One run measures, on generated catalogs (bench/catalog.py):
    resources (bench/pack.py);
 3. with the toolchain, the real engine (bench/engine.py): ``pulumi preview`` with and
    without the pack, ``up`` and a no-op ``up`` of ours and of the flat floor program at
-   10 / 100 / 300 / 1,000 credentials, CPU and peak memory per process role.
+   10 / 100 / 300 / 1,000 credentials, CPU and peak memory per process role;
+4. only with ``--cold-build`` (off by default: 20 to 40 minutes), the toolchain built from
+   empty Go caches step by step (bench/cold_build.py): wall and CPU time per step and the
+   packages each compiled that no earlier step had.
 
 Writes bench/results/<timestamp>.json and prints a table; the last line of
 ``--quick`` is ``overhead_ratio=<x> growth_ratio=<y> policy_us_per_resource=<z>
@@ -567,6 +570,11 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="a policy pack directory to measure in every engine round (repeatable; default pack=policies)",
     )
+    parser.add_argument(
+        "--cold-build",
+        action="store_true",
+        help="also build the toolchain from empty Go caches, step by step (bench/cold_build.py; off by default: 20-40 min, 20 GB of disk)",
+    )
     parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print the docs/PERFORMANCE.md tables of a results file and exit")
     args = parser.parse_args(argv)
     if args.markdown:
@@ -603,8 +611,15 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     results = run(plan, progress=progress)
+    if args.cold_build:
+        from bench import cold_build
+
+        results["cold_build"] = cold_build.measure(progress=progress)
     path = write(results)
     print(table(results))
+    if args.cold_build:
+        print("\nCold toolchain build (bench/cold_build.py)\n")
+        print(cold_build.table(results["cold_build"]))
     print(f"\nresults: {path.relative_to(ROOT)}  ({results['seconds']:.0f} s)")
     if args.plot:
         from bench import plot

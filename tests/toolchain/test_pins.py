@@ -221,6 +221,24 @@ def test_local_random_plugin_defaults_to_pinned_version():
     )
 
 
+# Wrapper modules whose shared dependencies are kept at the CLI wrapper's versions, so the Go
+# build cache compiles the packages they share once (toolchain/README.md, "Times and sizes").
+ALIGNED_WITH_CLI = ("toolchain/random",)
+
+
+@pytest.mark.parametrize("wrapper", ALIGNED_WITH_CLI)
+def test_wrapper_shares_the_cli_wrappers_dependency_versions(wrapper):
+    cli = go_requirements(ROOT / PINS["pulumi"].wrapper / "go.mod")
+    reqs = go_requirements(ROOT / wrapper / "go.mod")
+    differ = {m: (v, cli[m]) for m, v in reqs.items() if m in cli and v != cli[m]}
+    assert not differ, (
+        f"{wrapper}/go.mod and {PINS['pulumi'].wrapper}/go.mod select different versions of modules both need, so the "
+        "build compiles those packages twice: "
+        + ", ".join(f"{m} {v} (CLI: {c})" for m, (v, c) in sorted(differ.items()))
+        + f". Align them: in {wrapper}, `go get module@<CLI version>` for each, then `go mod tidy`."
+    )
+
+
 @pytest.mark.e2e  # runs after `make toolchain` in `make test`
 @pytest.mark.skipif(not PULUMI_BIN.exists(), reason="bin/pulumi not built (make toolchain)")
 def test_built_pulumi_reports_pinned_version(tmp_path):
