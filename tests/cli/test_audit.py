@@ -174,7 +174,7 @@ def test_findings_name_the_non_consumer_reads_the_list_and_the_unused(tmp_path):
     # ESO's watch is a platform controller's: no finding
     assert not any(f["identity"].endswith("external-secrets") for f in data["findings"])
     unused = {f["credential"] for f in data["findings"] if f["kind"] == "unused"}
-    assert "flytesnacks-prd/minio-prd-credentials" in unused
+    assert "flytesnacks-production/minio-prd-credentials" in unused  # a Flyte project: its prd namespace is Flyte's
     assert "dagster-prd/snowflake-prd-credentials" not in unused
     assert data["unparsed"] == 0
     assert data["sources"][0]["entries"] == 13
