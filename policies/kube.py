@@ -29,7 +29,7 @@ f47bc2d6f199, the commit toolchain/kubernetes/go.mod pins):
   (pulumi pkg/resource/deploy/step_generator.go, ``getProviderResource``), so the
   ``namespace`` input is visible; a kubeconfig's context namespace is not, so an
   object that relies on it cannot be placed and is refused
-  (``pack-k8s-object-applied``).
+  (``coverage-k8s-object-applied``).
 
 :func:`normalise` turns one registration into a :class:`KubeObject`, once per
 resource view (``support.Resource.of``); the rules compare ``Resource.type`` (the
