@@ -498,7 +498,7 @@ def admits(types: frozenset[str]) -> Callable[[str], bool]:
     A Kubernetes type is admitted plain, as its ``...Patch`` (an upsert of the same
     object), and any Kubernetes object token the pack does not know, whose inputs may
     say anything (policies/kube.py). A known token whose inputs say another kind is
-    refused by ``pack-k8s-object-applied`` whatever the other rules say. The rule
+    refused by ``coverage-k8s-object-applied`` whatever the other rules say. The rule
     then runs only if the applied object's type is one of ``types``.
     """
     patches = frozenset(t + kube.PATCH for t in types if t.startswith(kube.PREFIX))
