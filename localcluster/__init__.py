@@ -7,7 +7,8 @@ It is the envtest/kind idea without containers: real Kubernetes binaries built b
 RBAC authorization, and nothing that can leave the loopback range:
 
 - every listener binds 127.0.0.1 (etcd client and peer, the API server, the
-  controller-manager's health port);
+  controller-manager's health port, Reloader's metrics port: upstream hard-codes every
+  interface, so ``make toolchain`` builds it patched to 127.0.0.1, :mod:`localcluster.reloader`);
 - etcd speaks TLS only, client and peer, and takes only clients with a certificate
   of its own CA (the API server's): another local user can neither read nor write
   the Secrets it stores;
@@ -45,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from localcluster import pki
+from localcluster import reloader as reloader_component
 
 if TYPE_CHECKING:
     from localcluster.node import Node
@@ -74,7 +76,17 @@ CONTROLLERS = (
     "pod-garbage-collector-controller",
 )
 # Processes in start order; stopped in reverse.
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "external-secrets", "containerd", "kubelet")
+# reloader: Reloader, batch-safe and scoped to the platform's namespaces (localcluster/reloader.py).
+COMPONENTS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "external-secrets",
+    "reloader",
+    "containerd",
+    "kubelet",
+)
 # Debian's, not built by make toolchain (localcluster/node).
 SYSTEM_BINARIES = {"containerd": "/usr/bin/containerd"}
 ESO_CRDS = "external-secrets-crds.yaml"
@@ -381,7 +393,8 @@ class Cluster:
 
         for name in (*COMPONENTS, "kubectl", ESO_CRDS):
             if name not in SYSTEM_BINARIES and not self.binary(name).exists():
-                raise ClusterError(f"{self.binary(name)} is missing: run make toolchain (it builds the local control plane)")
+                what = reloader_component.WHAT if name == reloader_component.BINARY else "the local control plane"
+                raise ClusterError(f"{self.binary(name)} is missing: run make toolchain (it builds {what})")
         try:
             self.node.check()
         except NodeError as err:
@@ -561,6 +574,8 @@ class Cluster:
                 "--leader-elect=false",
                 "--profiling=false",
             ]
+        if component == "reloader":
+            return reloader_component.args()
         if component == "containerd":
             return self.node.containerd_args()
         if component == "kubelet":
@@ -590,6 +605,8 @@ class Cluster:
             env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         if component == "external-secrets":
             env["KUBECONFIG"] = str(self.kubeconfig)
+        if component == "reloader":
+            env.update(reloader_component.environment(str(self.kubeconfig)))
         with open(self.log(component), "ab") as log:
             log.write(f"--- localcluster: starting {component} at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
             log.flush()
@@ -669,6 +686,8 @@ class Cluster:
                 self._wait("kube-scheduler", self._scheduler_healthy, timeout)
                 self._spawn("external-secrets")
                 self._wait("external-secrets", self._external_secrets_healthy, timeout)
+                self._spawn("reloader")
+                self._wait("reloader", lambda: reloader_component.healthy(lambda: self.listeners().get("reloader", [])), timeout)
                 self._start_node(timeout)
             except BaseException:
                 self._stop_processes()

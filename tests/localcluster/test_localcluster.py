@@ -25,6 +25,7 @@ BUILT = (
     "kube-scheduler",
     "kubelet",
     "external-secrets",
+    "reloader",
     "kubectl",
     "external-secrets-crds.yaml",
     "pause-image.tar",
