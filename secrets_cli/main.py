@@ -18,7 +18,8 @@ from secrets_cli import dotenv as dotenv_mod
 from secrets_cli import freshness as freshness_mod
 from components.platform import planned_descriptors, vault_names
 from components.vault import SECRETS_DIR, database_env_file
-from secrets_cli.cluster import Kubectl, reloading_workloads, sync_state
+from secrets_cli.blast import BlastRadius, blast_radius
+from secrets_cli.cluster import Kubectl, sync_state
 from secrets_cli.engine import Engine
 from secrets_cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
 from secrets_cli.project import Project, find_project_dir
@@ -595,10 +596,12 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
             click.echo(f"  {step.op:<10} {step.type}  {step.name}")
         if not steps:
             click.echo("  (no changes)")
-        consumers = _consumers(app, s, secret_name, [c for c in cred.namespaces])
+        radii = _radii(app, s, secret_name, list(cred.namespaces))
+        consumers = _consumers(app, s, secret_name, list(cred.namespaces), radii)
+        click.echo("Blast radius, read from the cluster before applying (Reloader rolls Deployments, StatefulSets, DaemonSets):")
         click.echo("Will restart:" if consumers else "Consumers:")
-        for line in consumers:
-            click.echo(f"  {line}")
+        for line in [*(f"  {c}" for c in consumers), *_batch_lines(radii[0], dual)]:
+            click.echo(line)
         if not yes:
             if not app.interactive():
                 raise InputError("refusing to rotate without confirmation: no terminal to ask on", "re-run with --yes")
@@ -665,26 +668,53 @@ def _kube(app: App, s) -> Kubectl:
     return app.kubectl(s.config.kubernetes.context, kubeconfig)
 
 
-def _consumers(app: App, s, secret_name: str, workloads: list[str]) -> list[str]:
+def _radii(app: App, s, secret_name: str, workloads: list[str]) -> tuple[list[BlastRadius], str | None]:
+    """Each namespace's blast radius read from the live cluster; with a reason instead when it cannot be asked."""
     namespaces = [s.namespace(w) for w in sorted(workloads)]
     if s.render_dir:
-        return [
-            f'namespace {ns}: workloads annotated {conventions.RELOADER_CONSUMER_ANNOTATION}: "true" that mount {secret_name} '
-            f"(the local stack renders manifests to {s.render_dir}; no cluster to ask)"
-            for ns in namespaces
-        ]
+        return [], f"the local stack renders manifests to {s.render_dir}; no cluster to ask"
     kube = _kube(app, s)
     reason = kube.unreachable_reason()
-    lines = []
+    if reason:
+        return [], f"cluster not asked: {reason}"
+    out = []
     for ns in namespaces:
-        if reason:
-            lines.append(f"namespace {ns}: Reloader-annotated workloads using {secret_name} (cluster not asked: {reason})")
-            continue
-        found = reloading_workloads(kube.workloads(ns), secret_name)
-        lines.append(
-            f"namespace {ns}: {', '.join(found) if found else 'no Reloader-annotated workload uses it; restart consumers by hand'}"
-        )
-    return lines
+        # A Secret not yet created rolls nothing when it appears (Reloader reacts to changes only).
+        annotations = kube.secret_annotations(secret_name, ns) or {}
+        out.append(blast_radius(ns, kube.workloads(ns), kube.jobs(ns), secret_name, annotations))
+    return out, None
+
+
+def _consumers(app: App, s, secret_name: str, workloads: list[str], radii=None) -> list[str]:
+    """The Reloader part of the blast radius, one line per namespace."""
+    radii, reason = radii or _radii(app, s, secret_name, workloads)
+    if reason:
+        return [
+            f'namespace {s.namespace(w)}: workloads annotated {conventions.RELOADER_CONSUMER_ANNOTATION}: "true" that use {secret_name} ({reason})'
+            for w in sorted(workloads)
+        ]
+    return [
+        f"namespace {r.namespace}: {', '.join(r.rolls) if r.rolls else 'no Reloader-annotated workload uses it; restart consumers by hand'}"
+        for r in radii
+    ]
+
+
+def _batch_lines(radii: list[BlastRadius], dual: bool) -> list[str]:
+    """The running Jobs of the blast radius: Reloader leaves them alone and they finish on the value they started with."""
+    running = [f"namespace {r.namespace}: {', '.join(r.jobs)}" for r in radii if r.jobs]
+    if not running:
+        return []
+    why = (
+        "strategy dual: the old value stays valid as <KEY>_PREVIOUS, so they finish cleanly"
+        if dual
+        else "strategy single: once the owner sets the new value on the remote system the old one stops working; "
+        "let them finish first, or use rotationStrategy: dual"
+    )
+    return (
+        ["Running Jobs that finish on the old value (a Job reads its Secret when it starts; Reloader never restarts Jobs or CronJobs):"]
+        + [f"  {line}" for line in running]
+        + [f"  ({why})"]
+    )
 
 
 # ---- status --------------------------------------------------------------------------------------
