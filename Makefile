@@ -224,7 +224,7 @@ $(RELOADER_WORK): toolchain/reloader_patch.py toolchain/reloader/go.mod toolchai
 reloader.what := Reloader $(RELOADER_VERSION) for the local cluster (its listener on 127.0.0.1)
 reloader.deps := $(RELOADER_WORK)
 $(CLUSTER_BIN)/reloader: private GO_BUILD := env GOWORK=$(RELOADER_WORK) $(GO_BUILD)
-$(eval $(call go_step,reloader,reloader,$(CLUSTER_BIN)/reloader,github.com/stakater/Reloader,4m))
+$(eval $(call go_step,reloader,reloader,$(CLUSTER_BIN)/reloader,github.com/stakater/Reloader,2m))
 
 NODE_IMAGES  := $(CLUSTER_BIN)/pause-image.tar $(CLUSTER_BIN)/busybox-image.tar
 CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(KUBE_BINS) $(CLUSTER_BIN)/external-secrets $(CLUSTER_BIN)/reloader $(BIN_DIR)/kubectl $(NODE_IMAGES)

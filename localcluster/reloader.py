@@ -30,6 +30,7 @@ import conventions
 
 BINARY = "reloader"
 WHAT = "Reloader, which the local cluster starts to roll workloads when a Secret they use changes"
+# Reloader's names of conventions.RELOADER_BATCH_KINDS (Job, CronJob).
 IGNORED_WORKLOAD_TYPES = ("jobs", "cronjobs")
 PLATFORM_NAMESPACES = f"{conventions.LABEL_PART_OF}={conventions.PROJECT}"
 LOOPBACK = "127.0.0.1"

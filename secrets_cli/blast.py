@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+import conventions
+
 RELOAD_LIST = "secret.reloader.stakater.com/reload"
 EXCLUDE_LIST = "secrets.exclude.reloader.stakater.com/reload"
 SEARCH = "reloader.stakater.com/search"
@@ -36,7 +38,7 @@ AUTO = "reloader.stakater.com/auto"
 SECRET_AUTO = "secret.reloader.stakater.com/auto"
 IGNORE = "reloader.stakater.com/ignore"
 OPT_IN = (RELOAD_LIST, SEARCH, AUTO, SECRET_AUTO)
-ROLLED_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+ROLLED_KINDS = conventions.RELOADER_ROLLED_KINDS
 # Go's strconv.ParseBool, which Reloader uses for the two auto annotations.
 _GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 

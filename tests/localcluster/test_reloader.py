@@ -73,3 +73,7 @@ def test_healthy_once_live_answers_alive():
 
 def test_status_lists_it(tmp_path):
     assert "reloader" in Cluster(tmp_path).pids() and localcluster.reloader is reloader
+
+
+def test_the_ignored_workload_types_are_the_platforms_batch_kinds():
+    assert reloader.IGNORED_WORKLOAD_TYPES == tuple(f"{kind.lower()}s" for kind in conventions.RELOADER_BATCH_KINDS)
