@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cli_support import FakeEngine, FakeKubectl, copy_project, invoke, local_state, make_app
-from secrets_cli.blast import BlastRadius, blast_radius, reloader_rolls, uses
+from secrets_platform.cli.blast import BlastRadius, blast_radius, reloader_rolls, uses
 
 SECRET = "snowflake-local-credentials"
 PLATFORM = {"reloader.stakater.com/match": "true"}

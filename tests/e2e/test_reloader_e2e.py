@@ -1,7 +1,7 @@
 """Reloader for real on the local cluster: a rotation rolls exactly the annotated consumers, never a batch run.
 
 The local stack is applied to the module's cluster, which runs Reloader v1.4.22 as `make up` does
-(localcluster/reloader.py: Jobs and CronJobs ignored, platform namespaces only). In dagster-local the
+(secrets_platform/localcluster/reloader.py: Jobs and CronJobs ignored, platform namespaces only). In dagster-local the
 test runs long-lived consumers of the snowflake bundle (a Deployment reading it through ``envFrom``, a
 StatefulSet through a volume, both annotated), one that is not annotated, an annotated one of another
 Secret, a running Job and a CronJob (annotated too: Reloader must leave them alone anyway), and an
@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from localcluster.node.images import WORKLOAD_IMAGE
+from secrets_platform.localcluster.node.images import WORKLOAD_IMAGE
 from local_project import ROOT, LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]

@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-import conventions
-import localcluster
-from localcluster import COMPONENTS, Cluster, ClusterError
-from localcluster import reloader
+from secrets_platform import conventions
+from secrets_platform import localcluster
+from secrets_platform.localcluster import COMPONENTS, Cluster, ClusterError
+from secrets_platform.localcluster import reloader
 from test_localcluster import binaries  # noqa: F401  (the stand-in binaries fixture)
 
 
