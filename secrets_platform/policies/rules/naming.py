@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.policies.rules.operators import admitted_secret
+from secrets_platform.policies.operator_charts import admitted_secret
 from secrets_platform.policies.support import (
     EXTERNAL_SECRET_TYPES,
     MANDATORY,

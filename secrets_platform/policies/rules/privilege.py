@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secrets_platform.policies.rules.operators import admitted_role
+from secrets_platform.policies.operator_charts import admitted_role
 from secrets_platform.policies.support import (
     PROJECT_IAM_TYPES,
     BINDING_TYPES,
