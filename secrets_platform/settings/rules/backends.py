@@ -11,6 +11,7 @@ from secrets_platform import conventions
 from secrets_platform.parsers import ParseError, addresses
 from secrets_platform.settings.errors import Problem, full_key
 from secrets_platform.settings.model import StackConfig
+from secrets_platform.settings.rules import Rules
 from secrets_platform.settings.rules.cluster import TOOL_DIRS
 
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\Z")
@@ -184,10 +185,18 @@ def _check_url(path: list[str], value: str, fix: str, add) -> addresses.Address 
     return url
 
 
+RULES = Rules()
+
+
 def check(cfg: StackConfig, env: str, add) -> None:
-    """External Secrets, GCP and Vault settings, and the credentials that need them."""
-    eso, gcp, vault = cfg.external_secrets, cfg.gcp, cfg.vault
-    uses = {c.backend for c in cfg.credentials}
+    """External Secrets, GCP and Vault settings, and the credentials that need them (the rules below, in order)."""
+    RULES.run(cfg, env, add)
+
+
+@RULES
+def _credential_backends(cfg: StackConfig, env: str, add) -> None:
+    """Each credential's backend is on for this stack."""
+    eso, vault = cfg.external_secrets, cfg.vault
     for i, cred in enumerate(cfg.credentials):
         if cred.backend == "gcp-secret-manager" and not eso.enabled:
             add(
@@ -208,7 +217,12 @@ def check(cfg: StackConfig, env: str, add) -> None:
                 )
             )
 
-    # GCP: local never talks to GCP; the other stacks need a project once ESO is on.
+
+@RULES
+def _gcp(cfg: StackConfig, env: str, add) -> None:
+    """GCP: local never talks to GCP; the other stacks need a project once ESO is on."""
+    eso, gcp = cfg.external_secrets, cfg.gcp
+    uses = {c.backend for c in cfg.credentials}
     if env == "local":
         if gcp.project:
             add(
@@ -247,7 +261,11 @@ def check(cfg: StackConfig, env: str, add) -> None:
             )
         )
 
-    # External Secrets Operator.
+
+@RULES
+def _external_secrets(cfg: StackConfig, env: str, add) -> None:
+    """External Secrets Operator: its chart, and a positive refresh interval."""
+    eso = cfg.external_secrets
     eso_install = default_install(eso.install, env)
     _check_chart("externalSecrets", eso.enabled, eso_install, eso.chart_version, env, add, eso.chart_path)
     if eso.enabled:
@@ -261,6 +279,12 @@ def check(cfg: StackConfig, env: str, add) -> None:
                 eso.refresh_interval,
             )
         )
+
+
+@RULES
+def _operator_namespaces(cfg: StackConfig, env: str, add) -> None:
+    """The operators' namespaces: valid, and none of them a consumer namespace."""
+    eso, vault = cfg.external_secrets, cfg.vault
     for section, workload in (("externalSecrets", eso.namespace), ("vault", vault.namespace)):
         try:
             conventions.namespace_name(workload, env)
@@ -273,7 +297,11 @@ def check(cfg: StackConfig, env: str, add) -> None:
                 )
             )
 
-    # Vault.
+
+@RULES
+def _vault_install(cfg: StackConfig, env: str, add) -> None:
+    """Vault's chart, dev mode only in local, HA with a raft quorum where required."""
+    vault = cfg.vault
     if not vault.enabled:
         return
     vault_install = default_install(vault.install, env)
@@ -300,6 +328,14 @@ def check(cfg: StackConfig, env: str, add) -> None:
         )
     if ha and (vault.replicas < 3 or vault.replicas % 2 == 0):
         add(Problem(full_key(["vault", "replicas"]), "must be an odd number of at least 3 for a raft quorum", "use 3 or 5", vault.replicas))
+
+
+@RULES
+def _vault_addresses(cfg: StackConfig, env: str, add) -> None:
+    """Vault's API address (none for local) and the Kubernetes API server it verifies tokens with, of this environment."""
+    vault = cfg.vault
+    if not vault.enabled:
+        return
     if vault.address is not None:
         if env == "local":
             add(
@@ -324,6 +360,14 @@ def check(cfg: StackConfig, env: str, add) -> None:
                 vault.kubernetes_host,
             )
         )
+
+
+@RULES
+def _vault_auth(cfg: StackConfig, env: str, add) -> None:
+    """Vault's KV mount, auth mount, audience and token lifetimes."""
+    vault = cfg.vault
+    if not vault.enabled:
+        return
     if not _VAULT_MOUNT.match(vault.mount):
         add(
             Problem(
