@@ -111,6 +111,15 @@ def check_external_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterat
     yield from _external_secret_spec(r.describe(), r.get("spec", default={}), "spec", env)
 
 
+externalsecret_remote_key_env = resource_policy(
+    name="isolation-externalsecret-remote-key-env",
+    description="An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret.",
+    enforcement_level=MANDATORY,
+    resource_types=EXTERNAL_SECRET_TYPES,
+    check=check_external_secret_keys,
+)
+
+
 def check_push_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """A PushSecret pushes a Secret of its environment, through its stores, to remote keys of its environment."""
     env = own_env(r)
@@ -134,6 +143,15 @@ def check_push_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
                     f"{subject} writes the remote key {show(key)} ({where}.match.remoteRef.remoteKey), which {problem}. "
                     f"Push to the {env} key (e.g. 'snowflake-{env}-credentials')."
                 )
+
+
+pushsecret_env = resource_policy(
+    name="isolation-pushsecret-env",
+    description="A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys.",
+    enforcement_level=MANDATORY,
+    resource_types=PUSH_SECRET_TYPES,
+    check=check_push_secret,
+)
 
 
 def check_cluster_external_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -166,6 +184,15 @@ def check_cluster_external_secret(r: Resource, config: Mapping[str, Any]) -> Ite
     yield from _external_secret_spec(
         subject.rsplit(" in ", 1)[0], r.get("spec", "externalSecretSpec", default={}), "spec.externalSecretSpec", env
     )
+
+
+clusterexternalsecret_env = resource_policy(
+    name="isolation-clusterexternalsecret-env",
+    description="A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores.",
+    enforcement_level=MANDATORY,
+    resource_types=CLUSTER_EXTERNAL_SECRET_TYPES,
+    check=check_cluster_external_secret,
+)
 
 
 def _regex_confined(pattern: str, env: str) -> bool:
@@ -266,30 +293,6 @@ def check_store_namespaces(r: Resource, config: Mapping[str, Any]) -> Iterator[s
         elif others:
             yield f"{subject} points at {show(reference)} of {fmt_envs(others)} ({where}); use the {env} account, project or namespace."
 
-
-externalsecret_remote_key_env = resource_policy(
-    name="isolation-externalsecret-remote-key-env",
-    description="An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret.",
-    enforcement_level=MANDATORY,
-    resource_types=EXTERNAL_SECRET_TYPES,
-    check=check_external_secret_keys,
-)
-
-pushsecret_env = resource_policy(
-    name="isolation-pushsecret-env",
-    description="A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys.",
-    enforcement_level=MANDATORY,
-    resource_types=PUSH_SECRET_TYPES,
-    check=check_push_secret,
-)
-
-clusterexternalsecret_env = resource_policy(
-    name="isolation-clusterexternalsecret-env",
-    description="A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores.",
-    enforcement_level=MANDATORY,
-    resource_types=CLUSTER_EXTERNAL_SECRET_TYPES,
-    check=check_cluster_external_secret,
-)
 
 secretstore_namespace_env = resource_policy(
     name="isolation-secretstore-namespace-env",

@@ -56,6 +56,15 @@ def check_object_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
+object_env_agree = resource_policy(
+    name="isolation-object-env-agree",
+    description="A Kubernetes object's stack, namespace, environment label and own name all name the same environment.",
+    enforcement_level=MANDATORY,
+    resource_types=is_k8s_object,
+    check=check_object_env,
+)
+
+
 # --------------------------------------------------------------------------- RBAC
 
 # Groups Kubernetes fills with identities of every namespace (and so of every environment).
@@ -95,14 +104,6 @@ def check_binding_subjects(r: Resource, config: Mapping[str, Any]) -> Iterator[s
         if others:
             yield f"{r.describe()} in {env} refers to the role {show(role)} of {fmt_envs(others)}; refer to the {env} role."
 
-
-object_env_agree = resource_policy(
-    name="isolation-object-env-agree",
-    description="A Kubernetes object's stack, namespace, environment label and own name all name the same environment.",
-    enforcement_level=MANDATORY,
-    resource_types=is_k8s_object,
-    check=check_object_env,
-)
 
 binding_subject_env = resource_policy(
     name="isolation-binding-subject-env",

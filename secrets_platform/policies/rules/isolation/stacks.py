@@ -41,6 +41,15 @@ def check_stack_reference(r: Resource, config: Mapping[str, Any]) -> Iterator[st
         )
 
 
+stackreference_env = resource_policy(
+    name="isolation-stackreference-env",
+    description="A StackReference never reads another environment's stack.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({STACK_REFERENCE}),
+    check=check_stack_reference,
+)
+
+
 ENVIRONMENT_CONFIG_KEY = "environmentConfigKey"
 
 
@@ -87,14 +96,6 @@ def check_stack_env(resources: list[Resource], config: Mapping[str, Any]) -> Ite
             None,
         )
 
-
-stackreference_env = resource_policy(
-    name="isolation-stackreference-env",
-    description="A StackReference never reads another environment's stack.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({STACK_REFERENCE}),
-    check=check_stack_reference,
-)
 
 stack_single_env = stack_policy(
     name="isolation-stack-single-env",

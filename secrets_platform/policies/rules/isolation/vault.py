@@ -58,6 +58,15 @@ def check_vault_role(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             yield f"{subject}: boundServiceAccountNamespaceSelector {problem}; pin {conventions.LABEL_ENVIRONMENT}: {env}."
 
 
+vault_role_env = resource_policy(
+    name="isolation-vault-role-env",
+    description="A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_K8S_ROLE}),
+    check=check_vault_role,
+)
+
+
 def _vault_grants(r: Resource, subject: str) -> tuple[tuple[vault_policy.Grant, ...], str | None]:
     """The policy's grants as Vault parses them (:mod:`parsers.vault_policy`), or the message refusing it."""
     text = r.get("policy")
@@ -106,6 +115,15 @@ def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             )
 
 
+vault_policy_env = resource_policy(
+    name="isolation-vault-policy-env",
+    description="A Vault policy grants only paths of its own environment.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_POLICY}),
+    check=check_vault_policy,
+)
+
+
 def check_vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """No grant on Vault's control paths (auth/, sys/, identity/) and no sudo: a token may not change who may do what.
 
@@ -134,6 +152,15 @@ def check_vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterat
             yield f"{subject} grants sudo on {show(grant.path)}; remove it (job runners only read their credentials)."
 
 
+vault_policy_control = resource_policy(
+    name="isolation-vault-policy-no-control-paths",
+    description="A Vault policy grants nothing on Vault's control paths (auth/, sys/, identity/) and no sudo, so no token can change roles or policies.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_POLICY}),
+    check=check_vault_policy_control,
+)
+
+
 def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """A database-engine connection or role of one environment names only that environment (``<service>-<env>``)."""
     env = r.env
@@ -156,6 +183,15 @@ def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str
         yield from _connection_url_problems(r, subject)
 
 
+vault_database_env = resource_policy(
+    name="isolation-vault-database-env",
+    description="A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}),
+    check=check_vault_database,
+)
+
+
 # The placeholders Vault fills in with its connection user; anything else in the URL's user-info is a credential.
 _VAULT_URL_TEMPLATES = {"user": "{{username}}", "password": "{{password}}"}
 
@@ -176,39 +212,6 @@ def _connection_url_problems(r: Resource, subject: str) -> Iterator[str]:
             f"{subject}: postgresql.connectionUrl carries {', '.join(found)} (as libpq reads it), a credential in the URL; "
             "keep only Vault's {{username}}:{{password}} placeholders and give the connection user in postgresql.username/password."
         )
-
-
-vault_policy_env = resource_policy(
-    name="isolation-vault-policy-env",
-    description="A Vault policy grants only paths of its own environment.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_POLICY}),
-    check=check_vault_policy,
-)
-
-vault_policy_control = resource_policy(
-    name="isolation-vault-policy-no-control-paths",
-    description="A Vault policy grants nothing on Vault's control paths (auth/, sys/, identity/) and no sudo, so no token can change roles or policies.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_POLICY}),
-    check=check_vault_policy_control,
-)
-
-vault_role_env = resource_policy(
-    name="isolation-vault-role-env",
-    description="A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_K8S_ROLE}),
-    check=check_vault_role,
-)
-
-vault_database_env = resource_policy(
-    name="isolation-vault-database-env",
-    description="A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}),
-    check=check_vault_database,
-)
 
 
 POLICIES = [vault_policy_env, vault_policy_control, vault_role_env, vault_database_env]
