@@ -13,6 +13,10 @@ from typing import Any, TypeVar
 
 R = TypeVar("R", bound=Callable[..., None])
 
+# Folders of the checkout that tools own: rendered plain-text Secrets (cluster) and operator charts (backends)
+# never come from there. Here, so that no rule module imports another.
+TOOL_DIRS = frozenset({".git", ".github", ".venv", ".state", ".pulumi-home", "bin", "build", "node_modules"})
+
 
 class Rules:
     """An area's rules, run in the order they are registered (the order of the file)."""

@@ -11,8 +11,7 @@ from secrets_platform import conventions
 from secrets_platform.parsers import ParseError, addresses
 from secrets_platform.settings.errors import Problem, full_key
 from secrets_platform.settings.model import StackConfig
-from secrets_platform.settings.rules import Rules
-from secrets_platform.settings.rules.cluster import TOOL_DIRS
+from secrets_platform.settings.rules import TOOL_DIRS, Rules
 
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\Z")
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?\Z")
@@ -196,26 +195,14 @@ def check(cfg: StackConfig, env: str, add) -> None:
 @RULES
 def _credential_backends(cfg: StackConfig, env: str, add) -> None:
     """Each credential's backend is on for this stack."""
-    eso, vault = cfg.external_secrets, cfg.vault
+    # The backends that need an operator: the section that turns it on, and the operator's name.
+    needs = {"gcp-secret-manager": ("externalSecrets", "the External Secrets Operator"), "vault": ("vault", "Vault")}
+    enabled = {"externalSecrets": cfg.external_secrets.enabled, "vault": cfg.vault.enabled}
     for i, cred in enumerate(cfg.credentials):
-        if cred.backend == "gcp-secret-manager" and not eso.enabled:
-            add(
-                Problem(
-                    full_key(["credentials", i, "backend"]),
-                    "needs the External Secrets Operator, which is off for this stack",
-                    "set externalSecrets.enabled: true",
-                    cred.backend,
-                )
-            )
-        if cred.backend == "vault" and not vault.enabled:
-            add(
-                Problem(
-                    full_key(["credentials", i, "backend"]),
-                    "needs Vault, which is off for this stack",
-                    "set vault.enabled: true",
-                    cred.backend,
-                )
-            )
+        section, operator = needs.get(cred.backend, ("", ""))
+        if section and not enabled[section]:
+            where = full_key(["credentials", i, "backend"])
+            add(Problem(where, f"needs {operator}, which is off for this stack", f"set {section}.enabled: true", cred.backend))
 
 
 @RULES
@@ -223,34 +210,18 @@ def _gcp(cfg: StackConfig, env: str, add) -> None:
     """GCP: local never talks to GCP; the other stacks need a project once ESO is on."""
     eso, gcp = cfg.external_secrets, cfg.gcp
     uses = {c.backend for c in cfg.credentials}
+    project = full_key(["gcp", "project"])
     if env == "local":
         if gcp.project:
-            add(
-                Problem(
-                    full_key(["gcp", "project"]),
-                    "is set for local, which never talks to GCP (its store is ESO's fake provider)",
-                    "remove it",
-                    gcp.project,
-                )
-            )
+            why = "is set for local, which never talks to GCP (its store is ESO's fake provider)"
+            add(Problem(project, why, "remove it", gcp.project))
     elif eso.enabled and not gcp.project:
         needs = " and the gcp-secret-manager credentials" if "gcp-secret-manager" in uses else ""
-        add(
-            Problem(
-                full_key(["gcp", "project"]),
-                f"is required: the External Secrets store{needs} live in a GCP project",
-                "set gcp.project to the environment's project id",
-            )
-        )
+        why = f"is required: the External Secrets store{needs} live in a GCP project"
+        add(Problem(project, why, "set gcp.project to the environment's project id"))
     if gcp.project and not _GCP_PROJECT.match(gcp.project):
-        add(
-            Problem(
-                full_key(["gcp", "project"]),
-                "is not a GCP project id (6-30 of a-z, 0-9, '-', starting with a letter)",
-                "give the project id, not its name or number",
-                gcp.project,
-            )
-        )
+        why = "is not a GCP project id (6-30 of a-z, 0-9, '-', starting with a letter)"
+        add(Problem(project, why, "give the project id, not its name or number", gcp.project))
     if gcp.cluster_name and not gcp.region:
         add(
             Problem(
