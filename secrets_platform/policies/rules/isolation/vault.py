@@ -67,13 +67,18 @@ vault_role_env = resource_policy(
 )
 
 
+def _policy_subject(r: Resource) -> str:
+    name = r.get("name")
+    return f"Vault policy {show(name if isinstance(name, str) else r.name)}"
+
+
 def _vault_grants(r: Resource, subject: str) -> tuple[tuple[vault_policy.Grant, ...], str | None]:
-    """The policy's grants as Vault parses them (:mod:`parsers.vault_policy`), or the message refusing it."""
+    """The policy's grants that allow something, as Vault parses them (:mod:`parsers.vault_policy`), or the message refusing it."""
     text = r.get("policy")
     if not isinstance(text, str):
         return (), None
     try:
-        return vault_policy.grants(text), None
+        return tuple(grant for grant in vault_policy.grants(text) if grant.allows), None  # deny grants nothing
     except ParseError as err:
         return (), (
             f'{subject}: the policy {err}, so what it grants cannot be judged; write plain `path "<path>" '
@@ -92,7 +97,7 @@ def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     if not env:
         return
     name = r.get("name")
-    subject = f"Vault policy {show(name if isinstance(name, str) else r.name)} in {env}"
+    subject = f"{_policy_subject(r)} in {env}"
     if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
         yield f"{subject} is named for {fmt_envs(conventions.reference_env_tokens(name) - {env})}; name it for {env}."
     grants, refused = _vault_grants(r, subject)
@@ -100,8 +105,6 @@ def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         yield refused
         return
     for grant in grants:
-        if not grant.allows:
-            continue  # deny grants nothing
         tokens = conventions.env_tokens_in(grant.path)
         if tokens != {env}:
             problem = (
@@ -132,15 +135,12 @@ def check_vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterat
     entities and groups: on a shared Vault a job runner could give itself another environment's
     paths. Every environment, whatever the capability (``deny`` aside).
     """
-    name = r.get("name")
-    subject = f"Vault policy {show(name if isinstance(name, str) else r.name)}"
+    subject = _policy_subject(r)
     grants, refused = _vault_grants(r, subject)
     if refused:
         yield refused
         return
     for grant in grants:
-        if not grant.allows:
-            continue
         mount = vault_policy.control_mount(grant.path)
         if mount:
             yield (
