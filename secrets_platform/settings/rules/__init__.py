@@ -8,7 +8,7 @@ so the problems, and the first one reported, come in the same order every time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 R = TypeVar("R", bound=Callable[..., None])
@@ -28,6 +28,10 @@ class Rules:
         """Register ``rule`` (a decorator); it runs after every rule registered before it."""
         self._rules.append(rule)
         return rule
+
+    def __iter__(self) -> Iterator[Callable[..., None]]:
+        """The registered rules, in the order they run."""
+        return iter(tuple(self._rules))
 
     def run(self, *args: Any) -> None:
         """Run every rule with ``args``, in registration order."""
