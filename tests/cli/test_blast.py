@@ -9,7 +9,7 @@ import pytest
 from cli_support import FakeEngine, FakeKubectl, copy_project, invoke, local_state, make_app
 from secrets_platform.cli.blast import BlastRadius, blast_radius, reloader_rolls, uses
 
-SECRET = "snowflake-local-credentials"
+SECRET = "snowflake-local-credentials"  # pragma: allowlist secret (a Secret's name)
 PLATFORM = {"reloader.stakater.com/match": "true"}
 SEARCH = {"reloader.stakater.com/search": "true"}
 
