@@ -26,6 +26,7 @@ PULUMI_RANDOM_VERSION     := $(call version_of,pulumi-random)
 KUBE_VERSION              := $(call go_version_of,kube-control-plane)
 ETCD_VERSION              := $(call go_version_of,etcd)
 ESO_VERSION               := $(call go_version_of,external-secrets)
+VAULT_K8S_VERSION         := $(call go_version_of,vault-injector)
 
 # ---------------------------------------------------------------------------
 # Paths
@@ -214,8 +215,14 @@ $(eval $(call go_step,kube-control-plane,kube,$(KUBE_BINS),$(addprefix k8s.io/ku
 external-secrets.what := the External Secrets controller $(ESO_VERSION) for the local cluster
 $(eval $(call go_step,external-secrets,eso,$(CLUSTER_BIN)/external-secrets,$(ESO_MOD),6m))
 
+# The Vault agent injector (localcluster/injector.py): our main around vault-k8s's admission handler, in the
+# control plane's module graph (toolchain/kube), so only its own packages are compiled.
+vault-injector.what := the Vault agent injector (vault-k8s $(VAULT_K8S_VERSION)) for the local cluster
+vault-injector.deps := toolchain/kube/vault-injector/main.go
+$(eval $(call go_step,vault-injector,kube,$(CLUSTER_BIN)/vault-injector,./vault-injector,1m))
+
 NODE_IMAGES  := $(CLUSTER_BIN)/pause-image.tar $(CLUSTER_BIN)/busybox-image.tar
-CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(KUBE_BINS) $(CLUSTER_BIN)/external-secrets $(BIN_DIR)/kubectl $(NODE_IMAGES)
+CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(KUBE_BINS) $(CLUSTER_BIN)/external-secrets $(CLUSTER_BIN)/vault-injector $(BIN_DIR)/kubectl $(NODE_IMAGES)
 ESO_CRDS     := $(CLUSTER_BIN)/external-secrets-crds.yaml
 
 .PHONY: cluster-toolchain
