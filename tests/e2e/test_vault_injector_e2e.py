@@ -1,7 +1,7 @@
 """The Vault agent injector for real: vault-k8s's admission handler mutates the stack's Vault consumers' pods.
 
 The local stack is applied to the module's cluster (which runs the injector on 127.0.0.1 with its URL
-webhook, localcluster/injector.py), and make up's Vault step applies its Vault side to an OpenBao dev
+webhook, secrets_platform/localcluster/injector.py), and make up's Vault step applies its Vault side to an OpenBao dev
 server. For every Vault-backed consumer the stack outputs (each KV bundle's and each vault-database
 bundle's snippet, per namespace), a job pod built from that snippet is created with
 ``kubectl create --dry-run=server``: the API server calls the webhook and returns the mutated pod.
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 
-import conventions
-from localcluster import Cluster
-from localcluster import injector
-from localcluster.node.images import WORKLOAD_IMAGE
-from localcluster.postgres import LocalPostgres
-from localcluster.vault import OpenBao, bao_binary
+from secrets_platform import conventions
+from secrets_platform.localcluster import Cluster
+from secrets_platform.localcluster import injector
+from secrets_platform.localcluster.node.images import WORKLOAD_IMAGE
+from secrets_platform.localcluster.postgres import LocalPostgres
+from secrets_platform.localcluster.vault import OpenBao, bao_binary
 from local_project import LocalProject, engine_missing
 from vault_client import http, run_apply
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import conventions
-from localcluster import Cluster, ClusterError, Ports, injector
-from localcluster.vault import OpenBao
+from secrets_platform import conventions
+from secrets_platform.localcluster import Cluster, ClusterError, Ports, injector
+from secrets_platform.localcluster.vault import OpenBao
 
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 CA = b"-----BEGIN CERTIFICATE-----\nlocal\n-----END CERTIFICATE-----\n"

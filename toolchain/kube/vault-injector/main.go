@@ -1,6 +1,6 @@
 // Command vault-injector serves the Vault Agent Injector's admission handler (package
 // agent-inject of github.com/hashicorp/vault-k8s, pinned in toolchain/versions.txt) for the
-// local cluster (localcluster/injector.py starts it, and registers the webhook that calls it).
+// local cluster (secrets_platform/localcluster/injector.py starts it, and registers the webhook that calls it).
 //
 // Upstream's own command reads only in-cluster configuration and makes its own certificate;
 // here the API server calls a process on the host: it listens on a loopback address with a
@@ -78,7 +78,7 @@ func (o *options) check() error {
 	}
 	for name, path := range map[string]string{"-tls-cert-file": o.certFile, "-tls-key-file": o.keyFile} {
 		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("%s %q: %v (the local cluster's PKI makes it: python -m localcluster up)", name, path, err)
+			return fmt.Errorf("%s %q: %v (the local cluster's PKI makes it: make up)", name, path, err)
 		}
 	}
 	if o.handler.DefaultTemplate != "map" && o.handler.DefaultTemplate != "json" {
