@@ -271,7 +271,7 @@ def test_the_same_config_for_another_namespaces_pod_is_refused(cluster, servers,
         secrets_dir = root / "vault" / "secrets"
         rendered = sorted(p.name for p in secrets_dir.iterdir()) if secrets_dir.exists() else []
         assert rendered == [], f"{where}: the agent rendered {rendered}"
-        assert "permission denied" in log or "namespace not authorized" in log, f"{where}: {log[-1500:]}"
+        assert "Code: 403" in log and "namespace not authorized" in log, f"{where}: {log[-1500:]}"
         # and Vault's own answer to that login
         jwt = cluster.kubectl(
             "create", "token", conventions.JOB_RUNNER, "-n", other, "--audience", audience(c["snippet"]), "--duration=10m"
