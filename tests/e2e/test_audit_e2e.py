@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-import conventions
-from localcluster import postgres as lp
+from secrets_platform import conventions
+from secrets_platform.localcluster import postgres as lp
 from local_project import ROOT, LocalProject, engine_missing
 from vault_client import http
 

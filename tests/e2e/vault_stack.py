@@ -2,7 +2,7 @@
 
 test_audit_e2e, test_vault_database_e2e and test_vault each set up the same thing for themselves: a
 cluster, OpenBao and PostgreSQL beside it, the local stack applied with the pack, make up's Vault step
-(`python -m localcluster.vault apply`) run on its outputs, then a destroy: three cluster starts, three
+(`python -m secrets_platform.localcluster.vault apply`) run on its outputs, then a destroy: three cluster starts, three
 `pulumi up` and three destroys. The session now sets it up once (``vault_stack`` in tests/conftest.py),
 and the three modules run one after the other at the end of the session (so no other cluster runs
 beside this one), in the order of tests/conftest.py's ``VAULT_STACK_MODULES``, because each leaves marks the next must not judge:
@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from local_project import LocalProject
-from localcluster import Cluster, free_port_base
-from localcluster import postgres as lp
-from localcluster.vault import OpenBao
+from secrets_platform.localcluster import Cluster, free_port_base
+from secrets_platform.localcluster import postgres as lp
+from secrets_platform.localcluster.vault import OpenBao
 from support import CmdlineSampler
 from vault_client import run_apply
 

@@ -1,4 +1,4 @@
-"""policies/analyzer.py answers exactly as pulumi_policy's own servicer does.
+"""secrets_platform/policies/analyzer.py answers exactly as pulumi_policy's own servicer does.
 
 The corpus is what the engine sends the pack: every registration of the real
 program for each stack (components included) as an ``AnalyzeRequest``, plus, so
@@ -20,9 +20,9 @@ from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from components import mocks
-from policies import analyzer
-from policies.rules import ALL_POLICIES
+import mocks
+from secrets_platform.policies import analyzer
+from secrets_platform.policies.rules import ALL_POLICIES
 
 SIGNATURE = "4dabf18193072939515e22adb298388d"  # the wire form's special-value key
 STACKS = ("local", "dev", "stg", "prd")
@@ -31,7 +31,7 @@ OTHER = {"local": "prd", "dev": "prd", "stg": "dev", "prd": "dev"}
 
 def _program_requests(stack: str) -> list[Any]:
     import support  # tests/support.py
-    from components.platform import build
+    from secrets_platform.components.platform import build
 
     settings = support.stack_settings(stack)
     monitor = mocks.evaluate(lambda: build(settings).outputs(), settings.stack)
@@ -79,7 +79,7 @@ def corpus() -> list[Any]:
 def _servicers(config: dict[str, Any] | None):
     import pulumi_policy.policy as upstream
 
-    assert analyzer.WRITTEN_FOR == upstream.VERSION, "re-check policies/analyzer.py against this pulumi_policy"
+    assert analyzer.WRITTEN_FOR == upstream.VERSION, "re-check secrets_platform/policies/analyzer.py against this pulumi_policy"
     args = ("secrets-platform", "0.1.0", ALL_POLICIES, EnforcementLevel.MANDATORY)
     theirs, ours = upstream._PolicyAnalyzerServicer(*args), analyzer.filtered_servicer_class()(*args)
     if config:
