@@ -7,7 +7,8 @@ import pytest
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """The e2e tier's local cluster: one per test module, in a temporary folder, on free loopback ports.
+    """The e2e tier's local cluster: one per test module (the Vault modules share one: ``vault_stack``), in a
+    temporary folder, on free loopback ports.
 
     A cluster of the tests' own, never the developer's `.cluster/`: tests can create,
     break and delete anything. Started with the same code as `make up` (secrets_platform/localcluster/),
