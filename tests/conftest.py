@@ -7,8 +7,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """The e2e tier's local cluster: one per test module (the Vault modules share one: ``vault_stack``), in a
-    temporary folder, on free loopback ports.
+    """The e2e tier's local cluster: one per test module, in a temporary folder, on free loopback ports.
 
     A cluster of the tests' own, never the developer's `.cluster/`: tests can create,
     break and delete anything. Started with the same code as `make up` (secrets_platform/localcluster/),
@@ -40,26 +39,3 @@ def applied(tmp_path_factory, cluster):
     p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
     yield p
     p.pulumi("destroy", "-s", "local", "--yes", check=False)
-
-
-@pytest.fixture(scope="session")
-def vault_stack(tmp_path_factory):
-    """One cluster with OpenBao, PostgreSQL, the local stack applied (with the pack) and make up's Vault step run,
-    shared by the Vault e2e modules (tests/e2e/vault_stack.py says which, in what order, and why it is safe)."""
-    from vault_stack import vault_stack as shared
-
-    yield from shared(tmp_path_factory.mktemp("vault-cluster"), tmp_path_factory.mktemp("vault-project"))
-
-
-VAULT_STACK_MODULES = ("test_audit_e2e.py", "test_vault_database_e2e.py", "test_vault.py")
-"""The modules on the shared Vault stack, in the order they must run (tests/e2e/vault_stack.py says why)."""
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
-    """The modules on the shared Vault stack run last, one after the other, in VAULT_STACK_MODULES' order.
-
-    Last: a session fixture ends with the session, so the shared cluster runs beside no other module's.
-    """
-    order = {name: i for i, name in enumerate(VAULT_STACK_MODULES)}
-    items.sort(key=lambda item: order.get(item.path.name, -1))

@@ -1,8 +1,7 @@
 """Who read which credential, on the real local systems: the API server's and OpenBao's audit logs, and `secrets-platform audit`.
 
-The local stack is applied to a cluster (with the pack), make up's Vault step configures
-OpenBao and its database engine against the local PostgreSQL (the session's shared Vault
-stack, tests/e2e/vault_stack.py; this module runs first on it), then:
+The local stack is applied to the module's cluster (with the pack), make up's Vault
+step configures OpenBao and its database engine against the local PostgreSQL, then:
 a job runner's TokenRequest token reads its own Secret over HTTPS, the admin runs
 `kubectl get secret`, dagster's job runner leases a warehouse user from Vault. The CLI
 runs as a user runs it (the console script) on a copy of the project whose stack
@@ -22,8 +21,9 @@ import pytest
 
 from secrets_platform import conventions
 from secrets_platform.localcluster import postgres as lp
+from secrets_platform.localcluster.vault import OpenBao
 from local_project import ROOT, LocalProject, engine_missing
-from vault_client import http
+from vault_client import http, run_apply
 
 pytestmark = [
     pytest.mark.e2e,
@@ -42,19 +42,25 @@ ISSUED: list[str] = []
 
 
 @pytest.fixture(scope="module")
-def cluster(vault_stack):
-    """The shared Vault stack's cluster (tests/e2e/vault_stack.py): this module runs first on it."""
-    return vault_stack.cluster
+def servers(cluster):
+    bao, pg = OpenBao(cluster), lp.LocalPostgres(cluster)
+    bao.start()
+    pg.start()
+    yield bao, pg
+    pg.stop()
+    bao.stop()
 
 
 @pytest.fixture(scope="module")
-def servers(vault_stack):
-    return vault_stack.bao, vault_stack.pg
-
-
-@pytest.fixture(scope="module")
-def stack(vault_stack):
-    return {"project": vault_stack.project, "vault": vault_stack.vault}
+def stack(tmp_path_factory, cluster, servers):
+    p = LocalProject(tmp_path_factory.mktemp("audit"), cluster)
+    p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
+    outputs = p.root / "outputs.json"
+    outputs.write_text(p.pulumi("stack", "output", "-s", "local", "--json").stdout)
+    done = run_apply(cluster, outputs)
+    assert done.returncode == 0, done.stderr
+    yield {"project": p, "vault": json.loads(outputs.read_text())["vault"]}
+    p.pulumi("destroy", "-s", "local", "--yes", check=False)
 
 
 def audit(p: LocalProject, *args: str) -> tuple[int, dict, str]:

@@ -1,9 +1,8 @@
 """Vault for real: the stack's vault output applied to a local OpenBao, job runners' real tokens logging in.
 
 One project copy (with a second vault credential shared by two namespaces) is applied
-to a cluster, then `python -m localcluster.vault apply` (make up's step) applies its
-Vault side to an OpenBao dev server beside it: the session's shared Vault stack
-(tests/e2e/vault_stack.py), on which this module runs last. Tokens come
+to the module's cluster, then `python -m localcluster.vault apply` (make up's step)
+applies its Vault side to an OpenBao dev server started for the module. Tokens come
 from TokenRequest (`kubectl create token job-runner --audience ...`); each test checks
 one invariant and names the role, namespace or path in its failure.
 """
@@ -18,28 +17,41 @@ import pytest
 
 from secrets_platform import conventions
 from secrets_platform.localcluster import Cluster
+from secrets_platform.localcluster.postgres import LocalPostgres
 from secrets_platform.localcluster.vault import OpenBao
-from local_project import engine_missing
+from local_project import LocalProject, engine_missing
 from vault_client import http, run_apply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 
-
-@pytest.fixture(scope="module")
-def cluster(vault_stack):
-    """The shared Vault stack's cluster (tests/e2e/vault_stack.py): this module runs last on it."""
-    return vault_stack.cluster
+SHARED = {"service": "hubspot", "backend": "vault", "namespaces": ["dagster", "floe-jobs"], "properties": {"HUBSPOT_TOKEN": "token"}}
 
 
 @pytest.fixture(scope="module")
-def bao(vault_stack):
-    return vault_stack.bao
+def bao(cluster):
+    b = OpenBao(cluster)
+    b.start()
+    # the local stack's vault-database bundle needs the local database for apply (tests/e2e/test_vault_database_e2e.py)
+    pg = LocalPostgres(cluster)
+    pg.start()
+    yield b
+    pg.stop()
+    b.stop()
 
 
 @pytest.fixture(scope="module")
-def vault(vault_stack):
-    """The stack's vault output (with a second vault credential shared by two namespaces: SHARED in tests/e2e/vault_stack.py)."""
-    return {**vault_stack.vault, "_apply_output": vault_stack.apply}
+def vault(tmp_path_factory, cluster, bao):
+    p = LocalProject(tmp_path_factory.mktemp("vault"), cluster)
+    p.edit_stack(lambda c: c["secrets-platform:credentials"].append(SHARED))
+    p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
+    outputs = p.root / "outputs.json"
+    outputs.write_text(p.pulumi("stack", "output", "-s", "local", "--json").stdout)
+    done = run_apply(cluster, outputs)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(outputs.read_text())["vault"]
+    out["_apply_output"] = done.stdout + done.stderr
+    yield out
+    p.pulumi("destroy", "-s", "local", "--yes", check=False)
 
 
 def k8s_token(cluster: Cluster, namespace: str, audience: str, account: str = conventions.JOB_RUNNER) -> str:

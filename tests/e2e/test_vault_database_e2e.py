@@ -1,15 +1,16 @@
 """Short-lived database users for real: job runners' own tokens lease PostgreSQL users from Vault.
 
 The local stack (its `warehouse` bundle: backend vault-database, namespace dagster) is
-applied to a cluster (the session's shared Vault stack, tests/e2e/vault_stack.py), then make up's Vault step (`python -m localcluster.vault
+applied to the module's cluster, then make up's Vault step (`python -m localcluster.vault
 apply`) configures an OpenBao dev server's database engine against the local PostgreSQL.
 Tokens come from TokenRequest with the role's audience; users are tried with psql. The whole
-module, and the shared stack's set-up, run under a command-line sampler: no secret it handles (the root token, the database
+module runs under a command-line sampler: no secret it handles (the root token, the database
 passwords, job-runner tokens, issued users' passwords) may appear on any process's command line.
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -18,7 +19,7 @@ from secrets_platform import conventions
 from secrets_platform.localcluster import Cluster
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster.vault import OpenBao
-from local_project import engine_missing
+from local_project import LocalProject, engine_missing
 from support import CmdlineSampler
 from vault_client import http, run_apply
 
@@ -36,33 +37,36 @@ KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def no_secret_on_a_command_line(vault_stack):
-    """Samples every process's command line for the whole module; with those seen while the shared stack was set up
-    (cluster start, servers, up, apply: tests/e2e/vault_stack.py), none may hold a known secret."""
+def no_secret_on_a_command_line():
+    """Samples every process's command line for the whole module (cluster start included); none may hold a known secret."""
     KNOWN.clear()
     with CmdlineSampler() as sampler:
         yield
     assert KNOWN, "the module registered no secret to look for"
-    assert vault_stack.setup_sampler.leaks(KNOWN) + sampler.leaks(KNOWN) == []
+    assert sampler.leaks(KNOWN) == []
 
 
 @pytest.fixture(scope="module")
-def cluster(vault_stack):
-    """The shared Vault stack's cluster (tests/e2e/vault_stack.py): this module runs second on it."""
-    return vault_stack.cluster
-
-
-@pytest.fixture(scope="module")
-def servers(vault_stack):
-    bao, pg = vault_stack.bao, vault_stack.pg
+def servers(cluster):
+    bao, pg = OpenBao(cluster), lp.LocalPostgres(cluster)
+    bao.start()
+    pg.start()
     KNOWN.update({"root token": bao.root_token(), "vault_admin": pg.password(lp.VAULT_ADMIN), "superuser": pg.password(lp.SUPERUSER)})
-    return bao, pg
+    yield bao, pg
+    pg.stop()
+    bao.stop()
 
 
 @pytest.fixture(scope="module")
-def stack(vault_stack, servers):
-    s = vault_stack
-    return {"project": s.project, "outputs": s.outputs, "vault": s.vault, "apply": s.apply}
+def stack(tmp_path_factory, cluster, servers):
+    p = LocalProject(tmp_path_factory.mktemp("vaultdb"), cluster)
+    p.pulumi("up", "-s", "local", "--yes", "--policy-pack", "policies")
+    outputs = p.root / "outputs.json"
+    outputs.write_text(p.pulumi("stack", "output", "-s", "local", "--json").stdout)
+    done = run_apply(cluster, outputs)
+    assert done.returncode == 0, done.stderr
+    yield {"project": p, "outputs": outputs, "vault": json.loads(outputs.read_text())["vault"], "apply": done.stdout + done.stderr}
+    p.pulumi("destroy", "-s", "local", "--yes", check=False)
 
 
 def database(vault: dict) -> dict:
