@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Sequence
 
 import click
 
@@ -18,7 +16,8 @@ from secrets_platform.cli import dotenv as dotenv_mod
 from secrets_platform.cli import freshness as freshness_mod
 from secrets_platform.components.platform import planned_descriptors, vault_names
 from secrets_platform.components.vault import SECRETS_DIR, database_env_file
-from secrets_platform.cli.cluster import Kubectl, reloading_workloads, sync_state
+from secrets_platform.cli.cluster import reloading_workloads, sync_state
+from secrets_platform.cli.context import App, StackContext, StackParam
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
 from secrets_platform.cli.project import Project, find_project_dir
@@ -32,18 +31,9 @@ EXIT_CODES = f"""Exit codes: {OK} ok, {VALIDATION_FAILED} validation failed (or 
 {USAGE} usage or input error, 3 engine or cluster error, {ABORTED} aborted at a prompt."""
 
 
-@dataclass
-class App:
-    """What every command needs; tests build one with fakes and pass it as ``obj``."""
-
-    project: Project
-    engine: Engine
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    kubectl: Callable[..., Kubectl] = field(default=lambda context, kubeconfig=None: Kubectl(context, kubeconfig=kubeconfig))
-    interactive: Callable[[], bool] = field(default=lambda: sys.stdin.isatty() and sys.stdout.isatty())
-
-
-stack_option = click.option("--stack", "-s", required=True, metavar="STACK", help="Stack (= environment): local, dev, stg or prd.")
+stack_option = click.option(
+    "--stack", "-s", "sc", type=StackParam(), required=True, metavar="STACK", help="Stack (= environment): local, dev, stg or prd."
+)
 source_option = click.option(
     "--from",
     "source",
@@ -79,8 +69,8 @@ def _app(ctx: click.Context) -> App:
     return app
 
 
-def _catalog(app: App, stack: str, source: str) -> catalog_mod.Catalog:
-    cat = catalog_mod.load(app.project, app.engine, stack, app.environ, source)
+def _catalog(sc: StackContext, source: str) -> catalog_mod.Catalog:
+    cat = catalog_mod.load(sc, source)
     if cat.note:
         click.echo(f"note: {cat.note}", err=True)
     return cat
@@ -98,9 +88,10 @@ def _source_label(cat: catalog_mod.Catalog) -> str:
 @source_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None:
+def list_cmd(ctx: click.Context, sc: StackContext, source: str, as_json: bool) -> None:
     """List the stack's Secrets: name, namespace, type, backend, keys, last rotation. Never values."""
-    cat = _catalog(_app(ctx), stack, source)
+    stack = sc.name
+    cat = _catalog(sc, source)
     ages = _ages(cat)
     if as_json:
         click.echo(
@@ -171,7 +162,7 @@ def _age_notes(ages) -> None:
 @click.option("--base", required=True, metavar="REF", help="The git ref to compare with (e.g. origin/main).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
+def diff(ctx: click.Context, sc: StackContext, base: str, as_json: bool) -> None:
     """What changes in the stack's Secrets between REF and the working tree: names, keys, rotations, never values.
 
     The REF side is planned by the program at REF (its tree extracted to a temporary
@@ -180,7 +171,7 @@ def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
     from secrets_platform.cli import diff as diff_mod
 
     app = _app(ctx)
-    new = app.project.settings(stack, app.environ)
+    stack, new = sc.name, sc.settings
     base_side = diff_mod.base_plan(app.project.dir, base, stack, app.environ)
     out = diff_mod.compare(base_side.plan, diff_mod.plan_of(new))
     notes = [base_side.note] if base_side.note else []
@@ -194,7 +185,7 @@ def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
     for d in planned_descriptors(new):
         if any(r["service"] == d.service for r in out["rotated"]) or any(c["name"] == d.name for c in out["keysChanged"]):
             touched.setdefault(d.name, set()).add(d.namespace.removesuffix(f"-{new.environment}"))
-    out["consumers"] = {name: _consumers(app, new, name, sorted(ws)) for name, ws in sorted(touched.items())}
+    out["consumers"] = {name: _consumers(sc, name, sorted(ws)) for name, ws in sorted(touched.items())}
     out.update(baseCommit=base_side.commit, baseProgram=base_side.program, notes=notes)
     if as_json:
         click.echo(json.dumps({"stack": stack, "base": base, **out}, indent=2, sort_keys=True))
@@ -296,7 +287,7 @@ def _local_audit_files(app: App, s) -> tuple[list[Path], set[str], list[str]]:
 @click.pass_context
 def audit(
     ctx: click.Context,
-    stack: str,
+    sc: StackContext,
     since: str,
     log_files: tuple[Path, ...],
     allowed: tuple[str, ...],
@@ -311,7 +302,6 @@ def audit(
     """
     from datetime import datetime, timezone
 
-    from secrets_platform.components.platform import resolve
     from secrets_platform.cli import audit as audit_mod
     from secrets_platform.cli import audit_logs
 
@@ -319,9 +309,8 @@ def audit(
         window = audit_mod.parse_since(since)
     except ValueError:
         raise InputError(f"--since {since!r} is not a duration", "give a number and a unit: 90s, 30m, 12h, 7d or 2w") from None
-    app = _app(ctx)
-    s = app.project.settings(stack, app.environ)
-    model = resolve(s)
+    app, stack, s = _app(ctx), sc.name, sc.settings
+    model = sc.model
     notes: list[str] = []
     covered: set[str]
     if log_files:
@@ -419,15 +408,14 @@ def audit(
     help="Also fail when a bundle's age is unknown (its rotation value is not a date); always so in prd.",
 )
 @click.pass_context
-def freshness(ctx: click.Context, stack: str, fail_on_unknown: bool) -> None:
+def freshness(ctx: click.Context, sc: StackContext, fail_on_unknown: bool) -> None:
     """Check every generated bundle's age against its maxAge; exit 1 naming each overdue bundle (the drift workflow runs it).
 
     A bundle of unknown age (its rotation value is not a date, or a date in the future) fails too
     with --fail-on-unknown, and always in prd (a fail-closed environment): there, not knowing
     how old a credential is counts as overdue.
     """
-    app = _app(ctx)
-    s = app.project.settings(stack, app.environ)
+    stack, s = sc.name, sc.settings
     fail_on_unknown = fail_on_unknown or s.traits.fail_closed
     ages = freshness_mod.bundle_ages(s)
     rows = [("BUNDLE", "ROTATED", "AGE", "MAX AGE", "OVERDUE")]
@@ -476,15 +464,14 @@ def _table(rows: Sequence[tuple[str, ...]]) -> None:
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
-def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str, ...], paths: tuple[Path, ...]) -> None:
+def validate(ctx: click.Context, sc: StackContext, source: str, namespaces: tuple[str, ...], paths: tuple[Path, ...]) -> None:
     """Prove every secret reference in consumer files resolves in the stack.
 
     Reads dbt profiles.yml (env_var), Dagster Helm values (envSecrets), Flyte task
     modules (Secret(group=, key=), parsed, never imported) and Pachyderm pipeline
     specs (transform.secrets, transform.image_pull_secrets). Directories are walked.
     """
-    app = _app(ctx)
-    app.project.check_stack(stack)
+    stack = sc.name
     refs, files = scan(list(paths))  # bad files fail (exit 2) before the stack is read
     if not files:
         raise InputError(
@@ -492,7 +479,7 @@ def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str,
             "pass dbt profiles.yml, Dagster Helm values (.yaml), Flyte task modules (.py) or Pachyderm specs (.json/.yaml), "
             "or a directory that holds them",
         )
-    cat = _catalog(app, stack, source).only_namespaces(namespaces)
+    cat = _catalog(sc, source).only_namespaces(namespaces)
     results = [resolve(r, cat) for r in refs]
     click.echo(
         f"Validating {len(refs)} secret references in {len({f for f, _ in files})} files against stack {stack} (from {_source_label(cat)})..."
@@ -532,14 +519,13 @@ def validate(ctx: click.Context, stack: str, source: str, namespaces: tuple[str,
     help="The new rotation value (default: today's date, YYYY-MM-DD, which also dates the bundle's age).",
 )
 @click.pass_context
-def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str | None) -> None:
+def rotate(ctx: click.Context, name: str, sc: StackContext, yes: bool, to_value: str | None) -> None:
     """Regenerate a credential bundle's generated keys: bump its rotation, preview, apply only it.
 
     NAME is the service (snowflake) or the bundle (snowflake-prd-credentials).
     Reloader-annotated workloads that use the bundle restart once it changes.
     """
-    app = _app(ctx)
-    s = app.project.settings(stack, app.environ)
+    app, stack, s = _app(ctx), sc.name, sc.settings
     env = s.environment
     cred = next((c for c in s.config.credentials if name in (c.service, conventions.credentials_name(c.service, env))), None)
     if cred is None:
@@ -562,13 +548,13 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
             "rotate fixed values with `pulumi config set --path 'credentials[..].values.<KEY>'`",
         )
     secret_name = conventions.credentials_name(cred.service, env)
-    if not app.engine.stack_exists(stack):
+    if not sc.workspace().exists():
         raise EngineError(
             f"stack {stack!r} has no deployed state in this backend, so there is nothing to rotate",
             f"deploy it first (`make up` for local, `pulumi up -s {stack}` otherwise)",
         )
-    targets = _bundle_urns(app.engine.resources(stack), cred.service, secret_name)
-    path = app.project.stack_file(stack)
+    targets = _bundle_urns(sc.workspace().resources(), cred.service, secret_name)
+    path = sc.file
     original = path.read_text()
     new = to_value or next_rotation(cred.rotation)
     if new == cred.rotation:
@@ -589,13 +575,13 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
                 f"Strategy dual: generation {cred.generation} -> {cred.generation + 1}; slot {slot} is regenerated and becomes "
                 f"<KEY>, slot {old} (the current value) stays valid as <KEY>{PREVIOUS_SUFFIX}"
             )
-        steps = app.engine.preview(stack, targets)
+        steps = sc.workspace().preview(targets)
         click.echo("Preview (only this bundle is targeted):")
         for step in steps:
             click.echo(f"  {step.op:<10} {step.type}  {step.name}")
         if not steps:
             click.echo("  (no changes)")
-        consumers = _consumers(app, s, secret_name, [c for c in cred.namespaces])
+        consumers = _consumers(sc, secret_name, [c for c in cred.namespaces])
         click.echo("Will restart:" if consumers else "Consumers:")
         for line in consumers:
             click.echo(f"  {line}")
@@ -604,7 +590,7 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
                 raise InputError("refusing to rotate without confirmation: no terminal to ask on", "re-run with --yes")
             if not click.confirm(f"Apply the rotation of {secret_name} to stack {stack}?", default=False):
                 raise Aborted(f"not applied; {path.name} is unchanged")
-        done = app.engine.up(stack, targets)
+        done = sc.workspace().up(targets)
         applied = True
         replaced, updated = rotation_counts(done)
         click.echo(f"✓ {secret_name}: {replaced} generated keys replaced, {updated} Secrets updated in place")
@@ -657,15 +643,8 @@ def _bundle_urns(resources: list[dict[str, Any]], service: str, secret_name: str
     return sorted(u for u in by_urn if under(u))
 
 
-def _kube(app: App, s) -> Kubectl:
-    """kubectl for the stack's cluster: its context, and its kubeconfig file (local: the local cluster's)."""
-    kubeconfig = s.kubeconfig
-    if kubeconfig:
-        kubeconfig = str((app.project.dir / kubeconfig).resolve())
-    return app.kubectl(s.config.kubernetes.context, kubeconfig)
-
-
-def _consumers(app: App, s, secret_name: str, workloads: list[str]) -> list[str]:
+def _consumers(sc: StackContext, secret_name: str, workloads: list[str]) -> list[str]:
+    s = sc.settings
     namespaces = [s.namespace(w) for w in sorted(workloads)]
     if s.render_dir:
         return [
@@ -673,7 +652,7 @@ def _consumers(app: App, s, secret_name: str, workloads: list[str]) -> list[str]
             f"(the local stack renders manifests to {s.render_dir}; no cluster to ask)"
             for ns in namespaces
         ]
-    kube = _kube(app, s)
+    kube = sc.kube()
     reason = kube.unreachable_reason()
     lines = []
     for ns in namespaces:
@@ -692,17 +671,16 @@ def _consumers(app: App, s, secret_name: str, workloads: list[str]) -> list[str]
 @stack_option
 @source_option
 @click.pass_context
-def status(ctx: click.Context, stack: str, source: str) -> None:
+def status(ctx: click.Context, sc: StackContext, source: str) -> None:
     """Each Secret's sync state and age in the cluster (ExternalSecret Ready condition, or the Secret's presence)."""
-    app = _app(ctx)
-    s = app.project.settings(stack, app.environ)
+    stack, s = sc.name, sc.settings
     if s.render_dir:
         click.echo(
             f"Stack {stack} has no cluster: it renders manifests into {s.render_dir}/ instead of applying them, "
             "so there is no sync state to report (`secrets-platform list --stack local` shows what it holds)."
         )
         return
-    kube = _kube(app, s)
+    kube = sc.kube()
     reason = kube.unreachable_reason()
     if reason:
         fix = (
@@ -711,7 +689,7 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
             else "connect to the cluster (gcloud container clusters get-credentials ...)"
         )
         raise EngineError(f"cannot report status of stack {stack}. {reason}", fix)
-    cat = _catalog(app, stack, source)
+    cat = _catalog(sc, source)
     rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC", "AGE", "OVERDUE")]
     ages = _ages(cat)
     failed = 0
@@ -741,19 +719,18 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
 @click.option("--workload", "-w", "workloads", multiple=True, help="Only the Secrets of this workload's namespace (repeatable).")
 @click.option("--force", is_flag=True, help="Overwrite a file this command did not write.")
 @click.pass_context
-def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple[str, ...], force: bool) -> None:
+def dotenv(ctx: click.Context, sc: StackContext, output: Path | None, workloads: tuple[str, ...], force: bool) -> None:
     """Write the local stack's values to a .env file (mode 0600) for local development.
 
     Refused for every stack but local. Values go to the file only, never to the terminal.
     """
-    app = _app(ctx)
+    app, stack = _app(ctx), sc.name
     if stack != "local":
-        app.project.check_stack(stack)
         raise InputError(
             f"dotenv is refused for stack {stack}: only the local stack's values may leave the cluster",
             "use --stack local; dev, stg and prd values stay in their Secrets",
         )
-    s = app.project.settings(stack, app.environ)
+    s = sc.settings
     path = (output or app.project.dir / ".env").resolve()
     if path.exists() and not force and not path.read_text(errors="replace").startswith(dotenv_mod.HEADER):
         raise InputError(f"{path} exists and was not written by this command", "move it away or pass --force")
@@ -763,8 +740,8 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
             f"{path} is inside a git work tree and not git-ignored", f"add {path.name} to .gitignore, or write elsewhere with --output"
         )
     render_dir = dotenv_mod.confined_render_dir(app.project.dir, s.render_dir) if s.render_dir else None
-    if app.engine.available() and app.engine.stack_exists(stack):
-        secrets = dotenv_mod.secrets_from_state(app.engine.resources(stack), set(s.namespaces))
+    if sc.engine_available() and sc.workspace().exists():
+        secrets = dotenv_mod.secrets_from_state(sc.workspace().resources(), set(s.namespaces))
         source = "the local stack's state"
     elif render_dir is not None and render_dir.is_dir():
         secrets = dotenv_mod.secrets_from_render_dir(render_dir, set(s.namespaces))
@@ -783,7 +760,7 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
     if synced and render_dir is not None:
         reason, not_synced = f"the local stack renders manifests into {s.render_dir}/ (no cluster)", [f"{ns}/{n}" for ns, n in synced]
     elif synced:
-        kube = _kube(app, s)
+        kube = sc.kube()
         reason = kube.unreachable_reason()
         if reason:
             not_synced = [f"{ns}/{n}" for ns, n in synced]
@@ -843,7 +820,7 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 @click.pass_context
 def dbt_profile(
     ctx: click.Context,
-    stack: str,
+    sc: StackContext,
     source: str,
     credential: str,
     adapter: str | None,
@@ -855,7 +832,8 @@ def dbt_profile(
     output: Path | None,
 ) -> None:
     """Generate profiles.yml whose credentials are only env_var() references to keys of the stack."""
-    cat = _catalog(_app(ctx), stack, source)
+    stack = sc.name
+    cat = _catalog(sc, source)
     env = cat.environment
     name = credential if credential.endswith("-credentials") else conventions.credentials_name(credential, env, checked=False)
     copies = cat.named(name)
