@@ -16,7 +16,10 @@ from secrets_platform.cli import dotenv as dotenv_mod
 from secrets_platform.cli import freshness as freshness_mod
 from secrets_platform.components.platform import planned_descriptors, vault_names
 from secrets_platform.components.vault import SECRETS_DIR, database_env_file
-from secrets_platform.cli.cluster import reloading_workloads, sync_state
+from secrets_platform.cli.cluster import reloading_workloads
+from secrets_platform.cli.commands import freshness as freshness_cmd
+from secrets_platform.cli.commands import listing
+from secrets_platform.cli.commands import status as status_cmd
 from secrets_platform.cli.context import App, StackContext, StackParam
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
@@ -70,10 +73,14 @@ def _app(ctx: click.Context) -> App:
 
 
 def _catalog(sc: StackContext, source: str) -> catalog_mod.Catalog:
-    cat = catalog_mod.load(sc, source)
+    cat = listing.catalog(sc, source)
     if cat.note:
         click.echo(f"note: {cat.note}", err=True)
     return cat
+
+
+def _listing(sc: StackContext, source: str) -> listing.Listing:
+    return listing.of(_catalog(sc, source))
 
 
 def _source_label(cat: catalog_mod.Catalog) -> str:
@@ -87,62 +94,32 @@ def _source_label(cat: catalog_mod.Catalog) -> str:
 @stack_option
 @source_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def list_cmd(ctx: click.Context, sc: StackContext, source: str, as_json: bool) -> None:
+def list_cmd(sc: StackContext, source: str, as_json: bool) -> None:
     """List the stack's Secrets: name, namespace, type, backend, keys, last rotation. Never values."""
-    stack = sc.name
-    cat = _catalog(sc, source)
-    ages = _ages(cat)
+    found = _listing(sc, source)
+    cat, ages = found.catalog, found.ages
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "stack": stack,
-                    "source": cat.source,
-                    "deployedAt": cat.deployed_at,
-                    "secrets": cat.secrets,
-                    "ages": {svc: a.as_json() for svc, a in sorted(ages.items())},
-                },
-                indent=2,
-                sort_keys=True,
-            )
-        )
+        ages_json = {svc: a.as_json() for svc, a in sorted(ages.items())}
+        out = {"stack": sc.name, "source": cat.source, "deployedAt": cat.deployed_at, "secrets": cat.secrets, "ages": ages_json}
+        click.echo(json.dumps(out, indent=2, sort_keys=True))
         return
     rows = [("NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION", "AGE", "OVERDUE")]
     for s in cat.secrets:
-        a = ages.get(s.get("service") or "") if s["name"].endswith("-credentials") else None
+        a = found.age_of(s)
+        keys = ",".join(s["keys"])
         rows.append(
-            (
-                s["name"],
-                s["namespace"],
-                s["type"],
-                s["backend"],
-                ",".join(s["keys"]),
-                s.get("rotation") or "-",
-                a.age_text if a else "-",
-                a.overdue_text if a else "-",
-            )
+            (s["name"], s["namespace"], s["type"], s["backend"], keys, s.get("rotation") or "-", *_age_cells(a)),
         )
-    click.echo(f"Secrets of stack {stack} (from {_source_label(cat)}):")
+    click.echo(f"Secrets of stack {sc.name} (from {_source_label(cat)}):")
     _table(rows)
     _age_notes(ages)
 
 
-def _ages(cat: catalog_mod.Catalog) -> dict[str, freshness_mod.Age]:
-    """service -> Age of each generated bundle, from the rotation value of what the catalog lists.
-
-    From deployed state that is the deployed Secret's own rotation (a rotation committed but not
-    applied does not make a credential younger); the maxAge target comes from the stack file.
-    """
-    targets = {c.service: c.effective_max_age(cat.environment) for c in cat.settings.config.credentials if c.generated}
-    return {
-        s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
-        for s in cat.secrets
-        if s.get("service") in targets and s["name"].endswith("-credentials")
-    }
+def _age_cells(a: freshness_mod.Age | None) -> tuple[str, str]:
+    return (a.age_text, a.overdue_text) if a else ("-", "-")
 
 
-def _age_notes(ages) -> None:
+def _age_notes(ages: dict[str, freshness_mod.Age]) -> None:
     unknown = sorted(s for s, a in ages.items() if a.days is None and not a.future)
     if unknown:
         click.echo(f"age unknown: {', '.join(unknown)} (the rotation value is not a date; `secrets-platform rotate` writes one)")
@@ -154,6 +131,12 @@ def _age_notes(ages) -> None:
             click.echo(
                 f"OVERDUE: {service} was rotated {a.days} days ago, over its maxAge of {a.max_age}: secrets-platform rotate {service}"
             )
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
 # ---- diff ----------------------------------------------------------------------------------------
@@ -415,39 +398,22 @@ def freshness(ctx: click.Context, sc: StackContext, fail_on_unknown: bool) -> No
     with --fail-on-unknown, and always in prd (a fail-closed environment): there, not knowing
     how old a credential is counts as overdue.
     """
-    stack, s = sc.name, sc.settings
-    fail_on_unknown = fail_on_unknown or s.traits.fail_closed
-    ages = freshness_mod.bundle_ages(s)
+    found = freshness_cmd.run(sc, fail_on_unknown)
     rows = [("BUNDLE", "ROTATED", "AGE", "MAX AGE", "OVERDUE")]
-    for service, a in sorted(ages.items()):
-        rows.append(
-            (
-                conventions.credentials_name(service, s.environment),
-                a.rotated.isoformat() if a.rotated else "-",
-                a.age_text,
-                a.max_age or "-",
-                a.overdue_text,
-            )
-        )
+    for service, a in sorted(found.ages.items()):
+        rotated = a.rotated.isoformat() if a.rotated else "-"
+        rows.append((found.bundle(service), rotated, a.age_text, a.max_age or "-", a.overdue_text))
     _table(rows)
-    _age_notes(ages)
-    overdue = sorted(svc for svc, a in ages.items() if a.overdue)
-    unknown = sorted(svc for svc, a in ages.items() if a.days is None and a.max_age)
-    if overdue or (fail_on_unknown and unknown):
-        names = [conventions.credentials_name(svc, s.environment) for svc in overdue + (unknown if fail_on_unknown else [])]
+    _age_notes(found.ages)
+    names = found.failing
+    if names:
         click.echo(
-            f"{len(names)} bundle{'s' * (len(names) != 1)} of stack {stack} past their freshness target"
-            f"{' or of unknown age' if fail_on_unknown and unknown else ''}: {', '.join(names)}. "
-            f"Fix: `secrets-platform rotate <service> --stack {stack}` (it writes today's date as the rotation value)",
+            f"{len(names)} bundle{'s' * (len(names) != 1)} of stack {sc.name} past their freshness target"
+            f"{' or of unknown age' if found.fail_on_unknown and found.unknown else ''}: {', '.join(names)}. "
+            f"Fix: `secrets-platform rotate <service> --stack {sc.name}` (it writes today's date as the rotation value)",
             err=True,
         )
         ctx.exit(VALIDATION_FAILED)
-
-
-def _table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
 # ---- validate ------------------------------------------------------------------------------------
@@ -673,40 +639,22 @@ def _consumers(sc: StackContext, secret_name: str, workloads: list[str]) -> list
 @click.pass_context
 def status(ctx: click.Context, sc: StackContext, source: str) -> None:
     """Each Secret's sync state and age in the cluster (ExternalSecret Ready condition, or the Secret's presence)."""
-    stack, s = sc.name, sc.settings
-    if s.render_dir:
+    render_dir = status_cmd.no_cluster(sc)
+    if render_dir:
         click.echo(
-            f"Stack {stack} has no cluster: it renders manifests into {s.render_dir}/ instead of applying them, "
+            f"Stack {sc.name} has no cluster: it renders manifests into {render_dir}/ instead of applying them, "
             "so there is no sync state to report (`secrets-platform list --stack local` shows what it holds)."
         )
         return
-    kube = sc.kube()
-    reason = kube.unreachable_reason()
-    if reason:
-        fix = (
-            "start the local cluster: make up"
-            if s.environment == "local"
-            else "connect to the cluster (gcloud container clusters get-credentials ...)"
-        )
-        raise EngineError(f"cannot report status of stack {stack}. {reason}", fix)
-    cat = _catalog(sc, source)
+    kube = status_cmd.cluster(sc)
+    found = status_cmd.run(kube, _listing(sc, source))
     rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC", "AGE", "OVERDUE")]
-    ages = _ages(cat)
-    failed = 0
-    try:
-        for secret in cat.secrets:
-            st = sync_state(kube, secret)
-            failed += not st.ok
-            a = ages.get(secret.get("service") or "") if secret["name"].endswith("-credentials") else None
-            rows.append(
-                (st.name, st.namespace, st.backend, st.store, st.status, st.age, a.age_text if a else "-", a.overdue_text if a else "-")
-            )
-    except RuntimeError as err:
-        raise EngineError(f"kubectl failed: {err}") from None
+    for secret, st in zip(found.listing.catalog.secrets, found.states):
+        rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age, *_age_cells(found.listing.age_of(secret))))
     _table(rows)
-    _age_notes(ages)
-    if failed:
-        click.echo(f"{failed} of {len(cat.secrets)} Secrets are missing or not synced.")
+    _age_notes(found.listing.ages)
+    if found.failed:
+        click.echo(f"{found.failed} of {len(found.states)} Secrets are missing or not synced.")
         ctx.exit(VALIDATION_FAILED)
 
 
