@@ -11,24 +11,23 @@ import click
 
 from secrets_platform import conventions
 from secrets_platform.cli import catalog as catalog_mod
-from secrets_platform.cli import dbt_profile as dbt_mod
-from secrets_platform.cli import dotenv as dotenv_mod
 from secrets_platform.cli import freshness as freshness_mod
-from secrets_platform.components.platform import planned_descriptors, vault_names
-from secrets_platform.components.vault import SECRETS_DIR, database_env_file
+from secrets_platform.components.platform import planned_descriptors
 from secrets_platform.cli.cluster import reloading_workloads
+from secrets_platform.cli.commands import dbt_profile as dbt_cmd
+from secrets_platform.cli.commands import dotenv as dotenv_cmd
 from secrets_platform.cli.commands import freshness as freshness_cmd
 from secrets_platform.cli.commands import listing
 from secrets_platform.cli.commands import status as status_cmd
+from secrets_platform.cli.commands import validate as validate_cmd
 from secrets_platform.cli.context import App, StackContext, StackParam
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
 from secrets_platform.cli.project import Project, find_project_dir
-from secrets_platform.cli.references import KINDS, scan
+from secrets_platform.cli.references import KINDS
 from secrets_platform.cli.stackfile import bump_rotation, next_rotation
-from secrets_platform.cli.validate import FAIL, MARK, WARN, resolve
+from secrets_platform.cli.validate import MARK
 from secrets_platform.settings.model import PREVIOUS_SUFFIX
-from secrets_platform.settings.vault_database import BACKEND as VAULT_DATABASE
 
 EXIT_CODES = f"""Exit codes: {OK} ok, {VALIDATION_FAILED} validation failed (or a Secret not synced),
 {USAGE} usage or input error, 3 engine or cluster error, {ABORTED} aborted at a prompt."""
@@ -437,37 +436,26 @@ def validate(ctx: click.Context, sc: StackContext, source: str, namespaces: tupl
     modules (Secret(group=, key=), parsed, never imported) and Pachyderm pipeline
     specs (transform.secrets, transform.image_pull_secrets). Directories are walked.
     """
-    stack = sc.name
-    refs, files = scan(list(paths))  # bad files fail (exit 2) before the stack is read
-    if not files:
-        raise InputError(
-            f"nothing to validate: no consumer file in {', '.join(map(str, paths))}",
-            "pass dbt profiles.yml, Dagster Helm values (.yaml), Flyte task modules (.py) or Pachyderm specs (.json/.yaml), "
-            "or a directory that holds them",
-        )
+    refs, files = validate_cmd.read(paths)
     cat = _catalog(sc, source).only_namespaces(namespaces)
-    results = [resolve(r, cat) for r in refs]
+    found = validate_cmd.run(refs, files, cat)
     click.echo(
-        f"Validating {len(refs)} secret references in {len({f for f, _ in files})} files against stack {stack} (from {_source_label(cat)})..."
+        f"Validating {len(refs)} secret references in {len(found.paths)} files against stack {sc.name} (from {_source_label(cat)})..."
     )
-    by_file: dict[str, list] = {}
-    for res in results:
-        by_file.setdefault(res.ref.path, []).append(res)
-    for path in dict.fromkeys(f for f, _ in files):
-        kinds = ", ".join(KINDS[k] for f, k in files if f == path)
-        click.echo(f"{path} ({kinds})")
-        if path not in by_file:
+    for path in found.paths:
+        click.echo(f"{path} ({', '.join(KINDS[k] for k in found.kinds(path))})")
+        results = found.of(path)
+        if not results:
             click.echo("  (no secret references)")
-        for res in by_file.get(path, []):
+        for res in results:
             click.echo(f"  {MARK[res.status]} {res.ref.line or '-'}: {res.ref.text}: {res.detail}")
-    errors = [r for r in results if r.status == FAIL]
-    warnings = [r for r in results if r.status == WARN]
+    errors, warnings = found.errors, found.warnings
     tail = f" ({len(warnings)} warning{'s' * (len(warnings) != 1)})" if warnings else ""
     if not errors:
-        click.echo(f"All {len(results)} references resolve in stack {stack}{tail}.")
+        click.echo(f"All {len(found.results)} references resolve in stack {sc.name}{tail}.")
         return
-    click.echo(f"\n{len(errors)} error{'s' * (len(errors) != 1)} found in {len(results)} references{tail}. To fix:")
-    for fix in dict.fromkeys(r.fix for r in errors if r.fix):
+    click.echo(f"\n{len(errors)} error{'s' * (len(errors) != 1)} found in {len(found.results)} references{tail}. To fix:")
+    for fix in found.fixes:
         click.echo(f"  {fix}")
     ctx.exit(VALIDATION_FAILED)
 
@@ -666,94 +654,27 @@ def status(ctx: click.Context, sc: StackContext, source: str) -> None:
 )
 @click.option("--workload", "-w", "workloads", multiple=True, help="Only the Secrets of this workload's namespace (repeatable).")
 @click.option("--force", is_flag=True, help="Overwrite a file this command did not write.")
-@click.pass_context
-def dotenv(ctx: click.Context, sc: StackContext, output: Path | None, workloads: tuple[str, ...], force: bool) -> None:
+def dotenv(sc: StackContext, output: Path | None, workloads: tuple[str, ...], force: bool) -> None:
     """Write the local stack's values to a .env file (mode 0600) for local development.
 
     Refused for every stack but local. Values go to the file only, never to the terminal.
     """
-    app, stack = _app(ctx), sc.name
-    if stack != "local":
-        raise InputError(
-            f"dotenv is refused for stack {stack}: only the local stack's values may leave the cluster",
-            "use --stack local; dev, stg and prd values stay in their Secrets",
-        )
-    s = sc.settings
-    path = (output or app.project.dir / ".env").resolve()
-    if path.exists() and not force and not path.read_text(errors="replace").startswith(dotenv_mod.HEADER):
-        raise InputError(f"{path} exists and was not written by this command", "move it away or pass --force")
-    ignored = dotenv_mod.git_ignored(path) if path.parent.is_dir() else None
-    if ignored is False:
-        raise InputError(
-            f"{path} is inside a git work tree and not git-ignored", f"add {path.name} to .gitignore, or write elsewhere with --output"
-        )
-    render_dir = dotenv_mod.confined_render_dir(app.project.dir, s.render_dir) if s.render_dir else None
-    if sc.engine_available() and sc.workspace().exists():
-        secrets = dotenv_mod.secrets_from_state(sc.workspace().resources(), set(s.namespaces))
-        source = "the local stack's state"
-    elif render_dir is not None and render_dir.is_dir():
-        secrets = dotenv_mod.secrets_from_render_dir(render_dir, set(s.namespaces))
-        source = f"{s.render_dir}/"
-    else:
-        raise EngineError("the local stack is not deployed: no state and no rendered manifests hold values yet", "run `make up` first")
-    wanted = {s.namespace(w) for w in workloads} if workloads else None
-    # What External Secrets syncs is in no Pulumi resource: read the Secrets ESO wrote into the local cluster.
-    synced = [
-        (d.namespace, d.name)
-        for d in planned_descriptors(s)
-        if d.backend == "gcp-secret-manager" and (wanted is None or d.namespace in wanted)
-    ]
-    not_synced: list[str] = []
-    reason = None
-    if synced and render_dir is not None:
-        reason, not_synced = f"the local stack renders manifests into {s.render_dir}/ (no cluster)", [f"{ns}/{n}" for ns, n in synced]
-    elif synced:
-        kube = sc.kube()
-        reason = kube.unreachable_reason()
-        if reason:
-            not_synced = [f"{ns}/{n}" for ns, n in synced]
-        else:
-            try:
-                found, not_synced = dotenv_mod.secrets_from_cluster(kube.secret_manifest, synced, set(s.namespaces))
-            except RuntimeError as err:
-                raise EngineError(
-                    f"kubectl failed reading the local cluster's synced Secrets: {err}", "check `make cluster-status`"
-                ) from None
-            secrets = {**secrets, **found}
-            reason = "External Secrets has not synced them (yet)" if not_synced else None
-    values, origin = dotenv_mod.merge(secrets, wanted)
-    if not values:
-        raise InputError(
-            "no Opaque Secret values found" + (f" for workloads {', '.join(workloads)}" if workloads else ""),
-            "check --workload, or run `make up`",
-        )
-    dotenv_mod.write_private(path, dotenv_mod.render(values, origin))
-    if len(synced) > len(not_synced):
-        source += " and the Secrets External Secrets synced into the local cluster"
-    click.echo(f"Wrote {len(values)} keys of {len(set(origin.values()))} Secrets from {source} to {path} (mode 0600).")
-    if not_synced:
+    done = dotenv_cmd.run(sc, output, workloads, force)
+    path = done.path
+    click.echo(f"Wrote {done.keys} keys of {done.secrets} Secrets from {done.source} to {path} (mode 0600).")
+    if done.not_synced:
         click.echo(
-            f"Not in {path.name}: {', '.join(not_synced)} (written by External Secrets, not by Pulumi): {reason}. "
+            f"Not in {path.name}: {', '.join(done.not_synced)} (written by External Secrets, not by Pulumi): {done.reason}. "
             "Run `make up` (it starts the cluster and ESO syncs within its refresh interval), then dotenv again.",
             err=True,
         )
-    if ignored:
+    if done.ignored:
         click.echo(f"{path.name} is git-ignored: keep it that way, and never commit or share it.")
     else:
         click.echo(f"{path} is outside this repository: keep it out of version control.")
 
 
 # ---- dbt-profile ---------------------------------------------------------------------------------
-def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
-    out = {}
-    for v in values:
-        if "=" not in v:
-            raise InputError(f"{flag} {v!r}: expected FIELD=VALUE")
-        k, _, val = v.partition("=")
-        out[k.strip()] = val.strip()
-    return out
-
-
 @cli.command("dbt-profile")
 @stack_option
 @source_option
@@ -765,94 +686,14 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="Non-secret literal field, e.g. schema=analytics (repeatable).")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout.")
-@click.pass_context
-def dbt_profile(
-    ctx: click.Context,
-    sc: StackContext,
-    source: str,
-    credential: str,
-    adapter: str | None,
-    profile_name: str,
-    target: str | None,
-    maps: tuple[str, ...],
-    sets: tuple[str, ...],
-    threads: int,
-    output: Path | None,
-) -> None:
+def dbt_profile(sc: StackContext, source: str, credential: str, output: Path | None, **profile_opts: Any) -> None:
     """Generate profiles.yml whose credentials are only env_var() references to keys of the stack."""
-    stack = sc.name
-    cat = _catalog(sc, source)
-    env = cat.environment
-    name = credential if credential.endswith("-credentials") else conventions.credentials_name(credential, env, checked=False)
-    copies = cat.named(name)
-    mapping, literals = _pairs(maps, "--map"), _pairs(sets, "--set")
-    if copies:
-        secret, service = copies[0], copies[0].get("service") or name[: -len(f"-{env}-credentials")]
-        defaults: tuple[dict[str, str], dict[str, str]] = ({}, {})
-        note = dbt_mod.ENVFROM_NOTE
-    else:
-        database = _vault_database_bundle(cat, name)
-        if database is None:
-            bundles = sorted({n for n in cat.names() if n.endswith("-credentials")} | set(_vault_database_names(cat)))
-            raise InputError(
-                f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
-                "pass --credential with one of them",
-            )
-        service, secret, defaults, note = database
-        if (adapter or "postgres") != "postgres":
-            raise InputError(
-                f"--type {adapter}: {service} is a vault-database bundle, whose users Vault issues in PostgreSQL", "drop --type (postgres)"
-            )
-        adapter = "postgres"
-    text = dbt_mod.profile(
-        stack=stack,
-        secret=secret,
-        service=service,
-        adapter=adapter or service,
-        profile_name=profile_name,
-        target=target or stack,
-        mapping={**defaults[0], **mapping},
-        literals={**{k: v for k, v in defaults[1].items() if k not in mapping}, **literals},
-        threads=threads,
-        source=note,
-    )
+    found = dbt_cmd.run(sc.name, _catalog(sc, source), credential, dbt_cmd.Options(**profile_opts))
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(found.text, nl=False)
         return
-    if not output.parent.is_dir():
-        raise InputError(
-            f"--output {output}: folder {output.parent} does not exist", f"create it first (mkdir -p {output.parent}) or write elsewhere"
-        )
-    try:
-        output.write_text(text)
-    except OSError as err:
-        raise InputError(
-            f"--output {output}: cannot be written ({err.strerror or err.__class__.__name__})", "pass a writable file path"
-        ) from None
-    click.echo(f"Wrote {output}: {text.count('env_var(')} env_var() references to keys of {name}.", err=True)
-
-
-def _vault_database_names(cat: catalog_mod.Catalog) -> list[str]:
-    return [
-        conventions.credentials_name(c.service, cat.environment, checked=False)
-        for c in cat.settings.config.credentials
-        if c.backend == VAULT_DATABASE
-    ]
-
-
-def _vault_database_bundle(cat: catalog_mod.Catalog, name: str):
-    """A vault-database bundle called ``name`` (``<service>-<env>-credentials``): it has no Secret; its keys are the
-    ones the Vault agent renders into the job's env file. (service, secret-like entry, default fields, source note)."""
-    for cred in cat.settings.config.credentials:
-        if cred.backend != VAULT_DATABASE or conventions.credentials_name(cred.service, cat.environment, checked=False) != name:
-            continue
-        conn = cat.settings.config.database_connections.get(cred.service)
-        names = vault_names(cat.settings)
-        creds_path = names.database_creds_path(cred.service)
-        secret = {"name": name, "keys": sorted(cred.properties)}
-        note = dbt_mod.vault_database_source(creds_path, f"{SECRETS_DIR}/{database_env_file(cred.service)}")
-        return cred.service, secret, dbt_mod.vault_database_defaults(dict(cred.properties), conn.url if conn else None), note
-    return None
+    dbt_cmd.write(output, found.text)
+    click.echo(f"Wrote {output}: {found.text.count('env_var(')} env_var() references to keys of {found.name}.", err=True)
 
 
 def main() -> None:  # the console-script entry point
