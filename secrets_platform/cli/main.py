@@ -12,8 +12,8 @@ import click
 from secrets_platform import conventions
 from secrets_platform.cli import catalog as catalog_mod
 from secrets_platform.cli import freshness as freshness_mod
-from secrets_platform.components.platform import planned_descriptors
 from secrets_platform.cli.cluster import reloading_workloads
+from secrets_platform.cli.commands import audit as audit_cmd
 from secrets_platform.cli.commands import dbt_profile as dbt_cmd
 from secrets_platform.cli.commands import dotenv as dotenv_cmd
 from secrets_platform.cli.commands import freshness as freshness_cmd
@@ -143,43 +143,36 @@ def _table(rows: Sequence[tuple[str, ...]]) -> None:
 @stack_option
 @click.option("--base", required=True, metavar="REF", help="The git ref to compare with (e.g. origin/main).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def diff(ctx: click.Context, sc: StackContext, base: str, as_json: bool) -> None:
+def diff(sc: StackContext, base: str, as_json: bool) -> None:
     """What changes in the stack's Secrets between REF and the working tree: names, keys, rotations, never values.
 
     The REF side is planned by the program at REF (its tree extracted to a temporary
     directory), the working tree by this CLI's program.
     """
-    from secrets_platform.cli import diff as diff_mod
+    from secrets_platform.cli.commands import diff as diff_cmd
 
-    app = _app(ctx)
-    stack, new = sc.name, sc.settings
-    base_side = diff_mod.base_plan(app.project.dir, base, stack, app.environ)
-    out = diff_mod.compare(base_side.plan, diff_mod.plan_of(new))
-    notes = [base_side.note] if base_side.note else []
-    program_dir = Path(diff_mod.settings_pkg.__file__).resolve().parents[2]
-    if program_dir != app.project.dir.resolve():
-        notes.append(
-            f"the working tree's side is planned with the program this CLI runs from ({program_dir}), "
-            f"not program files in {app.project.dir}"
-        )
-    touched: dict[str, set[str]] = {}
-    for d in planned_descriptors(new):
-        if any(r["service"] == d.service for r in out["rotated"]) or any(c["name"] == d.name for c in out["keysChanged"]):
-            touched.setdefault(d.name, set()).add(d.namespace.removesuffix(f"-{new.environment}"))
-    out["consumers"] = {name: _consumers(sc, name, sorted(ws)) for name, ws in sorted(touched.items())}
-    out.update(baseCommit=base_side.commit, baseProgram=base_side.program, notes=notes)
+    found = diff_cmd.run(sc, base)
+    out, base_side = found.out, found.base
     if as_json:
-        click.echo(json.dumps({"stack": stack, "base": base, **out}, indent=2, sort_keys=True))
+        click.echo(json.dumps({"stack": sc.name, "base": base, **out}, indent=2, sort_keys=True))
         return
     planned = "each side planned by its own program" if base_side.program == "ref" else "both sides planned by today's program"
     click.echo(
-        f"Secrets of stack {stack}: {base} ({base_side.commit[:12]}) -> working tree; {planned} "
+        f"Secrets of stack {sc.name}: {base} ({base_side.commit[:12]}) -> working tree; {planned} "
         "(names, keys and rotations only; never a value)"
     )
-    for note in notes:
+    for note in out["notes"]:
         click.echo(f"note: {note}")
-    lines = [
+    for line in _diff_lines(out) or ["(no change to the stack's Secrets)"]:
+        click.echo(f"  {line}")
+    for name, consumers in out["consumers"].items():
+        click.echo(f"Consumers of {name}:")
+        for line in consumers:
+            click.echo(f"  {line}")
+
+
+def _diff_lines(out: dict[str, Any]) -> list[str]:
+    return [
         *(f"+ Secret {a['namespace']}/{a['name']} (keys {', '.join(a['keys'])})" for a in out["secretsAdded"]),
         *(f"- Secret {r['namespace']}/{r['name']}" for r in out["secretsRemoved"]),
         *(
@@ -193,52 +186,9 @@ def diff(ctx: click.Context, sc: StackContext, base: str, as_json: bool) -> None
         *(f"+ namespace {n}" for n in out["namespacesGained"]),
         *(f"- namespace {n}" for n in out["namespacesLost"]),
     ]
-    for line in lines or ["(no change to the stack's Secrets)"]:
-        click.echo(f"  {line}")
-    for name, found in out["consumers"].items():
-        click.echo(f"Consumers of {name}:")
-        for line in found:
-            click.echo(f"  {line}")
 
 
 # ---- audit ---------------------------------------------------------------------------------------
-GCLOUD_EXPORT = (
-    "gcloud logging read "
-    '\'(logName:"cloudaudit.googleapis.com%2Fdata_access" AND '
-    '(protoPayload.serviceName="secretmanager.googleapis.com" OR protoPayload.serviceName="k8s.io")) OR '
-    '(resource.type="k8s_container" AND resource.labels.namespace_name="vault-<stack>" AND jsonPayload.type="response")\' '
-    "--project=<project> --freshness=7d --format=json > audit-<stack>.json"
-)
-
-
-FINDING_KINDS = ("non-consumer-read", "secret-list-watch", "unused")
-
-
-def _local_audit_files(app: App, s) -> tuple[list[Path], set[str], list[str]]:
-    """The local cluster's audit files (API server, rotated backups, OpenBao), the systems they cover, notes."""
-    if s.render_dir or not s.kubeconfig:
-        raise InputError(
-            f"stack {s.environment} renders manifests into {s.render_dir}/ and has no cluster, so no audit log records reads",
-            "apply it to the local cluster (make up), or pass exported logs with --log-file",
-        )
-    root = (app.project.dir / s.kubeconfig).resolve().parent
-    api_dir = root / "audit"
-    api_files = sorted(api_dir.glob("kube-apiserver*.log"), key=lambda p: (p.name == "kube-apiserver.log", p.name))
-    if not api_files:
-        raise InputError(
-            f"no API server audit log in {api_dir}: the local cluster is not created, or was started before audit logging",
-            "make up starts it (make down && make up restarts an older one with the audit policy)",
-        )
-    files, covered, notes = list(api_files), {"kubernetes"}, []
-    bao = [p for p in (root / "openbao" / "audit.log.1", root / "openbao" / "audit.log") if p.is_file()]
-    if bao:
-        files += bao
-        covered.add("vault")
-    else:
-        notes.append(f"no OpenBao audit log in {root / 'openbao'} (the local Vault never ran): Vault reads are not known")
-    return files, covered, notes
-
-
 @cli.command()
 @stack_option
 @click.option("--since", default="7d", show_default=True, metavar="DURATION", help="The window: 90s, 30m, 12h, 7d, 2w.")
@@ -262,7 +212,7 @@ def _local_audit_files(app: App, s) -> tuple[list[Path], set[str], list[str]]:
     "--fail-on",
     "fail_on",
     multiple=True,
-    type=click.Choice(FINDING_KINDS),
+    type=click.Choice(audit_cmd.FINDING_KINDS),
     help="Only these findings fail the run (repeatable; default: all). Unread log entries always fail it.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -282,103 +232,61 @@ def audit(
     read in the window, a list or watch of Secrets by anything but the platform's
     controllers. Reads names from the logs, never a value.
     """
-    from datetime import datetime, timezone
-
-    from secrets_platform.cli import audit as audit_mod
-    from secrets_platform.cli import audit_logs
-
-    try:
-        window = audit_mod.parse_since(since)
-    except ValueError:
-        raise InputError(f"--since {since!r} is not a duration", "give a number and a unit: 90s, 30m, 12h, 7d or 2w") from None
-    app, stack, s = _app(ctx), sc.name, sc.settings
-    model = sc.model
-    notes: list[str] = []
-    covered: set[str]
-    if log_files:
-        files, covered = list(log_files), set()
-    elif s.environment == "local":
-        files, covered, notes = _local_audit_files(app, s)
-    else:
-        raise InputError(
-            f"stack {stack} keeps its audit logs in Cloud Logging: pass an export of them with --log-file",
-            GCLOUD_EXPORT.replace("<project>", s.config.gcp.project or "<project>")
-            .replace("vault-<stack>", model.vault_server.namespace.name if model.vault_server else f"vault-{stack}")
-            .replace("<stack>", stack)
-            + " "
-            "(needs roles/logging.privateLogViewer on the project; docs/cli.md)",
-        )
-    try:
-        accesses, sources = audit_logs.read_files(files)
-    except audit_logs.LogReadError as err:
-        raise InputError(str(err), "pass an audit log (JSON lines, or gcloud logging read --format=json)") from None
-    for src in sources:
-        covered |= src.kinds & set(audit_mod.SYSTEM_OF_KIND.values())
-    now = datetime.now(timezone.utc)
-    report = audit_mod.analyse(model, accesses, covered, now - window, allowed)
-    unparsed = sum(src.unparsed for src in sources)
-    for system in sorted(set(audit_mod.SYSTEM_OF_KIND.values()) - covered):
-        if any(audit_mod.SYSTEM_OF_KIND[c.kind] == system for c in report.credentials):
-            notes.append(f"the logs hold no {system} entries: whether its credentials were read is not known (not called unused)")
+    found = audit_cmd.run(sc, since, log_files, allowed)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "stack": stack,
-                    "since": since,
-                    "from": (now - window).isoformat(),
-                    "to": now.isoformat(),
-                    "sources": [src.as_json() for src in sources],
-                    "unparsed": unparsed,
-                    "notes": notes,
-                    "credentials": report.as_json(),
-                    "findings": report.findings,
-                },
-                indent=2,
-                sort_keys=True,
-            )
-        )
+        _audit_json(sc.name, since, found)
     else:
-        entries = sum(src.entries for src in sources)
-        click.echo(f"Credential reads in stack {stack} over the last {since} ({len(files)} log files, {entries} entries; never a value):")
-        rows = [("KIND", "CREDENTIAL", "READ BY", "ACCOUNT", "HOW", "COUNT", "LAST", "DECLARED")]
-        for c in report.as_json():
-            if not c["reads"]:
-                rows.append((c["kind"], c["name"], "(nobody)" if c["logged"] else "(not logged)", "-", "-", "0", "-", "-"))
-            for r in c["reads"]:
-                account = f"{r['namespace']}/{r['serviceAccount']}" if r["namespace"] and r["serviceAccount"] else "-"
-                how = ", ".join(f"{k} {v}" for k, v in r["how"].items()) or "-"
-                denied = f" (+{r['denied']} denied)" if r["denied"] else ""
-                rows.append(
-                    (
-                        c["kind"],
-                        c["name"],
-                        r["identity"],
-                        account,
-                        how,
-                        f"{r['count']}{denied}",
-                        (r["last"] or "-")[:19],
-                        "yes" if r["declared"] else "NO",
-                    )
-                )
-        _table(rows)
-        for note in notes:
-            click.echo(f"note: {note}")
-        for src in sources:
-            if src.unparsed:
-                click.echo(
-                    f"UNREAD: {src.unparsed} entr{'ies' if src.unparsed != 1 else 'y'} of {src.path} could not be read "
-                    f"({'; '.join(src.problems)}{'; ...' if src.unparsed > len(src.problems) else ''})"
-                )
-        for f in report.findings:
-            click.echo(f"FINDING {f['kind']}: {f['detail']}")
-    failing = [f for f in report.findings if f["kind"] in (fail_on or FINDING_KINDS)]
+        _audit_table(sc.name, since, found)
+    failing, unparsed = found.failing(fail_on), found.unparsed
     if failing or unparsed:
         parts = [f"{len(failing)} finding{'s' * (len(failing) != 1)}"] if failing else []
         if unparsed:
             parts.append(f"{unparsed} unread log entr{'ies' if unparsed != 1 else 'y'} (the answer is incomplete)")
-        click.echo(f"audit of stack {stack}: {' and '.join(parts)}", err=True)
+        click.echo(f"audit of stack {sc.name}: {' and '.join(parts)}", err=True)
         ctx.exit(VALIDATION_FAILED)
+
+
+def _audit_json(stack: str, since: str, found: audit_cmd.Audit) -> None:
+    out = {
+        "stack": stack,
+        "since": since,
+        "from": found.start.isoformat(),
+        "to": found.now.isoformat(),
+        "sources": [src.as_json() for src in found.sources],
+        "unparsed": found.unparsed,
+        "notes": found.notes,
+        "credentials": found.report.as_json(),
+        "findings": found.report.findings,
+    }
+    click.echo(json.dumps(out, indent=2, sort_keys=True))
+
+
+def _audit_table(stack: str, since: str, found: audit_cmd.Audit) -> None:
+    click.echo(
+        f"Credential reads in stack {stack} over the last {since} ({len(found.files)} log files, {found.entries} entries; never a value):"
+    )
+    rows = [("KIND", "CREDENTIAL", "READ BY", "ACCOUNT", "HOW", "COUNT", "LAST", "DECLARED")]
+    for c in found.report.as_json():
+        if not c["reads"]:
+            rows.append((c["kind"], c["name"], "(nobody)" if c["logged"] else "(not logged)", "-", "-", "0", "-", "-"))
+        for r in c["reads"]:
+            account = f"{r['namespace']}/{r['serviceAccount']}" if r["namespace"] and r["serviceAccount"] else "-"
+            how = ", ".join(f"{k} {v}" for k, v in r["how"].items()) or "-"
+            denied = f" (+{r['denied']} denied)" if r["denied"] else ""
+            count = f"{r['count']}{denied}"
+            declared = "yes" if r["declared"] else "NO"
+            rows.append((c["kind"], c["name"], r["identity"], account, how, count, (r["last"] or "-")[:19], declared))
+    _table(rows)
+    for note in found.notes:
+        click.echo(f"note: {note}")
+    for src in found.sources:
+        if src.unparsed:
+            click.echo(
+                f"UNREAD: {src.unparsed} entr{'ies' if src.unparsed != 1 else 'y'} of {src.path} could not be read "
+                f"({'; '.join(src.problems)}{'; ...' if src.unparsed > len(src.problems) else ''})"
+            )
+    for f in found.report.findings:
+        click.echo(f"FINDING {f['kind']}: {f['detail']}")
 
 
 # ---- freshness -----------------------------------------------------------------------------------
