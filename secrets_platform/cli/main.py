@@ -9,23 +9,22 @@ from typing import Any, Sequence
 
 import click
 
-from secrets_platform import conventions
 from secrets_platform.cli import catalog as catalog_mod
 from secrets_platform.cli import freshness as freshness_mod
-from secrets_platform.cli.cluster import reloading_workloads
 from secrets_platform.cli.commands import audit as audit_cmd
 from secrets_platform.cli.commands import dbt_profile as dbt_cmd
 from secrets_platform.cli.commands import dotenv as dotenv_cmd
 from secrets_platform.cli.commands import freshness as freshness_cmd
 from secrets_platform.cli.commands import listing
+from secrets_platform.cli.commands import rotate as rotate_cmd
 from secrets_platform.cli.commands import status as status_cmd
+from secrets_platform.cli.commands.consumers import consumers
 from secrets_platform.cli.commands import validate as validate_cmd
 from secrets_platform.cli.context import App, StackContext, StackParam
 from secrets_platform.cli.engine import Engine
-from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
+from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, InputError
 from secrets_platform.cli.project import Project, find_project_dir
 from secrets_platform.cli.references import KINDS
-from secrets_platform.cli.stackfile import bump_rotation, next_rotation
 from secrets_platform.cli.validate import MARK
 from secrets_platform.settings.model import PREVIOUS_SUFFIX
 
@@ -165,9 +164,9 @@ def diff(sc: StackContext, base: str, as_json: bool) -> None:
         click.echo(f"note: {note}")
     for line in _diff_lines(out) or ["(no change to the stack's Secrets)"]:
         click.echo(f"  {line}")
-    for name, consumers in out["consumers"].items():
+    for name, using in out["consumers"].items():
         click.echo(f"Consumers of {name}:")
-        for line in consumers:
+        for line in using:
             click.echo(f"  {line}")
 
 
@@ -387,145 +386,43 @@ def rotate(ctx: click.Context, name: str, sc: StackContext, yes: bool, to_value:
     NAME is the service (snowflake) or the bundle (snowflake-prd-credentials).
     Reloader-annotated workloads that use the bundle restart once it changes.
     """
-    app, stack, s = _app(ctx), sc.name, sc.settings
-    env = s.environment
-    cred = next((c for c in s.config.credentials if name in (c.service, conventions.credentials_name(c.service, env))), None)
-    if cred is None:
-        others = [
-            *(conventions.pull_secret_name(r.service, env) for r in s.config.registries),
-            *(conventions.secret_name(t.service, env, t.purpose) for t in s.config.tls_secrets),
-        ]
-        if name in others or conventions.OTHER_SECRET_NAME.match(name):
-            raise InputError(
-                f"{name} is not a generated credential bundle; its value comes from config or the deploy environment",
-                "rotate it at its source, then `pulumi config set --secret ...` (or update the repository secret) and deploy",
-            )
-        known = ", ".join(c.service for c in s.config.credentials) or "(none)"
-        raise InputError(
-            f"unknown credential {name!r} in stack {stack}: bundles are {known}", "pass a service or <service>-<env>-credentials"
-        )
-    if not cred.generated:
-        raise InputError(
-            f"{cred.service} has no generated keys, so rotation would change nothing",
-            "rotate fixed values with `pulumi config set --path 'credentials[..].values.<KEY>'`",
-        )
-    secret_name = conventions.credentials_name(cred.service, env)
-    if not sc.workspace().exists():
-        raise EngineError(
-            f"stack {stack!r} has no deployed state in this backend, so there is nothing to rotate",
-            f"deploy it first (`make up` for local, `pulumi up -s {stack}` otherwise)",
-        )
-    targets = _bundle_urns(sc.workspace().resources(), cred.service, secret_name)
-    path = sc.file
-    original = path.read_text()
-    new = to_value or next_rotation(cred.rotation)
-    if new == cred.rotation:
-        raise InputError(f"--to {new}: that is the current rotation of {cred.service}", "give a new value")
-    edited = bump_rotation(original, cred.service, new, str(path))
-    dual = cred.rotation_strategy == "dual"
-    if dual:  # the generation picks the slot; the rotation value stays the date
-        edited = bump_rotation(edited, cred.service, str(cred.generation + 1), str(path), field="generation")
-    path.write_text(edited)
-    applied = False
-    try:
-        click.echo(f"Rotating {secret_name} in stack {stack}: rotation {cred.rotation!r} -> {new!r} in {path.name}")
-        if dual:
-            from secrets_platform.components.credentials import current_slot
-
-            slot, old = current_slot(cred.generation + 1), current_slot(cred.generation)
+    rot = rotate_cmd.plan(sc, name, to_value)
+    cred, secret_name, path = rot.cred, rot.secret_name, sc.file
+    with rot.edited_file():
+        click.echo(f"Rotating {secret_name} in stack {sc.name}: rotation {cred.rotation!r} -> {rot.new!r} in {path.name}")
+        if rot.dual:
+            slot, old = rot.slots()
             click.echo(
                 f"Strategy dual: generation {cred.generation} -> {cred.generation + 1}; slot {slot} is regenerated and becomes "
                 f"<KEY>, slot {old} (the current value) stays valid as <KEY>{PREVIOUS_SUFFIX}"
             )
-        steps = sc.workspace().preview(targets)
+        steps = rot.preview()
         click.echo("Preview (only this bundle is targeted):")
         for step in steps:
             click.echo(f"  {step.op:<10} {step.type}  {step.name}")
         if not steps:
             click.echo("  (no changes)")
-        consumers = _consumers(sc, secret_name, [c for c in cred.namespaces])
-        click.echo("Will restart:" if consumers else "Consumers:")
-        for line in consumers:
+        lines = consumers(sc, secret_name, list(cred.namespaces))
+        click.echo("Will restart:" if lines else "Consumers:")
+        for line in lines:
             click.echo(f"  {line}")
         if not yes:
-            if not app.interactive():
+            if not _app(ctx).interactive():
                 raise InputError("refusing to rotate without confirmation: no terminal to ask on", "re-run with --yes")
-            if not click.confirm(f"Apply the rotation of {secret_name} to stack {stack}?", default=False):
+            if not click.confirm(f"Apply the rotation of {secret_name} to stack {sc.name}?", default=False):
                 raise Aborted(f"not applied; {path.name} is unchanged")
-        done = sc.workspace().up(targets)
-        applied = True
-        replaced, updated = rotation_counts(done)
+        replaced, updated = rot.apply()
         click.echo(f"✓ {secret_name}: {replaced} generated keys replaced, {updated} Secrets updated in place")
-        click.echo(f"✓ {path.name}: rotation of {cred.service} is now {new!r}; commit it: git commit {path.name} -m 'rotate {secret_name}'")
-        if dual:
+        click.echo(
+            f"✓ {path.name}: rotation of {cred.service} is now {rot.new!r}; commit it: git commit {path.name} -m 'rotate {secret_name}'"
+        )
+        if rot.dual:
             click.echo(
                 "Rotation complete. Now set the new <KEY> on the remote system's free slot (its other slot keeps <KEY>_PREVIOUS valid); "
                 "retire _PREVIOUS there once every consumer rolled (see docs/cli.md)."
             )
         else:
             click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")
-    finally:
-        if not applied:
-            path.write_text(original)
-
-
-# A replacement shows as up to three steps of one resource (create-replacement, replace,
-# delete-replaced); count resources, not steps.
-_REPLACE_OPS = frozenset({"replace", "create-replacement", "delete-replaced", "create-before-delete"})
-
-
-def rotation_counts(steps) -> tuple[int, int]:
-    """(generated keys replaced, Secrets updated in place) of an applied rotation: distinct resources."""
-    replaced = {s.urn for s in steps if s.type.endswith("RandomPassword") and s.op in _REPLACE_OPS}
-    updated = {s.urn for s in steps if s.type == "kubernetes:core/v1:Secret" and s.op == "update"}
-    return len(replaced), len(updated)
-
-
-def _bundle_urns(resources: list[dict[str, Any]], service: str, secret_name: str) -> list[str]:
-    """The bundle's component and everything under it, found in state (works for any backend)."""
-    by_urn = {r["urn"]: r for r in resources if "urn" in r}
-    roots = {
-        r.get("parent") for r in resources if ((r.get("inputs") or {}).get("metadata") or {}).get("name") == secret_name and r.get("parent")
-    }
-    roots |= {
-        u for u, r in by_urn.items() if r.get("custom") is False and u.endswith(f"::{service}") and ":credentials:" in r.get("type", "")
-    }
-    if not roots:
-        raise EngineError(f"{secret_name} is not in the deployed state", "deploy the stack file as it is first, then rotate")
-
-    def under(urn: str) -> bool:
-        seen = set()
-        while urn and urn not in seen:
-            if urn in roots:
-                return True
-            seen.add(urn)
-            urn = (by_urn.get(urn) or {}).get("parent", "")
-        return False
-
-    return sorted(u for u in by_urn if under(u))
-
-
-def _consumers(sc: StackContext, secret_name: str, workloads: list[str]) -> list[str]:
-    s = sc.settings
-    namespaces = [s.namespace(w) for w in sorted(workloads)]
-    if s.render_dir:
-        return [
-            f'namespace {ns}: workloads annotated {conventions.RELOADER_CONSUMER_ANNOTATION}: "true" that mount {secret_name} '
-            f"(the local stack renders manifests to {s.render_dir}; no cluster to ask)"
-            for ns in namespaces
-        ]
-    kube = sc.kube()
-    reason = kube.unreachable_reason()
-    lines = []
-    for ns in namespaces:
-        if reason:
-            lines.append(f"namespace {ns}: Reloader-annotated workloads using {secret_name} (cluster not asked: {reason})")
-            continue
-        found = reloading_workloads(kube.workloads(ns), secret_name)
-        lines.append(
-            f"namespace {ns}: {', '.join(found) if found else 'no Reloader-annotated workload uses it; restart consumers by hand'}"
-        )
-    return lines
 
 
 # ---- status --------------------------------------------------------------------------------------
