@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import click
 
 from secrets_platform.cli import catalog as catalog_mod
-from secrets_platform.cli import freshness as freshness_mod
+from secrets_platform.cli import render
 from secrets_platform.cli.commands import audit as audit_cmd
 from secrets_platform.cli.commands import dbt_profile as dbt_cmd
 from secrets_platform.cli.commands import dotenv as dotenv_cmd
@@ -18,14 +18,12 @@ from secrets_platform.cli.commands import freshness as freshness_cmd
 from secrets_platform.cli.commands import listing
 from secrets_platform.cli.commands import rotate as rotate_cmd
 from secrets_platform.cli.commands import status as status_cmd
-from secrets_platform.cli.commands.consumers import consumers
 from secrets_platform.cli.commands import validate as validate_cmd
+from secrets_platform.cli.commands.consumers import consumers
 from secrets_platform.cli.context import App, StackContext, StackParam
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, InputError
 from secrets_platform.cli.project import Project, find_project_dir
-from secrets_platform.cli.references import KINDS
-from secrets_platform.cli.validate import MARK
 from secrets_platform.settings.model import PREVIOUS_SUFFIX
 
 EXIT_CODES = f"""Exit codes: {OK} ok, {VALIDATION_FAILED} validation failed (or a Secret not synced),
@@ -81,12 +79,6 @@ def _listing(sc: StackContext, source: str) -> listing.Listing:
     return listing.of(_catalog(sc, source))
 
 
-def _source_label(cat: catalog_mod.Catalog) -> str:
-    if cat.source == "state":
-        return f"deployed state{f' of {cat.deployed_at}' if cat.deployed_at else ''}"
-    return f"Pulumi.{cat.stack}.yaml"
-
-
 # ---- list ----------------------------------------------------------------------------------------
 @cli.command("list")
 @stack_option
@@ -106,35 +98,11 @@ def list_cmd(sc: StackContext, source: str, as_json: bool) -> None:
         a = found.age_of(s)
         keys = ",".join(s["keys"])
         rows.append(
-            (s["name"], s["namespace"], s["type"], s["backend"], keys, s.get("rotation") or "-", *_age_cells(a)),
+            (s["name"], s["namespace"], s["type"], s["backend"], keys, s.get("rotation") or "-", *render.age_cells(a)),
         )
-    click.echo(f"Secrets of stack {sc.name} (from {_source_label(cat)}):")
-    _table(rows)
-    _age_notes(ages)
-
-
-def _age_cells(a: freshness_mod.Age | None) -> tuple[str, str]:
-    return (a.age_text, a.overdue_text) if a else ("-", "-")
-
-
-def _age_notes(ages: dict[str, freshness_mod.Age]) -> None:
-    unknown = sorted(s for s, a in ages.items() if a.days is None and not a.future)
-    if unknown:
-        click.echo(f"age unknown: {', '.join(unknown)} (the rotation value is not a date; `secrets-platform rotate` writes one)")
-    future = sorted(s for s, a in ages.items() if a.future)
-    if future:
-        click.echo(f"age unknown: {', '.join(future)} (the rotation date is in the future; `secrets-platform rotate` writes today's)")
-    for service, a in sorted(ages.items()):
-        if a.overdue:
-            click.echo(
-                f"OVERDUE: {service} was rotated {a.days} days ago, over its maxAge of {a.max_age}: secrets-platform rotate {service}"
-            )
-
-
-def _table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    click.echo(f"Secrets of stack {sc.name} (from {render.source_label(cat)}):")
+    render.table(rows)
+    render.age_notes(ages)
 
 
 # ---- diff ----------------------------------------------------------------------------------------
@@ -162,29 +130,12 @@ def diff(sc: StackContext, base: str, as_json: bool) -> None:
     )
     for note in out["notes"]:
         click.echo(f"note: {note}")
-    for line in _diff_lines(out) or ["(no change to the stack's Secrets)"]:
+    for line in render.diff_lines(out) or ["(no change to the stack's Secrets)"]:
         click.echo(f"  {line}")
     for name, using in out["consumers"].items():
         click.echo(f"Consumers of {name}:")
         for line in using:
             click.echo(f"  {line}")
-
-
-def _diff_lines(out: dict[str, Any]) -> list[str]:
-    return [
-        *(f"+ Secret {a['namespace']}/{a['name']} (keys {', '.join(a['keys'])})" for a in out["secretsAdded"]),
-        *(f"- Secret {r['namespace']}/{r['name']}" for r in out["secretsRemoved"]),
-        *(
-            f"~ Secret {c['namespace']}/{c['name']}: keys added {c['keysAdded'] or '-'}, removed {c['keysRemoved'] or '-'}"
-            for c in out["keysChanged"]
-        ),
-        *(
-            f"~ rotated {r['service']} ({r['strategy']}): {r['change']}{'; ' + r['detail'] if r.get('detail') else ''}; keys {', '.join(r['keys'])}"
-            for r in out["rotated"]
-        ),
-        *(f"+ namespace {n}" for n in out["namespacesGained"]),
-        *(f"- namespace {n}" for n in out["namespacesLost"]),
-    ]
 
 
 # ---- audit ---------------------------------------------------------------------------------------
@@ -233,9 +184,9 @@ def audit(
     """
     found = audit_cmd.run(sc, since, log_files, allowed)
     if as_json:
-        _audit_json(sc.name, since, found)
+        render.audit_json(sc.name, since, found)
     else:
-        _audit_table(sc.name, since, found)
+        render.audit_table(sc.name, since, found)
     failing, unparsed = found.failing(fail_on), found.unparsed
     if failing or unparsed:
         parts = [f"{len(failing)} finding{'s' * (len(failing) != 1)}"] if failing else []
@@ -243,49 +194,6 @@ def audit(
             parts.append(f"{unparsed} unread log entr{'ies' if unparsed != 1 else 'y'} (the answer is incomplete)")
         click.echo(f"audit of stack {sc.name}: {' and '.join(parts)}", err=True)
         ctx.exit(VALIDATION_FAILED)
-
-
-def _audit_json(stack: str, since: str, found: audit_cmd.Audit) -> None:
-    out = {
-        "stack": stack,
-        "since": since,
-        "from": found.start.isoformat(),
-        "to": found.now.isoformat(),
-        "sources": [src.as_json() for src in found.sources],
-        "unparsed": found.unparsed,
-        "notes": found.notes,
-        "credentials": found.report.as_json(),
-        "findings": found.report.findings,
-    }
-    click.echo(json.dumps(out, indent=2, sort_keys=True))
-
-
-def _audit_table(stack: str, since: str, found: audit_cmd.Audit) -> None:
-    click.echo(
-        f"Credential reads in stack {stack} over the last {since} ({len(found.files)} log files, {found.entries} entries; never a value):"
-    )
-    rows = [("KIND", "CREDENTIAL", "READ BY", "ACCOUNT", "HOW", "COUNT", "LAST", "DECLARED")]
-    for c in found.report.as_json():
-        if not c["reads"]:
-            rows.append((c["kind"], c["name"], "(nobody)" if c["logged"] else "(not logged)", "-", "-", "0", "-", "-"))
-        for r in c["reads"]:
-            account = f"{r['namespace']}/{r['serviceAccount']}" if r["namespace"] and r["serviceAccount"] else "-"
-            how = ", ".join(f"{k} {v}" for k, v in r["how"].items()) or "-"
-            denied = f" (+{r['denied']} denied)" if r["denied"] else ""
-            count = f"{r['count']}{denied}"
-            declared = "yes" if r["declared"] else "NO"
-            rows.append((c["kind"], c["name"], r["identity"], account, how, count, (r["last"] or "-")[:19], declared))
-    _table(rows)
-    for note in found.notes:
-        click.echo(f"note: {note}")
-    for src in found.sources:
-        if src.unparsed:
-            click.echo(
-                f"UNREAD: {src.unparsed} entr{'ies' if src.unparsed != 1 else 'y'} of {src.path} could not be read "
-                f"({'; '.join(src.problems)}{'; ...' if src.unparsed > len(src.problems) else ''})"
-            )
-    for f in found.report.findings:
-        click.echo(f"FINDING {f['kind']}: {f['detail']}")
 
 
 # ---- freshness -----------------------------------------------------------------------------------
@@ -309,8 +217,8 @@ def freshness(ctx: click.Context, sc: StackContext, fail_on_unknown: bool) -> No
     for service, a in sorted(found.ages.items()):
         rotated = a.rotated.isoformat() if a.rotated else "-"
         rows.append((found.bundle(service), rotated, a.age_text, a.max_age or "-", a.overdue_text))
-    _table(rows)
-    _age_notes(found.ages)
+    render.table(rows)
+    render.age_notes(found.ages)
     names = found.failing
     if names:
         click.echo(
@@ -347,15 +255,9 @@ def validate(ctx: click.Context, sc: StackContext, source: str, namespaces: tupl
     cat = _catalog(sc, source).only_namespaces(namespaces)
     found = validate_cmd.run(refs, files, cat)
     click.echo(
-        f"Validating {len(refs)} secret references in {len(found.paths)} files against stack {sc.name} (from {_source_label(cat)})..."
+        f"Validating {len(refs)} secret references in {len(found.paths)} files against stack {sc.name} (from {render.source_label(cat)})..."
     )
-    for path in found.paths:
-        click.echo(f"{path} ({', '.join(KINDS[k] for k in found.kinds(path))})")
-        results = found.of(path)
-        if not results:
-            click.echo("  (no secret references)")
-        for res in results:
-            click.echo(f"  {MARK[res.status]} {res.ref.line or '-'}: {res.ref.text}: {res.detail}")
+    render.validation(found)
     errors, warnings = found.errors, found.warnings
     tail = f" ({len(warnings)} warning{'s' * (len(warnings) != 1)})" if warnings else ""
     if not errors:
@@ -443,9 +345,9 @@ def status(ctx: click.Context, sc: StackContext, source: str) -> None:
     found = status_cmd.run(kube, _listing(sc, source))
     rows = [("NAME", "NAMESPACE", "BACKEND", "STORE", "SYNC STATUS", "LAST SYNC", "AGE", "OVERDUE")]
     for secret, st in zip(found.listing.catalog.secrets, found.states):
-        rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age, *_age_cells(found.listing.age_of(secret))))
-    _table(rows)
-    _age_notes(found.listing.ages)
+        rows.append((st.name, st.namespace, st.backend, st.store, st.status, st.age, *render.age_cells(found.listing.age_of(secret))))
+    render.table(rows)
+    render.age_notes(found.listing.ages)
     if found.failed:
         click.echo(f"{found.failed} of {len(found.states)} Secrets are missing or not synced.")
         ctx.exit(VALIDATION_FAILED)

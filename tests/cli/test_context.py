@@ -6,8 +6,8 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-
 from cli_support import ROOT, FakeEngine, copy_project, invoke, local_state, make_app
+
 from secrets_platform import settings as settings_pkg
 from secrets_platform.cli.engine import Workspace
 
