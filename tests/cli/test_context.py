@@ -69,7 +69,12 @@ def test_rotate_opens_one_workspace_and_reads_the_stack_file_once(tmp_path, monk
     engine = FakeEngine(root, installed=True, deployed={"local"}, state={"local": local_state()})
     reads: list[str] = []
     real = settings_pkg.from_stack_file
-    monkeypatch.setattr(settings_pkg, "from_stack_file", lambda path, environ=None: reads.append(str(path)) or real(path, environ))
+
+    def counting(path, environ=None):
+        reads.append(str(path))
+        return real(path, environ)
+
+    monkeypatch.setattr(settings_pkg, "from_stack_file", counting)
     result = invoke(make_app(root, engine), "rotate", "snowflake", "--stack", "local", "--yes")
     assert result.exit_code == 0, result.output
     assert engine.opened == ["local"]
