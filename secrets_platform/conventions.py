@@ -202,7 +202,61 @@ def vault_database_role(service: str, env: str) -> str:
 
 def vault_database_creds_path(mount: str, service: str, env: str) -> str:
     """Where a job runner reads a short-lived database user: ``<mount>/creds/<service>-<env>``."""
-    return f"{mount}/creds/{vault_database_role(service, env)}"
+    return vault_creds_path(mount, vault_database_role(service, env))
+
+
+def vault_creds_path(mount: str, role: str) -> str:
+    """The creds path of a database engine's role: ``<mount>/creds/<role>``."""
+    return f"{mount}/creds/{role}"
+
+
+def vault_kv_api_path(mount: str, env: str, service: str) -> str:
+    """The KV v2 API path the agent reads a bundle at: ``<mount>/data/<env>/<service>``."""
+    return f"{mount}/data/{env}/{service}"
+
+
+def vault_kv_metadata_path(mount: str, env: str, service: str) -> str:
+    """The KV v2 metadata path of a bundle (versions, listing): ``<mount>/metadata/<env>/<service>``."""
+    return f"{mount}/metadata/{env}/{service}"
+
+
+def vault_agent_file_name(service: str, key: str) -> str:
+    """The file the Vault agent renders one key of a bundle to (under /vault/secrets): ``<service>-<key slug>``."""
+    return f"{service}-{key_slug(key)}"
+
+
+def vault_database_env_file(service: str) -> str:
+    """The file the Vault agent renders a vault-database bundle's user into: ``<service>-database.env``."""
+    return f"{service}-database.env"
+
+
+def vault_delegator_binding_name(env: str) -> str:
+    """The ClusterRoleBinding of Vault's token reviewer to ``system:auth-delegator``: ``vault-auth-delegator-<env>``."""
+    return f"{VAULT_AUTH_SERVICE_ACCOUNT}-delegator-{env}"
+
+
+def data_access_log_resource_name(service: str, env: str) -> str:
+    """The IAMAuditConfig of one audited GCP service: ``data-access-logs-<first label of the service>-<env>``."""
+    return f"data-access-logs-{service.split('.')[0]}-{env}"
+
+
+def vault_audit_resource_name(env: str) -> str:
+    """The stack's Vault audit device resource: ``vault-audit-<env>``."""
+    return f"vault-audit-{env}"
+
+
+def tls_component_name(service: str, purpose: str) -> str:
+    """The component of one TLS secret: ``<service>-<purpose>``."""
+    return f"{service}-{purpose}"
+
+
+def gcp_service_account_email(component: str, env: str, project: str) -> str:
+    """The GCP service account's email: ``<component>-<env>@<project>.iam.gserviceaccount.com``."""
+    return f"{gcp_service_account_id(component, env)}@{project}.iam.gserviceaccount.com"
+
+
+# The job runners' Role (and RoleBinding) in every platform namespace: it may get exactly that namespace's Secrets.
+JOB_RUNNER_ROLE = "job-runner-secrets"
 
 
 def import_secret_name(variable: str, prefix: str, service: str, env: str) -> str:

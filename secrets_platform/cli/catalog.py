@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from secrets_platform import settings as settings_pkg
-from secrets_platform.components.consumers import describe
-from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.model.consumers import describe
+from secrets_platform.model import planned_descriptors
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.errors import EngineError, InputError
 from secrets_platform.cli.project import Project

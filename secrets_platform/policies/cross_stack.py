@@ -141,7 +141,7 @@ def cluster_identities(s: "settings.Settings") -> set[str]:
 
 def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[Claim]:
     """Everything one stack would own, named the way the program names it."""
-    from secrets_platform.components.platform import resolve
+    from secrets_platform.model import resolve
 
     cfg, model = s.config, resolve(s)
     out: set[Claim] = set()

@@ -1,0 +1,170 @@
+"""The stack outputs' content: names, keys and consumer snippets; never a value.
+
+Rendered once, by :func:`secrets_platform.model.stack.resolve`, into ``StackModel.outputs``,
+from the names the model already resolved (nothing here builds a name or resolves again).
+``Platform.outputs()`` exports it; the CLI and the local cluster's tools read it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from secrets_platform import conventions
+from secrets_platform.model.consumers import describe, flyte_vault_secrets
+from secrets_platform.model.vault import DatabaseRole, VaultNames, database_injector_fragments, injector_fragments
+from secrets_platform.settings.vault_database import BACKEND as VAULT_DATABASE
+
+if TYPE_CHECKING:
+    from secrets_platform.model.stack import StackModel
+    from secrets_platform.settings import Settings
+
+
+def stack_outputs(s: Settings, model: StackModel) -> dict[str, Any]:
+    """Stack outputs: names, keys and consumer snippets; never a value."""
+    out: dict[str, Any] = {
+        "environment": model.environment,
+        "namespaces": sorted(ns.name for ns in model.namespaces.values()),
+        "jobRunners": sorted(f"{a.namespace}/{a.service_account}" for a in model.access.values()),
+        "secrets": [describe(d) for d in model.descriptors],
+        "reloader": {
+            "secretAnnotation": {conventions.RELOADER_SECRET_ANNOTATION: "true"},
+            "workloadAnnotation": {conventions.RELOADER_CONSUMER_ANNOTATION: "true"},
+        },
+    }
+    if model.providers.render_dir:
+        out["renderDir"] = model.providers.render_dir
+    if model.external_secrets is not None:
+        out["externalSecrets"] = _external_secrets(s, model)
+    if model.vault_server is not None:
+        out["vault"] = _vault(s, model)
+    return out
+
+
+def external_secrets_outputs(model: StackModel) -> dict[str, Any]:
+    """Where ESO runs and which store and identity the environment's ExternalSecrets use (a copy of the model's)."""
+    return copy.deepcopy(dict(model.outputs["externalSecrets"]))
+
+
+def vault_outputs(model: StackModel) -> dict[str, Any]:
+    """Per namespace its policy and role, and the consumer annotations (a copy of the model's)."""
+    return copy.deepcopy(dict(model.outputs["vault"]))
+
+
+def _external_secrets(s: Settings, model: StackModel) -> dict[str, Any]:
+    eso, store = s.config.external_secrets, model.environment_store
+    assert model.external_secrets is not None and store is not None
+    return {
+        "namespace": model.external_secrets.namespace.name,
+        "store": {
+            "kind": "ClusterSecretStore",
+            "name": store.name,
+            "provider": "gcpsm" if store.project else "fake",
+            "namespaces": list(store.namespaces),
+        },
+        "gcpServiceAccount": model.eso_service_account,
+        "chart": {"installed": model.external_secrets.install, "version": eso.chart_version, "source": eso.chart_path or eso.chart_repository},
+        "refreshInterval": eso.refresh_interval,
+    }
+
+
+def _vault(s: Settings, model: StackModel) -> dict[str, Any]:
+    """Per namespace its policy and role, and the consumer annotations; an operator applies the first two when no address is set."""
+    v, names, access = s.config.vault, model.vault_names, model.vault_access
+    assert model.vault_server is not None
+    return {
+        "namespace": model.vault_server.namespace.name,
+        "address": v.address,
+        "appliedBy": "pulumi-vault" if v.address else "operator (apply the policies and roles below)",
+        "authPath": names.auth_path,
+        "mount": v.mount,
+        "kvVersion": 2,
+        "policies": [
+            {"name": a.policy, "namespace": a.namespace, "services": list(a.services), "databases": list(a.databases), "hcl": a.hcl}
+            for a in access
+        ],
+        "roles": [{**a.role.as_output(), "authPath": f"auth/{names.auth_path}"} for a in access],
+        "chart": {
+            "installed": model.vault_server.install,
+            "version": v.chart_version,
+            "source": v.chart_path or v.chart_repository,
+            "ha": s.vault_ha,
+            "devMode": v.dev_mode,
+        },
+        "credentials": _vault_credentials(s, names),
+        "databaseMount": names.database_mount,
+        "databases": _database_outputs(s, names, model.database_roles),
+    }
+
+
+def _vault_credentials(s: Settings, names: VaultNames) -> list[dict[str, Any]]:
+    v = s.config.vault
+    return [
+        {
+            "service": c.service,
+            "path": names.path(c.service),
+            "keys": sorted(c.properties),
+            "namespaces": sorted(s.namespace(w) for w in c.namespaces),
+            "backend": "vault",
+            # Flyte's Vault secret manager: group = the KV path, key = the field's own name (secrets_platform/model/consumers.py)
+            **flyte_vault_secrets(names.path(c.service), dict(c.properties)),
+            # per namespace: its own role logs in, so the annotations differ by namespace
+            "consumers": {
+                s.namespace(w): injector_fragments(names, s.namespace(w), c.service, dict(c.properties), v.audience, v.token_ttl)
+                for w in sorted(c.namespaces)
+            },
+        }
+        for c in sorted(s.config.credentials, key=lambda c: c.service)
+        if c.backend == "vault"
+    ]
+
+
+def _database_outputs(s: Settings, names: VaultNames, roles: tuple[DatabaseRole, ...]) -> list[dict[str, Any]]:
+    v = s.config.vault
+    credentials = {c.service: c for c in s.config.credentials}
+    out = []
+    for role in roles:
+        cred = credentials[role.service]
+        conn = s.config.database_connections.get(role.service)
+        out.append(
+            {
+                **role.as_output(),
+                "backend": VAULT_DATABASE,
+                "keys": sorted(cred.properties),
+                # Where Vault connects: never the password (secret config, or the local cluster's PostgreSQL).
+                "connectionUrl": conn.url if conn else None,
+                "connectionUsername": conn.username if conn else None,
+                "passwordFrom": (
+                    f"secret config databaseConnections.{role.service}.password"
+                    if conn
+                    else "the local cluster's PostgreSQL (make up: secrets_platform/localcluster/postgres.py)"
+                ),
+                "consumers": {
+                    ns: database_injector_fragments(names, ns, role.service, dict(cred.properties), v.audience, v.token_ttl)
+                    for ns in role.namespaces
+                },
+                "dbtProfile": _dbt_postgres_profile(dict(cred.properties), conn.url if conn else None),
+            }
+        )
+    return out
+
+
+def _dbt_postgres_profile(properties: dict[str, str], url: str | None) -> dict[str, Any]:
+    """A dbt postgres output whose user and password are env_var() of the env file's keys; where from the connection URL.
+
+    local: no URL in the stack (make up's PostgreSQL listens at the cluster's port + 12, database pipelines;
+    `make cluster-status` shows it), so host, port and dbname are left for the user.
+    """
+    from secrets_platform.parsers import conninfo
+
+    by_prop = {prop: key for key, prop in properties.items()}
+    out: dict[str, Any] = {
+        "type": "postgres",
+        "user": f"{{{{ env_var('{by_prop['username']}') }}}}",
+        "password": f"{{{{ env_var('{by_prop['password']}') }}}}",
+    }
+    if url:
+        # as libpq reads the URL (?host=, ?port=, ?dbname= override it; percent-encoding decoded): its first server
+        db = conninfo.database(url)
+        out.update({"host": db.endpoints[0].host, "port": db.endpoints[0].port, "dbname": db.dbname})
+    return out
