@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from secrets_platform.components.common import child_options, metadata
 from secrets_platform.model.specs import JobRunnerSpec
 
+
 def secret_rules(secret_names: tuple[str, ...]) -> list[dict]:
     """RBAC rules for reading exactly ``secret_names``.
 

@@ -142,9 +142,7 @@ def secret_copies(
     }
 
 
-def generated_password(
-    resource_name: str, gen: Generator, keepers: dict[str, str], opts: pulumi.ResourceOptions
-) -> random.RandomPassword:
+def generated_password(resource_name: str, gen: Generator, keepers: dict[str, str], opts: pulumi.ResourceOptions) -> random.RandomPassword:
     """The one way a generated key gets its value: pulumi-random with the key's character classes; ``keepers`` say when it changes."""
     return random.RandomPassword(
         resource_name,

@@ -55,4 +55,3 @@ class OperatorComponent(pulumi.ComponentResource):
                     in_namespace, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])
                 ),
             )
-

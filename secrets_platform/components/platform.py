@@ -98,7 +98,9 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     providers: list[pulumi.ProviderResource] = [provider, gcp_provider] if gcp_provider else [provider]
 
     if model.external_secrets is not None:
-        platform.external_secrets = ExternalSecretsOperator("external-secrets", model.external_secrets, pulumi.ResourceOptions(providers=providers))
+        platform.external_secrets = ExternalSecretsOperator(
+            "external-secrets", model.external_secrets, pulumi.ResourceOptions(providers=providers)
+        )
     if model.vault_server is not None:
         platform.vault = VaultServer("vault", model.vault_server, base)
 

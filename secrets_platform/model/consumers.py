@@ -8,7 +8,16 @@ from typing import Any
 from secrets_platform import conventions
 from secrets_platform.model.descriptors import DOCKER_CONFIG_JSON, OPAQUE, TLS, SecretDescriptor
 
-__all__ = ["DOCKER_CONFIG_JSON", "OPAQUE", "TLS", "SecretDescriptor", "describe", "flyte_vault_field_problem", "flyte_vault_secrets", "fragments"]
+__all__ = [
+    "DOCKER_CONFIG_JSON",
+    "OPAQUE",
+    "TLS",
+    "SecretDescriptor",
+    "describe",
+    "flyte_vault_field_problem",
+    "flyte_vault_secrets",
+    "fragments",
+]
 
 
 def fragments(secret: SecretDescriptor) -> dict[str, Any]:

@@ -63,7 +63,11 @@ def _external_secrets(s: Settings, model: StackModel) -> dict[str, Any]:
             "namespaces": list(store.namespaces),
         },
         "gcpServiceAccount": model.eso_service_account,
-        "chart": {"installed": model.external_secrets.install, "version": eso.chart_version, "source": eso.chart_path or eso.chart_repository},
+        "chart": {
+            "installed": model.external_secrets.install,
+            "version": eso.chart_version,
+            "source": eso.chart_path or eso.chart_repository,
+        },
         "refreshInterval": eso.refresh_interval,
     }
 

@@ -30,7 +30,6 @@ from secrets_platform.model.specs import (
     VaultAuditSpec,
     VaultServerSpec,
     chart_args,
-    service_account_email,
     workload_identity_spec,
 )
 from secrets_platform.model.vault import DatabaseLogin, DatabaseRole, NamespaceAccess, VaultAccessSpec, VaultNames, namespace_access
@@ -149,9 +148,7 @@ def access_specs(s: Settings, descriptors: list[SecretDescriptor]) -> dict[str, 
     names: dict[str, set[str]] = defaultdict(set)
     for d in descriptors:
         names[d.namespace].add(d.name)
-    return {
-        w: job_runner_spec(s.namespace(w), s.environment, tuple(sorted(names[s.namespace(w)]))) for w in sorted(s.config.namespaces)
-    }
+    return {w: job_runner_spec(s.namespace(w), s.environment, tuple(sorted(names[s.namespace(w)]))) for w in sorted(s.config.namespaces)}
 
 
 def namespace_spec(workload: str, environment: str, protect: bool, flyte: bool = False) -> NamespaceSpec:
@@ -235,9 +232,7 @@ def vault_server_spec(s: Settings) -> VaultServerSpec:
         s.protect,
     )
     account = vault_model.AUTH_SERVICE_ACCOUNT
-    return VaultServerSpec(
-        v.namespace, namespace, account, labels, s.vault_install, chart, conventions.vault_delegator_binding_name(env)
-    )
+    return VaultServerSpec(v.namespace, namespace, account, labels, s.vault_install, chart, conventions.vault_delegator_binding_name(env))
 
 
 def vault_names(s: Settings) -> VaultNames:

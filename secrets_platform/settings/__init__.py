@@ -32,7 +32,21 @@ _WHERE = {
     "TlsSecret": "model",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "ConfigError",
+    "Credential",
+    "GeneratedKey",
+    "ImportedSecret",
+    "Problem",
+    "RegistrySecret",
+    "Settings",
+    "StackConfig",
+    "TlsSecret",
+    "from_mapping",
+    "from_pulumi",
+    "from_stack_file",
+    "read_stack_document",
+]
 
 
 def __getattr__(name: str) -> Any:
