@@ -250,6 +250,16 @@ def tls_component_name(service: str, purpose: str) -> str:
     return f"{service}-{purpose}"
 
 
+def gcp_secret_resource_name(project: str, secret: str) -> str:
+    """A Secret Manager secret's resource name (IAM, audit logs): ``projects/<project>/secrets/<secret>``."""
+    return f"projects/{project}/secrets/{secret}"
+
+
+def gcp_service_account_resource_name(project: str, email: str) -> str:
+    """A GCP service account's resource name (IAM): ``projects/<project>/serviceAccounts/<email>``."""
+    return f"projects/{project}/serviceAccounts/{email}"
+
+
 def gcp_service_account_email(component: str, env: str, project: str) -> str:
     """The GCP service account's email: ``<component>-<env>@<project>.iam.gserviceaccount.com``."""
     return f"{gcp_service_account_id(component, env)}@{project}.iam.gserviceaccount.com"

@@ -176,7 +176,7 @@ def credentials(model: StackModel) -> list[Credential]:
                 out.append(
                     Credential(
                         KIND_SECRET_MANAGER,
-                        f"projects/{project}/secrets/{d.name}",
+                        conventions.gcp_secret_resource_name(project, d.name),
                         frozenset({model.eso_service_account}),
                         secret=d.name,
                         project=project,

@@ -119,10 +119,29 @@ class ExternalCredential(pulumi.ComponentResource):
         self.store = args.store
         self.properties = dict(args.properties)
         child = child_options(self, opts)
-        # GCP resources take the stack's gcp provider from this component's `providers`.
-        gcp_child = pulumi.ResourceOptions(parent=self)
-        keep = data_safety(args.protect)
+        document = self._document(args, child)
+        #: local: the fake store's entry for this bundle (a Pulumi secret).
+        self.fake_entry = (
+            document.apply(lambda doc: {"key": self.secret_name, "value": doc}) if document is not None and not args.project else None
+        )
+        self._secret_manager(name, args, document)
+        spec = external_secret_spec(self.secret_name, self.store, self.properties, args.refresh_interval, args.labels)
+        # ESO owns the Secret it writes; in prd the ExternalSecret is kept like a Secret would be.
+        self.external_secrets = {
+            namespace: k8s.apiextensions.CustomResource(
+                f"{namespace}/{self.secret_name}",
+                api_version=API_VERSION,
+                kind="ExternalSecret",
+                metadata=metadata(self.secret_name, args.labels, namespace),
+                spec=spec,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(**data_safety(args.protect))),
+            )
+            for namespace in sorted(args.namespaces)
+        }
+        self.register_outputs({"secret_name": self.secret_name, "keys": sorted(self.properties)})
 
+    def _document(self, args: ExternalCredentialSpec, child: pulumi.ResourceOptions) -> pulumi.Output[str] | None:
+        """The bundle's JSON document (a Pulumi secret) of pushed values and local stand-ins, or None when nothing is pushed."""
         # Pushed values: generated once, stored centrally as JSON of key -> value.
         self.passwords: dict[str, random.RandomPassword] = {}
         if args.push:
@@ -145,11 +164,13 @@ class ExternalCredential(pulumi.ComponentResource):
                 lambda generated: json.dumps({**by_property, **{self.properties[k]: v for k, v in generated.items()}}, sort_keys=True)
             )
             document = pulumi.Output.secret(as_json)
-        #: local: the fake store's entry for this bundle (a Pulumi secret).
-        self.fake_entry = (
-            document.apply(lambda doc: {"key": self.secret_name, "value": doc}) if document is not None and not args.project else None
-        )
+        return document
 
+    def _secret_manager(self, name: str, args: ExternalCredentialSpec, document: pulumi.Output[str] | None) -> None:
+        """With a project: the Secret Manager secret, its pushed version and the one accessor grant."""
+        # GCP resources take the stack's gcp provider from this component's `providers`.
+        gcp_child = pulumi.ResourceOptions(parent=self)
+        keep = data_safety(args.protect)
         self.remote: gcp.secretmanager.Secret | None = None
         self.version: gcp.secretmanager.SecretVersion | None = None
         self.grant: gcp.secretmanager.SecretIamMember | None = None
@@ -174,23 +195,8 @@ class ExternalCredential(pulumi.ComponentResource):
                 self.grant = gcp.secretmanager.SecretIamMember(
                     f"{name}-accessor",
                     project=args.project,
-                    secret_id=f"projects/{args.project}/secrets/{self.secret_name}",
+                    secret_id=args.secret_resource,
                     role=SECRET_ACCESSOR,
                     member=args.accessor,
                     opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(depends_on=[self.remote])),
                 )
-
-        spec = external_secret_spec(self.secret_name, self.store, self.properties, args.refresh_interval, args.labels)
-        # ESO owns the Secret it writes; in prd the ExternalSecret is kept like a Secret would be.
-        self.external_secrets = {
-            namespace: k8s.apiextensions.CustomResource(
-                f"{namespace}/{self.secret_name}",
-                api_version=API_VERSION,
-                kind="ExternalSecret",
-                metadata=metadata(self.secret_name, args.labels, namespace),
-                spec=spec,
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(**keep)),
-            )
-            for namespace in sorted(args.namespaces)
-        }
-        self.register_outputs({"secret_name": self.secret_name, "keys": sorted(self.properties)})

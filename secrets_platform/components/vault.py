@@ -103,35 +103,40 @@ class VaultAccess(pulumi.ComponentResource):
             )
         self.database_roles: dict[str, Any] = {}
         if args.databases:
-            mount = vault.Mount(
-                f"{name}-database",
-                path=names.database_mount,
-                type="database",
-                description=f"secrets-platform: short-lived database users of {names.environment}",
-                opts=child,
-            )
-            after_mount = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[mount]))
-            for db_role, login in args.databases:
-                connection = vault.database.SecretBackendConnection(
-                    f"{name}-{db_role.service}-connection",
-                    backend=mount.path,
-                    name=db_role.name,
-                    allowed_roles=[db_role.name],
-                    verify_connection=True,
-                    postgresql=vault.database.SecretBackendConnectionPostgresqlArgs(
-                        connection_url=login.connection_url, username=login.username, password=pulumi.Output.secret(login.password.reveal())
-                    ),
-                    opts=after_mount,
-                )
-                self.database_roles[db_role.service] = vault.database.SecretBackendRole(
-                    f"{name}-{db_role.service}-database-role",
-                    backend=mount.path,
-                    name=db_role.name,
-                    db_name=connection.name,
-                    creation_statements=db_role.creation_statements(),
-                    revocation_statements=db_role.revocation_statements(),
-                    default_ttl=db_role.default_ttl,
-                    max_ttl=db_role.max_ttl,
-                    opts=pulumi.ResourceOptions.merge(after_mount, pulumi.ResourceOptions(depends_on=[connection])),
-                )
+            self._databases(vault, name, args, child)
         self.register_outputs({"policies": [a.policy for a in args.access], "roles": [a.role.name for a in args.access]})
+
+    def _databases(self, vault: Any, name: str, args: VaultAccessSpec, child: pulumi.ResourceOptions) -> None:
+        """The database engine's mount and, per vault-database bundle, its connection and role."""
+        names = args.names
+        mount = vault.Mount(
+            f"{name}-database",
+            path=names.database_mount,
+            type="database",
+            description=f"secrets-platform: short-lived database users of {names.environment}",
+            opts=child,
+        )
+        after_mount = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[mount]))
+        for db_role, login in args.databases:
+            connection = vault.database.SecretBackendConnection(
+                f"{name}-{db_role.service}-connection",
+                backend=mount.path,
+                name=db_role.name,
+                allowed_roles=[db_role.name],
+                verify_connection=True,
+                postgresql=vault.database.SecretBackendConnectionPostgresqlArgs(
+                    connection_url=login.connection_url, username=login.username, password=pulumi.Output.secret(login.password.reveal())
+                ),
+                opts=after_mount,
+            )
+            self.database_roles[db_role.service] = vault.database.SecretBackendRole(
+                f"{name}-{db_role.service}-database-role",
+                backend=mount.path,
+                name=db_role.name,
+                db_name=connection.name,
+                creation_statements=db_role.creation_statements(),
+                revocation_statements=db_role.revocation_statements(),
+                default_ttl=db_role.default_ttl,
+                max_ttl=db_role.max_ttl,
+                opts=pulumi.ResourceOptions.merge(after_mount, pulumi.ResourceOptions(depends_on=[connection])),
+            )

@@ -40,7 +40,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         )
         self.binding = gcp.serviceaccount.IAMMember(
             f"{name}-workload-identity",
-            service_account_id=f"projects/{args.project}/serviceAccounts/{self.email}",
+            service_account_id=args.account_resource,
             role=WORKLOAD_IDENTITY_USER,
             member=self.member,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.account])),

@@ -118,6 +118,8 @@ class ExternalCredentialSpec:
     replica_locations: tuple[str, ...] = ()
     accessor: str | None = None
     """The one IAM member granted secretAccessor on this secret (``serviceAccount:eso-<env>@...``)."""
+    secret_resource: str | None = None
+    """With a project: the Secret Manager secret's resource name (``projects/<project>/secrets/<secret_name>``)."""
 
 
 def describe_external(spec: ExternalCredentialSpec) -> list[SecretDescriptor]:

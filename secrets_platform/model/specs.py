@@ -107,6 +107,8 @@ class WorkloadIdentitySpec:
     """The one Kubernetes identity allowed (:func:`workload_identity_member`)."""
     display_name: str
     description: str
+    account_resource: str
+    """``projects/<project>/serviceAccounts/<email>`` (:func:`conventions.gcp_service_account_resource_name`)."""
 
 
 def workload_identity_spec(
@@ -120,6 +122,7 @@ def workload_identity_spec(
         workload_identity_member(project, namespace, kubernetes_service_account),
         f"{component} ({environment})",
         f"secrets-platform: {component} of {environment}, keyless via Workload Identity",
+        conventions.gcp_service_account_resource_name(project, service_account_email(component, environment, project)),
     )
 
 
