@@ -95,31 +95,27 @@ def _vault(s: Settings, model: StackModel) -> dict[str, Any]:
             "ha": s.vault_ha,
             "devMode": v.dev_mode,
         },
-        "credentials": _vault_credentials(s, names),
+        "credentials": _vault_credentials(s, model),
         "databaseMount": names.database_mount,
         "databases": _database_outputs(s, names, model.database_roles),
     }
 
 
-def _vault_credentials(s: Settings, names: VaultNames) -> list[dict[str, Any]]:
-    v = s.config.vault
+def _vault_credentials(s: Settings, model: StackModel) -> list[dict[str, Any]]:
+    v, names = s.config.vault, model.vault_names
     return [
         {
             "service": c.service,
-            "path": names.path(c.service),
+            "path": c.path,
             "keys": sorted(c.properties),
-            "namespaces": sorted(s.namespace(w) for w in c.namespaces),
+            "namespaces": list(c.namespaces),
             "backend": "vault",
             # Flyte's Vault secret manager: group = the KV path, key = the field's own name (secrets_platform/model/consumers.py)
-            **flyte_vault_secrets(names.path(c.service), dict(c.properties)),
+            **flyte_vault_secrets(c.path, dict(c.properties)),
             # per namespace: its own role logs in, so the annotations differ by namespace
-            "consumers": {
-                s.namespace(w): injector_fragments(names, s.namespace(w), c.service, dict(c.properties), v.audience, v.token_ttl)
-                for w in sorted(c.namespaces)
-            },
+            "consumers": {ns: injector_fragments(names, ns, c.service, dict(c.properties), v.audience, v.token_ttl) for ns in c.namespaces},
         }
-        for c in sorted(s.config.credentials, key=lambda c: c.service)
-        if c.backend == "vault"
+        for c in model.vault_credentials
     ]
 
 

@@ -32,7 +32,15 @@ from secrets_platform.model.specs import (
     chart_args,
     workload_identity_spec,
 )
-from secrets_platform.model.vault import DatabaseLogin, DatabaseRole, NamespaceAccess, VaultAccessSpec, VaultNames, namespace_access
+from secrets_platform.model.vault import (
+    DatabaseLogin,
+    DatabaseRole,
+    NamespaceAccess,
+    VaultAccessSpec,
+    VaultCredential,
+    VaultNames,
+    namespace_access,
+)
 from secrets_platform.settings.model import parse_ttl
 from secrets_platform.settings.vault_database import BACKEND as VAULT_DATABASE, connection_url_template, database_of
 
@@ -62,6 +70,8 @@ class StackModel:
     vault_access: tuple[NamespaceAccess, ...]
     """Per namespace with Vault credentials: its policy and its job-runner role (Vault enabled)."""
     database_roles: tuple[DatabaseRole, ...]
+    vault_credentials: tuple[VaultCredential, ...]
+    """The vault-backed bundles (sorted by service; Vault enabled)."""
     providers: ProviderSpec
     """The stack's explicit providers (kubernetes always; gcp with a project; vault with an address)."""
     external_secrets: ExternalSecretsOperatorSpec | None = None
@@ -117,6 +127,7 @@ def resolve(settings: Settings) -> StackModel:
         vault_names=names,
         vault_access=access,
         database_roles=roles,
+        vault_credentials=tuple(vault_credentials(settings, names)) if vault_on else (),
         providers=providers,
         external_secrets=eso,
         environment_store=store_spec(settings, eso.namespace.name) if eso is not None else None,
@@ -258,6 +269,15 @@ def vault_access_plan(s: Settings, names: VaultNames) -> list[NamespaceAccess]:
         v.token_max_ttl,
         {ns: tuple(sorted(svc)) for ns, svc in databases.items()},
     )
+
+
+def vault_credentials(s: Settings, names: VaultNames) -> list[VaultCredential]:
+    """The vault-backed bundles: each one's KV path, fields and consumer namespaces (sorted by service)."""
+    return [
+        VaultCredential(c.service, names.path(c.service), dict(c.properties), tuple(sorted(s.namespace(w) for w in c.namespaces)))
+        for c in sorted(s.config.credentials, key=lambda c: c.service)
+        if c.backend == "vault"
+    ]
 
 
 def database_roles(s: Settings, names: VaultNames) -> list[DatabaseRole]:

@@ -9,7 +9,7 @@ KV v2 layout: a bundle lives at ``<mount>/<env>/<service>``; the API paths are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from secrets_platform import conventions
 from secrets_platform.model.descriptors import Sensitive
@@ -325,6 +325,19 @@ def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth
         },
         "server": server,
     }
+
+
+@dataclass(frozen=True)
+class VaultCredential:
+    """A vault-backed bundle as the stack resolved it: its KV path, keys (-> KV fields) and consumer namespaces."""
+
+    service: str
+    path: str
+    """``<mount>/<env>/<service>`` (:meth:`VaultNames.path`)."""
+    properties: Mapping[str, str]
+    """Key -> KV field."""
+    namespaces: tuple[str, ...]
+    """Sorted."""
 
 
 @dataclass(frozen=True)

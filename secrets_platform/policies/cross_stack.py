@@ -168,9 +168,8 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
         for access in model.vault_access:
             for path in vault_policy_paths(access.hcl):
                 out.add(("vault path", f"vault:{vault}/{path}"))
-        for cred in cfg.credentials:
-            if cred.backend == "vault":
-                out.add(("remote key", f"vault:{vault}/{names.path(cred.service)}"))
+        for cred in model.vault_credentials:
+            out.add(("remote key", f"vault:{vault}/{cred.path}"))
         for role in model.database_roles:
             out.add(("vault database role", f"vault:{vault}/{role.mount}/roles/{role.name}"))
     for conn in cfg.database_connections.values():
