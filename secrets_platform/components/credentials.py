@@ -23,7 +23,6 @@ import pulumi_random as random
 from secrets_platform.components.common import SecretCopiesComponent, child_options, generated_password
 from secrets_platform.model.descriptors import OPAQUE
 from secrets_platform.model.secrets import GeneratedCredentialSpec, Generator, current_slot, slot_generations
-from secrets_platform.settings.model import PREVIOUS_SUFFIX
 
 
 class GeneratedCredential(SecretCopiesComponent):
@@ -55,7 +54,7 @@ class GeneratedCredential(SecretCopiesComponent):
             for slot, resource in slots.items():
                 self.passwords[f"{gen.key}:{slot}"] = resource
             values[gen.key] = slots[current].result
-            values[gen.key + PREVIOUS_SUFFIX] = slots[previous].result
+            values[spec.previous_keys[gen.key]] = slots[previous].result
         # A map of known keys (each value a secret): a preview, and the pack, see which keys the Secret holds
         # even before the passwords exist (prd's rules fail closed on an unknown map).
         string_data: dict[str, pulumi.Input[str]] = {**spec.values, **values}

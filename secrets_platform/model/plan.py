@@ -61,6 +61,7 @@ def generated_credential_spec(cred: Credential, environment: str, namespaces: tu
         if cred.rotation_strategy == "dual"
         else {}
     )
+    dual = cred.rotation_strategy == "dual"
     return GeneratedCredentialSpec(
         cred.service,
         conventions.credentials_name(cred.service, environment),
@@ -73,6 +74,7 @@ def generated_credential_spec(cred: Credential, environment: str, namespaces: tu
         cred.generation,
         passwords,
         slots,
+        {gen.key: gen.key + PREVIOUS_SUFFIX for gen in cred.generated} if dual else {},
         conventions.labels(environment),
         protect,
     )

@@ -69,6 +69,8 @@ class GeneratedCredentialSpec:
     """Per generated key, the resource name of its RandomPassword (single); dual: per key, per slot (``slot_names``)."""
     slot_names: Mapping[str, Mapping[str, str]]
     """dual: per generated key, each slot's RandomPassword resource name (``<service>-<key slug>-slot-<a|b>``)."""
+    previous_keys: Mapping[str, str]
+    """dual: per generated key, the key that holds its previous value (``<KEY>_PREVIOUS``)."""
     labels: Mapping[str, str]
     protect: bool
     """Protect and retain the Secrets (prd)."""

@@ -160,3 +160,16 @@ def test_outputs_functions_take_the_model_and_never_resolve_again(monkeypatch):
     assert outputs.external_secrets_outputs(model) == model.outputs["externalSecrets"]
     outputs.vault_outputs(model)["policies"].clear()
     assert model.outputs["vault"]["policies"], "callers get a copy; the model stays as resolved"
+
+
+def test_components_read_their_specs_not_the_settings():
+    """Only build() (components/platform.py) receives Settings, to resolve them; no component imports the settings package."""
+    import ast
+
+    readers = []
+    for path in sorted((ROOT / "secrets_platform" / "components").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in getattr(node, "names", [])]
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and any(n.startswith("secrets_platform.settings") for n in names):
+                readers.append(path.name)
+    assert readers == ["platform.py"]
