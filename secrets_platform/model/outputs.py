@@ -1,7 +1,7 @@
 """The stack outputs' content: names, keys and consumer snippets; never a value.
 
 Rendered once, by :func:`secrets_platform.model.stack.resolve`, into ``StackModel.outputs``,
-from the names the model already resolved (nothing here builds a name or resolves again).
+from the model alone: it reads no settings, builds no name and never resolves again.
 ``Platform.outputs()`` exports it; the CLI and the local cluster's tools read it.
 """
 
@@ -12,15 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from secrets_platform import conventions
 from secrets_platform.model.consumers import describe, flyte_vault_secrets
-from secrets_platform.model.vault import DatabaseRole, VaultNames, database_injector_fragments, injector_fragments
+from secrets_platform.model.vault import database_injector_fragments, injector_fragments
 from secrets_platform.settings.vault_database import BACKEND as VAULT_DATABASE
 
 if TYPE_CHECKING:
     from secrets_platform.model.stack import StackModel
-    from secrets_platform.settings import Settings
 
 
-def stack_outputs(s: Settings, model: StackModel) -> dict[str, Any]:
+def stack_outputs(model: StackModel) -> dict[str, Any]:
     """Stack outputs: names, keys and consumer snippets; never a value."""
     out: dict[str, Any] = {
         "environment": model.environment,
@@ -35,9 +34,9 @@ def stack_outputs(s: Settings, model: StackModel) -> dict[str, Any]:
     if model.providers.render_dir:
         out["renderDir"] = model.providers.render_dir
     if model.external_secrets is not None:
-        out["externalSecrets"] = _external_secrets(s, model)
+        out["externalSecrets"] = _external_secrets(model)
     if model.vault_server is not None:
-        out["vault"] = _vault(s, model)
+        out["vault"] = _vault(model)
     return out
 
 
@@ -51,11 +50,11 @@ def vault_outputs(model: StackModel) -> dict[str, Any]:
     return copy.deepcopy(dict(model.outputs["vault"]))
 
 
-def _external_secrets(s: Settings, model: StackModel) -> dict[str, Any]:
-    eso, store = s.config.external_secrets, model.environment_store
-    assert model.external_secrets is not None and store is not None
+def _external_secrets(model: StackModel) -> dict[str, Any]:
+    eso, store = model.external_secrets, model.environment_store
+    assert eso is not None and store is not None
     return {
-        "namespace": model.external_secrets.namespace.name,
+        "namespace": eso.namespace.name,
         "store": {
             "kind": "ClusterSecretStore",
             "name": store.name,
@@ -63,25 +62,21 @@ def _external_secrets(s: Settings, model: StackModel) -> dict[str, Any]:
             "namespaces": list(store.namespaces),
         },
         "gcpServiceAccount": model.eso_service_account,
-        "chart": {
-            "installed": model.external_secrets.install,
-            "version": eso.chart_version,
-            "source": eso.chart_path or eso.chart_repository,
-        },
+        "chart": {"installed": eso.install, "version": eso.chart_version, "source": eso.chart_source},
         "refreshInterval": eso.refresh_interval,
     }
 
 
-def _vault(s: Settings, model: StackModel) -> dict[str, Any]:
+def _vault(model: StackModel) -> dict[str, Any]:
     """Per namespace its policy and role, and the consumer annotations; an operator applies the first two when no address is set."""
-    v, names, access = s.config.vault, model.vault_names, model.vault_access
-    assert model.vault_server is not None
+    server, names, access, address = model.vault_server, model.vault_names, model.vault_access, model.providers.vault_address
+    assert server is not None
     return {
-        "namespace": model.vault_server.namespace.name,
-        "address": v.address,
-        "appliedBy": "pulumi-vault" if v.address else "operator (apply the policies and roles below)",
+        "namespace": server.namespace.name,
+        "address": address,
+        "appliedBy": "pulumi-vault" if address else "operator (apply the policies and roles below)",
         "authPath": names.auth_path,
-        "mount": v.mount,
+        "mount": names.mount,
         "kvVersion": 2,
         "policies": [
             {"name": a.policy, "namespace": a.namespace, "services": list(a.services), "databases": list(a.databases), "hcl": a.hcl}
@@ -89,20 +84,21 @@ def _vault(s: Settings, model: StackModel) -> dict[str, Any]:
         ],
         "roles": [{**a.role.as_output(), "authPath": f"auth/{names.auth_path}"} for a in access],
         "chart": {
-            "installed": model.vault_server.install,
-            "version": v.chart_version,
-            "source": v.chart_path or v.chart_repository,
-            "ha": s.vault_ha,
-            "devMode": v.dev_mode,
+            "installed": server.install,
+            "version": server.chart_version,
+            "source": server.chart_source,
+            "ha": server.ha,
+            "devMode": server.dev_mode,
         },
-        "credentials": _vault_credentials(s, model),
+        "credentials": _vault_credentials(model),
         "databaseMount": names.database_mount,
-        "databases": _database_outputs(s, names, model.database_roles),
+        "databases": _database_outputs(model),
     }
 
 
-def _vault_credentials(s: Settings, model: StackModel) -> list[dict[str, Any]]:
-    v, names = s.config.vault, model.vault_names
+def _vault_credentials(model: StackModel) -> list[dict[str, Any]]:
+    server, names = model.vault_server, model.vault_names
+    assert server is not None
     return [
         {
             "service": c.service,
@@ -113,37 +109,38 @@ def _vault_credentials(s: Settings, model: StackModel) -> list[dict[str, Any]]:
             # Flyte's Vault secret manager: group = the KV path, key = the field's own name (secrets_platform/model/consumers.py)
             **flyte_vault_secrets(c.path, dict(c.properties)),
             # per namespace: its own role logs in, so the annotations differ by namespace
-            "consumers": {ns: injector_fragments(names, ns, c.service, dict(c.properties), v.audience, v.token_ttl) for ns in c.namespaces},
+            "consumers": {
+                ns: injector_fragments(names, ns, c.service, dict(c.properties), server.audience, server.token_ttl) for ns in c.namespaces
+            },
         }
         for c in model.vault_credentials
     ]
 
 
-def _database_outputs(s: Settings, names: VaultNames, roles: tuple[DatabaseRole, ...]) -> list[dict[str, Any]]:
-    v = s.config.vault
-    credentials = {c.service: c for c in s.config.credentials}
+def _database_outputs(model: StackModel) -> list[dict[str, Any]]:
+    server, names = model.vault_server, model.vault_names
+    assert server is not None
     out = []
-    for role in roles:
-        cred = credentials[role.service]
-        conn = s.config.database_connections.get(role.service)
+    for role in model.database_roles:
+        properties = dict(role.properties)
         out.append(
             {
                 **role.as_output(),
                 "backend": VAULT_DATABASE,
-                "keys": sorted(cred.properties),
+                "keys": sorted(properties),
                 # Where Vault connects: never the password (secret config, or the local cluster's PostgreSQL).
-                "connectionUrl": conn.url if conn else None,
-                "connectionUsername": conn.username if conn else None,
+                "connectionUrl": role.connection_url,
+                "connectionUsername": role.connection_username,
                 "passwordFrom": (
                     f"secret config databaseConnections.{role.service}.password"
-                    if conn
+                    if role.connection_url is not None
                     else "the local cluster's PostgreSQL (make up: secrets_platform/localcluster/postgres.py)"
                 ),
                 "consumers": {
-                    ns: database_injector_fragments(names, ns, role.service, dict(cred.properties), v.audience, v.token_ttl)
+                    ns: database_injector_fragments(names, ns, role.service, properties, server.audience, server.token_ttl)
                     for ns in role.namespaces
                 },
-                "dbtProfile": _dbt_postgres_profile(dict(cred.properties), conn.url if conn else None),
+                "dbtProfile": _dbt_postgres_profile(properties, role.connection_url),
             }
         )
     return out

@@ -93,6 +93,9 @@ class OperatorSpec:
     """Install the chart here (else an operator installs it)."""
     chart: ChartArgs | None
     """The pinned chart, None when no version is pinned."""
+    chart_version: str | None = None
+    chart_source: str | None = None
+    """Where the chart comes from: its local path, else its repository."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ class ExternalSecretsOperatorSpec(OperatorSpec):
 
     identity: WorkloadIdentitySpec | None = None
     """None in local (no GCP project, no Workload Identity)."""
+    refresh_interval: str = "1h"
+    """How often the ExternalSecrets re-read their remote keys."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,11 @@ class VaultServerSpec(OperatorSpec):
 
     auth_delegator: str = ""
     """The token reviewer's ClusterRoleBinding: ``vault-auth-delegator-<env>``."""
+    ha: bool = False
+    dev_mode: bool = False
+    audience: str = "vault"
+    """The audience a job runner's projected token carries to Vault's Kubernetes auth."""
+    token_ttl: int = 3600
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ def resolve(settings: Settings) -> StackModel:
         vault_apply=vault_apply_spec(settings, names, access, roles, providers.vault) if providers.vault else None,
         audit=audit_spec(settings),
     )
-    return replace(model, outputs=stack_outputs(settings, model))
+    return replace(model, outputs=stack_outputs(model))
 
 
 def provider_spec(s: Settings) -> ProviderSpec:
@@ -211,7 +211,18 @@ def external_secrets_spec(s: Settings) -> ExternalSecretsOperatorSpec:
         s.protect,
     )
     identity = workload_identity_spec(conventions.ESO_GCP_COMPONENT, env, project, namespace.name, account) if project else None
-    return ExternalSecretsOperatorSpec(eso.namespace, namespace, account, labels, s.eso_install, chart, identity)
+    return ExternalSecretsOperatorSpec(
+        eso.namespace,
+        namespace,
+        account,
+        labels,
+        s.eso_install,
+        chart,
+        eso.chart_version,
+        eso.chart_path or eso.chart_repository,
+        identity,
+        eso.refresh_interval,
+    )
 
 
 def store_spec(s: Settings, operator_namespace: str) -> EnvironmentStoreSpec:
@@ -243,7 +254,21 @@ def vault_server_spec(s: Settings) -> VaultServerSpec:
         s.protect,
     )
     account = vault_model.AUTH_SERVICE_ACCOUNT
-    return VaultServerSpec(v.namespace, namespace, account, labels, s.vault_install, chart, conventions.vault_delegator_binding_name(env))
+    return VaultServerSpec(
+        v.namespace,
+        namespace,
+        account,
+        labels,
+        s.vault_install,
+        chart,
+        v.chart_version,
+        v.chart_path or v.chart_repository,
+        conventions.vault_delegator_binding_name(env),
+        s.vault_ha,
+        v.dev_mode,
+        v.audience,
+        v.token_ttl,
+    )
 
 
 def vault_names(s: Settings) -> VaultNames:
@@ -285,7 +310,7 @@ def database_roles(s: Settings, names: VaultNames) -> list[DatabaseRole]:
     out = []
     for c in sorted(s.config.credentials, key=lambda c: c.service):
         if c.backend == VAULT_DATABASE:
-            db = database_of(c)
+            db, conn = database_of(c), s.config.database_connections.get(c.service)
             out.append(
                 DatabaseRole(
                     c.service,
@@ -295,6 +320,9 @@ def database_roles(s: Settings, names: VaultNames) -> list[DatabaseRole]:
                     tuple(db.grant_roles),
                     parse_ttl(db.default_ttl),
                     parse_ttl(db.max_ttl),
+                    properties=dict(c.properties),
+                    connection_url=conn.url if conn else None,
+                    connection_username=conn.username if conn else None,
                 )
             )
     return out

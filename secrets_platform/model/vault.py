@@ -8,7 +8,7 @@ KV v2 layout: a bundle lives at ``<mount>/<env>/<service>``; the API paths are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from secrets_platform import conventions
@@ -177,6 +177,11 @@ class DatabaseRole:
     default_ttl: int
     max_ttl: int
     plugin: str = "postgresql-database-plugin"
+    properties: Mapping[str, str] = field(default_factory=dict)
+    """The bundle's keys -> the issued user's halves (``username``, ``password``): what the agent's env file holds."""
+    connection_url: str | None = None
+    """dev/stg/prd: the database Vault connects to (secret config ``databaseConnections``; never its password)."""
+    connection_username: str | None = None
 
     @property
     def creds_path(self) -> str:
