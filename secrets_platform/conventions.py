@@ -265,6 +265,40 @@ def gcp_service_account_email(component: str, env: str, project: str) -> str:
     return f"{gcp_service_account_id(component, env)}@{project}.iam.gserviceaccount.com"
 
 
+def object_key(namespace: str, name: str) -> str:
+    """``<namespace>/<name>`` (``dagster-prd/job-runner``): a namespaced object's key and its Pulumi resource name."""
+    return f"{namespace}/{name}"
+
+
+# Where the Vault agent renders files in a pod, its annotations' prefix, and where a Flyte task reads its secrets.
+VAULT_SECRETS_DIR = "/vault/secrets"
+VAULT_ANNOTATION_PREFIX = "vault.hashicorp.com/"
+AGENT_INJECT_KINDS = ("secret", "template")
+FLYTE_SECRETS_DIR = "/etc/flyte/secrets"
+
+
+def vault_auth_mount(auth_path: str) -> str:
+    """The API path of an auth method, as the injector's ``auth-path`` annotation spells it: ``auth/<path>``."""
+    return f"auth/{auth_path}"
+
+
+def vault_secrets_file(name: str) -> str:
+    """Where the agent writes file ``name`` in the pod: ``/vault/secrets/<name>``."""
+    return f"{VAULT_SECRETS_DIR}/{name}"
+
+
+def agent_inject_annotation(kind: str, file: str) -> str:
+    """``vault.hashicorp.com/agent-inject-<secret|template>-<file>``."""
+    if kind not in AGENT_INJECT_KINDS:
+        raise ConventionError(f"agent annotation kind {kind!r} is not one of {', '.join(AGENT_INJECT_KINDS)}")
+    return f"{VAULT_ANNOTATION_PREFIX}agent-inject-{kind}-{file}"
+
+
+def flyte_secret_file(group: str, key: str) -> str:
+    """The file a Flyte task reads ``Secret(group, key)`` from: ``/etc/flyte/secrets/<group>/<key>`` (the group may hold '/')."""
+    return f"{FLYTE_SECRETS_DIR}/{group}/{key}"
+
+
 # The job runners' Role (and RoleBinding) in every platform namespace: it may get exactly that namespace's Secrets.
 JOB_RUNNER_ROLE = "job-runner-secrets"
 

@@ -24,7 +24,7 @@ def stack_outputs(model: StackModel) -> dict[str, Any]:
     out: dict[str, Any] = {
         "environment": model.environment,
         "namespaces": sorted(ns.name for ns in model.namespaces.values()),
-        "jobRunners": sorted(f"{a.namespace}/{a.service_account}" for a in model.access.values()),
+        "jobRunners": sorted(conventions.object_key(a.namespace, a.service_account) for a in model.access.values()),
         "secrets": [describe(d) for d in model.descriptors],
         "reloader": {
             "secretAnnotation": {conventions.RELOADER_SECRET_ANNOTATION: "true"},
@@ -82,7 +82,7 @@ def _vault(model: StackModel) -> dict[str, Any]:
             {"name": a.policy, "namespace": a.namespace, "services": list(a.services), "databases": list(a.databases), "hcl": a.hcl}
             for a in access
         ],
-        "roles": [{**a.role.as_output(), "authPath": f"auth/{names.auth_path}"} for a in access],
+        "roles": [{**a.role.as_output(), "authPath": conventions.vault_auth_mount(names.auth_path)} for a in access],
         "chart": {
             "installed": server.install,
             "version": server.chart_version,

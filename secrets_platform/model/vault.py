@@ -18,7 +18,7 @@ AUTH_SERVICE_ACCOUNT = conventions.VAULT_AUTH_SERVICE_ACCOUNT
 AUTH_DELEGATOR = "system:auth-delegator"
 TOKEN_VOLUME = "vault-token"
 # Where the injector's agents render files (its default).
-SECRETS_DIR = "/vault/secrets"
+SECRETS_DIR = conventions.VAULT_SECRETS_DIR
 
 # Pod Security `restricted` for every Vault pod (the platform's namespaces enforce it).
 _POD_SECURITY = {"runAsNonRoot": True, "runAsUser": 100, "runAsGroup": 1000, "fsGroup": 1000, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -233,18 +233,18 @@ def injector_fragments(
     annotations = {
         "vault.hashicorp.com/agent-inject": "true",
         "vault.hashicorp.com/role": names.role(namespace),
-        "vault.hashicorp.com/auth-path": f"auth/{names.auth_path}",
+        "vault.hashicorp.com/auth-path": conventions.vault_auth_mount(names.auth_path),
         "vault.hashicorp.com/agent-pre-populate-only": "true",
         "vault.hashicorp.com/agent-service-account-token-volume-name": TOKEN_VOLUME,
     }
     files = {}
     for key, prop in sorted(properties.items()):
         name = file_name(service, key)
-        annotations[f"vault.hashicorp.com/agent-inject-secret-{name}"] = api_path
-        annotations[f"vault.hashicorp.com/agent-inject-template-{name}"] = (
+        annotations[conventions.agent_inject_annotation("secret", name)] = api_path
+        annotations[conventions.agent_inject_annotation("template", name)] = (
             f'{{{{- with secret "{api_path}" -}}}}{{{{ index .Data.data "{prop}" }}}}{{{{- end }}}}'
         )
-        files[key] = f"{SECRETS_DIR}/{name}"
+        files[key] = conventions.vault_secrets_file(name)
     return {
         "podAnnotations": annotations,
         "serviceAccountName": conventions.JOB_RUNNER,
@@ -281,11 +281,14 @@ def database_injector_fragments(
     name = database_env_file(service)
     lines = "".join(f"{key}='{{{{ .Data.{prop} }}}}'\n" for key, prop in sorted(properties.items()))
     out = injector_fragments(names, namespace, service, {}, audience, token_ttl)
-    out["podAnnotations"][f"vault.hashicorp.com/agent-inject-secret-{name}"] = creds
-    out["podAnnotations"][f"vault.hashicorp.com/agent-inject-template-{name}"] = f'{{{{- with secret "{creds}" -}}}}\n{lines}{{{{- end }}}}'
-    out["files"] = {key: f"{SECRETS_DIR}/{name}" for key in sorted(properties)}
-    out["envFile"] = f"{SECRETS_DIR}/{name}"
-    out["command"] = f'set -a; . {SECRETS_DIR}/{name}; set +a; exec "$@"'
+    out["podAnnotations"][conventions.agent_inject_annotation("secret", name)] = creds
+    out["podAnnotations"][conventions.agent_inject_annotation("template", name)] = (
+        f'{{{{- with secret "{creds}" -}}}}\n{lines}{{{{- end }}}}'
+    )
+    env_file = conventions.vault_secrets_file(name)
+    out["files"] = {key: env_file for key in sorted(properties)}
+    out["envFile"] = env_file
+    out["command"] = f'set -a; . {env_file}; set +a; exec "$@"'
     return out
 
 
@@ -325,7 +328,7 @@ def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth
         "injector": {
             # local: no mutating webhook for the API server to call (nothing in local leaves loopback)
             "enabled": environment != "local",
-            "authPath": f"auth/{auth_path}",
+            "authPath": conventions.vault_auth_mount(auth_path),
             "securityContext": {"pod": _POD_SECURITY, "container": _CONTAINER_SECURITY},
         },
         "server": server,
