@@ -16,8 +16,8 @@ from secrets_platform.cli import catalog as catalog_mod
 from secrets_platform.cli import dbt_profile as dbt_mod
 from secrets_platform.cli import dotenv as dotenv_mod
 from secrets_platform.cli import freshness as freshness_mod
-from secrets_platform.components.platform import planned_descriptors, vault_names
-from secrets_platform.components.vault import SECRETS_DIR, database_env_file
+from secrets_platform.model import planned_descriptors, vault_names
+from secrets_platform.model.vault import SECRETS_DIR, database_env_file
 from secrets_platform.cli.cluster import Kubectl, reloading_workloads, sync_state
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
@@ -311,7 +311,7 @@ def audit(
     """
     from datetime import datetime, timezone
 
-    from secrets_platform.components.platform import resolve
+    from secrets_platform.model import resolve
     from secrets_platform.cli import audit as audit_mod
     from secrets_platform.cli import audit_logs
 
@@ -582,7 +582,7 @@ def rotate(ctx: click.Context, name: str, stack: str, yes: bool, to_value: str |
     try:
         click.echo(f"Rotating {secret_name} in stack {stack}: rotation {cred.rotation!r} -> {new!r} in {path.name}")
         if dual:
-            from secrets_platform.components.credentials import current_slot
+            from secrets_platform.model.secrets import current_slot
 
             slot, old = current_slot(cred.generation + 1), current_slot(cred.generation)
             click.echo(
