@@ -2,8 +2,8 @@
 
 Source order: the deployed stack's ``secrets`` output when the stack exists in the
 state backend (what consumers really get), else the stack file described by
-:func:`components.platform.planned_descriptors` (what ``pulumi up`` would create).
-Both have the shape of :func:`components.consumers.describe`.
+:func:`secrets_platform.model.planned_descriptors` (what ``pulumi up`` would create).
+Both have the shape of :func:`secrets_platform.model.consumers.describe`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secrets_platform import settings as settings_pkg
-from secrets_platform.components.consumers import describe
-from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.model.consumers import describe
+from secrets_platform.model import planned_descriptors
 from secrets_platform.cli.context import StackContext
 from secrets_platform.cli.errors import EngineError, InputError
 

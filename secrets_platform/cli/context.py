@@ -24,7 +24,7 @@ from secrets_platform.cli.engine import Engine, Workspace
 from secrets_platform.cli.project import Project
 
 if TYPE_CHECKING:
-    from secrets_platform.components.platform import StackModel
+    from secrets_platform.model import StackModel
 
 
 @dataclass
@@ -67,7 +67,7 @@ class StackContext:
 
     @cached_property
     def model(self) -> "StackModel":
-        from secrets_platform.components.platform import resolve
+        from secrets_platform.model import resolve
 
         return resolve(self.settings)
 

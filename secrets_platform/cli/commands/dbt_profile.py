@@ -10,8 +10,8 @@ from secrets_platform import conventions
 from secrets_platform.cli import dbt_profile as dbt_mod
 from secrets_platform.cli.catalog import Catalog
 from secrets_platform.cli.errors import InputError
-from secrets_platform.components.platform import vault_names
-from secrets_platform.components.vault import SECRETS_DIR, database_env_file
+from secrets_platform.model import vault_names
+from secrets_platform.model.vault import SECRETS_DIR, database_env_file
 from secrets_platform.settings.vault_database import BACKEND as VAULT_DATABASE
 
 

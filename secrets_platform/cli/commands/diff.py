@@ -12,7 +12,7 @@ from typing import Any
 from secrets_platform.cli import diff as diff_mod
 from secrets_platform.cli.commands.consumers import consumers
 from secrets_platform.cli.context import StackContext
-from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.model import planned_descriptors
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from secrets_platform.cli import dotenv as dotenv_mod
 from secrets_platform.cli.context import StackContext
 from secrets_platform.cli.errors import EngineError, InputError
-from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.model import planned_descriptors
 
 Values = dict[tuple[str, str], dict[str, str]]
 

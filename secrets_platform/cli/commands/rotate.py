@@ -43,7 +43,7 @@ class Rotation:
 
     def slots(self) -> tuple[str, str]:
         """(the slot regenerated, the slot that keeps the current value) of a dual bundle."""
-        from secrets_platform.components.credentials import current_slot
+        from secrets_platform.model.secrets import current_slot
 
         return current_slot(self.cred.generation + 1), current_slot(self.cred.generation)
 
