@@ -164,6 +164,7 @@ def servicer_class() -> type:
             # Shared with the per-policy views (shallow copies) that _upstream makes.
             self._settings_lock = threading.Lock()
             self._settings_from: list[tuple[str | None, ...]] = []
+            self._remediates = self._remediating()
 
         def _policies_for(self, resource_type: str) -> list[Any]:
             found = self._by_type.get(resource_type)
@@ -240,9 +241,16 @@ def servicer_class() -> type:
                 judge(entries, self._get_policy_config(policy.name) or {}, report)
             return response
 
+        def _remediating(self) -> bool:
+            return any(self._get_enforcement_level(p) == EnforcementLevel.REMEDIATE for p in self._resource_policies)
+
+        def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
+            answer = super().Configure(request, context)
+            self._remediates = self._remediating()  # the levels change only here
+            return answer
+
         def Remediate(self, request: Any, context: Any) -> Any:  # noqa: N802
-            remediating = any(self._get_enforcement_level(p) == EnforcementLevel.REMEDIATE for p in self._resource_policies)
-            if not remediating:
+            if not self._remediates:
                 return upstream.proto.RemediateResponse()
             return super().Remediate(request, context)
 
