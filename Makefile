@@ -193,9 +193,9 @@ endef
 $(eval $(call install_plugin,kubernetes,$(PULUMI_KUBERNETES_VERSION)))
 $(eval $(call install_plugin,random,$(PULUMI_RANDOM_VERSION)))
 
-# The local cluster's binaries (localcluster/): the control plane, the node (kubelet, kube-scheduler)
+# The local cluster's binaries (secrets_platform/localcluster/): the control plane, the node (kubelet, kube-scheduler)
 # and kubectl from k8s.io/kubernetes, etcd, the External Secrets controller and the CRDs of its
-# module, and the node's two images (localcluster/node/images.py, from the machine's gcc and busybox-static).
+# module, and the node's two images (secrets_platform/localcluster/node/images.py, from the machine's gcc and busybox-static).
 KUBE_MINOR  := $(word 2,$(subst ., ,$(KUBE_VERSION)))
 KUBE_STAMP  := $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
 	-X $(pkg).gitVersion=$(KUBE_VERSION) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(KUBE_MINOR) -X $(pkg).gitTreeState=clean)
@@ -239,9 +239,9 @@ $(CLUSTER_BIN):
 	@mkdir -p $@
 
 # The node's sandbox and workload images: docker-archive tarballs, imported into containerd at each start.
-$(NODE_IMAGES) &: localcluster/node/images.py localcluster/node/pause.c | $(CLUSTER_BIN)
+$(NODE_IMAGES) &: secrets_platform/localcluster/node/images.py secrets_platform/localcluster/node/pause.c | $(CLUSTER_BIN)
 	@$(STEP) --quiet node-images --what "the local node's sandbox and busybox images" -- \
-		$(PYTHON) localcluster/node/images.py --out $(CLUSTER_BIN)
+		$(PYTHON) secrets_platform/localcluster/node/images.py --out $(CLUSTER_BIN)
 
 # kubectl of the control plane's version, first on every recipe's PATH.
 $(BIN_DIR)/kubectl: $(CLUSTER_BIN)/kubectl | $(BIN_DIR)
@@ -340,7 +340,7 @@ lint: venv ## ruff check, ruff format --check and mypy (versions pinned in requi
 
 # ---------------------------------------------------------------------------
 # The local stack: the embedded default. `make up` starts the local cluster
-# (localcluster/: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a
+# (secrets_platform/localcluster/: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a
 # node (kubelet, containerd) on 127.0.0.1, data in .cluster/) and applies the local stack to it. Its passphrase protects
 # nothing real. `make render` keeps the old render-only mode (no cluster).
 
@@ -350,7 +350,7 @@ RENDER_STATE     := $(CURDIR)/.state-render
 # No ambient kubeconfig: the local stack reaches only the local cluster, through the
 # kubeconfig its settings name (.cluster/kubeconfig by default).
 LOCAL_PULUMI     := env -u KUBECONFIG PULUMI_CONFIG_PASSPHRASE=$(LOCAL_PASSPHRASE) pulumi
-CLUSTER          := $(VENV_PYTHON) -m localcluster --dir $(CLUSTER_DIR) --bin $(CLUSTER_BIN)
+CLUSTER          := $(VENV_PYTHON) -m secrets_platform.localcluster --dir $(CLUSTER_DIR) --bin $(CLUSTER_BIN)
 # One `make up` (or destroy) at a time: a second one is refused with the reason.
 UP_LOCK          := $(BUILD_DIR)/make-up.lock
 define one_at_a_time
@@ -378,9 +378,9 @@ up-locked: local-stack cluster-up
 	$(CLUSTER) recover --state $(STATE_DIR)
 	$(LOCAL_PULUMI) up -s local --yes --refresh --policy-pack policies
 	# Vault's side, the operator path (pulumi-vault's provider can't be built offline): the stack's vault output
-	# applied to the local OpenBao (localcluster/vault.py). The outputs file holds no secret.
+	# applied to the local OpenBao (secrets_platform/localcluster/vault.py). The outputs file holds no secret.
 	$(LOCAL_PULUMI) stack output -s local --json > $(CLUSTER_DIR)/stack-outputs.json
-	$(VENV_PYTHON) -m localcluster.vault --dir $(CLUSTER_DIR) --bin $(CLUSTER_BIN) apply --stack-outputs $(CLUSTER_DIR)/stack-outputs.json
+	$(VENV_PYTHON) -m secrets_platform.localcluster.vault --dir $(CLUSTER_DIR) --bin $(CLUSTER_BIN) apply --stack-outputs $(CLUSTER_DIR)/stack-outputs.json
 	@echo
 	@echo "The local stack is applied to the local cluster: KUBECONFIG=$$(make -s kubeconfig) kubectl get secrets -A"
 	@echo "make down stops the cluster (keeps its data); make destroy removes the stack and the cluster."
@@ -449,7 +449,7 @@ endef
 
 .PHONY: test
 test: venv lint ## Every test: lint, unit, policy pack, cross-stack check, engine end-to-end, data tools, toolchain, bench smoke
-	$(VENV_PYTHON) -m policies.cross_stack
+	$(VENV_PYTHON) -m secrets_platform.policies.cross_stack
 	$(PYTEST) -m "not e2e"
 	$(MAKE) --no-print-directory toolchain
 	$(call pytest_tier,-m "e2e and not consumers")

@@ -2,9 +2,8 @@
 
 import pulumi
 
-import collector
-import settings
-from components.platform import build
+from secrets_platform import collector, settings
+from secrets_platform.components.platform import build
 
 collector.tune()
 platform = build(settings.from_pulumi())

@@ -44,8 +44,8 @@ from bench import catalog
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_PASSPHRASE = "local-only-passphrase"  # documented in the README; the local stack only
 PLUGINS = ("resource-kubernetes", "resource-random")
-COPY_FILES = ("Pulumi.yaml", "__main__.py", "conventions.py", "collector.py")
-COPY_DIRS = ("settings", "components")
+COPY_FILES = ("Pulumi.yaml", "__main__.py")
+COPY_DIRS = ("secrets_platform",)
 PROGRAMS = ("ours", "flat", "fair")
 FLAT_MAIN = '"""The flat floor program (bench/flat.py) as a Pulumi program."""\n\nfrom bench.flat import main\n\nmain()\n'
 FAIR_MAIN = '"""The fair floor program (bench/flat.py, with components) as a Pulumi program."""\n\nfrom bench.flat import main_fair\n\nmain_fair()\n'
@@ -196,14 +196,14 @@ def config_env_bytes(credentials: int) -> int:
 
 
 def pack_dir(work: Path, label: str, policies: Path, root: Path = ROOT, profile: Path | None = None) -> Path:
-    """A copy of a policy pack at ``work/packs/<label>/policies``, beside ``conventions.py`` and ``.venv`` as in the checkout.
+    """A copy of a policy pack at ``work/packs/<label>/policies``, beside ``secrets_platform/conventions.py`` and ``.venv`` as in the checkout.
 
     With ``profile``, the copy's entry point first installs bench/pack_hook.py, which
     profiles the pack's servicer into ``profile`` (JSON) and ``profile``.pstats.
     """
     base = work / "packs" / label
     base.mkdir(parents=True)
-    shutil.copy(root / "conventions.py", base / "conventions.py")
+    shutil.copytree(root / "secrets_platform", base / "secrets_platform", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(policies, base / "policies", ignore=shutil.ignore_patterns("__pycache__"))
     (base / ".venv").symlink_to(root / ".venv")
     if profile is not None:

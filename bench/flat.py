@@ -9,7 +9,7 @@ RandomPasswords and one Secret per namespace, per namespace the job-runner
 ServiceAccount, Role and RoleBinding. tests/bench checks it registers what ours
 does. It reads the config as given, validates nothing, builds names inline and
 exports only the names. On the engine it runs with the program's garbage-collector
-settings (collector.py), a process setting rather than a layer. So ours / flat is
+settings (secrets_platform/collector.py), a process setting rather than a layer. So ours / flat is
 what the settings layer, the components and the outputs cost.
 
 With ``components=True`` it is the *fair floor*: the same custom resources under
@@ -160,7 +160,7 @@ def config_from_pulumi() -> dict[str, Any]:
 
 def main() -> None:
     """The engine's entry point (the flat project's ``__main__.py``), with the program's collector settings."""
-    import collector
+    from secrets_platform import collector
 
     collector.tune()
     program(config_from_pulumi())
@@ -168,7 +168,7 @@ def main() -> None:
 
 def main_fair() -> None:
     """The fair floor's entry point: :func:`main` with ours' component resources."""
-    import collector
+    from secrets_platform import collector
 
     collector.tune()
     program(config_from_pulumi(), components=True)

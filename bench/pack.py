@@ -11,7 +11,7 @@ Three figures:
   ``unknown_checking_proxy``), then every resource rule's ``validate``: all that
   our pack code costs per resource (type filter, exemptions, ``Resource.of``,
   the checks, messages);
-- ``analyzer``: the servicer the pack serves (policies/analyzer.py), its
+- ``analyzer``: the servicer the pack serves (secrets_platform/policies/analyzer.py), its
   ``Remediate`` and ``Analyze`` per resource on the protobuf request, no gRPC
   transport: what the pack's process spends per resource; ``sdk_analyzer`` the
   same with pulumi_policy's servicer unchanged, which decodes the properties
@@ -59,7 +59,7 @@ class Clock:
 def _policies():
     from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-    from policies.rules import ALL_POLICIES
+    from secrets_platform.policies.rules import ALL_POLICIES
 
     resource = [p for p in ALL_POLICIES if isinstance(p, ResourceValidationPolicy)]
     stack = [p for p in ALL_POLICIES if isinstance(p, StackValidationPolicy)]
@@ -127,14 +127,14 @@ def analyze_requests(wire: list[Wire]) -> list[Any]:
 def time_analyzer(requests: list[Any], repeats: int, *, filtered: bool = True) -> tuple[Clock, int]:
     """The pack's servicer analysing every request, ``repeats`` times; diagnostics seen.
 
-    ``filtered``: the servicer the pack serves (policies/analyzer.py); else pulumi_policy's unchanged.
+    ``filtered``: the servicer the pack serves (secrets_platform/policies/analyzer.py); else pulumi_policy's unchanged.
     The requests are not wrapped in gRPC; the engine also calls ``Remediate`` per resource, counted here too.
     """
     from pulumi_policy import EnforcementLevel
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-    from policies import analyzer
-    from policies.rules import ALL_POLICIES
+    from secrets_platform.policies import analyzer
+    from secrets_platform.policies.rules import ALL_POLICIES
 
     cls = analyzer.servicer_class() if filtered else _PolicyAnalyzerServicer
     servicer = cls("secrets-platform", "0.1.0", ALL_POLICIES, EnforcementLevel.MANDATORY)

@@ -4,7 +4,7 @@ Only ever in a throwaway copy of the pack: bench/engine.py's ``pack_dir(...,
 profile=...)`` puts ``import bench.pack_hook; bench.pack_hook.install(<file>)`` at the
 top of the copy's ``__main__.py``. From then on every ``Analyze``, ``AnalyzeStack`` and
 ``Remediate`` call of the servicer the pack serves (whichever class ``PolicyPack``
-hands to gRPC: policies/analyzer.py's, or pulumi_policy's own) runs under one
+hands to gRPC: secrets_platform/policies/analyzer.py's, or pulumi_policy's own) runs under one
 cProfile profiler (calls serialised by a lock, so the figures are per call, not
 overlapped), and the process writes, every second and at exit, a JSON summary beside
 a ``.pstats`` file: calls, CPU (thread) and wall seconds inside the servicer, the time

@@ -24,7 +24,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 OWNERS = (
     # the pack also as bench/engine.py copies it (a temp dir's packs/<label>/policies/)
-    ("ours", (f"{ROOT}/components/", f"{ROOT}/settings/", "/conventions.py", "/policies/")),
+    (
+        "ours",
+        (
+            f"{ROOT}/secrets_platform/components/",
+            f"{ROOT}/secrets_platform/settings/",
+            "/secrets_platform/conventions.py",
+            "/secrets_platform/policies/",
+        ),
+    ),
     ("bench harness", (f"{ROOT}/bench/",)),
     ("pulumi SDK", ("/site-packages/pulumi/",)),
     ("pulumi_policy", ("/site-packages/pulumi_policy/",)),

@@ -8,12 +8,12 @@
   layers add; the engine benchmark runs the same program as its floor;
 - ``fair``: the same flat program with ours' component resources around the same
   custom resources (bench/flat.py, ``components=True``): the fair floor, what the
-  mission's component resources cost without our settings/resolve/spec layers;
+  mission's component resources cost without our secrets_platform/settings/resolve/spec layers;
 - ``floor``: one bare ``pulumi.CustomResource`` with no inputs per resource, same
   count: what the Python SDK costs per registration, whatever the program.
 
 Mocks are the SDK's own (``pulumi.runtime.set_mocks`` + ``pulumi.runtime.test``)
-with the tests' state: components/mocks.py, shared with tests/conftest.py.
+with the tests' state: tests/mocks.py, shared with tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pulumi
 from google.protobuf import json_format
 
 from bench import flat
-from components import mocks
+from tests import mocks
 
 
 @dataclass
@@ -46,8 +46,8 @@ class Wire:
 
 
 def ours(config: dict[str, Any], stack: str) -> None:
-    import settings
-    from components.platform import build
+    from secrets_platform import settings
+    from secrets_platform.components.platform import build
 
     platform = build(settings.from_mapping(config, set(), stack, {}))
     for key, value in platform.outputs().items():

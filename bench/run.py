@@ -460,7 +460,7 @@ def mock_markdown(results: dict[str, Any]) -> list[str]:
         "|---|---:|---:|",
         f"| all {p['resource_rules']} resource rules, our pack code ({p['resources']:,} resources) | {p['rules_us_per_resource']:.1f} | "
         f"{p['rules_wall_us_per_resource']:.1f} |",
-        f"| the pack's analyzer (policies/analyzer.py), `Remediate()` + `Analyze()` per resource | {p['analyzer_us_per_resource']:.1f} | "
+        f"| the pack's analyzer (secrets_platform/policies/analyzer.py), `Remediate()` + `Analyze()` per resource | {p['analyzer_us_per_resource']:.1f} | "
         f"{p['analyzer_wall_us_per_resource']:.1f} |",
     ]
     if "sdk_analyzer_us_per_resource" in p:

@@ -10,14 +10,14 @@ def cluster(tmp_path_factory):
     """The e2e tier's local cluster: one per test module, in a temporary folder, on free loopback ports.
 
     A cluster of the tests' own, never the developer's `.cluster/`: tests can create,
-    break and delete anything. Started with the same code as `make up` (localcluster/),
+    break and delete anything. Started with the same code as `make up` (secrets_platform/localcluster/),
     with the External Secrets CRDs and controller, the scheduler and the node (a kubelet over
-    containerd: pods run, localcluster/node); stopped and removed after the module, whatever
+    containerd: pods run, secrets_platform/localcluster/node); stopped and removed after the module, whatever
     happened (no pod, mount or cgroup left).
     """
-    from localcluster import Cluster, free_port_base
-    from localcluster.postgres import LocalPostgres
-    from localcluster.vault import OpenBao
+    from secrets_platform.localcluster import Cluster, free_port_base
+    from secrets_platform.localcluster.postgres import LocalPostgres
+    from secrets_platform.localcluster.vault import OpenBao
 
     c = Cluster(tmp_path_factory.mktemp("cluster"), port_base=free_port_base())
     try:

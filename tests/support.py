@@ -1,5 +1,5 @@
 """Shared test helpers, imported by name (`from support import ...`): the program under Pulumi mocks
-(components/mocks.py, shared with bench/) with every registration recorded, and stack configs to test with.
+(tests/mocks.py, shared with bench/) with every registration recorded, and stack configs to test with.
 
 Helpers live here, not in conftest.py, so no test imports a conftest (another conftest.py
 anywhere in tests/ would shadow it); conftest.py holds only fixtures.
@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 from pulumi.runtime import rpc
 
-import settings as settings_pkg
-from components import mocks
+from secrets_platform import settings as settings_pkg
+import mocks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,7 +70,7 @@ class ProgramRun:
 
 def run_program(settings: settings_pkg.Settings, body: Callable[[settings_pkg.Settings], Any] | None = None) -> ProgramRun:
     """Run the platform (or ``body``) for ``settings`` under fresh mocks and wait for it."""
-    from components.platform import build
+    from secrets_platform.components.platform import build
 
     result: dict[str, Any] = {}
 

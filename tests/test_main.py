@@ -9,7 +9,7 @@ import runpy
 import pytest
 from pulumi.runtime import config as runtime_config
 
-import settings
+from secrets_platform import settings
 from support import ROOT, base_config, run_program
 
 REGISTRY = {"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "pw", "namespaces": ["dagster"]}
@@ -25,12 +25,12 @@ def engine_settings():
     threshold = gc.get_threshold()
     yield
     runtime_config.set_all_config({}, [])
-    gc.unfreeze()  # __main__ tunes the collector for its process (collector.py); this is the test process
+    gc.unfreeze()  # __main__ tunes the collector for its process (secrets_platform/collector.py); this is the test process
     gc.set_threshold(*threshold)
 
 
 def test_main_tunes_the_collector_before_the_program_registers(engine_settings):
-    import collector
+    from secrets_platform import collector
 
     seen = {}
 
@@ -41,7 +41,7 @@ def test_main_tunes_the_collector_before_the_program_registers(engine_settings):
         seen["threshold"], seen["frozen"] = gc.get_threshold(), gc.get_freeze_count()
         return real_build(settings_)
 
-    from components import platform
+    from secrets_platform.components import platform
 
     real_build = platform.build
     runtime_config.set_all_config(engine_config(base_config("dev")), [])

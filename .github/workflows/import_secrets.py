@@ -5,7 +5,7 @@ syntax with a random delimiter, so multi-line values are safe) only the variable
 the stack's import takes: names with the stack's ``imports.prefix`` (``DAGSTER_SECRET_``
 unless ``Pulumi.$STACK.yaml`` says otherwise; nothing when ``imports.enabled`` is
 false), in upper-case variable form, and never a variable of the deploy toolchain
-(``GITHUB_*``, ``ACTIONS_*``, ``PULUMI_*``, ``VAULT_*``, ... : conventions.py, the
+(``GITHUB_*``, ``ACTIONS_*``, ``PULUMI_*``, ``VAULT_*``, ... : secrets_platform/conventions.py, the
 list the program's settings refuse too). A prefix that could reach the toolchain's
 variables stops the job (exit 2) before anything is written.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import conventions  # noqa: E402  (no dependencies: plain functions over strings)
+from secrets_platform import conventions  # noqa: E402  (no dependencies: plain functions over strings)
 
 DEFAULT_PREFIX = "DAGSTER_SECRET_"
 _NAME = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -33,7 +33,7 @@ def stack_imports(stack: str | None) -> tuple[bool, str]:
     """(enabled, prefix) of the stack's ``secrets-platform:imports``, defaults when unset."""
     if not stack:
         return True, DEFAULT_PREFIX
-    import settings  # the venv's: the bounded YAML reader, and its clear errors
+    from secrets_platform import settings  # the venv's: the bounded YAML reader, and its clear errors
 
     if stack not in conventions.ENVIRONMENTS:
         sys.exit(f"import_secrets: STACK={stack!r} is not one of {', '.join(conventions.ENVIRONMENTS)}")

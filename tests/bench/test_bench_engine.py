@@ -15,9 +15,9 @@ import time
 import yaml
 from pulumi.runtime import rpc
 
-import settings
+from secrets_platform import settings
 from bench import catalog, engine, programs, run
-from components import mocks
+import mocks
 
 
 def _custom(variant: str, config: dict) -> list[tuple]:

@@ -44,7 +44,7 @@ def results():
 
 def test_catalog_is_a_valid_config_with_the_counted_resources():
     """The generated catalog passes settings validation and registers exactly the counted resources in every variant."""
-    import settings
+    from secrets_platform import settings
 
     config = catalog.catalog(5)
     settings.from_mapping(config, set(), "prd", {})

@@ -13,10 +13,10 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from secrets_cli.cluster import Kubectl
-from secrets_cli.engine import SECRET_SIG_KEY, Engine, Step
-from secrets_cli.main import App, cli
-from secrets_cli.project import Project
+from secrets_platform.cli.cluster import Kubectl
+from secrets_platform.cli.engine import SECRET_SIG_KEY, Engine, Step
+from secrets_platform.cli.main import App, cli
+from secrets_platform.cli.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -72,7 +72,7 @@ class FakeEngine(Engine):
     def up(self, stack: str, targets: list[str]) -> list[Step]:
         self.calls.append(("up", stack, tuple(targets)))
         if self.fail_up:
-            from secrets_cli.errors import EngineError
+            from secrets_platform.cli.errors import EngineError
 
             raise EngineError("`pulumi up` of stack 'local' failed: error: boom")
         return self.steps

@@ -108,7 +108,7 @@ def test_a_vault_database_bundle_names_what_is_missing_and_refuses_another_adapt
 
 
 def test_vault_database_fields_come_from_the_connection_url():
-    from secrets_cli.dbt_profile import vault_database_defaults
+    from secrets_platform.cli.dbt_profile import vault_database_defaults
 
     mapping, literals = vault_database_defaults(
         {"WH_LOGIN": "username", "WH_SECRET": "password"}, "postgresql://warehouse.internal:6432/analytics?sslmode=verify-full"

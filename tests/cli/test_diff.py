@@ -1,6 +1,6 @@
 """`secrets-platform diff --base REF`: against real git history in a temporary repository copy.
 
-Two kinds of repository: the stack files only (a ref without ``secrets_cli/plan_export.py``,
+Two kinds of repository: the stack files only (a ref without ``secrets_platform/cli/plan_export.py``,
 planned by today's program, with a note), and a minimal copy of the program with the stack
 files (each side planned by its own program, the ref's in a subprocess).
 """
@@ -24,10 +24,10 @@ import pytest
 import yaml
 
 from cli_support import CANARY, FakeEngine, FakeKubectl, ROOT, SECRET_CANARY, copy_project, invoke, local_state, make_app
-from secrets_cli import diff as diff_mod
-from secrets_cli.project import Project
+from secrets_platform.cli import diff as diff_mod
+from secrets_platform.cli.project import Project
 
-PROGRAM = ("conventions.py", "collector.py", "settings", "components", "secrets_cli")
+PROGRAM = ("secrets_platform",)
 
 
 def git(root, *args):
@@ -103,14 +103,14 @@ def test_a_change_to_the_program_alone_shows_up(tmp_path, scratch):
     although Pulumi.dev.yaml is the same on both sides. Planned with today's program, it would show nothing."""
     root = program_repo(tmp_path / "repo")
     edit_config(root / "Pulumi.dev.yaml", lambda c: bundle(c, "snowflake").update(rotationStrategy="dual"))
-    model = root / "settings" / "model.py"
+    model = root / "secrets_platform" / "settings" / "model.py"
     today = model.read_text()
     assert 'PREVIOUS_SUFFIX = "_PREVIOUS"' in today
     model.write_text(today.replace('PREVIOUS_SUFFIX = "_PREVIOUS"', 'PREVIOUS_SUFFIX = "_OLD"'))
     commit(root, "dual snowflake; the previous slot is <KEY>_OLD")
     model.write_text(today)
     commit(root, "the previous slot is <KEY>_PREVIOUS")
-    assert git(root, "diff", "--name-only", "HEAD~1", "HEAD").split() == ["settings/model.py"]
+    assert git(root, "diff", "--name-only", "HEAD~1", "HEAD").split() == ["secrets_platform/settings/model.py"]
 
     done = invoke(make_app(root), "diff", "--stack", "dev", "--base", "HEAD~1", "--json")
     assert done.exit_code == 0, done.output
@@ -149,17 +149,17 @@ def test_the_ref_s_program_gets_variable_names_never_values(tmp_path, scratch, m
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     root = program_repo(tmp_path / "repo")
     seen = tmp_path / "seen.json"
-    entry = root / "secrets_cli" / "plan_export.py"
+    entry = root / "secrets_platform" / "cli" / "plan_export.py"
     entry.write_text(
         entry.read_text().replace(
-            "    import components.platform\n",
+            "    from secrets_platform import settings as settings_pkg\n",
             f"    import os\n    open({str(seen)!r}, 'w').write(json.dumps({{'environ': dict(os.environ), 'request': request, 'path': sys.path}}))\n"
-            "    import components.platform\n",
+            "    from secrets_platform import settings as settings_pkg\n",
             1,
         )
     )
     commit(root, "a program that records what it is given")
-    git(root, "checkout", "-q", "HEAD~1", "--", "secrets_cli/plan_export.py")
+    git(root, "checkout", "-q", "HEAD~1", "--", "secrets_platform/cli/plan_export.py")
     done = invoke(
         make_app(root, environ={"DAGSTER_SECRET_SLACK_TOKEN": CANARY, "GH_TOKEN": CANARY + "-gh"}),
         "diff",
@@ -181,7 +181,7 @@ def test_the_ref_s_program_gets_variable_names_never_values(tmp_path, scratch, m
 
 def test_a_ref_whose_program_does_not_import_is_one_error(tmp_path, scratch):
     root = program_repo(tmp_path / "repo")
-    init = root / "settings" / "__init__.py"
+    init = root / "secrets_platform" / "settings" / "__init__.py"
     good = init.read_text()
     init.write_text(good + "\nimport pydantic_v9_that_does_not_exist\n")
     commit(root, "a broken program")
@@ -198,7 +198,7 @@ def test_a_ref_whose_program_does_not_import_is_one_error(tmp_path, scratch):
 def test_a_ref_whose_program_hangs_is_stopped(tmp_path, scratch, monkeypatch):
     monkeypatch.setattr(diff_mod, "PLAN_TIMEOUT", 3.0)
     root = program_repo(tmp_path / "repo")
-    entry = root / "secrets_cli" / "plan_export.py"
+    entry = root / "secrets_platform" / "cli" / "plan_export.py"
     good = entry.read_text()
     marker = f"hung-grandchild-{uuid.uuid4().hex}"
     # It also starts a child that holds its output pipes: stopping only the direct child would hang diff.
@@ -223,9 +223,15 @@ def test_a_ref_whose_program_hangs_is_stopped(tmp_path, scratch, monkeypatch):
 
 def _record_then_plan(root: Path, code: str) -> None:
     """Commit a plan_export.py that runs ``code`` first and then plans as usual; the working tree keeps the good one."""
-    entry = root / "secrets_cli" / "plan_export.py"
+    entry = root / "secrets_platform" / "cli" / "plan_export.py"
     good = entry.read_text()
-    entry.write_text(good.replace("    import components.platform\n", code + "    import components.platform\n", 1))
+    entry.write_text(
+        good.replace(
+            "    from secrets_platform import settings as settings_pkg\n",
+            code + "    from secrets_platform import settings as settings_pkg\n",
+            1,
+        )
+    )
     commit(root, "a program that does more than plan")
     entry.write_text(good)
 
@@ -348,10 +354,10 @@ def test_a_link_out_of_the_ref_s_tree_is_not_followed(tmp_path, scratch):
 
 def test_a_plan_in_another_format_is_refused(tmp_path, scratch):
     root = program_repo(tmp_path / "repo")
-    entry = root / "secrets_cli" / "plan_export.py"
+    entry = root / "secrets_platform" / "cli" / "plan_export.py"
     entry.write_text(entry.read_text().replace("FORMAT = 1\n", "FORMAT = 2\n"))
     commit(root, "a future plan format")
-    git(root, "checkout", "-q", "HEAD~1", "--", "secrets_cli/plan_export.py")
+    git(root, "checkout", "-q", "HEAD~1", "--", "secrets_platform/cli/plan_export.py")
     done = invoke(make_app(root), "diff", "--stack", "dev", "--base", "HEAD")
     assert done.exit_code == 2 and "format 2; this CLI reads format 1" in done.stderr, done.output
 
@@ -370,7 +376,7 @@ def test_rotation_strategy_switch_and_new_key_show_without_values(tmp_path, scra
     data = json.loads(done.stdout)
     assert [r["service"] for r in data["rotated"]] == ["minio"] and data["rotated"][0]["strategy"] == "single"
     assert data["secretsAdded"] == [] and data["secretsRemoved"] == []
-    assert data["baseProgram"] == "today" and any("main predates secrets_cli/plan_export.py" in n for n in data["notes"])
+    assert data["baseProgram"] == "today" and any("main predates secrets_platform/cli/plan_export.py" in n for n in data["notes"])
     commit(root, "rotate minio")
     path.write_text(path.read_text().replace("    - service: snowflake\n", "    - service: snowflake\n      rotationStrategy: dual\n", 1))
     data = json.loads(invoke(make_app(root), "diff", "--stack", "dev", "--base", "HEAD", "--json").stdout)
@@ -380,7 +386,7 @@ def test_rotation_strategy_switch_and_new_key_show_without_values(tmp_path, scra
     text = invoke(make_app(root), "diff", "--stack", "dev", "--base", "HEAD").output
     assert "snowflake" in text and "single -> dual" in text
     assert "both sides planned by today's program" in text
-    assert "note: HEAD predates secrets_cli/plan_export.py, so its side is planned with today's program" in text
+    assert "note: HEAD predates secrets_platform/cli/plan_export.py, so its side is planned with today's program" in text
     assert list(scratch.iterdir()) == []
 
 

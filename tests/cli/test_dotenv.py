@@ -6,7 +6,7 @@ import stat
 import subprocess
 
 from cli_support import LOCAL_LABELS, SECRET_CANARY, FakeEngine, copy_project, invoke, local_state, make_app
-from secrets_cli.dotenv import HEADER, quote
+from secrets_platform.cli.dotenv import HEADER, quote
 
 
 def setup(tmp_path):
@@ -92,7 +92,7 @@ def test_state_values_come_from_data_as_the_provider_stores_them():
     """The kubernetes provider turns stringData into base64 `data` in the state's inputs."""
     import base64
 
-    from secrets_cli import dotenv as dotenv_mod
+    from secrets_platform.cli import dotenv as dotenv_mod
 
     encoded = base64.b64encode(b"s3cr3t-canary").decode()
     resources = [

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from cli_support import FIXTURES, ROOT, invoke
-from secrets_cli.engine import Engine
-from secrets_cli.main import App
-from secrets_cli.project import Project
+from secrets_platform.cli.engine import Engine
+from secrets_platform.cli.main import App
+from secrets_platform.cli.project import Project
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,13 +29,13 @@ def deployed(tmp_path_factory, cluster):
     from pulumi import automation as auto
 
     root = tmp_path_factory.mktemp("project")
-    for name in ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py", "collector.py"):
+    for name in ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py"):
         shutil.copy(ROOT / name, root / name)
     stack_file = root / "Pulumi.local.yaml"  # the module's own local cluster, not the developer's
     stack_file.write_text(
         stack_file.read_text().replace("config:\n", f"config:\n  secrets-platform:kubernetes:\n    kubeconfig: {cluster.kubeconfig}\n", 1)
     )
-    for name in ("settings", "components"):
+    for name in ("secrets_platform",):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in (".venv", "bin"):
         (root / name).symlink_to(ROOT / name)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from cli_support import ROOT, SECRET_CANARY, local_state, secret_value
-from secrets_cli.engine import LOCAL_PASSPHRASE, Engine, plain
-from secrets_cli.errors import EngineError
-from secrets_cli.main import _bundle_urns
-from secrets_cli.project import find_project_dir
+from secrets_platform.cli.engine import LOCAL_PASSPHRASE, Engine, plain
+from secrets_platform.cli.errors import EngineError
+from secrets_platform.cli.main import _bundle_urns
+from secrets_platform.cli.project import find_project_dir
 
 
 def test_environment_follows_the_makefile():

@@ -7,8 +7,8 @@ import subprocess
 import yaml
 
 from cli_support import LOCAL_LABELS, SECRET_CANARY, FakeEngine, copy_project, invoke, local_state, make_app
-from secrets_cli import references
-from secrets_cli.engine import Step
+from secrets_platform.cli import references
+from secrets_platform.cli.engine import Step
 
 BOMB = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8)

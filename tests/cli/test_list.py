@@ -8,9 +8,9 @@ import json
 import yaml
 
 from cli_support import CANARY, FakeEngine, ROOT, invoke, make_app
-from components.consumers import describe
-from components.platform import planned_descriptors
-from secrets_cli.project import Project
+from secrets_platform.components.consumers import describe
+from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.cli.project import Project
 
 
 def test_table_from_the_stack_file_when_no_engine():

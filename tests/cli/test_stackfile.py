@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from secrets_cli.errors import InputError
-from secrets_cli.stackfile import bump_rotation, next_rotation
+from secrets_platform.cli.errors import InputError
+from secrets_platform.cli.stackfile import bump_rotation, next_rotation
 
 TEXT = """# header comment
 config:

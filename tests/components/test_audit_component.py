@@ -1,11 +1,11 @@
-"""components/audit.py: what each stack turns on, resolved once (audit_spec) and registered exactly (AuditLogs)."""
+"""secrets_platform/components/audit.py: what each stack turns on, resolved once (audit_spec) and registered exactly (AuditLogs)."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.audit import AUDITED_SERVICES, AuditSpec
-from components.platform import audit_spec, resolve
+from secrets_platform.components.audit import AUDITED_SERVICES, AuditSpec
+from secrets_platform.components.platform import audit_spec, resolve
 from support import run_program, stack_settings
 
 AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig"

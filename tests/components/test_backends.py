@@ -8,11 +8,11 @@ import json
 import pulumi
 import pytest
 
-from components.common import FORCE_APPLY
-import conventions
-import settings
-from components.helm import label_transform
-from components.vault import VaultNames, injector_fragments, job_runner_role, policy_hcl
+from secrets_platform.components.common import FORCE_APPLY
+from secrets_platform import conventions
+from secrets_platform import settings
+from secrets_platform.components.helm import label_transform
+from secrets_platform.components.vault import VaultNames, injector_fragments, job_runner_role, policy_hcl
 from support import base_config, is_secret, run_program, stack_settings
 
 STACKS = ["local", "dev", "stg", "prd"]

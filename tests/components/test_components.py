@@ -6,16 +6,16 @@ import base64
 import json
 
 
-from components.common import FORCE_APPLY
-import conventions
-from components.access import JobRunnerAccess, secret_rules
-from components.common import data_safety
-from components.consumers import DOCKER_CONFIG_JSON, TLS
-from components.credentials import GeneratedCredential
-from components.namespace import PlatformNamespace
-from components.platform import generated_credential_spec, job_runner_spec, namespace_spec, registry_spec, tls_spec
-from components.registry_secret import RegistryPullSecret
-from components.tls_secret import PlatformTlsSecret
+from secrets_platform.components.common import FORCE_APPLY
+from secrets_platform import conventions
+from secrets_platform.components.access import JobRunnerAccess, secret_rules
+from secrets_platform.components.common import data_safety
+from secrets_platform.components.consumers import DOCKER_CONFIG_JSON, TLS
+from secrets_platform.components.credentials import GeneratedCredential
+from secrets_platform.components.namespace import PlatformNamespace
+from secrets_platform.components.platform import generated_credential_spec, job_runner_spec, namespace_spec, registry_spec, tls_spec
+from secrets_platform.components.registry_secret import RegistryPullSecret
+from secrets_platform.components.tls_secret import PlatformTlsSecret
 from support import is_secret, load, pem, run_program, stack_settings
 
 SECRET = "kubernetes:core/v1:Secret"

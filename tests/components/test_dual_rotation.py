@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import settings
-from components.credentials import current_slot, slot_generations
+from secrets_platform import settings
+from secrets_platform.components.credentials import current_slot, slot_generations
 from support import base_config, is_secret, run_program, unwrap
 
 PASSWORD = "random:index/randomPassword:RandomPassword"

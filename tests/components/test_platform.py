@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-import conventions
+from secrets_platform import conventions
 from support import ROOT, base_config, is_secret, pem, run_program, stack_settings
-import settings
+from secrets_platform import settings
 
 SECRET = "kubernetes:core/v1:Secret"
 K8S_PREFIX = "kubernetes:"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-import settings
+from secrets_platform import settings
 from support import base_config, is_secret, run_program, stack_settings, unwrap
 
 MOUNT = "vault:index/mount:Mount"

@@ -31,10 +31,10 @@ from pathlib import Path
 
 import pytest
 
-import conventions
-from localcluster import DEFAULT_BIN, Cluster
-from localcluster import postgres as lp
-from localcluster.vault import OpenBao, bao_binary
+from secrets_platform import conventions
+from secrets_platform.localcluster import DEFAULT_BIN, Cluster
+from secrets_platform.localcluster import postgres as lp
+from secrets_platform.localcluster.vault import OpenBao, bao_binary
 from local_project import LocalProject, engine_missing
 from vault_client import http, run_apply
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import yaml
 
-from localcluster import DEFAULT_BIN, Cluster
+from secrets_platform.localcluster import DEFAULT_BIN, Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 PULUMI = ROOT / "bin" / "pulumi"
 PLUGINS = ROOT / ".pulumi-home" / "plugins"
-COPIED = ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "conventions.py", "collector.py", "settings", "components", "policies")
+COPIED = ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "secrets_platform", "policies")
 PASSPHRASE = "local-only-passphrase"
 
 
@@ -90,7 +90,7 @@ class LocalProject:
 
     def settings(self):
         """The copy's stack file, as the CLI and the cross-stack check read it."""
-        import settings
+        from secrets_platform import settings
 
         return settings.from_stack_file(self.root / "Pulumi.local.yaml", environ={})
 

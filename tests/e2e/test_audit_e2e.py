@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-import conventions
-from localcluster import postgres as lp
-from localcluster.vault import OpenBao
+from secrets_platform import conventions
+from secrets_platform.localcluster import postgres as lp
+from secrets_platform.localcluster.vault import OpenBao
 from local_project import ROOT, LocalProject, engine_missing
 from vault_client import http, run_apply
 

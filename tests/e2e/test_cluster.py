@@ -18,9 +18,9 @@ import time
 
 import pytest
 
-import conventions
-from components.platform import planned_descriptors
-from localcluster import SERVICE_RANGE
+from secrets_platform import conventions
+from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.localcluster import SERVICE_RANGE
 from local_project import PULUMI, ROOT, LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
@@ -310,7 +310,7 @@ def test_an_up_killed_halfway_converges_after_refresh_and_up(tmp_path, cluster, 
     proc.wait(timeout=30)
     # What `make up` does after an interrupted run (localcluster recover): the dead run's lock goes, then refresh and up.
     recover = subprocess.run(
-        [sys.executable, "-m", "localcluster", "recover", "--state", str(p.root / ".state")],
+        [sys.executable, "-m", "secrets_platform.localcluster", "recover", "--state", str(p.root / ".state")],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-import settings
-from components.platform import planned_descriptors
+from secrets_platform import settings
+from secrets_platform.components.platform import planned_descriptors
 from local_project import LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
@@ -119,7 +119,7 @@ def test_bad_config_fails_before_anything_is_created(tmp_path, cluster):
 def test_a_rule_breaking_change_fails_the_preview_with_the_rules_message(tmp_path, cluster):
     """Settings refuse every rule-breaking config first, so break the code: job runners may list Secrets."""
     p = LocalProject(tmp_path, cluster)
-    access = p.root / "components" / "access.py"
+    access = p.root / "secrets_platform" / "components" / "access.py"
     access.write_text(access.read_text().replace('"verbs": ["get"]', '"verbs": ["get", "list"]'))
     proc = p.pulumi("preview", "-s", "local", "--policy-pack", "policies", check=False)
     assert proc.returncode != 0

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from localcluster import COMPONENTS, DEFAULT_BIN, Cluster, free_port_base
-from localcluster.node import CNI_CACHE, CONTAINER_LOGS, DEVICE_PLUGINS, SHIM_SOCKETS, NodeError, wait_pod
-from localcluster.node.images import WORKLOAD_IMAGE
+from secrets_platform.localcluster import COMPONENTS, DEFAULT_BIN, Cluster, free_port_base
+from secrets_platform.localcluster.node import CNI_CACHE, CONTAINER_LOGS, DEVICE_PLUGINS, SHIM_SOCKETS, NodeError, wait_pod
+from secrets_platform.localcluster.node.images import WORKLOAD_IMAGE
 
 pytestmark = [
     pytest.mark.e2e,

@@ -19,10 +19,10 @@ import sys
 
 import pytest
 
-import conventions
-from localcluster import DEFAULT_BIN, Cluster, free_port_base
-from localcluster import postgres as lp
-from localcluster.vault import OpenBao
+from secrets_platform import conventions
+from secrets_platform.localcluster import DEFAULT_BIN, Cluster, free_port_base
+from secrets_platform.localcluster import postgres as lp
+from secrets_platform.localcluster.vault import OpenBao
 from local_project import ROOT, LocalProject, engine_missing
 from support import CmdlineSampler
 from vault_client import http, run_apply
@@ -40,7 +40,7 @@ def localcluster_cli(cluster: Cluster, *args: str) -> subprocess.CompletedProces
     """``python -m localcluster --dir D --bin B ...``: the Makefile's cluster step."""
     env = {**os.environ, "LOCAL_CLUSTER_PORT_BASE": str(cluster.ports.api)}
     return subprocess.run(
-        [sys.executable, "-m", "localcluster", "--dir", str(cluster.root), "--bin", str(DEFAULT_BIN), *args],
+        [sys.executable, "-m", "secrets_platform.localcluster", "--dir", str(cluster.root), "--bin", str(DEFAULT_BIN), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

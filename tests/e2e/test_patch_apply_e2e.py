@@ -1,6 +1,6 @@
 """A ``...Patch`` the pack refuses would have created its object: the real engine, provider and API server.
 
-policies/kube.py judges a ``ClusterRoleBindingPatch`` as the ClusterRoleBinding it
+secrets_platform/policies/kube.py judges a ``ClusterRoleBindingPatch`` as the ClusterRoleBinding it
 upserts, because pulumi-kubernetes applies Patch resources with server-side apply,
 whose apply PATCH creates an absent object. This module checks that claim where it
 matters: a throwaway program registering only a ``ClusterRoleBindingPatch`` that

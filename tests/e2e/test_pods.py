@@ -2,7 +2,7 @@
 consumer snippet, and a job runner's pod gets exactly its namespace's Secrets.
 
 The local stack is applied to the module's cluster (which runs pods: kube-scheduler, a kubelet over containerd,
-localcluster/node). Each pod is built from the stack outputs' snippet for its Secret (``envFrom``, a volume,
+secrets_platform/localcluster/node). Each pod is built from the stack outputs' snippet for its Secret (``envFrom``, a volume,
 ``imagePullSecrets``), runs the locally built busybox image as a non-root user under Pod Security ``restricted``,
 and prints the NAMES of the keys it finds (never a value); the test compares them with the keys the outputs list.
 """
@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-import conventions
-from localcluster.node import NodeError, wait_pod
-from localcluster.node.images import WORKLOAD_IMAGE
+from secrets_platform import conventions
+from secrets_platform.localcluster.node import NodeError, wait_pod
+from secrets_platform.localcluster.node.images import WORKLOAD_IMAGE
 from local_project import PULUMI, LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]

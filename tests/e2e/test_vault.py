@@ -15,10 +15,10 @@ import os
 
 import pytest
 
-import conventions
-from localcluster import Cluster
-from localcluster.postgres import LocalPostgres
-from localcluster.vault import OpenBao
+from secrets_platform import conventions
+from secrets_platform.localcluster import Cluster
+from secrets_platform.localcluster.postgres import LocalPostgres
+from secrets_platform.localcluster.vault import OpenBao
 from local_project import LocalProject, engine_missing
 from vault_client import http, run_apply
 
@@ -95,7 +95,7 @@ def data_path(vault: dict, path: str) -> str:
 def test_openbao_listens_on_loopback_only(bao):
     pid = bao.pid()
     assert pid, "openbao is not running"
-    from localcluster import _listening_sockets
+    from secrets_platform.localcluster import _listening_sockets
 
     inodes = {
         os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1]

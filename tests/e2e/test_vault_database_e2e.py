@@ -15,10 +15,10 @@ import time
 
 import pytest
 
-import conventions
-from localcluster import Cluster
-from localcluster import postgres as lp
-from localcluster.vault import OpenBao
+from secrets_platform import conventions
+from secrets_platform.localcluster import Cluster
+from secrets_platform.localcluster import postgres as lp
+from secrets_platform.localcluster.vault import OpenBao
 from local_project import LocalProject, engine_missing
 from support import CmdlineSampler
 from vault_client import http, run_apply

@@ -9,14 +9,14 @@ import urllib.error
 import urllib.request
 
 from local_project import ROOT
-from localcluster import Cluster
-from localcluster.vault import OpenBao
+from secrets_platform.localcluster import Cluster
+from secrets_platform.localcluster.vault import OpenBao
 
 
 def run_apply(cluster: Cluster, outputs) -> subprocess.CompletedProcess[str]:
     """`python -m localcluster.vault apply` (make up's step) against the module's cluster and its local servers."""
     return subprocess.run(
-        [sys.executable, "-m", "localcluster.vault", "--dir", str(cluster.root), "apply", "--stack-outputs", str(outputs)],
+        [sys.executable, "-m", "secrets_platform.localcluster.vault", "--dir", str(cluster.root), "apply", "--stack-outputs", str(outputs)],
         capture_output=True,
         text=True,
         cwd=ROOT,

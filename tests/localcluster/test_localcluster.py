@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import localcluster
-import localcluster.node
-from localcluster import Cluster, ClusterError, Ports, free_port_base, pinned_versions
-from localcluster.__main__ import main
+from secrets_platform import localcluster
+from secrets_platform.localcluster import node as localcluster_node
+from secrets_platform.localcluster import Cluster, ClusterError, Ports, free_port_base, pinned_versions
+from secrets_platform.localcluster.__main__ import main
 
 
 BUILT = (
@@ -42,10 +42,10 @@ def binaries(tmp_path, monkeypatch):
     # The Debian packages the node needs, as stand-ins too: what this machine has installed doesn't matter here.
     debian = tmp_path / "debian"
     debian.mkdir()
-    packages = {what: (str(debian / Path(path).name), package) for what, (path, package) in localcluster.node.PACKAGES.items()}
+    packages = {what: (str(debian / Path(path).name), package) for what, (path, package) in localcluster_node.PACKAGES.items()}
     for path, _ in packages.values():
         Path(path).write_text("")
-    monkeypatch.setattr(localcluster.node, "PACKAGES", packages)
+    monkeypatch.setattr(localcluster_node, "PACKAGES", packages)
     return bin_dir
 
 
@@ -141,7 +141,7 @@ def test_a_second_start_while_one_runs_is_refused(tmp_path, binaries):
             sys.executable,
             "-c",
             (
-                "import sys, time; sys.path.insert(0, sys.argv[1]); from localcluster import Cluster; from pathlib import Path;"
+                "import sys, time; sys.path.insert(0, sys.argv[1]); from secrets_platform.localcluster import Cluster; from pathlib import Path;"
                 "c = Cluster(Path(sys.argv[2]));\nwith c.locked():\n    print('held', flush=True); time.sleep(30)"
             ),
             str(localcluster.ROOT),
@@ -209,7 +209,7 @@ def test_ports_follow_the_base_and_every_one_is_distinct():
 
 
 def test_a_missing_debian_package_is_named_with_the_install_command_and_nothing_is_created(tmp_path, binaries, monkeypatch):
-    Path(localcluster.node.PACKAGES["runc"][0]).unlink()
+    Path(localcluster_node.PACKAGES["runc"][0]).unlink()
     cluster = Cluster(tmp_path / "c", binaries, port_base=free_port_base())
     with pytest.raises(ClusterError) as err:
         cluster.start()
@@ -268,7 +268,7 @@ def test_the_audit_policy_never_logs_a_body_and_records_every_credential_request
 
 def test_openbaos_audit_device_is_declared_in_its_config_and_a_large_log_is_moved_aside(tmp_path, monkeypatch):
     """OpenBao 2.x enables no audit device through the API: the file device is an `audit` stanza, values HMACed."""
-    from localcluster import vault
+    from secrets_platform.localcluster import vault
 
     bao = vault.OpenBao(Cluster(tmp_path, port_base=30000))
     bao.root.mkdir(parents=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from localcluster import Cluster
-from localcluster.node import Node, images
+from secrets_platform.localcluster import Cluster
+from secrets_platform.localcluster.node import Node, images
 
 CNI = Path(images.__file__).with_name("cni.py")
 # What Debian's loopback plugin (containernetworking-plugins 1.1.1) returns as prevResult.

@@ -16,10 +16,10 @@ import time
 import pytest
 
 from support import stack_settings
-from components.platform import vault_outputs
-from localcluster import Cluster, free_port_base
-from localcluster import postgres as lp
-from localcluster import vault as lv
+from secrets_platform.components.platform import vault_outputs
+from secrets_platform.localcluster import Cluster, free_port_base
+from secrets_platform.localcluster import postgres as lp
+from secrets_platform.localcluster import vault as lv
 
 pytestmark = pytest.mark.skipif(lp._bin_dir_or_none() is None, reason="no PostgreSQL server binaries (apt-get install postgresql)")
 
@@ -68,7 +68,7 @@ def test_the_local_database_listens_on_loopback_only_and_keeps_its_passwords_pri
 
 
 def lp_listeners(pid: int) -> list[tuple[str, tuple[str, int]]]:
-    from localcluster import _listening_sockets
+    from secrets_platform.localcluster import _listening_sockets
 
     inodes = _listening_sockets()
     out = []

@@ -10,12 +10,12 @@ import socket
 
 import pytest
 
-import settings as settings_pkg
+from secrets_platform import settings as settings_pkg
 from support import ROOT, stack_settings
-from components.platform import vault_outputs
-from localcluster import Cluster, free_port_base, pki
-from localcluster import postgres as lp
-from localcluster import vault as lv
+from secrets_platform.components.platform import vault_outputs
+from secrets_platform.localcluster import Cluster, free_port_base, pki
+from secrets_platform.localcluster import postgres as lp
+from secrets_platform.localcluster import vault as lv
 
 
 def outputs() -> dict:

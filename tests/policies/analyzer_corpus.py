@@ -23,7 +23,7 @@ from policy_fixtures import role_binding, secret, stack_reference, urn_of, vault
 from pulumi.runtime import proto
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-import conventions
+from secrets_platform import conventions
 
 SIGNATURE = "4dabf18193072939515e22adb298388d"  # the wire form's special-value key
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -73,8 +73,8 @@ def program_registrations(stack: str) -> list[Any]:
     """The mock monitor's registrations of the real program for ``stack``."""
     import support  # tests/support.py
 
-    from components import mocks
-    from components.platform import build
+    import mocks  # tests/mocks.py
+    from secrets_platform.components.platform import build
 
     settings = support.stack_settings(stack)
     return mocks.evaluate(lambda: build(settings).outputs(), settings.stack).registered

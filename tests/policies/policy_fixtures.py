@@ -30,7 +30,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-import conventions
+from secrets_platform import conventions
 
 CANARY = "canary-9f1c-never-print-me"
 UNKNOWN = UNKNOWN_STRING_VALUE

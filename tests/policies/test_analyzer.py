@@ -1,4 +1,4 @@
-"""policies/analyzer.py answers exactly as pulumi_policy's own servicer does.
+"""secrets_platform/policies/analyzer.py answers exactly as pulumi_policy's own servicer does.
 
 The corpus (tests/policies/analyzer_corpus.py) is what the engine sends the pack:
 every registration of the real program for each stack, variants of each custom
@@ -23,8 +23,8 @@ from google.protobuf import json_format
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
-from policies import analyzer, wire
-from policies.rules import ALL_POLICIES
+from secrets_platform.policies import analyzer, wire
+from secrets_platform.policies.rules import ALL_POLICIES
 
 ARGS = ("secrets-platform", "0.1.0", ALL_POLICIES, EnforcementLevel.MANDATORY)
 
@@ -47,7 +47,7 @@ def stacks(program) -> list[Any]:
 def _servicers(config: dict[str, Any] | None, policies: list[Any] = ALL_POLICIES):
     import pulumi_policy.policy as upstream
 
-    assert analyzer.WRITTEN_FOR == upstream.VERSION, "re-check policies/analyzer.py against this pulumi_policy"
+    assert analyzer.WRITTEN_FOR == upstream.VERSION, "re-check secrets_platform/policies/analyzer.py against this pulumi_policy"
     args = (ARGS[0], ARGS[1], policies, ARGS[3])
     theirs, ours = upstream._PolicyAnalyzerServicer(*args), analyzer.servicer_class()(*args)
     if config:

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from support import ROOT
-from policies import cross_stack
+from secrets_platform.policies import cross_stack
 
 STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))
 
@@ -52,7 +52,7 @@ def test_shared_claims_name_every_owner():
 
 
 def test_claims_cover_namespaces_accounts_remote_keys_and_imports():
-    import settings
+    from secrets_platform import settings
 
     s = settings.from_stack_file(ROOT / "Pulumi.prd.yaml")
     held = cross_stack.claims(s, "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k")
@@ -143,7 +143,7 @@ def test_a_remote_stack_must_name_its_cluster(tmp_path, capsys):
 
 
 def test_local_needs_no_context_and_no_kms_key():
-    import settings
+    from secrets_platform import settings
 
     s = settings.from_stack_file(ROOT / "Pulumi.local.yaml")
     assert cross_stack.stack_problems(s, None) == []

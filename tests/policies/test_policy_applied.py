@@ -1,7 +1,7 @@
 """The pack judges the object pulumi-kubernetes applies, not how the registration spells it.
 
 Each fixture is what the provider would act on (pulumi-kubernetes provider/v4 at
-the pinned f47bc2d6f199; policies/kube.py cites the functions):
+the pinned f47bc2d6f199; secrets_platform/policies/kube.py cites the functions):
 
 - a ``...Patch`` type with server-side apply (which a Patch requires) is an apply
   PATCH that upserts, so it creates the object when it is absent;
@@ -25,8 +25,8 @@ from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests t
 from pulumi_policy import PolicyProviderResource, ResourceValidationArgs, StackValidationPolicy
 from pulumi_policy.proxy import unknown_checking_proxy
 
-import conventions
-from policies.rules import ALL_POLICIES, coverage
+from secrets_platform import conventions
+from secrets_platform.policies.rules import ALL_POLICIES, coverage
 
 RBAC = "rbac.authorization.k8s.io/v1"
 CRB_PATCH = f"kubernetes:{RBAC}:ClusterRoleBindingPatch"
@@ -150,7 +150,7 @@ def test_helm_v3_release_is_refused_in_every_stack(fx, stack):
 def test_an_unknown_type_is_refused_in_every_stack(fx, stack, token):
     [message] = pack(fx, token, {"anything": fx.CANARY}, stack=stack)["coverage-type-allow-listed"]
     assert f"'{token}'" in message and "does not know how to judge" in message
-    assert "policies/rules/coverage.py" in message and "reviewed change" in message and "tests" in message
+    assert "secrets_platform/policies/rules/coverage.py" in message and "reviewed change" in message and "tests" in message
     assert fx.CANARY not in message
 
 
@@ -281,7 +281,7 @@ def test_every_allow_listed_type_has_a_row_in_the_pack_readme():
     listed = {t for t in coverage.ALLOWED if not t.startswith("kubernetes:") or t.endswith(":Chart")}
     missing = sorted(t for t in listed if f"`{t}`" not in readme)
     assert missing == []
-    from policies import kube
+    from secrets_platform.policies import kube
 
     kinds = sorted({k for _, _, k in kube.KNOWN})
     assert [k for k in kinds if f"`{k}`" not in readme] == []

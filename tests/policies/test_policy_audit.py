@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 
-from policies.rules import audit
+from secrets_platform.policies.rules import audit
 from support import run_program, stack_settings
 
 AUDIT_CONFIG = audit.AUDIT_CONFIG
@@ -34,7 +34,7 @@ def test_prd_without_one_service_fails_naming_it(fx, dropped):
     resources = [r for r in compliant(fx) if r.name != dropped]
     [(message, _)] = fx.run_stack(audit.prd_logs_on, resources)
     service = "secretmanager.googleapis.com" if dropped == "sm" else "container.googleapis.com"
-    assert f"'{service}'" in message and "DATA_READ" in message and "components/audit.py" in message
+    assert f"'{service}'" in message and "DATA_READ" in message and "secrets_platform/components/audit.py" in message
 
 
 def test_prd_with_admin_read_only_fails(fx):

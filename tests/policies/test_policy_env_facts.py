@@ -13,8 +13,8 @@ import json
 import pytest
 from policy_fixtures import CANARY, UNKNOWN, fx, run  # noqa: F401
 
-import conventions
-from policies.rules import isolation
+from secrets_platform import conventions
+from secrets_platform.policies.rules import isolation
 
 ES = "kubernetes:external-secrets.io/v1:ExternalSecret"
 PUSH = "kubernetes:external-secrets.io/v1alpha1:PushSecret"

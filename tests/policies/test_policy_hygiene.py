@@ -7,9 +7,9 @@ from policy_fixtures import CANARY, fx  # noqa: F401  (the fixture this module's
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
-import conventions
+from secrets_platform import conventions
 
-from policies.rules import hygiene
+from secrets_platform.policies.rules import hygiene
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 SECRET = "kubernetes:core/v1:Secret"
@@ -258,7 +258,7 @@ def test_settings_and_pack_agree_on_an_exact_chart_version(fx, version):
     """One pattern (conventions): a chartVersion the settings accept is one the pack admits, and the reverse."""
     from support import load
 
-    import settings
+    from secrets_platform import settings
 
     props = fx.eso_chart()
     props["version"] = version

@@ -7,7 +7,7 @@ import json
 import pytest
 from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 
-from policies.rules import isolation
+from secrets_platform.policies.rules import isolation
 
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"

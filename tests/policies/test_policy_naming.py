@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 
-import conventions
-from policies.rules import naming
+from secrets_platform import conventions
+from secrets_platform.policies.rules import naming
 
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"

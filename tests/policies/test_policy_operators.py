@@ -2,7 +2,7 @@
 
 Fixtures are the objects the external-secrets chart 2.9.0
 (deploy/charts/external-secrets at external-secrets/external-secrets cc5bfbc22,
-"release helm chart for 2.9.0") renders with our values (components/external_secrets.py)
+"release helm chart for 2.9.0") renders with our values (secrets_platform/components/external_secrets.py)
 in the dev stack: the ClusterRoles, ClusterRoleBindings and the webhook Secret, with
 their real names, kinds, subjects and Secret rules (other rules shortened), and the
 labels Helm plus our transform put on them. Each failing test changes one fact.
@@ -17,8 +17,8 @@ import pytest
 from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-import conventions
-from policies.rules import ALL_POLICIES, naming, operators, privilege
+from secrets_platform import conventions
+from secrets_platform.policies.rules import ALL_POLICIES, naming, operators, privilege
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
@@ -139,7 +139,7 @@ class Objects:
 
 
 def _opts(item: dict[str, Any]) -> PolicyResourceOptions:
-    # components/helm.py protects the chart's Secrets in prd, as it does every platform Secret
+    # secrets_platform/components/helm.py protects the chart's Secrets in prd, as it does every platform Secret
     protect = item["type"] == SECRET and item["urn"].startswith("urn:pulumi:prd::")
     return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], item["parent"])
 
@@ -344,7 +344,7 @@ def test_resource_rules_alone_leave_only_the_claimed_objects():
     assert operators.parent_type(role["urn"]) == CHART
 
 
-# A ClusterRoleBindingPatch applied with server-side apply upserts the binding (policies/kube.py):
+# A ClusterRoleBindingPatch applied with server-side apply upserts the binding (secrets_platform/policies/kube.py):
 # it counts as a binding of the role like any other form, and so does any token whose inputs say so.
 @pytest.mark.parametrize(
     "binding_type",

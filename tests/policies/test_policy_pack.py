@@ -27,7 +27,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from policies.rules import ALL_POLICIES
+from secrets_platform.policies.rules import ALL_POLICIES
 
 ROOT = Path(__file__).resolve().parents[2]
 M = EnforcementLevel.MANDATORY

@@ -7,7 +7,7 @@ import json
 import pytest
 from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 
-from policies.rules import privilege
+from secrets_platform.policies.rules import privilege
 
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"

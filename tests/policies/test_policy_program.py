@@ -26,8 +26,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from components import mocks
-from policies.rules import ALL_POLICIES, coverage
+import mocks
+from secrets_platform.policies.rules import ALL_POLICIES, coverage
 
 STACKS = ["local", "dev", "stg", "prd"]
 
@@ -115,7 +115,7 @@ def test_program_passes_every_policy(stack, monkeypatch):
 def full_settings(env: str):
     """Every kind of resource the program can register: each backend, pull and TLS Secrets, an import, Vault with an
     address and a database connection, on the stack's explicit provider."""
-    import settings
+    from secrets_platform import settings
     from support import base_config, pem
 
     vault_address = f"https://vault.{env}.example.internal:8200"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 
-from policies.rules import safety
+from secrets_platform.policies.rules import safety
 
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"

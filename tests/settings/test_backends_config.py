@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-import settings
+from secrets_platform import settings
 from support import base_config
-from settings import ConfigError
+from secrets_platform.settings import ConfigError
 
 ESO = {"enabled": True, "chartVersion": "2.9.0"}
 VAULT = {"enabled": True, "chartVersion": "0.34.1", "mount": "floe"}

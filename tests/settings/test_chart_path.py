@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import settings
+from secrets_platform import settings
 from support import ROOT, base_config, run_program
-from settings import ConfigError
+from secrets_platform.settings import ConfigError
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 GCP = {"project": "example-data-platform"}
@@ -59,7 +59,7 @@ def test_local_chart_folder_or_tgz_is_accepted_and_absolute(tmp_path, kind):
 
 
 def test_relative_chart_path_is_read_from_the_project_folder():
-    """The project folder is Pulumi.yaml's (where the engine runs the program), not settings/."""
+    """The project folder is Pulumi.yaml's (where the engine runs the program), not secrets_platform/settings/."""
     assert (settings.load.PROJECT_ROOT / "Pulumi.yaml").is_file()
     text = error("prd", gcp=GCP, externalSecrets={"enabled": True, "chartVersion": "2.9.0", "chartPath": "charts/no-such-chart"})
     assert repr(str(ROOT / "charts" / "no-such-chart")) in text

@@ -9,11 +9,11 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-import settings
+from secrets_platform import settings
 from support import base_config
-from secrets_cli import references
-from secrets_cli.errors import InputError
-from settings import ConfigError, safe_yaml
+from secrets_platform.cli import references
+from secrets_platform.cli.errors import InputError
+from secrets_platform.settings import ConfigError, safe_yaml
 
 FUZZ = hsettings(
     max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -204,7 +204,7 @@ def test_bounded_loader_refuses_any_bomb_width(copies):
         safe_yaml.load(bomb)
 
 
-# --------------------------------------------------------------------------- the parsers of other systems' formats (parsers/)
+# --------------------------------------------------------------------------- the parsers of other systems' formats (secrets_platform/parsers/)
 
 HCL_TOKENS = st.sampled_from(
     ['path "', "path", '"', "{", "}", "[", "]", "=", ":", ",", "capabilities", '"read"', '"deny"', '"sudo"', "policy", "#", "/*", "*/"]
@@ -216,7 +216,7 @@ HCL_TOKENS = st.sampled_from(
 @given(text=st.lists(st.one_of(HCL_TOKENS, st.text(max_size=4)), max_size=40).map("".join))
 def test_vault_policy_reader_fails_only_with_its_own_error(text):
     """Whatever the text, grants() returns grants with known capabilities or raises ParseError (the rules refuse it)."""
-    from parsers import ParseError, vault_policy
+    from secrets_platform.parsers import ParseError, vault_policy
 
     try:
         grants = vault_policy.grants(text)
@@ -238,7 +238,7 @@ SECRET_WORD = "canaryPW9"
 @given(url=st.lists(st.one_of(URL_TOKENS, st.just(SECRET_WORD), st.text(max_size=3)), max_size=25).map("".join))
 def test_database_urls_are_accepted_only_without_credentials(url):
     """A connection URL either passes with no credential libpq would read, or is one clear error that never shows the canary."""
-    from parsers import conninfo
+    from secrets_platform.parsers import conninfo
 
     cfg = base_config("prd", vault={"enabled": True, "chartVersion": "0.34.1", "mount": "floe"})
     cfg["credentials"] = cfg["credentials"] + [
@@ -264,7 +264,7 @@ def test_database_urls_are_accepted_only_without_credentials(url):
 @FUZZ
 @given(text=st.text(max_size=40))
 def test_address_readers_fail_only_with_their_own_error(text):
-    from parsers import ParseError, addresses
+    from secrets_platform.parsers import ParseError, addresses
 
     for reader in (addresses.canonical_host, addresses.canonical_url, addresses.gcpkms_key):
         try:

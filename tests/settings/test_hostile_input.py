@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import conventions
-import settings
+from secrets_platform import conventions
+from secrets_platform import settings
 from support import ROOT, base_config, load, pem
-from policies.rules import hygiene
-from settings import ConfigError, safe_yaml
+from secrets_platform.policies.rules import hygiene
+from secrets_platform.settings import ConfigError, safe_yaml
 
 # 9 x 9 x ... aliases: a few hundred bytes that expand to 9^9 nodes.
 BOMB = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
@@ -261,8 +261,8 @@ def load_local(root: Path, render_dir: str) -> settings.Settings:
 
 
 def test_registry_server_from_secret_config_is_not_in_the_outputs():
-    from components.platform import planned_descriptors
-    from components.consumers import describe
+    from secrets_platform.components.platform import planned_descriptors
+    from secrets_platform.components.consumers import describe
 
     reg = {"service": "ghcr", "server": "registry-canary.internal", "username": "bot", "password": "pw", "namespaces": ["dagster"]}
     s = load("dev", secret_keys={"registries"}, registries=[reg])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import settings
-from settings import ConfigError
+from secrets_platform import settings
+from secrets_platform.settings import ConfigError
 from support import base_config, load
 
 CANARY = "xoxb-canary-7f3a9"

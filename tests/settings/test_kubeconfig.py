@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from settings import ConfigError
-from settings.kubeconfig import check_local_kubeconfig
+from secrets_platform.settings import ConfigError
+from secrets_platform.settings.kubeconfig import check_local_kubeconfig
 
 
 def kubeconfig(tmp_path, server: str):

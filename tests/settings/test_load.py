@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-import conventions
-import settings
-from settings import ConfigError
+from secrets_platform import conventions
+from secrets_platform import settings
+from secrets_platform.settings import ConfigError
 from support import ROOT, base_config, load, pem
 
 

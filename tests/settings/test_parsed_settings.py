@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-import settings
+from secrets_platform import settings
 from support import ROOT, base_config, run_program
-from settings import ConfigError
+from secrets_platform.settings import ConfigError
 
 CANARY = "canary-pw-7f3e-never-print"
 
@@ -77,7 +77,15 @@ def _regex_literals(path: Path):
 
 
 @pytest.mark.parametrize(
-    "module", ["conventions.py", "settings", "parsers", "policies/cross_stack.py", "secrets_cli/freshness.py"], ids=lambda m: m
+    "module",
+    [
+        "secrets_platform/conventions.py",
+        "secrets_platform/settings",
+        "secrets_platform/parsers",
+        "secrets_platform/policies/cross_stack.py",
+        "secrets_platform/cli/freshness.py",
+    ],
+    ids=lambda m: m,
 )
 def test_no_pattern_ends_in_a_dollar(module):
     """Patterns that decide what a name is end in \\Z (or use fullmatch): `$` would take a trailing newline."""
@@ -246,7 +254,7 @@ def test_without_the_check_the_names_would_be_one_urn():
 
 
 def test_project_root_is_the_folder_of_pulumi_yaml():
-    from settings.rules.backends import PROJECT_ROOT
+    from secrets_platform.settings.rules.backends import PROJECT_ROOT
 
     assert PROJECT_ROOT == ROOT and (PROJECT_ROOT / "Pulumi.yaml").is_file()
 

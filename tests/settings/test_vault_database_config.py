@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-import settings
+from secrets_platform import settings
 from support import base_config
-from settings import ConfigError
+from secrets_platform.settings import ConfigError
 
 VAULT = {"enabled": True, "chartVersion": "0.34.1", "mount": "floe"}
 DB = {
@@ -66,7 +66,7 @@ def test_a_valid_bundle_in_prd_and_local():
 
 
 def test_defaults_when_the_bundle_sets_no_database_section():
-    from settings.vault_database import database_of
+    from secrets_platform.settings.vault_database import database_of
 
     s = ok("prd", cred={k: v for k, v in DB.items() if k != "database"})
     db = database_of(next(c for c in s.config.credentials if c.service == "warehouse"))
@@ -176,7 +176,7 @@ def test_a_plain_text_connection_is_refused():
 
 
 def test_vault_connection_url_template():
-    from settings.vault_database import connection_url_template
+    from secrets_platform.settings.vault_database import connection_url_template
 
     assert connection_url_template("postgresql://db.internal:5432/analytics?sslmode=verify-full") == (
         "postgresql://{{username}}:{{password}}@db.internal:5432/analytics?sslmode=verify-full"

@@ -134,7 +134,9 @@ def test_every_go_build_of_make_toolchain_runs_as_a_step(tmp_path):
     """`make -n` in a copy of the Makefile and toolchain/: each go build goes through steps.py, none is echoed bare."""
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     shutil.copytree(ROOT / "toolchain", tmp_path / "toolchain", ignore=shutil.ignore_patterns("*-embed.json"))
-    shutil.copytree(ROOT / "localcluster" / "node", tmp_path / "localcluster" / "node")  # the node images' sources
+    shutil.copytree(
+        ROOT / "secrets_platform" / "localcluster" / "node", tmp_path / "secrets_platform" / "localcluster" / "node"
+    )  # the node images' sources
     done = subprocess.run(
         ["make", "-n", "toolchain", "SYSTEM_PULUMI=", "SYSTEM_LANGHOST="], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )

@@ -206,8 +206,7 @@ def test_import_script_refuses_a_toolchain_prefix_from_the_stack(tmp_path):
     root = tmp_path / "repo"
     (root / ".github" / "workflows").mkdir(parents=True)
     shutil.copy(WORKFLOWS / "import_secrets.py", root / ".github" / "workflows")
-    shutil.copy(ROOT / "conventions.py", root)
-    shutil.copytree(ROOT / "settings", root / "settings", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "secrets_platform", root / "secrets_platform", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "Pulumi.dev.yaml").write_text("config:\n  secrets-platform:imports:\n    prefix: GITHUB_\n")
     github_env = tmp_path / "env"
     env = {

@@ -1,0 +1,98 @@
+"""The Secrets of one stack as the CLI sees them: names, types, keys, never values.
+
+Source order: the deployed stack's ``secrets`` output when the stack exists in the
+state backend (what consumers really get), else the stack file described by
+:func:`components.platform.planned_descriptors` (what ``pulumi up`` would create).
+Both have the shape of :func:`components.consumers.describe`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from secrets_platform import settings as settings_pkg
+from secrets_platform.components.consumers import describe
+from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.cli.engine import Engine
+from secrets_platform.cli.errors import EngineError, InputError
+from secrets_platform.cli.project import Project
+
+SOURCES = ("auto", "state", "file")
+
+
+@dataclass
+class Catalog:
+    stack: str
+    source: str
+    """``state`` (deployed outputs) or ``file`` (the stack file)."""
+    secrets: list[dict[str, Any]]
+    settings: settings_pkg.Settings
+    note: str = ""
+    """Why the source is what it is, when that is not obvious (shown on stderr)."""
+    deployed_at: str | None = None
+    _by_name: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for s in self.secrets:
+            by_name[s["name"]].append(s)
+        self._by_name = dict(by_name)
+
+    @property
+    def environment(self) -> str:
+        return self.settings.environment
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        """Every copy (one per namespace) of the Secret called ``name``."""
+        return self._by_name.get(name, [])
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def with_key(self, key: str) -> list[dict[str, Any]]:
+        return [s for s in self.secrets if key in s.get("keys", [])]
+
+    def only_namespaces(self, namespaces: tuple[str, ...]) -> "Catalog":
+        if not namespaces:
+            return self
+        # A workload or a full namespace name; a Flyte project's namespace is <project>-<domain> (settings.namespace).
+        full = {w: self.settings.namespace(w) for w in self.settings.config.namespaces}
+        wanted = {
+            full.get(n) or (n if n in full.values() or n.endswith(f"-{self.environment}") else f"{n}-{self.environment}")
+            for n in namespaces
+        }
+        kept = [s for s in self.secrets if s["namespace"] in wanted]
+        return Catalog(self.stack, self.source, kept, self.settings, self.note, self.deployed_at)
+
+
+def from_file(s: settings_pkg.Settings) -> list[dict[str, Any]]:
+    return [describe(d) for d in planned_descriptors(s)]
+
+
+def load(project: Project, engine: Engine, stack: str, environ: Mapping[str, str], source: str = "auto") -> Catalog:
+    """The catalog of ``stack``; ``source`` picks state, file, or (auto) state when deployed."""
+    s = project.settings(stack, environ)
+    if source == "file":
+        return Catalog(stack, "file", from_file(s), s)
+    if source == "auto" and not engine.available():
+        return Catalog(stack, "file", from_file(s), s, note="no Pulumi engine installed: read the stack file")
+    try:
+        deployed = engine.stack_exists(stack)
+    except EngineError as err:
+        if source == "state":
+            raise
+        return Catalog(stack, "file", from_file(s), s, note=f"state unavailable ({err.message.splitlines()[0]}): read the stack file")
+    if not deployed:
+        if source == "state":
+            raise InputError(
+                f"stack {stack!r} has no deployed state in this backend",
+                f"deploy it first (`make up` for local, `pulumi up -s {stack}`), or use --from file",
+            )
+        return Catalog(stack, "file", from_file(s), s, note=f"stack {stack} is not deployed in this backend: read the stack file")
+    outputs = engine.outputs(stack)
+    secrets = outputs.get("secrets")
+    if not isinstance(secrets, list):
+        raise EngineError(f"stack {stack!r} has no `secrets` output", f"run `pulumi up -s {stack}` with this version of the program")
+    return Catalog(stack, "state", secrets, s, deployed_at=engine.last_update(stack))

@@ -1,0 +1,223 @@
+"""The Pulumi engine, driven through the Automation API (``pulumi.automation``).
+
+The environment follows the Makefile's conventions so the CLI and ``make`` see the
+same state: ``bin/`` (the engine built from Go modules) first on PATH, a file state
+backend in ``.state/`` unless ``PULUMI_BACKEND_URL`` says otherwise (CI points it at
+the environment's bucket), no update check, no automatic plugin download, and the
+documented local passphrase for the ``local`` stack only.
+
+Nothing here prints: callers get names, operations and counts. Engine output is
+never streamed to the terminal, so no diff can leak a value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from secrets_platform.cli.errors import EngineError
+
+# Documented in the README; protects nothing real and is used for the local stack only.
+LOCAL_PASSPHRASE = "local-only-passphrase"
+# Marker pulumi uses for a secret value in exported state (`stack export --show-secrets`).
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One planned or applied resource operation (never its inputs)."""
+
+    op: str
+    urn: str
+    type: str
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
+
+
+@dataclass
+class Engine:
+    """Automation API access to the project's stacks; one instance per CLI run."""
+
+    project_dir: Path
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    # ---- environment -------------------------------------------------------------------------
+    @property
+    def bin_dir(self) -> Path:
+        return self.project_dir / "bin"
+
+    def pulumi_binary(self) -> str | None:
+        local = self.bin_dir / "pulumi"
+        if local.is_file() and os.access(local, os.X_OK):
+            return str(local)
+        return shutil.which("pulumi", path=self.environ.get("PATH"))
+
+    def available(self) -> bool:
+        return self.pulumi_binary() is not None
+
+    def env_vars(self, stack: str) -> dict[str, str]:
+        e = self.environ
+        env = {
+            "PULUMI_HOME": e.get("PULUMI_HOME") or str(self.project_dir / ".pulumi-home"),
+            "PULUMI_BACKEND_URL": e.get("PULUMI_BACKEND_URL") or f"file://{self.project_dir / '.state'}",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+            "PATH": os.pathsep.join([str(self.bin_dir), str(self.project_dir / ".venv" / "bin"), e.get("PATH", "")]),
+        }
+        if stack == "local":
+            env["PULUMI_CONFIG_PASSPHRASE"] = e.get("PULUMI_CONFIG_PASSPHRASE") or LOCAL_PASSPHRASE
+        return env
+
+    def require(self) -> None:
+        if not self.available():
+            raise EngineError(
+                "the Pulumi engine is not installed (no bin/pulumi and no pulumi on PATH)",
+                "build it with `make toolchain` (or install Pulumi 3.260.0)",
+            )
+
+    def _workspace(self, stack: str):
+        from pulumi import automation as auto
+
+        self.require()
+        binary = Path(self.pulumi_binary() or "")
+        env = self.env_vars(stack)
+        Path(env["PULUMI_HOME"]).mkdir(parents=True, exist_ok=True)
+        # PulumiCommand(root=R) runs R/bin/pulumi.
+        command = auto.PulumiCommand(root=str(binary.parent.parent), skip_version_check=True)
+        return auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=env, pulumi_command=command)
+
+    def _stack(self, stack: str):
+        from pulumi import automation as auto
+
+        ws = self._workspace(stack)
+        try:
+            return auto.Stack.select(stack, ws)
+        except auto.errors.CommandError as err:
+            raise EngineError(
+                f"stack {stack!r} cannot be selected: {_first_line(err)}",
+                f"deploy it first (`make up` for local, `pulumi up -s {stack}` otherwise)",
+            ) from None
+
+    # ---- reads ---------------------------------------------------------------------------------
+    def stack_exists(self, stack: str) -> bool:
+        from pulumi import automation as auto
+
+        ws = self._workspace(stack)
+        try:
+            return any(s.name.rsplit("/", 1)[-1] == stack for s in ws.list_stacks())
+        except auto.errors.CommandError as err:
+            raise EngineError(
+                f"the state backend cannot be read: {_first_line(err)}", "check PULUMI_BACKEND_URL and your credentials for it"
+            ) from None
+
+    def last_update(self, stack: str) -> str | None:
+        from pulumi import automation as auto
+
+        try:
+            for s in self._workspace(stack).list_stacks():
+                if s.name.rsplit("/", 1)[-1] == stack and s.last_update:
+                    return s.last_update.isoformat(timespec="seconds")
+        except auto.errors.CommandError:
+            return None
+        return None
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        """Plain stack outputs (the platform exports no secret output)."""
+        from pulumi import automation as auto
+
+        try:
+            return {k: v.value for k, v in self._stack(stack).outputs().items()}
+        except auto.errors.CommandError as err:
+            raise EngineError(f"outputs of stack {stack!r} cannot be read: {_first_line(err)}") from None
+
+    def resources(self, stack: str) -> list[dict[str, Any]]:
+        """The deployment's resources, decrypted (``stack export --show-secrets``): handle with care."""
+        from pulumi import automation as auto
+
+        try:
+            deployment = self._stack(stack).export_stack().deployment or {}
+        except auto.errors.CommandError as err:
+            raise EngineError(f"state of stack {stack!r} cannot be exported: {_first_line(err)}") from None
+        return list(deployment.get("resources") or [])
+
+    # ---- writes --------------------------------------------------------------------------------
+    def preview(self, stack: str, targets: list[str]) -> list[Step]:
+        return self._run(stack, targets, apply=False)
+
+    def up(self, stack: str, targets: list[str]) -> list[Step]:
+        return self._run(stack, targets, apply=True)
+
+    def _run(self, stack: str, targets: list[str], apply: bool) -> list[Step]:
+        from pulumi import automation as auto
+
+        st = self._stack(stack)
+        steps: list[Step] = []
+        sink: list[str] = []
+        kwargs: dict[str, Any] = dict(
+            target=targets, target_dependents=True, on_event=_collect(steps), on_output=sink.append, color="never"
+        )
+        try:
+            if apply:
+                st.up(**kwargs)
+            else:
+                st.preview(**kwargs)
+        except auto.errors.CommandError as err:
+            verb = "up" if apply else "preview"
+            raise EngineError(
+                f"`pulumi {verb}` of stack {stack!r} failed: {_diagnostic(err)}", f"run `pulumi {verb} -s {stack}` for the full report"
+            ) from None
+        return [s for s in steps if s.op not in ("same", "read")]
+
+
+def _collect(steps: list[Step]) -> Callable[[Any], None]:
+    seen: set[tuple[str, str]] = set()
+
+    def on_event(event: Any) -> None:
+        pre = getattr(event, "resource_pre_event", None)
+        if pre is None or pre.metadata is None:
+            return
+        md = pre.metadata
+        op = getattr(md.op, "value", str(md.op))
+        if (op, md.urn) not in seen and md.type != "pulumi:pulumi:Stack":
+            seen.add((op, md.urn))
+            steps.append(Step(op, md.urn, md.type))
+
+    return on_event
+
+
+def _first_line(err: Exception) -> str:
+    text = getattr(err, "stderr", "") or str(err)
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
+
+
+def _diagnostic(err: Exception) -> str:
+    """The engine's error lines (diagnostics name resources and causes, never secret values)."""
+    text = str(getattr(err, "stderr", "") or err)
+    lines = [line.strip() for line in text.splitlines() if "error" in line.lower()]
+    return "; ".join(lines[:3]) if lines else _first_line(err)
+
+
+def plain(value: Any) -> Any:
+    """Unwrap exported secret values (``{<sig>: ..., plaintext: "<json>"}``) into plain data."""
+    if isinstance(value, dict):
+        if SECRET_SIG_KEY in value:
+            if "plaintext" in value:
+                return plain(json.loads(value["plaintext"]))
+            if "value" in value:
+                return plain(value["value"])
+            raise EngineError(
+                "a secret in the exported state is still encrypted",
+                "the local passphrase must decrypt it: run with PULUMI_CONFIG_PASSPHRASE of the README",
+            )
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,105 @@
+"""What the local cluster's side servers (OpenBao, PostgreSQL) share: files in the cluster's data folder, a pid file, a port.
+
+Each server is one process started in a session of its own beside the cluster and
+stopped with it. A subclass names its ``COMPONENT`` (the log and pid file name), its
+``PORT_OFFSET`` from the API server's port, its folder, how it recognises its own
+process, and the signal that stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
+from secrets_platform.localcluster import LOOPBACK, Cluster, ClusterError, _port_free
+
+
+class LoopbackServer:
+    COMPONENT = ""
+    PORT_OFFSET = 0
+    STOP_SIGNAL = signal.SIGTERM
+    STOP_TIMEOUT = 10.0
+
+    def __init__(self, cluster: Cluster, port: int | None = None):
+        self.cluster = cluster
+        self._port = port
+
+    @property
+    def root(self) -> Path:
+        return self.cluster.root / self.COMPONENT
+
+    @property
+    def log(self) -> Path:
+        return self.cluster.log(self.COMPONENT)
+
+    @property
+    def _pid_file(self) -> Path:
+        return self.cluster.root / "run" / f"{self.COMPONENT}.pid"
+
+    @property
+    def _port_file(self) -> Path:
+        return self.root / "port"
+
+    @property
+    def port(self) -> int:
+        """The port chosen at the first start (kept in the data folder), else the cluster's API port + PORT_OFFSET."""
+        with contextlib.suppress(OSError, ValueError):
+            return int(self._port_file.read_text())
+        return self._port or self.cluster.ports.api + self.PORT_OFFSET
+
+    def _write_port(self) -> None:
+        if not self._port_file.exists():
+            self._port_file.write_text(f"{self._port or self.cluster.ports.api + self.PORT_OFFSET}\n")
+
+    def _check_ports(self, ports: tuple[int, ...], what: str, error: type[ClusterError]) -> None:
+        """Every port free on 127.0.0.1, or one ``error`` naming the port, ``what`` wanted it, and the fix."""
+        for port in ports:
+            if not _port_free(port):
+                raise error(
+                    f"port {port} on 127.0.0.1 (for {what}) is already in use by another program: "
+                    f"stop that program (ss -ltnp 'sport = :{port}' shows it), or make destroy and start again with "
+                    "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
+                )
+
+    @property
+    def host_port(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
+
+    def _is_ours(self, cmdline: list[bytes]) -> bool:
+        raise NotImplementedError
+
+    def pid(self) -> int | None:
+        """The server's pid when its pid file names a live process of this server (a reused pid is not ours)."""
+        try:
+            pid = int(self._pid_file.read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        return pid if self._is_ours(cmdline) else None
+
+    def _stop(self) -> bool:
+        pid = self.pid()
+        if pid is None:
+            self._pid_file.unlink(missing_ok=True)
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, self.STOP_SIGNAL)
+        deadline = time.monotonic() + self.STOP_TIMEOUT
+        while self.pid() is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.pid() is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
+        self._pid_file.unlink(missing_ok=True)
+        return True
+
+    def stop(self) -> bool:
+        """Stop the server; True when it was running."""
+        if not self.cluster.root.exists():
+            return False
+        with self.cluster.locked():
+            return self._stop()

@@ -1,0 +1,232 @@
+"""Hygiene rules: credentials stay in Secrets, and what we install is what we reviewed.
+
+- Credential-looking keys in ConfigMaps, labels and annotations: those are
+  printed by ``kubectl describe``, copied into logs and events, and readable
+  with far weaker RBAC than Secrets. The detector works on *words* of the key,
+  not substrings, and tells a credential (``SNOWFLAKE_PASSWORD``) from a
+  reference to one (``SNOWFLAKE_PASSWORD_FILE``, ``TOKEN_TTL``, an annotation
+  like ``vault.hashicorp.com/agent-inject-secret-x``), so a rule that cries wolf
+  does not train people to exempt everything.
+- Vault's Helm chart in dev mode (in-memory, unsealed, root token) outside local.
+- Helm charts pinned to an exact version.
+
+It never reads a value: only keys, the chart name and version, and one boolean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from secrets_platform import conventions
+from secrets_platform.policies.support import (
+    CONFIG_MAP,
+    HELM_TYPES,
+    MANDATORY,
+    Resource,
+    UnknownAtPreview,
+    at,
+    config_list,
+    entries,
+    is_k8s_object,
+    keys_of,
+    resource_policy,
+    show,
+    strings,
+)
+
+# --------------------------------------------------------------------------- credential-looking keys
+
+# The detector is conventions.looks_like_credential_key, the one the settings use
+# too, so what the settings refuse as a plain value and what the pack refuses in a
+# ConfigMap or an annotation are the same keys. Its word lists, under the pack's names:
+CREDENTIAL_WORDS = conventions.CREDENTIAL_KEY_WORDS
+KEY_QUALIFIERS = conventions.CREDENTIAL_KEY_QUALIFIERS
+REFERENCE_SUFFIXES = conventions.CREDENTIAL_REFERENCE_SUFFIXES
+# Annotation/label domains whose keys are instructions to a controller, never values:
+# Kubernetes' own, Reloader's, Vault agent injector's, GKE Workload Identity's, ESO's.
+SAFE_KEY_DOMAINS = (
+    "kubernetes.io",
+    "k8s.io",
+    "reloader.stakater.com",
+    "vault.hashicorp.com",
+    "iam.gke.io",
+    "external-secrets.io",
+    "pulumi.com",
+    "helm.sh",
+)
+
+key_words = conventions.credential_key_words
+
+
+@lru_cache(maxsize=4096)  # a pure function of the key; the same keys recur on every object
+def is_credential_key(key: str) -> bool:
+    """True when a key looks like it holds a credential (not when it refers to one)."""
+    return conventions.looks_like_credential_key(key)
+
+
+@lru_cache(maxsize=4096)
+def _domain_is_safe(key: str) -> bool:
+    if "/" not in key:
+        return False
+    domain = key.split("/", 1)[0]
+    return any(domain == d or domain.endswith("." + d) for d in SAFE_KEY_DOMAINS)
+
+
+def _allowed(key: str, allowed: list[str]) -> bool:
+    return key in allowed or any(a.endswith("/") and key.startswith(a) for a in allowed)
+
+
+ALLOWED_KEYS = "allowedKeys"
+_ALLOWED_SCHEMA = {
+    ALLOWED_KEYS: {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Keys reviewed and known not to hold credentials (exact keys, or 'domain/' prefixes).",
+    }
+}
+
+
+def check_configmap_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """No ConfigMap key looks like a credential."""
+    allowed = config_list(config, ALLOWED_KEYS)
+    bad = sorted(
+        key
+        for field in ("data", "binaryData")
+        for key in keys_of(r.get(field, default={}), field)
+        if is_credential_key(key) and not _allowed(key, allowed)
+    )
+    if bad:
+        yield (
+            f"{r.describe()} has credential-looking keys {', '.join(show(k) for k in bad)}; ConfigMaps are not secret. "
+            "Move these values into a Secret named '<service>-<env>-credentials' and read them with envFrom/secretKeyRef; "
+            f"if a key only looks like a credential, add it to {ALLOWED_KEYS} in this policy's config."
+        )
+
+
+def check_metadata_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """No label or annotation key looks like a credential."""
+    allowed = config_list(config, ALLOWED_KEYS)
+    for field in ("labels", "annotations"):
+        keys = keys_of(r.get("metadata", field, default={}), f"metadata.{field}")
+        bad = sorted(
+            key for key in keys if not _domain_is_safe(key) and not _allowed(key, allowed) and is_credential_key(key.rsplit("/", 1)[-1])
+        )
+        if bad:
+            yield (
+                f"{r.describe()} has credential-looking {field} {', '.join(show(k) for k in bad)}; labels and annotations "
+                "are readable by anyone who can list the object and end up in logs. Keep credentials in Secrets only; "
+                f"if a key only looks like a credential, add it to {ALLOWED_KEYS} in this policy's config."
+            )
+
+
+# --------------------------------------------------------------------------- Helm
+
+
+def _chart_name(chart: str) -> str:
+    """``oci://registry/hashicorp/vault`` / ``hashicorp/vault`` / ``vault`` -> ``vault``."""
+    return chart.rstrip("/").rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+
+
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+_DEV_ARG = re.compile(r"vault\s+server\b[^\n]*?\s-dev(\s|$)")
+
+
+def _rendered_dev_mode(r: Resource) -> Iterator[str]:
+    """Dev mode as the vault chart renders it (``vault server -dev``, VAULT_DEV_ROOT_TOKEN_ID), in any StatefulSet; names only."""
+    if r.env == "local":
+        return
+    for where, container in entries(r.get("spec", "template", "spec", "containers", default=[]), "spec.template.spec.containers"):
+        words = " ".join(
+            strings(at(container, "command", where=where), f"{where}.command")
+            + strings(at(container, "args", where=where), f"{where}.args")
+        )
+        env_names = [at(e, "name", where=f"{where}.env") for _, e in entries(at(container, "env", where=where, default=[]), f"{where}.env")]
+        if _DEV_ARG.search(words) or "VAULT_DEV_ROOT_TOKEN_ID" in env_names:
+            yield (
+                f"{r.describe()} runs Vault in dev mode ({where}: 'vault server -dev' or "
+                f"VAULT_DEV_ROOT_TOKEN_ID) in {r.env or 'a non-local stack'}: in memory, unsealed, with a root token. "
+                "Set server.dev.enabled to false (dev mode is for the local stack only)."
+            )
+
+
+def check_vault_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Vault's chart never runs in dev mode outside the local stack.
+
+    The engine sends a policy pack no inputs of a ``helm.sh/v4:Chart`` (a remote
+    component), so the values are read where they are visible (a v3 Release, tests)
+    and the rendered StatefulSet is checked too.
+    """
+    if r.type == STATEFUL_SET:
+        yield from _rendered_dev_mode(r)
+        return
+    chart = r.get("chart")
+    if not isinstance(chart, str) or _chart_name(chart) != "vault" or r.env == "local":
+        return
+    dev = r.get("values", "server", "dev", "enabled")
+    if dev is True or (isinstance(dev, str) and dev.lower() == "true"):
+        yield (
+            f"Helm chart {show(chart)} ({show(r.name)}) enables server.dev.enabled in {r.env or 'a non-local stack'}: "
+            "dev mode keeps data in memory, starts unsealed and hands out a root token. Set server.dev.enabled to false "
+            "and run Vault with storage and unsealing (dev mode is for the local stack only)."
+        )
+    if r.get("valueYamlFiles"):
+        raise UnknownAtPreview("valueYamlFiles", "values read from files cannot be inspected by the pack")
+
+
+_LOCAL_CHART = ("./", "../", "/", "file://")
+_VERSIONED_TARBALL = re.compile(r"-v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?\.tgz\Z")
+
+
+def check_chart_pinned(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Helm chart from a repository or registry is pinned to an exact version."""
+    chart = r.get("chart")
+    if not isinstance(chart, str) or chart.startswith(_LOCAL_CHART) or "@sha256:" in chart or _VERSIONED_TARBALL.search(chart):
+        return  # local charts are versioned with the repository; digests and versioned tarballs are pinned
+    version = r.get("version")
+    if not isinstance(version, str) or not conventions.is_exact_chart_version(version):
+        state = "has no version" if not version else f"has version {show(version)}, which is a range, not one release"
+        yield (
+            f"Helm chart {show(chart)} ({show(r.name)}) {state}; an unpinned chart changes under you on the next "
+            "deploy. Set version to an exact release (e.g. '0.28.1') and upgrade it in a reviewed change."
+        )
+
+
+configmap_no_credential_keys = resource_policy(
+    name="hygiene-configmap-no-credential-keys",
+    description="ConfigMaps hold no credential-looking keys (passwords, tokens, secrets, access or private keys).",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({CONFIG_MAP}),
+    check=check_configmap_keys,
+    extra_config=dict(_ALLOWED_SCHEMA),
+)
+
+metadata_no_credential_keys = resource_policy(
+    name="hygiene-metadata-no-credential-keys",
+    description="No label or annotation key on a Kubernetes object looks like a credential.",
+    enforcement_level=MANDATORY,
+    resource_types=is_k8s_object,
+    check=check_metadata_keys,
+    extra_config=dict(_ALLOWED_SCHEMA),
+)
+
+vault_chart_no_dev_mode = resource_policy(
+    name="hygiene-vault-chart-no-dev-mode",
+    description="The Vault Helm chart never runs with server.dev.enabled outside the local stack.",
+    enforcement_level=MANDATORY,
+    resource_types=HELM_TYPES | {STATEFUL_SET},
+    check=check_vault_dev_mode,
+)
+
+helm_chart_version_pinned = resource_policy(
+    name="hygiene-helm-chart-version-pinned",
+    description="Every Helm chart from a repository or registry is pinned to an exact version.",
+    enforcement_level=MANDATORY,
+    resource_types=HELM_TYPES,
+    check=check_chart_pinned,
+)
+
+POLICIES = [configmap_no_credential_keys, metadata_no_credential_keys, vault_chart_no_dev_mode, helm_chart_version_pinned]
