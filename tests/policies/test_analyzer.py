@@ -22,6 +22,7 @@ import pytest
 from google.protobuf import json_format
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.deserialize import SPECIAL_ARCHIVE_SIG, SPECIAL_ASSET_SIG, SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from secrets_platform.policies import analyzer, wire
 from secrets_platform.policies.rules import ALL_POLICIES
@@ -174,12 +175,7 @@ def test_the_view_is_pulumi_policys_decoding_made_plain(corpus):
     assert any(wire.SENTINELS & set(str(json_format.MessageToDict(s)).split("'")) for s in structs)
 
 
-SIG, SECRET, ASSET, ARCHIVE = (
-    wire.SPECIAL_SIG_KEY,
-    corpus_.SECRET_SIG,
-    "c44067f5952c0a294b673a41bacd8c17",
-    "0def7320c3a5731c473e5ecbe6d01bc7",
-)
+SIG, SECRET, ASSET, ARCHIVE = SPECIAL_SIG_KEY, SPECIAL_SECRET_SIG, SPECIAL_ASSET_SIG, SPECIAL_ARCHIVE_SIG
 
 
 @pytest.mark.parametrize(
