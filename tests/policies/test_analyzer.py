@@ -214,8 +214,13 @@ def test_a_resource_no_policy_concerns_is_not_decoded(corpus, monkeypatch):
     _, ours = _servicers(None)
     component = next(r for r in corpus if r.type.startswith("secrets-platform:"))
     calls = []
-    monkeypatch.setattr(upstream.json_format, "MessageToDict", lambda *a, **k: calls.append(a) or {})
-    monkeypatch.setattr(wire, "plain_struct", lambda *a, **k: calls.append(a) or {})
+
+    def decode(*a, **k):
+        calls.append(a)
+        return {}
+
+    monkeypatch.setattr(upstream.json_format, "MessageToDict", decode)
+    monkeypatch.setattr(wire, "plain_struct", decode)
     assert ours.Analyze(component, None) == proto.AnalyzeResponse()
     assert ours.Remediate(component, None) == proto.RemediateResponse()
     assert calls == []
@@ -226,7 +231,12 @@ def test_each_request_is_decoded_once_for_all_its_rules(corpus, monkeypatch):
     secret = next(r for r in corpus if r.type == "kubernetes:core/v1:Secret" and not r.HasField("provider"))
     assert len(ours._policies_for(secret.type)) > 5
     real, calls = wire.plain_struct, []
-    monkeypatch.setattr(wire, "plain_struct", lambda s: calls.append(s) or real(s))
+
+    def counted(s):
+        calls.append(s)
+        return real(s)
+
+    monkeypatch.setattr(wire, "plain_struct", counted)
     assert ours.Analyze(secret, None).diagnostics is not None
     assert len(calls) == 1
 
@@ -250,7 +260,12 @@ def test_runtime_settings_are_reread_only_when_their_variables_change(monkeypatc
     monkeypatch.setattr(pulumi.runtime.settings, "SETTINGS", pulumi.runtime.settings.SETTINGS)  # restored after
     parsed = []
     real = upstream.pulumi.runtime.get_config_env
-    monkeypatch.setattr(upstream.pulumi.runtime, "get_config_env", lambda: parsed.append(1) or real())
+
+    def get_config_env():
+        parsed.append(1)
+        return real()
+
+    monkeypatch.setattr(upstream.pulumi.runtime, "get_config_env", get_config_env)
     monkeypatch.setenv("PULUMI_CONFIG", '{"test-analyzer:unread": "1"}')
     monkeypatch.setenv("PULUMI_PROJECT", "secrets-platform")
     monkeypatch.setenv("PULUMI_STACK", "dev")
