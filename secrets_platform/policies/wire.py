@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2  # type: ignore[import-untyped]  # protobuf ships no stubs
+from google.protobuf import json_format, struct_pb2
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 
 from secrets_platform.policies.support import SENTINELS, UNKNOWN, plain
