@@ -245,7 +245,7 @@ def check_database_file(pg: LocalPostgres, c: dict, root: Path, where: str) -> N
     """One env file: every declared key once with a non-empty value, and the user it names exists in PostgreSQL."""
     (name,) = {Path(f).name for f in c["snippet"]["files"].values()}
     lines = (root / "vault" / "secrets" / name).read_text().splitlines()
-    parsed = dict(m.groups() for m in map(ENV_LINE.match, lines) if m)
+    parsed: dict[str, str] = {m.group(1): m.group(2) for m in map(ENV_LINE.match, lines) if m}
     assert len(parsed) == len(lines), f"{where}: {name} has lines that are not KEY='value'"
     assert sorted(parsed) == sorted(c["snippet"]["files"]), f"{where}: {name} holds {sorted(parsed)}"
     empty = sorted(k for k, v in parsed.items() if not v)

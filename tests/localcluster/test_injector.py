@@ -7,6 +7,7 @@ import ipaddress
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,7 +82,7 @@ def test_a_missing_injector_binary_says_to_run_make_toolchain(tmp_path):
 # --------------------------------------------------------------------------- the injected agent config
 
 
-CONFIG = {
+CONFIG: dict[str, Any] = {
     "auto_auth": {
         "method": {
             "type": "kubernetes",

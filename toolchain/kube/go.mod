@@ -1,6 +1,7 @@
 // Wrapper module for the local cluster's control plane and node: kube-apiserver,
 // kube-controller-manager, kube-scheduler, the kubelet and kubectl from k8s.io/kubernetes
-// at one pinned version.
+// at one pinned version. The first four are built as one binary (cmd/kube, which runs as
+// the name it is started as); the tool lines pin what their upstream mains need.
 // k8s.io/kubernetes replaces its staging modules with ./staging paths, which only
 // its own repository has; here each is replaced by its published v0.N.x release.
 // See toolchain/README.md ("The local cluster").
@@ -19,6 +20,9 @@ tool (
 require (
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/vault-k8s v1.6.2
+	github.com/spf13/cobra v1.9.1
+	k8s.io/component-base v0.34.4
+	k8s.io/kubernetes v1.34.4
 )
 
 require (
@@ -127,7 +131,6 @@ require (
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
 	github.com/ryanuber/go-glob v1.0.0 // indirect
 	github.com/sirupsen/logrus v1.9.3 // indirect
-	github.com/spf13/cobra v1.9.1 // indirect
 	github.com/spf13/pflag v1.0.6 // indirect
 	github.com/stoewer/go-strcase v1.3.0 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
@@ -177,7 +180,6 @@ require (
 	k8s.io/client-go v0.34.4 // indirect
 	k8s.io/cloud-provider v0.34.4 // indirect
 	k8s.io/cluster-bootstrap v0.0.0 // indirect
-	k8s.io/component-base v0.34.4 // indirect
 	k8s.io/component-helpers v0.34.4 // indirect
 	k8s.io/controller-manager v0.34.4 // indirect
 	k8s.io/cri-api v0.34.4 // indirect
@@ -194,7 +196,6 @@ require (
 	k8s.io/kube-scheduler v0.0.0 // indirect
 	k8s.io/kubectl v0.0.0 // indirect
 	k8s.io/kubelet v0.34.4 // indirect
-	k8s.io/kubernetes v1.34.4 // indirect
 	k8s.io/metrics v0.34.4 // indirect
 	k8s.io/mount-utils v0.0.0 // indirect
 	k8s.io/pod-security-admission v0.0.0 // indirect
