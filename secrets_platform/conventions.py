@@ -206,7 +206,105 @@ def vault_database_role(service: str, env: str) -> str:
 
 def vault_database_creds_path(mount: str, service: str, env: str) -> str:
     """Where a job runner reads a short-lived database user: ``<mount>/creds/<service>-<env>``."""
-    return f"{mount}/creds/{vault_database_role(service, env)}"
+    return vault_creds_path(mount, vault_database_role(service, env))
+
+
+def vault_creds_path(mount: str, role: str) -> str:
+    """The creds path of a database engine's role: ``<mount>/creds/<role>``."""
+    return f"{mount}/creds/{role}"
+
+
+def vault_kv_api_path(mount: str, env: str, service: str) -> str:
+    """The KV v2 API path the agent reads a bundle at: ``<mount>/data/<env>/<service>``."""
+    return f"{mount}/data/{env}/{service}"
+
+
+def vault_kv_metadata_path(mount: str, env: str, service: str) -> str:
+    """The KV v2 metadata path of a bundle (versions, listing): ``<mount>/metadata/<env>/<service>``."""
+    return f"{mount}/metadata/{env}/{service}"
+
+
+def vault_agent_file_name(service: str, key: str) -> str:
+    """The file the Vault agent renders one key of a bundle to (under /vault/secrets): ``<service>-<key slug>``."""
+    return f"{service}-{key_slug(key)}"
+
+
+def vault_database_env_file(service: str) -> str:
+    """The file the Vault agent renders a vault-database bundle's user into: ``<service>-database.env``."""
+    return f"{service}-database.env"
+
+
+def vault_delegator_binding_name(env: str) -> str:
+    """The ClusterRoleBinding of Vault's token reviewer to ``system:auth-delegator``: ``vault-auth-delegator-<env>``."""
+    return f"{VAULT_AUTH_SERVICE_ACCOUNT}-delegator-{env}"
+
+
+def data_access_log_resource_name(service: str, env: str) -> str:
+    """The IAMAuditConfig of one audited GCP service: ``data-access-logs-<first label of the service>-<env>``."""
+    return f"data-access-logs-{service.split('.')[0]}-{env}"
+
+
+def vault_audit_resource_name(env: str) -> str:
+    """The stack's Vault audit device resource: ``vault-audit-<env>``."""
+    return f"vault-audit-{env}"
+
+
+def tls_component_name(service: str, purpose: str) -> str:
+    """The component of one TLS secret: ``<service>-<purpose>``."""
+    return f"{service}-{purpose}"
+
+
+def gcp_secret_resource_name(project: str, secret: str) -> str:
+    """A Secret Manager secret's resource name (IAM, audit logs): ``projects/<project>/secrets/<secret>``."""
+    return f"projects/{project}/secrets/{secret}"
+
+
+def gcp_service_account_resource_name(project: str, email: str) -> str:
+    """A GCP service account's resource name (IAM): ``projects/<project>/serviceAccounts/<email>``."""
+    return f"projects/{project}/serviceAccounts/{email}"
+
+
+def gcp_service_account_email(component: str, env: str, project: str) -> str:
+    """The GCP service account's email: ``<component>-<env>@<project>.iam.gserviceaccount.com``."""
+    return f"{gcp_service_account_id(component, env)}@{project}.iam.gserviceaccount.com"
+
+
+def object_key(namespace: str, name: str) -> str:
+    """``<namespace>/<name>`` (``dagster-prd/job-runner``): a namespaced object's key and its Pulumi resource name."""
+    return f"{namespace}/{name}"
+
+
+# Where the Vault agent renders files in a pod, its annotations' prefix, and where a Flyte task reads its secrets.
+VAULT_SECRETS_DIR = "/vault/secrets"
+VAULT_ANNOTATION_PREFIX = "vault.hashicorp.com/"
+AGENT_INJECT_KINDS = ("secret", "template")
+FLYTE_SECRETS_DIR = "/etc/flyte/secrets"
+
+
+def vault_auth_mount(auth_path: str) -> str:
+    """The API path of an auth method, as the injector's ``auth-path`` annotation spells it: ``auth/<path>``."""
+    return f"auth/{auth_path}"
+
+
+def vault_secrets_file(name: str) -> str:
+    """Where the agent writes file ``name`` in the pod: ``/vault/secrets/<name>``."""
+    return f"{VAULT_SECRETS_DIR}/{name}"
+
+
+def agent_inject_annotation(kind: str, file: str) -> str:
+    """``vault.hashicorp.com/agent-inject-<secret|template>-<file>``."""
+    if kind not in AGENT_INJECT_KINDS:
+        raise ConventionError(f"agent annotation kind {kind!r} is not one of {', '.join(AGENT_INJECT_KINDS)}")
+    return f"{VAULT_ANNOTATION_PREFIX}agent-inject-{kind}-{file}"
+
+
+def flyte_secret_file(group: str, key: str) -> str:
+    """The file a Flyte task reads ``Secret(group, key)`` from: ``/etc/flyte/secrets/<group>/<key>`` (the group may hold '/')."""
+    return f"{FLYTE_SECRETS_DIR}/{group}/{key}"
+
+
+# The job runners' Role (and RoleBinding) in every platform namespace: it may get exactly that namespace's Secrets.
+JOB_RUNNER_ROLE = "job-runner-secrets"
 
 
 def import_secret_name(variable: str, prefix: str, service: str, env: str) -> str:
@@ -231,6 +329,10 @@ ESO_GCP_COMPONENT = "eso"
 STORE_BACKEND = "gcp-secret-manager"
 # Vault: the service account whose token Vault uses to review job runners' tokens.
 VAULT_AUTH_SERVICE_ACCOUNT = "vault-auth"
+# The local cluster's Vault agent injector (localcluster/injector.py): its MutatingWebhookConfiguration
+# and the webhook in it (upstream's webhook name, so the API server's errors read as they do elsewhere).
+VAULT_INJECTOR_WEBHOOK_CONFIGURATION = "secrets-platform-vault-agent-injector"
+VAULT_INJECTOR_WEBHOOK = "vault.hashicorp.com"
 
 
 def store_name(env: str) -> str:

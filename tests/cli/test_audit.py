@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,7 @@ def k8s_read(verb: str, namespace: str, name: str | None, principal: str, **kw) 
 
 def vault_line(path: str, namespace: str | None, account: str | None, minutes_ago: float = 30, error: str | None = None) -> dict:
     """A Vault file audit device's response entry (values HMACed), as Vault writes it."""
-    auth = {"display_name": f"kubernetes-{namespace}-{account}" if namespace else "root", "policies": ["default"]}
+    auth: dict[str, Any] = {"display_name": f"kubernetes-{namespace}-{account}" if namespace else "root", "policies": ["default"]}
     if namespace:
         auth["metadata"] = {"role": f"job-runner-{namespace}", "service_account_name": account, "service_account_namespace": namespace}
     entry = {
@@ -195,7 +196,7 @@ def test_the_table_shows_every_reader_and_never_a_value(tmp_path):
 def test_only_declared_reads_and_every_credential_read_exit_0(tmp_path):
     """A log where each credential is read by its declared reader only: no finding."""
     app = make_app()
-    from secrets_platform.components.platform import resolve
+    from secrets_platform.model import resolve
 
     model = resolve(app.project.settings("prd", {}))
     entries = []

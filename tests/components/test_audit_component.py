@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from secrets_platform.components.audit import AUDITED_SERVICES, AuditSpec
-from secrets_platform.components.platform import audit_spec, resolve
+from secrets_platform.model.specs import AUDITED_SERVICES, AuditSpec
+from secrets_platform.model import resolve
+from secrets_platform.model.stack import audit_spec
 from support import run_program, stack_settings
 
 AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
@@ -38,7 +39,7 @@ def test_each_cloud_stack_turns_on_data_read_for_both_services_in_its_project(st
 
 
 def test_a_vault_address_adds_an_hmac_device_on_the_stacks_vault_provider():
-    from tests.components.test_platform import fixed_prd_settings
+    from test_platform import fixed_prd_settings
 
     s = fixed_prd_settings()  # Vault with an address
     assert s.config.vault.address

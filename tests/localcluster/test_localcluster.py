@@ -25,6 +25,7 @@ BUILT = (
     "kube-scheduler",
     "kubelet",
     "external-secrets",
+    "vault-injector",
     "reloader",
     "kubectl",
     "external-secrets-crds.yaml",
@@ -151,6 +152,7 @@ def test_a_second_start_while_one_runs_is_refused(tmp_path, binaries):
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(ClusterError, match=f"being started or stopped by pid {holder.pid}.*wait"):
@@ -206,7 +208,7 @@ def test_etcd_has_a_ca_of_its_own_and_serves_loopback_only(tmp_path):
 
 def test_ports_follow_the_base_and_every_one_is_distinct():
     ports = Ports.from_base(20000)
-    assert sorted(ports.named().values()) == list(range(20000, 20008))
+    assert sorted(ports.named().values()) == list(range(20000, 20009))
 
 
 def test_a_missing_debian_package_is_named_with_the_install_command_and_nothing_is_created(tmp_path, binaries, monkeypatch):

@@ -1,4 +1,4 @@
-"""Ready-to-paste fragments that tell a consumer how to use a Secret, never what is in it."""
+"""Ready-to-paste fragments that tell a consumer how to use a Secret, never what is in it (the outputs' ``consumers``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ import re
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.components.common import SecretDescriptor
+from secrets_platform.model.descriptors import DOCKER_CONFIG_JSON, OPAQUE, TLS, SecretDescriptor
 
-OPAQUE = "Opaque"
-DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson"
-TLS = "kubernetes.io/tls"
+__all__ = [
+    "DOCKER_CONFIG_JSON",
+    "OPAQUE",
+    "TLS",
+    "SecretDescriptor",
+    "describe",
+    "flyte_vault_field_problem",
+    "flyte_vault_secrets",
+    "fragments",
+]
 
 
 def fragments(secret: SecretDescriptor) -> dict[str, Any]:
@@ -48,7 +55,7 @@ def fragments(secret: SecretDescriptor) -> dict[str, Any]:
 # `{{ with secret "<group>" }}{{ .Data.data.<key> }}{{ end }}` rendered to /etc/flyte/secrets/<group>/<key>:
 # the key is the KV field's own name (any other name renders "<no value>"), a Go template field, so letters,
 # digits and '_'; and flytekit reads the file <group>/<key> lower-cased, so only a lower-case field is found.
-FLYTE_SECRETS_DIR = "/etc/flyte/secrets"
+FLYTE_SECRETS_DIR = conventions.FLYTE_SECRETS_DIR
 FLYTE_VAULT_FIELD = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -75,7 +82,7 @@ def flyte_vault_secrets(path: str, properties: dict[str, str]) -> dict[str, Any]
         if problem:
             unreadable[key] = problem
         else:
-            readable.append({"group": path, "key": field, "mountRequirement": "FILE", "file": f"{FLYTE_SECRETS_DIR}/{path}/{field}"})
+            readable.append({"group": path, "key": field, "mountRequirement": "FILE", "file": conventions.flyte_secret_file(path, field)})
     out: dict[str, Any] = {"flyteSecrets": readable}
     if unreadable:
         out["flyteUnreadable"] = unreadable
