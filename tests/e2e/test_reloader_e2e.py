@@ -192,7 +192,8 @@ def rotate(project: LocalProject, service: str) -> str:
 @pytest.fixture(scope="module")
 def consumers(applied, cluster):
     """Every consumer running, each on the value it read; the Job running, the CronJob idle; a watched-nowhere twin outside."""
-    values = applied.secrets()
+    # pulumi up returns once the ExternalSecret exists: ESO creates the cube Secret on its first sync, shortly after.
+    values = wait_for(lambda: _every_consumed_secret(applied), "every consumed Secret in the cluster")
     objects = [workload(*c) for c in CONSUMERS] + [batch("Job", "snow-batch"), batch("CronJob", "snow-nightly")]
     cluster.kubectl("create", "namespace", OUTSIDE)
     outside_secret = {
@@ -213,6 +214,11 @@ def consumers(applied, cluster):
     cluster.kubectl("delete", "namespace", OUTSIDE, "--wait=false", check=False)
     for obj in objects[: len(CONSUMERS) + 2]:
         cluster.kubectl("delete", obj["kind"].lower(), obj["metadata"]["name"], "-n", NS, "--wait=false", check=False)
+
+
+def _every_consumed_secret(applied) -> dict[str, dict[str, str]] | None:
+    found = applied.secrets()
+    return found if {f"{NS}/{secret}" for _, _, secret, _, _, _ in CONSUMERS} <= found.keys() else None
 
 
 def _job_pod(cluster) -> dict | None:
