@@ -35,6 +35,14 @@ def test_it_starts_after_the_api_server_and_stops_before_it():
     assert COMPONENTS.index("kube-apiserver") < COMPONENTS.index("reloader") < COMPONENTS.index("kubelet")
 
 
+def test_the_controller_manager_runs_the_controller_of_every_kind_reloader_rolls():
+    # Without them a StatefulSet or DaemonSet gets no pod at all, and a rollout Reloader starts never happens.
+    args = Cluster(port_base=20000)._args("kube-controller-manager")
+    controllers = next(a.split("=", 1)[1] for a in args if a.startswith("--controllers=")).split(",")
+    for kind in conventions.RELOADER_ROLLED_KINDS:
+        assert f"{kind.lower()}-controller" in controllers
+
+
 def test_a_missing_binary_is_one_clear_error_naming_reloader(tmp_path, binaries):  # noqa: F811 (the imported fixture)
     (binaries / "reloader").unlink()
     with pytest.raises(ClusterError, match=r"reloader is missing: run make toolchain \(it builds Reloader"):
