@@ -96,7 +96,7 @@ class ExternalSecretsOperator(OperatorComponent):
         annotations = None
         if args.identity is not None:
             self.identity = WorkloadIdentity(
-                f"{name}-identity",
+                conventions.child_resource_name(name, "identity"),
                 args.identity,
                 pulumi.ResourceOptions(parent=self),
             )
@@ -292,7 +292,7 @@ class ExternalCredential(pulumi.ComponentResource):
         self.grant: gcp.secretmanager.SecretIamMember | None = None
         if args.project:
             self.remote = gcp.secretmanager.Secret(
-                f"{name}-secret",
+                conventions.child_resource_name(name, "secret"),
                 secret_id=self.secret_name,
                 project=args.project,
                 replication=replication(args.replica_locations),
@@ -301,7 +301,7 @@ class ExternalCredential(pulumi.ComponentResource):
             )
             if document is not None:
                 self.version = gcp.secretmanager.SecretVersion(
-                    f"{name}-version",
+                    conventions.child_resource_name(name, "version"),
                     secret=self.remote.id,
                     secret_data=document,
                     opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(additional_secret_outputs=["secretData"], **keep)),
@@ -309,9 +309,9 @@ class ExternalCredential(pulumi.ComponentResource):
             if args.accessor:
                 # On this one secret, for this one account: never a project-wide grant.
                 self.grant = gcp.secretmanager.SecretIamMember(
-                    f"{name}-accessor",
+                    conventions.child_resource_name(name, "accessor"),
                     project=args.project,
-                    secret_id=f"projects/{args.project}/secrets/{self.secret_name}",
+                    secret_id=conventions.secret_manager_secret(args.project, self.secret_name),
                     role=SECRET_ACCESSOR,
                     member=args.accessor,
                     opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(depends_on=[self.remote])),
@@ -321,7 +321,7 @@ class ExternalCredential(pulumi.ComponentResource):
         # ESO owns the Secret it writes; in prd the ExternalSecret is kept like a Secret would be.
         self.external_secrets = {
             namespace: k8s.apiextensions.CustomResource(
-                f"{namespace}/{self.secret_name}",
+                conventions.object_key(namespace, self.secret_name),
                 api_version=API_VERSION,
                 kind="ExternalSecret",
                 metadata=metadata(self.secret_name, args.labels, namespace),

@@ -13,6 +13,7 @@ from typing import Mapping
 
 import pulumi
 
+from secrets_platform import conventions
 from secrets_platform.components.common import SecretDescriptor, child_options, platform_secret
 from secrets_platform.components.consumers import OPAQUE
 from secrets_platform.settings import ImportedSecret
@@ -46,7 +47,7 @@ class ImportedSecrets(pulumi.ComponentResource):
         child = child_options(self, opts)
         self.secrets = {
             item.variable: platform_secret(
-                f"{item.namespace}/{item.name}",
+                conventions.object_key(item.namespace, item.name),
                 name=item.name,
                 namespace=item.namespace,
                 labels=spec.labels,

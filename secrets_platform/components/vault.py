@@ -35,7 +35,7 @@ AUTH_SERVICE_ACCOUNT = conventions.VAULT_AUTH_SERVICE_ACCOUNT
 AUTH_DELEGATOR = "system:auth-delegator"
 TOKEN_VOLUME = "vault-token"
 # Where the injector's agents render files (its default).
-SECRETS_DIR = "/vault/secrets"
+SECRETS_DIR = conventions.VAULT_SECRETS_DIR
 
 # Pod Security `restricted` for every Vault pod (the platform's namespaces enforce it).
 _POD_SECURITY = {"runAsNonRoot": True, "runAsUser": 100, "runAsGroup": 1000, "fsGroup": 1000, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -65,11 +65,11 @@ class VaultNames:
 
     def api_path(self, service: str) -> str:
         """The KV v2 API path the agent reads: ``<mount>/data/<env>/<service>``."""
-        return f"{self.mount}/data/{self.environment}/{service}"
+        return conventions.kv_api_path(self.mount, self.environment, service)
 
     def metadata_path(self, service: str) -> str:
         """The KV v2 metadata path of a bundle (versions): ``<mount>/metadata/<env>/<service>``."""
-        return f"{self.mount}/metadata/{self.environment}/{service}"
+        return conventions.kv_metadata_path(self.mount, self.environment, service)
 
     def database_role(self, service: str) -> str:
         """The database engine's connection and role of a vault-database bundle: ``<service>-<env>``."""
@@ -197,7 +197,7 @@ class DatabaseRole:
 
     @property
     def creds_path(self) -> str:
-        return f"{self.mount}/creds/{self.name}"
+        return conventions.vault_creds_path(self.mount, self.name)
 
     def creation_statements(self) -> list[str]:
         return ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"] + [
@@ -226,7 +226,7 @@ class DatabaseRole:
 
 def file_name(service: str, key: str) -> str:
     """File the agent renders a key to, e.g. ``snowflake-snowflake-password`` under /vault/secrets."""
-    return f"{service}-{conventions.key_slug(key)}"
+    return conventions.vault_agent_file(service, key)
 
 
 def injector_fragments(
@@ -245,18 +245,18 @@ def injector_fragments(
     annotations = {
         "vault.hashicorp.com/agent-inject": "true",
         "vault.hashicorp.com/role": names.role(namespace),
-        "vault.hashicorp.com/auth-path": f"auth/{names.auth_path}",
+        "vault.hashicorp.com/auth-path": conventions.vault_auth_mount(names.auth_path),
         "vault.hashicorp.com/agent-pre-populate-only": "true",
         "vault.hashicorp.com/agent-service-account-token-volume-name": TOKEN_VOLUME,
     }
     files = {}
     for key, prop in sorted(properties.items()):
         name = file_name(service, key)
-        annotations[f"vault.hashicorp.com/agent-inject-secret-{name}"] = api_path
-        annotations[f"vault.hashicorp.com/agent-inject-template-{name}"] = (
+        annotations[conventions.agent_inject_annotation("secret", name)] = api_path
+        annotations[conventions.agent_inject_annotation("template", name)] = (
             f'{{{{- with secret "{api_path}" -}}}}{{{{ index .Data.data "{prop}" }}}}{{{{- end }}}}'
         )
-        files[key] = f"{SECRETS_DIR}/{name}"
+        files[key] = conventions.vault_secrets_file(name)
     return {
         "podAnnotations": annotations,
         "serviceAccountName": conventions.JOB_RUNNER,
@@ -274,7 +274,7 @@ def injector_fragments(
 
 def database_env_file(service: str) -> str:
     """The file the agent renders a vault-database bundle's user into, e.g. ``warehouse-database.env``."""
-    return f"{service}-database.env"
+    return conventions.database_env_file(service)
 
 
 def database_injector_fragments(
@@ -293,11 +293,13 @@ def database_injector_fragments(
     name = database_env_file(service)
     lines = "".join(f"{key}='{{{{ .Data.{prop} }}}}'\n" for key, prop in sorted(properties.items()))
     out = injector_fragments(names, namespace, service, {}, audience, token_ttl)
-    out["podAnnotations"][f"vault.hashicorp.com/agent-inject-secret-{name}"] = creds
-    out["podAnnotations"][f"vault.hashicorp.com/agent-inject-template-{name}"] = f'{{{{- with secret "{creds}" -}}}}\n{lines}{{{{- end }}}}'
-    out["files"] = {key: f"{SECRETS_DIR}/{name}" for key in sorted(properties)}
-    out["envFile"] = f"{SECRETS_DIR}/{name}"
-    out["command"] = f'set -a; . {SECRETS_DIR}/{name}; set +a; exec "$@"'
+    out["podAnnotations"][conventions.agent_inject_annotation("secret", name)] = creds
+    out["podAnnotations"][conventions.agent_inject_annotation("template", name)] = (
+        f'{{{{- with secret "{creds}" -}}}}\n{lines}{{{{- end }}}}'
+    )
+    out["files"] = {key: conventions.vault_secrets_file(name) for key in sorted(properties)}
+    out["envFile"] = conventions.vault_secrets_file(name)
+    out["command"] = f'set -a; . {conventions.vault_secrets_file(name)}; set +a; exec "$@"'
     return out
 
 
@@ -337,7 +339,7 @@ def chart_values(environment: str, ha: bool, replicas: int, dev_mode: bool, auth
         "injector": {
             # local: no mutating webhook for the API server to call (nothing in local leaves loopback)
             "enabled": environment != "local",
-            "authPath": f"auth/{auth_path}",
+            "authPath": conventions.vault_auth_mount(auth_path),
             "securityContext": {"pod": _POD_SECURITY, "container": _CONTAINER_SECURITY},
         },
         "server": server,
@@ -414,7 +416,7 @@ class VaultAccess(pulumi.ComponentResource):
         self.provider = vault.Provider(args.provider_name, address=args.address, opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=opts.depends_on if opts else None)
         self.auth_backend = vault.AuthBackend(
-            f"{name}-auth",
+            conventions.child_resource_name(name, "auth"),
             type="kubernetes",
             path=names.auth_path,
             description=f"secrets-platform: Kubernetes auth of {names.environment}",
@@ -422,7 +424,7 @@ class VaultAccess(pulumi.ComponentResource):
         )
         after_auth = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.auth_backend]))
         self.auth_config = vault.kubernetes.AuthBackendConfig(
-            f"{name}-auth-config",
+            conventions.child_resource_name(name, "auth-config"),
             backend=names.auth_path,
             kubernetes_host=args.kubernetes_host,
             opts=after_auth,
@@ -431,10 +433,12 @@ class VaultAccess(pulumi.ComponentResource):
         self.roles: dict[str, Any] = {}
         for item in args.access:
             role = item.role
-            policy = vault.Policy(f"{name}-{item.namespace}-policy", name=item.policy, policy=item.hcl, opts=child)
+            policy = vault.Policy(
+                conventions.child_resource_name(name, item.namespace, "policy"), name=item.policy, policy=item.hcl, opts=child
+            )
             self.policies[item.namespace] = policy
             self.roles[item.namespace] = vault.kubernetes.AuthBackendRole(
-                f"{name}-{item.namespace}-role",
+                conventions.child_resource_name(name, item.namespace, "role"),
                 backend=role.backend,
                 role_name=role.name,
                 bound_service_account_names=list(role.service_accounts),
@@ -448,7 +452,7 @@ class VaultAccess(pulumi.ComponentResource):
         self.database_roles: dict[str, Any] = {}
         if args.databases:
             mount = vault.Mount(
-                f"{name}-database",
+                conventions.child_resource_name(name, "database"),
                 path=names.database_mount,
                 type="database",
                 description=f"secrets-platform: short-lived database users of {names.environment}",
@@ -457,7 +461,7 @@ class VaultAccess(pulumi.ComponentResource):
             after_mount = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[mount]))
             for db_role, login in args.databases:
                 connection = vault.database.SecretBackendConnection(
-                    f"{name}-{db_role.service}-connection",
+                    conventions.child_resource_name(name, db_role.service, "connection"),
                     backend=mount.path,
                     name=db_role.name,
                     allowed_roles=[db_role.name],
@@ -468,7 +472,7 @@ class VaultAccess(pulumi.ComponentResource):
                     opts=after_mount,
                 )
                 self.database_roles[db_role.service] = vault.database.SecretBackendRole(
-                    f"{name}-{db_role.service}-database-role",
+                    conventions.child_resource_name(name, db_role.service, "database-role"),
                     backend=mount.path,
                     name=db_role.name,
                     db_name=connection.name,

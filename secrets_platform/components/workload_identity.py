@@ -52,12 +52,12 @@ def workload_identity_spec(
 
 
 def service_account_email(component: str, environment: str, project: str) -> str:
-    return f"{conventions.gcp_service_account_id(component, environment)}@{project}.iam.gserviceaccount.com"
+    return conventions.gcp_service_account_email(conventions.gcp_service_account_id(component, environment), project)
 
 
 def workload_identity_member(project: str, namespace: str, kubernetes_service_account: str) -> str:
     """The one Kubernetes identity allowed: ``serviceAccount:<project>.svc.id.goog[<ns>/<ksa>]``."""
-    return f"serviceAccount:{project}.svc.id.goog[{namespace}/{kubernetes_service_account}]"
+    return conventions.workload_identity_member(project, namespace, kubernetes_service_account)
 
 
 def gcp_labels(environment: str) -> dict[str, str]:
@@ -75,7 +75,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         child = child_options(self, opts)
         self.account_id, self.email, self.member = args.account_id, args.email, args.member
         self.account = gcp.serviceaccount.Account(
-            f"{name}-account",
+            conventions.child_resource_name(name, "account"),
             account_id=self.account_id,
             project=args.project,
             display_name=args.display_name,
@@ -83,8 +83,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
             opts=child,
         )
         self.binding = gcp.serviceaccount.IAMMember(
-            f"{name}-workload-identity",
-            service_account_id=f"projects/{args.project}/serviceAccounts/{self.email}",
+            conventions.child_resource_name(name, "workload-identity"),
+            service_account_id=conventions.gcp_service_account_path(args.project, self.email),
             role=WORKLOAD_IDENTITY_USER,
             member=self.member,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.account])),

@@ -11,48 +11,76 @@ enough to call for every resource the policy pack sees.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, Literal, get_args
+from typing import Iterable, NamedTuple
+
+from secrets_platform.conventions.environments import (
+    ENV_OF_FLYTE_DOMAIN as ENV_OF_FLYTE_DOMAIN,
+    ENVIRONMENT_LIST as ENVIRONMENT_LIST,
+    ENVIRONMENTS as ENVIRONMENTS,
+    FLYTE_DOMAINS as FLYTE_DOMAINS,
+    TRAITS as TRAITS,
+    Environment as Environment,
+    EnvironmentTraits as EnvironmentTraits,
+    flyte_domain as flyte_domain,
+    traits as traits,
+)
+from secrets_platform.conventions.errors import ConventionError as ConventionError
+from secrets_platform.conventions.keys import (
+    CREDENTIAL_KEY_QUALIFIERS as CREDENTIAL_KEY_QUALIFIERS,
+    CREDENTIAL_KEY_WORDS as CREDENTIAL_KEY_WORDS,
+    CREDENTIAL_REFERENCE_SUFFIXES as CREDENTIAL_REFERENCE_SUFFIXES,
+    TOOLCHAIN_VARIABLE_PREFIXES as TOOLCHAIN_VARIABLE_PREFIXES,
+    TOOLCHAIN_VARIABLES as TOOLCHAIN_VARIABLES,
+    credential_key_words as credential_key_words,
+    has_url_userinfo as has_url_userinfo,
+    is_toolchain_variable as is_toolchain_variable,
+    looks_like_credential_key as looks_like_credential_key,
+    toolchain_prefix_conflict as toolchain_prefix_conflict,
+)
+from secrets_platform.conventions.paths import (
+    VAULT_SECRETS_DIR as VAULT_SECRETS_DIR,
+    AgentAnnotation as AgentAnnotation,
+    CredsPath as CredsPath,
+    KvPath as KvPath,
+    SecretManagerSecret as SecretManagerSecret,
+    agent_inject_annotation as agent_inject_annotation,
+    database_env_file as database_env_file,
+    key_slug as key_slug,
+    kv_api_path as kv_api_path,
+    kv_metadata_path as kv_metadata_path,
+    parse_agent_inject_annotation as parse_agent_inject_annotation,
+    parse_database_env_file as parse_database_env_file,
+    parse_kv_path as parse_kv_path,
+    parse_secret_manager_secret as parse_secret_manager_secret,
+    parse_stack_file_name as parse_stack_file_name,
+    parse_vault_agent_file as parse_vault_agent_file,
+    parse_vault_auth_mount as parse_vault_auth_mount,
+    parse_vault_creds_path as parse_vault_creds_path,
+    parse_vault_secrets_file as parse_vault_secrets_file,
+    secret_manager_secret as secret_manager_secret,
+    stack_file_name as stack_file_name,
+    vault_agent_file as vault_agent_file,
+    vault_auth_mount as vault_auth_mount,
+    vault_creds_path as vault_creds_path,
+    vault_secrets_file as vault_secrets_file,
+)
+from secrets_platform.conventions.resources import (
+    GcpServiceAccount as GcpServiceAccount,
+    ObjectKey as ObjectKey,
+    WorkloadIdentityMember as WorkloadIdentityMember,
+    child_resource_name as child_resource_name,
+    gcp_service_account_email as gcp_service_account_email,
+    gcp_service_account_path as gcp_service_account_path,
+    object_key as object_key,
+    parse_child_resource_name as parse_child_resource_name,
+    parse_gcp_service_account_email as parse_gcp_service_account_email,
+    parse_gcp_service_account_path as parse_gcp_service_account_path,
+    parse_object_key as parse_object_key,
+    parse_workload_identity_member as parse_workload_identity_member,
+    workload_identity_member as workload_identity_member,
+)
 
 PROJECT = "secrets-platform"
-
-
-@dataclass(frozen=True)
-class EnvironmentTraits:
-    """What an environment token implies, decided here once (settings, components and the pack read it)."""
-
-    # Namespaces and Secrets are `protect`ed and `retainOnDelete` (CONVENTIONS, data safety).
-    protected: bool
-    # Vault runs HA with integrated storage (raft); it may not be turned off.
-    vault_ha_required: bool
-    # The operators' charts (External Secrets, Vault) are installed unless the stack says otherwise.
-    installs_charts: bool
-    # The policy pack fails closed on what it cannot see at preview (unknown values).
-    fail_closed: bool
-    # A generated bundle's freshness target when it sets no maxAge (None: no target).
-    default_max_age: str | None
-
-
-# The environment tokens, in promotion order: local on loopback, then dev -> stg -> prd. The type
-# the settings model validates `environment` with; ENVIRONMENTS and TRAITS follow it.
-Environment = Literal["local", "dev", "stg", "prd"]
-ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
-# Written out for messages: "local, dev, stg, prd".
-ENVIRONMENT_LIST = ", ".join(ENVIRONMENTS)
-
-TRAITS: dict[str, EnvironmentTraits] = {
-    "local": EnvironmentTraits(protected=False, vault_ha_required=False, installs_charts=False, fail_closed=False, default_max_age=None),
-    "dev": EnvironmentTraits(protected=False, vault_ha_required=False, installs_charts=True, fail_closed=False, default_max_age="365d"),
-    "stg": EnvironmentTraits(protected=False, vault_ha_required=True, installs_charts=True, fail_closed=False, default_max_age="180d"),
-    "prd": EnvironmentTraits(protected=True, vault_ha_required=True, installs_charts=True, fail_closed=True, default_max_age="90d"),
-}
-assert tuple(TRAITS) == ENVIRONMENTS, "every environment has its traits, in the same order"
-
-
-def traits(env: str) -> EnvironmentTraits:
-    """The traits of an environment token; a stack whose name is no token gets prd's (the strictest)."""
-    return TRAITS.get(env, TRAITS["prd"])
-
 
 # Label keys every platform Kubernetes object carries.
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -70,6 +98,8 @@ RELOADER_CONSUMER_ANNOTATION = "reloader.stakater.com/search"
 SECRET_KEYS_ANNOTATION = "secrets-platform.io/keys"
 
 JOB_RUNNER = "job-runner"
+# The Role (and its RoleBinding) that lets a namespace's job runner read that namespace's platform Secrets.
+JOB_RUNNER_ROLE = "job-runner-secrets"
 
 # RFC 1123 label: lower-case alphanumerics and '-', starting and ending alphanumeric.
 MAX_NAME = 63
@@ -86,26 +116,10 @@ OTHER_SECRET_NAME = re.compile(
 )
 NAMESPACE_NAME = re.compile(rf"^(?P<workload>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})\Z")
 
-# Flyte runs project P of domain D in namespace ``P-D`` (flyteadmin's default namespace_mapping,
-# ``{{ project }}-{{ domain }}``), with the domains development, staging and production by default.
-# A workload the stack declares a Flyte project (``flyte.projects``) gets the namespace
-# ``<project>-<domain>`` of its environment's domain, so Flyte's executions find its Secrets. Each
-# environment's domain is spelled once, here, and every check reads that spelling as the environment:
-# ``flytesnacks-production`` is prd. local has no Flyte domain of its own in a default Flyte, and shares
-# none with dev (a namespace must name one environment): its domain is ``local`` (a Flyte sandbox pointed at
-# the local cluster adds the domain ``local``), so a Flyte project's local namespace is ``<project>-local``.
-FLYTE_DOMAINS: dict[str, str] = {"local": "local", "dev": "development", "stg": "staging", "prd": "production"}
-assert tuple(FLYTE_DOMAINS) == ENVIRONMENTS, "every environment has its Flyte domain"
-assert len(set(FLYTE_DOMAINS.values())) == len(FLYTE_DOMAINS), "no two environments share a Flyte domain"
-ENV_OF_FLYTE_DOMAIN: dict[str, str] = {domain: env for env, domain in FLYTE_DOMAINS.items()}
 # The domains spelled otherwise than their environment token (local's is the token itself).
 _FLYTE_ALT = "|".join(d for d in FLYTE_DOMAINS.values() if d not in ENVIRONMENTS)
 FLYTE_NAMESPACE_NAME = re.compile(rf"^(?P<project>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<domain>{_FLYTE_ALT})\Z")
 VAULT_PATH = re.compile(rf"^(?P<mount>[a-z0-9][-a-z0-9_]*)/(?P<env>{_ENV_ALT})/(?P<service>[a-z0-9][-a-z0-9_]*)\Z")
-
-
-class ConventionError(ValueError):
-    """A name that breaks CONVENTIONS; the message says which rule and how to fix it."""
 
 
 def is_dns_label(value: str) -> bool:
@@ -128,11 +142,6 @@ def namespace_name(workload: str, env: str, *, flyte: bool = False) -> str:
     if flyte:
         return check_dns_label(f"{workload}-{flyte_domain(env)}", "namespace")
     return check_dns_label(f"{workload}-{env}", "namespace")
-
-
-def flyte_domain(env: str) -> str:
-    """The Flyte domain an environment's executions run in: ``prd`` -> ``production`` (:data:`FLYTE_DOMAINS`)."""
-    return FLYTE_DOMAINS[env]
 
 
 def namespace_env(name: str) -> str | None:
@@ -170,11 +179,6 @@ def pull_secret_name(service: str, env: str) -> str:
     return secret_name(service, env, "pull")
 
 
-def key_slug(key: str) -> str:
-    """An environment-variable-style key as a name part: ``SNOWFLAKE_PASSWORD`` -> ``snowflake-password``."""
-    return key.lower().replace("_", "-")
-
-
 def password_resource_name(service: str, key: str) -> str:
     """The resource name of a generated key's RandomPassword: ``<service>-<key slug>`` (part of its URN)."""
     return f"{service}-{key_slug(key)}"
@@ -202,7 +206,7 @@ def vault_database_role(service: str, env: str) -> str:
 
 def vault_database_creds_path(mount: str, service: str, env: str) -> str:
     """Where a job runner reads a short-lived database user: ``<mount>/creds/<service>-<env>``."""
-    return f"{mount}/creds/{vault_database_role(service, env)}"
+    return vault_creds_path(mount, vault_database_role(service, env))
 
 
 def import_secret_name(variable: str, prefix: str, service: str, env: str) -> str:
@@ -252,6 +256,148 @@ def vault_role_name(namespace: str) -> str:
 def provider_name(kind: str, env: str) -> str:
     """The stack's explicit provider of ``kind`` (``kubernetes``, ``gcp``): ``<kind>-<env>``."""
     return f"{kind}-{env}"
+
+
+# --------------------------------------------------------------------------- names parsed back
+# Each builder above has its inverse here: a small typed value, or a ConventionError naming the value and its form.
+
+
+class ServiceEnv(NamedTuple):
+    """What a bundle's name carries: ``snowflake-prd-credentials`` -> (snowflake, prd)."""
+
+    service: str
+    env: str
+
+
+class SecretName(NamedTuple):
+    service: str
+    env: str
+    purpose: str
+
+
+class NamespaceName(NamedTuple):
+    """``dagster-prd`` -> (dagster, prd, False); a Flyte project's ``flytesnacks-production`` -> (flytesnacks, prd, True)."""
+
+    workload: str
+    env: str
+    flyte: bool
+
+
+class VaultPath(NamedTuple):
+    mount: str
+    env: str
+    service: str
+
+
+def _refuse(what: str, value: str, form: str) -> ConventionError:
+    return ConventionError(f"{what} {value!r} is not of the form {form}")
+
+
+def parse_credentials_name(name: str) -> ServiceEnv:
+    """The inverse of :func:`credentials_name`."""
+    m = CREDENTIALS_NAME.match(name)
+    if not m:
+        raise _refuse("credential bundle name", name, f"'<service>-<env>-credentials' (env one of {ENVIRONMENT_LIST})")
+    return ServiceEnv(m["service"], m["env"])
+
+
+def parse_secret_name(name: str) -> SecretName:
+    """The inverse of :func:`secret_name`; refuses a name that splits more than one way (an env token in the purpose)."""
+    form = f"'<service>-<env>-<purpose>-secret' (env one of {ENVIRONMENT_LIST})"
+    body = name.removesuffix("-secret")
+    words = body.split("-")
+    splits = [
+        SecretName("-".join(words[:i]), words[i], "-".join(words[i + 1 :])) for i in range(1, len(words) - 1) if words[i] in ENVIRONMENTS
+    ]
+    splits = [s for s in splits if OTHER_SECRET_NAME.match(f"{s.service}-{s.env}-{s.purpose}-secret")]
+    if body == name or not splits:
+        raise _refuse("secret name", name, form)
+    if len(splits) > 1:
+        raise ConventionError(
+            f"secret name {name!r} reads more than one way ({len(splits)} environment tokens): keep env tokens out of the purpose"
+        )
+    return splits[0]
+
+
+def parse_namespace_name(name: str) -> NamespaceName:
+    """The inverse of :func:`namespace_name` (``<project>-local`` reads as a plain namespace: the two are one name)."""
+    m = NAMESPACE_NAME.match(name)
+    if m:
+        return NamespaceName(m["workload"], m["env"], False)
+    m = FLYTE_NAMESPACE_NAME.match(name)
+    if m:
+        return NamespaceName(m["project"], ENV_OF_FLYTE_DOMAIN[m["domain"]], True)
+    raise _refuse("namespace", name, f"'<workload>-<env>' (env one of {ENVIRONMENT_LIST}) or '<flyte project>-<flyte domain>'")
+
+
+def parse_vault_path(path: str) -> VaultPath:
+    """The inverse of :func:`vault_path`."""
+    m = VAULT_PATH.match(path)
+    if not m:
+        raise _refuse("Vault KV path", path, f"'<mount>/<env>/<service>' (env one of {ENVIRONMENT_LIST})")
+    return VaultPath(m["mount"], m["env"], m["service"])
+
+
+def _suffix_env(name: str, what: str, form: str) -> tuple[str, str]:
+    head, _, env = name.rpartition("-")
+    if not head or env not in ENVIRONMENTS:
+        raise _refuse(what, name, f"{form} (env one of {ENVIRONMENT_LIST})")
+    return head, env
+
+
+def parse_vault_database_role(name: str) -> ServiceEnv:
+    """The inverse of :func:`vault_database_role`."""
+    return ServiceEnv(*_suffix_env(name, "Vault database role name", "'<service>-<env>'"))
+
+
+def parse_store_name(name: str) -> str:
+    """The inverse of :func:`store_name`: the environment."""
+    head, env = _suffix_env(name, "store name", f"'{STORE_BACKEND}-<env>'")
+    if head != STORE_BACKEND:
+        raise _refuse("store name", name, f"'{STORE_BACKEND}-<env>'")
+    return env
+
+
+def parse_vault_auth_path(path: str) -> str:
+    """The inverse of :func:`vault_auth_path`: the environment."""
+    head, env = _suffix_env(path, "Vault auth path", "'kubernetes-<env>'")
+    if head != "kubernetes":
+        raise _refuse("Vault auth path", path, "'kubernetes-<env>'")
+    return env
+
+
+def parse_vault_policy_name(name: str, mount: str) -> str:
+    """The inverse of :func:`vault_policy_name` given the mount (a mount may hold '-'): the namespace."""
+    namespace = name.removeprefix(f"{mount}-").removesuffix("-read")
+    if not name.startswith(f"{mount}-") or not name.endswith("-read") or not namespace:
+        raise _refuse("Vault policy name", name, f"'{mount}-<namespace>-read'")
+    return namespace
+
+
+def parse_vault_role_name(name: str) -> str:
+    """The inverse of :func:`vault_role_name`: the namespace."""
+    namespace = name.removeprefix(f"{JOB_RUNNER}-")
+    if namespace == name or not namespace:
+        raise _refuse("Vault role name", name, f"'{JOB_RUNNER}-<namespace>'")
+    return namespace
+
+
+def parse_provider_name(name: str) -> tuple[str, str]:
+    """The inverse of :func:`provider_name`: (kind, env)."""
+    return _suffix_env(name, "provider name", "'<kind>-<env>'")
+
+
+def parse_gcp_service_account_id(value: str) -> tuple[str, str]:
+    """The inverse of :func:`gcp_service_account_id`: (component, env)."""
+    return _suffix_env(value, "GCP service account id", "'<component>-<env>'")
+
+
+def parse_slot_resource_name(name: str) -> tuple[str, str]:
+    """The inverse of :func:`slot_resource_name`: (base, slot)."""
+    base, sep, slot = name.rpartition("-slot-")
+    if not sep or not base or not slot:
+        raise _refuse("slot resource name", name, "'<base>-slot-<slot>'")
+    return base, slot
 
 
 # --------------------------------------------------------------------------- chart versions
@@ -317,230 +463,3 @@ def reference_env_tokens(reference: str) -> set[str]:
     """
     token = env_token_of_name(reference)
     return {token} if token else env_tokens_in(reference)
-
-
-# --------------------------------------------------------------------------- credential-looking keys
-# The one detector of keys that hold a credential, shared by the settings (a plain
-# `values` entry may not be one), the CLI and the policy pack (ConfigMaps, labels,
-# annotations). It works on *words* of the key, not substrings, and tells a
-# credential (SNOWFLAKE_PASSWORD, DB_PWD, CUBE_JWT) from a reference to one
-# (SNOWFLAKE_PASSWORD_FILE, TOKEN_TTL, SECRET_NAME), so it neither lets a password
-# through nor cries wolf on a setting.
-
-# Words that on their own name a credential. Plurals are left out on purpose where
-# they name kinds or counts ("secrets", "tokens": external-secrets.io, MAX_TOKENS),
-# but "credentials" is a credential file's usual name (AWS_CREDENTIALS, GOOGLE_CREDENTIALS).
-CREDENTIAL_KEY_WORDS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "pw",
-        "pass",
-        "passphrase",
-        "passcode",
-        "secret",
-        "token",
-        "credential",
-        "credentials",
-        "apikey",
-        "privatekey",
-        "accesskey",
-        "secretkey",
-        "clientsecret",
-        "jwt",
-        "bearer",
-        "dsn",
-        "cookie",
-    }
-)
-# "key" is a credential only after one of these (ACCESS_KEY, PRIVATE_KEY); a bare
-# PARTITION_KEY or sort-key is not.
-CREDENTIAL_KEY_QUALIFIERS = frozenset(
-    {
-        "private",
-        "access",
-        "api",
-        "secret",
-        "signing",
-        "encryption",
-        "ssh",
-        "master",
-        "client",
-        "account",
-        "sa",
-        "hmac",
-        "session",
-        "auth",
-        "webhook",
-        "license",
-        "shared",
-        "service",
-    }
-)
-# A key ending in one of these refers to a credential instead of holding one.
-CREDENTIAL_REFERENCE_SUFFIXES = frozenset(
-    {
-        "name",
-        "names",
-        "ref",
-        "path",
-        "file",
-        "dir",
-        "id",
-        "arn",
-        "mount",
-        "namespace",
-        "store",
-        "version",
-        "ttl",
-        "expiry",
-        "expires",
-        "rotation",
-        "length",
-        "enabled",
-        "url",
-        "header",
-        "audience",
-        "issuer",
-        "type",
-        "kind",
-        "count",
-        "size",
-        "timeout",
-        "interval",
-        "policy",
-        "prefix",
-        "hint",
-    }
-)
-_KEY_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-
-
-def credential_key_words(key: str) -> list[str]:
-    """``SNOWFLAKE_PRIVATE_KEY`` / ``snowflakePrivateKey`` -> ``['snowflake', 'private', 'key']``."""
-    return [w.lower() for w in _KEY_WORD.findall(key)]
-
-
-def looks_like_credential_key(key: str) -> bool:
-    """True when a key (env var, config field, label or annotation key) looks like it holds a credential.
-
-    ``DB_PWD``, ``GPG_PASSPHRASE``, ``OPENAI_APIKEY``, ``AWS_CREDENTIALS``, ``CUBE_JWT``,
-    ``Password`` are credentials; ``TOKEN_TTL``, ``SECRET_NAME``, ``PASSWORD_FILE`` refer to one.
-    """
-    words = credential_key_words(key)
-    if words[-2:] == ["key", "id"]:
-        words = words[:-1]  # AWS_ACCESS_KEY_ID: half of a key pair, kept with its secret half
-    if not words or words[-1] in CREDENTIAL_REFERENCE_SUFFIXES:
-        return False
-    if any(w in CREDENTIAL_KEY_WORDS for w in words):
-        return True
-    return any(a in CREDENTIAL_KEY_QUALIFIERS and b == "key" for a, b in zip(words, words[1:]))
-
-
-# scheme://user[:password]@host: credentials written into a URL (a DSN with its password).
-_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@]+@")
-
-
-def has_url_userinfo(value: str) -> bool:
-    """True when ``value`` holds a URL with user-info (``postgres://user:pw@host/db``, ``https://token@host``)."""
-    return bool(_URL_USERINFO.search(value))
-
-
-# --------------------------------------------------------------------------- the deploy toolchain's variables
-# Variables of the deploy runner and its tools: what GitHub Actions, the runner, Pulumi,
-# gcloud, Vault, the cloud SDKs, kubectl/Helm and the shell put in the environment.
-# Nothing the platform imports may be one of them (CONVENTIONS, least privilege): a
-# prefix that could reach one is refused, and such a variable is never imported.
-TOOLCHAIN_VARIABLE_PREFIXES: tuple[str, ...] = (
-    "GITHUB_",
-    "ACTIONS_",
-    "RUNNER_",
-    "INPUT_",
-    "STATE_",
-    "GH_",
-    "PULUMI_",
-    "GOOGLE_",
-    "CLOUDSDK_",
-    "GCLOUD_",
-    "GCE_",
-    "GCP_",
-    "GKE_",
-    "GCS_",
-    "VAULT_",
-    "AWS_",
-    "AZURE_",
-    "ARM_",
-    "KUBE",
-    "HELM_",
-    "DOCKER_",
-    "CONTAINERS_",
-    "REGISTRY_",
-    "SSH_",
-    "GIT_",
-    "GPG_",
-    "GNUPG",
-    "NPM_",
-    "NODE_",
-    "PIP_",
-    "PYTHON",
-    "VIRTUAL_ENV",
-    "GO",
-    "CI_",
-    "XDG_",
-    "LD_",
-    "DYLD_",
-    "SECRETS_PLATFORM_",
-    "SECRETS_",
-    "DAGSTER_CLOUD_",
-    "OTEL_",
-    "HTTP_",
-    "HTTPS_",
-    "NO_PROXY",
-    "REQUESTS_",
-    "SSL_",
-    "CURL_",
-)
-TOOLCHAIN_VARIABLES = frozenset(
-    {
-        "CI",
-        "HOME",
-        "PATH",
-        "USER",
-        "SHELL",
-        "PWD",
-        "TMPDIR",
-        "KUBECONFIG",
-        "GOOGLE_APPLICATION_CREDENTIALS",
-        "http_proxy",
-        "https_proxy",
-        "no_proxy",
-        "ALL_PROXY",
-        "TOKEN",
-        "ACCESS_TOKEN",
-        "ID_TOKEN",
-        "DAGSTER_HOME",
-    }
-)
-
-
-def is_toolchain_variable(name: str) -> bool:
-    """True when ``name`` is (or could be) a variable of the deploy toolchain."""
-    upper = name.upper()
-    return upper in {v.upper() for v in TOOLCHAIN_VARIABLES} or upper.startswith(TOOLCHAIN_VARIABLE_PREFIXES)
-
-
-def toolchain_prefix_conflict(prefix: str) -> str | None:
-    """The toolchain prefix or variable an import ``prefix`` could reach, or None when it reaches none.
-
-    ``GITHUB_`` and ``PULUMI_CONFIG_`` reach the toolchain's own variables; so does a
-    shorter prefix that one of them starts with (``DAGSTER_`` reaches ``DAGSTER_CLOUD_*``).
-    """
-    upper = prefix.upper()
-    for known in TOOLCHAIN_VARIABLE_PREFIXES:
-        if upper.startswith(known) or known.startswith(upper):
-            return known
-    for known in sorted(TOOLCHAIN_VARIABLES):
-        if known.upper().startswith(upper):
-            return known
-    return None
