@@ -17,7 +17,6 @@ from secrets_platform.cli import dbt_profile as dbt_mod
 from secrets_platform.cli import dotenv as dotenv_mod
 from secrets_platform.cli import freshness as freshness_mod
 from secrets_platform.components.platform import planned_descriptors, vault_names
-from secrets_platform.components.vault import SECRETS_DIR, database_env_file
 from secrets_platform.cli.cluster import Kubectl, reloading_workloads, sync_state
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, EngineError, InputError
@@ -89,7 +88,7 @@ def _catalog(app: App, stack: str, source: str) -> catalog_mod.Catalog:
 def _source_label(cat: catalog_mod.Catalog) -> str:
     if cat.source == "state":
         return f"deployed state{f' of {cat.deployed_at}' if cat.deployed_at else ''}"
-    return f"Pulumi.{cat.stack}.yaml"
+    return conventions.stack_file_name(cat.stack)
 
 
 # ---- list ----------------------------------------------------------------------------------------
@@ -119,7 +118,7 @@ def list_cmd(ctx: click.Context, stack: str, source: str, as_json: bool) -> None
         return
     rows = [("NAME", "NAMESPACE", "TYPE", "BACKEND", "KEYS", "ROTATION", "AGE", "OVERDUE")]
     for s in cat.secrets:
-        a = ages.get(s.get("service") or "") if s["name"].endswith("-credentials") else None
+        a = ages.get(s.get("service") or "") if catalog_mod.is_bundle(s) else None
         rows.append(
             (
                 s["name"],
@@ -147,7 +146,7 @@ def _ages(cat: catalog_mod.Catalog) -> dict[str, freshness_mod.Age]:
     return {
         s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
         for s in cat.secrets
-        if s.get("service") in targets and s["name"].endswith("-credentials")
+        if s.get("service") in targets and catalog_mod.is_bundle(s)
     }
 
 
@@ -193,7 +192,7 @@ def diff(ctx: click.Context, stack: str, base: str, as_json: bool) -> None:
     touched: dict[str, set[str]] = {}
     for d in planned_descriptors(new):
         if any(r["service"] == d.service for r in out["rotated"]) or any(c["name"] == d.name for c in out["keysChanged"]):
-            touched.setdefault(d.name, set()).add(d.namespace.removesuffix(f"-{new.environment}"))
+            touched.setdefault(d.name, set()).add(conventions.parse_namespace_name(d.namespace).workload)
     out["consumers"] = {name: _consumers(app, new, name, sorted(ws)) for name, ws in sorted(touched.items())}
     out.update(baseCommit=base_side.commit, baseProgram=base_side.program, notes=notes)
     if as_json:
@@ -719,7 +718,7 @@ def status(ctx: click.Context, stack: str, source: str) -> None:
         for secret in cat.secrets:
             st = sync_state(kube, secret)
             failed += not st.ok
-            a = ages.get(secret.get("service") or "") if secret["name"].endswith("-credentials") else None
+            a = ages.get(secret.get("service") or "") if catalog_mod.is_bundle(secret) else None
             rows.append(
                 (st.name, st.namespace, st.backend, st.store, st.status, st.age, a.age_text if a else "-", a.overdue_text if a else "-")
             )
@@ -856,18 +855,17 @@ def dbt_profile(
 ) -> None:
     """Generate profiles.yml whose credentials are only env_var() references to keys of the stack."""
     cat = _catalog(_app(ctx), stack, source)
-    env = cat.environment
-    name = credential if credential.endswith("-credentials") else conventions.credentials_name(credential, env, checked=False)
+    name = cat.bundle_name(credential)
     copies = cat.named(name)
     mapping, literals = _pairs(maps, "--map"), _pairs(sets, "--set")
     if copies:
-        secret, service = copies[0], copies[0].get("service") or name[: -len(f"-{env}-credentials")]
+        secret, service = copies[0], copies[0].get("service") or conventions.parse_credentials_name(name).service
         defaults: tuple[dict[str, str], dict[str, str]] = ({}, {})
         note = dbt_mod.ENVFROM_NOTE
     else:
         database = _vault_database_bundle(cat, name)
         if database is None:
-            bundles = sorted({n for n in cat.names() if n.endswith("-credentials")} | set(_vault_database_names(cat)))
+            bundles = sorted(cat.bundle_names() | set(_vault_database_names(cat)))
             raise InputError(
                 f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
                 "pass --credential with one of them",
@@ -924,7 +922,7 @@ def _vault_database_bundle(cat: catalog_mod.Catalog, name: str):
         names = vault_names(cat.settings)
         creds_path = names.database_creds_path(cred.service)
         secret = {"name": name, "keys": sorted(cred.properties)}
-        note = dbt_mod.vault_database_source(creds_path, f"{SECRETS_DIR}/{database_env_file(cred.service)}")
+        note = dbt_mod.vault_database_source(creds_path, conventions.vault_secrets_file(conventions.database_env_file(cred.service)))
         return cred.service, secret, dbt_mod.vault_database_defaults(dict(cred.properties), conn.url if conn else None), note
     return None
 

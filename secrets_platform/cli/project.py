@@ -53,10 +53,10 @@ class Project:
     dir: Path
 
     def stack_file(self, stack: str) -> Path:
-        return self.dir / f"Pulumi.{stack}.yaml"
+        return self.dir / conventions.stack_file_name(stack)
 
     def stacks(self) -> list[str]:
-        found = {p.name[len("Pulumi.") : -len(".yaml")] for p in self.dir.glob("Pulumi.*.yaml")}
+        found = {conventions.parse_stack_file_name(p.name) for p in self.dir.glob(conventions.STACK_FILE_GLOB)}
         return [s for s in conventions.ENVIRONMENTS if s in found]
 
     def check_stack(self, stack: str) -> Path:

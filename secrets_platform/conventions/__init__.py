@@ -38,6 +38,7 @@ from secrets_platform.conventions.keys import (
     toolchain_prefix_conflict as toolchain_prefix_conflict,
 )
 from secrets_platform.conventions.paths import (
+    STACK_FILE_GLOB as STACK_FILE_GLOB,
     VAULT_SECRETS_DIR as VAULT_SECRETS_DIR,
     AgentAnnotation as AgentAnnotation,
     CredsPath as CredsPath,
@@ -137,11 +138,12 @@ def check_dns_label(value: str, what: str) -> str:
     return value
 
 
-def namespace_name(workload: str, env: str, *, flyte: bool = False) -> str:
-    """``<workload>-<env>``; a Flyte project's is ``<project>-<domain>`` (:data:`FLYTE_DOMAINS`: ``flytesnacks-production``)."""
-    if flyte:
-        return check_dns_label(f"{workload}-{flyte_domain(env)}", "namespace")
-    return check_dns_label(f"{workload}-{env}", "namespace")
+def namespace_name(workload: str, env: str, *, flyte: bool = False, checked: bool = True) -> str:
+    """``<workload>-<env>``; a Flyte project's is ``<project>-<domain>`` (:data:`FLYTE_DOMAINS`: ``flytesnacks-production``).
+
+    ``checked=False`` for a name only looked up (a CLI filter), never created."""
+    name = f"{workload}-{flyte_domain(env) if flyte else env}"
+    return check_dns_label(name, "namespace") if checked else name
 
 
 def namespace_env(name: str) -> str | None:

@@ -184,6 +184,10 @@ def stack_file_name(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
 
 
+# Every stack file of a project folder, for a glob.
+STACK_FILE_GLOB = stack_file_name("*")
+
+
 def parse_stack_file_name(name: str) -> str:
     """The inverse of :func:`stack_file_name`: the stack (``Pulumi.prd.yaml`` -> ``prd``); refuses any other file name."""
     m = _STACK_FILE.match(name)

@@ -257,7 +257,7 @@ def check(paths: Iterable[Path]) -> tuple[int, list[str]]:
             continue
         if s.stack in by_stack:
             invalid = True
-            lines.append(f"✗ {path.name}: a second stack file for stack {s.stack}. Fix: keep one Pulumi.{s.stack}.yaml")
+            lines.append(f"✗ {path.name}: a second stack file for stack {s.stack}. Fix: keep one {conventions.stack_file_name(s.stack)}")
             continue
         by_stack[s.stack] = held
         lines.append(f"✓ {path.name}: environment {s.environment}, {len(by_stack[s.stack])} objects")
@@ -272,7 +272,7 @@ def check(paths: Iterable[Path]) -> tuple[int, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    paths = [Path(a) for a in args] or sorted(REPO.glob("Pulumi.*.yaml"))
+    paths = [Path(a) for a in args] or sorted(REPO.glob(conventions.STACK_FILE_GLOB))
     missing = [p for p in paths if not p.is_file()]
     if missing:
         print(f"cross-stack check: no such stack file: {', '.join(map(str, missing))}", file=sys.stderr)
