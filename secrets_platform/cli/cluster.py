@@ -16,6 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from secrets_platform import conventions
+
 RELOADER_AUTO = ("reloader.stakater.com/auto", "reloader.stakater.com/search")
 RELOADER_SECRET_LIST = "secret.reloader.stakater.com/reload"
 WORKLOAD_KINDS = "deployments,statefulsets,daemonsets"
@@ -157,5 +159,5 @@ def reloading_workloads(workloads: list[dict[str, Any]], secret: str) -> list[st
         auto = any(ann.get(a) == "true" for a in RELOADER_AUTO)
         pod = ((w.get("spec") or {}).get("template") or {}).get("spec") or {}
         if listed or (auto and _references(pod, secret)):
-            out.append(f"{w.get('kind', 'Workload')}/{meta.get('name')}")
+            out.append(conventions.kind_ref(w.get("kind", "Workload"), meta.get("name")))
     return sorted(out)

@@ -77,7 +77,7 @@ def secrets_from_cluster(
         manifest = read(name, namespace)
         meta = (manifest or {}).get("metadata") or {}
         if not manifest or (manifest.get("type") or OPAQUE) != OPAQUE or not is_local_stack_secret(meta, namespaces):
-            missing.append(f"{namespace}/{name}")
+            missing.append(conventions.object_key(namespace, name))
             continue
         out[(namespace, name)] = secret_data(manifest, f"Secret {namespace}/{name} of the local cluster")
     return out, missing

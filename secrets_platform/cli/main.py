@@ -331,7 +331,10 @@ def audit(
         raise InputError(
             f"stack {stack} keeps its audit logs in Cloud Logging: pass an export of them with --log-file",
             GCLOUD_EXPORT.replace("<project>", s.config.gcp.project or "<project>")
-            .replace("vault-<stack>", model.vault_server.namespace.name if model.vault_server else f"vault-{stack}")
+            .replace(
+                "vault-<stack>",
+                model.vault_server.namespace.name if model.vault_server else conventions.namespace_name("vault", stack, checked=False),
+            )
             .replace("<stack>", stack)
             + " "
             "(needs roles/logging.privateLogViewer on the project; docs/cli.md)",
@@ -374,7 +377,7 @@ def audit(
             if not c["reads"]:
                 rows.append((c["kind"], c["name"], "(nobody)" if c["logged"] else "(not logged)", "-", "-", "0", "-", "-"))
             for r in c["reads"]:
-                account = f"{r['namespace']}/{r['serviceAccount']}" if r["namespace"] and r["serviceAccount"] else "-"
+                account = conventions.object_key(r["namespace"], r["serviceAccount"]) if r["namespace"] and r["serviceAccount"] else "-"
                 how = ", ".join(f"{k} {v}" for k, v in r["how"].items()) or "-"
                 denied = f" (+{r['denied']} denied)" if r["denied"] else ""
                 rows.append(
@@ -780,12 +783,15 @@ def dotenv(ctx: click.Context, stack: str, output: Path | None, workloads: tuple
     not_synced: list[str] = []
     reason = None
     if synced and render_dir is not None:
-        reason, not_synced = f"the local stack renders manifests into {s.render_dir}/ (no cluster)", [f"{ns}/{n}" for ns, n in synced]
+        reason, not_synced = (
+            f"the local stack renders manifests into {s.render_dir}/ (no cluster)",
+            [conventions.object_key(ns, n) for ns, n in synced],
+        )
     elif synced:
         kube = _kube(app, s)
         reason = kube.unreachable_reason()
         if reason:
-            not_synced = [f"{ns}/{n}" for ns, n in synced]
+            not_synced = [conventions.object_key(ns, n) for ns, n in synced]
         else:
             try:
                 found, not_synced = dotenv_mod.secrets_from_cluster(kube.secret_manifest, synced, set(s.namespaces))
@@ -922,7 +928,7 @@ def _vault_database_bundle(cat: catalog_mod.Catalog, name: str):
         names = vault_names(cat.settings)
         creds_path = names.database_creds_path(cred.service)
         secret = {"name": name, "keys": sorted(cred.properties)}
-        note = dbt_mod.vault_database_source(creds_path, conventions.vault_secrets_file(conventions.database_env_file(cred.service)))
+        note = dbt_mod.vault_database_source(creds_path, conventions.vault_secrets_file(conventions.vault_database_env_file(cred.service)))
         return cred.service, secret, dbt_mod.vault_database_defaults(dict(cred.properties), conn.url if conn else None), note
     return None
 

@@ -38,7 +38,7 @@ def find_project_dir(explicit: str | os.PathLike | None, environ: Mapping[str, s
 
 
 def _is_project(path: Path) -> bool:
-    file = path / "Pulumi.yaml"
+    file = path / conventions.PROJECT_FILE
     if not file.is_file():
         return False
     try:

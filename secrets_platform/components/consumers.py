@@ -42,7 +42,7 @@ def fragments(secret: SecretDescriptor) -> dict[str, Any]:
 # `{{ with secret "<group>" }}{{ .Data.data.<key> }}{{ end }}` rendered to /etc/flyte/secrets/<group>/<key>:
 # the key is the KV field's own name (any other name renders "<no value>"), a Go template field, so letters,
 # digits and '_'; and flytekit reads the file <group>/<key> lower-cased, so only a lower-case field is found.
-FLYTE_SECRETS_DIR = "/etc/flyte/secrets"
+FLYTE_SECRETS_DIR = conventions.FLYTE_SECRETS_DIR
 FLYTE_VAULT_FIELD = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -69,7 +69,7 @@ def flyte_vault_secrets(path: str, properties: dict[str, str]) -> dict[str, Any]
         if problem:
             unreadable[key] = problem
         else:
-            readable.append({"group": path, "key": field, "mountRequirement": "FILE", "file": f"{FLYTE_SECRETS_DIR}/{path}/{field}"})
+            readable.append({"group": path, "key": field, "mountRequirement": "FILE", "file": conventions.flyte_secret_file(path, field)})
     out: dict[str, Any] = {"flyteSecrets": readable}
     if unreadable:
         out["flyteUnreadable"] = unreadable

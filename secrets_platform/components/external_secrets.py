@@ -311,7 +311,7 @@ class ExternalCredential(pulumi.ComponentResource):
                 self.grant = gcp.secretmanager.SecretIamMember(
                     conventions.child_resource_name(name, "accessor"),
                     project=args.project,
-                    secret_id=conventions.secret_manager_secret(args.project, self.secret_name),
+                    secret_id=conventions.gcp_secret_resource_name(args.project, self.secret_name),
                     role=SECRET_ACCESSOR,
                     member=args.accessor,
                     opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(depends_on=[self.remote])),

@@ -65,11 +65,11 @@ class VaultNames:
 
     def api_path(self, service: str) -> str:
         """The KV v2 API path the agent reads: ``<mount>/data/<env>/<service>``."""
-        return conventions.kv_api_path(self.mount, self.environment, service)
+        return conventions.vault_kv_api_path(self.mount, self.environment, service)
 
     def metadata_path(self, service: str) -> str:
         """The KV v2 metadata path of a bundle (versions): ``<mount>/metadata/<env>/<service>``."""
-        return conventions.kv_metadata_path(self.mount, self.environment, service)
+        return conventions.vault_kv_metadata_path(self.mount, self.environment, service)
 
     def database_role(self, service: str) -> str:
         """The database engine's connection and role of a vault-database bundle: ``<service>-<env>``."""
@@ -226,7 +226,7 @@ class DatabaseRole:
 
 def file_name(service: str, key: str) -> str:
     """File the agent renders a key to, e.g. ``snowflake-snowflake-password`` under /vault/secrets."""
-    return conventions.vault_agent_file(service, key)
+    return conventions.vault_agent_file_name(service, key)
 
 
 def injector_fragments(
@@ -274,7 +274,7 @@ def injector_fragments(
 
 def database_env_file(service: str) -> str:
     """The file the agent renders a vault-database bundle's user into, e.g. ``warehouse-database.env``."""
-    return conventions.database_env_file(service)
+    return conventions.vault_database_env_file(service)
 
 
 def database_injector_fragments(

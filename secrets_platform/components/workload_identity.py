@@ -52,7 +52,7 @@ def workload_identity_spec(
 
 
 def service_account_email(component: str, environment: str, project: str) -> str:
-    return conventions.gcp_service_account_email(conventions.gcp_service_account_id(component, environment), project)
+    return conventions.gcp_service_account_email(component, environment, project)
 
 
 def workload_identity_member(project: str, namespace: str, kubernetes_service_account: str) -> str:
@@ -84,7 +84,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         )
         self.binding = gcp.serviceaccount.IAMMember(
             conventions.child_resource_name(name, "workload-identity"),
-            service_account_id=conventions.gcp_service_account_path(args.project, self.email),
+            service_account_id=conventions.gcp_service_account_resource_name(args.project, self.email),
             role=WORKLOAD_IDENTITY_USER,
             member=self.member,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.account])),

@@ -13,73 +13,17 @@ from __future__ import annotations
 import re
 from typing import Iterable, NamedTuple
 
-from secrets_platform.conventions.environments import (
-    ENV_OF_FLYTE_DOMAIN as ENV_OF_FLYTE_DOMAIN,
-    ENVIRONMENT_LIST as ENVIRONMENT_LIST,
-    ENVIRONMENTS as ENVIRONMENTS,
-    FLYTE_DOMAINS as FLYTE_DOMAINS,
-    TRAITS as TRAITS,
-    Environment as Environment,
-    EnvironmentTraits as EnvironmentTraits,
-    flyte_domain as flyte_domain,
-    traits as traits,
-)
-from secrets_platform.conventions.errors import ConventionError as ConventionError
-from secrets_platform.conventions.keys import (
-    CREDENTIAL_KEY_QUALIFIERS as CREDENTIAL_KEY_QUALIFIERS,
-    CREDENTIAL_KEY_WORDS as CREDENTIAL_KEY_WORDS,
-    CREDENTIAL_REFERENCE_SUFFIXES as CREDENTIAL_REFERENCE_SUFFIXES,
-    TOOLCHAIN_VARIABLE_PREFIXES as TOOLCHAIN_VARIABLE_PREFIXES,
-    TOOLCHAIN_VARIABLES as TOOLCHAIN_VARIABLES,
-    credential_key_words as credential_key_words,
-    has_url_userinfo as has_url_userinfo,
-    is_toolchain_variable as is_toolchain_variable,
-    looks_like_credential_key as looks_like_credential_key,
-    toolchain_prefix_conflict as toolchain_prefix_conflict,
-)
-from secrets_platform.conventions.paths import (
-    STACK_FILE_GLOB as STACK_FILE_GLOB,
-    VAULT_SECRETS_DIR as VAULT_SECRETS_DIR,
-    AgentAnnotation as AgentAnnotation,
-    CredsPath as CredsPath,
-    KvPath as KvPath,
-    SecretManagerSecret as SecretManagerSecret,
-    agent_inject_annotation as agent_inject_annotation,
-    database_env_file as database_env_file,
-    key_slug as key_slug,
-    kv_api_path as kv_api_path,
-    kv_metadata_path as kv_metadata_path,
-    parse_agent_inject_annotation as parse_agent_inject_annotation,
-    parse_database_env_file as parse_database_env_file,
-    parse_kv_path as parse_kv_path,
-    parse_secret_manager_secret as parse_secret_manager_secret,
-    parse_stack_file_name as parse_stack_file_name,
-    parse_vault_agent_file as parse_vault_agent_file,
-    parse_vault_auth_mount as parse_vault_auth_mount,
-    parse_vault_creds_path as parse_vault_creds_path,
-    parse_vault_secrets_file as parse_vault_secrets_file,
-    secret_manager_secret as secret_manager_secret,
-    stack_file_name as stack_file_name,
-    vault_agent_file as vault_agent_file,
-    vault_auth_mount as vault_auth_mount,
-    vault_creds_path as vault_creds_path,
-    vault_secrets_file as vault_secrets_file,
-)
-from secrets_platform.conventions.resources import (
-    GcpServiceAccount as GcpServiceAccount,
-    ObjectKey as ObjectKey,
-    WorkloadIdentityMember as WorkloadIdentityMember,
-    child_resource_name as child_resource_name,
-    gcp_service_account_email as gcp_service_account_email,
-    gcp_service_account_path as gcp_service_account_path,
-    object_key as object_key,
-    parse_child_resource_name as parse_child_resource_name,
-    parse_gcp_service_account_email as parse_gcp_service_account_email,
-    parse_gcp_service_account_path as parse_gcp_service_account_path,
-    parse_object_key as parse_object_key,
-    parse_workload_identity_member as parse_workload_identity_member,
-    workload_identity_member as workload_identity_member,
-)
+# Every public name of the submodules is this module's too (each submodule's __all__).
+from secrets_platform.conventions.environments import *  # noqa: F403 (re-exported: its __all__)
+from secrets_platform.conventions.errors import *  # noqa: F403 (re-exported: its __all__)
+from secrets_platform.conventions.keys import *  # noqa: F403 (re-exported: its __all__)
+from secrets_platform.conventions.paths import *  # noqa: F403 (re-exported: its __all__)
+from secrets_platform.conventions.resources import *  # noqa: F403 (re-exported: its __all__)
+
+# What this module itself uses of them, by name.
+from secrets_platform.conventions.environments import ENV_OF_FLYTE_DOMAIN, ENVIRONMENT_LIST, ENVIRONMENTS, FLYTE_DOMAINS, flyte_domain
+from secrets_platform.conventions.errors import ConventionError
+from secrets_platform.conventions.paths import key_slug, vault_creds_path
 
 PROJECT = "secrets-platform"
 
@@ -107,8 +51,6 @@ MAX_NAME = 63
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 # A Secret key that envFrom can expose as an environment variable.
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
-# GCP service account ids: 6-30 chars, start with a letter.
-_GCP_SA_ID = re.compile(r"^[a-z]([-a-z0-9]{4,28})[a-z0-9]\Z")
 
 _ENV_ALT = "|".join(ENVIRONMENTS)
 CREDENTIALS_NAME = re.compile(rf"^(?P<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<env>{_ENV_ALT})-credentials\Z")
@@ -163,13 +105,6 @@ def credentials_name(service: str, env: str, *, checked: bool = True) -> str:
 
 def secret_name(service: str, env: str, purpose: str) -> str:
     return check_dns_label(f"{service}-{env}-{purpose}-secret", "secret name")
-
-
-def gcp_service_account_id(component: str, env: str) -> str:
-    value = f"{component}-{env}"
-    if not _GCP_SA_ID.match(value):
-        raise ConventionError(f"GCP service account id {value!r} must be 6-30 characters of a-z, 0-9 and '-', starting with a letter")
-    return value
 
 
 def vault_path(mount: str, env: str, service: str) -> str:
@@ -347,6 +282,12 @@ def _suffix_env(name: str, what: str, form: str) -> tuple[str, str]:
     return head, env
 
 
+def env_suffix(name: str) -> str | None:
+    """The environment token ``name`` ends in as its last '-' word (``dagster-prd`` -> prd), or None."""
+    head, sep, last = name.rpartition("-")
+    return last if sep and last in ENVIRONMENTS else None
+
+
 def parse_vault_database_role(name: str) -> ServiceEnv:
     """The inverse of :func:`vault_database_role`."""
     return ServiceEnv(*_suffix_env(name, "Vault database role name", "'<service>-<env>'"))
@@ -387,11 +328,6 @@ def parse_vault_role_name(name: str) -> str:
 def parse_provider_name(name: str) -> tuple[str, str]:
     """The inverse of :func:`provider_name`: (kind, env)."""
     return _suffix_env(name, "provider name", "'<kind>-<env>'")
-
-
-def parse_gcp_service_account_id(value: str) -> tuple[str, str]:
-    """The inverse of :func:`gcp_service_account_id`: (component, env)."""
-    return _suffix_env(value, "GCP service account id", "'<component>-<env>'")
 
 
 def parse_slot_resource_name(name: str) -> tuple[str, str]:

@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+__all__ = [
+    "ENV_OF_FLYTE_DOMAIN",
+    "ENVIRONMENT_LIST",
+    "ENVIRONMENTS",
+    "FLYTE_DOMAINS",
+    "TRAITS",
+    "Environment",
+    "EnvironmentTraits",
+    "flyte_domain",
+    "traits",
+]
+
 
 @dataclass(frozen=True)
 class EnvironmentTraits:

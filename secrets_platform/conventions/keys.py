@@ -8,6 +8,19 @@ from __future__ import annotations
 
 import re
 
+__all__ = [
+    "CREDENTIAL_KEY_QUALIFIERS",
+    "CREDENTIAL_KEY_WORDS",
+    "CREDENTIAL_REFERENCE_SUFFIXES",
+    "TOOLCHAIN_VARIABLE_PREFIXES",
+    "TOOLCHAIN_VARIABLES",
+    "credential_key_words",
+    "has_url_userinfo",
+    "is_toolchain_variable",
+    "looks_like_credential_key",
+    "toolchain_prefix_conflict",
+]
+
 # --------------------------------------------------------------------------- credential-looking keys
 # The one detector of keys that hold a credential, shared by the settings (a plain
 # `values` entry may not be one), the CLI and the policy pack (ConfigMaps, labels,

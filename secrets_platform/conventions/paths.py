@@ -13,12 +13,51 @@ from typing import NamedTuple
 
 from secrets_platform.conventions.errors import ConventionError
 
+__all__ = [
+    "AGENT_INJECT_KINDS",
+    "DATABASE_ENV_SUFFIX",
+    "FLYTE_SECRETS_DIR",
+    "STACK_FILE_GLOB",
+    "PROJECT_FILE",
+    "VAULT_ANNOTATION_PREFIX",
+    "VAULT_SECRETS_DIR",
+    "AgentAnnotation",
+    "CredsPath",
+    "FlyteSecretFile",
+    "KvPath",
+    "GcpSecretResource",
+    "agent_inject_annotation",
+    "vault_database_env_file",
+    "flyte_secret_file",
+    "key_slug",
+    "vault_kv_api_path",
+    "vault_kv_metadata_path",
+    "parse_agent_inject_annotation",
+    "parse_vault_database_env_file",
+    "parse_flyte_secret_file",
+    "parse_vault_kv_path",
+    "parse_gcp_secret_resource_name",
+    "parse_stack_file_name",
+    "parse_vault_agent_file_name",
+    "parse_vault_auth_mount",
+    "parse_vault_creds_path",
+    "parse_vault_secrets_file",
+    "gcp_secret_resource_name",
+    "stack_file_name",
+    "vault_agent_file_name",
+    "vault_auth_mount",
+    "vault_creds_path",
+    "vault_secrets_file",
+]
+
 # Where the Vault agent injector renders files in a pod.
 VAULT_SECRETS_DIR = "/vault/secrets"
 # The annotation prefix of vault-k8s: ``agent-inject-secret-<file>`` names the path, ``agent-inject-template-<file>`` the template.
 VAULT_ANNOTATION_PREFIX = "vault.hashicorp.com/"
 AGENT_INJECT_KINDS = ("secret", "template")
 DATABASE_ENV_SUFFIX = "-database.env"
+# Where Flyte's Vault secret manager renders Secret(group, key): ``/etc/flyte/secrets/<group>/<key>``.
+FLYTE_SECRETS_DIR = "/etc/flyte/secrets"
 
 _SEGMENT = r"[A-Za-z0-9][-A-Za-z0-9_.]*"
 _KV = re.compile(rf"^(?P<mount>{_SEGMENT})/(?P<kind>data|metadata)/(?P<env>{_SEGMENT})/(?P<service>{_SEGMENT})\Z")
@@ -43,18 +82,18 @@ class KvPath(NamedTuple):
     service: str
 
 
-def kv_api_path(mount: str, env: str, service: str) -> str:
+def vault_kv_api_path(mount: str, env: str, service: str) -> str:
     """The KV v2 API path the agent reads: ``<mount>/data/<env>/<service>``."""
     return f"{mount}/data/{env}/{service}"
 
 
-def kv_metadata_path(mount: str, env: str, service: str) -> str:
+def vault_kv_metadata_path(mount: str, env: str, service: str) -> str:
     """The KV v2 metadata path of a bundle (its versions): ``<mount>/metadata/<env>/<service>``."""
     return f"{mount}/metadata/{env}/{service}"
 
 
-def parse_kv_path(path: str) -> KvPath:
-    """The inverse of :func:`kv_api_path` and :func:`kv_metadata_path`."""
+def parse_vault_kv_path(path: str) -> KvPath:
+    """The inverse of :func:`vault_kv_api_path` and :func:`vault_kv_metadata_path`."""
     m = _KV.match(path)
     if not m:
         raise _refuse("KV v2 path", path, "'<mount>/data/<env>/<service>' or '<mount>/metadata/<env>/<service>'")
@@ -99,26 +138,26 @@ def key_slug(key: str) -> str:
     return key.lower().replace("_", "-")
 
 
-def vault_agent_file(service: str, key: str) -> str:
+def vault_agent_file_name(service: str, key: str) -> str:
     """The file the agent renders one key of a bundle to: ``<service>-<key slug>`` (``snowflake-snowflake-password``)."""
     return f"{service}-{key_slug(key)}"
 
 
-def parse_vault_agent_file(name: str, service: str) -> str:
-    """The inverse of :func:`vault_agent_file` given the service: the key's slug (``snowflake-password``)."""
+def parse_vault_agent_file_name(name: str, service: str) -> str:
+    """The inverse of :func:`vault_agent_file_name` given the service: the key's slug (``snowflake-password``)."""
     prefix = f"{service}-"
     if not name.startswith(prefix) or len(name) == len(prefix):
         raise _refuse(f"Vault agent file of {service}", name, f"'{prefix}<key slug>'")
     return name[len(prefix) :]
 
 
-def database_env_file(service: str) -> str:
+def vault_database_env_file(service: str) -> str:
     """The file the agent renders a vault-database bundle's user into: ``<service>-database.env``."""
     return f"{service}{DATABASE_ENV_SUFFIX}"
 
 
-def parse_database_env_file(name: str) -> str:
-    """The inverse of :func:`database_env_file`: the service."""
+def parse_vault_database_env_file(name: str) -> str:
+    """The inverse of :func:`vault_database_env_file`: the service."""
     service = name.removesuffix(DATABASE_ENV_SUFFIX)
     if service == name or not service:
         raise _refuse("database env file", name, f"'<service>{DATABASE_ENV_SUFFIX}'")
@@ -137,6 +176,25 @@ def parse_vault_secrets_file(path: str) -> str:
     if name == path or not name or "/" in name:
         raise _refuse("Vault agent file path", path, f"'{prefix}<file>'")
     return name
+
+
+class FlyteSecretFile(NamedTuple):
+    group: str
+    key: str
+
+
+def flyte_secret_file(group: str, key: str) -> str:
+    """The file a Flyte task reads ``Secret(group, key)`` from: ``/etc/flyte/secrets/<group>/<key>`` (the group may hold '/')."""
+    return f"{FLYTE_SECRETS_DIR}/{group}/{key}"
+
+
+def parse_flyte_secret_file(path: str) -> FlyteSecretFile:
+    """The inverse of :func:`flyte_secret_file` (the key is the last segment)."""
+    rest = path.removeprefix(FLYTE_SECRETS_DIR + "/")
+    group, sep, key = rest.rpartition("/")
+    if rest == path or not sep or not group or not key:
+        raise _refuse("Flyte secret file", path, f"'{FLYTE_SECRETS_DIR}/<group>/<key>'")
+    return FlyteSecretFile(group, key)
 
 
 class AgentAnnotation(NamedTuple):
@@ -161,22 +219,22 @@ def parse_agent_inject_annotation(key: str) -> AgentAnnotation:
     return AgentAnnotation(m["kind"], m["file"])
 
 
-class SecretManagerSecret(NamedTuple):
+class GcpSecretResource(NamedTuple):
     project: str
     secret: str
 
 
-def secret_manager_secret(project: str, secret: str) -> str:
+def gcp_secret_resource_name(project: str, secret: str) -> str:
     """A Secret Manager secret's resource path: ``projects/<project>/secrets/<secret>``."""
     return f"projects/{project}/secrets/{secret}"
 
 
-def parse_secret_manager_secret(path: str) -> SecretManagerSecret:
-    """The inverse of :func:`secret_manager_secret`."""
+def parse_gcp_secret_resource_name(path: str) -> GcpSecretResource:
+    """The inverse of :func:`gcp_secret_resource_name`."""
     m = _SM_SECRET.match(path)
     if not m:
         raise _refuse("Secret Manager secret", path, "'projects/<project>/secrets/<secret>'")
-    return SecretManagerSecret(m["project"], m["secret"])
+    return GcpSecretResource(m["project"], m["secret"])
 
 
 def stack_file_name(stack: str) -> str:
@@ -184,6 +242,8 @@ def stack_file_name(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
 
 
+# The project file beside the stack files.
+PROJECT_FILE = "Pulumi.yaml"
 # Every stack file of a project folder, for a glob.
 STACK_FILE_GLOB = stack_file_name("*")
 

@@ -9,7 +9,29 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from secrets_platform.conventions.environments import ENVIRONMENT_LIST, ENVIRONMENTS
 from secrets_platform.conventions.errors import ConventionError
+
+__all__ = [
+    "GcpServiceAccount",
+    "KindRef",
+    "ObjectKey",
+    "WorkloadIdentityMember",
+    "child_resource_name",
+    "gcp_service_account_email",
+    "gcp_service_account_id",
+    "gcp_service_account_resource_name",
+    "kind_ref",
+    "object_key",
+    "parse_child_resource_name",
+    "parse_gcp_service_account_email",
+    "parse_gcp_service_account_id",
+    "parse_gcp_service_account_resource_name",
+    "parse_kind_ref",
+    "parse_object_key",
+    "parse_workload_identity_member",
+    "workload_identity_member",
+]
 
 _OBJECT_KEY = re.compile(r"^(?P<namespace>[^/\s]+)/(?P<name>[^/\s]+)\Z")
 _GCP_EMAIL = re.compile(r"^(?P<account_id>[^@\s]+)@(?P<project>[^@\s.]+)\.iam\.gserviceaccount\.com\Z")
@@ -41,6 +63,24 @@ def parse_object_key(key: str) -> ObjectKey:
     return ObjectKey(m["namespace"], m["name"])
 
 
+class KindRef(NamedTuple):
+    kind: str
+    name: str
+
+
+def kind_ref(kind: str, name: object) -> str:
+    """An object by kind and name, as ``kubectl`` spells it: ``<kind>/<name>`` (``Deployment/dagster-daemon``)."""
+    return f"{kind}/{name}"
+
+
+def parse_kind_ref(ref: str) -> KindRef:
+    """The inverse of :func:`kind_ref`."""
+    kind, sep, name = ref.partition("/")
+    if not sep or not kind or not name or "/" in name:
+        raise _refuse("object reference", ref, "'<kind>/<name>'")
+    return KindRef(kind, name)
+
+
 def child_resource_name(parent: str, *parts: str) -> str:
     """A component's child resource: ``<parent>-<part>-...`` (``vault-prd-auth``, ``vault-prd-dagster-prd-policy``)."""
     if not parts:
@@ -56,31 +96,51 @@ def parse_child_resource_name(name: str, parent: str) -> str:
     return name[len(prefix) :]
 
 
+# GCP service account ids: 6-30 chars, start with a letter.
+_GCP_SA_ID = re.compile(r"^[a-z]([-a-z0-9]{4,28})[a-z0-9]\Z")
+
+
+def gcp_service_account_id(component: str, env: str) -> str:
+    value = f"{component}-{env}"
+    if not _GCP_SA_ID.match(value):
+        raise ConventionError(f"GCP service account id {value!r} must be 6-30 characters of a-z, 0-9 and '-', starting with a letter")
+    return value
+
+
+def parse_gcp_service_account_id(value: str) -> tuple[str, str]:
+    """The inverse of :func:`gcp_service_account_id`: (component, env)."""
+    component, _, env = value.rpartition("-")
+    if not component or env not in ENVIRONMENTS:
+        raise _refuse("GCP service account id", value, f"'<component>-<env>' (env one of {ENVIRONMENT_LIST})")
+    return component, env
+
+
 class GcpServiceAccount(NamedTuple):
-    account_id: str
+    component: str
+    env: str
     project: str
 
 
-def gcp_service_account_email(account_id: str, project: str) -> str:
-    """``<account id>@<project>.iam.gserviceaccount.com``."""
-    return f"{account_id}@{project}.iam.gserviceaccount.com"
+def gcp_service_account_email(component: str, env: str, project: str) -> str:
+    """The GCP service account's email: ``<component>-<env>@<project>.iam.gserviceaccount.com``."""
+    return f"{gcp_service_account_id(component, env)}@{project}.iam.gserviceaccount.com"
 
 
 def parse_gcp_service_account_email(email: str) -> GcpServiceAccount:
     """The inverse of :func:`gcp_service_account_email`."""
     m = _GCP_EMAIL.match(email)
     if not m:
-        raise _refuse("GCP service account email", email, "'<account id>@<project>.iam.gserviceaccount.com'")
-    return GcpServiceAccount(m["account_id"], m["project"])
+        raise _refuse("GCP service account email", email, "'<component>-<env>@<project>.iam.gserviceaccount.com'")
+    return GcpServiceAccount(*parse_gcp_service_account_id(m["account_id"]), m["project"])
 
 
-def gcp_service_account_path(project: str, email: str) -> str:
+def gcp_service_account_resource_name(project: str, email: str) -> str:
     """The IAM resource path of a service account: ``projects/<project>/serviceAccounts/<email>``."""
     return f"projects/{project}/serviceAccounts/{email}"
 
 
-def parse_gcp_service_account_path(path: str) -> tuple[str, str]:
-    """The inverse of :func:`gcp_service_account_path`: (project, email)."""
+def parse_gcp_service_account_resource_name(path: str) -> tuple[str, str]:
+    """The inverse of :func:`gcp_service_account_resource_name`: (project, email)."""
     m = _GCP_ACCOUNT_PATH.match(path)
     if not m:
         raise _refuse("GCP service account path", path, "'projects/<project>/serviceAccounts/<email>'")

@@ -149,7 +149,7 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
     if cfg.external_secrets.enabled:
         eso_ns = s.namespace(cfg.external_secrets.namespace)
         namespaces.append(eso_ns)
-        out.add(("service account", f"{eso_ns}/{conventions.ESO_SERVICE_ACCOUNT}"))
+        out.add(("service account", conventions.object_key(eso_ns, conventions.ESO_SERVICE_ACCOUNT)))
         if model.store:
             out.add(("secret store", model.store))
         if model.eso_service_account:
@@ -157,7 +157,7 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
     if cfg.vault.enabled:
         vault_ns = s.namespace(cfg.vault.namespace)
         namespaces.append(vault_ns)
-        out.add(("service account", f"{vault_ns}/{conventions.VAULT_AUTH_SERVICE_ACCOUNT}"))
+        out.add(("service account", conventions.object_key(vault_ns, conventions.VAULT_AUTH_SERVICE_ACCOUNT)))
         names = model.vault_names
         vault = vault_identity(cfg.vault.address)
         out.add(("vault auth path", f"{vault}/{names.auth_path}"))
@@ -181,9 +181,9 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
     for ns in namespaces:
         out.add(("namespace", ns))
     for ns in s.namespaces:
-        out.add(("service account", f"{ns}/{conventions.JOB_RUNNER}"))
+        out.add(("service account", conventions.object_key(ns, conventions.JOB_RUNNER)))
     for d in model.descriptors:
-        out.add(("secret", f"{d.namespace}/{d.name}"))
+        out.add(("secret", conventions.object_key(d.namespace, d.name)))
         if d.backend == "gcp-secret-manager":
             out.add(("remote key", f"gcpsm:{cfg.gcp.project or '(fake)'}/{d.name}"))
     if cfg.imports.enabled:

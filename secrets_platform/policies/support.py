@@ -425,7 +425,7 @@ class Resource:
         registered = self.token.rsplit(":", 1)[-1]
         via = f" (registered as {show(registered)})" if self.token and registered != self.kind else ""
         if name:
-            full = f"{namespace}/{name}" if namespace else name
+            full = conventions.object_key(namespace, name) if namespace else name
             return f"{self.kind} {show(full)}{via}"
         return f"{self.kind} {show(self.name)}{via}"
 

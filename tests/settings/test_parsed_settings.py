@@ -79,7 +79,7 @@ def _regex_literals(path: Path):
 @pytest.mark.parametrize(
     "module",
     [
-        "secrets_platform/conventions.py",
+        "secrets_platform/conventions",
         "secrets_platform/settings",
         "secrets_platform/parsers",
         "secrets_platform/policies/cross_stack.py",

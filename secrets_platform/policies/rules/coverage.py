@@ -213,7 +213,7 @@ def check_provider_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     if not isinstance(context, str) or not context:
         yield (
             f"{subject} names no kubeconfig context, so it applies to whatever cluster the ambient kubeconfig's current "
-            f"context selects. Set kubernetes.context in Pulumi.{env or '<stack>'}.yaml to this environment's cluster context."
+            f"context selects. Set kubernetes.context in {conventions.stack_file_name(env or '<stack>')} to this environment's cluster context."
         )
     else:
         tokens = conventions.env_tokens_in(context)

@@ -135,7 +135,7 @@ def check_binding_subjects(r: Resource, config: Mapping[str, Any]) -> Iterator[s
             namespace = at(subject, "namespace", where=f"{where}.namespace") or binding_namespace
             if isinstance(namespace, str):
                 tokens |= conventions.reference_env_tokens(namespace)
-                name = f"{namespace}/{name}"
+                name = conventions.object_key(namespace, name)
         others = tokens - {env}
         if others:
             yield (
@@ -311,7 +311,12 @@ def _regex_confined(pattern: str, env: str) -> bool:
         compiled = re.compile(pattern)
     except re.error:
         return False
-    probes = [f"{w}-{other}" for w in ("a", "dagster", "floe-jobs") for other in conventions.ENVIRONMENTS if other != env]
+    probes = [
+        conventions.namespace_name(w, other, checked=False)
+        for w in ("a", "dagster", "floe-jobs")
+        for other in conventions.ENVIRONMENTS
+        if other != env
+    ]
     return not any(compiled.search(p) for p in probes)
 
 

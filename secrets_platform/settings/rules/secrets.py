@@ -33,7 +33,7 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[
             add(Problem(key, "is listed twice", "remove the duplicate", workload))
             continue
         workloads.add(workload)
-        if workload.endswith(tuple(f"-{e}" for e in conventions.ENVIRONMENTS)):
+        if conventions.env_suffix(workload):
             add(Problem(key, "already ends in an environment token", f"list the workload only (the platform appends -{env})", workload))
         elif conventions.env_tokens_in(workload):
             add(Problem(key, _ENV_WORD, _ENV_WORD_FIX, workload))
