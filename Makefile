@@ -312,6 +312,9 @@ $(CONSUMERS_STAMP): requirements-consumers.lock
 # requirements.lock the runtime set; requirements-dev.lock the test and lint tools
 # (extras `test` and `lint`), resolved within the runtime lock; requirements-local.lock
 # the local stack's servers (extra `local`, no dependencies of their own).
+# The secret scanner's view of the tree (tests/test_secret_scan.py reads the same pattern from here).
+DETECT_SECRETS_EXCLUDE := --exclude-files '^((\.venv[^/]*|bin|build|\.pulumi-home|\.cluster|\.state[^/]*|rendered)/|\.secrets\.baseline$$)'
+
 UV_VERSION := 0.13.8
 LOCK_VENV  := $(BUILD_DIR)/lock-venv
 UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
@@ -473,5 +476,12 @@ pin-urns: venv ## Re-pin tests/components/prd_urns.json after a deliberate chang
 	$(VENV_PYTHON) -c "import sys; sys.path[:0] = ['.', 'tests']; import tests.components.test_platform as t; t.write_pinned_urns()"
 
 .PHONY: help
+.PHONY: hooks secrets-baseline
+hooks: venv ## Install the git hooks of .pre-commit-config.yaml (secret scanner, ruff, mypy) into this clone
+	$(VENV)/bin/pre-commit install
+
+secrets-baseline: venv ## Re-record .secrets.baseline after auditing what the scanner reports (tests/test_secret_scan.py)
+	$(VENV)/bin/detect-secrets scan $(DETECT_SECRETS_EXCLUDE) > .secrets.baseline
+
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"

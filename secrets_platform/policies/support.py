@@ -315,6 +315,20 @@ VAULT_K8S_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole"
 VAULT_DB_CONNECTION = "vault:database/secretBackendConnection:SecretBackendConnection"
 VAULT_DB_ROLE = "vault:database/secretBackendRole:SecretBackendRole"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
+SECRET_IAM_TYPES = frozenset(
+    f"gcp:secretmanager/{m}:{t}"
+    for m, t in (
+        ("secretIamMember", "SecretIamMember"),
+        ("secretIamBinding", "SecretIamBinding"),
+        ("secretIamPolicy", "SecretIamPolicy"),
+        ("regionalSecretIamMember", "RegionalSecretIamMember"),
+        ("regionalSecretIamBinding", "RegionalSecretIamBinding"),
+        ("regionalSecretIamPolicy", "RegionalSecretIamPolicy"),
+    )
+)
+SERVICE_ACCOUNT_IAM_TYPES = frozenset(
+    {"gcp:serviceaccount/iAMMember:IAMMember", "gcp:serviceaccount/iAMBinding:IAMBinding", "gcp:serviceaccount/iAMPolicy:IAMPolicy"}
+)
 
 
 # --------------------------------------------------------------------------- the resource view

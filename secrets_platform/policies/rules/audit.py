@@ -82,6 +82,17 @@ def check_logs_on(resources: list[Resource], config: Mapping[str, Any]) -> Itera
         )
 
 
+prd_logs_on = stack_policy(
+    name="audit-stack-prd-logs-on",
+    description=(
+        "A prd stack that manages GCP resources turns on Data Access audit logs (DATA_READ, nobody exempted) for Secret "
+        "Manager and the Kubernetes Engine API; one that applies Vault's side enables a Vault audit device."
+    ),
+    enforcement_level=MANDATORY,
+    check=check_logs_on,
+)
+
+
 def check_device_hmac(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """A Vault audit device HMACs values and accessors (``log_raw`` off, ``hmac_accessor`` not off)."""
     options = r.get("options")
@@ -102,16 +113,6 @@ def check_device_hmac(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
-prd_logs_on = stack_policy(
-    name="audit-stack-prd-logs-on",
-    description=(
-        "A prd stack that manages GCP resources turns on Data Access audit logs (DATA_READ, nobody exempted) for Secret "
-        "Manager and the Kubernetes Engine API; one that applies Vault's side enables a Vault audit device."
-    ),
-    enforcement_level=MANDATORY,
-    check=check_logs_on,
-)
-
 vault_device_hmac = resource_policy(
     name="audit-vault-device-hmac",
     description="A Vault audit device never logs values or token accessors in the clear (no log_raw, hmac_accessor kept).",
@@ -119,5 +120,6 @@ vault_device_hmac = resource_policy(
     resource_types=frozenset({VAULT_AUDIT}),
     check=check_device_hmac,
 )
+
 
 POLICIES = [prd_logs_on, vault_device_hmac]

@@ -25,8 +25,9 @@ import yaml
 
 from secrets_platform import conventions
 from secrets_platform.policies import kube
-from secrets_platform.policies.rules.isolation import SECRET_IAM_TYPES, SERVICE_ACCOUNT_IAM_TYPES
 from secrets_platform.policies.support import (
+    SECRET_IAM_TYPES,
+    SERVICE_ACCOUNT_IAM_TYPES,
     MANDATORY,
     PROJECT_IAM_TYPES,
     STACK_REFERENCE,
@@ -123,6 +124,15 @@ def check_type_allowed(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     )
 
 
+type_allow_listed = resource_policy(
+    name="coverage-type-allow-listed",
+    description="Every resource is of a type the pack knows how to judge; any other type (a helm.sh/v3 Release included) is refused.",
+    enforcement_level=MANDATORY,
+    resource_types=lambda token: token not in ALLOWED,
+    check=check_type_allowed,
+)
+
+
 def _default_provider(name: str | None) -> bool:
     """The engine's default provider: named ``default`` or ``default_<version>`` (pkg/resource/deploy/providers)."""
     return isinstance(name, str) and (name == "default" or name.startswith("default_"))
@@ -167,6 +177,15 @@ def check_object_applied(r: Resource, config: Mapping[str, Any]) -> Iterator[str
             f"cluster the ambient kubeconfig selects. Register it with the stack's explicit provider "
             "(secrets_platform/components/provider.py, opts=ResourceOptions(provider=...))."
         )
+
+
+k8s_object_applied = resource_policy(
+    name="coverage-k8s-object-applied",
+    description="A Kubernetes registration names the object the provider applies (token and inputs agree, a known kind, a readable namespace, an explicit provider).",
+    enforcement_level=MANDATORY,
+    resource_types=is_k8s_object,
+    check=check_object_applied,
+)
 
 
 def _kubeconfig_contexts(value: str) -> tuple[list[str], str | None] | None:
@@ -236,22 +255,6 @@ def check_provider_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             )
 
 
-type_allow_listed = resource_policy(
-    name="coverage-type-allow-listed",
-    description="Every resource is of a type the pack knows how to judge; any other type (a helm.sh/v3 Release included) is refused.",
-    enforcement_level=MANDATORY,
-    resource_types=lambda token: token not in ALLOWED,
-    check=check_type_allowed,
-)
-
-k8s_object_applied = resource_policy(
-    name="coverage-k8s-object-applied",
-    description="A Kubernetes registration names the object the provider applies (token and inputs agree, a known kind, a readable namespace, an explicit provider).",
-    enforcement_level=MANDATORY,
-    resource_types=is_k8s_object,
-    check=check_object_applied,
-)
-
 k8s_provider_env = resource_policy(
     name="coverage-k8s-provider-env",
     description="Outside local, a Kubernetes provider names its cluster's context, and its context, kubeconfig and default namespace are its environment's.",
@@ -259,5 +262,6 @@ k8s_provider_env = resource_policy(
     resource_types=frozenset({K8S_PROVIDER}),
     check=check_provider_env,
 )
+
 
 POLICIES = [type_allow_listed, k8s_object_applied, k8s_provider_env]

@@ -107,6 +107,16 @@ def check_configmap_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str
         )
 
 
+configmap_no_credential_keys = resource_policy(
+    name="hygiene-configmap-no-credential-keys",
+    description="ConfigMaps hold no credential-looking keys (passwords, tokens, secrets, access or private keys).",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({CONFIG_MAP}),
+    check=check_configmap_keys,
+    extra_config=dict(_ALLOWED_SCHEMA),
+)
+
+
 def check_metadata_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """No label or annotation key looks like a credential."""
     allowed = config_list(config, ALLOWED_KEYS)
@@ -121,6 +131,16 @@ def check_metadata_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]
                 "are readable by anyone who can list the object and end up in logs. Keep credentials in Secrets only; "
                 f"if a key only looks like a credential, add it to {ALLOWED_KEYS} in this policy's config."
             )
+
+
+metadata_no_credential_keys = resource_policy(
+    name="hygiene-metadata-no-credential-keys",
+    description="No label or annotation key on a Kubernetes object looks like a credential.",
+    enforcement_level=MANDATORY,
+    resource_types=is_k8s_object,
+    check=check_metadata_keys,
+    extra_config=dict(_ALLOWED_SCHEMA),
+)
 
 
 # --------------------------------------------------------------------------- Helm
@@ -177,6 +197,15 @@ def check_vault_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str
         raise UnknownAtPreview("valueYamlFiles", "values read from files cannot be inspected by the pack")
 
 
+vault_chart_no_dev_mode = resource_policy(
+    name="hygiene-vault-chart-no-dev-mode",
+    description="The Vault Helm chart never runs with server.dev.enabled outside the local stack.",
+    enforcement_level=MANDATORY,
+    resource_types=HELM_TYPES | {STATEFUL_SET},
+    check=check_vault_dev_mode,
+)
+
+
 _LOCAL_CHART = ("./", "../", "/", "file://")
 _VERSIONED_TARBALL = re.compile(r"-v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?\.tgz\Z")
 
@@ -195,32 +224,6 @@ def check_chart_pinned(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
-configmap_no_credential_keys = resource_policy(
-    name="hygiene-configmap-no-credential-keys",
-    description="ConfigMaps hold no credential-looking keys (passwords, tokens, secrets, access or private keys).",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({CONFIG_MAP}),
-    check=check_configmap_keys,
-    extra_config=dict(_ALLOWED_SCHEMA),
-)
-
-metadata_no_credential_keys = resource_policy(
-    name="hygiene-metadata-no-credential-keys",
-    description="No label or annotation key on a Kubernetes object looks like a credential.",
-    enforcement_level=MANDATORY,
-    resource_types=is_k8s_object,
-    check=check_metadata_keys,
-    extra_config=dict(_ALLOWED_SCHEMA),
-)
-
-vault_chart_no_dev_mode = resource_policy(
-    name="hygiene-vault-chart-no-dev-mode",
-    description="The Vault Helm chart never runs with server.dev.enabled outside the local stack.",
-    enforcement_level=MANDATORY,
-    resource_types=HELM_TYPES | {STATEFUL_SET},
-    check=check_vault_dev_mode,
-)
-
 helm_chart_version_pinned = resource_policy(
     name="hygiene-helm-chart-version-pinned",
     description="Every Helm chart from a repository or registry is pinned to an exact version.",
@@ -228,5 +231,6 @@ helm_chart_version_pinned = resource_policy(
     resource_types=HELM_TYPES,
     check=check_chart_pinned,
 )
+
 
 POLICIES = [configmap_no_credential_keys, metadata_no_credential_keys, vault_chart_no_dev_mode, helm_chart_version_pinned]

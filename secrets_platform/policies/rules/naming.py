@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.policies.rules.operators import admitted_secret
+from secrets_platform.policies.operator_charts import admitted_secret
 from secrets_platform.policies.support import (
     EXTERNAL_SECRET_TYPES,
     MANDATORY,
@@ -74,6 +74,15 @@ def check_secret_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
+secret_name_form = resource_policy(
+    name="naming-secret-name-form",
+    description="Kubernetes Secrets (and the Secrets ExternalSecrets write) are named '<service>-<env>-credentials' or '<service>-<env>-<purpose>-secret'.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({SECRET}) | EXTERNAL_SECRET_TYPES,
+    check=check_secret_name,
+)
+
+
 def _secret_keys(r: Resource) -> Iterator[tuple[str, str]]:
     """``(where, key)`` for every key a Secret (or ExternalSecret) will hold; values are never read."""
     if r.type == SECRET:
@@ -122,6 +131,15 @@ def check_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
+secret_keys_env_vars = resource_policy(
+    name="naming-secret-keys-env-vars",
+    description="Secret keys are environment-variable names, apart from the keys a typed Secret must use.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({SECRET}) | EXTERNAL_SECRET_TYPES,
+    check=check_secret_keys,
+)
+
+
 def check_namespace_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """Namespaces are ``<workload>-<env>``, a Flyte project's ``<project>-<domain>`` (conventions.FLYTE_DOMAINS)."""
     name = r.get("metadata", "name")
@@ -135,6 +153,15 @@ def check_namespace_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str
             f"or is not an RFC 1123 label; rename it with conventions.namespace_name(workload, env), "
             f"e.g. 'dagster-{r.env or 'prd'}'."
         )
+
+
+namespace_env_suffix = resource_policy(
+    name="naming-namespace-env-suffix",
+    description="Namespace names end in '-<env>' with a known environment token.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({NAMESPACE}),
+    check=check_namespace_name,
+)
 
 
 _REQUIRED_LABELS = {
@@ -167,30 +194,6 @@ def check_labels(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
-secret_name_form = resource_policy(
-    name="naming-secret-name-form",
-    description="Kubernetes Secrets (and the Secrets ExternalSecrets write) are named '<service>-<env>-credentials' or '<service>-<env>-<purpose>-secret'.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({SECRET}) | EXTERNAL_SECRET_TYPES,
-    check=check_secret_name,
-)
-
-secret_keys_env_vars = resource_policy(
-    name="naming-secret-keys-env-vars",
-    description="Secret keys are environment-variable names, apart from the keys a typed Secret must use.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({SECRET}) | EXTERNAL_SECRET_TYPES,
-    check=check_secret_keys,
-)
-
-namespace_env_suffix = resource_policy(
-    name="naming-namespace-env-suffix",
-    description="Namespace names end in '-<env>' with a known environment token.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({NAMESPACE}),
-    check=check_namespace_name,
-)
-
 object_labels_required = resource_policy(
     name="naming-object-labels-required",
     description="Every Kubernetes object the platform creates carries the managed-by, part-of and environment labels.",
@@ -198,5 +201,6 @@ object_labels_required = resource_policy(
     resource_types=is_created_k8s_object,
     check=check_labels,
 )
+
 
 POLICIES = [secret_name_form, secret_keys_env_vars, namespace_env_suffix, object_labels_required]

@@ -47,12 +47,18 @@ every namespace of *the cluster*, and a cluster belongs to one environment.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from secrets_platform import conventions
+from secrets_platform.policies.operator_charts import (  # noqa: F401  (parent_type, OPERATOR_CHARTS: read by the tests and the README)
+    HELM_CHART,
+    OPERATOR_CHARTS,
+    OperatorChart,
+    chart_label,
+    claimed,
+    parent_type,
+)
 from secrets_platform.policies.support import (
     BINDING_TYPES,
     MANDATORY,
@@ -66,83 +72,7 @@ from secrets_platform.policies.support import (
     stack_policy,
 )
 
-HELM_CHART = "kubernetes:helm.sh/v4:Chart"
-CHART_LABEL = "helm.sh/chart"
 _AGGREGATE_LABEL = "rbac.authorization.k8s.io/aggregate-to-"
-_CHART_LABEL_VALUE = re.compile(
-    r"^(?P<chart>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<version>v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$"
-)
-
-
-@dataclass(frozen=True)
-class OperatorChart:
-    """What one operator's chart renders that no platform object may have."""
-
-    chart: str
-    """The chart's name (Chart.yaml ``name``, the first part of its ``helm.sh/chart`` label)."""
-    secret_roles: Mapping[str, str]
-    """ClusterRole touching Secrets -> the chart's service account it must be bound to."""
-    own_secrets: frozenset[str]
-    """Secrets the chart names itself (not configurable), created empty."""
-    versions: frozenset[str]
-    """The chart releases whose objects were reviewed (and are the fixtures of the tests)."""
-
-
-# The external-secrets chart (deploy/charts/external-secrets), release name
-# 'external-secrets' (secrets_platform/components/helm.py: the release is named after the chart).
-# The controller's service account is ours (serviceAccount.create false, same name);
-# the cert controller runs as the chart's own 'external-secrets-cert-controller'.
-OPERATOR_CHARTS: Mapping[str, OperatorChart] = {
-    "external-secrets": OperatorChart(
-        chart="external-secrets",
-        secret_roles={
-            "external-secrets-controller": "external-secrets",
-            "external-secrets-cert-controller": "external-secrets-cert-controller",
-        },
-        own_secrets=frozenset({"external-secrets-webhook"}),
-        versions=frozenset({"2.9.0"}),
-    ),
-}
-
-
-def parent_type(urn: str) -> str | None:
-    """The type of a resource's parent, from its URN (``...::Parent$Own::name``)."""
-    parts = urn.split("::")
-    if len(parts) < 4:
-        return None
-    types = parts[2].split("$")
-    return types[-2] if len(types) > 1 else None
-
-
-def chart_label(r: Resource) -> tuple[str, str] | None:
-    """``(chart, version)`` from the object's ``helm.sh/chart`` label, if it has a well-formed one."""
-    label = r.get("metadata", "labels", CHART_LABEL)
-    if not isinstance(label, str):
-        return None
-    m = _CHART_LABEL_VALUE.match(label)
-    return (m.group("chart"), m.group("version")) if m else None
-
-
-def _claimed(r: Resource, kind: str) -> OperatorChart | None:
-    """The operator whose chart object ``r`` says it is, read on the object alone; None if it is not one."""
-    if r.kind != kind or parent_type(r.urn) != HELM_CHART:
-        return None
-    label = chart_label(r)
-    operator = OPERATOR_CHARTS.get(label[0]) if label else None
-    if operator is None:
-        return None
-    names = operator.secret_roles if kind == "ClusterRole" else operator.own_secrets
-    return operator if r.k8s_name() in names else None
-
-
-def admitted_role(r: Resource) -> bool:
-    """A ClusterRole the resource rule leaves to ``privilege-operator-chart-admitted``."""
-    return _claimed(r, "ClusterRole") is not None
-
-
-def admitted_secret(r: Resource) -> bool:
-    """A Secret the naming rule leaves to ``privilege-operator-chart-admitted``."""
-    return _claimed(r, "Secret") is not None
 
 
 def _release_namespaces(chart: str, resources: list[Resource]) -> set[str]:
@@ -218,9 +148,9 @@ def check_operator_objects(resources: list[Resource], config: Mapping[str, Any])
     bindings = [r for r in resources if r.type in BINDING_TYPES]
     for r in resources:
         if r.type in ROLE_TYPES:
-            operator, kind = _claimed(r, "ClusterRole"), "ClusterRole"
+            operator, kind = claimed(r, "ClusterRole"), "ClusterRole"
         elif r.type == SECRET:
-            operator, kind = _claimed(r, "Secret"), "Secret"
+            operator, kind = claimed(r, "Secret"), "Secret"
         else:
             continue
         if operator is None:

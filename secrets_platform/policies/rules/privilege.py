@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secrets_platform.policies.rules.operators import admitted_role
+from secrets_platform.policies.operator_charts import admitted_role
 from secrets_platform.policies.support import (
     PROJECT_IAM_TYPES,
     BINDING_TYPES,
@@ -46,6 +46,15 @@ def check_role_wildcards(r: Resource, config: Mapping[str, Any]) -> Iterator[str
                     f"{r.describe()} uses {', '.join(show(v) for v in wild)} in {where}.{field}; a wildcard also grants "
                     "every resource and verb added later. List exactly the apiGroups, resources and verbs needed."
                 )
+
+
+role_no_wildcards = resource_policy(
+    name="privilege-role-no-wildcards",
+    description="No Role or ClusterRole uses '*' in apiGroups, resources, verbs or nonResourceURLs.",
+    enforcement_level=MANDATORY,
+    resource_types=ROLE_TYPES,
+    check=check_role_wildcards,
+)
 
 
 def _touches_secrets(rule: Any, where: str) -> bool:
@@ -84,6 +93,15 @@ def check_role_secret_access(r: Resource, config: Mapping[str, Any]) -> Iterator
             )
 
 
+role_secret_get_by_name = resource_policy(
+    name="privilege-role-secret-get-by-name",
+    description="Access to Secrets is 'get' with resourceNames in a namespaced Role: never list or watch, never a ClusterRole (a pinned operator chart's own roles are proven by privilege-operator-chart-admitted).",
+    enforcement_level=MANDATORY,
+    resource_types=ROLE_TYPES,
+    check=check_role_secret_access,
+)
+
+
 # Built-in ClusterRoles that grant Secret access beyond 'get by name': cluster-admin
 # everything everywhere; admin and edit read, list and watch every Secret of a namespace.
 ADMIN_ROLES = ("cluster-admin", "admin", "edit")
@@ -97,6 +115,15 @@ def check_binding_admin(r: Resource, config: Mapping[str, Any]) -> Iterator[str]
             f"{r.describe()} binds the built-in ClusterRole {show(name)}, which reads every Secret it can reach. "
             "Bind a Role that allows 'get' on the named Secrets only."
         )
+
+
+binding_no_admin_roles = resource_policy(
+    name="privilege-binding-no-admin-roles",
+    description="No RoleBinding or ClusterRoleBinding grants the built-in cluster-admin, admin or edit ClusterRoles.",
+    enforcement_level=MANDATORY,
+    resource_types=BINDING_TYPES,
+    check=check_binding_admin,
+)
 
 
 # --------------------------------------------------------------------------- External Secrets Operator
@@ -115,6 +142,15 @@ def check_cluster_store_conditions(r: Resource, config: Mapping[str, Any]) -> It
         scopes = [at(condition, k, where=where) for k in ("namespaces", "namespaceSelector", "namespaceRegexes")]
         if not any(scopes):
             yield f"{r.describe()} has an empty condition ({where}), which restricts nothing; give it namespaces or a namespaceSelector."
+
+
+clustersecretstore_conditions = resource_policy(
+    name="privilege-clustersecretstore-conditions-required",
+    description="Every ClusterSecretStore restricts the namespaces that may use it with spec.conditions.",
+    enforcement_level=MANDATORY,
+    resource_types=CLUSTER_STORE_TYPES,
+    check=check_cluster_store_conditions,
+)
 
 
 # --------------------------------------------------------------------------- GCP IAM
@@ -147,6 +183,15 @@ def check_project_secret_access(r: Resource, config: Mapping[str, Any]) -> Itera
             )
 
 
+gcp_no_project_secret_access = resource_policy(
+    name="privilege-gcp-no-project-secret-access",
+    description="No project-, folder- or organization-wide grant of Secret Manager read access (secretAccessor or admin).",
+    enforcement_level=MANDATORY,
+    resource_types=PROJECT_IAM_TYPES,
+    check=check_project_secret_access,
+)
+
+
 # --------------------------------------------------------------------------- Vault
 
 
@@ -171,46 +216,6 @@ def check_vault_role_bounds(r: Resource, config: Mapping[str, Any]) -> Iterator[
         )
 
 
-role_no_wildcards = resource_policy(
-    name="privilege-role-no-wildcards",
-    description="No Role or ClusterRole uses '*' in apiGroups, resources, verbs or nonResourceURLs.",
-    enforcement_level=MANDATORY,
-    resource_types=ROLE_TYPES,
-    check=check_role_wildcards,
-)
-
-role_secret_get_by_name = resource_policy(
-    name="privilege-role-secret-get-by-name",
-    description="Access to Secrets is 'get' with resourceNames in a namespaced Role: never list or watch, never a ClusterRole (a pinned operator chart's own roles are proven by privilege-operator-chart-admitted).",
-    enforcement_level=MANDATORY,
-    resource_types=ROLE_TYPES,
-    check=check_role_secret_access,
-)
-
-binding_no_admin_roles = resource_policy(
-    name="privilege-binding-no-admin-roles",
-    description="No RoleBinding or ClusterRoleBinding grants the built-in cluster-admin, admin or edit ClusterRoles.",
-    enforcement_level=MANDATORY,
-    resource_types=BINDING_TYPES,
-    check=check_binding_admin,
-)
-
-clustersecretstore_conditions = resource_policy(
-    name="privilege-clustersecretstore-conditions-required",
-    description="Every ClusterSecretStore restricts the namespaces that may use it with spec.conditions.",
-    enforcement_level=MANDATORY,
-    resource_types=CLUSTER_STORE_TYPES,
-    check=check_cluster_store_conditions,
-)
-
-gcp_no_project_secret_access = resource_policy(
-    name="privilege-gcp-no-project-secret-access",
-    description="No project-, folder- or organization-wide grant of Secret Manager read access (secretAccessor or admin).",
-    enforcement_level=MANDATORY,
-    resource_types=PROJECT_IAM_TYPES,
-    check=check_project_secret_access,
-)
-
 vault_role_bounded = resource_policy(
     name="privilege-vault-role-bounded",
     description="A Vault Kubernetes-auth role lists its service accounts and namespaces without '*' and sets an audience.",
@@ -218,6 +223,7 @@ vault_role_bounded = resource_policy(
     resource_types=frozenset({VAULT_K8S_ROLE}),
     check=check_vault_role_bounds,
 )
+
 
 POLICIES = [
     role_no_wildcards,

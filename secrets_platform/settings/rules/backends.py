@@ -11,7 +11,7 @@ from secrets_platform import conventions
 from secrets_platform.parsers import ParseError, addresses
 from secrets_platform.settings.errors import Problem, full_key
 from secrets_platform.settings.model import StackConfig
-from secrets_platform.settings.rules.cluster import TOOL_DIRS
+from secrets_platform.settings.rules import TOOL_DIRS, Rules
 
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\Z")
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?\Z")
@@ -184,59 +184,44 @@ def _check_url(path: list[str], value: str, fix: str, add) -> addresses.Address 
     return url
 
 
-def check(cfg: StackConfig, env: str, add) -> None:
-    """External Secrets, GCP and Vault settings, and the credentials that need them."""
-    eso, gcp, vault = cfg.external_secrets, cfg.gcp, cfg.vault
-    uses = {c.backend for c in cfg.credentials}
-    for i, cred in enumerate(cfg.credentials):
-        if cred.backend == "gcp-secret-manager" and not eso.enabled:
-            add(
-                Problem(
-                    full_key(["credentials", i, "backend"]),
-                    "needs the External Secrets Operator, which is off for this stack",
-                    "set externalSecrets.enabled: true",
-                    cred.backend,
-                )
-            )
-        if cred.backend == "vault" and not vault.enabled:
-            add(
-                Problem(
-                    full_key(["credentials", i, "backend"]),
-                    "needs Vault, which is off for this stack",
-                    "set vault.enabled: true",
-                    cred.backend,
-                )
-            )
+RULES = Rules()
 
-    # GCP: local never talks to GCP; the other stacks need a project once ESO is on.
+
+def check(cfg: StackConfig, env: str, add) -> None:
+    """External Secrets, GCP and Vault settings, and the credentials that need them (the rules below, in order)."""
+    RULES.run(cfg, env, add)
+
+
+@RULES
+def _credential_backends(cfg: StackConfig, env: str, add) -> None:
+    """Each credential's backend is on for this stack."""
+    # The backends that need an operator: the section that turns it on, and the operator's name.
+    needs = {"gcp-secret-manager": ("externalSecrets", "the External Secrets Operator"), "vault": ("vault", "Vault")}
+    enabled = {"externalSecrets": cfg.external_secrets.enabled, "vault": cfg.vault.enabled}
+    for i, cred in enumerate(cfg.credentials):
+        section, operator = needs.get(cred.backend, ("", ""))
+        if section and not enabled[section]:
+            where = full_key(["credentials", i, "backend"])
+            add(Problem(where, f"needs {operator}, which is off for this stack", f"set {section}.enabled: true", cred.backend))
+
+
+@RULES
+def _gcp(cfg: StackConfig, env: str, add) -> None:
+    """GCP: local never talks to GCP; the other stacks need a project once ESO is on."""
+    eso, gcp = cfg.external_secrets, cfg.gcp
+    uses = {c.backend for c in cfg.credentials}
+    project = full_key(["gcp", "project"])
     if env == "local":
         if gcp.project:
-            add(
-                Problem(
-                    full_key(["gcp", "project"]),
-                    "is set for local, which never talks to GCP (its store is ESO's fake provider)",
-                    "remove it",
-                    gcp.project,
-                )
-            )
+            why = "is set for local, which never talks to GCP (its store is ESO's fake provider)"
+            add(Problem(project, why, "remove it", gcp.project))
     elif eso.enabled and not gcp.project:
         needs = " and the gcp-secret-manager credentials" if "gcp-secret-manager" in uses else ""
-        add(
-            Problem(
-                full_key(["gcp", "project"]),
-                f"is required: the External Secrets store{needs} live in a GCP project",
-                "set gcp.project to the environment's project id",
-            )
-        )
+        why = f"is required: the External Secrets store{needs} live in a GCP project"
+        add(Problem(project, why, "set gcp.project to the environment's project id"))
     if gcp.project and not _GCP_PROJECT.match(gcp.project):
-        add(
-            Problem(
-                full_key(["gcp", "project"]),
-                "is not a GCP project id (6-30 of a-z, 0-9, '-', starting with a letter)",
-                "give the project id, not its name or number",
-                gcp.project,
-            )
-        )
+        why = "is not a GCP project id (6-30 of a-z, 0-9, '-', starting with a letter)"
+        add(Problem(project, why, "give the project id, not its name or number", gcp.project))
     if gcp.cluster_name and not gcp.region:
         add(
             Problem(
@@ -247,7 +232,11 @@ def check(cfg: StackConfig, env: str, add) -> None:
             )
         )
 
-    # External Secrets Operator.
+
+@RULES
+def _external_secrets(cfg: StackConfig, env: str, add) -> None:
+    """External Secrets Operator: its chart, and a positive refresh interval."""
+    eso = cfg.external_secrets
     eso_install = default_install(eso.install, env)
     _check_chart("externalSecrets", eso.enabled, eso_install, eso.chart_version, env, add, eso.chart_path)
     if eso.enabled:
@@ -261,6 +250,12 @@ def check(cfg: StackConfig, env: str, add) -> None:
                 eso.refresh_interval,
             )
         )
+
+
+@RULES
+def _operator_namespaces(cfg: StackConfig, env: str, add) -> None:
+    """The operators' namespaces: valid, and none of them a consumer namespace."""
+    eso, vault = cfg.external_secrets, cfg.vault
     for section, workload in (("externalSecrets", eso.namespace), ("vault", vault.namespace)):
         try:
             conventions.namespace_name(workload, env)
@@ -273,7 +268,11 @@ def check(cfg: StackConfig, env: str, add) -> None:
                 )
             )
 
-    # Vault.
+
+@RULES
+def _vault_install(cfg: StackConfig, env: str, add) -> None:
+    """Vault's chart, dev mode only in local, HA with a raft quorum where required."""
+    vault = cfg.vault
     if not vault.enabled:
         return
     vault_install = default_install(vault.install, env)
@@ -300,6 +299,14 @@ def check(cfg: StackConfig, env: str, add) -> None:
         )
     if ha and (vault.replicas < 3 or vault.replicas % 2 == 0):
         add(Problem(full_key(["vault", "replicas"]), "must be an odd number of at least 3 for a raft quorum", "use 3 or 5", vault.replicas))
+
+
+@RULES
+def _vault_addresses(cfg: StackConfig, env: str, add) -> None:
+    """Vault's API address (none for local) and the Kubernetes API server it verifies tokens with, of this environment."""
+    vault = cfg.vault
+    if not vault.enabled:
+        return
     if vault.address is not None:
         if env == "local":
             add(
@@ -324,6 +331,14 @@ def check(cfg: StackConfig, env: str, add) -> None:
                 vault.kubernetes_host,
             )
         )
+
+
+@RULES
+def _vault_auth(cfg: StackConfig, env: str, add) -> None:
+    """Vault's KV mount, auth mount, audience and token lifetimes."""
+    vault = cfg.vault
+    if not vault.enabled:
+        return
     if not _VAULT_MOUNT.match(vault.mount):
         add(
             Problem(

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from secrets_platform import conventions
 from secrets_platform.settings.errors import Problem, full_key
 from secrets_platform.settings.model import StackConfig
+from secrets_platform.settings.rules import TOOL_DIRS
 
 
 def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
@@ -61,10 +62,6 @@ def check(cfg: StackConfig, env: str, root: Path | None, add) -> None:
         )
     if cfg.kubernetes.render_dir and env == "local":
         _check_render_dir(cfg.kubernetes.render_dir, root, add)
-
-
-# Folders of the checkout that tools own: rendered plain-text Secrets never go there.
-TOOL_DIRS = frozenset({".git", ".github", ".venv", ".state", ".pulumi-home", "bin", "build", "node_modules"})
 
 
 def _check_render_dir(value: str, root: Path | None, add) -> None:

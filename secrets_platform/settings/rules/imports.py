@@ -39,32 +39,9 @@ def check(
     if not imp.enabled:
         return ()
     env = cfg.environment
-    try:
-        conventions.check_dns_label(imp.namespace, "workload")
-        conventions.namespace_name(imp.namespace, env)
-    except conventions.ConventionError as err:
-        problems.append(Problem(full_key(["imports", "namespace"]), str(err), "give a declared workload, such as dagster", imp.namespace))
-        return ()
-    if not re.fullmatch(r"[A-Z][A-Z0-9_]*_", imp.prefix):
-        problems.append(
-            Problem(
-                full_key(["imports", "prefix"]),
-                "is not an upper-case variable prefix ending in '_'",
-                "use something like DAGSTER_SECRET_",
-                imp.prefix,
-            )
-        )
-        return ()
-    conflict = conventions.toolchain_prefix_conflict(imp.prefix)
-    if conflict:
-        problems.append(
-            Problem(
-                full_key(["imports", "prefix"]),
-                f"could import the deploy toolchain's own variables ({conflict}*: GitHub, the runner, Pulumi, gcloud, Vault, cloud SDKs...)",
-                "use a prefix of your own that no tool uses, such as DAGSTER_SECRET_ (README: imports.prefix)",
-                imp.prefix,
-            )
-        )
+    refused = _settings_problem(imp.namespace, imp.prefix, env)
+    if refused:
+        problems.append(refused)
         return ()
     variables = sorted(v for v in environ if v.startswith(imp.prefix))
     if not variables:
@@ -82,37 +59,55 @@ def check(
     namespace = conventions.namespace_name(imp.namespace, env, flyte=imp.namespace in cfg.flyte.projects)
     out = []
     for variable in variables:
-        suffix = variable[len(imp.prefix) :]
-        where = f"deploy environment variable {variable}"
-        if conventions.is_toolchain_variable(variable):
-            problems.append(
-                Problem(
-                    where,
-                    "is a variable of the deploy toolchain and is never imported",
-                    "rename the repository secret with a prefix of your own",
-                )
-            )
-            continue
-        if not _IMPORT_SUFFIX.match(suffix):
-            problems.append(
-                Problem(
-                    where, "cannot become a Secret name", f"rename it to {imp.prefix}<WORDS> with A-Z, 0-9 and single '_' between words"
-                )
-            )
-            continue
-        try:
-            name = conventions.import_secret_name(variable, imp.prefix, imp.namespace, env)
-        except conventions.ConventionError as err:
-            problems.append(Problem(where, f"cannot become a Secret name: {err}", "shorten the variable name"))
-            continue
-        if (imp.namespace, name) in taken:
-            problems.append(
-                Problem(where, f"would become Secret {name!r}, which {taken[(imp.namespace, name)]} creates too", "rename the variable")
-            )
-            continue
-        value = environ[variable]
-        if not value:
-            problems.append(Problem(where, "is empty", "give it a value or unset it"))
-            continue
-        out.append(ImportedSecret(variable=variable, name=name, namespace=namespace, value=SecretStr(value)))
+        got = _imported(variable, environ[variable], imp.prefix, imp.namespace, env, taken)
+        if isinstance(got, Problem):
+            problems.append(got)
+        else:
+            out.append(ImportedSecret(variable=variable, name=got, namespace=namespace, value=SecretStr(environ[variable])))
     return tuple(out)
+
+
+def _settings_problem(workload: str, prefix: str, env: str) -> Problem | None:
+    """What is wrong with imports.namespace or imports.prefix, if anything (the first thing only)."""
+    try:
+        conventions.check_dns_label(workload, "workload")
+        conventions.namespace_name(workload, env)
+    except conventions.ConventionError as err:
+        return Problem(full_key(["imports", "namespace"]), str(err), "give a declared workload, such as dagster", workload)
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*_", prefix):
+        return Problem(
+            full_key(["imports", "prefix"]),
+            "is not an upper-case variable prefix ending in '_'",
+            "use something like DAGSTER_SECRET_",
+            prefix,
+        )
+    conflict = conventions.toolchain_prefix_conflict(prefix)
+    if conflict:
+        return Problem(
+            full_key(["imports", "prefix"]),
+            f"could import the deploy toolchain's own variables ({conflict}*: GitHub, the runner, Pulumi, gcloud, Vault, cloud SDKs...)",
+            "use a prefix of your own that no tool uses, such as DAGSTER_SECRET_ (README: imports.prefix)",
+            prefix,
+        )
+    return None
+
+
+def _imported(variable: str, value: str, prefix: str, workload: str, env: str, taken: dict[tuple[str, str], str]) -> str | Problem:
+    """The Secret name one ``<prefix>*`` variable becomes, or the Problem that keeps it out."""
+    suffix = variable[len(prefix) :]
+    where = f"deploy environment variable {variable}"
+    if conventions.is_toolchain_variable(variable):
+        return Problem(
+            where, "is a variable of the deploy toolchain and is never imported", "rename the repository secret with a prefix of your own"
+        )
+    if not _IMPORT_SUFFIX.match(suffix):
+        return Problem(where, "cannot become a Secret name", f"rename it to {prefix}<WORDS> with A-Z, 0-9 and single '_' between words")
+    try:
+        name = conventions.import_secret_name(variable, prefix, workload, env)
+    except conventions.ConventionError as err:
+        return Problem(where, f"cannot become a Secret name: {err}", "shorten the variable name")
+    if (workload, name) in taken:
+        return Problem(where, f"would become Secret {name!r}, which {taken[(workload, name)]} creates too", "rename the variable")
+    if not value:
+        return Problem(where, "is empty", "give it a value or unset it")
+    return name

@@ -6,11 +6,13 @@ Names are built by :mod:`conventions`; each rule adds a Problem naming the key, 
 from __future__ import annotations
 
 import re
-
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from secrets_platform import conventions
 from secrets_platform.settings.errors import Problem, full_key
 from secrets_platform.settings.model import PREVIOUS_SUFFIX, StackConfig
+from secrets_platform.settings.rules import Rules
 
 # PEM armor of the two keys a kubernetes.io/tls Secret requires (tls.crt, tls.key).
 _PEM_CERTIFICATE = "-----BEGIN " + "CERTIFICATE-----"
@@ -20,189 +22,213 @@ _ENV_WORD_FIX = f"drop the token ({conventions.ENVIRONMENT_LIST}): the platform 
 _PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 
 
+@dataclass
+class _Declared:
+    """What the rules of one stack's Secrets share: the config, and what the rules before have seen."""
+
+    cfg: StackConfig
+    env: str
+    secret_keys: frozenset[str]
+    add: Callable[[Problem], None]
+    workloads: set[str] = field(default_factory=set)
+    """The declared namespaces (workloads), once each."""
+    taken: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Which entry claims each (workload, Secret name)."""
+
+
+RULES = Rules()
+
+
 def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add) -> dict[tuple[str, str], str]:
     """Names, references and duplicates of every declared Secret; returns which entry claims each (workload, Secret name).
 
     Entries of keys stored as secrets (``registries``, ``tlsSecrets``) are reported without their values:
     not even a service or purpose set with ``--secret`` is echoed.
     """
-    workloads: set[str] = set()
-    for i, workload in enumerate(cfg.namespaces):
+    declared = _Declared(cfg, env, secret_keys, add)
+    RULES.run(declared)
+    return declared.taken
+
+
+@RULES
+def _namespaces(d: _Declared) -> None:
+    """Each workload once, without an environment token, making a valid namespace name."""
+    for i, workload in enumerate(d.cfg.namespaces):
         key = full_key(["namespaces", i])
-        if workload in workloads:
-            add(Problem(key, "is listed twice", "remove the duplicate", workload))
+        if workload in d.workloads:
+            d.add(Problem(key, "is listed twice", "remove the duplicate", workload))
             continue
-        workloads.add(workload)
+        d.workloads.add(workload)
         if conventions.env_suffix(workload):
-            add(Problem(key, "already ends in an environment token", f"list the workload only (the platform appends -{env})", workload))
+            d.add(Problem(key, "already ends in an environment token", f"list the workload only (the platform appends -{d.env})", workload))
         elif conventions.env_tokens_in(workload):
-            add(Problem(key, _ENV_WORD, _ENV_WORD_FIX, workload))
+            d.add(Problem(key, _ENV_WORD, _ENV_WORD_FIX, workload))
         try:
             conventions.check_dns_label(workload, "workload")
-            conventions.namespace_name(workload, env)
+            conventions.namespace_name(workload, d.env)
         except conventions.ConventionError as err:
-            add(Problem(key, str(err), "use a shorter lower-case name of a-z, 0-9 and '-'", workload))
+            d.add(Problem(key, str(err), "use a shorter lower-case name of a-z, 0-9 and '-'", workload))
 
-    taken: dict[tuple[str, str], str] = {}
 
-    def claim(namespace_key: str, workloads_list: list[str], name: str, owner: str, hide: bool = False) -> None:
-        seen: set[str] = set()
-        for j, workload in enumerate(workloads_list):
-            key = f"{namespace_key}[{j}]"
-            if workload not in workloads:
-                add(
-                    Problem(
-                        key, "is not a declared namespace", f"add it to {full_key(['namespaces'])} or remove it here", workload, not hide
-                    )
-                )
-                continue
-            if workload in seen:
-                add(Problem(key, "is listed twice", "remove the duplicate", workload, not hide))
-                continue
-            seen.add(workload)
-            slot = (workload, name)
-            if slot in taken:
-                if hide:
-                    add(
-                        Problem(
-                            owner,
-                            f"creates the same Secret in the same namespace as {taken[slot]}",
-                            "give one of them another service or purpose",
-                            show_value=False,
-                        )
-                    )
-                else:
-                    add(
-                        Problem(
-                            owner,
-                            f"creates Secret {name!r} in namespace {workload}-{env}, which {taken[slot]} creates too",
-                            "give one of them another service or purpose",
-                            name,
-                        )
-                    )
-            taken[slot] = owner
-
-    def named(key: str, build, *parts: str, hide: bool = False) -> str | None:
-        for part_key, part in zip((key, key.rsplit(".", 1)[0] + ".purpose"), (parts[0], parts[2] if len(parts) > 2 else "")):
-            if conventions.env_tokens_in(part):
-                add(Problem(part_key, _ENV_WORD, _ENV_WORD_FIX, part, not hide))
-                return None
-        try:
-            return build(*parts)
-        except conventions.ConventionError as err:
+def _claim(d: _Declared, namespace_key: str, workloads_list: list[str], name: str, owner: str, hide: bool = False) -> None:
+    """``owner`` creates the Secret ``name`` in each listed workload's namespace: declared, once, and not claimed before."""
+    seen: set[str] = set()
+    for j, workload in enumerate(workloads_list):
+        key = f"{namespace_key}[{j}]"
+        if workload not in d.workloads:
+            d.add(
+                Problem(key, "is not a declared namespace", f"add it to {full_key(['namespaces'])} or remove it here", workload, not hide)
+            )
+            continue
+        if workload in seen:
+            d.add(Problem(key, "is listed twice", "remove the duplicate", workload, not hide))
+            continue
+        seen.add(workload)
+        slot = (workload, name)
+        if slot in d.taken:
             if hide:
-                add(
-                    Problem(
-                        key,
-                        "does not make a valid Secret name (lower-case RFC 1123 label, at most 63 characters in all)",
-                        "use a shorter lower-case service (and purpose) of a-z, 0-9 and '-'",
-                        show_value=False,
-                    )
-                )
+                why = f"creates the same Secret in the same namespace as {d.taken[slot]}"
+                d.add(Problem(owner, why, "give one of them another service or purpose", show_value=False))
             else:
-                add(Problem(key, str(err), "use a shorter lower-case name of a-z, 0-9 and '-'", parts[0]))
-            return None
+                why = f"creates Secret {name!r} in namespace {workload}-{d.env}, which {d.taken[slot]} creates too"
+                d.add(Problem(owner, why, "give one of them another service or purpose", name))
+        d.taken[slot] = owner
 
+
+def _named(d: _Declared, key: str, build, *parts: str, hide: bool = False) -> str | None:
+    """The Secret name ``build(*parts)`` makes, or None after adding why it makes none."""
+    for part_key, part in zip((key, key.rsplit(".", 1)[0] + ".purpose"), (parts[0], parts[2] if len(parts) > 2 else "")):
+        if conventions.env_tokens_in(part):
+            d.add(Problem(part_key, _ENV_WORD, _ENV_WORD_FIX, part, not hide))
+            return None
+    try:
+        return build(*parts)
+    except conventions.ConventionError as err:
+        if hide:
+            d.add(
+                Problem(
+                    key,
+                    "does not make a valid Secret name (lower-case RFC 1123 label, at most 63 characters in all)",
+                    "use a shorter lower-case service (and purpose) of a-z, 0-9 and '-'",
+                    show_value=False,
+                )
+            )
+        else:
+            d.add(Problem(key, str(err), "use a shorter lower-case name of a-z, 0-9 and '-'", parts[0]))
+        return None
+
+
+@RULES
+def _credentials(d: _Declared) -> None:
+    """Each credential bundle: its service once, its keys, backend and rotation, the namespaces it is created in."""
     services: set[str] = set()
-    for i, cred in enumerate(cfg.credentials):
+    for i, cred in enumerate(d.cfg.credentials):
         base = ["credentials", i]
         if cred.service in services:
-            add(Problem(full_key(base + ["service"]), "is declared twice", "merge the two entries into one bundle", cred.service))
+            d.add(Problem(full_key(base + ["service"]), "is declared twice", "merge the two entries into one bundle", cred.service))
         services.add(cred.service)
-        name = named(full_key(base + ["service"]), conventions.credentials_name, cred.service, env)
-        keys: set[str] = set()
-        for k, value in cred.values.items():
-            kk = full_key(base + ["values", k])
-            if not conventions.ENV_KEY.match(k):
-                add(Problem(kk, "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", k))
-            if conventions.looks_like_credential_key(k):
-                add(
-                    Problem(
-                        kk,
-                        "looks like a credential but is a plain value in the stack file",
-                        "move it to `generated` (or import it from the deploy environment)",
-                        show_value=False,
-                    )
-                )
-            elif conventions.has_url_userinfo(value):
-                add(
-                    Problem(
-                        kk,
-                        "holds a URL with user-info (user:password@), a credential in plain text in the stack file",
-                        "drop the user-info from the URL and give user and password as keys of their own (the password under `generated`)",
-                        show_value=False,
-                    )
-                )
-            keys.add(k)
-        for j, gen in enumerate(cred.generated):
-            kk = full_key(base + ["generated", j, "key"])
-            if not conventions.ENV_KEY.match(gen.key):
-                add(Problem(kk, "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", gen.key))
-            if gen.key in keys:
-                add(
-                    Problem(
-                        kk, "is a duplicate key of this bundle", "give every key of a bundle one source: `values` or `generated`", gen.key
-                    )
-                )
-            if not (gen.upper or gen.lower or gen.numeric or gen.special):
-                add(
-                    Problem(
-                        full_key(base + ["generated", j]),
-                        "turns off every character class",
-                        "keep at least one of upper, lower, numeric, special",
-                        gen.key,
-                    )
-                )
-            keys.add(gen.key)
-        _check_backend(cred, base, keys, add)
-        _check_rotation_strategy(cred, base, keys, add)
+        name = _named(d, full_key(base + ["service"]), conventions.credentials_name, cred.service, d.env)
+        keys = _check_values(cred, base, d.add)
+        _check_generated(cred, base, keys, d.add)
+        _check_backend(cred, base, keys, d.add)
+        _check_rotation_strategy(cred, base, keys, d.add)
         keys |= set(cred.properties)
         if not keys:
-            add(Problem(full_key(base), "has no keys", "add `values` or `generated` entries", cred.service))
+            d.add(Problem(full_key(base), "has no keys", "add `values` or `generated` entries", cred.service))
         if name:
-            claim(full_key(base + ["namespaces"]), cred.namespaces, name, full_key(base))
+            _claim(d, full_key(base + ["namespaces"]), cred.namespaces, name, full_key(base))
 
-    _check_resource_names(cfg, add)
 
-    hide_registries = "registries" in secret_keys
-    for i, reg in enumerate(cfg.registries):
-        base = ["registries", i]
-        name = named(full_key(base + ["service"]), conventions.secret_name, reg.service, env, "pull", hide=hide_registries)
-        if not reg.password.get_secret_value():
+def _check_values(cred, base: list, add) -> set[str]:
+    """Plain ``values``: environment-variable names, and nothing that looks like a credential; returns their keys."""
+    keys: set[str] = set()
+    for k, value in cred.values.items():
+        kk = full_key(base + ["values", k])
+        if not conventions.ENV_KEY.match(k):
+            add(Problem(kk, "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", k))
+        if conventions.looks_like_credential_key(k):
             add(
                 Problem(
-                    full_key(base + ["password"]), "is empty", f"set it with `pulumi config set --secret --path 'registries[{i}].password'`"
-                )
-            )
-        if name:
-            claim(full_key(base + ["namespaces"]), reg.namespaces, name, full_key(base), hide_registries)
-
-    hide_tls = "tlsSecrets" in secret_keys
-    for i, tls in enumerate(cfg.tls_secrets):
-        base = ["tlsSecrets", i]
-        name = named(full_key(base + ["service"]), conventions.secret_name, tls.service, env, tls.purpose, hide=hide_tls)
-        if _PEM_CERTIFICATE not in tls.certificate and tls.certificate != "[encrypted]":
-            add(
-                Problem(
-                    full_key(base + ["certificate"]),
-                    "is not a PEM certificate (the Secret's required key tls.crt)",
-                    "give the PEM-encoded certificate chain (BEGIN CERTIFICATE armor)",
+                    kk,
+                    "looks like a credential but is a plain value in the stack file",
+                    "move it to `generated` (or import it from the deploy environment)",
                     show_value=False,
                 )
             )
+        elif conventions.has_url_userinfo(value):
+            add(
+                Problem(
+                    kk,
+                    "holds a URL with user-info (user:password@), a credential in plain text in the stack file",
+                    "drop the user-info from the URL and give user and password as keys of their own (the password under `generated`)",
+                    show_value=False,
+                )
+            )
+        keys.add(k)
+    return keys
+
+
+def _check_generated(cred, base: list, keys: set[str], add) -> None:
+    """``generated`` keys: environment-variable names, one source per key, some character class on; added to ``keys``."""
+    for j, gen in enumerate(cred.generated):
+        kk = full_key(base + ["generated", j, "key"])
+        if not conventions.ENV_KEY.match(gen.key):
+            add(Problem(kk, "is not a valid environment variable name", "use A-Z, 0-9 and '_', not starting with a digit", gen.key))
+        if gen.key in keys:
+            add(Problem(kk, "is a duplicate key of this bundle", "give every key of a bundle one source: `values` or `generated`", gen.key))
+        if not (gen.upper or gen.lower or gen.numeric or gen.special):
+            add(
+                Problem(
+                    full_key(base + ["generated", j]),
+                    "turns off every character class",
+                    "keep at least one of upper, lower, numeric, special",
+                    gen.key,
+                )
+            )
+        keys.add(gen.key)
+
+
+@RULES
+def _resource_names(d: _Declared) -> None:
+    _check_resource_names(d.cfg, d.add)
+
+
+@RULES
+def _registries(d: _Declared) -> None:
+    """Registry pull secrets: a valid name, a password, declared namespaces (shown without values when stored as secrets)."""
+    hide = "registries" in d.secret_keys
+    for i, reg in enumerate(d.cfg.registries):
+        base = ["registries", i]
+        name = _named(d, full_key(base + ["service"]), conventions.secret_name, reg.service, d.env, "pull", hide=hide)
+        if not reg.password.get_secret_value():
+            fix = f"set it with `pulumi config set --secret --path 'registries[{i}].password'`"
+            d.add(Problem(full_key(base + ["password"]), "is empty", fix))
+        if name:
+            _claim(d, full_key(base + ["namespaces"]), reg.namespaces, name, full_key(base), hide)
+
+
+@RULES
+def _tls_secrets(d: _Declared) -> None:
+    """TLS secrets: a valid name, a PEM certificate and private key, declared namespaces."""
+    hide = "tlsSecrets" in d.secret_keys
+    for i, tls in enumerate(d.cfg.tls_secrets):
+        base = ["tlsSecrets", i]
+        name = _named(d, full_key(base + ["service"]), conventions.secret_name, tls.service, d.env, tls.purpose, hide=hide)
+        if _PEM_CERTIFICATE not in tls.certificate and tls.certificate != "[encrypted]":
+            what = (
+                "is not a PEM certificate (the Secret's required key tls.crt)",
+                "give the PEM-encoded certificate chain (BEGIN CERTIFICATE armor)",
+            )
+            d.add(Problem(full_key(base + ["certificate"]), *what, show_value=False))
         key_text = tls.private_key.get_secret_value()
         if key_text != "[encrypted]" and not _PEM_PRIVATE_KEY.search(key_text):
-            add(
-                Problem(
-                    full_key(base + ["privateKey"]),
-                    "is not a PEM private key (the Secret's required key tls.key)",
-                    "give the PEM-encoded private key (BEGIN PRIVATE KEY armor, or BEGIN RSA/EC PRIVATE KEY)",
-                    show_value=False,
-                )
+            what = (
+                "is not a PEM private key (the Secret's required key tls.key)",
+                "give the PEM-encoded private key (BEGIN PRIVATE KEY armor, or BEGIN RSA/EC PRIVATE KEY)",
             )
+            d.add(Problem(full_key(base + ["privateKey"]), *what, show_value=False))
         if name:
-            claim(full_key(base + ["namespaces"]), tls.namespaces, name, full_key(base), hide_tls)
-    return taken
+            _claim(d, full_key(base + ["namespaces"]), tls.namespaces, name, full_key(base), hide)
 
 
 def _check_resource_names(cfg: StackConfig, add) -> None:
@@ -303,8 +329,8 @@ def _check_rotation_strategy(cred, base: list, keys: set[str], add) -> None:
             )
 
 
-def _check_backend(cred, base: list, keys: set[str], add) -> None:
-    """Per-credential rules of the three backends (docs/backends.md)."""
+def _check_properties(cred, base: list, keys: set[str], add) -> None:
+    """``properties``: environment-variable names read from a remote document's property, one source per key."""
     key = lambda *more: full_key(base + list(more))  # noqa: E731
     for k, prop in cred.properties.items():
         if not conventions.ENV_KEY.match(k):
@@ -324,6 +350,12 @@ def _check_backend(cred, base: list, keys: set[str], add) -> None:
                     prop,
                 )
             )
+
+
+def _check_backend(cred, base: list, keys: set[str], add) -> None:
+    """Per-credential rules of the three backends (docs/backends.md)."""
+    _check_properties(cred, base, keys, add)
+    key = lambda *more: full_key(base + list(more))  # noqa: E731
     if cred.backend == "kubernetes":
         if cred.properties:
             add(

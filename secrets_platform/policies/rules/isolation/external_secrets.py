@@ -1,0 +1,311 @@
+"""Isolation of External Secrets objects: what an ExternalSecret, PushSecret, ClusterExternalSecret or store
+reads, admits and writes belongs to its own environment.
+
+Part of the isolation rules (see ``policies.rules.isolation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+import re
+
+from secrets_platform import conventions
+from secrets_platform.policies.environment import fmt_envs, own_env, selector_pins
+from secrets_platform.policies.support import (
+    CLUSTER_EXTERNAL_SECRET_TYPES,
+    CLUSTER_STORE_TYPES,
+    EXTERNAL_SECRET_TYPES,
+    MANDATORY,
+    PUSH_SECRET_TYPES,
+    STORE_TYPES,
+    Resource,
+    at,
+    entries,
+    known,
+    resource_policy,
+    show,
+    strings,
+)
+
+# --------------------------------------------------------------------------- External Secrets Operator
+
+
+def _remote_refs(spec: Any, base: str) -> Iterator[tuple[str, str]]:
+    """``(where, reference)`` for every remote key an ExternalSecret spec reads."""
+    for where, item in entries(at(spec, "data", where=base, default=[]), f"{base}.data"):
+        key = at(item, "remoteRef", "key", where=where)
+        if isinstance(key, str):
+            yield f"{where}.remoteRef.key", key
+    for where, item in entries(at(spec, "dataFrom", where=base, default=[]), f"{base}.dataFrom"):
+        key = at(item, "extract", "key", where=where)
+        if isinstance(key, str):
+            yield f"{where}.extract.key", key
+        find = at(item, "find", where=where)
+        if isinstance(find, Mapping):
+            scope = " ".join(
+                s
+                for s in (at(find, "path", where=f"{where}.find.path"), at(find, "name", "regexp", where=f"{where}.find.name.regexp"))
+                if isinstance(s, str)
+            )
+            yield f"{where}.find", scope
+
+
+def _remote_key_problem(reference: str, env: str) -> str | None:
+    tokens = conventions.reference_env_tokens(reference) if reference else set()
+    if tokens == {env}:
+        return None
+    if not tokens:
+        return "names no environment, so nothing shows it is not shared with another one"
+    return f"belongs to {fmt_envs(tokens - {env}) or fmt_envs(tokens)}"
+
+
+def _store_refs(spec: Any, base: str) -> Iterator[tuple[str, Any]]:
+    """``(where, name)`` of every store and generator an ExternalSecret spec reads through."""
+    yield f"{base}.secretStoreRef.name", at(spec, "secretStoreRef", "name", where=base)
+    for field in ("data", "dataFrom"):
+        for where, item in entries(at(spec, field, where=base, default=[]), f"{base}.{field}"):
+            yield f"{where}.sourceRef.storeRef.name", at(item, "sourceRef", "storeRef", "name", where=where)
+            yield f"{where}.sourceRef.generatorRef.name", at(item, "sourceRef", "generatorRef", "name", where=where)
+
+
+def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Iterator[str]:
+    """What an ExternalSecret spec reads (remote keys, stores) and writes (its target) belongs to ``env``."""
+    for where, reference in _remote_refs(spec, base):
+        problem = _remote_key_problem(reference, env)
+        if problem:
+            yield (
+                f"{subject} in {env} reads the remote key {show(reference)} ({where}), which {problem}. "
+                f"Read the {env} copy: Secret Manager ids are the Secret's name (e.g. 'snowflake-{env}-credentials'), "
+                f"Vault paths are '<mount>/{env}/<service>'."
+            )
+    for where, store in _store_refs(spec, base):
+        if isinstance(store, str) and conventions.reference_env_tokens(store) - {env}:
+            yield f"{subject} in {env} uses the store {show(store)} of another environment ({where}); use the {env} store."
+    target = at(spec, "target", "name", where=base)
+    if isinstance(target, str) and conventions.reference_env_tokens(target) - {env}:
+        yield (
+            f"{subject} in {env} writes the Secret {show(target)} of {fmt_envs(conventions.reference_env_tokens(target) - {env})} "
+            f"({base}.target.name); write the {env} Secret ('<service>-{env}-credentials')."
+        )
+    for where, item in entries(
+        at(spec, "target", "template", "templateFrom", where=base, default=[]), f"{base}.target.template.templateFrom"
+    ):
+        for source in ("secret", "configMap"):
+            name = at(item, source, "name", where=where)
+            if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+                yield f"{subject} in {env} templates from the {source} {show(name)} of another environment ({where}.{source}.name); use the {env} one."
+    label = at(spec, "target", "template", "metadata", "labels", conventions.LABEL_ENVIRONMENT, where=base)
+    if label is not None and label != env:
+        yield (
+            f"{subject} in {env} labels the Secret it writes {conventions.LABEL_ENVIRONMENT}={show(label)} "
+            f"({base}.target.template.metadata.labels); label it {env}."
+        )
+
+
+def check_external_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """An ExternalSecret reads only remote keys of its own environment, through its environment's store, into its Secret."""
+    env = own_env(r)
+    if not env:
+        return
+    yield from _external_secret_spec(r.describe(), r.get("spec", default={}), "spec", env)
+
+
+externalsecret_remote_key_env = resource_policy(
+    name="isolation-externalsecret-remote-key-env",
+    description="An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret.",
+    enforcement_level=MANDATORY,
+    resource_types=EXTERNAL_SECRET_TYPES,
+    check=check_external_secret_keys,
+)
+
+
+def check_push_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A PushSecret pushes a Secret of its environment, through its stores, to remote keys of its environment."""
+    env = own_env(r)
+    if not env:
+        return
+    subject = f"{r.describe()} in {env}"
+    for where, ref in entries(r.get("spec", "secretStoreRefs", default=[]), "spec.secretStoreRefs"):
+        store = at(ref, "name", where=where)
+        if isinstance(store, str) and conventions.reference_env_tokens(store) - {env}:
+            yield f"{subject} pushes through the store {show(store)} of another environment ({where}.name); use the {env} store."
+    for where in ("spec.selector.secret.name", "spec.selector.generatorRef.name"):
+        name = r.get(*where.split("."))
+        if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+            yield f"{subject} pushes {show(name)} of another environment ({where}); push only {env} Secrets."
+    for where, item in entries(r.get("spec", "data", default=[]), "spec.data"):
+        key = at(item, "match", "remoteRef", "remoteKey", where=where)
+        if isinstance(key, str):
+            problem = _remote_key_problem(key, env)
+            if problem:
+                yield (
+                    f"{subject} writes the remote key {show(key)} ({where}.match.remoteRef.remoteKey), which {problem}. "
+                    f"Push to the {env} key (e.g. 'snowflake-{env}-credentials')."
+                )
+
+
+pushsecret_env = resource_policy(
+    name="isolation-pushsecret-env",
+    description="A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys.",
+    enforcement_level=MANDATORY,
+    resource_types=PUSH_SECRET_TYPES,
+    check=check_push_secret,
+)
+
+
+def check_cluster_external_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A ClusterExternalSecret selects only its environment's namespaces and reads only its environment's keys."""
+    env = own_env(r)
+    if not env:
+        return
+    subject = f"{r.describe()} in {env}"
+    selected = False
+    for namespace in strings(r.get("spec", "namespaces"), "spec.namespaces"):
+        selected = True
+        tokens = conventions.reference_env_tokens(namespace)
+        if tokens != {env}:
+            belongs = f"belongs to {fmt_envs(tokens - {env})}" if tokens - {env} else f"does not end in '-{env}'"
+            yield f"{subject} writes into namespace {show(namespace)}, which {belongs} (spec.namespaces); list only '<workload>-{env}' namespaces."
+    selectors = [("spec.namespaceSelector", r.get("spec", "namespaceSelector"))]
+    selectors += list(entries(r.get("spec", "namespaceSelectors", default=[]), "spec.namespaceSelectors"))
+    for where, selector in selectors:
+        if selector is None:
+            continue
+        selected = True
+        problem = selector_pins(selector, env, where)
+        if problem:
+            yield f"{subject}: the selector {where} {problem}; add matchLabels {{{conventions.LABEL_ENVIRONMENT}: {env}}}."
+    if not selected:
+        yield f"{subject} selects no namespace (spec.namespaces, spec.namespaceSelectors); list the {env} namespaces it writes into."
+    name = r.get("spec", "externalSecretName")
+    if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+        yield f"{subject} names its ExternalSecrets {show(name)} of another environment (spec.externalSecretName)."
+    yield from _external_secret_spec(
+        subject.rsplit(" in ", 1)[0], r.get("spec", "externalSecretSpec", default={}), "spec.externalSecretSpec", env
+    )
+
+
+clusterexternalsecret_env = resource_policy(
+    name="isolation-clusterexternalsecret-env",
+    description="A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores.",
+    enforcement_level=MANDATORY,
+    resource_types=CLUSTER_EXTERNAL_SECRET_TYPES,
+    check=check_cluster_external_secret,
+)
+
+
+def _regex_confined(pattern: str, env: str) -> bool:
+    """True when a namespace regex can only match '<something>-<env>' namespaces.
+
+    Deliberately strict rather than clever: anchored at the end on '-<env>', no
+    top-level alternation that could add another branch, and no other environment
+    mentioned. Anything else is reported; rewrite it as a plain list of namespaces.
+    """
+    if not pattern.endswith(f"-{env}$") or conventions.env_tokens_in(pattern) - {env}:
+        return False
+    depth = 0
+    for i, char in enumerate(pattern):
+        if char == "\\":
+            continue
+        if i and pattern[i - 1] == "\\":
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            return False
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return False
+    probes = [
+        conventions.namespace_name(w, other, checked=False)
+        for w in ("a", "dagster", "floe-jobs")
+        for other in conventions.ENVIRONMENTS
+        if other != env
+    ]
+    return not any(compiled.search(p) for p in probes)
+
+
+# Provider fields that name an account, project, cluster, namespace, path or server: none may name another
+# environment. Namespaces a provider *reads from* (the kubernetes provider's remoteNamespace) must name this one.
+_PROVIDER_REF_KEYS = frozenset(
+    {
+        "namespace",
+        "projectID",
+        "clusterProjectID",
+        "clusterName",
+        "path",
+        "mountPath",
+        "role",
+        "name",
+        "server",
+        "url",
+        "vaultUrl",
+        "remoteNamespace",
+        "serviceAccount",
+    }
+)
+_PROVIDER_READS_NAMESPACE = frozenset({"remoteNamespace"})
+
+
+def _provider_refs(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    value = known(value, where)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in _PROVIDER_REF_KEYS and isinstance(item, str):
+                yield f"{where}.{key}", item
+            else:
+                yield from _provider_refs(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _provider_refs(item, f"{where}[{index}]")
+
+
+def check_store_namespaces(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A (Cluster)SecretStore admits only its environment's namespaces and uses its environment's accounts."""
+    env = own_env(r)
+    if not env:
+        return
+    subject = f"{r.describe()} in {env}"
+    if r.type in CLUSTER_STORE_TYPES:
+        for where, condition in entries(r.get("spec", "conditions", default=[]), "spec.conditions"):
+            for namespace in strings(at(condition, "namespaces", where=where), f"{where}.namespaces"):
+                tokens = conventions.reference_env_tokens(namespace)
+                if tokens != {env}:
+                    belongs = f"belongs to {fmt_envs(tokens - {env})}" if tokens - {env} else f"does not end in '-{env}'"
+                    yield f"{subject} admits namespace {show(namespace)}, which {belongs} ({where}.namespaces); admit only '<workload>-{env}' namespaces."
+            for pattern in strings(at(condition, "namespaceRegexes", where=where), f"{where}.namespaceRegexes"):
+                if not _regex_confined(pattern, env):
+                    yield (
+                        f"{subject} admits namespaces by the regex {show(pattern)} ({where}.namespaceRegexes), which is not "
+                        f"confined to '-{env}$' namespaces; list the namespaces instead, or use one anchored '^<workload>-{env}$' "
+                        "pattern without alternation."
+                    )
+            selector = at(condition, "namespaceSelector", where=where)
+            if selector is not None:
+                problem = selector_pins(selector, env, f"{where}.namespaceSelector")
+                if problem:
+                    yield (
+                        f"{subject}: the namespaceSelector in {where} {problem}; add matchLabels "
+                        f"{{{conventions.LABEL_ENVIRONMENT}: {env}}}."
+                    )
+    for where, reference in _provider_refs(r.get("spec", "provider", default={}), "spec.provider"):
+        tokens = conventions.reference_env_tokens(reference)
+        others = tokens - {env}
+        if where.rsplit(".", 1)[-1] in _PROVIDER_READS_NAMESPACE and tokens != {env}:
+            belongs = f"belongs to {fmt_envs(others)}" if others else f"does not end in '-{env}'"
+            yield f"{subject} reads Secrets of namespace {show(reference)}, which {belongs} ({where}); read only a '<workload>-{env}' namespace."
+        elif others:
+            yield f"{subject} points at {show(reference)} of {fmt_envs(others)} ({where}); use the {env} account, project or namespace."
+
+
+secretstore_namespace_env = resource_policy(
+    name="isolation-secretstore-namespace-env",
+    description="A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts.",
+    enforcement_level=MANDATORY,
+    resource_types=STORE_TYPES,
+    check=check_store_namespaces,
+)
+
+
+POLICIES = [externalsecret_remote_key_env, pushsecret_env, clusterexternalsecret_env, secretstore_namespace_env]

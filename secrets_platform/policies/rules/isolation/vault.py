@@ -1,0 +1,217 @@
+"""Isolation of Vault objects: policies, Kubernetes-auth roles and database connections and roles serve one
+environment, and no policy reaches Vault's control paths.
+
+Part of the isolation rules (see ``policies.rules.isolation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+import json
+
+from secrets_platform import conventions
+from secrets_platform.parsers import ParseError, conninfo, vault_policy
+from secrets_platform.policies.environment import fmt_envs, selector_pins
+from secrets_platform.policies.support import (
+    MANDATORY,
+    VAULT_DB_CONNECTION,
+    VAULT_DB_ROLE,
+    VAULT_K8S_ROLE,
+    VAULT_POLICY,
+    Resource,
+    resource_policy,
+    show,
+    strings,
+)
+
+# --------------------------------------------------------------------------- Vault
+
+
+def check_vault_role(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault Kubernetes-auth role binds only its environment's namespaces and accounts."""
+    env = r.env
+    if not env:
+        return
+    subject = f"Vault role {show(r.get('roleName') or r.name)} in {env}"
+    for namespace in strings(r.get("boundServiceAccountNamespaces"), "boundServiceAccountNamespaces"):
+        tokens = conventions.reference_env_tokens(namespace)
+        if tokens != {env}:
+            belongs = f"belongs to {fmt_envs(tokens - {env})}" if tokens - {env} else f"does not end in '-{env}'"
+            yield (
+                f"{subject} is bound to namespace {show(namespace)}, which {belongs} (boundServiceAccountNamespaces); "
+                f"bind only '<workload>-{env}' namespaces."
+            )
+    for field in ("boundServiceAccountNames", "roleName", "audience", "tokenPolicies", "backend", "policies"):
+        for value in strings(r.get(field), field):
+            others = conventions.reference_env_tokens(value) - {env}
+            if others:
+                yield f"{subject}: {field} names {show(value)} of {fmt_envs(others)}; use the {env} one."
+    selector = r.get("boundServiceAccountNamespaceSelector")
+    if selector:
+        try:
+            parsed = json.loads(selector) if isinstance(selector, str) else selector
+        except ValueError:
+            parsed = None
+        problem = selector_pins(parsed, env, "boundServiceAccountNamespaceSelector") if parsed is not None else "is not JSON"
+        if problem:
+            yield f"{subject}: boundServiceAccountNamespaceSelector {problem}; pin {conventions.LABEL_ENVIRONMENT}: {env}."
+
+
+vault_role_env = resource_policy(
+    name="isolation-vault-role-env",
+    description="A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_K8S_ROLE}),
+    check=check_vault_role,
+)
+
+
+def _policy_subject(r: Resource) -> str:
+    name = r.get("name")
+    return f"Vault policy {show(name if isinstance(name, str) else r.name)}"
+
+
+def _vault_grants(r: Resource, subject: str) -> tuple[tuple[vault_policy.Grant, ...], str | None]:
+    """The policy's grants that allow something, as Vault parses them (:mod:`parsers.vault_policy`), or the message refusing it."""
+    text = r.get("policy")
+    if not isinstance(text, str):
+        return (), None
+    try:
+        return tuple(grant for grant in vault_policy.grants(text) if grant.allows), None  # deny grants nothing
+    except ParseError as err:
+        return (), (
+            f'{subject}: the policy {err}, so what it grants cannot be judged; write plain `path "<path>" '
+            "{ capabilities = [...] }` blocks (HCL or the same in JSON) with known keys and capabilities."
+        )
+
+
+def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault policy grants only paths of its environment, and its name names no other one.
+
+    The policy is read by Vault's own grammar (HCL v1 or JSON, through pyhcl): a path written
+    as JSON, as ``path"x"`` without a space, under a quoted ``"path"`` key or beside another
+    block on one line is the same grant. A policy that does not parse is refused.
+    """
+    env = r.env
+    if not env:
+        return
+    name = r.get("name")
+    subject = f"{_policy_subject(r)} in {env}"
+    if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+        yield f"{subject} is named for {fmt_envs(conventions.reference_env_tokens(name) - {env})}; name it for {env}."
+    grants, refused = _vault_grants(r, subject)
+    if refused:
+        yield refused
+        return
+    for grant in grants:
+        tokens = conventions.env_tokens_in(grant.path)
+        if tokens != {env}:
+            problem = (
+                f"belongs to {fmt_envs(tokens - {env})}"
+                if tokens - {env}
+                else "names no environment, so it may reach every environment's paths"
+            )
+            yield (
+                f"{subject} grants the path {show(grant.path)}, which {problem}; grant only '<mount>/data/{env}/<service>' "
+                "and '<mount>/metadata/{env}/<service>' paths of the credentials declared for the namespace.".replace("{env}", env)
+            )
+
+
+vault_policy_env = resource_policy(
+    name="isolation-vault-policy-env",
+    description="A Vault policy grants only paths of its own environment.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_POLICY}),
+    check=check_vault_policy,
+)
+
+
+def check_vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """No grant on Vault's control paths (auth/, sys/, identity/) and no sudo: a token may not change who may do what.
+
+    ``update`` on ``auth/kubernetes-<env>/role/<role>`` re-points a role (any namespace, any
+    policy), ``sys/policies/acl/<name>`` rewrites a policy, ``identity/`` attaches policies to
+    entities and groups: on a shared Vault a job runner could give itself another environment's
+    paths. Every environment, whatever the capability (``deny`` aside).
+    """
+    subject = _policy_subject(r)
+    grants, refused = _vault_grants(r, subject)
+    if refused:
+        yield refused
+        return
+    for grant in grants:
+        mount = vault_policy.control_mount(grant.path)
+        if mount:
+            yield (
+                f"{subject} grants {', '.join(sorted(grant.allows))} on {show(grant.path)}, which reaches Vault's {mount} "
+                "(auth methods and their roles, policies, tokens, entities): a token holding it could change what it or "
+                "others may read; remove the path (the platform applies roles and policies itself)."
+            )
+        elif "sudo" in grant.allows:
+            yield f"{subject} grants sudo on {show(grant.path)}; remove it (job runners only read their credentials)."
+
+
+vault_policy_control = resource_policy(
+    name="isolation-vault-policy-no-control-paths",
+    description="A Vault policy grants nothing on Vault's control paths (auth/, sys/, identity/) and no sudo, so no token can change roles or policies.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_POLICY}),
+    check=check_vault_policy_control,
+)
+
+
+def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A database-engine connection or role of one environment names only that environment (``<service>-<env>``)."""
+    env = r.env
+    if not env:
+        return
+    kind = "connection" if r.type == VAULT_DB_CONNECTION else "role"
+    subject = f"Vault database {kind} {show(r.get('name') or r.name)} in {env}"
+    fields = ("name", "allowedRoles") if kind == "connection" else ("name", "dbName")
+    for field in fields:
+        for value in strings(r.get(field), field):
+            tokens = conventions.env_tokens_in(value)
+            if tokens != {env}:
+                problem = (
+                    f"names {fmt_envs(tokens - {env})}"
+                    if tokens - {env}
+                    else "names no environment, so every environment's users could share it"
+                )
+                yield f"{subject}: {field} {show(value)} {problem}; use '<service>-{env}'."
+    if kind == "connection":
+        yield from _connection_url_problems(r, subject)
+
+
+vault_database_env = resource_policy(
+    name="isolation-vault-database-env",
+    description="A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.",
+    enforcement_level=MANDATORY,
+    resource_types=frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}),
+    check=check_vault_database,
+)
+
+
+# The placeholders Vault fills in with its connection user; anything else in the URL's user-info is a credential.
+_VAULT_URL_TEMPLATES = {"user": "{{username}}", "password": "{{password}}"}
+
+
+def _connection_url_problems(r: Resource, subject: str) -> Iterator[str]:
+    """postgresql.connectionUrl read by libpq's rules: it parses, and carries no credential but Vault's placeholders."""
+    url = r.get("postgresql", "connectionUrl")
+    if not isinstance(url, str):
+        return
+    try:
+        params = conninfo.parse(url)
+    except ParseError as err:
+        yield f"{subject}: postgresql.connectionUrl {err}; give postgresql://{{{{username}}}}:{{{{password}}}}@host:5432/dbname?sslmode=verify-full."
+        return
+    found = sorted(k for k in params if (k in conninfo.SECRET_KEYWORDS or k == "user") and params[k] != _VAULT_URL_TEMPLATES.get(k))
+    if found:
+        yield (
+            f"{subject}: postgresql.connectionUrl carries {', '.join(found)} (as libpq reads it), a credential in the URL; "
+            "keep only Vault's {{username}}:{{password}} placeholders and give the connection user in postgresql.username/password."
+        )
+
+
+POLICIES = [vault_policy_env, vault_policy_control, vault_role_env, vault_database_env]
