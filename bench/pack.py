@@ -69,7 +69,7 @@ def _policies():
 def _options(w: Wire):
     from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions
 
-    return PolicyResourceOptions(w.protect, [], w.parent or None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    return PolicyResourceOptions(w.protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], w.parent or None)
 
 
 def _props(w: Wire):

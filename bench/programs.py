@@ -23,11 +23,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import mocks
 import pulumi
 from google.protobuf import json_format
 
 from bench import flat
-from tests import mocks
 
 
 @dataclass

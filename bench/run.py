@@ -78,7 +78,7 @@ class Plan:
     targets: dict[str, float] = field(default_factory=lambda: dict(TARGETS))
 
 
-TARGETS = {
+TARGETS: dict[str, float] = {
     "overhead_ratio": 1.15,
     "growth_ratio": 3.3,
     "policy_us_per_resource": 50.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import runpy
+from typing import Any
 
 import pytest
 from pulumi.runtime import config as runtime_config
@@ -32,7 +33,7 @@ def engine_settings():
 def test_main_tunes_the_collector_before_the_program_registers(engine_settings):
     from secrets_platform import collector
 
-    seen = {}
+    seen: dict[str, Any] = {}
 
     def body(_):
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
@@ -84,6 +85,6 @@ def test_config_of_other_namespaces_is_ignored(engine_settings):
     cfg["kubernetes:context"] = "elsewhere"
     runtime_config.set_all_config(cfg, [])
     stub = settings.from_mapping(base_config("dev"), set(), "dev", {})
-    holder = {}
+    holder: dict[str, settings.Settings] = {}
     run_program(stub, lambda _: holder.setdefault("s", settings.from_pulumi(environ={})))
     assert holder["s"].environment == "dev"

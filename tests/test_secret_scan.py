@@ -49,9 +49,11 @@ def test_the_tree_holds_nothing_beyond_the_audited_baseline():
     report = _scan(ROOT, *_exclude_args())
     new = _findings(report) - _findings(baseline)
     lines = {(name, f["type"], f["hashed_secret"]): f["line_number"] for name, found in report["results"].items() for f in found}
-    assert not new, "the secret scanner reports what the baseline does not hold:\n" + "\n".join(
-        f"  {name}:{lines[(name, kind, digest)]}: {kind}" for name, kind, digest in sorted(new)
-    ) + f"\nfix: {FIX}"
+    assert not new, (
+        "the secret scanner reports what the baseline does not hold:\n"
+        + "\n".join(f"  {name}:{lines[(name, kind, digest)]}: {kind}" for name, kind, digest in sorted(new))
+        + f"\nfix: {FIX}"
+    )
 
 
 def test_the_scanner_as_configured_finds_a_planted_credential(tmp_path):

@@ -101,7 +101,8 @@ def test_worker_measures_in_its_own_process():
 
 
 def test_engine_availability_explains_a_missing_toolchain(tmp_path):
-    assert engine.availability(tmp_path).startswith("no engine: ")
+    reason = engine.availability(tmp_path)
+    assert reason is not None and reason.startswith("no engine: ")
     assert engine.measure(root=tmp_path) == {"skipped": engine.availability(tmp_path)}
     assert engine.quick(root=tmp_path) == {"skipped": engine.availability(tmp_path)}
 

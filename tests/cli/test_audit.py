@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,7 @@ def k8s_read(verb: str, namespace: str, name: str | None, principal: str, **kw) 
 
 def vault_line(path: str, namespace: str | None, account: str | None, minutes_ago: float = 30, error: str | None = None) -> dict:
     """A Vault file audit device's response entry (values HMACed), as Vault writes it."""
-    auth = {"display_name": f"kubernetes-{namespace}-{account}" if namespace else "root", "policies": ["default"]}
+    auth: dict[str, Any] = {"display_name": f"kubernetes-{namespace}-{account}" if namespace else "root", "policies": ["default"]}
     if namespace:
         auth["metadata"] = {"role": f"job-runner-{namespace}", "service_account_name": account, "service_account_namespace": namespace}
     entry = {

@@ -46,7 +46,7 @@ def test_env_var_line_numbers_are_counted_linearly():
             return out
 
     value = Counting("".join(f"{{{{ env_var('K{i}') }}}}\n" for i in range(100_000)))
-    node = yaml.ScalarNode("tag:yaml.org,2002:str", value, start_mark=yaml.Mark("profiles.yml", 0, 0, 0, None, None))
+    node = yaml.ScalarNode("tag:yaml.org,2002:str", value, start_mark=yaml.Mark("profiles.yml", 0, 0, 0, None, 0))
     refs = references.dbt_references("profiles.yml", [node])
     assert len(refs) == 100_000
     assert (refs[0].line, refs[-1].line, refs[-1].key) == (1, 100_000, "K99999")

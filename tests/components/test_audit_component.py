@@ -38,7 +38,7 @@ def test_each_cloud_stack_turns_on_data_read_for_both_services_in_its_project(st
 
 
 def test_a_vault_address_adds_an_hmac_device_on_the_stacks_vault_provider():
-    from tests.components.test_platform import fixed_prd_settings
+    from test_platform import fixed_prd_settings
 
     s = fixed_prd_settings()  # Vault with an address
     assert s.config.vault.address

@@ -25,7 +25,7 @@ from local_project import PULUMI, ROOT, LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 
-LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 # The drift workflow's exact command (.github/workflows/drift.yml), on the local stack.
 DRIFT = ("refresh", "--stack", "local", "--preview-only", "--expect-no-changes", "--diff=false")
 
@@ -90,7 +90,7 @@ def test_every_listener_of_the_local_cluster_is_on_loopback(cluster):
 
 def test_the_service_range_is_inside_loopback(cluster):
     ip = cluster.kubectl("get", "service", "kubernetes", "-n", "default", "-o", "jsonpath={.spec.clusterIP}").stdout.strip()
-    assert ipaddress.ip_address(ip) in ipaddress.ip_network(SERVICE_RANGE) and ipaddress.ip_network(SERVICE_RANGE).subnet_of(LOOPBACK), ip
+    assert ipaddress.ip_address(ip) in ipaddress.ip_network(SERVICE_RANGE) and ipaddress.IPv4Network(SERVICE_RANGE).subnet_of(LOOPBACK), ip
 
 
 def etcd_secret_count(cluster, port: int, tls: bool = True, cert: str | None = None) -> int:

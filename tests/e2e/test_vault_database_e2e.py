@@ -81,6 +81,7 @@ def role_for(vault: dict, namespace: str) -> dict | None:
 def runner_token(cluster: Cluster, bao: OpenBao, vault: dict, namespace: str, audience: str | None = None) -> tuple[int, dict]:
     """Log in as the namespace's job runner with a TokenRequest token (the namespace's role, or the dagster one if it has none)."""
     role = role_for(vault, namespace) or role_for(vault, NAMESPACE)
+    assert role is not None, f"no Vault role for {namespace} or {NAMESPACE}"
     jwt = cluster.kubectl(
         "create", "token", conventions.JOB_RUNNER, "-n", namespace, "--audience", audience or role["audience"], "--duration=10m"
     ).stdout.strip()
@@ -173,7 +174,8 @@ def test_the_consumer_snippet_reads_the_path_the_policy_allows(stack):
     db = database(vault)
     snippet = db["consumers"][NAMESPACE]
     annotations = snippet["podAnnotations"]
-    assert annotations["vault.hashicorp.com/role"] == role_for(vault, NAMESPACE)["roleName"]
+    role = role_for(vault, NAMESPACE)
+    assert role is not None and annotations["vault.hashicorp.com/role"] == role["roleName"]
     assert annotations["vault.hashicorp.com/agent-inject-secret-warehouse-database.env"] == db["credsPath"]
     template = annotations["vault.hashicorp.com/agent-inject-template-warehouse-database.env"]
     assert "WAREHOUSE_USER='{{ .Data.username }}'" in template and "WAREHOUSE_PASSWORD='{{ .Data.password }}'" in template

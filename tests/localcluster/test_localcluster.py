@@ -150,6 +150,7 @@ def test_a_second_start_while_one_runs_is_refused(tmp_path, binaries):
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(ClusterError, match=f"being started or stopped by pid {holder.pid}.*wait"):

@@ -125,7 +125,12 @@ def test_a_resource_no_policy_concerns_is_not_decoded(corpus, monkeypatch):
     _, ours = _servicers(None)
     component = next(r for r in corpus if r.type.startswith("secrets-platform:"))
     calls = []
-    monkeypatch.setattr(upstream.json_format, "MessageToDict", lambda *a, **k: calls.append(a) or {})
+
+    def message_to_dict(*a, **k):
+        calls.append(a)
+        return {}
+
+    monkeypatch.setattr(upstream.json_format, "MessageToDict", message_to_dict)
     assert ours.Analyze(component, None) == proto.AnalyzeResponse()
     assert ours.Remediate(component, None) == proto.RemediateResponse()
     assert calls == []
@@ -150,7 +155,12 @@ def test_runtime_settings_are_reread_only_when_their_variables_change(monkeypatc
     monkeypatch.setattr(pulumi.runtime.settings, "SETTINGS", pulumi.runtime.settings.SETTINGS)  # restored after
     parsed = []
     real = upstream.pulumi.runtime.get_config_env
-    monkeypatch.setattr(upstream.pulumi.runtime, "get_config_env", lambda: parsed.append(1) or real())
+
+    def get_config_env():
+        parsed.append(1)
+        return real()
+
+    monkeypatch.setattr(upstream.pulumi.runtime, "get_config_env", get_config_env)
     monkeypatch.setenv("PULUMI_CONFIG", '{"test-analyzer:unread": "1"}')
     monkeypatch.setenv("PULUMI_PROJECT", "secrets-platform")
     monkeypatch.setenv("PULUMI_STACK", "dev")

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
-from pulumi_policy import PolicyProviderResource, ResourceValidationArgs, StackValidationPolicy
+from pulumi_policy import PolicyProviderResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from secrets_platform import conventions
@@ -49,12 +49,17 @@ def pack(
 ) -> dict[str, list[str]]:
     """Every resource rule of the pack over one registration: rule name -> messages."""
     found: dict[str, list[str]] = {}
+
+    def report_as(name: str) -> ReportViolation:
+        return lambda message, urn: found.setdefault(name, []).append(message)
+
     for policy in ALL_POLICIES:
         if isinstance(policy, StackValidationPolicy):
             continue
+        assert isinstance(policy, ResourceValidationPolicy), policy.name
         args = fx.resource_args(resource_type, props, stack=stack, **kw)
         args = ResourceValidationArgs(args.resource_type, args.props, args.urn, args.name, args.opts, on, None)
-        policy.validate(args, lambda message, urn=None, p=policy.name: found.setdefault(p, []).append(message))
+        policy.validate(args, report_as(policy.name))
     return found
 
 

@@ -230,8 +230,8 @@ def _run_child(props, stack):
         None,
         {},
     )
-    found = []
-    hygiene.vault_chart_no_dev_mode.validate(args, lambda m, u=None: found.append(m))
+    found: list[str] = []
+    hygiene.vault_chart_no_dev_mode.validate(args, lambda m, u: found.append(m))
     return found
 
 

@@ -24,7 +24,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-from pulumi_policy import EnforcementLevel, StackValidationPolicy
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from secrets_platform.policies.rules import ALL_POLICIES
@@ -404,6 +404,7 @@ def test_pack_serves_over_grpc_like_the_engine_runs_it(fx):
         text=True,
         env=env,
     )
+    assert server.stdout is not None and server.stderr is not None
     try:
         port = server.stdout.readline().strip()
         assert port.isdigit(), server.stderr.read() if server.poll() is not None else port
@@ -457,8 +458,10 @@ def test_children_of_an_exempt_component(fx):
         args = ResourceValidationArgs(
             t, unknown_checking_proxy(props), fx.urn_of(t, "eso-controller", "prd"), "eso-controller", opts, None, config
         )
-        found = []
-        BY_NAME["privilege-role-secret-get-by-name"].validate(args, lambda m, u=None: found.append(m))
+        found: list[str] = []
+        policy = BY_NAME["privilege-role-secret-get-by-name"]
+        assert isinstance(policy, ResourceValidationPolicy)
+        policy.validate(args, lambda m, u: found.append(m))
         return found
 
     assert run({})

@@ -20,7 +20,9 @@ from pulumi_policy import (
     PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
+    ReportViolation,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -83,15 +85,20 @@ def pack_violations(run, refs: dict[str, str]) -> list[str]:
         return PolicyResourceOptions(r.protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
 
     by_urn = {r.urn: r for r in run.resources}
-    violations = []
+    violations: list[str] = []
+
+    def report_as(prefix: str) -> ReportViolation:
+        return lambda message, urn: violations.append(f"{prefix}: {message}")
+
     for r in run.resources:
         props = support.unwrap(r.inputs)
         provider = _provider(r, refs, by_urn)
         for policy in ALL_POLICIES:
             if isinstance(policy, StackValidationPolicy):
                 continue
+            assert isinstance(policy, ResourceValidationPolicy), policy.name
             args = ResourceValidationArgs(r.type, unknown_checking_proxy(props), r.urn, r.name, opts(r), provider, {})
-            policy.validate(args, lambda message, urn=None, p=policy.name, u=r.urn: violations.append(f"{p} {u}: {message}"))
+            policy.validate(args, report_as(f"{policy.name} {r.urn}"))
     resources = [
         PolicyResource(
             r.type, unknown_checking_proxy(support.unwrap(r.inputs)), r.urn, r.name, opts(r), _provider(r, refs, by_urn), None, [], {}
@@ -100,7 +107,7 @@ def pack_violations(run, refs: dict[str, str]) -> list[str]:
     ]
     for policy in ALL_POLICIES:
         if isinstance(policy, StackValidationPolicy):
-            policy.validate(StackValidationArgs(resources), lambda message, urn=None, p=policy.name: violations.append(f"{p}: {message}"))
+            policy.validate(StackValidationArgs(resources), report_as(policy.name))
     return violations
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ BOMB = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
 
 def error_of(*, env: str = "dev", secret_keys=None, environ=None, root: Path | None = None, **overrides) -> str:
     with pytest.raises(ConfigError) as exc:
-        settings.from_mapping(base_config(env, **overrides), secret_keys or set(), env, environ or {}, **({"root": root} if root else {}))
+        settings.from_mapping(base_config(env, **overrides), secret_keys or set(), env, environ or {}, root=root)
     text = str(exc.value)
     assert "Fix:" in text
     return text
@@ -294,7 +295,7 @@ VAULT = {"enabled": True, "chartVersion": "0.34.1"}
     "key,section", [("address", "vault"), ("kubernetesHost", "vault"), ("chartRepository", "vault"), ("chartRepository", "externalSecrets")]
 )
 def test_plain_http_is_refused_outside_local(env, key, section):
-    overrides = {"vault": {**VAULT, "ha": env != "dev", key: "http://host.example.internal:8200"}}
+    overrides: dict[str, Any] = {"vault": {**VAULT, "ha": env != "dev", key: "http://host.example.internal:8200"}}
     if section == "externalSecrets":
         overrides = {
             "externalSecrets": {"enabled": True, "chartVersion": "2.10.0", key: "http://charts.example.internal"},
@@ -306,7 +307,7 @@ def test_plain_http_is_refused_outside_local(env, key, section):
 
 def test_https_and_oci_are_accepted():
     s = load("prd", vault={**VAULT, "address": "https://vault.example.internal:8200", "chartRepository": "oci://registry.example/charts"})
-    assert s.config.vault.address.startswith("https://")
+    assert s.config.vault.address is not None and s.config.vault.address.startswith("https://")
 
 
 def test_user_info_in_a_vault_address_is_refused_and_not_echoed():

@@ -6,6 +6,8 @@ the key) is never echoed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from secrets_platform import settings
@@ -13,7 +15,7 @@ from support import base_config
 from secrets_platform.settings import ConfigError
 
 VAULT = {"enabled": True, "chartVersion": "0.34.1", "mount": "floe"}
-DB = {
+DB: dict[str, Any] = {
     "service": "warehouse",
     "backend": "vault-database",
     "namespaces": ["dagster"],
@@ -59,6 +61,7 @@ def with_db(**database):
 def test_a_valid_bundle_in_prd_and_local():
     s = ok("prd")
     cred = next(c for c in s.config.credentials if c.service == "warehouse")
+    assert cred.database is not None
     assert cred.database.grant_roles == ["analytics_read"] and cred.database.default_ttl == "30m"
     assert s.config.database_connections["warehouse"].password.get_secret_value() == PASSWORD
     local = ok("local", connections=None, secret=False)
