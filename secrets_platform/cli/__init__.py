@@ -3,7 +3,7 @@
 Commands (see ``docs/cli.md``): ``list``, ``validate``, ``rotate``, ``status``,
 ``freshness``, ``diff``, ``dotenv`` and ``dbt-profile``. Each reads the stack file
 through :mod:`settings` and describes Secrets through
-:func:`components.platform.planned_descriptors`, or reads the deployed stack through
+:func:`secrets_platform.model.planned_descriptors`, or reads the deployed stack through
 Pulumi's Automation API (:mod:`secrets_platform.cli.engine`). ``diff`` also plans a git ref's
 tree with that ref's own program (:mod:`secrets_platform.cli.plan_export`, in a subprocess).
 

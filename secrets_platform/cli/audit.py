@@ -1,7 +1,7 @@
 """Who read which credential: the stack's resolved model joined with its audit logs.
 
 The credentials and their declared readers come from the stack's model
-(:func:`components.platform.resolve`), never from config again:
+(:func:`secrets_platform.model.resolve`), never from config again:
 
 - every Secret copy (``<namespace>/<name>``): its namespace's job runner; the
   External Secrets controller for the Secrets it syncs (gcp-secret-manager bundles);
@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from secrets_platform import conventions
-from secrets_platform.components.platform import StackModel
+from secrets_platform.model import StackModel
 from secrets_platform.cli.audit_logs import Access
 
 KIND_SECRET = "Secret"
@@ -144,7 +144,6 @@ class Report:
 
 def credentials(model: StackModel) -> list[Credential]:
     """Every credential of the stack with its declared readers, from the resolved model."""
-    s = model.settings
     eso = model.external_secrets
     eso_account = conventions.object_key(eso.namespace.name, eso.service_account) if eso else None
     out = []
@@ -170,7 +169,7 @@ def credentials(model: StackModel) -> list[Credential]:
     for role in model.database_roles:
         readers = frozenset(conventions.object_key(ns, conventions.JOB_RUNNER) for ns in role.namespaces)
         out.append(Credential(KIND_DATABASE, role.creds_path, readers, vault_path=role.creds_path))
-    project = s.config.gcp.project
+    project = model.gcp_project
     if project and model.eso_service_account:
         for d in model.descriptors:
             if d.backend == "gcp-secret-manager" and not any(c.secret == d.name and c.kind == KIND_SECRET_MANAGER for c in out):
@@ -193,7 +192,7 @@ class Identities:
         eso = model.external_secrets
         self.eso = (eso.namespace.name, eso.service_account) if eso else None
         self.eso_email = model.eso_service_account
-        self.local = model.settings.environment == "local"
+        self.local = model.environment == "local"
         self.allowed = set(allowed)
 
     def of(self, access: Access) -> Who:

@@ -2,8 +2,8 @@
 
 Source order: the deployed stack's ``secrets`` output when the stack exists in the
 state backend (what consumers really get), else the stack file described by
-:func:`components.platform.planned_descriptors` (what ``pulumi up`` would create).
-Both have the shape of :func:`components.consumers.describe`.
+:func:`secrets_platform.model.planned_descriptors` (what ``pulumi up`` would create).
+Both have the shape of :func:`secrets_platform.model.consumers.describe`.
 """
 
 from __future__ import annotations
@@ -14,18 +14,17 @@ from typing import Any, Mapping
 
 from secrets_platform import conventions
 from secrets_platform import settings as settings_pkg
-from secrets_platform.components.consumers import OPAQUE, describe
-from secrets_platform.components.external_secrets import BACKEND as EXTERNAL_BACKEND
-from secrets_platform.components.platform import planned_descriptors
-from secrets_platform.cli.engine import Engine
+from secrets_platform.model.consumers import describe
+from secrets_platform.model.descriptors import OPAQUE
+from secrets_platform.model import planned_descriptors
+from secrets_platform.cli.context import StackContext
 from secrets_platform.cli.errors import EngineError, InputError
-from secrets_platform.cli.project import Project
 
 SOURCES = ("auto", "state", "file")
 # The backends of a credential bundle's Secret: written by the program (generated and literal values) or by
 # External Secrets from Secret Manager. Pull and TLS Secrets share "kubernetes" but not the Opaque type;
 # imported Secrets are "imported"; Vault-backed bundles have no Secret.
-BUNDLE_BACKENDS = ("kubernetes", EXTERNAL_BACKEND)
+BUNDLE_BACKENDS = ("kubernetes", conventions.STORE_BACKEND)
 
 
 def is_bundle(secret: Mapping[str, Any]) -> bool:
@@ -103,28 +102,28 @@ def from_file(s: settings_pkg.Settings) -> list[dict[str, Any]]:
     return [describe(d) for d in planned_descriptors(s)]
 
 
-def load(project: Project, engine: Engine, stack: str, environ: Mapping[str, str], source: str = "auto") -> Catalog:
-    """The catalog of ``stack``; ``source`` picks state, file, or (auto) state when deployed."""
-    s = project.settings(stack, environ)
+def load(stack: StackContext, source: str = "auto") -> Catalog:
+    """The catalog of ``stack``; ``source`` picks state, file, or (auto) state when deployed (one engine workspace)."""
+    name, s = stack.name, stack.settings
     if source == "file":
-        return Catalog(stack, "file", from_file(s), s)
-    if source == "auto" and not engine.available():
-        return Catalog(stack, "file", from_file(s), s, note="no Pulumi engine installed: read the stack file")
+        return Catalog(name, "file", from_file(s), s)
+    if source == "auto" and not stack.engine_available():
+        return Catalog(name, "file", from_file(s), s, note="no Pulumi engine installed: read the stack file")
     try:
-        deployed = engine.stack_exists(stack)
+        deployed = stack.workspace().exists()
     except EngineError as err:
         if source == "state":
             raise
-        return Catalog(stack, "file", from_file(s), s, note=f"state unavailable ({err.message.splitlines()[0]}): read the stack file")
+        return Catalog(name, "file", from_file(s), s, note=f"state unavailable ({err.message.splitlines()[0]}): read the stack file")
     if not deployed:
         if source == "state":
             raise InputError(
-                f"stack {stack!r} has no deployed state in this backend",
-                f"deploy it first (`make up` for local, `pulumi up -s {stack}`), or use --from file",
+                f"stack {name!r} has no deployed state in this backend",
+                f"deploy it first (`make up` for local, `pulumi up -s {name}`), or use --from file",
             )
-        return Catalog(stack, "file", from_file(s), s, note=f"stack {stack} is not deployed in this backend: read the stack file")
-    outputs = engine.outputs(stack)
+        return Catalog(name, "file", from_file(s), s, note=f"stack {name} is not deployed in this backend: read the stack file")
+    outputs = stack.workspace().outputs()
     secrets = outputs.get("secrets")
     if not isinstance(secrets, list):
-        raise EngineError(f"stack {stack!r} has no `secrets` output", f"run `pulumi up -s {stack}` with this version of the program")
-    return Catalog(stack, "state", secrets, s, deployed_at=engine.last_update(stack))
+        raise EngineError(f"stack {name!r} has no `secrets` output", f"run `pulumi up -s {name}` with this version of the program")
+    return Catalog(name, "state", secrets, s, deployed_at=stack.workspace().last_update())

@@ -37,7 +37,7 @@ from typing import Any, Mapping
 
 from secrets_platform import conventions
 from secrets_platform import settings as settings_pkg
-from secrets_platform.components.credentials import current_slot
+from secrets_platform.model.secrets import current_slot
 from secrets_platform.cli import plan_export
 from secrets_platform.cli.errors import InputError
 

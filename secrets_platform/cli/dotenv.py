@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from secrets_platform import conventions
-from secrets_platform.components.consumers import OPAQUE
+from secrets_platform.model.consumers import OPAQUE
 from secrets_platform.cli.engine import plain
 from secrets_platform.cli.errors import InputError
 from secrets_platform.settings import safe_yaml

@@ -82,7 +82,8 @@ class Engine:
                 "build it with `make toolchain` (or install Pulumi 3.260.0)",
             )
 
-    def _workspace(self, stack: str):
+    def open(self, stack: str) -> "Workspace":
+        """One engine workspace for ``stack``: a command opens one and asks it everything (see :class:`Workspace`)."""
         from pulumi import automation as auto
 
         self.require()
@@ -91,73 +92,94 @@ class Engine:
         Path(env["PULUMI_HOME"]).mkdir(parents=True, exist_ok=True)
         # PulumiCommand(root=R) runs R/bin/pulumi.
         command = auto.PulumiCommand(root=str(binary.parent.parent), skip_version_check=True)
-        return auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=env, pulumi_command=command)
+        return Workspace(stack, auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=env, pulumi_command=command))
 
-    def _stack(self, stack: str):
+
+class Workspace:
+    """One Automation API workspace bound to one stack, for one command.
+
+    The backend's stack list is read once (whether the stack exists and when it was last
+    updated come from the same listing) and the stack is selected once, for every later
+    read, preview and up.
+    """
+
+    def __init__(self, stack: str, workspace: Any):
+        self.stack = stack
+        self._ws = workspace
+        self._summary: Any = None
+        self._listed = False
+        self._selected: Any = None
+
+    def _listing(self) -> Any:
+        """The backend's summary of this stack (None when absent); read once."""
+        if not self._listed:
+            self._summary = next((s for s in self._ws.list_stacks() if s.name.rsplit("/", 1)[-1] == self.stack), None)
+            self._listed = True
+        return self._summary
+
+    def _select(self) -> Any:
         from pulumi import automation as auto
 
-        ws = self._workspace(stack)
-        try:
-            return auto.Stack.select(stack, ws)
-        except auto.errors.CommandError as err:
-            raise EngineError(
-                f"stack {stack!r} cannot be selected: {_first_line(err)}",
-                f"deploy it first (`make up` for local, `pulumi up -s {stack}` otherwise)",
-            ) from None
+        if self._selected is None:
+            try:
+                self._selected = auto.Stack.select(self.stack, self._ws)
+            except auto.errors.CommandError as err:
+                raise EngineError(
+                    f"stack {self.stack!r} cannot be selected: {_first_line(err)}",
+                    f"deploy it first (`make up` for local, `pulumi up -s {self.stack}` otherwise)",
+                ) from None
+        return self._selected
 
     # ---- reads ---------------------------------------------------------------------------------
-    def stack_exists(self, stack: str) -> bool:
+    def exists(self) -> bool:
         from pulumi import automation as auto
 
-        ws = self._workspace(stack)
         try:
-            return any(s.name.rsplit("/", 1)[-1] == stack for s in ws.list_stacks())
+            return self._listing() is not None
         except auto.errors.CommandError as err:
             raise EngineError(
                 f"the state backend cannot be read: {_first_line(err)}", "check PULUMI_BACKEND_URL and your credentials for it"
             ) from None
 
-    def last_update(self, stack: str) -> str | None:
+    def last_update(self) -> str | None:
         from pulumi import automation as auto
 
         try:
-            for s in self._workspace(stack).list_stacks():
-                if s.name.rsplit("/", 1)[-1] == stack and s.last_update:
-                    return s.last_update.isoformat(timespec="seconds")
+            summary = self._listing()
         except auto.errors.CommandError:
             return None
-        return None
+        return summary.last_update.isoformat(timespec="seconds") if summary is not None and summary.last_update else None
 
-    def outputs(self, stack: str) -> dict[str, Any]:
+    def outputs(self) -> dict[str, Any]:
         """Plain stack outputs (the platform exports no secret output)."""
         from pulumi import automation as auto
 
         try:
-            return {k: v.value for k, v in self._stack(stack).outputs().items()}
+            return {k: v.value for k, v in self._select().outputs().items()}
         except auto.errors.CommandError as err:
-            raise EngineError(f"outputs of stack {stack!r} cannot be read: {_first_line(err)}") from None
+            raise EngineError(f"outputs of stack {self.stack!r} cannot be read: {_first_line(err)}") from None
 
-    def resources(self, stack: str) -> list[dict[str, Any]]:
+    def resources(self) -> list[dict[str, Any]]:
         """The deployment's resources, decrypted (``stack export --show-secrets``): handle with care."""
         from pulumi import automation as auto
 
         try:
-            deployment = self._stack(stack).export_stack().deployment or {}
+            deployment = self._select().export_stack().deployment or {}
         except auto.errors.CommandError as err:
-            raise EngineError(f"state of stack {stack!r} cannot be exported: {_first_line(err)}") from None
+            raise EngineError(f"state of stack {self.stack!r} cannot be exported: {_first_line(err)}") from None
         return list(deployment.get("resources") or [])
 
     # ---- writes --------------------------------------------------------------------------------
-    def preview(self, stack: str, targets: list[str]) -> list[Step]:
-        return self._run(stack, targets, apply=False)
+    def preview(self, targets: list[str]) -> list[Step]:
+        return self._run(targets, apply=False)
 
-    def up(self, stack: str, targets: list[str]) -> list[Step]:
-        return self._run(stack, targets, apply=True)
+    def up(self, targets: list[str]) -> list[Step]:
+        return self._run(targets, apply=True)
 
-    def _run(self, stack: str, targets: list[str], apply: bool) -> list[Step]:
+    def _run(self, targets: list[str], apply: bool) -> list[Step]:
         from pulumi import automation as auto
 
-        st = self._stack(stack)
+        st = self._select()
         steps: list[Step] = []
         sink: list[str] = []
         kwargs: dict[str, Any] = dict(
@@ -171,7 +193,8 @@ class Engine:
         except auto.errors.CommandError as err:
             verb = "up" if apply else "preview"
             raise EngineError(
-                f"`pulumi {verb}` of stack {stack!r} failed: {_diagnostic(err)}", f"run `pulumi {verb} -s {stack}` for the full report"
+                f"`pulumi {verb}` of stack {self.stack!r} failed: {_diagnostic(err)}",
+                f"run `pulumi {verb} -s {self.stack}` for the full report",
             ) from None
         return [s for s in steps if s.op not in ("same", "read")]
 

@@ -36,7 +36,7 @@ PLACEHOLDER = "[value withheld]"
 
 def describe(settings: Any) -> dict[str, Any]:
     """The plan of validated ``settings``: names, keys and rotation metadata only."""
-    from secrets_platform.components.platform import planned_descriptors
+    from secrets_platform.model import planned_descriptors
 
     return {
         "environment": settings.environment,
@@ -72,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from secrets_platform import conventions
     from secrets_platform import settings as settings_pkg
-    from secrets_platform.components import platform as platform_mod
+    from secrets_platform import model as model_mod
 
     here = Path.cwd().resolve()
-    for module in (settings_pkg, platform_mod):  # the plan must be this tree's program, not an installed one
+    for module in (settings_pkg, model_mod):  # the plan must be this tree's model, not an installed one
         origin = Path(module.__file__ or "").resolve()
         if not origin.is_relative_to(here):
             print(f"{module.__name__} was imported from {origin}, not from {here}", file=sys.stderr)

@@ -71,7 +71,12 @@ class Project:
 
     def settings(self, stack: str, environ: Mapping[str, str]) -> settings_pkg.Settings:
         """Validated settings of ``stack`` read from its file (encrypted values stay encrypted)."""
-        path = self.check_stack(stack)
+        self.check_stack(stack)
+        return self.read_settings(stack, environ)
+
+    def read_settings(self, stack: str, environ: Mapping[str, str]) -> settings_pkg.Settings:
+        """Validated settings of a stack already checked (``--stack`` is, when click parses it)."""
+        path = self.stack_file(stack)
         try:
             return settings_pkg.from_stack_file(path, environ)
         except settings_pkg.ConfigError as err:

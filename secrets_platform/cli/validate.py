@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from secrets_platform import conventions
-from secrets_platform.components.consumers import DOCKER_CONFIG_JSON, FLYTE_SECRETS_DIR, flyte_vault_field_problem
+from secrets_platform.model.consumers import DOCKER_CONFIG_JSON, FLYTE_SECRETS_DIR, flyte_vault_field_problem
 from secrets_platform.cli.catalog import Catalog
 from secrets_platform.cli.references import Reference
 

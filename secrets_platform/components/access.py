@@ -7,30 +7,12 @@ never uses a ClusterRole for secrets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
-
 import pulumi
 import pulumi_kubernetes as k8s
 
 from secrets_platform import conventions
 from secrets_platform.components.common import child_options, metadata
-
-ROLE_NAME = conventions.JOB_RUNNER_ROLE
-
-
-@dataclass(frozen=True)
-class JobRunnerSpec:
-    """One namespace's job-runner access as the stack resolved it (:func:`components.platform.job_runner_spec`)."""
-
-    namespace: str
-    service_account: str
-    """The job runners' service account (:data:`conventions.JOB_RUNNER`)."""
-    role: str
-    """The Role, and the RoleBinding of the same name (:data:`ROLE_NAME`)."""
-    secret_names: tuple[str, ...]
-    """The Secrets the platform creates in this namespace."""
-    labels: Mapping[str, str]
+from secrets_platform.model.specs import JobRunnerSpec
 
 
 def secret_rules(secret_names: tuple[str, ...]) -> list[dict]:

@@ -21,50 +21,9 @@ one stack must not stop another's logs), and protected in prd.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi
 
-# What the Data Access logs of each service must record (the pack checks DATA_READ for both).
-SECRET_MANAGER = "secretmanager.googleapis.com"
-KUBERNETES_ENGINE = "container.googleapis.com"
-AUDITED_SERVICES = (SECRET_MANAGER, KUBERNETES_ENGINE)
-LOG_TYPES = ("ADMIN_READ", "DATA_READ")
-VAULT_AUDIT_PATH = "secrets-platform"
-
-
-@dataclass(frozen=True)
-class DataAccessLogSpec:
-    """One service's Data Access logs in one project."""
-
-    resource_name: str
-    project: str
-    service: str
-    log_types: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class VaultAuditSpec:
-    """One Vault audit device: its path, type and options (never ``log_raw``)."""
-
-    resource_name: str
-    path: str
-    type: str
-    options: tuple[tuple[str, str], ...]
-    description: str
-
-
-@dataclass(frozen=True)
-class AuditSpec:
-    """What the stack turns on (:func:`components.platform.audit_spec`); empty for local."""
-
-    data_access: tuple[DataAccessLogSpec, ...]
-    vault: VaultAuditSpec | None
-    protect: bool
-
-    @property
-    def empty(self) -> bool:
-        return not self.data_access and self.vault is None
+from secrets_platform.model.specs import AuditSpec
 
 
 class AuditLogs(pulumi.ComponentResource):

@@ -1,12 +1,11 @@
 """What every component shares: labels, data-safety options and the Secret builder.
 
 Kept free of decisions of its own: names, labels and protection arrive resolved, in each
-component's spec (:func:`components.platform.resolve` builds them from :mod:`conventions`).
+component's spec (:func:`secrets_platform.model.resolve` builds them from :mod:`conventions`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, TypedDict
 
 import pulumi
@@ -14,7 +13,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from secrets_platform import conventions
-from secrets_platform.settings.model import GeneratedKey
+from secrets_platform.model.secrets import Generator
 
 
 def child_options(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
@@ -67,20 +66,6 @@ def metadata(
 def patch_metadata(name: str, labels: Mapping[str, str], namespace: str) -> k8s.meta.v1.ObjectMetaPatchArgs:
     """:func:`metadata` for a server-side patch of an object the platform does not create."""
     return k8s.meta.v1.ObjectMetaPatchArgs(name=name, namespace=namespace, labels=dict(labels), annotations=dict(FORCE_APPLY))
-
-
-@dataclass(frozen=True)
-class SecretDescriptor:
-    """What consumers may know about a Secret: everything but its values."""
-
-    name: str
-    namespace: str
-    type: str
-    keys: tuple[str, ...]
-    backend: str
-    service: str
-    rotation: str | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 # A Secret's values: a map of key -> value (each plain or an Output), or one Output of the whole map.
@@ -157,9 +142,7 @@ def secret_copies(
     }
 
 
-def generated_password(
-    resource_name: str, gen: GeneratedKey, keepers: dict[str, str], opts: pulumi.ResourceOptions
-) -> random.RandomPassword:
+def generated_password(resource_name: str, gen: Generator, keepers: dict[str, str], opts: pulumi.ResourceOptions) -> random.RandomPassword:
     """The one way a generated key gets its value: pulumi-random with the key's character classes; ``keepers`` say when it changes."""
     return random.RandomPassword(
         resource_name,

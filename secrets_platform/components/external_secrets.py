@@ -21,8 +21,7 @@ no GCP resource there, and no project-wide grant anywhere.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
-from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -30,57 +29,18 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from secrets_platform import conventions
-from secrets_platform.components.common import SecretDescriptor, child_options, data_safety, generated_password, metadata
-from secrets_platform.components.consumers import OPAQUE
-from secrets_platform.components.operator import OperatorComponent, OperatorSpec
-from secrets_platform.components.workload_identity import WorkloadIdentity, WorkloadIdentitySpec
-from secrets_platform.settings import Credential
+from secrets_platform.components.common import child_options, data_safety, generated_password, metadata
+from secrets_platform.components.operator import OperatorComponent
+from secrets_platform.components.workload_identity import WorkloadIdentity
+from secrets_platform.model.external_secrets import external_secret_spec, gcpsm_provider, replication, store_conditions
+from secrets_platform.model.secrets import ExternalCredentialSpec
+from secrets_platform.model.specs import EnvironmentStoreSpec, ExternalSecretsOperatorSpec
 
 API_VERSION = "external-secrets.io/v1"
-BACKEND = conventions.STORE_BACKEND
-SERVICE_ACCOUNT = conventions.ESO_SERVICE_ACCOUNT
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
-GSA_COMPONENT = conventions.ESO_GCP_COMPONENT
-
-
-# The store's name is the conventions' (kept here under its old name for callers).
-store_name = conventions.store_name
-
-
-def chart_values(service_account: str, local: bool = False) -> dict:
-    """Values of the external-secrets chart.
-
-    CRDs come with the chart. ClusterSecretStores are processed because ours
-    restricts namespaces with ``conditions``; ClusterExternalSecret and
-    ClusterPushSecret, which write into namespaces chosen at run time, are neither
-    installed nor processed. The service account is ours (annotated for Workload
-    Identity, labelled), so the chart does not create one.
-
-    In ``local`` (a local chart, ``chartPath``) nothing may call outside loopback and
-    the local ESO controller installs its own CRDs: no webhook, no cert controller
-    (nor their Secret-reading roles), no CRDs from the chart.
-    """
-    local_values: dict = {"installCRDs": False, "webhook": {"create": False}, "certController": {"create": False}} if local else {}
-    return {
-        "installCRDs": True,
-        "crds": {"createClusterSecretStore": True, "createClusterExternalSecret": False, "createClusterPushSecret": False},
-        "processClusterStore": True,
-        "processClusterExternalSecret": False,
-        "processClusterPushSecret": False,
-        "serviceAccount": {"create": False, "name": service_account},
-        **local_values,
-    }
 
 
 # --------------------------------------------------------------------------- operator
-
-
-@dataclass(frozen=True)
-class ExternalSecretsOperatorSpec(OperatorSpec):
-    """ESO's namespace, service account and chart, and its GCP identity (:func:`components.platform.external_secrets_spec`)."""
-
-    identity: WorkloadIdentitySpec | None = None
-    """None in local (no GCP project, no Workload Identity)."""
 
 
 class ExternalSecretsOperator(OperatorComponent):
@@ -115,48 +75,25 @@ class ExternalSecretsOperator(OperatorComponent):
 # --------------------------------------------------------------------------- store
 
 
-@dataclass(frozen=True)
-class EnvironmentStoreSpec:
-    """The environment's ClusterSecretStore as the stack resolved it (:func:`components.platform.store_spec`)."""
-
-    name: str
-    """``gcp-secret-manager-<env>`` (:func:`conventions.store_name`)."""
-    labels: Mapping[str, str]
-    namespaces: tuple[str, ...]
-    """Exactly the namespaces that may use the store (the environment's)."""
-    project: str | None
-    """GCP project of the gcpsm provider; None selects the fake provider (local)."""
-    operator_namespace: str
-    region: str | None = None
-    cluster_name: str | None = None
-    fake_data: pulumi.Input[list] | None = None
-    """local: ``[{key, value}]`` entries of the fake provider (values are Pulumi secrets)."""
-
-
-def store_conditions(namespaces: tuple[str, ...]) -> list[dict]:
-    """Admit exactly these namespaces, by name (no selector or regex that could widen later)."""
-    return [{"namespaces": sorted(set(namespaces))}]
-
-
-def gcpsm_provider(args: EnvironmentStoreSpec) -> dict:
-    workload_identity: dict = {"serviceAccountRef": {"name": SERVICE_ACCOUNT, "namespace": args.operator_namespace}}
-    if args.cluster_name:
-        workload_identity.update(clusterLocation=args.region, clusterName=args.cluster_name, clusterProjectID=args.project)
-    return {"gcpsm": {"projectID": args.project, "auth": {"workloadIdentity": workload_identity}}}
-
-
 class EnvironmentStore(pulumi.ComponentResource):
     """``ClusterSecretStore gcp-secret-manager-<env>``: usable from this environment's namespaces only."""
 
     TYPE = "secrets-platform:external-secrets:EnvironmentStore"
 
-    def __init__(self, name: str, args: EnvironmentStoreSpec, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: EnvironmentStoreSpec,
+        opts: pulumi.ResourceOptions | None = None,
+        fake_data: pulumi.Input[list] | None = None,
+    ):
+        """``fake_data``, local only: the fake provider's ``[{key, value}]`` entries (values are Pulumi secrets)."""
         super().__init__(self.TYPE, name, None, opts)
         self.name = args.name
         if args.project:
             provider: pulumi.Input[dict] = gcpsm_provider(args)
         else:
-            fake: pulumi.Output[list[Any]] = pulumi.Output.secret(pulumi.Output.from_input(args.fake_data or []))
+            fake: pulumi.Output[list[Any]] = pulumi.Output.secret(pulumi.Output.from_input(fake_data or []))
             provider = fake.apply(lambda data: {"fake": {"data": data}})
         self.store = k8s.apiextensions.CustomResource(
             self.name,
@@ -172,78 +109,6 @@ class EnvironmentStore(pulumi.ComponentResource):
 # --------------------------------------------------------------------------- credentials
 
 
-@dataclass(frozen=True)
-class ExternalCredentialSpec:
-    """A gcp-secret-manager bundle as the stack resolved it (:func:`components.platform.external_credential_spec`)."""
-
-    credential: Credential
-    secret_name: str
-    """``<service>-<env>-credentials``: the Secret ESO writes and the Secret Manager secret (:func:`conventions.credentials_name`)."""
-    namespaces: tuple[str, ...]
-    store: str
-    """The ClusterSecretStore the ExternalSecrets read (:func:`conventions.store_name`)."""
-    labels: Mapping[str, str]
-    """The CONVENTIONS labels: on the ExternalSecrets and on the Secrets ESO writes."""
-    gcp_labels: Mapping[str, str]
-    """The Secret Manager secret's labels (GCP's alphabet, with ``service``)."""
-    protect: bool
-    refresh_interval: str
-    project: str | None
-    """None in local: no Secret Manager resources, the fake store stands in."""
-    password_names: Mapping[str, str]
-    """Per pushed generated key, its RandomPassword's resource name (``<service>-<key slug>``)."""
-    stand_in_names: Mapping[str, str]
-    """local: per property key, its stand-in RandomPassword's resource name (``<service>-<key slug>-stand-in``)."""
-    replica_locations: tuple[str, ...] = ()
-    accessor: str | None = None
-    """The one IAM member granted secretAccessor on this secret (``serviceAccount:eso-<env>@...``)."""
-
-
-def remote_properties(cred: Credential) -> dict[str, str]:
-    """Secret key -> property of the remote JSON document; pushed keys are stored under their own name."""
-    pushed = {k: k for k in cred.values} | {g.key: g.key for g in cred.generated} if cred.push else {}
-    return {**pushed, **cred.properties}
-
-
-def describe_external(args: ExternalCredentialSpec) -> list[SecretDescriptor]:
-    """The Secrets ESO writes for this bundle (pure, like the other describe_* functions)."""
-    cred, name = args.credential, args.secret_name
-    keys = tuple(sorted(remote_properties(cred)))
-    extra = {"remoteKey": name, "store": args.store}
-    return [
-        SecretDescriptor(name, namespace, OPAQUE, keys, BACKEND, cred.service, cred.rotation, extra)
-        for namespace in sorted(args.namespaces)
-    ]
-
-
-def replication(locations: tuple[str, ...]) -> dict:
-    if locations:
-        return {"user_managed": {"replicas": [{"location": loc} for loc in locations]}}
-    return {"auto": {}}
-
-
-def external_secret_spec(name: str, store: str, properties: dict[str, str], refresh_interval: str, labels: Mapping[str, str]) -> dict:
-    """The ExternalSecret: remote properties of ``name`` -> keys of the Secret ``name``, owned by ESO."""
-    return {
-        "refreshInterval": refresh_interval,
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
-        "target": {
-            "name": name,
-            "creationPolicy": "Owner",
-            "deletionPolicy": "Retain",
-            "template": {
-                "type": OPAQUE,
-                "engineVersion": "v2",
-                "metadata": {
-                    "labels": dict(labels),
-                    "annotations": {conventions.RELOADER_SECRET_ANNOTATION: "true"},
-                },
-            },
-        },
-        "data": [{"secretKey": key, "remoteRef": {"key": name, "property": prop}} for key, prop in sorted(properties.items())],
-    }
-
-
 class ExternalCredential(pulumi.ComponentResource):
     """``<service>-<env>-credentials`` kept in Secret Manager and copied by ESO into each consumer namespace."""
 
@@ -251,23 +116,41 @@ class ExternalCredential(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ExternalCredentialSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
-        cred = args.credential
         self.secret_name = args.secret_name
         self.store = args.store
-        self.properties = remote_properties(cred)
+        self.properties = dict(args.properties)
         child = child_options(self, opts)
-        # GCP resources take the stack's gcp provider from this component's `providers`.
-        gcp_child = pulumi.ResourceOptions(parent=self)
-        keep = data_safety(args.protect)
+        document = self._document(args, child)
+        #: local: the fake store's entry for this bundle (a Pulumi secret).
+        self.fake_entry = (
+            document.apply(lambda doc: {"key": self.secret_name, "value": doc}) if document is not None and not args.project else None
+        )
+        self._secret_manager(name, args, document)
+        spec = external_secret_spec(self.secret_name, self.store, self.properties, args.refresh_interval, args.labels)
+        # ESO owns the Secret it writes; in prd the ExternalSecret is kept like a Secret would be.
+        self.external_secrets = {
+            namespace: k8s.apiextensions.CustomResource(
+                conventions.object_key(namespace, self.secret_name),
+                api_version=API_VERSION,
+                kind="ExternalSecret",
+                metadata=metadata(self.secret_name, args.labels, namespace),
+                spec=spec,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(**data_safety(args.protect))),
+            )
+            for namespace in sorted(args.namespaces)
+        }
+        self.register_outputs({"secret_name": self.secret_name, "keys": sorted(self.properties)})
 
+    def _document(self, args: ExternalCredentialSpec, child: pulumi.ResourceOptions) -> pulumi.Output[str] | None:
+        """The bundle's JSON document (a Pulumi secret) of pushed values and local stand-ins, or None when nothing is pushed."""
         # Pushed values: generated once, stored centrally as JSON of key -> value.
         self.passwords: dict[str, random.RandomPassword] = {}
-        if cred.push:
-            for gen in sorted(cred.generated, key=lambda g: g.key):
-                self.passwords[gen.key] = generated_password(args.password_names[gen.key], gen, {"rotation": cred.rotation}, child)
+        if args.push:
+            for gen in args.generated:
+                self.passwords[gen.key] = generated_password(args.password_names[gen.key], gen, {"rotation": args.rotation}, child)
         # local only: stand-ins for the properties someone would add to Secret Manager by hand.
         if not args.project:
-            for key in sorted(cred.properties):
+            for key in sorted(args.stand_in_names):
                 self.passwords[key] = random.RandomPassword(
                     args.stand_in_names[key],
                     length=32,
@@ -275,18 +158,20 @@ class ExternalCredential(pulumi.ComponentResource):
                     opts=child,
                 )
         document: pulumi.Output[str] | None = None
-        if cred.push or not args.project:
+        if args.push or not args.project:
             values = pulumi.Output.all(**{k: p.result for k, p in self.passwords.items()})
-            by_property = {self.properties.get(k, k): v for k, v in cred.values.items()} if cred.push else {}
+            by_property = {self.properties.get(k, k): v for k, v in args.values.items()} if args.push else {}
             as_json: pulumi.Output[str] = values.apply(
                 lambda generated: json.dumps({**by_property, **{self.properties[k]: v for k, v in generated.items()}}, sort_keys=True)
             )
             document = pulumi.Output.secret(as_json)
-        #: local: the fake store's entry for this bundle (a Pulumi secret).
-        self.fake_entry = (
-            document.apply(lambda doc: {"key": self.secret_name, "value": doc}) if document is not None and not args.project else None
-        )
+        return document
 
+    def _secret_manager(self, name: str, args: ExternalCredentialSpec, document: pulumi.Output[str] | None) -> None:
+        """With a project: the Secret Manager secret, its pushed version and the one accessor grant."""
+        # GCP resources take the stack's gcp provider from this component's `providers`.
+        gcp_child = pulumi.ResourceOptions(parent=self)
+        keep = data_safety(args.protect)
         self.remote: gcp.secretmanager.Secret | None = None
         self.version: gcp.secretmanager.SecretVersion | None = None
         self.grant: gcp.secretmanager.SecretIamMember | None = None
@@ -311,23 +196,8 @@ class ExternalCredential(pulumi.ComponentResource):
                 self.grant = gcp.secretmanager.SecretIamMember(
                     conventions.child_resource_name(name, "accessor"),
                     project=args.project,
-                    secret_id=conventions.gcp_secret_resource_name(args.project, self.secret_name),
+                    secret_id=args.secret_resource,
                     role=SECRET_ACCESSOR,
                     member=args.accessor,
                     opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(depends_on=[self.remote])),
                 )
-
-        spec = external_secret_spec(self.secret_name, self.store, self.properties, args.refresh_interval, args.labels)
-        # ESO owns the Secret it writes; in prd the ExternalSecret is kept like a Secret would be.
-        self.external_secrets = {
-            namespace: k8s.apiextensions.CustomResource(
-                conventions.object_key(namespace, self.secret_name),
-                api_version=API_VERSION,
-                kind="ExternalSecret",
-                metadata=metadata(self.secret_name, args.labels, namespace),
-                spec=spec,
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(**keep)),
-            )
-            for namespace in sorted(args.namespaces)
-        }
-        self.register_outputs({"secret_name": self.secret_name, "keys": sorted(self.properties)})

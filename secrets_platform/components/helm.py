@@ -13,31 +13,12 @@ module does) or fetch anything at import time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-
-@dataclass(frozen=True)
-class ChartArgs:
-    chart: str
-    """Chart name in the repository, e.g. ``external-secrets``; also the release name, so
-    object names are the chart's documented ones (``vault-0``, ``vault-internal``)."""
-    version: str
-    """Exact version; settings refuse ranges and ``latest``. With a local chart it is the
-    version the folder or archive holds: the pack checks the rendered objects carry it."""
-    repository: str
-    """``https://...`` Helm repository, or ``oci://registry/path`` (the chart is ``<repository>/<chart>``)."""
-    namespace: str
-    labels: Mapping[str, str]
-    """The CONVENTIONS labels of the stack: every rendered object gets them (:func:`label_transform`)."""
-    values: Mapping[str, Any] = field(default_factory=dict)
-    path: str | None = None
-    """A local chart folder or ``.tgz`` (air-gapped clusters) used instead of the repository."""
-    protect: bool = False
-    """prd: the chart's Secrets are protected like every platform Secret (CONVENTIONS, data safety)."""
+from secrets_platform.model.specs import ChartArgs
 
 
 _PROTECTED_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:Namespace")

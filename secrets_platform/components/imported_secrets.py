@@ -3,38 +3,18 @@
 ``DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN`` becomes the Secret
 ``dagster-<env>-slack-bot-oauth-token-secret`` with that single key, so code keeps
 reading ``os.environ["DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN"]``. The values were
-wrapped as secrets by :mod:`settings` the moment they were read.
+wrapped as secrets by :mod:`settings` the moment they were read, and the model holds them
+as :class:`~secrets_platform.model.descriptors.Sensitive`, which never prints.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
-
 import pulumi
 
 from secrets_platform import conventions
-from secrets_platform.components.common import SecretDescriptor, child_options, platform_secret
-from secrets_platform.components.consumers import OPAQUE
-from secrets_platform.settings import ImportedSecret
-
-
-@dataclass(frozen=True)
-class ImportedSecretsSpec:
-    """The imported variables as the stack resolved them (:func:`components.platform.imported_spec`); each carries its Secret's name and namespace."""
-
-    imported: tuple[ImportedSecret, ...]
-    service: str
-    labels: Mapping[str, str]
-    protect: bool
-
-
-def describe_imported(spec: ImportedSecretsSpec) -> list[SecretDescriptor]:
-    """What the component creates, without creating it (pure: names and keys only)."""
-    return [
-        SecretDescriptor(i.name, i.namespace, OPAQUE, (i.variable,), "imported", spec.service)
-        for i in sorted(spec.imported, key=lambda i: i.variable)
-    ]
+from secrets_platform.components.common import child_options, platform_secret
+from secrets_platform.model.descriptors import OPAQUE
+from secrets_platform.model.secrets import ImportedSecretsSpec
 
 
 class ImportedSecrets(pulumi.ComponentResource):
@@ -52,10 +32,10 @@ class ImportedSecrets(pulumi.ComponentResource):
                 namespace=item.namespace,
                 labels=spec.labels,
                 secret_type=OPAQUE,
-                string_data={item.variable: pulumi.Output.secret(item.value.get_secret_value())},
+                string_data={item.variable: pulumi.Output.secret(item.value.reveal())},
                 protect=spec.protect,
                 opts=child,
             )
-            for item in sorted(spec.imported, key=lambda i: i.variable)
+            for item in spec.imported
         }
         self.register_outputs({"variables": sorted(self.secrets)})

@@ -5,14 +5,12 @@ Does not create workloads' own service accounts (see :mod:`components.access`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
-
 import pulumi
 import pulumi_kubernetes as k8s
 
 from secrets_platform import conventions
 from secrets_platform.components.common import data_safety, metadata, patch_metadata
+from secrets_platform.model.specs import NamespaceSpec
 
 # Pod Security Admission: reject pods that break the `restricted` profile, and warn/audit at it too.
 POD_SECURITY_LABELS = {
@@ -21,18 +19,6 @@ POD_SECURITY_LABELS = {
     "pod-security.kubernetes.io/audit": "restricted",
     "pod-security.kubernetes.io/warn": "restricted",
 }
-
-
-@dataclass(frozen=True)
-class NamespaceSpec:
-    """A namespace as the stack resolved it (:func:`components.platform.namespace_spec`)."""
-
-    name: str
-    """The namespace's name, ``<workload>-<environment>`` (:func:`conventions.namespace_name`)."""
-    labels: Mapping[str, str]
-    """The CONVENTIONS labels of the stack; the Pod Security labels are added here."""
-    protect: bool
-    """Protect and retain the namespace (prd)."""
 
 
 class PlatformNamespace(pulumi.ComponentResource):

@@ -6,32 +6,16 @@ operator needs stay in its own module (:mod:`components.external_secrets`, :mod:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from secrets_platform import conventions
 from secrets_platform.components.common import child_options, metadata
-from secrets_platform.components.helm import ChartArgs, pinned_chart
-from secrets_platform.components.namespace import NamespaceSpec, PlatformNamespace
-
-
-@dataclass(frozen=True)
-class OperatorSpec:
-    """What an operator's component registers, as the stack resolved it (:func:`components.platform.resolve`)."""
-
-    workload: str
-    """Its namespace component's name (the workload token, e.g. ``external-secrets``)."""
-    namespace: NamespaceSpec
-    service_account: str
-    """Its own service account in that namespace (the chart creates none)."""
-    labels: Mapping[str, str]
-    install: bool
-    """Install the chart here (else an operator installs it)."""
-    chart: ChartArgs | None
-    """The pinned chart, None when no version is pinned."""
+from secrets_platform.components.helm import pinned_chart
+from secrets_platform.components.namespace import PlatformNamespace
+from secrets_platform.model.specs import ChartArgs, OperatorSpec
 
 
 class OperatorComponent(pulumi.ComponentResource):
@@ -72,17 +56,3 @@ class OperatorComponent(pulumi.ComponentResource):
                     in_namespace, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])
                 ),
             )
-
-
-def chart_args(
-    chart: str,
-    version: str | None,
-    repository: str,
-    namespace: str,
-    labels: Mapping[str, str],
-    values: Mapping[str, Any],
-    path: str | None,
-    protect: bool,
-) -> ChartArgs | None:
-    """ChartArgs of an operator's pinned chart, or None when no version is pinned (then it is not installed)."""
-    return ChartArgs(chart, version, repository, namespace, labels, values, path=path, protect=protect) if version else None

@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
-from secrets_platform import conventions
-
-from secrets_platform.settings import Settings
+from secrets_platform.model.specs import ProviderSpec
 
 
-def kubernetes_provider(settings: Settings) -> k8s.Provider:
-    name = conventions.provider_name("kubernetes", settings.environment)
-    if settings.render_dir:
-        return k8s.Provider(name, render_yaml_to_directory=settings.render_dir, enable_secret_mutable=True)
+def kubernetes_provider(spec: ProviderSpec) -> k8s.Provider:
+    """The stack's kubernetes provider as the model resolved it (``kubernetes-<env>``)."""
+    if spec.render_dir:
+        return k8s.Provider(spec.kubernetes, render_yaml_to_directory=spec.render_dir, enable_secret_mutable=True)
     return k8s.Provider(
-        name,
-        kubeconfig=settings.kubeconfig,
-        context=settings.config.kubernetes.context,
+        spec.kubernetes,
+        kubeconfig=spec.kubeconfig,
+        context=spec.context,
         enable_server_side_apply=True,
         enable_secret_mutable=True,
     )

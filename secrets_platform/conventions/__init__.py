@@ -195,6 +195,26 @@ def provider_name(kind: str, env: str) -> str:
     return f"{kind}-{env}"
 
 
+def vault_delegator_binding_name(env: str) -> str:
+    """The ClusterRoleBinding of Vault's token reviewer to ``system:auth-delegator``: ``vault-auth-delegator-<env>``."""
+    return f"{VAULT_AUTH_SERVICE_ACCOUNT}-delegator-{env}"
+
+
+def data_access_log_resource_name(service: str, env: str) -> str:
+    """The IAMAuditConfig of one audited GCP service: ``data-access-logs-<first label of the service>-<env>``."""
+    return f"data-access-logs-{service.split('.')[0]}-{env}"
+
+
+def vault_audit_resource_name(env: str) -> str:
+    """The stack's Vault audit device resource: ``vault-audit-<env>``."""
+    return f"vault-audit-{env}"
+
+
+def tls_component_name(service: str, purpose: str) -> str:
+    """The component of one TLS secret: ``<service>-<purpose>``."""
+    return f"{service}-{purpose}"
+
+
 # --------------------------------------------------------------------------- names parsed back
 # Each builder above has its inverse here: a small typed value, or a ConventionError naming the value and its form.
 

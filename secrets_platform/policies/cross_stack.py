@@ -141,23 +141,23 @@ def cluster_identities(s: "settings.Settings") -> set[str]:
 
 def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[Claim]:
     """Everything one stack would own, named the way the program names it."""
-    from secrets_platform.components.platform import resolve
+    from secrets_platform.model import resolve
 
     cfg, model = s.config, resolve(s)
     out: set[Claim] = set()
-    namespaces = list(s.namespaces)
-    if cfg.external_secrets.enabled:
-        eso_ns = s.namespace(cfg.external_secrets.namespace)
+    namespaces = [ns.name for ns in model.namespaces.values()]
+    if model.external_secrets is not None:
+        eso_ns = model.external_secrets.namespace.name
         namespaces.append(eso_ns)
-        out.add(("service account", conventions.object_key(eso_ns, conventions.ESO_SERVICE_ACCOUNT)))
+        out.add(("service account", conventions.object_key(eso_ns, model.external_secrets.service_account)))
         if model.store:
             out.add(("secret store", model.store))
         if model.eso_service_account:
             out.add(("service account", model.eso_service_account))
-    if cfg.vault.enabled:
-        vault_ns = s.namespace(cfg.vault.namespace)
+    if model.vault_server is not None:
+        vault_ns = model.vault_server.namespace.name
         namespaces.append(vault_ns)
-        out.add(("service account", conventions.object_key(vault_ns, conventions.VAULT_AUTH_SERVICE_ACCOUNT)))
+        out.add(("service account", conventions.object_key(vault_ns, model.vault_server.service_account)))
         names = model.vault_names
         vault = vault_identity(cfg.vault.address)
         out.add(("vault auth path", f"{vault}/{names.auth_path}"))
@@ -168,11 +168,10 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
         for access in model.vault_access:
             for path in vault_policy_paths(access.hcl):
                 out.add(("vault path", f"vault:{vault}/{path}"))
-        for cred in cfg.credentials:
-            if cred.backend == "vault":
-                out.add(("remote key", f"vault:{vault}/{names.path(cred.service)}"))
-            elif cred.backend == "vault-database":
-                out.add(("vault database role", f"vault:{vault}/{names.database_mount}/roles/{names.database_role(cred.service)}"))
+        for cred in model.vault_credentials:
+            out.add(("remote key", f"vault:{vault}/{cred.path}"))
+        for role in model.database_roles:
+            out.add(("vault database role", f"vault:{vault}/{role.mount}/roles/{role.name}"))
     for conn in cfg.database_connections.values():
         # one database server per environment: roles are server-wide, so two stacks issuing users
         # on one server share it (whatever database each names)
@@ -180,8 +179,8 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
             out.add(("database server", server))
     for ns in namespaces:
         out.add(("namespace", ns))
-    for ns in s.namespaces:
-        out.add(("service account", conventions.object_key(ns, conventions.JOB_RUNNER)))
+    for runner in model.access.values():
+        out.add(("service account", conventions.object_key(runner.namespace, runner.service_account)))
     for d in model.descriptors:
         out.add(("secret", conventions.object_key(d.namespace, d.name)))
         if d.backend == "gcp-secret-manager":

@@ -7,33 +7,13 @@ secret keys are never echoed: they show as ``[secret]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterable
 
 import pulumi
 
-NAMESPACE = "secrets-platform"
-SECRET_PLACEHOLDER = "[secret]"
+from secrets_platform.settings.problems import NAMESPACE, SECRET_PLACEHOLDER, Problem, full_key
 
-
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    message: str
-    fix: str
-    value: Any = None
-    show_value: bool = True
-
-    def render(self) -> str:
-        got = ""
-        if self.show_value and self.value is not None:
-            shown = repr(self.value)
-            if len(shown) > 80:
-                shown = shown[:77] + "..."
-            got = f" (got {shown})"
-        elif not self.show_value:
-            got = f" (got {SECRET_PLACEHOLDER})"
-        return f"{self.key}: {self.message}{got}. Fix: {self.fix}"
+__all__ = ["NAMESPACE", "SECRET_PLACEHOLDER", "ConfigError", "Problem", "full_key"]
 
 
 class ConfigError(pulumi.RunError):
@@ -45,14 +25,3 @@ class ConfigError(pulumi.RunError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"invalid {source}: {count} {noun}; nothing was created.\n{lines}")
-
-
-def full_key(path: Iterable[Any]) -> str:
-    """``("credentials", 0, "generated")`` -> ``secrets-platform:credentials[0].generated``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return f"{NAMESPACE}:{out}"

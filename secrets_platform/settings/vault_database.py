@@ -15,7 +15,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from secrets_platform.parsers import ParseError, conninfo
-from secrets_platform.settings.errors import Problem, full_key
+from secrets_platform.settings.problems import Problem, full_key
 from secrets_platform.settings.model import DATABASE_PROPERTIES, StackConfig, VaultDatabase, parse_ttl
 
 BACKEND = "vault-database"

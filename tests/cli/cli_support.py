@@ -15,7 +15,8 @@ from click.testing import CliRunner, Result
 
 from secrets_platform.cli.cluster import Kubectl
 from secrets_platform.cli.engine import SECRET_SIG_KEY, Engine, Step
-from secrets_platform.cli.main import App, cli
+from secrets_platform.cli.context import App
+from secrets_platform.cli.main import cli
 from secrets_platform.cli.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ def copy_project(tmp: Path) -> Path:
 
 @dataclass
 class FakeEngine(Engine):
-    """The Automation API surface the CLI uses, answered from memory."""
+    """The Automation API surface the CLI uses, answered from memory; records each workspace it opens."""
 
     installed: bool = False
     deployed: set[str] = field(default_factory=set)
@@ -48,34 +49,48 @@ class FakeEngine(Engine):
     steps: list[Step] = field(default_factory=list)
     fail_up: bool = False
     calls: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
+    """The stack of each workspace opened, in order."""
 
     def available(self) -> bool:
         return self.installed
 
-    def stack_exists(self, stack: str) -> bool:
+    def open(self, stack: str) -> "FakeWorkspace":  # type: ignore[override]
         self.require()
-        return stack in self.deployed
+        self.opened.append(stack)
+        return FakeWorkspace(self, stack)
 
-    def last_update(self, stack: str) -> str | None:
+
+@dataclass
+class FakeWorkspace:
+    """One workspace of a FakeEngine: the real Workspace's reads and writes, from the engine's tables."""
+
+    engine: FakeEngine
+    stack: str
+
+    def exists(self) -> bool:
+        return self.stack in self.engine.deployed
+
+    def last_update(self) -> str | None:
         return "2026-11-25T12:00:00+00:00"
 
-    def outputs(self, stack: str) -> dict[str, Any]:
-        return self.stack_outputs[stack]
+    def outputs(self) -> dict[str, Any]:
+        return self.engine.stack_outputs[self.stack]
 
-    def resources(self, stack: str) -> list[dict[str, Any]]:
-        return self.state[stack]
+    def resources(self) -> list[dict[str, Any]]:
+        return self.engine.state[self.stack]
 
-    def preview(self, stack: str, targets: list[str]) -> list[Step]:
-        self.calls.append(("preview", stack, tuple(targets)))
-        return self.steps
+    def preview(self, targets: list[str]) -> list[Step]:
+        self.engine.calls.append(("preview", self.stack, tuple(targets)))
+        return self.engine.steps
 
-    def up(self, stack: str, targets: list[str]) -> list[Step]:
-        self.calls.append(("up", stack, tuple(targets)))
-        if self.fail_up:
+    def up(self, targets: list[str]) -> list[Step]:
+        self.engine.calls.append(("up", self.stack, tuple(targets)))
+        if self.engine.fail_up:
             from secrets_platform.cli.errors import EngineError
 
             raise EngineError("`pulumi up` of stack 'local' failed: error: boom")
-        return self.steps
+        return self.engine.steps
 
 
 class FakeKubectl(Kubectl):

@@ -196,7 +196,7 @@ def test_the_table_shows_every_reader_and_never_a_value(tmp_path):
 def test_only_declared_reads_and_every_credential_read_exit_0(tmp_path):
     """A log where each credential is read by its declared reader only: no finding."""
     app = make_app()
-    from secrets_platform.components.platform import resolve
+    from secrets_platform.model import resolve
 
     model = resolve(app.project.settings("prd", {}))
     entries = []

@@ -9,7 +9,7 @@ import pytest
 from cli_support import ROOT, SECRET_CANARY, local_state, secret_value
 from secrets_platform.cli.engine import LOCAL_PASSPHRASE, Engine, plain
 from secrets_platform.cli.errors import EngineError
-from secrets_platform.cli.main import _bundle_urns
+from secrets_platform.cli.commands.rotate import bundle_urns
 from secrets_platform.cli.project import find_project_dir
 
 
@@ -34,10 +34,10 @@ def test_plain_unwraps_exported_secrets():
 
 
 def test_bundle_urns_are_the_component_and_its_children_only():
-    urns = _bundle_urns(local_state(), "snowflake", "snowflake-local-credentials")
+    urns = bundle_urns(local_state(), "snowflake", "snowflake-local-credentials")
     assert len(urns) == 4 and not any("minio" in u for u in urns)
     with pytest.raises(EngineError):
-        _bundle_urns(local_state(), "oracle", "oracle-local-credentials")
+        bundle_urns(local_state(), "oracle", "oracle-local-credentials")
 
 
 def test_project_dir_is_found_upwards(tmp_path):

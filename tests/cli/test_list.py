@@ -8,8 +8,8 @@ import json
 import yaml
 
 from cli_support import CANARY, FakeEngine, ROOT, invoke, make_app
-from secrets_platform.components.consumers import describe
-from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.model.consumers import describe
+from secrets_platform.model import planned_descriptors
 from secrets_platform.cli.project import Project
 
 

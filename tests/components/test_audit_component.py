@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from secrets_platform.components.audit import AUDITED_SERVICES, AuditSpec
-from secrets_platform.components.platform import audit_spec, resolve
+from secrets_platform.model.specs import AUDITED_SERVICES, AuditSpec
+from secrets_platform.model import resolve
+from secrets_platform.model.stack import audit_spec
 from support import run_program, stack_settings
 
 AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig"

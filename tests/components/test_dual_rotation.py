@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from secrets_platform import settings
-from secrets_platform.components.credentials import current_slot, slot_generations
+from secrets_platform.model.secrets import current_slot, slot_generations
 from support import base_config, is_secret, run_program, unwrap
 
 PASSWORD = "random:index/randomPassword:RandomPassword"

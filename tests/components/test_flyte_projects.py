@@ -13,7 +13,7 @@ import pytest
 
 from secrets_platform import conventions
 from secrets_platform import settings
-from secrets_platform.components.platform import resolve
+from secrets_platform.model import resolve
 from secrets_platform.policies import cross_stack
 from secrets_platform.cli.catalog import Catalog, from_file
 from secrets_platform.settings import ConfigError
@@ -120,10 +120,11 @@ def test_the_cli_selects_a_flyte_project_by_its_workload_name():
 
 def test_flyte_vault_snippet_names_the_kv_path_and_each_field_as_flyte_reads_it():
     """Flyte's Vault injector reads {{ .Data.data.<key> }} of <group>; flytekit reads <dir>/<group>/<key> lower-cased."""
-    from secrets_platform.components.platform import vault_outputs
+    from secrets_platform.model import resolve
+    from secrets_platform.model.outputs import vault_outputs
 
     s = settings.from_stack_file(ROOT / "Pulumi.local.yaml")
-    (cred,) = [c for c in vault_outputs(s)["credentials"] if c["service"] == "salesforce"]
+    (cred,) = [c for c in vault_outputs(resolve(s))["credentials"] if c["service"] == "salesforce"]
     assert cred["flyteSecrets"] == [
         {
             "group": "floe/local/salesforce",
@@ -137,7 +138,7 @@ def test_flyte_vault_snippet_names_the_kv_path_and_each_field_as_flyte_reads_it(
 
 
 def test_flyte_vault_snippet_leaves_out_fields_flyte_cannot_read():
-    from secrets_platform.components.consumers import flyte_vault_secrets
+    from secrets_platform.model.consumers import flyte_vault_secrets
 
     out = flyte_vault_secrets("floe/prd/x", {"X_ID": "ClientId", "X_SECRET": "client-secret", "X_TOKEN": "token"})
     assert [e["key"] for e in out["flyteSecrets"]] == ["token"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.model import planned_descriptors
 from support import run_program, stack_settings
 
 CANARY = "xoxb-canary-plan-7f3a"

@@ -37,7 +37,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "cli",
         "f'.{path.name}.tmp-{os.getpid()}'",
     ): "a temporary file beside dotenv's output, renamed over it at once; nobody else reads its name",
-    ("cli", "f'{s.render_dir}/'"): "a folder shown in a message",
+    ("cli", "f'{stack.settings.render_dir}/'"): "a folder shown in a message",
     ("cli", "f'{day}-2'"): "a rotation value (<date>-<n>), the keeper a RandomPassword is regenerated on: a value, not a name",
     ("cli", "f'{day}-{int(m.group(1)) + 1}'"): "a rotation value (<date>-<n>), as above",
     (

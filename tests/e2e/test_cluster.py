@@ -19,7 +19,7 @@ import time
 import pytest
 
 from secrets_platform import conventions
-from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.model import planned_descriptors
 from secrets_platform.localcluster import SERVICE_RANGE
 from local_project import PULUMI, ROOT, LocalProject, engine_missing
 

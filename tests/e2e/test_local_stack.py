@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from secrets_platform import settings
-from secrets_platform.components.platform import planned_descriptors
+from secrets_platform.model import planned_descriptors
 from local_project import LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]

@@ -16,7 +16,8 @@ import time
 import pytest
 
 from support import stack_settings
-from secrets_platform.components.platform import vault_outputs
+from secrets_platform.model import resolve
+from secrets_platform.model.outputs import vault_outputs
 from secrets_platform.localcluster import Cluster, free_port_base
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster import vault as lv
@@ -38,7 +39,7 @@ def servers(tmp_path_factory):
 
 
 def local_plan() -> lv.Plan:
-    return lv.plan_of(json.loads(json.dumps(vault_outputs(stack_settings("local")))))
+    return lv.plan_of(json.loads(json.dumps(vault_outputs(resolve(stack_settings("local"))))))
 
 
 def root_call(bao: lv.OpenBao, method: str, path: str, body=None) -> dict:

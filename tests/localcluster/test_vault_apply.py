@@ -12,14 +12,15 @@ import pytest
 
 from secrets_platform import settings as settings_pkg
 from support import ROOT, stack_settings
-from secrets_platform.components.platform import vault_outputs
+from secrets_platform.model import resolve
+from secrets_platform.model.outputs import vault_outputs
 from secrets_platform.localcluster import Cluster, free_port_base, pki
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster import vault as lv
 
 
 def outputs() -> dict:
-    return json.loads(json.dumps(vault_outputs(stack_settings("local"))))
+    return json.loads(json.dumps(vault_outputs(resolve(stack_settings("local")))))
 
 
 def test_the_local_stacks_output_plans_its_roles_policies_and_seeds():
@@ -90,7 +91,7 @@ def outputs_without_vault_credentials(tmp_path) -> dict:
     doc["config"][key] = [c for c in doc["config"][key] if c.get("backend") not in ("vault", "vault-database")]
     path = tmp_path / "Pulumi.local.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return json.loads(json.dumps(vault_outputs(settings_pkg.from_stack_file(path, {}))))
+    return json.loads(json.dumps(vault_outputs(resolve(settings_pkg.from_stack_file(path, {})))))
 
 
 @pytest.fixture(scope="module")

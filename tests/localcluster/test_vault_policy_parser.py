@@ -188,7 +188,7 @@ def test_where_the_server_is_stricter_nothing_is_granted_and_the_parser_reads_th
 
 def test_the_programs_own_policies_read_back_as_written(bao):
     """The job-runner policy the program writes: exactly read on its own paths."""
-    from secrets_platform.components.vault import VaultNames, policy_hcl
+    from secrets_platform.model.vault import VaultNames, policy_hcl
 
     names = VaultNames("prd", "floe", "kubernetes-prd", "database")
     text = policy_hcl(names, "dagster-prd", ("warehouse",), ("analytics",))

@@ -262,8 +262,8 @@ def load_local(root: Path, render_dir: str) -> settings.Settings:
 
 
 def test_registry_server_from_secret_config_is_not_in_the_outputs():
-    from secrets_platform.components.platform import planned_descriptors
-    from secrets_platform.components.consumers import describe
+    from secrets_platform.model import planned_descriptors
+    from secrets_platform.model.consumers import describe
 
     reg = {"service": "ghcr", "server": "registry-canary.internal", "username": "bot", "password": "pw", "namespaces": ["dagster"]}
     s = load("dev", secret_keys={"registries"}, registries=[reg])

@@ -70,7 +70,7 @@ def check_logs_on(resources: list[Resource], config: Mapping[str, Any]) -> Itera
                 yield (
                     f"{where} manages GCP resources but does not turn on the Data Access audit logs ({REQUIRED_LOG_TYPE}, no "
                     f"exempted members) of {show(service)}, so reads of {what} are not recorded. Keep the stack's "
-                    "projects.IAMAuditConfig from secrets_platform/components/audit.py (resolved by secrets_platform/components/platform.py audit_spec).",
+                    "projects.IAMAuditConfig from secrets_platform/components/audit.py (resolved by secrets_platform/model/stack.py audit_spec).",
                     None,
                 )
     applies_vault = any(r.type.startswith("vault:") for r in resources)

@@ -1,4 +1,4 @@
-"""Ready-to-paste fragments that tell a consumer how to use a Secret, never what is in it."""
+"""Ready-to-paste fragments that tell a consumer how to use a Secret, never what is in it (the outputs' ``consumers``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ import re
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.components.common import SecretDescriptor
+from secrets_platform.model.descriptors import DOCKER_CONFIG_JSON, OPAQUE, TLS, SecretDescriptor
 
-OPAQUE = "Opaque"
-DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson"
-TLS = "kubernetes.io/tls"
+__all__ = [
+    "DOCKER_CONFIG_JSON",
+    "OPAQUE",
+    "TLS",
+    "SecretDescriptor",
+    "describe",
+    "flyte_vault_field_problem",
+    "flyte_vault_secrets",
+    "fragments",
+]
 
 
 def fragments(secret: SecretDescriptor) -> dict[str, Any]:
