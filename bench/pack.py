@@ -136,7 +136,7 @@ def time_analyzer(requests: list[Any], repeats: int, *, filtered: bool = True) -
     from secrets_platform.policies import analyzer
     from secrets_platform.policies.rules import ALL_POLICIES
 
-    cls = analyzer.filtered_servicer_class() if filtered else _PolicyAnalyzerServicer
+    cls = analyzer.servicer_class() if filtered else _PolicyAnalyzerServicer
     servicer = cls("secrets-platform", "0.1.0", ALL_POLICIES, EnforcementLevel.MANDATORY)
     clock, diagnostics = Clock(), 0
     for _ in range(repeats):

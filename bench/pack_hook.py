@@ -2,12 +2,14 @@
 
 Only ever in a throwaway copy of the pack: bench/engine.py's ``pack_dir(...,
 profile=...)`` puts ``import bench.pack_hook; bench.pack_hook.install(<file>)`` at the
-top of the copy's ``__main__.py``. From then on every ``Analyze`` and ``AnalyzeStack``
-call of pulumi_policy's servicer runs under one cProfile profiler (calls serialised
-by a lock, so the figures are per call, not overlapped), and the process writes,
-every second and at exit, a JSON summary beside a ``.pstats`` file: calls, CPU
-(thread) and wall seconds inside the servicer, the time from process start to the
-first call, and the imports before it.
+top of the copy's ``__main__.py``. From then on every ``Analyze``, ``AnalyzeStack`` and
+``Remediate`` call of the servicer the pack serves (whichever class ``PolicyPack``
+hands to gRPC: secrets_platform/policies/analyzer.py's, or pulumi_policy's own) runs under one
+cProfile profiler (calls serialised by a lock, so the figures are per call, not
+overlapped), and the process writes, every second and at exit, a JSON summary beside
+a ``.pstats`` file: calls, CPU (thread) and wall seconds inside the servicer, the time
+from process start to pulumi_policy imported, to the server started (the pack's
+start-up: the engine waits for it before it runs the program) and to the first call.
 """
 
 from __future__ import annotations
@@ -75,9 +77,17 @@ def install(out: str) -> None:
 
     _stats["pulumi_policy_import_seconds"] = time.perf_counter() - started
     _stats["hook_installed_after_start"] = _uptime() - _process_start()
-    servicer = policy._PolicyAnalyzerServicer
-    servicer.Analyze = _wrap("Analyze", servicer.Analyze)  # type: ignore[method-assign]
-    servicer.AnalyzeStack = _wrap("AnalyzeStack", servicer.AnalyzeStack)  # type: ignore[method-assign]
+    register = policy.analyzer_pb2_grpc.add_AnalyzerServicer_to_server
+
+    def served(servicer: Any, server: Any) -> None:
+        """Wrap the instance ``PolicyPack`` serves, just before its server starts."""
+        _stats["serving_after_start"] = _uptime() - _process_start()
+        for name in ("Analyze", "AnalyzeStack", "Remediate"):
+            bound = getattr(servicer, name)
+            setattr(servicer, name, _wrap(name, lambda self, request, context, bound=bound: bound(request, context)).__get__(servicer))
+        register(servicer, server)
+
+    policy.analyzer_pb2_grpc.add_AnalyzerServicer_to_server = served
     path = Path(out)
 
     def loop() -> None:

@@ -108,17 +108,18 @@ def engine_profile(credentials: int, top: int) -> int:
         print(f"  {name:<34} {r['seconds']:7.2f} s wall   {roles}")
     print("inside the pack's process (profiled run):")
     print(
-        f"  process start -> pulumi_policy imported: {hook['hook_installed_after_start']:.2f} s; -> first Analyze: "
+        f"  process start -> pulumi_policy imported: {hook['hook_installed_after_start']:.2f} s; -> serving: "
+        f"{hook.get('serving_after_start', float('nan')):.2f} s; -> first call: "
         f"{hook.get('first_call_after_start', float('nan')):.2f} s; process CPU {hook['process_cpu_seconds']:.2f} s"
     )
-    for name in ("Analyze", "AnalyzeStack"):
+    for name in ("Remediate", "Analyze", "AnalyzeStack"):
         h = hook.get(name, {})
         if h.get("calls"):
             print(
                 f"  {name:<13} {h['calls']:>6} calls  {h['cpu_seconds']:7.2f} s CPU  {h['wall_seconds']:7.2f} s wall  "
                 f"({h['cpu_seconds'] / h['calls'] * 1e6:.0f} us CPU per call; waited for the lock {h['waited_seconds']:.2f} s)"
             )
-    total = sum(hook.get(n, {}).get("wall_seconds", 0.0) for n in ("Analyze", "AnalyzeStack")) or 1.0
+    total = sum(hook.get(n, {}).get("wall_seconds", 0.0) for n in ("Remediate", "Analyze", "AnalyzeStack")) or 1.0
     print(report(stats, total, 0.0, top))
     return 0
 

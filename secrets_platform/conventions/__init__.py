@@ -168,6 +168,10 @@ ESO_GCP_COMPONENT = "eso"
 STORE_BACKEND = "gcp-secret-manager"
 # Vault: the service account whose token Vault uses to review job runners' tokens.
 VAULT_AUTH_SERVICE_ACCOUNT = "vault-auth"
+# The local cluster's Vault agent injector (localcluster/injector.py): its MutatingWebhookConfiguration
+# and the webhook in it (upstream's webhook name, so the API server's errors read as they do elsewhere).
+VAULT_INJECTOR_WEBHOOK_CONFIGURATION = "secrets-platform-vault-agent-injector"
+VAULT_INJECTOR_WEBHOOK = "vault.hashicorp.com"
 
 
 def store_name(env: str) -> str:

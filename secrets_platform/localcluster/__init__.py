@@ -15,7 +15,9 @@ RBAC authorization, and nothing that can leave the loopback range:
   an aggregated API at a Service's ClusterIP stays on loopback too;
 - pods run: kube-scheduler binds them to one node (``127.0.0.1``), a kubelet over
   Debian's containerd and runc runs them from locally built images, on a network that
-  gives each pod only its own loopback (:mod:`localcluster.node`).
+  gives each pod only its own loopback (:mod:`localcluster.node`);
+- the Vault agent injector (vault-k8s's admission handler) serves on 127.0.0.1 with a
+  certificate of the local CA, called by a URL webhook (:mod:`localcluster.injector`).
 
 The data folder (``.cluster/`` in the repository, git-ignored) keeps etcd's data,
 the certificates, the kubeconfig and the logs, so the cluster and what was applied
@@ -44,7 +46,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from secrets_platform.localcluster import pki
+from secrets_platform.localcluster import injector, pki
 
 if TYPE_CHECKING:
     from secrets_platform.localcluster.node import Node
@@ -74,7 +76,16 @@ CONTROLLERS = (
     "pod-garbage-collector-controller",
 )
 # Processes in start order; stopped in reverse.
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "external-secrets", "containerd", "kubelet")
+COMPONENTS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "external-secrets",
+    "vault-injector",
+    "containerd",
+    "kubelet",
+)
 # Debian's, not built by make toolchain (secrets_platform/localcluster/node).
 SYSTEM_BINARIES = {"containerd": "/usr/bin/containerd"}
 ESO_CRDS = "external-secrets-crds.yaml"
@@ -138,10 +149,11 @@ class Ports:
     scheduler: int
     kubelet: int
     kubelet_healthz: int
+    vault_injector: int
 
     @classmethod
     def from_base(cls, base: int) -> "Ports":
-        return cls(base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7)
+        return cls(base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7, base + 8)
 
     def named(self) -> dict[str, int]:
         return {
@@ -153,6 +165,7 @@ class Ports:
             "kube-scheduler": self.scheduler,
             "kubelet": self.kubelet,
             "kubelet healthz": self.kubelet_healthz,
+            "Vault agent injector": self.vault_injector,
         }
 
 
@@ -381,7 +394,8 @@ class Cluster:
 
         for name in (*COMPONENTS, "kubectl", ESO_CRDS):
             if name not in SYSTEM_BINARIES and not self.binary(name).exists():
-                raise ClusterError(f"{self.binary(name)} is missing: run make toolchain (it builds the local control plane)")
+                what = "the Vault agent injector" if name == injector.COMPONENT else "the local control plane"
+                raise ClusterError(f"{self.binary(name)} is missing: run make toolchain (it builds {what})")
         try:
             self.node.check()
         except NodeError as err:
@@ -561,6 +575,8 @@ class Cluster:
                 "--leader-elect=false",
                 "--profiling=false",
             ]
+        if component == "vault-injector":
+            return injector.args(self)
         if component == "containerd":
             return self.node.containerd_args()
         if component == "kubelet":
@@ -669,11 +685,19 @@ class Cluster:
                 self._wait("kube-scheduler", self._scheduler_healthy, timeout)
                 self._spawn("external-secrets")
                 self._wait("external-secrets", self._external_secrets_healthy, timeout)
+                self._start_injector(timeout)
                 self._start_node(timeout)
             except BaseException:
                 self._stop_processes()
                 raise
             return True
+
+    def _start_injector(self, timeout: float) -> None:
+        """The Vault agent injector on 127.0.0.1, then its webhook registered (localcluster/injector.py)."""
+        injector.prepare(self)
+        self._spawn("vault-injector")
+        self._wait("vault-injector", lambda: injector.healthy(self), timeout)
+        injector.register(self, timeout)
 
     def _start_node(self, timeout: float) -> None:
         """containerd with the local images, then the kubelet, until the node is Ready (secrets_platform/localcluster/node)."""

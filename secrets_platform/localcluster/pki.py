@@ -4,7 +4,8 @@ One CA signs everything but the aggregation layer's client and etcd: the API ser
 name and loopback address a client may use), the admin client (group
 ``system:masters``), the controller-manager's and the scheduler's clients and serving
 certificates, the kubelet's client (``system:node:127.0.0.1``) and serving certificate, and
-the API server's client to the kubelet. etcd has a CA of its own (``etcd-ca``), as kubeadm
+the API server's client to the kubelet, and the Vault agent injector's serving certificate
+(127.0.0.1 only; the API server calls that webhook with this CA). etcd has a CA of its own (``etcd-ca``), as kubeadm
 sets it up, so no client of the API server's CA can talk to etcd: it signs etcd's serving and
 peer certificates (127.0.0.1 only) and the one client etcd accepts, ``apiserver-etcd-client``
 (the API server, and the health check). The service-account key pair signs and verifies
@@ -19,6 +20,8 @@ from pathlib import Path
 
 DAYS = "3650"
 # What a cluster data folder of the current layout holds for etcd (older layouts served plain HTTP).
+# The Vault agent injector's serving certificate and key: <name>.crt, <name>.key (localcluster/injector.py).
+VAULT_INJECTOR = "vault-injector-serving"
 ETCD_FILES = ("etcd-ca.crt", "etcd-server.crt", "etcd-server.key", "etcd-peer.crt", "etcd-peer.key", "apiserver-etcd-client.crt")
 
 
@@ -96,6 +99,13 @@ def _signed(pki: Path, name: str, subject: str, *, server_names: list[str] | Non
     ext.unlink()
 
 
+def vault_injector_serving(pki: Path) -> None:
+    """The Vault agent injector's serving certificate (127.0.0.1 only): the API server calls its webhook with the CA."""
+    _signed(pki, VAULT_INJECTOR, "/CN=vault-agent-injector", server_names=["IP:127.0.0.1"])
+    for leftover in pki.glob("*.srl"):
+        leftover.unlink()
+
+
 def create(pki: Path, service_ip: str) -> None:
     """Write every certificate and key the cluster needs into ``pki`` (which must be empty or absent)."""
     pki.mkdir(parents=True, exist_ok=True)
@@ -131,6 +141,7 @@ def create(pki: Path, service_ip: str) -> None:
     _signed(pki, "kubelet", "/O=system:nodes/CN=system:node:127.0.0.1", client=True)
     _signed(pki, "kubelet-serving", "/CN=127.0.0.1", server_names=["IP:127.0.0.1"])
     _signed(pki, "apiserver-kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client", client=True)
+    vault_injector_serving(pki)
     _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key", cwd=pki)
     (pki / "sa.key").chmod(0o600)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)

@@ -14,9 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from psycopg import conninfo as _libpq
-from psycopg import errors as _pgerrors
-
 from secrets_platform.parsers import ParseError
 from secrets_platform.parsers.addresses import canonical_host
 
@@ -82,9 +79,14 @@ def parse(url: str) -> dict[str, str]:
         repeated = sorted({n for n in names if names.count(n) > 1 and n in _KNOWN_KEYWORDS})
         if repeated:
             raise ParseError(f"gives {', '.join(repeated)} more than once (libpq reads the last, pgx, Vault's driver, the first)")
+    # Imported on first use: psycopg is a tenth of a second of the policy pack's start-up, which
+    # the engine waits for before it runs the program, and most stacks have no connection URL.
+    from psycopg import conninfo as libpq
+    from psycopg import errors as pgerrors
+
     try:
-        return {k: str(v) for k, v in _libpq.conninfo_to_dict(url).items() if v is not None}
-    except (_pgerrors.ProgrammingError, _pgerrors.InterfaceError, ValueError, TypeError):
+        return {k: str(v) for k, v in libpq.conninfo_to_dict(url).items() if v is not None}
+    except (pgerrors.ProgrammingError, pgerrors.InterfaceError, ValueError, TypeError):
         # libpq's own message quotes pieces of the URL (which may hold a password): not repeated.
         raise ParseError(
             "is not a connection URL libpq accepts (an unknown query keyword, a space, a bad percent-encoding or port?)"

@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from secrets_platform import conventions
@@ -72,7 +72,7 @@ class _Unknown:
 
 UNKNOWN = _Unknown()
 
-_SENTINELS = frozenset(
+SENTINELS = frozenset(
     {
         UNKNOWN_BOOLEAN_VALUE,
         UNKNOWN_NUMBER_VALUE,
@@ -103,7 +103,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, Secret):
         value = value.value
     if isinstance(value, str):
-        return UNKNOWN if value in _SENTINELS else value
+        return UNKNOWN if value in SENTINELS else value
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key in value:
@@ -381,19 +381,41 @@ class Resource:
 
     @classmethod
     def of(cls, source: ResourceValidationArgs | PolicyResource) -> "Resource":
-        props = plain(source.props)
         provider_type, provider_name, provider_props = _provider_of(source)
-        token = source.resource_type
+        return cls.made(
+            token=source.resource_type,
+            urn=source.urn,
+            name=source.name,
+            props=plain(source.props),
+            protect=bool(getattr(source.opts, "protect", False)),
+            parent=_parent_urn(source),
+            provider=(provider_type, provider_name, provider_props),
+        )
+
+    @classmethod
+    def made(
+        cls,
+        *,
+        token: str,
+        urn: str,
+        name: str,
+        props: Any,
+        protect: bool,
+        parent: str | None,
+        provider: tuple[str | None, str | None, Mapping[str, Any] | None] = (None, None, None),
+    ) -> "Resource":
+        """The view of properties already made plain (``plain``, or wire.py from the request itself)."""
+        provider_type, provider_name, provider_props = provider
         obj = kube.normalise(token, props, provider_props) if isinstance(props, Mapping) else None
         applied = obj.applied_token if obj is not None else None
         return cls(
             type=applied or token,
-            urn=source.urn,
-            name=source.name,
+            urn=urn,
+            name=name,
             props=props,
-            protect=bool(getattr(source.opts, "protect", False)),
-            stack=stack_of_urn(source.urn) or engine_stack(),
-            parent=_parent_urn(source),
+            protect=protect,
+            stack=stack_of_urn(urn) or engine_stack(),
+            parent=parent,
             token=token,
             obj=obj,
             provider_type=provider_type,
@@ -529,6 +551,14 @@ def admits(types: frozenset[str]) -> Callable[[str], bool]:
 
 Check = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
 StackCheck = Callable[[list[Resource], Mapping[str, Any]], Iterable[tuple[str, str | None]]]
+StackEntry = tuple[str, str, "str | None", Callable[[], Resource]]
+"""One resource of a stack rule's input: ``(urn, name, parent option, view)``."""
+
+
+Judge = Callable[[str, str, str, "str | None", Mapping[str, Any], Callable[[], Resource], ReportViolation], None]
+"""A resource rule's decision: ``(token, urn, name, parent option, config, view, report)``; ``view`` is called only if it applies."""
+StackJudge = Callable[[Iterable[StackEntry], Mapping[str, Any], ReportViolation], None]
+"""A stack rule's decision over ``(urn, name, parent option, view)`` of every resource; views only of those not exempt."""
 
 
 def resource_policy(
@@ -540,7 +570,12 @@ def resource_policy(
     check: Check,
     extra_config: dict[str, dict[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
-    """A ``ResourceValidationPolicy`` around ``check``, which yields violation messages."""
+    """A ``ResourceValidationPolicy`` around ``check``, which yields violation messages.
+
+    Its ``validate`` (what pulumi_policy and the tests call) reads the resource from
+    ``args``; its ``judge`` is the same decision on a view that analyzer.py
+    decodes once per request and hands to every rule.
+    """
     judged: frozenset[str] | None
     applies: Callable[[str], bool]
     if isinstance(resource_types, frozenset):
@@ -548,13 +583,18 @@ def resource_policy(
     else:
         judged, applies = None, resource_types
 
-    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if not applies(args.resource_type):
+    def judge(
+        token: str,
+        urn: str,
+        resource_name: str,
+        parent: str | None,
+        config: Mapping[str, Any],
+        view: Callable[[], Resource],
+        report: ReportViolation,
+    ) -> None:
+        if not applies(token) or is_exempt(config, urn, resource_name, parent):
             return
-        config = args.get_config() or {}
-        if is_exempt(config, args.urn, args.name, args.opts.parent):
-            return
-        resource = Resource.of(args)
+        resource = view()
         if judged is not None and resource.type not in judged:
             return  # the token could have been one of these types; the applied object is not
         try:
@@ -563,6 +603,9 @@ def resource_policy(
         except UnknownAtPreview as unknown:
             if fails_closed(resource.env):
                 report(unknown_message(name, resource.describe(), resource.env, unknown), None)
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        judge(args.resource_type, args.urn, args.name, args.opts.parent, args.get_config() or {}, lambda: Resource.of(args), report)
 
     policy = ResourceValidationPolicy(
         name=name,
@@ -573,6 +616,7 @@ def resource_policy(
     )
     policy.check = check  # type: ignore[attr-defined]  # the plain function, for readers and tests
     policy.applies = applies  # type: ignore[attr-defined]  # the type filter, for secrets_platform/policies/analyzer.py
+    policy.judge = judge  # type: ignore[attr-defined]  # for secrets_platform/policies/analyzer.py
     return policy
 
 
@@ -584,18 +628,20 @@ def stack_policy(
     check: StackCheck,
     extra_config: dict[str, dict[str, Any]] | None = None,
 ) -> StackValidationPolicy:
-    """A ``StackValidationPolicy`` around ``check``, which yields ``(message, urn)`` pairs."""
+    """A ``StackValidationPolicy`` around ``check``, which yields ``(message, urn)`` pairs (``judge``: as for resource rules)."""
 
-    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        config = args.get_config() or {}
-        resources = [Resource.of(r) for r in args.resources if not is_exempt(config, r.urn, r.name, r.opts.parent)]
-        env = next((r.env for r in resources if r.stack), None)
+    def judge(resources: Iterable[StackEntry], config: Mapping[str, Any], report: ReportViolation) -> None:
+        views = [view() for urn, resource_name, parent, view in resources if not is_exempt(config, urn, resource_name, parent)]
+        env = next((r.env for r in views if r.stack), None)
         try:
-            for message, urn in check(resources, config):
+            for message, urn in check(views, config):
                 report(message, urn)
         except UnknownAtPreview as unknown:
             if fails_closed(env):
                 report(unknown_message(name, "the stack", env, unknown), None)
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        judge([(r.urn, r.name, r.opts.parent, partial(Resource.of, r)) for r in args.resources], args.get_config() or {}, report)
 
     policy = StackValidationPolicy(
         name=name,
@@ -605,6 +651,7 @@ def stack_policy(
         config_schema=config_schema(**(extra_config or {})),
     )
     policy.check = check  # type: ignore[attr-defined]
+    policy.judge = judge  # type: ignore[attr-defined]  # for secrets_platform/policies/analyzer.py
     return policy
 
 

@@ -79,6 +79,7 @@ def test_every_listener_of_the_local_cluster_is_on_loopback(cluster):
         "kube-controller-manager",
         "kube-scheduler",
         "external-secrets",
+        "vault-injector",
         "containerd",
         "kubelet",
     }

@@ -25,6 +25,7 @@ BUILT = (
     "kube-scheduler",
     "kubelet",
     "external-secrets",
+    "vault-injector",
     "kubectl",
     "external-secrets-crds.yaml",
     "pause-image.tar",
@@ -206,7 +207,7 @@ def test_etcd_has_a_ca_of_its_own_and_serves_loopback_only(tmp_path):
 
 def test_ports_follow_the_base_and_every_one_is_distinct():
     ports = Ports.from_base(20000)
-    assert sorted(ports.named().values()) == list(range(20000, 20008))
+    assert sorted(ports.named().values()) == list(range(20000, 20009))
 
 
 def test_a_missing_debian_package_is_named_with_the_install_command_and_nothing_is_created(tmp_path, binaries, monkeypatch):

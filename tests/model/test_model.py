@@ -127,23 +127,24 @@ def test_specs_carry_no_config_object():
 @pytest.mark.parametrize("stack", ["local", "dev", "stg", "prd"])
 def test_each_name_is_resolved_once(stack, monkeypatch):
     """Vault's names are built once per resolve, and each operator's namespace once (no second spelling downstream)."""
-    built = {"vault_names": 0, "namespaces": []}
+    names_built: list[object] = []
+    namespaces: list[str] = []
     real_names, real_ns = stack_mod.vault_names, stack_mod.namespace_spec
 
     def counting_names(s):
-        built["vault_names"] += 1
+        names_built.append(s)
         return real_names(s)
 
     def counting_ns(workload, *args, **kwargs):
-        built["namespaces"].append(workload)
+        namespaces.append(workload)
         return real_ns(workload, *args, **kwargs)
 
     monkeypatch.setattr(stack_mod, "vault_names", counting_names)
     monkeypatch.setattr(stack_mod, "namespace_spec", counting_ns)
     s = stack_settings(stack)
     model = resolve(s)
-    assert built["vault_names"] == 1
-    assert len(built["namespaces"]) == len(set(built["namespaces"])), built["namespaces"]
+    assert len(names_built) == 1
+    assert len(namespaces) == len(set(namespaces)), namespaces
     if model.external_secrets is not None:
         assert model.outputs["externalSecrets"]["namespace"] == model.external_secrets.namespace.name
         assert model.environment_store is not None and model.environment_store.operator_namespace == model.external_secrets.namespace.name

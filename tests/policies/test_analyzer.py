@@ -1,87 +1,56 @@
 """secrets_platform/policies/analyzer.py answers exactly as pulumi_policy's own servicer does.
 
-The corpus is what the engine sends the pack: every registration of the real
-program for each stack (components included) as an ``AnalyzeRequest``, plus, so
-that rules have something to report, each custom resource again under another
-environment's URN, with every string unknown (preview), and with a provider.
-Both servicers answer every request; their responses must be byte for byte the
-same, under the default config and under a policy config that disables one rule,
-exempts resources and sets one rule to ``remediate``.
+The corpus (tests/policies/analyzer_corpus.py) is what the engine sends the pack:
+every registration of the real program for each stack, variants of each custom
+resource (another environment's URN, every string unknown, with a provider), and
+resources of the kinds the program does not register, so that every rule of the
+pack reports at least once. Both servicers answer every ``Analyze``, ``Remediate``
+and ``AnalyzeStack`` request; their responses must be byte for byte the same, under
+the default config and under a policy config that disables one rule, exempts
+resources and sets one rule to ``remediate``. A servicer that skipped any one rule
+fails that comparison (checked for each rule).
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any
 
+import analyzer_corpus as corpus_
 import pytest
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 from pulumi.runtime import proto
-from pulumi_policy import EnforcementLevel
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.deserialize import SPECIAL_ARCHIVE_SIG, SPECIAL_ASSET_SIG, SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
-import mocks
-from secrets_platform.policies import analyzer
+from secrets_platform.policies import analyzer, wire
 from secrets_platform.policies.rules import ALL_POLICIES
 
-SIGNATURE = "4dabf18193072939515e22adb298388d"  # the wire form's special-value key
-STACKS = ("local", "dev", "stg", "prd")
-OTHER = {"local": "prd", "dev": "prd", "stg": "dev", "prd": "dev"}
-
-
-def _program_requests(stack: str) -> list[Any]:
-    import support  # tests/support.py
-    from secrets_platform.components.platform import build
-
-    settings = support.stack_settings(stack)
-    monitor = mocks.evaluate(lambda: build(settings).outputs(), settings.stack)
-    provider = proto.AnalyzerProviderResource(
-        type="pulumi:providers:kubernetes",
-        urn=f"urn:pulumi:{stack}::secrets-platform::pulumi:providers:kubernetes::kubernetes-{stack}",
-        name=f"kubernetes-{stack}",
-        properties=_struct({"renderYamlToDirectory": "rendered/local", "enableServerSideApply": "true"}),
-    )
-    out = []
-    for r in monitor.registered:
-        options = proto.AnalyzerResourceOptions(protect=r.protect, parent=r.parent)
-        out.append(proto.AnalyzeRequest(type=r.type, properties=r.object, urn=r.urn, name=r.name, options=options))
-        if not r.custom:
-            continue
-        wrong = r.urn.replace(f"urn:pulumi:{stack}::", f"urn:pulumi:{OTHER[stack]}::", 1)
-        out.append(proto.AnalyzeRequest(type=r.type, properties=r.object, urn=wrong, name=r.name, options=options))
-        unknown = _struct(_unknown_strings(json_format.MessageToDict(r.object)))
-        out.append(proto.AnalyzeRequest(type=r.type, properties=unknown, urn=r.urn, name=r.name, options=options))
-        out.append(proto.AnalyzeRequest(type=r.type, properties=r.object, urn=r.urn, name=r.name, options=options, provider=provider))
-    return out
-
-
-def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
-    s = struct_pb2.Struct()
-    s.update(value)
-    return s
-
-
-def _unknown_strings(value: Any) -> Any:
-    if isinstance(value, dict) and SIGNATURE in value:  # a secret or asset: unknown as a whole
-        return UNKNOWN_STRING_VALUE
-    if isinstance(value, dict):
-        return {k: _unknown_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unknown_strings(v) for v in value]
-    return UNKNOWN_STRING_VALUE if isinstance(value, str) else value
+ARGS = ("secrets-platform", "0.1.0", ALL_POLICIES, EnforcementLevel.MANDATORY)
 
 
 @pytest.fixture(scope="module")
-def corpus() -> list[Any]:
-    return [request for stack in STACKS for request in _program_requests(stack)]
+def program() -> dict[str, list[Any]]:
+    return {stack: corpus_.program_requests(stack) for stack in corpus_.STACKS}
 
 
-def _servicers(config: dict[str, Any] | None):
+@pytest.fixture(scope="module")
+def corpus(program) -> list[Any]:
+    return [request for requests in program.values() for request in requests] + corpus_.fixture_requests()
+
+
+@pytest.fixture(scope="module")
+def stacks(program) -> list[Any]:
+    return corpus_.stack_requests(program, corpus_.fixture_requests())
+
+
+def _servicers(config: dict[str, Any] | None, policies: list[Any] = ALL_POLICIES):
     import pulumi_policy.policy as upstream
 
     assert analyzer.WRITTEN_FOR == upstream.VERSION, "re-check secrets_platform/policies/analyzer.py against this pulumi_policy"
-    args = ("secrets-platform", "0.1.0", ALL_POLICIES, EnforcementLevel.MANDATORY)
-    theirs, ours = upstream._PolicyAnalyzerServicer(*args), analyzer.filtered_servicer_class()(*args)
+    args = (ARGS[0], ARGS[1], policies, ARGS[3])
+    theirs, ours = upstream._PolicyAnalyzerServicer(*args), analyzer.servicer_class()(*args)
     if config:
         request = proto.ConfigureAnalyzerRequest(policyConfig=config)
         theirs.Configure(request, None)
@@ -96,27 +65,147 @@ def _policy_config() -> dict[str, Any]:
         names[1]: proto.PolicyConfig(enforcementLevel=proto.EnforcementLevel.REMEDIATE),
         names[2]: proto.PolicyConfig(
             enforcementLevel=proto.EnforcementLevel.ADVISORY,
-            properties=_struct({"exemptResources": ["dagster-warehouse", "floe-jobs"]}),
+            properties=corpus_.struct({"exemptResources": ["dagster-warehouse", "floe-jobs"]}),
         ),
+        "isolation-stack-single-env": proto.PolicyConfig(properties=corpus_.struct({"exemptResources": ["secrets-platform-dev"]})),
     }
 
 
-@pytest.mark.parametrize("configured", [False, True], ids=["default-config", "policy-config"])
-def test_every_response_is_pulumi_policys(corpus, configured):
-    theirs, ours = _servicers(_policy_config() if configured else None)
-    reported: Counter[str] = Counter()
-    for request in corpus:
+def _bytes(message: Any) -> bytes:
+    return message.SerializeToString(deterministic=True)
+
+
+def _differences(theirs: Any, ours: Any, requests: list[Any], stacks: list[Any]) -> Counter[str]:
+    """Requests whose answers differ, by method; the policies pulumi_policy reported are counted under ``reported:``."""
+    seen: Counter[str] = Counter()
+    for request in requests:
         expected = theirs.Analyze(request, None)
-        got = ours.Analyze(request, None)
-        assert got.SerializeToString(deterministic=True) == expected.SerializeToString(deterministic=True), request.urn
-        reported.update(d.policyName for d in expected.diagnostics)
-        remediate = proto.AnalyzeRequest()
-        remediate.CopyFrom(request)
-        assert ours.Remediate(remediate, None).SerializeToString(deterministic=True) == theirs.Remediate(remediate, None).SerializeToString(
-            deterministic=True
-        ), request.urn
-    # The corpus makes rules report, so the comparison covers diagnostics, not only empty answers.
-    assert sum(reported.values()) > 100 and len(reported) >= 8, reported
+        seen.update(f"reported:{d.policyName}" for d in expected.diagnostics)
+        seen["Analyze"] += _bytes(ours.Analyze(request, None)) != _bytes(expected)
+        seen["Remediate"] += _bytes(ours.Remediate(request, None)) != _bytes(theirs.Remediate(request, None))
+    for request in stacks:
+        expected = theirs.AnalyzeStack(request, None)
+        seen.update(f"reported:{d.policyName}" for d in expected.diagnostics)
+        seen["AnalyzeStack"] += _bytes(ours.AnalyzeStack(request, None)) != _bytes(expected)
+    return seen
+
+
+@pytest.mark.parametrize("configured", [False, True], ids=["default-config", "policy-config"])
+def test_every_response_is_pulumi_policys(corpus, stacks, configured):
+    theirs, ours = _servicers(_policy_config() if configured else None)
+    seen = _differences(theirs, ours, corpus, stacks)
+    assert (seen["Analyze"], seen["Remediate"], seen["AnalyzeStack"]) == (0, 0, 0)
+    # The corpus makes every rule report (but the one the config disables), so every rule's answers are compared.
+    reported = {key.removeprefix("reported:") for key in seen if key.startswith("reported:")}
+    disabled = {ALL_POLICIES[0].name} if configured else set()
+    assert reported == {p.name for p in ALL_POLICIES} - disabled
+
+
+@pytest.fixture(scope="module")
+def reports(corpus, stacks) -> dict[str, tuple[list[Any], list[Any]]]:
+    """Per policy, the requests (resource, stack) on which pulumi_policy reports it."""
+    theirs, _ = _servicers(None)
+    out: dict[str, tuple[list[Any], list[Any]]] = {p.name: ([], []) for p in ALL_POLICIES}
+    for request in corpus:
+        for name in {d.policyName for d in theirs.Analyze(request, None).diagnostics}:
+            out[name][0].append(request)
+    for request in stacks:
+        for name in {d.policyName for d in theirs.AnalyzeStack(request, None).diagnostics}:
+            out[name][1].append(request)
+    return out
+
+
+@pytest.mark.parametrize("dropped", [p.name for p in ALL_POLICIES])
+def test_a_servicer_that_skips_any_one_rule_fails_the_comparison(reports, dropped):
+    theirs, ours = _servicers(None)
+    ours._resource_policies = [p for p in ours._resource_policies if p.name != dropped]
+    ours._stack_policies = [p for p in ours._stack_policies if p.name != dropped]
+    requests, stacks = reports[dropped]
+    seen = _differences(theirs, ours, requests, stacks)
+    assert seen["Analyze"] + seen["AnalyzeStack"] > 0
+
+
+def _by_upstream(report_on: str):
+    """Policies that are not the pack's rules (no ``judge``), so pulumi_policy's own loop answers for them."""
+
+    def resource(args, report):
+        props = args.props
+        if "metadata" in props and report_on in str(props["metadata"].get("name", "")):
+            report(f"named {report_on}")
+        if args.resource_type.endswith(":Namespace"):
+            args.not_applicable("not for namespaces")
+
+    def stack(args, report):
+        report(f"{len(args.resources)} resources", args.resources[0].urn if args.resources else None)
+
+    return [
+        ResourceValidationPolicy("upstream-resource", "answered by pulumi_policy", resource, EnforcementLevel.ADVISORY),
+        StackValidationPolicy("upstream-stack", "answered by pulumi_policy", stack, EnforcementLevel.MANDATORY),
+    ]
+
+
+def test_other_policies_between_the_packs_are_answered_in_order(corpus, stacks):
+    policies = ALL_POLICIES[:3] + _by_upstream("credentials") + ALL_POLICIES[3:]
+    theirs, ours = _servicers(None, policies)
+    seen = _differences(theirs, ours, corpus, stacks)
+    assert (seen["Analyze"], seen["Remediate"], seen["AnalyzeStack"]) == (0, 0, 0)
+    assert seen["reported:upstream-resource"] > 0 and seen["reported:upstream-stack"] == len(stacks)
+
+
+# --------------------------------------------------------------------------- the decoding
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, with the same types all the way down (1.0 is not 1, nor True) and dict keys in the same order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if hasattr(a, "__dict__"):
+        return _same(vars(a), vars(b))
+    return a == b
+
+
+def test_the_view_is_pulumi_policys_decoding_made_plain(corpus):
+    structs = [r.properties for r in corpus] + [r.provider.properties for r in corpus if r.HasField("provider")]
+    for s in structs:
+        assert _same(wire.plain_struct(s), wire.upstream_plain(s)), json_format.MessageToDict(s)
+    assert any(wire.SENTINELS & set(str(json_format.MessageToDict(s)).split("'")) for s in structs)
+
+
+SIG, SECRET, ASSET, ARCHIVE = SPECIAL_SIG_KEY, SPECIAL_SECRET_SIG, SPECIAL_ASSET_SIG, SPECIAL_ARCHIVE_SIG
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"a": {SIG: SECRET, "value": {"b": [1, 2.5, True, None, {SIG: SECRET, "value": "x"}]}}},
+        {"asset": {SIG: ASSET, "text": "hello"}, "n": 3},
+        {"archive": {SIG: ARCHIVE, "assets": {"f": {SIG: ASSET, "path": "/tmp/f"}}}},
+        {SIG: SECRET, "value": "the top level is a map"},
+        {"list": [[], {}, "", 0, -0.0, 1e300]},
+    ],
+    ids=["secrets", "asset", "archive", "top-level-signature", "edges"],
+)
+def test_uncommon_values_decode_as_pulumi_policy_decodes_them(props):
+    s = corpus_.struct(props)
+    assert _same(wire.plain_struct(s), wire.upstream_plain(s))
+
+
+@pytest.mark.parametrize(
+    "props",
+    [{"n": math.inf}, {"n": [math.nan]}, {"x": {SIG: "not-a-known-signature"}}, {"x": {SIG: SECRET}}],
+    ids=["inf", "nan", "sig", "secret"],
+)
+def test_what_pulumi_policy_refuses_raises_its_own_error(props):
+    s = corpus_.struct(props)
+    with pytest.raises(Exception) as theirs:
+        wire.upstream_plain(s)
+    with pytest.raises(Exception) as ours:
+        wire.plain_struct(s)
+    assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value))
 
 
 def test_a_resource_no_policy_concerns_is_not_decoded(corpus, monkeypatch):
@@ -126,22 +215,38 @@ def test_a_resource_no_policy_concerns_is_not_decoded(corpus, monkeypatch):
     component = next(r for r in corpus if r.type.startswith("secrets-platform:"))
     calls = []
 
-    def message_to_dict(*a, **k):
+    def decode(*a, **k):
         calls.append(a)
         return {}
 
-    monkeypatch.setattr(upstream.json_format, "MessageToDict", message_to_dict)
+    monkeypatch.setattr(upstream.json_format, "MessageToDict", decode)
+    monkeypatch.setattr(wire, "plain_struct", decode)
     assert ours.Analyze(component, None) == proto.AnalyzeResponse()
     assert ours.Remediate(component, None) == proto.RemediateResponse()
     assert calls == []
 
 
+def test_each_request_is_decoded_once_for_all_its_rules(corpus, monkeypatch):
+    _, ours = _servicers(None)
+    secret = next(r for r in corpus if r.type == "kubernetes:core/v1:Secret" and not r.HasField("provider"))
+    assert len(ours._policies_for(secret.type)) > 5
+    real, calls = wire.plain_struct, []
+
+    def counted(s):
+        calls.append(s)
+        return real(s)
+
+    monkeypatch.setattr(wire, "plain_struct", counted)
+    assert ours.Analyze(secret, None).diagnostics is not None
+    assert len(calls) == 1
+
+
+# --------------------------------------------------------------------------- filters, settings, installation
 def test_policies_without_a_type_filter_always_run():
-    from pulumi_policy import ResourceValidationPolicy
 
     seen = []
     unfiltered = ResourceValidationPolicy("unfiltered", "no type filter", lambda args, report: seen.append(args.resource_type))
-    ours = analyzer.filtered_servicer_class()("p", "0.1.0", [unfiltered], EnforcementLevel.MANDATORY)
+    ours = analyzer.servicer_class()("p", "0.1.0", [unfiltered], EnforcementLevel.MANDATORY)
     ours.Analyze(proto.AnalyzeRequest(type="any:module:Type", urn="urn:pulumi:dev::p::any:module:Type::x", name="x"), None)
     assert seen == ["any:module:Type"]
     assert analyzer.type_filter(unfiltered) is None
@@ -193,4 +298,4 @@ def test_install_swaps_the_servicer_pulumi_policy_serves(monkeypatch):
 
     monkeypatch.setattr(upstream, "_PolicyAnalyzerServicer", upstream._PolicyAnalyzerServicer)
     assert analyzer.install() is True
-    assert upstream._PolicyAnalyzerServicer.__name__ == "FilteredAnalyzerServicer"
+    assert upstream._PolicyAnalyzerServicer.__name__ == "SharedViewAnalyzerServicer"

@@ -145,5 +145,14 @@ def test_every_go_build_of_make_toolchain_runs_as_a_step(tmp_path):
     builds = [line for line in lines if " go build " in line or " list -e -deps " in line]
     assert builds and all("steps.py run " in line for line in builds), builds
     names = [line.split("steps.py run ", 1)[1].split()[0] for line in lines if "steps.py run " in line and "--quiet" not in line]
-    assert names == ["modules", "pulumi", "kubernetes-provider", "random-provider", "etcd", "kube-control-plane", "external-secrets"]
+    assert names == [
+        "modules",
+        "pulumi",
+        "kubernetes-provider",
+        "random-provider",
+        "etcd",
+        "kube-control-plane",
+        "external-secrets",
+        "vault-injector",
+    ]
     assert any("steps.py table" in line for line in lines)
