@@ -33,8 +33,8 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from secrets_platform import conventions
-from secrets_platform.model import StackModel
 from secrets_platform.cli.audit_logs import Access
+from secrets_platform.model import StackModel
 
 KIND_SECRET = "Secret"
 KIND_VAULT = "Vault path"

@@ -14,11 +14,11 @@ from typing import Any, Mapping
 
 from secrets_platform import conventions
 from secrets_platform import settings as settings_pkg
-from secrets_platform.model.consumers import describe
-from secrets_platform.model.descriptors import OPAQUE
-from secrets_platform.model import planned_descriptors
 from secrets_platform.cli.context import StackContext
 from secrets_platform.cli.errors import EngineError, InputError
+from secrets_platform.model import planned_descriptors
+from secrets_platform.model.consumers import describe
+from secrets_platform.model.descriptors import OPAQUE
 
 SOURCES = ("auto", "state", "file")
 # The backends of a credential bundle's Secret: written by the program (generated and literal values) or by

@@ -37,9 +37,9 @@ from typing import Any, Mapping
 
 from secrets_platform import conventions
 from secrets_platform import settings as settings_pkg
-from secrets_platform.model.secrets import current_slot
 from secrets_platform.cli import plan_export
 from secrets_platform.cli.errors import InputError
+from secrets_platform.model.secrets import current_slot
 
 ENTRY_POINT = "secrets_platform/cli/plan_export.py"
 # The entry point's file in a ref, newest layout first, and the module that runs it: refs from before the

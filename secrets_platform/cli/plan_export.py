@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     variables = request.get("variables") or {}
 
     from secrets_platform import conventions
-    from secrets_platform import settings as settings_pkg
     from secrets_platform import model as model_mod
+    from secrets_platform import settings as settings_pkg
 
     here = Path.cwd().resolve()
     for module in (settings_pkg, model_mod):  # the plan must be this tree's model, not an installed one

@@ -9,8 +9,8 @@ from typing import Mapping
 
 from secrets_platform import conventions
 from secrets_platform import settings as settings_pkg
-from secrets_platform.settings import safe_yaml
 from secrets_platform.cli.errors import InputError
+from secrets_platform.settings import safe_yaml
 
 PROJECT_DIR_ENV = "SECRETS_PLATFORM_DIR"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from secrets_platform import conventions
-from secrets_platform.model.consumers import DOCKER_CONFIG_JSON, FLYTE_SECRETS_DIR, flyte_vault_field_problem
 from secrets_platform.cli.catalog import Catalog
 from secrets_platform.cli.references import Reference
+from secrets_platform.model.consumers import DOCKER_CONFIG_JSON, FLYTE_SECRETS_DIR, flyte_vault_field_problem
 
 OK, FAIL, WARN = "ok", "fail", "warn"
 MARK = {OK: "✓", FAIL: "✗", WARN: "!"}

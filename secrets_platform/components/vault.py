@@ -30,7 +30,6 @@ from secrets_platform.components.operator import OperatorComponent
 from secrets_platform.model.specs import VaultServerSpec
 from secrets_platform.model.vault import AUTH_DELEGATOR, VaultAccessSpec
 
-
 # --------------------------------------------------------------------------- server
 
 

@@ -15,15 +15,15 @@ from typing import Iterable, NamedTuple
 
 # Every public name of the submodules is this module's too (each submodule's __all__).
 from secrets_platform.conventions.environments import *  # noqa: F403 (re-exported: its __all__)
-from secrets_platform.conventions.errors import *  # noqa: F403 (re-exported: its __all__)
-from secrets_platform.conventions.keys import *  # noqa: F403 (re-exported: its __all__)
-from secrets_platform.conventions.paths import *  # noqa: F403 (re-exported: its __all__)
-from secrets_platform.conventions.resources import *  # noqa: F403 (re-exported: its __all__)
 
 # What this module itself uses of them, by name.
 from secrets_platform.conventions.environments import ENV_OF_FLYTE_DOMAIN, ENVIRONMENT_LIST, ENVIRONMENTS, FLYTE_DOMAINS, flyte_domain
+from secrets_platform.conventions.errors import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.errors import ConventionError
+from secrets_platform.conventions.keys import *  # noqa: F403 (re-exported: its __all__)
+from secrets_platform.conventions.paths import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.paths import key_slug, vault_creds_path
+from secrets_platform.conventions.resources import *  # noqa: F403 (re-exported: its __all__)
 
 PROJECT = "secrets-platform"
 

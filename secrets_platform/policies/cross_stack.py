@@ -36,8 +36,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
-from secrets_platform import conventions
-from secrets_platform import settings
+
+from secrets_platform import conventions, settings
 from secrets_platform.parsers import ParseError, addresses, conninfo, vault_policy
 
 REPO = Path(__file__).resolve().parents[2]

@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
 
-from secrets_platform import conventions
-from secrets_platform.policies import kube
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -52,6 +50,9 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 from pulumi_policy.secret import Secret
+
+from secrets_platform import conventions
+from secrets_platform.policies import kube
 
 # --------------------------------------------------------------------------- unknowns
 

@@ -13,8 +13,8 @@ import yaml
 
 from secrets_platform import conventions
 from secrets_platform.settings import safe_yaml
-from secrets_platform.settings.errors import NAMESPACE, ConfigError, Problem
 from secrets_platform.settings.decode import strip_secure
+from secrets_platform.settings.errors import NAMESPACE, ConfigError, Problem
 from secrets_platform.settings.load import Settings, from_mapping
 
 

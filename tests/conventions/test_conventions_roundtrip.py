@@ -10,7 +10,9 @@ import types
 from typing import Callable
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from secrets_platform import conventions as c
 

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
+from support import ROOT, base_config, run_program
 
 from secrets_platform import settings
-from support import ROOT, base_config, run_program
 from secrets_platform.settings import ConfigError
 
 CANARY = "canary-pw-7f3e-never-print"

@@ -26,10 +26,10 @@ import yaml
 from secrets_platform import conventions
 from secrets_platform.policies import kube
 from secrets_platform.policies.support import (
-    SECRET_IAM_TYPES,
-    SERVICE_ACCOUNT_IAM_TYPES,
     MANDATORY,
     PROJECT_IAM_TYPES,
+    SECRET_IAM_TYPES,
+    SERVICE_ACCOUNT_IAM_TYPES,
     STACK_REFERENCE,
     UNKNOWN,
     VAULT_DB_CONNECTION,
