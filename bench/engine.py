@@ -40,11 +40,12 @@ from typing import Any, Callable
 import yaml
 
 from bench import catalog
+from secrets_platform import conventions
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_PASSPHRASE = "local-only-passphrase"  # documented in the README; the local stack only
 PLUGINS = ("resource-kubernetes", "resource-random")
-COPY_FILES = ("Pulumi.yaml", "__main__.py")
+COPY_FILES = (conventions.PROJECT_FILE, "__main__.py")
 COPY_DIRS = ("secrets_platform",)
 PROGRAMS = ("ours", "flat", "fair")
 FLAT_MAIN = '"""The flat floor program (bench/flat.py) as a Pulumi program."""\n\nfrom bench.flat import main\n\nmain()\n'
@@ -181,7 +182,7 @@ class Sampler:
 
 def stack_config(credentials: int, root: Path = ROOT) -> str:
     """``Pulumi.local.yaml`` for a catalog of ``credentials`` bundles, rendering into ``rendered/local``."""
-    salt = yaml.safe_load((root / "Pulumi.local.yaml").read_text())["encryptionsalt"]
+    salt = yaml.safe_load((root / conventions.stack_file_name("local")).read_text())["encryptionsalt"]
     cfg = catalog.catalog(credentials, "local")
     cfg["kubernetes"] = {"renderDir": RENDER_DIR}
     return yaml.safe_dump({"encryptionsalt": salt, "config": {f"secrets-platform:{k}": v for k, v in cfg.items()}}, sort_keys=False)
@@ -196,7 +197,7 @@ def config_env_bytes(credentials: int) -> int:
 
 
 def pack_dir(work: Path, label: str, policies: Path, root: Path = ROOT, profile: Path | None = None) -> Path:
-    """A copy of a policy pack at ``work/packs/<label>/policies``, beside ``secrets_platform/conventions.py`` and ``.venv`` as in the checkout.
+    """A copy of a policy pack at ``work/packs/<label>/policies``, beside ``secrets_platform/`` (conventions included) and ``.venv`` as in the checkout.
 
     With ``profile``, the copy's entry point first installs bench/pack_hook.py, which
     profiles the pack's servicer into ``profile`` (JSON) and ``profile``.pstats.
@@ -238,7 +239,7 @@ class Project:
             (path / "__main__.py").write_text(FLAT_MAIN)
         elif program == "fair":
             (path / "__main__.py").write_text(FAIR_MAIN)
-        (path / "Pulumi.local.yaml").write_text(stack_config(credentials, root))
+        (path / conventions.stack_file_name("local")).write_text(stack_config(credentials, root))
         for name in (".venv", "bin"):
             (path / name).symlink_to(root / name)
         (path / ".state").mkdir()

@@ -29,7 +29,7 @@ OWNERS = (
         (
             f"{ROOT}/secrets_platform/components/",
             f"{ROOT}/secrets_platform/settings/",
-            "/secrets_platform/conventions.py",
+            "/secrets_platform/conventions/",
             "/secrets_platform/policies/",
         ),
     ),

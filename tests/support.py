@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import mocks
 from pulumi.runtime import rpc
 
 from secrets_platform import settings as settings_pkg
-import mocks
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from pulumi.runtime import config as runtime_config
+from support import ROOT, base_config, run_program
 
 from secrets_platform import settings
-from support import ROOT, base_config, run_program
 
 REGISTRY = {"service": "ghcr", "server": "ghcr.io", "username": "bot", "password": "pw", "namespaces": ["dagster"]}
 

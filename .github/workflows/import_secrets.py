@@ -5,7 +5,7 @@ syntax with a random delimiter, so multi-line values are safe) only the variable
 the stack's import takes: names with the stack's ``imports.prefix`` (``DAGSTER_SECRET_``
 unless ``Pulumi.$STACK.yaml`` says otherwise; nothing when ``imports.enabled`` is
 false), in upper-case variable form, and never a variable of the deploy toolchain
-(``GITHUB_*``, ``ACTIONS_*``, ``PULUMI_*``, ``VAULT_*``, ... : secrets_platform/conventions.py, the
+(``GITHUB_*``, ``ACTIONS_*``, ``PULUMI_*``, ``VAULT_*``, ... : secrets_platform/conventions/, the
 list the program's settings refuse too). A prefix that could reach the toolchain's
 variables stops the job (exit 2) before anything is written.
 

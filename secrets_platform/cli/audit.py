@@ -33,8 +33,8 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from secrets_platform import conventions
-from secrets_platform.model import StackModel
 from secrets_platform.cli.audit_logs import Access
+from secrets_platform.model import StackModel
 
 KIND_SECRET = "Secret"
 KIND_VAULT = "Vault path"
@@ -86,7 +86,7 @@ class Who:
 
     @property
     def account(self) -> str | None:
-        return f"{self.namespace}/{self.service_account}" if self.namespace and self.service_account else None
+        return conventions.object_key(self.namespace, self.service_account) if self.namespace and self.service_account else None
 
     def label(self) -> str:
         return f"{self.principal} ({self.account})" if self.account and self.account not in self.principal else self.principal
@@ -145,15 +145,15 @@ class Report:
 def credentials(model: StackModel) -> list[Credential]:
     """Every credential of the stack with its declared readers, from the resolved model."""
     eso = model.external_secrets
-    eso_account = f"{eso.namespace.name}/{eso.service_account}" if eso else None
+    eso_account = conventions.object_key(eso.namespace.name, eso.service_account) if eso else None
     out = []
     for d in model.descriptors:
         synced = d.backend == "gcp-secret-manager"
         out.append(
             Credential(
                 KIND_SECRET,
-                f"{d.namespace}/{d.name}",
-                frozenset({f"{d.namespace}/{conventions.JOB_RUNNER}"}),
+                conventions.object_key(d.namespace, d.name),
+                frozenset({conventions.object_key(d.namespace, conventions.JOB_RUNNER)}),
                 syncer=eso_account if synced else None,
                 namespace=d.namespace,
                 secret=d.name,
@@ -163,11 +163,11 @@ def credentials(model: StackModel) -> list[Credential]:
     by_service: dict[str, set[str]] = defaultdict(set)
     for access in model.vault_access:
         for service in access.services:
-            by_service[service].add(f"{access.namespace}/{conventions.JOB_RUNNER}")
+            by_service[service].add(conventions.object_key(access.namespace, conventions.JOB_RUNNER))
     for service in sorted(by_service):
         out.append(Credential(KIND_VAULT, names.path(service), frozenset(by_service[service]), vault_path=names.api_path(service)))
     for role in model.database_roles:
-        readers = frozenset(f"{ns}/{conventions.JOB_RUNNER}" for ns in role.namespaces)
+        readers = frozenset(conventions.object_key(ns, conventions.JOB_RUNNER) for ns in role.namespaces)
         out.append(Credential(KIND_DATABASE, role.creds_path, readers, vault_path=role.creds_path))
     project = model.gcp_project
     if project and model.eso_service_account:
@@ -281,7 +281,7 @@ def analyse(model: StackModel, accesses: list[Access], covered: set[str], since:
         broad = False
         if a.system == "kubernetes":
             if a.name and a.namespace:
-                found = by_name.get(("secret", f"{a.namespace}/{a.name}"))
+                found = by_name.get(("secret", conventions.object_key(a.namespace, a.name)))
                 targets = [found] if found else []
             elif not a.name:
                 broad = True

@@ -132,6 +132,10 @@ def blast_radius(
     secret_annotations: Mapping[str, str],
 ) -> BlastRadius:
     """What a change of ``secret`` in ``namespace`` rolls (Reloader) and which running Jobs finish on the old value."""
-    rolls = sorted(f"{w.get('kind')}/{_meta(w).get('name')}" for w in workloads if reloader_rolls(w, secret, secret_annotations))
-    batch = sorted(f"Job/{_meta(j).get('name')}" for j in jobs if running(j) and uses(_pod_spec(j), secret))
+    rolls = sorted(
+        conventions.kind_ref(w.get("kind", "Workload"), _meta(w).get("name"))
+        for w in workloads
+        if reloader_rolls(w, secret, secret_annotations)
+    )
+    batch = sorted(conventions.kind_ref("Job", _meta(j).get("name")) for j in jobs if running(j) and uses(_pod_spec(j), secret))
     return BlastRadius(namespace, tuple(rolls), tuple(batch))

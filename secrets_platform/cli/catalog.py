@@ -10,15 +10,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
+from secrets_platform import conventions
 from secrets_platform import settings as settings_pkg
-from secrets_platform.model.consumers import describe
-from secrets_platform.model import planned_descriptors
 from secrets_platform.cli.context import StackContext
 from secrets_platform.cli.errors import EngineError, InputError
+from secrets_platform.model import planned_descriptors
+from secrets_platform.model.consumers import describe
+from secrets_platform.model.descriptors import OPAQUE
 
 SOURCES = ("auto", "state", "file")
+# The backends of a credential bundle's Secret: written by the program (generated and literal values) or by
+# External Secrets from Secret Manager. Pull and TLS Secrets share "kubernetes" but not the Opaque type;
+# imported Secrets are "imported"; Vault-backed bundles have no Secret.
+BUNDLE_BACKENDS = ("kubernetes", conventions.STORE_BACKEND)
+
+
+def is_bundle(secret: Mapping[str, Any]) -> bool:
+    """Whether a catalog entry is a credential bundle's Secret, from its descriptor (type and backend), never its name."""
+    return secret.get("type") == OPAQUE and secret.get("backend") in BUNDLE_BACKENDS
 
 
 @dataclass
@@ -50,6 +61,21 @@ class Catalog:
     def names(self) -> list[str]:
         return sorted(self._by_name)
 
+    def bundle_names(self) -> set[str]:
+        """The names of the credential bundles' Secrets (:func:`is_bundle`)."""
+        return {s["name"] for s in self.secrets if is_bundle(s)}
+
+    def bundle_name(self, credential: str) -> str:
+        """The bundle ``credential`` means: a bundle listed by that name or service, else the name conventions give it."""
+        for s in self.secrets:
+            if is_bundle(s) and credential in (s["name"], s.get("service")):
+                return s["name"]
+        try:
+            conventions.parse_credentials_name(credential)
+        except conventions.ConventionError:
+            return conventions.credentials_name(credential, self.environment, checked=False)
+        return credential
+
     def with_key(self, key: str) -> list[dict[str, Any]]:
         return [s for s in self.secrets if key in s.get("keys", [])]
 
@@ -58,12 +84,18 @@ class Catalog:
             return self
         # A workload or a full namespace name; a Flyte project's namespace is <project>-<domain> (settings.namespace).
         full = {w: self.settings.namespace(w) for w in self.settings.config.namespaces}
-        wanted = {
-            full.get(n) or (n if n in full.values() or n.endswith(f"-{self.environment}") else f"{n}-{self.environment}")
-            for n in namespaces
-        }
+        wanted = {full.get(n) or (n if n in full.values() or self._is_namespace(n) else self._namespace(n)) for n in namespaces}
         kept = [s for s in self.secrets if s["namespace"] in wanted]
         return Catalog(self.stack, self.source, kept, self.settings, self.note, self.deployed_at)
+
+    def _is_namespace(self, name: str) -> bool:
+        try:
+            return conventions.parse_namespace_name(name).env == self.environment
+        except conventions.ConventionError:
+            return False
+
+    def _namespace(self, workload: str) -> str:
+        return conventions.namespace_name(workload, self.environment, checked=False)
 
 
 def from_file(s: settings_pkg.Settings) -> list[dict[str, Any]]:

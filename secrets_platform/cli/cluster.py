@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from secrets_platform import conventions
 from secrets_platform.cli import blast
 
 WORKLOAD_KINDS = "deployments,statefulsets,daemonsets"
@@ -157,5 +158,7 @@ def reloading_workloads(workloads: list[dict[str, Any]], secret: str, secret_ann
     """
     ann = {blast.MATCH: "true"} if secret_annotations is None else secret_annotations
     return sorted(
-        f"{w.get('kind', 'Workload')}/{(w.get('metadata') or {}).get('name')}" for w in workloads if blast.reloader_rolls(w, secret, ann)
+        conventions.kind_ref(w.get("kind", "Workload"), (w.get("metadata") or {}).get("name"))
+        for w in workloads
+        if blast.reloader_rolls(w, secret, ann)
     )

@@ -35,10 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from secrets_platform import conventions
 from secrets_platform import settings as settings_pkg
-from secrets_platform.model.secrets import current_slot
 from secrets_platform.cli import plan_export
 from secrets_platform.cli.errors import InputError
+from secrets_platform.model.secrets import current_slot
 
 ENTRY_POINT = "secrets_platform/cli/plan_export.py"
 # The entry point's file in a ref, newest layout first, and the module that runs it: refs from before the
@@ -59,7 +60,7 @@ SANDBOX_FIX = (
 )
 FALLBACK_NOTE = (
     "{ref} predates " + ENTRY_POINT + ", so its side is planned with today's program from its "
-    "Pulumi.{stack}.yaml: changes to the program itself between {ref} and the working tree are not shown"
+    "{stack_file}: changes to the program itself between {ref} and the working tree are not shown"
 )
 
 
@@ -159,8 +160,10 @@ def resolve(root: Path, ref: str, stack: str) -> str:
     if found.returncode != 0:
         raise InputError(f"--base {ref}: no such commit in {root}", "pass a branch, tag or commit that exists (git fetch it first in CI)")
     commit = found.stdout.strip()
-    if _git(root, "cat-file", "-e", f"{commit}:Pulumi.{stack}.yaml").returncode != 0:
-        raise InputError(f"--base {ref}: Pulumi.{stack}.yaml does not exist at that ref", "pick a base where the stack exists")
+    if _git(root, "cat-file", "-e", f"{commit}:{conventions.stack_file_name(stack)}").returncode != 0:
+        raise InputError(
+            f"--base {ref}: {conventions.stack_file_name(stack)} does not exist at that ref", "pick a base where the stack exists"
+        )
     return commit
 
 
@@ -175,7 +178,12 @@ def base_plan(root: Path, ref: str, stack: str, environ: Mapping[str, str]) -> B
         tree = Path(tmp) / "tree"
         module = next((m for path, m in ENTRY_POINTS.items() if _git(root, "cat-file", "-e", f"{commit}:{path}").returncode == 0), None)
         if module is None:
-            return Base(_today(root, commit, ref, stack, environ, tree), commit, "today", FALLBACK_NOTE.format(ref=ref, stack=stack))
+            return Base(
+                _today(root, commit, ref, stack, environ, tree),
+                commit,
+                "today",
+                FALLBACK_NOTE.format(ref=ref, stack_file=conventions.stack_file_name(stack)),
+            )
         _extract(root, commit, ref, tree)
         return Base(_run_entry_point(tree, ref, commit, stack, environ, module), commit, "ref")
 
@@ -205,14 +213,14 @@ def _inside(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
 
 def _today(root: Path, commit: str, ref: str, stack: str, environ: Mapping[str, str], tree: Path) -> Plan:
     """The ref's stack file planned by this CLI's program (a ref older than the entry point)."""
-    shown = _git(root, "show", f"{commit}:Pulumi.{stack}.yaml")
+    shown = _git(root, "show", f"{commit}:{conventions.stack_file_name(stack)}")
     tree.mkdir()
-    path = tree / f"Pulumi.{stack}.yaml"
+    path = tree / conventions.stack_file_name(stack)
     path.write_text(shown.stdout)
     try:
         return plan_of(settings_pkg.from_stack_file(path, environ))
     except settings_pkg.ConfigError as err:
-        first = str(err).replace(str(path), f"{ref}:Pulumi.{stack}.yaml")
+        first = str(err).replace(str(path), f"{ref}:{conventions.stack_file_name(stack)}")
         raise InputError(f"the stack file does not parse at --base {ref}: {first}", "pick another base ref") from None
 
 

@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     request = {} if sys.stdin is None or sys.stdin.isatty() else json.loads(sys.stdin.read() or "{}")
     variables = request.get("variables") or {}
 
-    from secrets_platform import settings as settings_pkg
+    from secrets_platform import conventions
     from secrets_platform import model as model_mod
+    from secrets_platform import settings as settings_pkg
 
     here = Path.cwd().resolve()
     for module in (settings_pkg, model_mod):  # the plan must be this tree's model, not an installed one
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{module.__name__} was imported from {origin}, not from {here}", file=sys.stderr)
             return 3
     try:
-        s = settings_pkg.from_stack_file(Path(f"Pulumi.{args.stack}.yaml"), placeholder_environ(variables))
+        s = settings_pkg.from_stack_file(Path(conventions.stack_file_name(args.stack)), placeholder_environ(variables))
     except settings_pkg.ConfigError as err:
         print(json.dumps({"format": FORMAT, "error": str(err)}))
         return 2

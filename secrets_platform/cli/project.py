@@ -9,8 +9,8 @@ from typing import Mapping
 
 from secrets_platform import conventions
 from secrets_platform import settings as settings_pkg
-from secrets_platform.settings import safe_yaml
 from secrets_platform.cli.errors import InputError
+from secrets_platform.settings import safe_yaml
 
 PROJECT_DIR_ENV = "SECRETS_PLATFORM_DIR"
 
@@ -38,7 +38,7 @@ def find_project_dir(explicit: str | os.PathLike | None, environ: Mapping[str, s
 
 
 def _is_project(path: Path) -> bool:
-    file = path / "Pulumi.yaml"
+    file = path / conventions.PROJECT_FILE
     if not file.is_file():
         return False
     try:
@@ -53,10 +53,10 @@ class Project:
     dir: Path
 
     def stack_file(self, stack: str) -> Path:
-        return self.dir / f"Pulumi.{stack}.yaml"
+        return self.dir / conventions.stack_file_name(stack)
 
     def stacks(self) -> list[str]:
-        found = {p.name[len("Pulumi.") : -len(".yaml")] for p in self.dir.glob("Pulumi.*.yaml")}
+        found = {conventions.parse_stack_file_name(p.name) for p in self.dir.glob(conventions.STACK_FILE_GLOB)}
         return [s for s in conventions.ENVIRONMENTS if s in found]
 
     def check_stack(self, stack: str) -> Path:

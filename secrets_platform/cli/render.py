@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import click
 
+from secrets_platform import conventions
 from secrets_platform.cli import catalog as catalog_mod
 from secrets_platform.cli import freshness as freshness_mod
 from secrets_platform.cli.commands import audit as audit_cmd
@@ -21,7 +22,7 @@ from secrets_platform.cli.validate import MARK
 def source_label(cat: catalog_mod.Catalog) -> str:
     if cat.source == "state":
         return f"deployed state{f' of {cat.deployed_at}' if cat.deployed_at else ''}"
-    return f"Pulumi.{cat.stack}.yaml"
+    return conventions.stack_file_name(cat.stack)
 
 
 def age_cells(a: freshness_mod.Age | None) -> tuple[str, str]:
@@ -89,7 +90,7 @@ def audit_table(stack: str, since: str, found: audit_cmd.Audit) -> None:
         if not c["reads"]:
             rows.append((c["kind"], c["name"], "(nobody)" if c["logged"] else "(not logged)", "-", "-", "0", "-", "-"))
         for r in c["reads"]:
-            account = f"{r['namespace']}/{r['serviceAccount']}" if r["namespace"] and r["serviceAccount"] else "-"
+            account = conventions.object_key(r["namespace"], r["serviceAccount"]) if r["namespace"] and r["serviceAccount"] else "-"
             how = ", ".join(f"{k} {v}" for k, v in r["how"].items()) or "-"
             denied = f" (+{r['denied']} denied)" if r["denied"] else ""
             count = f"{r['count']}{denied}"

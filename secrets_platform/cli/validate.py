@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from secrets_platform import conventions
-from secrets_platform.model.consumers import DOCKER_CONFIG_JSON, FLYTE_SECRETS_DIR, flyte_vault_field_problem
 from secrets_platform.cli.catalog import Catalog
 from secrets_platform.cli.references import Reference
+from secrets_platform.model.consumers import DOCKER_CONFIG_JSON, FLYTE_SECRETS_DIR, flyte_vault_field_problem
 
 OK, FAIL, WARN = "ok", "fail", "warn"
 MARK = {OK: "✓", FAIL: "✗", WARN: "!"}
@@ -51,7 +51,7 @@ def resolve(ref: Reference, cat: Catalog) -> Result:
             ref,
             FAIL,
             f"is {copies[0]['type']}, not a registry pull secret ({DOCKER_CONFIG_JSON})",
-            f"declare a pull secret under secrets-platform:registries in Pulumi.{cat.stack}.yaml",
+            f"declare a pull secret under secrets-platform:registries in {conventions.stack_file_name(cat.stack)}",
         )
     if ref.key is not None:
         if ref.key in copies[0]["keys"]:
@@ -70,7 +70,7 @@ def resolve(ref: Reference, cat: Catalog) -> Result:
 
 def _vault_paths(mount: str, env: str, service: str) -> set[str]:
     """The group Flyte's Vault secret manager may name a bundle by: its KV path, or the KV v2 API path (the agent reads both)."""
-    return {conventions.vault_path(mount, env, service), f"{mount}/data/{env}/{service}"}
+    return {conventions.vault_path(mount, env, service), conventions.vault_kv_api_path(mount, env, service)}
 
 
 def _vault_bundle(name: str, cat: Catalog):
@@ -118,7 +118,9 @@ def _resolve_vault(ref: Reference, cat: Catalog, cred) -> Result:
             fix = f"in {ref.path}, write key={field!r}"
         else:
             why = f"Vault entry {path} has no field {key} (its fields: {', '.join(sorted(by_field)) or 'none'})"
-            fix = f"add the field under `properties` of {cred.service} in Pulumi.{cat.stack}.yaml, or use one of its fields"
+            fix = (
+                f"add the field under `properties` of {cred.service} in {conventions.stack_file_name(cat.stack)}, or use one of its fields"
+            )
         return Result(ref, FAIL, why, fix)
     problem = flyte_vault_field_problem(key)
     if problem:
@@ -217,8 +219,8 @@ def fix_missing_secret(name: str, cat: Catalog, key: str | None) -> str:
             variable = conventions.import_variable(purpose, imports.prefix)
             return f"gh secret set {variable} --env {stack}  # then re-run the deploy workflow, which imports {imports.prefix}* secrets"
         if purpose == "pull":
-            return f"declare a pull secret for {svc} under secrets-platform:registries in Pulumi.{stack}.yaml (password with `pulumi config set --secret`)"
-        return f"declare {purpose} for {svc} under secrets-platform:tlsSecrets in Pulumi.{stack}.yaml (privateKey with `pulumi config set --secret`)"
+            return f"declare a pull secret for {svc} under secrets-platform:registries in {conventions.stack_file_name(stack)} (password with `pulumi config set --secret`)"
+        return f"declare {purpose} for {svc} under secrets-platform:tlsSecrets in {conventions.stack_file_name(stack)} (privateKey with `pulumi config set --secret`)"
     return (
         f"{name} does not follow the platform's names (<service>-{env}-credentials or <service>-{env}-<purpose>-secret); "
         f"reference one of: {', '.join(cat.names()) or '(none)'}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from secrets_platform import conventions
 from secrets_platform.components.common import child_options, metadata
 from secrets_platform.model.specs import JobRunnerSpec
 
@@ -33,21 +34,21 @@ class JobRunnerAccess(pulumi.ComponentResource):
         ns, account, role, labels = spec.namespace, spec.service_account, spec.role, spec.labels
         child = child_options(self, opts)
         self.service_account = k8s.core.v1.ServiceAccount(
-            f"{ns}/{account}",
+            conventions.object_key(ns, account),
             metadata=metadata(account, labels, ns),
             opts=child,
         )
         self.role = k8s.rbac.v1.Role(
-            f"{ns}/{role}",
+            conventions.object_key(ns, role),
             metadata=metadata(role, labels, ns),
             rules=secret_rules(spec.secret_names),
             opts=child,
         )
         self.role_binding = k8s.rbac.v1.RoleBinding(
-            f"{ns}/{role}",
+            conventions.object_key(ns, role),
             metadata=metadata(role, labels, ns),
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
             subjects=[{"kind": "ServiceAccount", "name": account, "namespace": ns}],
             opts=child,
         )
-        self.register_outputs({"service_account": f"{ns}/{account}", "role": role})
+        self.register_outputs({"service_account": conventions.object_key(ns, account), "role": role})

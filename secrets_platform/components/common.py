@@ -129,7 +129,7 @@ def secret_copies(
     """The same Secret ``name`` in each consumer namespace, keyed by namespace (never by position)."""
     return {
         namespace: platform_secret(
-            f"{namespace}/{name}",
+            conventions.object_key(namespace, name),
             name=name,
             namespace=namespace,
             labels=labels,

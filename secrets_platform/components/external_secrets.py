@@ -28,6 +28,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from secrets_platform import conventions
 from secrets_platform.components.common import child_options, data_safety, generated_password, metadata
 from secrets_platform.components.operator import OperatorComponent
 from secrets_platform.components.workload_identity import WorkloadIdentity
@@ -55,7 +56,7 @@ class ExternalSecretsOperator(OperatorComponent):
         annotations = None
         if args.identity is not None:
             self.identity = WorkloadIdentity(
-                f"{name}-identity",
+                conventions.child_resource_name(name, "identity"),
                 args.identity,
                 pulumi.ResourceOptions(parent=self),
             )
@@ -129,7 +130,7 @@ class ExternalCredential(pulumi.ComponentResource):
         # ESO owns the Secret it writes; in prd the ExternalSecret is kept like a Secret would be.
         self.external_secrets = {
             namespace: k8s.apiextensions.CustomResource(
-                f"{namespace}/{self.secret_name}",
+                conventions.object_key(namespace, self.secret_name),
                 api_version=API_VERSION,
                 kind="ExternalSecret",
                 metadata=metadata(self.secret_name, args.labels, namespace),
@@ -176,7 +177,7 @@ class ExternalCredential(pulumi.ComponentResource):
         self.grant: gcp.secretmanager.SecretIamMember | None = None
         if args.project:
             self.remote = gcp.secretmanager.Secret(
-                f"{name}-secret",
+                conventions.child_resource_name(name, "secret"),
                 secret_id=self.secret_name,
                 project=args.project,
                 replication=replication(args.replica_locations),
@@ -185,7 +186,7 @@ class ExternalCredential(pulumi.ComponentResource):
             )
             if document is not None:
                 self.version = gcp.secretmanager.SecretVersion(
-                    f"{name}-version",
+                    conventions.child_resource_name(name, "version"),
                     secret=self.remote.id,
                     secret_data=document,
                     opts=pulumi.ResourceOptions.merge(gcp_child, pulumi.ResourceOptions(additional_secret_outputs=["secretData"], **keep)),
@@ -193,7 +194,7 @@ class ExternalCredential(pulumi.ComponentResource):
             if args.accessor:
                 # On this one secret, for this one account: never a project-wide grant.
                 self.grant = gcp.secretmanager.SecretIamMember(
-                    f"{name}-accessor",
+                    conventions.child_resource_name(name, "accessor"),
                     project=args.project,
                     secret_id=args.secret_resource,
                     role=SECRET_ACCESSOR,

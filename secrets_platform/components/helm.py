@@ -20,7 +20,6 @@ import pulumi_kubernetes as k8s
 
 from secrets_platform.model.specs import ChartArgs
 
-
 _PROTECTED_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:Namespace")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pulumi
 
+from secrets_platform import conventions
 from secrets_platform.components.common import child_options, platform_secret
 from secrets_platform.model.descriptors import OPAQUE
 from secrets_platform.model.secrets import ImportedSecretsSpec
@@ -26,7 +27,7 @@ class ImportedSecrets(pulumi.ComponentResource):
         child = child_options(self, opts)
         self.secrets = {
             item.variable: platform_secret(
-                f"{item.namespace}/{item.name}",
+                conventions.object_key(item.namespace, item.name),
                 name=item.name,
                 namespace=item.namespace,
                 labels=spec.labels,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from secrets_platform import conventions
 from secrets_platform.components.common import data_safety, metadata, patch_metadata
 from secrets_platform.model.specs import NamespaceSpec
 
@@ -37,7 +38,7 @@ class PlatformNamespace(pulumi.ComponentResource):
         # The `default` service account exists in every namespace; patch it so pods that
         # name no account get no API token.
         self.default_service_account = k8s.core.v1.ServiceAccountPatch(
-            f"{self.name}/default",
+            conventions.object_key(self.name, "default"),
             metadata=patch_metadata("default", spec.labels, self.name),
             automount_service_account_token=False,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace])),

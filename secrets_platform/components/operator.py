@@ -11,6 +11,7 @@ from typing import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
+from secrets_platform import conventions
 from secrets_platform.components.common import child_options, metadata
 from secrets_platform.components.helm import pinned_chart
 from secrets_platform.components.namespace import PlatformNamespace
@@ -37,7 +38,7 @@ class OperatorComponent(pulumi.ComponentResource):
     ) -> k8s.core.v1.ServiceAccount:
         """The operator's service account in its namespace (ours, labelled; the chart creates none)."""
         self.service_account = k8s.core.v1.ServiceAccount(
-            f"{self.namespace}/{account}",
+            conventions.object_key(self.namespace, account),
             metadata=metadata(account, labels, self.namespace, annotations=annotations),
             opts=in_namespace,
         )
@@ -49,7 +50,7 @@ class OperatorComponent(pulumi.ComponentResource):
         if install:
             assert chart is not None and chart.version, "settings require a pinned chart version"
             self.chart = pinned_chart(
-                f"{name}-chart",
+                conventions.child_resource_name(name, "chart"),
                 chart,
                 pulumi.ResourceOptions.merge(
                     in_namespace, pulumi.ResourceOptions(depends_on=[self.namespace_component.namespace, self.service_account])

@@ -24,11 +24,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from secrets_platform import conventions
 from secrets_platform.components.common import metadata
 from secrets_platform.components.operator import OperatorComponent
 from secrets_platform.model.specs import VaultServerSpec
 from secrets_platform.model.vault import AUTH_DELEGATOR, VaultAccessSpec
-
 
 # --------------------------------------------------------------------------- server
 
@@ -70,7 +70,7 @@ class VaultAccess(pulumi.ComponentResource):
         self.provider = vault.Provider(args.provider_name, address=args.address, opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=opts.depends_on if opts else None)
         self.auth_backend = vault.AuthBackend(
-            f"{name}-auth",
+            conventions.child_resource_name(name, "auth"),
             type="kubernetes",
             path=names.auth_path,
             description=f"secrets-platform: Kubernetes auth of {names.environment}",
@@ -78,7 +78,7 @@ class VaultAccess(pulumi.ComponentResource):
         )
         after_auth = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.auth_backend]))
         self.auth_config = vault.kubernetes.AuthBackendConfig(
-            f"{name}-auth-config",
+            conventions.child_resource_name(name, "auth-config"),
             backend=names.auth_path,
             kubernetes_host=args.kubernetes_host,
             opts=after_auth,
@@ -87,10 +87,12 @@ class VaultAccess(pulumi.ComponentResource):
         self.roles: dict[str, Any] = {}
         for item in args.access:
             role = item.role
-            policy = vault.Policy(f"{name}-{item.namespace}-policy", name=item.policy, policy=item.hcl, opts=child)
+            policy = vault.Policy(
+                conventions.child_resource_name(name, item.namespace, "policy"), name=item.policy, policy=item.hcl, opts=child
+            )
             self.policies[item.namespace] = policy
             self.roles[item.namespace] = vault.kubernetes.AuthBackendRole(
-                f"{name}-{item.namespace}-role",
+                conventions.child_resource_name(name, item.namespace, "role"),
                 backend=role.backend,
                 role_name=role.name,
                 bound_service_account_names=list(role.service_accounts),
@@ -110,7 +112,7 @@ class VaultAccess(pulumi.ComponentResource):
         """The database engine's mount and, per vault-database bundle, its connection and role."""
         names = args.names
         mount = vault.Mount(
-            f"{name}-database",
+            conventions.child_resource_name(name, "database"),
             path=names.database_mount,
             type="database",
             description=f"secrets-platform: short-lived database users of {names.environment}",
@@ -119,7 +121,7 @@ class VaultAccess(pulumi.ComponentResource):
         after_mount = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[mount]))
         for db_role, login in args.databases:
             connection = vault.database.SecretBackendConnection(
-                f"{name}-{db_role.service}-connection",
+                conventions.child_resource_name(name, db_role.service, "connection"),
                 backend=mount.path,
                 name=db_role.name,
                 allowed_roles=[db_role.name],
@@ -130,7 +132,7 @@ class VaultAccess(pulumi.ComponentResource):
                 opts=after_mount,
             )
             self.database_roles[db_role.service] = vault.database.SecretBackendRole(
-                f"{name}-{db_role.service}-database-role",
+                conventions.child_resource_name(name, db_role.service, "database-role"),
                 backend=mount.path,
                 name=db_role.name,
                 db_name=connection.name,

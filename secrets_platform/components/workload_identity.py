@@ -15,6 +15,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
+from secrets_platform import conventions
 from secrets_platform.components.common import child_options
 from secrets_platform.model.specs import WorkloadIdentitySpec
 
@@ -31,7 +32,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         child = child_options(self, opts)
         self.account_id, self.email, self.member = args.account_id, args.email, args.member
         self.account = gcp.serviceaccount.Account(
-            f"{name}-account",
+            conventions.child_resource_name(name, "account"),
             account_id=self.account_id,
             project=args.project,
             display_name=args.display_name,
@@ -39,7 +40,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
             opts=child,
         )
         self.binding = gcp.serviceaccount.IAMMember(
-            f"{name}-workload-identity",
+            conventions.child_resource_name(name, "workload-identity"),
             service_account_id=args.account_resource,
             role=WORKLOAD_IDENTITY_USER,
             member=self.member,

@@ -42,7 +42,8 @@ from secrets_platform.model.vault import (
     namespace_access,
 )
 from secrets_platform.settings.model import parse_ttl
-from secrets_platform.settings.vault_database import BACKEND as VAULT_DATABASE, connection_url_template, database_of
+from secrets_platform.settings.vault_database import BACKEND as VAULT_DATABASE
+from secrets_platform.settings.vault_database import connection_url_template, database_of
 
 if TYPE_CHECKING:
     from secrets_platform.settings import Settings

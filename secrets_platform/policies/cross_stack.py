@@ -36,8 +36,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
-from secrets_platform import conventions
-from secrets_platform import settings
+
+from secrets_platform import conventions, settings
 from secrets_platform.parsers import ParseError, addresses, conninfo, vault_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,7 +149,7 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
     if model.external_secrets is not None:
         eso_ns = model.external_secrets.namespace.name
         namespaces.append(eso_ns)
-        out.add(("service account", f"{eso_ns}/{model.external_secrets.service_account}"))
+        out.add(("service account", conventions.object_key(eso_ns, model.external_secrets.service_account)))
         if model.store:
             out.add(("secret store", model.store))
         if model.eso_service_account:
@@ -157,7 +157,7 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
     if model.vault_server is not None:
         vault_ns = model.vault_server.namespace.name
         namespaces.append(vault_ns)
-        out.add(("service account", f"{vault_ns}/{model.vault_server.service_account}"))
+        out.add(("service account", conventions.object_key(vault_ns, model.vault_server.service_account)))
         names = model.vault_names
         vault = vault_identity(cfg.vault.address)
         out.add(("vault auth path", f"{vault}/{names.auth_path}"))
@@ -180,9 +180,9 @@ def claims(s: "settings.Settings", secrets_provider: str | None = None) -> set[C
     for ns in namespaces:
         out.add(("namespace", ns))
     for runner in model.access.values():
-        out.add(("service account", f"{runner.namespace}/{runner.service_account}"))
+        out.add(("service account", conventions.object_key(runner.namespace, runner.service_account)))
     for d in model.descriptors:
-        out.add(("secret", f"{d.namespace}/{d.name}"))
+        out.add(("secret", conventions.object_key(d.namespace, d.name)))
         if d.backend == "gcp-secret-manager":
             out.add(("remote key", f"gcpsm:{cfg.gcp.project or '(fake)'}/{d.name}"))
     if cfg.imports.enabled:
@@ -256,7 +256,7 @@ def check(paths: Iterable[Path]) -> tuple[int, list[str]]:
             continue
         if s.stack in by_stack:
             invalid = True
-            lines.append(f"✗ {path.name}: a second stack file for stack {s.stack}. Fix: keep one Pulumi.{s.stack}.yaml")
+            lines.append(f"✗ {path.name}: a second stack file for stack {s.stack}. Fix: keep one {conventions.stack_file_name(s.stack)}")
             continue
         by_stack[s.stack] = held
         lines.append(f"✓ {path.name}: environment {s.environment}, {len(by_stack[s.stack])} objects")
@@ -271,7 +271,7 @@ def check(paths: Iterable[Path]) -> tuple[int, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    paths = [Path(a) for a in args] or sorted(REPO.glob("Pulumi.*.yaml"))
+    paths = [Path(a) for a in args] or sorted(REPO.glob(conventions.STACK_FILE_GLOB))
     missing = [p for p in paths if not p.is_file()]
     if missing:
         print(f"cross-stack check: no such stack file: {', '.join(map(str, missing))}", file=sys.stderr)

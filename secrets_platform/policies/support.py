@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
 
-from secrets_platform import conventions
-from secrets_platform.policies import kube
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -52,6 +50,9 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 from pulumi_policy.secret import Secret
+
+from secrets_platform import conventions
+from secrets_platform.policies import kube
 
 # --------------------------------------------------------------------------- unknowns
 
@@ -461,7 +462,7 @@ class Resource:
         registered = self.token.rsplit(":", 1)[-1]
         via = f" (registered as {show(registered)})" if self.token and registered != self.kind else ""
         if name:
-            full = f"{namespace}/{name}" if namespace else name
+            full = conventions.object_key(namespace, name) if namespace else name
             return f"{self.kind} {show(full)}{via}"
         return f"{self.kind} {show(self.name)}{via}"
 

@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from secrets_platform import conventions
 from secrets_platform.settings.errors import Problem, full_key
 
-
 _FIX_BY_TYPE = {
     "extra_forbidden": "remove the key or correct its spelling; README.md lists every key",
     "missing": "add the key; README.md lists every key with its default",

@@ -26,9 +26,9 @@ from pydantic import ValidationError
 
 from secrets_platform import conventions
 from secrets_platform.settings import vault_database
+from secrets_platform.settings.decode import decode_value, problems_of
 from secrets_platform.settings.errors import ConfigError, Problem, full_key
 from secrets_platform.settings.model import SECRET_KEYS, StackConfig
-from secrets_platform.settings.decode import decode_value, problems_of
 from secrets_platform.settings.rules import backends, cluster, flyte, imports, secrets
 from secrets_platform.settings.rules.backends import PROJECT_ROOT, chart_path, default_install, default_vault_ha  # noqa: F401  (PROJECT_ROOT: where chart paths are read from)
 from secrets_platform.settings.rules.imports import ImportedSecret

@@ -6,15 +6,15 @@ Both hand the keys and the set stored with ``--secret`` to :func:`settings.load.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
+from secrets_platform import conventions
 from secrets_platform.settings import safe_yaml
-from secrets_platform.settings.errors import NAMESPACE, ConfigError, Problem
 from secrets_platform.settings.decode import strip_secure
+from secrets_platform.settings.errors import NAMESPACE, ConfigError, Problem
 from secrets_platform.settings.load import Settings, from_mapping
 
 
@@ -96,9 +96,10 @@ def _kind(value: Any) -> str:
 def from_stack_file(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Load ``Pulumi.<stack>.yaml`` without the engine; encrypted values stay opaque."""
     path = Path(path)
-    match = re.fullmatch(r"Pulumi\.(.+)\.yaml", path.name)
-    if not match:
-        raise ConfigError([Problem(str(path), "not a stack file", "name it Pulumi.<env>.yaml")], source=str(path))
+    try:
+        stack = conventions.parse_stack_file_name(path.name)
+    except conventions.ConventionError:
+        raise ConfigError([Problem(str(path), "not a stack file", "name it Pulumi.<env>.yaml")], source=str(path)) from None
     document = read_stack_document(path)
     config = document.get("config") or {}
     values: dict[str, Any] = {}
@@ -110,4 +111,4 @@ def from_stack_file(path: str | Path, environ: Mapping[str, str] | None = None) 
             values[short], is_secret = strip_secure(value)
             if is_secret:
                 secret.add(short)
-    return from_mapping(values, secret, match.group(1), environ or {}, source=str(path), root=path.resolve().parent)
+    return from_mapping(values, secret, stack, environ or {}, source=str(path), root=path.resolve().parent)

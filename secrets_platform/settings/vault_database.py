@@ -15,8 +15,8 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from secrets_platform.parsers import ParseError, conninfo
-from secrets_platform.settings.problems import Problem, full_key
 from secrets_platform.settings.model import DATABASE_PROPERTIES, StackConfig, VaultDatabase, parse_ttl
+from secrets_platform.settings.problems import Problem, full_key
 
 BACKEND = "vault-database"
 # Unquoted PostgreSQL role names: what the creation statement can name without quoting tricks.

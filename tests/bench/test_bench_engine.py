@@ -12,12 +12,12 @@ import subprocess
 import sys
 import time
 
+import mocks
 import yaml
 from pulumi.runtime import rpc
 
-from secrets_platform import settings
 from bench import catalog, engine, programs, run
-import mocks
+from secrets_platform import settings
 
 
 def _custom(variant: str, config: dict) -> list[tuple]:

@@ -14,8 +14,8 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from secrets_platform.cli.cluster import Kubectl
-from secrets_platform.cli.engine import SECRET_SIG_KEY, Engine, Step
 from secrets_platform.cli.context import App
+from secrets_platform.cli.engine import SECRET_SIG_KEY, Engine, Step
 from secrets_platform.cli.main import cli
 from secrets_platform.cli.project import Project
 

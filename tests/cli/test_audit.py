@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from cli_support import CANARY, copy_project, invoke, make_app
 
 PROJECT = "example-data-platform"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from cli_support import FakeEngine, FakeKubectl, copy_project, invoke, local_state, make_app
+
 from secrets_platform.cli.blast import BlastRadius, blast_radius, reloader_rolls, uses
 
 SECRET = "snowflake-local-credentials"  # pragma: allowlist secret (a Secret's name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import yaml
-
 from cli_support import invoke, make_app
 
 BASE = (

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_support import CANARY, ROOT, SECRET_CANARY, FakeEngine, FakeKubectl, copy_project, invoke, local_state, make_app
 
-from cli_support import CANARY, FakeEngine, FakeKubectl, ROOT, SECRET_CANARY, copy_project, invoke, local_state, make_app
 from secrets_platform.cli import diff as diff_mod
 from secrets_platform.cli.project import Project
 

@@ -6,6 +6,7 @@ import stat
 import subprocess
 
 from cli_support import LOCAL_LABELS, SECRET_CANARY, FakeEngine, copy_project, invoke, local_state, make_app
+
 from secrets_platform.cli.dotenv import HEADER, quote
 
 

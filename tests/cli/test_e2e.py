@@ -12,10 +12,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from cli_support import FIXTURES, ROOT, invoke
-from secrets_platform.cli.engine import Engine
+
 from secrets_platform.cli.context import App
+from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.project import Project
 
 pytestmark = [

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cli_support import ROOT, SECRET_CANARY, local_state, secret_value
+
+from secrets_platform.cli.commands.rotate import bundle_urns
 from secrets_platform.cli.engine import LOCAL_PASSPHRASE, Engine, plain
 from secrets_platform.cli.errors import EngineError
-from secrets_platform.cli.commands.rotate import bundle_urns
 from secrets_platform.cli.project import find_project_dir
 
 

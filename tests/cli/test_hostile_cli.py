@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 
 import yaml
-
 from cli_support import LOCAL_LABELS, SECRET_CANARY, FakeEngine, copy_project, invoke, local_state, make_app
+
 from secrets_platform.cli import references
 from secrets_platform.cli.engine import Step
 

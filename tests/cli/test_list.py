@@ -6,11 +6,11 @@ import datetime as dt
 import json
 
 import yaml
+from cli_support import CANARY, ROOT, FakeEngine, invoke, make_app
 
-from cli_support import CANARY, FakeEngine, ROOT, invoke, make_app
-from secrets_platform.model.consumers import describe
-from secrets_platform.model import planned_descriptors
 from secrets_platform.cli.project import Project
+from secrets_platform.model import planned_descriptors
+from secrets_platform.model.consumers import describe
 
 
 def test_table_from_the_stack_file_when_no_engine():

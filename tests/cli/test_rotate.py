@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import yaml
-
 from cli_support import SECRET_CANARY, FakeEngine, copy_project, invoke, local_state, make_app
+
 from secrets_platform.cli.engine import Step
 
 COMPONENT = "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential::snowflake"

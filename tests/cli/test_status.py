@@ -6,8 +6,8 @@ import datetime as dt
 import json
 
 import yaml
-
 from cli_support import FakeEngine, FakeKubectl, copy_project, invoke, make_app
+
 from secrets_platform.cli.cluster import age, reloading_workloads
 
 
@@ -147,9 +147,9 @@ def test_age_and_overdue_columns_fresh_overdue_and_unknown(tmp_path):
 def test_age_is_the_deployed_rotation_not_a_committed_one(tmp_path):
     """A rotation written to the stack file but not applied leaves the running credential as old as it
     was: status (like list) ages what is deployed, against the stack file's maxAge."""
-    from secrets_platform.model.consumers import describe
-    from secrets_platform.model import planned_descriptors
     from secrets_platform.cli.project import Project
+    from secrets_platform.model import planned_descriptors
+    from secrets_platform.model.consumers import describe
 
     today = now().date().isoformat()
     root = prd_with_rotations(tmp_path, snowflake=today, minio=today)

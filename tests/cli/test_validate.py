@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cli_support import FIXTURES, invoke, make_app
 
 VALID = FIXTURES / "valid"
@@ -163,7 +162,6 @@ def test_flyte_vault_mounts_files_only_and_without_group_version(tmp_path):
 def test_flyte_vault_fields_flyte_cannot_read_are_refused(tmp_path):
     """flytekit lower-cases the key of the file it reads; the injector writes the field's name as given."""
     import yaml
-
     from cli_support import copy_project
 
     root = copy_project(tmp_path)

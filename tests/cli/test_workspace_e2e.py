@@ -11,8 +11,8 @@ import os
 import shutil
 
 import pytest
-
 from cli_support import ROOT, invoke
+
 from secrets_platform.cli.context import App
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.project import Project

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from secrets_platform.model.specs import AUDITED_SERVICES, AuditSpec
-from secrets_platform.model import resolve
-from secrets_platform.model.stack import audit_spec
 from support import run_program, stack_settings
+
+from secrets_platform.model import resolve
+from secrets_platform.model.specs import AUDITED_SERVICES, AuditSpec
+from secrets_platform.model.stack import audit_spec
 
 AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
 VAULT_AUDIT = "vault:index/audit:Audit"

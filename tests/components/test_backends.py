@@ -7,13 +7,12 @@ import json
 
 import pulumi
 import pytest
+from support import base_config, is_secret, run_program, stack_settings
 
+from secrets_platform import conventions, settings
 from secrets_platform.components.common import FORCE_APPLY
-from secrets_platform import conventions
-from secrets_platform import settings
 from secrets_platform.components.helm import label_transform
 from secrets_platform.model.vault import VaultNames, injector_fragments, job_runner_role, policy_hcl
-from support import base_config, is_secret, run_program, stack_settings
 
 STACKS = ["local", "dev", "stg", "prd"]
 CHART = "kubernetes:helm.sh/v4:Chart"

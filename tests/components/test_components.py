@@ -5,19 +5,18 @@ from __future__ import annotations
 import base64
 import json
 
+from support import is_secret, load, pem, run_program, stack_settings
 
-from secrets_platform.components.common import FORCE_APPLY
 from secrets_platform import conventions
 from secrets_platform.components.access import JobRunnerAccess, secret_rules
-from secrets_platform.components.common import data_safety
-from secrets_platform.model.consumers import DOCKER_CONFIG_JSON, TLS
+from secrets_platform.components.common import FORCE_APPLY, data_safety
 from secrets_platform.components.credentials import GeneratedCredential
 from secrets_platform.components.namespace import PlatformNamespace
-from secrets_platform.model.plan import generated_credential_spec, registry_spec, tls_spec
-from secrets_platform.model.stack import job_runner_spec, namespace_spec
 from secrets_platform.components.registry_secret import RegistryPullSecret
 from secrets_platform.components.tls_secret import PlatformTlsSecret
-from support import is_secret, load, pem, run_program, stack_settings
+from secrets_platform.model.consumers import DOCKER_CONFIG_JSON, TLS
+from secrets_platform.model.plan import generated_credential_spec, registry_spec, tls_spec
+from secrets_platform.model.stack import job_runner_spec, namespace_spec
 
 SECRET = "kubernetes:core/v1:Secret"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support import base_config, is_secret, run_program, unwrap
 
 from secrets_platform import settings
 from secrets_platform.model.secrets import current_slot, slot_generations
-from support import base_config, is_secret, run_program, unwrap
 
 PASSWORD = "random:index/randomPassword:RandomPassword"
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from support import ROOT, base_config, run_program
 
-from secrets_platform import conventions
-from secrets_platform import settings
+from secrets_platform import conventions, settings
+from secrets_platform.cli.catalog import Catalog, from_file
 from secrets_platform.model import resolve
 from secrets_platform.policies import cross_stack
-from secrets_platform.cli.catalog import Catalog, from_file
 from secrets_platform.settings import ConfigError
-from support import ROOT, base_config, run_program
 
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from secrets_platform import conventions
 from support import ROOT, base_config, is_secret, pem, run_program, stack_settings
-from secrets_platform import settings
+
+from secrets_platform import conventions, settings
 
 SECRET = "kubernetes:core/v1:Secret"
 K8S_PREFIX = "kubernetes:"

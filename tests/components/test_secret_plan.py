@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from support import run_program, stack_settings
 
 from secrets_platform.model import planned_descriptors
-from support import run_program, stack_settings
 
 CANARY = "xoxb-canary-plan-7f3a"
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 
-from secrets_platform import settings
 from support import base_config, is_secret, run_program, stack_settings, unwrap
+
+from secrets_platform import settings
 
 MOUNT = "vault:index/mount:Mount"
 CONNECTION = "vault:database/secretBackendConnection:SecretBackendConnection"

@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 
 import pytest
+from local_project import LocalProject, engine_missing
+from vault_client import http, run_apply
 
 from secrets_platform import conventions
 from secrets_platform.localcluster import DEFAULT_BIN, Cluster
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster.vault import OpenBao, bao_binary
-from local_project import LocalProject, engine_missing
-from vault_client import http, run_apply
 
 # An engine tier like e2e (so `-m "not e2e"` stays the fast tiers), run on its own after it: `-m consumers`.
 pytestmark = [

@@ -18,12 +18,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from local_project import ROOT, LocalProject, engine_missing
+from vault_client import http, run_apply
 
 from secrets_platform import conventions
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster.vault import OpenBao
-from local_project import ROOT, LocalProject, engine_missing
-from vault_client import http, run_apply
 
 pytestmark = [
     pytest.mark.e2e,

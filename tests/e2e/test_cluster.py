@@ -17,11 +17,11 @@ import sys
 import time
 
 import pytest
+from local_project import PULUMI, ROOT, LocalProject, engine_missing
 
 from secrets_platform import conventions
-from secrets_platform.model import planned_descriptors
 from secrets_platform.localcluster import SERVICE_RANGE
-from local_project import PULUMI, ROOT, LocalProject, engine_missing
+from secrets_platform.model import planned_descriptors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 

@@ -4,7 +4,6 @@ one RandomPassword, and <KEY>_PREVIOUS is always the former current value."""
 from __future__ import annotations
 
 import pytest
-
 from local_project import LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]

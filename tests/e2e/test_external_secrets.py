@@ -9,9 +9,9 @@ import json
 import time
 
 import pytest
+from local_project import LocalProject, engine_missing
 
 from secrets_platform.model import planned_descriptors
-from local_project import LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 

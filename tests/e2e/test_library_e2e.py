@@ -12,7 +12,6 @@ import os
 import subprocess
 
 import pytest
-
 from library_project import PROJECT, ROOT, write_project
 from local_project import PASSPHRASE, PULUMI, engine_missing
 

@@ -8,10 +8,10 @@ has a test of its own. Skipped with the reason when the toolchain isn't built.
 from __future__ import annotations
 
 import pytest
+from local_project import LocalProject, engine_missing
 
 from secrets_platform import settings
 from secrets_platform.model import planned_descriptors
-from local_project import LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 

@@ -18,14 +18,14 @@ import subprocess
 import sys
 
 import pytest
+from local_project import ROOT, LocalProject, engine_missing
+from support import CmdlineSampler
+from vault_client import http, run_apply
 
 from secrets_platform import conventions
 from secrets_platform.localcluster import DEFAULT_BIN, Cluster, free_port_base
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster.vault import OpenBao
-from local_project import ROOT, LocalProject, engine_missing
-from support import CmdlineSampler
-from vault_client import http, run_apply
 
 pytestmark = [
     pytest.mark.e2e,

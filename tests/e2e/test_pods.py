@@ -14,11 +14,11 @@ import subprocess
 import time
 
 import pytest
+from local_project import PULUMI, LocalProject, engine_missing
 
 from secrets_platform import conventions
 from secrets_platform.localcluster.node import NodeError, wait_pod
 from secrets_platform.localcluster.node.images import WORKLOAD_IMAGE
-from local_project import PULUMI, LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 

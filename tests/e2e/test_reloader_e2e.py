@@ -24,9 +24,9 @@ import time
 from typing import Any
 
 import pytest
+from local_project import ROOT, LocalProject, engine_missing
 
 from secrets_platform.localcluster.node.images import WORKLOAD_IMAGE
-from local_project import ROOT, LocalProject, engine_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 

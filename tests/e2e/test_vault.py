@@ -14,13 +14,13 @@ import json
 import os
 
 import pytest
+from local_project import LocalProject, engine_missing
+from vault_client import http, run_apply
 
 from secrets_platform import conventions
 from secrets_platform.localcluster import Cluster
 from secrets_platform.localcluster.postgres import LocalPostgres
 from secrets_platform.localcluster.vault import OpenBao
-from local_project import LocalProject, engine_missing
-from vault_client import http, run_apply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 

@@ -14,14 +14,14 @@ import json
 import time
 
 import pytest
+from local_project import LocalProject, engine_missing
+from support import CmdlineSampler
+from vault_client import http, run_apply
 
 from secrets_platform import conventions
 from secrets_platform.localcluster import Cluster
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster.vault import OpenBao
-from local_project import LocalProject, engine_missing
-from support import CmdlineSampler
-from vault_client import http, run_apply
 
 pytestmark = [
     pytest.mark.e2e,

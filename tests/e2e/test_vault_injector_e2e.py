@@ -23,15 +23,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from local_project import LocalProject, engine_missing
+from vault_client import http, run_apply
 
 from secrets_platform import conventions
-from secrets_platform.localcluster import Cluster
-from secrets_platform.localcluster import injector
+from secrets_platform.localcluster import Cluster, injector
 from secrets_platform.localcluster.node.images import WORKLOAD_IMAGE
 from secrets_platform.localcluster.postgres import LocalPostgres
 from secrets_platform.localcluster.vault import OpenBao, bao_binary
-from local_project import LocalProject, engine_missing
-from vault_client import http, run_apply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
 

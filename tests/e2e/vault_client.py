@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 
 from local_project import ROOT
+
 from secrets_platform.localcluster import Cluster
 from secrets_platform.localcluster.vault import OpenBao
 

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from secrets_platform import localcluster
-from secrets_platform.localcluster import node as localcluster_node
 from secrets_platform.localcluster import Cluster, ClusterError, Ports, free_port_base, pinned_versions
+from secrets_platform.localcluster import node as localcluster_node
 from secrets_platform.localcluster.__main__ import main
-
 
 BUILT = (
     "etcd",

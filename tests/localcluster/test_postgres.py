@@ -14,13 +14,13 @@ import os
 import time
 
 import pytest
-
 from support import stack_settings
-from secrets_platform.model import resolve
-from secrets_platform.model.outputs import vault_outputs
+
 from secrets_platform.localcluster import Cluster, free_port_base
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster import vault as lv
+from secrets_platform.model import resolve
+from secrets_platform.model.outputs import vault_outputs
 
 pytestmark = pytest.mark.skipif(lp._bin_dir_or_none() is None, reason="no PostgreSQL server binaries (apt-get install postgresql)")
 

@@ -6,12 +6,10 @@ import http.server
 import threading
 
 import pytest
-
-from secrets_platform import conventions
-from secrets_platform import localcluster
-from secrets_platform.localcluster import COMPONENTS, Cluster, ClusterError
-from secrets_platform.localcluster import reloader
 from test_localcluster import binaries  # noqa: F401  (the stand-in binaries fixture)
+
+from secrets_platform import conventions, localcluster
+from secrets_platform.localcluster import COMPONENTS, Cluster, ClusterError, reloader
 
 
 def test_jobs_and_cronjobs_are_never_rolled_and_only_platform_namespaces_are_watched():

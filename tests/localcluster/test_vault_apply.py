@@ -9,14 +9,14 @@ import json
 import socket
 
 import pytest
+from support import ROOT, stack_settings
 
 from secrets_platform import settings as settings_pkg
-from support import ROOT, stack_settings
-from secrets_platform.model import resolve
-from secrets_platform.model.outputs import vault_outputs
 from secrets_platform.localcluster import Cluster, free_port_base, pki
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster import vault as lv
+from secrets_platform.model import resolve
+from secrets_platform.model.outputs import vault_outputs
 
 
 def outputs() -> dict:

@@ -8,12 +8,12 @@ import sys
 from dataclasses import fields, is_dataclass
 
 import pytest
+from support import ROOT, base_config, pem, stack_settings
 
 from secrets_platform import settings
 from secrets_platform.model import resolve
 from secrets_platform.model import stack as stack_mod
 from secrets_platform.model.descriptors import Sensitive
-from support import ROOT, base_config, pem, stack_settings
 
 PASSWORD = "registry-pw-canary-93c1"
 TLS_KEY = pem("PRIVATE KEY")

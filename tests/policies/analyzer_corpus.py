@@ -18,8 +18,21 @@ import copy
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
-from policy_fixtures import CANARY, cluster_secret_store, configmap, eso_chart, labels, meta, project_iam_member
-from policy_fixtures import role_binding, secret, stack_reference, urn_of, vault_release, vault_role
+from policy_fixtures import (
+    CANARY,
+    cluster_secret_store,
+    configmap,
+    eso_chart,
+    labels,
+    meta,
+    project_iam_member,
+    role_binding,
+    secret,
+    stack_reference,
+    urn_of,
+    vault_release,
+    vault_role,
+)
 from pulumi.runtime import proto
 from pulumi_policy.deserialize import SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
@@ -71,9 +84,9 @@ def _variants(type_: str, properties: struct_pb2.Struct, urn: str, name: str, op
 
 def program_registrations(stack: str) -> list[Any]:
     """The mock monitor's registrations of the real program for ``stack``."""
+    import mocks  # tests/mocks.py
     import support  # tests/support.py
 
-    import mocks  # tests/mocks.py
     from secrets_platform.components.platform import build
 
     settings = support.stack_settings(stack)

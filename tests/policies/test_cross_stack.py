@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import yaml
-
 from support import ROOT
+
 from secrets_platform.policies import cross_stack
 
 STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from policy_fixtures import fx  # noqa: F401  (the fixture this module's tests take)
+from support import run_program, stack_settings
 
 from secrets_platform.policies.rules import audit
-from support import run_program, stack_settings
 
 AUDIT_CONFIG = audit.AUDIT_CONFIG
 SM_SECRET = "gcp:secretmanager/secret:Secret"

@@ -8,7 +8,6 @@ from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceV
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from secrets_platform import conventions
-
 from secrets_platform.policies.rules import hygiene
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"

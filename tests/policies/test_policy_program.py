@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import mocks
 import pytest
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -28,7 +29,6 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-import mocks
 from secrets_platform.policies.rules import ALL_POLICIES, coverage
 
 STACKS = ["local", "dev", "stg", "prd"]
@@ -122,8 +122,9 @@ def test_program_passes_every_policy(stack, monkeypatch):
 def full_settings(env: str):
     """Every kind of resource the program can register: each backend, pull and TLS Secrets, an import, Vault with an
     address and a database connection, on the stack's explicit provider."""
-    from secrets_platform import settings
     from support import base_config, pem
+
+    from secrets_platform import settings
 
     vault_address = f"https://vault.{env}.example.internal:8200"
     cfg = base_config(

@@ -4,9 +4,9 @@ naming the key, the value and the fix, before any resource exists."""
 from __future__ import annotations
 
 import pytest
+from support import base_config
 
 from secrets_platform import settings
-from support import base_config
 from secrets_platform.settings import ConfigError
 
 ESO = {"enabled": True, "chartVersion": "2.9.0"}

@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from support import ROOT, base_config, run_program
 
 from secrets_platform import settings
-from support import ROOT, base_config, run_program
 from secrets_platform.settings import ConfigError
 
 CHART = "kubernetes:helm.sh/v4:Chart"

@@ -7,10 +7,12 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from support import base_config
 
 from secrets_platform import settings
-from support import base_config
 from secrets_platform.cli import references
 from secrets_platform.cli.errors import InputError
 from secrets_platform.settings import ConfigError, safe_yaml

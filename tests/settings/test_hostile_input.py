@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from secrets_platform import conventions
-from secrets_platform import settings
 from support import ROOT, base_config, load, pem
+
+from secrets_platform import conventions, settings
 from secrets_platform.policies.rules import hygiene
 from secrets_platform.settings import ConfigError, safe_yaml
 

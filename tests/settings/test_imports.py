@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support import base_config, load
 
 from secrets_platform import settings
 from secrets_platform.settings import ConfigError
-from support import base_config, load
 
 CANARY = "xoxb-canary-7f3a9"
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from secrets_platform import conventions
-from secrets_platform import settings
-from secrets_platform.settings import ConfigError
 from support import ROOT, base_config, load, pem
+
+from secrets_platform import conventions, settings
+from secrets_platform.settings import ConfigError
 
 
 def problems_of(exc: pytest.ExceptionInfo[ConfigError]) -> str:

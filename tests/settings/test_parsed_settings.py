@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
+from support import ROOT, base_config, run_program
 
 from secrets_platform import settings
-from support import ROOT, base_config, run_program
 from secrets_platform.settings import ConfigError
 
 CANARY = "canary-pw-7f3e-never-print"
@@ -79,7 +79,7 @@ def _regex_literals(path: Path):
 @pytest.mark.parametrize(
     "module",
     [
-        "secrets_platform/conventions.py",
+        "secrets_platform/conventions",
         "secrets_platform/settings",
         "secrets_platform/parsers",
         "secrets_platform/policies/cross_stack.py",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from support import base_config
 
 from secrets_platform import settings
 from secrets_platform.settings import ConfigError
 from secrets_platform.settings.rules import Rules, backends, secrets
-from support import base_config
 
 
 def test_rules_run_in_registration_order_and_stay_plain_functions():

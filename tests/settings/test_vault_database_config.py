@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support import base_config
 
 from secrets_platform import settings
-from support import base_config
 from secrets_platform.settings import ConfigError
 
 VAULT = {"enabled": True, "chartVersion": "0.34.1", "mount": "floe"}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from secrets_platform import conventions
 from secrets_platform.cli import audit as audit_mod
 from secrets_platform.cli import audit_logs
 from secrets_platform.cli.context import StackContext
@@ -63,7 +64,10 @@ def run(stack: StackContext, since: str, log_files: tuple[Path, ...], allowed: t
         raise InputError(
             f"stack {stack.name} keeps its audit logs in Cloud Logging: pass an export of them with --log-file",
             GCLOUD_EXPORT.replace("<project>", s.config.gcp.project or "<project>")
-            .replace("vault-<stack>", model.vault_server.namespace.name if model.vault_server else f"vault-{stack.name}")
+            .replace(
+                "vault-<stack>",
+                model.vault_server.namespace.name if model.vault_server else conventions.namespace_name("vault", stack.name, checked=False),
+            )
             .replace("<stack>", stack.name)
             + " "
             "(needs roles/logging.privateLogViewer on the project; docs/cli.md)",

@@ -11,7 +11,6 @@ from secrets_platform.cli import dbt_profile as dbt_mod
 from secrets_platform.cli.catalog import Catalog
 from secrets_platform.cli.errors import InputError
 from secrets_platform.model import vault_names
-from secrets_platform.model.vault import SECRETS_DIR, database_env_file
 from secrets_platform.settings.vault_database import BACKEND as VAULT_DATABASE
 
 
@@ -46,19 +45,18 @@ def pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 
 def run(stack: str, cat: Catalog, credential: str, opts: Options) -> Profile:
     """The profile of bundle ``credential`` (service or bundle name) of ``stack``'s catalog."""
-    env = cat.environment
-    name = credential if credential.endswith("-credentials") else conventions.credentials_name(credential, env, checked=False)
+    name = cat.bundle_name(credential)
     copies = cat.named(name)
     mapping, literals = pairs(opts.maps, "--map"), pairs(opts.sets, "--set")
     adapter = opts.adapter
     if copies:
-        secret, service = copies[0], copies[0].get("service") or name[: -len(f"-{env}-credentials")]
+        secret, service = copies[0], copies[0].get("service") or conventions.parse_credentials_name(name).service
         defaults: tuple[dict[str, str], dict[str, str]] = ({}, {})
         note = dbt_mod.ENVFROM_NOTE
     else:
         database = _vault_database_bundle(cat, name)
         if database is None:
-            bundles = sorted({n for n in cat.names() if n.endswith("-credentials")} | set(_vault_database_names(cat)))
+            bundles = sorted(cat.bundle_names() | set(_vault_database_names(cat)))
             raise InputError(
                 f"no credential bundle {name} in stack {stack}: bundles are {', '.join(bundles) or '(none)'}",
                 "pass --credential with one of them",
@@ -115,6 +113,6 @@ def _vault_database_bundle(cat: Catalog, name: str) -> tuple[str, dict[str, Any]
         names = vault_names(cat.settings)
         creds_path = names.database_creds_path(cred.service)
         secret = {"name": name, "keys": sorted(cred.properties)}
-        note = dbt_mod.vault_database_source(creds_path, f"{SECRETS_DIR}/{database_env_file(cred.service)}")
+        note = dbt_mod.vault_database_source(creds_path, conventions.vault_secrets_file(conventions.vault_database_env_file(cred.service)))
         return cred.service, secret, dbt_mod.vault_database_defaults(dict(cred.properties), conn.url if conn else None), note
     return None

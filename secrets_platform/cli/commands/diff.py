@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secrets_platform import conventions
 from secrets_platform.cli import diff as diff_mod
 from secrets_platform.cli.commands.consumers import consumers
 from secrets_platform.cli.context import StackContext
@@ -36,7 +37,7 @@ def run(stack: StackContext, base: str) -> Diff:
     touched: dict[str, set[str]] = {}
     for d in planned_descriptors(new):
         if any(r["service"] == d.service for r in out["rotated"]) or any(c["name"] == d.name for c in out["keysChanged"]):
-            touched.setdefault(d.name, set()).add(d.namespace.removesuffix(f"-{new.environment}"))
+            touched.setdefault(d.name, set()).add(conventions.parse_namespace_name(d.namespace).workload)
     out["consumers"] = {name: consumers(stack, name, sorted(ws)) for name, ws in sorted(touched.items())}
     out.update(baseCommit=base_side.commit, baseProgram=base_side.program, notes=notes)
     return Diff(out, base_side)

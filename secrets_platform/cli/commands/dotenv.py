@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from secrets_platform import conventions
 from secrets_platform.cli import dotenv as dotenv_mod
 from secrets_platform.cli.context import StackContext
 from secrets_platform.cli.errors import EngineError, InputError
@@ -87,7 +88,7 @@ def _from_external_secrets(
     ]
     if not synced:
         return 0, {}, [], None
-    everything = [f"{ns}/{n}" for ns, n in synced]
+    everything = [conventions.object_key(ns, n) for ns, n in synced]
     if render_dir is not None:
         return len(synced), {}, everything, f"the local stack renders manifests into {s.render_dir}/ (no cluster)"
     kube = stack.kube()

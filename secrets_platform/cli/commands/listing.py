@@ -17,7 +17,7 @@ class Listing:
 
     def age_of(self, secret: dict[str, Any]) -> freshness_mod.Age | None:
         """The age of a bundle's Secret (None for any other Secret)."""
-        return self.ages.get(secret.get("service") or "") if secret["name"].endswith("-credentials") else None
+        return self.ages.get(secret.get("service") or "") if catalog_mod.is_bundle(secret) else None
 
 
 def catalog(stack: StackContext, source: str) -> catalog_mod.Catalog:
@@ -39,5 +39,5 @@ def ages(cat: catalog_mod.Catalog) -> dict[str, freshness_mod.Age]:
     return {
         s["service"]: freshness_mod.age(s.get("rotation"), targets[s["service"]])
         for s in cat.secrets
-        if s.get("service") in targets and s["name"].endswith("-credentials")
+        if s.get("service") in targets and catalog_mod.is_bundle(s)
     }

@@ -26,10 +26,10 @@ import yaml
 from secrets_platform import conventions
 from secrets_platform.policies import kube
 from secrets_platform.policies.support import (
-    SECRET_IAM_TYPES,
-    SERVICE_ACCOUNT_IAM_TYPES,
     MANDATORY,
     PROJECT_IAM_TYPES,
+    SECRET_IAM_TYPES,
+    SERVICE_ACCOUNT_IAM_TYPES,
     STACK_REFERENCE,
     UNKNOWN,
     VAULT_DB_CONNECTION,
@@ -232,7 +232,7 @@ def check_provider_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     if not isinstance(context, str) or not context:
         yield (
             f"{subject} names no kubeconfig context, so it applies to whatever cluster the ambient kubeconfig's current "
-            f"context selects. Set kubernetes.context in Pulumi.{env or '<stack>'}.yaml to this environment's cluster context."
+            f"context selects. Set kubernetes.context in {conventions.stack_file_name(env or '<stack>')} to this environment's cluster context."
         )
     else:
         tokens = conventions.env_tokens_in(context)

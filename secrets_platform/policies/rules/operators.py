@@ -127,10 +127,10 @@ def _role_problems(role: Resource, namespace: str | None, operator: OperatorChar
             sname = at(subject, "name", where=f"{where}.name")
             snamespace = at(subject, "namespace", where=f"{where}.namespace")
             if (kind, sname, snamespace) != ("ServiceAccount", account, namespace):
-                shown = f"{snamespace}/{sname}" if isinstance(snamespace, str) and isinstance(sname, str) else sname
+                shown = conventions.object_key(snamespace, sname) if isinstance(snamespace, str) and isinstance(sname, str) else sname
                 yield (
                     f"{binding.describe()} binds it to {kind if isinstance(kind, str) else 'a subject'} {show(shown)} ({where}), "
-                    f"not only the operator's own ServiceAccount {show(f'{namespace}/{account}')}"
+                    f"not only the operator's own ServiceAccount {show(conventions.object_key(str(namespace), account))}"
                 )
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from secrets_platform.policies.operator_charts import admitted_role
 from secrets_platform.policies.support import (
-    PROJECT_IAM_TYPES,
     BINDING_TYPES,
     CLUSTER_STORE_TYPES,
     MANDATORY,
+    PROJECT_IAM_TYPES,
     ROLE_TYPES,
     UNREADABLE_POLICY,
     VAULT_K8S_ROLE,

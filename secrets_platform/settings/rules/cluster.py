@@ -7,7 +7,6 @@ import re
 import subprocess
 from pathlib import Path, PurePosixPath
 
-
 from secrets_platform import conventions
 from secrets_platform.settings.errors import Problem, full_key
 from secrets_platform.settings.model import StackConfig

@@ -59,7 +59,7 @@ def _namespaces(d: _Declared) -> None:
             d.add(Problem(key, "is listed twice", "remove the duplicate", workload))
             continue
         d.workloads.add(workload)
-        if workload.endswith(tuple(f"-{e}" for e in conventions.ENVIRONMENTS)):
+        if conventions.env_suffix(workload):
             d.add(Problem(key, "already ends in an environment token", f"list the workload only (the platform appends -{d.env})", workload))
         elif conventions.env_tokens_in(workload):
             d.add(Problem(key, _ENV_WORD, _ENV_WORD_FIX, workload))

@@ -6,9 +6,9 @@ Part of the isolation rules (see ``policies.rules.isolation``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
-import re
 
 from secrets_platform import conventions
 from secrets_platform.policies.environment import fmt_envs, own_env, selector_pins
@@ -217,7 +217,12 @@ def _regex_confined(pattern: str, env: str) -> bool:
         compiled = re.compile(pattern)
     except re.error:
         return False
-    probes = [f"{w}-{other}" for w in ("a", "dagster", "floe-jobs") for other in conventions.ENVIRONMENTS if other != env]
+    probes = [
+        conventions.namespace_name(w, other, checked=False)
+        for w in ("a", "dagster", "floe-jobs")
+        for other in conventions.ENVIRONMENTS
+        if other != env
+    ]
     return not any(compiled.search(p) for p in probes)
 
 

@@ -5,9 +5,9 @@ Part of the isolation rules (see ``policies.rules.isolation``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
-import re
 
 from secrets_platform import conventions
 from secrets_platform.policies.environment import fmt_envs

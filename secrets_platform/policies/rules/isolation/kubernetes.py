@@ -91,7 +91,7 @@ def check_binding_subjects(r: Resource, config: Mapping[str, Any]) -> Iterator[s
             namespace = at(subject, "namespace", where=f"{where}.namespace") or binding_namespace
             if isinstance(namespace, str):
                 tokens |= conventions.reference_env_tokens(namespace)
-                name = f"{namespace}/{name}"
+                name = conventions.object_key(namespace, name)
         others = tokens - {env}
         if others:
             yield (

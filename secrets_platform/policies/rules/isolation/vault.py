@@ -6,9 +6,9 @@ Part of the isolation rules (see ``policies.rules.isolation``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
-import json
 
 from secrets_platform import conventions
 from secrets_platform.parsers import ParseError, conninfo, vault_policy

@@ -1,0 +1,166 @@
+"""Names of Pulumi resources and cloud identities, each built here and parsed back by its inverse.
+
+Part of :mod:`secrets_platform.conventions` (re-exported there). A resource name is part of its URN,
+so these spellings are a contract with every deployed stack: changing one replaces resources.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from secrets_platform.conventions.environments import ENVIRONMENT_LIST, ENVIRONMENTS
+from secrets_platform.conventions.errors import ConventionError
+
+__all__ = [
+    "GcpServiceAccount",
+    "KindRef",
+    "ObjectKey",
+    "WorkloadIdentityMember",
+    "child_resource_name",
+    "gcp_service_account_email",
+    "gcp_service_account_id",
+    "gcp_service_account_resource_name",
+    "kind_ref",
+    "object_key",
+    "parse_child_resource_name",
+    "parse_gcp_service_account_email",
+    "parse_gcp_service_account_id",
+    "parse_gcp_service_account_resource_name",
+    "parse_kind_ref",
+    "parse_object_key",
+    "parse_workload_identity_member",
+    "workload_identity_member",
+]
+
+_OBJECT_KEY = re.compile(r"^(?P<namespace>[^/\s]+)/(?P<name>[^/\s]+)\Z")
+_GCP_EMAIL = re.compile(r"^(?P<account_id>[^@\s]+)@(?P<project>[^@\s.]+)\.iam\.gserviceaccount\.com\Z")
+_GCP_ACCOUNT_PATH = re.compile(r"^projects/(?P<project>[^/\s]+)/serviceAccounts/(?P<email>[^/\s]+)\Z")
+_WI_MEMBER = re.compile(r"^serviceAccount:(?P<project>[^.\s\[]+)\.svc\.id\.goog\[(?P<namespace>[^/\s\]]+)/(?P<account>[^/\s\]]+)\]\Z")
+
+
+def _refuse(what: str, value: str, form: str) -> ConventionError:
+    return ConventionError(f"{what} {value!r} is not of the form {form}")
+
+
+class ObjectKey(NamedTuple):
+    """A namespaced Kubernetes object as ``kubectl`` and the platform's resource names spell it: ``<namespace>/<name>``."""
+
+    namespace: str
+    name: str
+
+
+def object_key(namespace: str, name: str) -> str:
+    """``<namespace>/<name>`` (``dagster-prd/job-runner``): a namespaced object's key and its Pulumi resource name."""
+    return f"{namespace}/{name}"
+
+
+def parse_object_key(key: str) -> ObjectKey:
+    """The inverse of :func:`object_key`."""
+    m = _OBJECT_KEY.match(key)
+    if not m:
+        raise _refuse("object key", key, "'<namespace>/<name>'")
+    return ObjectKey(m["namespace"], m["name"])
+
+
+class KindRef(NamedTuple):
+    kind: str
+    name: str
+
+
+def kind_ref(kind: str, name: object) -> str:
+    """An object by kind and name, as ``kubectl`` spells it: ``<kind>/<name>`` (``Deployment/dagster-daemon``)."""
+    return f"{kind}/{name}"
+
+
+def parse_kind_ref(ref: str) -> KindRef:
+    """The inverse of :func:`kind_ref`."""
+    kind, sep, name = ref.partition("/")
+    if not sep or not kind or not name or "/" in name:
+        raise _refuse("object reference", ref, "'<kind>/<name>'")
+    return KindRef(kind, name)
+
+
+def child_resource_name(parent: str, *parts: str) -> str:
+    """A component's child resource: ``<parent>-<part>-...`` (``vault-prd-auth``, ``vault-prd-dagster-prd-policy``)."""
+    if not parts:
+        raise ConventionError(f"child resource of {parent!r} needs at least one part")
+    return "-".join((parent, *parts))
+
+
+def parse_child_resource_name(name: str, parent: str) -> str:
+    """The inverse of :func:`child_resource_name` given the parent: the rest (``auth``, ``dagster-prd-policy``)."""
+    prefix = f"{parent}-"
+    if not name.startswith(prefix) or len(name) == len(prefix):
+        raise _refuse(f"child resource of {parent}", name, f"'{prefix}<part>'")
+    return name[len(prefix) :]
+
+
+# GCP service account ids: 6-30 chars, start with a letter.
+_GCP_SA_ID = re.compile(r"^[a-z]([-a-z0-9]{4,28})[a-z0-9]\Z")
+
+
+def gcp_service_account_id(component: str, env: str) -> str:
+    value = f"{component}-{env}"
+    if not _GCP_SA_ID.match(value):
+        raise ConventionError(f"GCP service account id {value!r} must be 6-30 characters of a-z, 0-9 and '-', starting with a letter")
+    return value
+
+
+def parse_gcp_service_account_id(value: str) -> tuple[str, str]:
+    """The inverse of :func:`gcp_service_account_id`: (component, env)."""
+    component, _, env = value.rpartition("-")
+    if not component or env not in ENVIRONMENTS:
+        raise _refuse("GCP service account id", value, f"'<component>-<env>' (env one of {ENVIRONMENT_LIST})")
+    return component, env
+
+
+class GcpServiceAccount(NamedTuple):
+    component: str
+    env: str
+    project: str
+
+
+def gcp_service_account_email(component: str, env: str, project: str) -> str:
+    """The GCP service account's email: ``<component>-<env>@<project>.iam.gserviceaccount.com``."""
+    return f"{gcp_service_account_id(component, env)}@{project}.iam.gserviceaccount.com"
+
+
+def parse_gcp_service_account_email(email: str) -> GcpServiceAccount:
+    """The inverse of :func:`gcp_service_account_email`."""
+    m = _GCP_EMAIL.match(email)
+    if not m:
+        raise _refuse("GCP service account email", email, "'<component>-<env>@<project>.iam.gserviceaccount.com'")
+    return GcpServiceAccount(*parse_gcp_service_account_id(m["account_id"]), m["project"])
+
+
+def gcp_service_account_resource_name(project: str, email: str) -> str:
+    """The IAM resource path of a service account: ``projects/<project>/serviceAccounts/<email>``."""
+    return f"projects/{project}/serviceAccounts/{email}"
+
+
+def parse_gcp_service_account_resource_name(path: str) -> tuple[str, str]:
+    """The inverse of :func:`gcp_service_account_resource_name`: (project, email)."""
+    m = _GCP_ACCOUNT_PATH.match(path)
+    if not m:
+        raise _refuse("GCP service account path", path, "'projects/<project>/serviceAccounts/<email>'")
+    return m["project"], m["email"]
+
+
+class WorkloadIdentityMember(NamedTuple):
+    project: str
+    namespace: str
+    account: str
+
+
+def workload_identity_member(project: str, namespace: str, account: str) -> str:
+    """The one Kubernetes identity a GCP account trusts: ``serviceAccount:<project>.svc.id.goog[<ns>/<ksa>]``."""
+    return f"serviceAccount:{project}.svc.id.goog[{object_key(namespace, account)}]"
+
+
+def parse_workload_identity_member(member: str) -> WorkloadIdentityMember:
+    """The inverse of :func:`workload_identity_member`."""
+    m = _WI_MEMBER.match(member)
+    if not m:
+        raise _refuse("Workload Identity member", member, "'serviceAccount:<project>.svc.id.goog[<namespace>/<account>]'")
+    return WorkloadIdentityMember(m["project"], m["namespace"], m["account"])

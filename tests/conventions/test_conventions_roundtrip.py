@@ -1,0 +1,236 @@
+"""Every name, path and file name conventions builds is parsed back by its inverse (hypothesis round trips over
+generated services, workloads and environments), and every parser refuses what it cannot read with a
+ConventionError naming the value and the form it expected."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import types
+from typing import Callable
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from secrets_platform import conventions as c
+
+PROPERTY = hsettings(max_examples=120, deadline=None, database=None)
+
+# Words a generated name part may not be: the environment tokens and Flyte domains, so a name part never
+# reads as an environment (the settings refuse such workloads and services: test_hostile_input).
+_RESERVED = set(c.ENVIRONMENTS) | set(c.FLYTE_DOMAINS.values())
+_WORD = st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True).filter(lambda w: w not in _RESERVED)
+# A DNS-label part of a name: one to three words joined by '-' (snowflake, floe-jobs, snowflake-db-ro).
+LABEL = st.lists(_WORD, min_size=1, max_size=3).map("-".join)
+# Any label, env tokens included as words (a bundle name's env is read from its fixed place, so these round-trip too).
+ANY_LABEL = st.lists(st.one_of(_WORD, st.sampled_from(sorted(_RESERVED))), min_size=1, max_size=3).map("-".join)
+ENV = st.sampled_from(c.ENVIRONMENTS)
+KEY = st.from_regex(r"[A-Z][A-Z0-9]{0,5}(_[A-Z0-9]{1,5}){0,2}", fullmatch=True)
+MOUNT = st.from_regex(r"[a-z0-9][-a-z0-9_]{0,8}", fullmatch=True)
+SEGMENT = st.from_regex(r"[A-Za-z0-9][-A-Za-z0-9_.]{0,8}", fullmatch=True)
+STACK = st.from_regex(r"[A-Za-z0-9_.-]{1,12}", fullmatch=True)
+GCP_PROJECT = st.from_regex(r"[a-z][a-z0-9-]{4,20}[a-z0-9]", fullmatch=True)
+
+
+@PROPERTY
+@given(service=ANY_LABEL, env=ENV)
+def test_credentials_name_and_its_regex_are_one_spelling(service: str, env: str) -> None:
+    name = c.credentials_name(service, env, checked=False)
+    assert c.parse_credentials_name(name) == c.ServiceEnv(service, env)
+    assert c.CREDENTIALS_NAME.match(name) and c.env_token_of_name(name) == env
+
+
+@PROPERTY
+@given(service=LABEL, env=ENV, purpose=LABEL)
+def test_secret_names(service: str, env: str, purpose: str) -> None:
+    assert c.parse_secret_name(c.secret_name(service, env, purpose)) == c.SecretName(service, env, purpose)
+    pull = c.parse_secret_name(c.pull_secret_name(service, env))
+    assert (pull.service, pull.env, pull.purpose) == (service, env, "pull")
+
+
+@PROPERTY
+@given(service=LABEL, env=ENV, purpose=LABEL)
+def test_an_imported_secret_name_gives_back_its_variable(service: str, env: str, purpose: str) -> None:
+    prefix = "DAGSTER_SECRET_"
+    variable = c.import_variable(purpose, prefix)
+    parsed = c.parse_secret_name(c.import_secret_name(variable, prefix, service, env))
+    assert (parsed.service, parsed.env) == (service, env)
+    assert c.import_variable(parsed.purpose, prefix) == variable
+
+
+@PROPERTY
+@given(workload=ANY_LABEL, env=ENV, flyte=st.booleans())
+def test_namespaces(workload: str, env: str, flyte: bool) -> None:
+    name = c.namespace_name(workload, env, flyte=flyte, checked=False)
+    parsed = c.parse_namespace_name(name)
+    # local's Flyte domain is its token: <project>-local is one name for both, read as the plain namespace
+    assert parsed == c.NamespaceName(workload, env, flyte and env != "local")
+    assert c.namespace_name(parsed.workload, parsed.env, flyte=parsed.flyte, checked=False) == name and c.namespace_env(name) == env
+
+
+@PROPERTY
+@given(mount=MOUNT, env=ENV, service=MOUNT)
+def test_vault_kv_paths(mount: str, env: str, service: str) -> None:
+    assert c.parse_vault_path(c.vault_path(mount, env, service)) == c.VaultPath(mount, env, service)
+    assert c.parse_vault_kv_path(c.vault_kv_api_path(mount, env, service)) == c.KvPath(mount, "data", env, service)
+    assert c.parse_vault_kv_path(c.vault_kv_metadata_path(mount, env, service)) == c.KvPath(mount, "metadata", env, service)
+
+
+@PROPERTY
+@given(mount=SEGMENT, service=LABEL, env=ENV)
+def test_vault_database_names(mount: str, service: str, env: str) -> None:
+    role = c.vault_database_role(service, env)
+    assert c.parse_vault_database_role(role) == c.ServiceEnv(service, env)
+    creds = c.parse_vault_creds_path(c.vault_database_creds_path(mount, service, env))
+    assert creds == c.CredsPath(mount, role)
+    assert c.parse_vault_database_env_file(c.vault_database_env_file(service)) == service
+
+
+@PROPERTY
+@given(env=ENV, mount=LABEL, workload=LABEL)
+def test_vault_access_names(env: str, mount: str, workload: str) -> None:
+    namespace = c.namespace_name(workload, env)
+    auth = c.vault_auth_path(env)
+    assert c.parse_vault_auth_path(auth) == env
+    assert c.parse_vault_auth_mount(c.vault_auth_mount(auth)) == auth
+    assert c.parse_vault_policy_name(c.vault_policy_name(mount, namespace), mount) == namespace
+    assert c.parse_vault_role_name(c.vault_role_name(namespace)) == namespace
+
+
+@PROPERTY
+@given(service=LABEL, key=KEY, kind=st.sampled_from(("secret", "template")))
+def test_vault_agent_files_and_annotations(service: str, key: str, kind: str) -> None:
+    file = c.vault_agent_file_name(service, key)
+    assert c.parse_vault_agent_file_name(file, service) == c.key_slug(key)
+    assert c.parse_vault_secrets_file(c.vault_secrets_file(file)) == file
+    assert c.parse_agent_inject_annotation(c.agent_inject_annotation(kind, file)) == c.AgentAnnotation(kind, file)
+
+
+@PROPERTY
+@given(group=st.lists(MOUNT, min_size=1, max_size=3).map("/".join), key=st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True))
+def test_flyte_secret_files(group: str, key: str) -> None:
+    assert c.parse_flyte_secret_file(c.flyte_secret_file(group, key)) == c.FlyteSecretFile(group, key)
+
+
+@PROPERTY
+@given(env=ENV, kind=st.sampled_from(("kubernetes", "gcp", "vault")), component=st.from_regex(r"[a-z][a-z0-9]{3,10}", fullmatch=True))
+def test_operator_and_provider_names(env: str, kind: str, component: str) -> None:
+    assert c.parse_store_name(c.store_name(env)) == env
+    assert c.parse_provider_name(c.provider_name(kind, env)) == (kind, env)
+    assert c.parse_gcp_service_account_id(c.gcp_service_account_id(component, env)) == (component, env)
+
+
+@PROPERTY
+@given(workload=LABEL, env=ENV, name=LABEL, kind=st.sampled_from(("Deployment", "StatefulSet", "Job")))
+def test_object_keys(workload: str, env: str, name: str, kind: str) -> None:
+    namespace = c.namespace_name(workload, env)
+    assert c.parse_object_key(c.object_key(namespace, name)) == c.ObjectKey(namespace, name)
+    assert c.parse_kind_ref(c.kind_ref(kind, name)) == c.KindRef(kind, name)
+
+
+@PROPERTY
+@given(parent=LABEL, parts=st.lists(LABEL, min_size=1, max_size=3), key=KEY, slot=st.sampled_from(("a", "b")))
+def test_resource_names(parent: str, parts: list[str], key: str, slot: str) -> None:
+    assert c.parse_child_resource_name(c.child_resource_name(parent, *parts), parent) == "-".join(parts)
+    base = c.password_resource_name(parent, key)
+    assert c.parse_slot_resource_name(c.slot_resource_name(base, slot)) == (base, slot)
+
+
+@PROPERTY
+@given(project=GCP_PROJECT, component=st.from_regex(r"[a-z][a-z0-9]{3,10}", fullmatch=True), env=ENV, workload=LABEL, secret=LABEL)
+def test_gcp_names(project: str, component: str, env: str, workload: str, secret: str) -> None:
+    email = c.gcp_service_account_email(component, env, project)
+    assert c.parse_gcp_service_account_email(email) == c.GcpServiceAccount(component, env, project)
+    assert c.parse_gcp_service_account_resource_name(c.gcp_service_account_resource_name(project, email)) == (project, email)
+    namespace = c.namespace_name(workload, env)
+    member = c.workload_identity_member(project, namespace, c.ESO_SERVICE_ACCOUNT)
+    assert c.parse_workload_identity_member(member) == c.WorkloadIdentityMember(project, namespace, c.ESO_SERVICE_ACCOUNT)
+    assert c.parse_gcp_secret_resource_name(c.gcp_secret_resource_name(project, secret)) == c.GcpSecretResource(project, secret)
+
+
+@PROPERTY
+@given(stack=STACK)
+def test_stack_files(stack: str) -> None:
+    name = c.stack_file_name(stack)
+    assert c.parse_stack_file_name(name) == stack
+    assert re.fullmatch(c.STACK_FILE_GLOB.replace(".", r"\.").replace("*", ".+"), name)
+
+
+@PROPERTY
+@given(workload=ANY_LABEL, env=ENV)
+def test_env_suffix(workload: str, env: str) -> None:
+    assert c.env_suffix(c.namespace_name(workload, env, checked=False)) == env
+
+
+def test_a_secret_name_that_reads_two_ways_is_refused() -> None:
+    name = c.secret_name("floe", "prd", "dev-copy")  # purpose holding an env token: floe/prd/dev-copy or floe-prd/dev/copy
+    with pytest.raises(c.ConventionError, match="reads more than one way"):
+        c.parse_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    ("parse", "bad"),
+    [
+        (c.parse_credentials_name, "snowflake-credentials"),
+        (c.parse_credentials_name, "snowflake-qa-credentials"),
+        (c.parse_secret_name, "snowflake-prd-credentials"),
+        (c.parse_namespace_name, "dagster"),
+        (c.parse_vault_path, "floe/qa/snowflake"),
+        (c.parse_vault_kv_path, "floe/prd/snowflake"),
+        (c.parse_vault_creds_path, "database/roles/warehouse-prd"),
+        (c.parse_vault_auth_mount, "kubernetes-prd"),
+        (c.parse_vault_database_env_file, "warehouse.env"),
+        (c.parse_vault_secrets_file, "/etc/secrets/x"),
+        (c.parse_agent_inject_annotation, "vault.hashicorp.com/role"),
+        (c.parse_flyte_secret_file, "/etc/flyte/secrets/key-only"),
+        (c.parse_object_key, "no-namespace"),
+        (c.parse_kind_ref, "Deployment"),
+        (c.parse_gcp_secret_resource_name, "projects/p/topics/t"),
+        (c.parse_gcp_service_account_email, "eso-prd@example.com"),
+        (c.parse_gcp_service_account_resource_name, "projects/p/roles/r"),
+        (c.parse_workload_identity_member, "user:someone@example.com"),
+        (c.parse_stack_file_name, "Pulumi.yaml"),
+        (c.parse_vault_database_role, "warehouse"),
+        (c.parse_store_name, "vault-prd"),
+        (c.parse_vault_auth_path, "userpass-prd"),
+        (c.parse_vault_role_name, "dagster-prd"),
+        (c.parse_provider_name, "kubernetes"),
+        (c.parse_gcp_service_account_id, "eso"),
+        (c.parse_slot_resource_name, "snowflake-password"),
+    ],
+)
+def test_each_parser_refuses_what_it_cannot_read_naming_the_value_and_the_form(parse: Callable[[str], object], bad: str) -> None:
+    with pytest.raises(c.ConventionError) as err:
+        parse(bad)
+    assert repr(bad) in str(err.value) and "form" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("parse", "bad", "given"),
+    [
+        (c.parse_vault_policy_name, "other-dagster-prd-read", "floe"),
+        (c.parse_vault_agent_file_name, "other-password", "snowflake"),
+        (c.parse_child_resource_name, "vault-dev-auth", "vault-prd"),
+    ],
+)
+def test_parsers_given_a_part_refuse_names_without_it(parse: Callable[[str, str], object], bad: str, given: str) -> None:
+    with pytest.raises(c.ConventionError, match=re.escape(repr(bad))):
+        parse(bad, given)
+
+
+@pytest.mark.parametrize("module", ["environments", "errors", "keys", "paths", "resources"])
+def test_conventions_re_exports_every_public_name_of_its_modules(module: str) -> None:
+    """``from secrets_platform import conventions`` is the one door: nothing public hides in a submodule."""
+    mod = importlib.import_module(f"secrets_platform.conventions.{module}")
+    public = [
+        n
+        for n, v in vars(mod).items()
+        if not n.startswith("_")
+        and n != "annotations"
+        and not isinstance(v, types.ModuleType)
+        and getattr(v, "__module__", mod.__name__) == mod.__name__
+    ]
+    missing = [n for n in public if getattr(c, n, None) is not getattr(mod, n)]
+    assert not missing, f"add to secrets_platform/conventions/__init__.py's imports: {missing}"
