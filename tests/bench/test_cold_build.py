@@ -62,6 +62,7 @@ def test_the_steps_are_read_from_the_makefile_in_order():
         "etcd",
         "kube-control-plane",
         "external-secrets",
+        "vault-injector",
     ]
     kube = steps[4]
     assert kube["wrapper"] == "toolchain/kube" and "k8s.io/kubernetes/cmd/kubectl" in kube["packages"]
