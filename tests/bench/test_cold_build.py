@@ -62,6 +62,7 @@ def test_the_steps_are_read_from_the_makefile_in_order():
         "etcd",
         "kube-control-plane",
         "external-secrets",
+        "vault-injector",
         "reloader",
     ]
     kube = steps[4]
