@@ -1,6 +1,6 @@
 """The local cluster: etcd, kube-apiserver and kube-controller-manager on loopback.
 
-``make up`` starts it (``python -m localcluster up``) and applies the local stack
+``make up`` starts it (``python -m secrets_platform.localcluster up``) and applies the local stack
 to it; the end-to-end tests start clusters of their own in temporary folders.
 It is the envtest/kind idea without containers: real Kubernetes binaries built by
 ``make toolchain`` (toolchain/kube, toolchain/etcd), certificates made locally,

@@ -1,4 +1,4 @@
-"""``python -m localcluster up|down|destroy|status|kubeconfig``: the Makefile's cluster steps.
+"""``python -m secrets_platform.localcluster up|down|destroy|status|kubeconfig``: the Makefile's cluster steps.
 
     up                     start what is not running (installing the External Secrets CRDs), wait until ready
     down                   stop every process, keep the data
@@ -23,7 +23,7 @@ from secrets_platform.localcluster.vault import OpenBao
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m localcluster", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m secrets_platform.localcluster", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="data folder (default: .cluster/)")
     parser.add_argument("--bin", type=Path, default=DEFAULT_BIN, help="folder of the built binaries (default: build/cluster/)")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -2,7 +2,7 @@
 
 Debian's PostgreSQL server binaries (``apt-get install postgresql``; ``.ci/run``
 installs them when missing), run as a local process beside the cluster and
-started and stopped with it (``python -m localcluster up|down``). Its files live
+started and stopped with it (``python -m secrets_platform.localcluster up|down``). Its files live
 in ``<cluster data>/postgres/``:
 
 - ``data/``: the database cluster (``initdb``), listening on 127.0.0.1 only, no

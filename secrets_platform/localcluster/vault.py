@@ -5,7 +5,7 @@ module), so Vault's own side is applied the way docs/backends.md tells an operat
 exactly the definitions in the stack's ``vault`` output, through Vault's HTTP API.
 
 - :class:`OpenBao`: a dev server (in memory, unsealed) on 127.0.0.1, started and
-  stopped with the local cluster (``python -m localcluster up|down``). Its files
+  stopped with the local cluster (``python -m secrets_platform.localcluster up|down``). Its files
   live in ``<cluster data>/openbao/``: a scratch HOME (the dev server writes a token
   file there, never in the user's home), the root token (generated at random, mode
   0600, handed over in the environment, never on a command line), and the log,
@@ -25,7 +25,7 @@ exactly the definitions in the stack's ``vault`` output, through Vault's HTTP AP
   tokens, a policy, a KV path or mount, a database mount with its issued users).
   Outputs that declare nothing (the last Vault credential removed) remove all of it.
 
-``python -m localcluster.vault --dir .cluster apply --stack-outputs FILE``: FILE is
+``python -m secrets_platform.localcluster.vault --dir .cluster apply --stack-outputs FILE``: FILE is
 ``pulumi stack output --json`` of the local stack (its ``vault`` output holds no secret).
 Exit 0 done, 2 a problem the message names (an unreachable or sealed Vault, a bad
 outputs file, a missing service account), checked before anything is written.
@@ -130,7 +130,7 @@ class OpenBao(LoopbackServer):
             return self.token_file.read_text().strip()
         except OSError:
             raise VaultError(
-                f"no root token in {self.token_file}: start the local Vault with make up (python -m localcluster up)"
+                f"no root token in {self.token_file}: start the local Vault with make up (python -m secrets_platform.localcluster up)"
             ) from None
 
     def _is_ours(self, cmdline: list[bytes]) -> bool:
@@ -667,7 +667,7 @@ def apply_local(cluster: Cluster, outputs_file: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m localcluster.vault", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m secrets_platform.localcluster.vault", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="the local cluster's data folder (default: .cluster/)")
     parser.add_argument("--bin", type=Path, default=DEFAULT_BIN, help="folder of the built binaries (default: build/cluster/)")
     sub = parser.add_subparsers(dest="command", required=True)

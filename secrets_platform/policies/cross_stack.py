@@ -23,8 +23,8 @@ connect to every database of its server that grants CONNECT to PUBLIC, the defau
 and prd must encrypt with a ``gcpkms://`` key of their own and name their cluster (a context,
 or ``gcp.project`` + ``gcp.region`` + ``gcp.clusterName``); local needs neither.
 
-    python -m policies.cross_stack                 # every Pulumi.*.yaml of the repository
-    python -m policies.cross_stack Pulumi.dev.yaml Pulumi.prd.yaml
+    python -m secrets_platform.policies.cross_stack                 # every Pulumi.*.yaml of the repository
+    python -m secrets_platform.policies.cross_stack Pulumi.dev.yaml Pulumi.prd.yaml
 
 Exit codes: 0 no sharing, 1 sharing found, 2 a stack file is unreadable or invalid.
 """

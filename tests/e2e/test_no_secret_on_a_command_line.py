@@ -2,8 +2,8 @@
 
 Any local user reads every process's ``/proc/<pid>/cmdline``. A :class:`support.CmdlineSampler`
 keeps every distinct command line seen while this module runs make up's steps exactly as the
-Makefile does (``python -m localcluster up``: the cluster, OpenBao, PostgreSQL and its bootstrap;
-``pulumi up`` with the pack; ``python -m localcluster.vault apply``), then uses what they made
+Makefile does (``python -m secrets_platform.localcluster up``: the cluster, OpenBao, PostgreSQL and its bootstrap;
+``pulumi up`` with the pack; ``python -m secrets_platform.localcluster.vault apply``), then uses what they made
 (job-runner logins, a leased database user with psql, the KV values). Afterwards every secret
 value the module knows (the root token, both database passwords, the issued users' passwords,
 job-runner tokens, the stack's generated values and the seeded KV values) is looked for in them.
@@ -37,7 +37,7 @@ pytestmark = [
 
 
 def localcluster_cli(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m localcluster --dir D --bin B ...``: the Makefile's cluster step."""
+    """``python -m secrets_platform.localcluster --dir D --bin B ...``: the Makefile's cluster step."""
     env = {**os.environ, "LOCAL_CLUSTER_PORT_BASE": str(cluster.ports.api)}
     return subprocess.run(
         [sys.executable, "-m", "secrets_platform.localcluster", "--dir", str(cluster.root), "--bin", str(DEFAULT_BIN), *args],

@@ -1,7 +1,7 @@
 """Vault for real: the stack's vault output applied to a local OpenBao, job runners' real tokens logging in.
 
 One project copy (with a second vault credential shared by two namespaces) is applied
-to the module's cluster, then `python -m localcluster.vault apply` (make up's step)
+to the module's cluster, then `python -m secrets_platform.localcluster.vault apply` (make up's step)
 applies its Vault side to an OpenBao dev server started for the module. Tokens come
 from TokenRequest (`kubectl create token job-runner --audience ...`); each test checks
 one invariant and names the role, namespace or path in its failure.

@@ -1,7 +1,7 @@
 """Short-lived database users for real: job runners' own tokens lease PostgreSQL users from Vault.
 
 The local stack (its `warehouse` bundle: backend vault-database, namespace dagster) is
-applied to the module's cluster, then make up's Vault step (`python -m localcluster.vault
+applied to the module's cluster, then make up's Vault step (`python -m secrets_platform.localcluster.vault
 apply`) configures an OpenBao dev server's database engine against the local PostgreSQL.
 Tokens come from TokenRequest with the role's audience; users are tried with psql. The whole
 module runs under a command-line sampler: no secret it handles (the root token, the database

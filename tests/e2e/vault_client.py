@@ -15,7 +15,7 @@ from secrets_platform.localcluster.vault import OpenBao
 
 
 def run_apply(cluster: Cluster, outputs) -> subprocess.CompletedProcess[str]:
-    """`python -m localcluster.vault apply` (make up's step) against the module's cluster and its local servers."""
+    """`python -m secrets_platform.localcluster.vault apply` (make up's step) against the module's cluster and its local servers."""
     return subprocess.run(
         [sys.executable, "-m", "secrets_platform.localcluster.vault", "--dir", str(cluster.root), "apply", "--stack-outputs", str(outputs)],
         capture_output=True,

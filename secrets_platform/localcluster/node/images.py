@@ -169,7 +169,7 @@ def build_workload(out: Path, busybox: Path = BUSYBOX) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m localcluster.node.images", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m secrets_platform.localcluster.node.images", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the two image tarballs")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
