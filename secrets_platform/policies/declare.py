@@ -29,34 +29,32 @@ from secrets_platform.policies.values import UnknownAtPreview
 
 EXEMPT_RESOURCES = "exemptResources"
 
-_EXEMPT_SCHEMA: dict[str, Any] = {
-    "type": "array",
-    "items": {"type": "string"},
-    "default": [],
-    "description": (
-        "URNs or Pulumi resource names exempt from this policy. Prefer URNs: they carry "
-        "the stack, so an exemption made for dev cannot silently apply to prd."
-    ),
-}
-
+_EXEMPT_DESCRIPTION = (
+    "URNs or Pulumi resource names exempt from this policy. Prefer URNs: they carry "
+    "the stack, so an exemption made for dev cannot silently apply to prd."
+)
 
 EXEMPT_CHILDREN_OF = "exemptChildrenOf"
 
-_EXEMPT_CHILDREN_SCHEMA: dict[str, Any] = {
-    "type": "array",
-    "items": {"type": "string"},
-    "default": [],
-    "description": (
-        "URNs or Pulumi names of components (e.g. a third-party helm.sh/v4 Chart) whose direct children "
-        "are exempt from this policy: objects a vendor chart renders do not follow our conventions."
-    ),
-}
+_EXEMPT_CHILDREN_DESCRIPTION = (
+    "URNs or Pulumi names of components (e.g. a third-party helm.sh/v4 Chart) whose direct children "
+    "are exempt from this policy: objects a vendor chart renders do not follow our conventions."
+)
+
+
+def _names_schema(description: str) -> dict[str, Any]:
+    """A knob holding a list of URNs or Pulumi names, empty by default."""
+    return {"type": "array", "items": {"type": "string"}, "default": [], "description": description}
 
 
 def config_schema(**extra: dict[str, Any]) -> PolicyConfigSchema:
     """Every policy takes ``exemptResources`` and ``exemptChildrenOf``; some add their own knobs."""
     return PolicyConfigSchema(
-        properties={EXEMPT_RESOURCES: dict(_EXEMPT_SCHEMA), EXEMPT_CHILDREN_OF: dict(_EXEMPT_CHILDREN_SCHEMA), **extra}
+        properties={
+            EXEMPT_RESOURCES: _names_schema(_EXEMPT_DESCRIPTION),
+            EXEMPT_CHILDREN_OF: _names_schema(_EXEMPT_CHILDREN_DESCRIPTION),
+            **extra,
+        }
     )
 
 
