@@ -27,6 +27,7 @@ KUBE_VERSION              := $(call go_version_of,kube-control-plane)
 ETCD_VERSION              := $(call go_version_of,etcd)
 ESO_VERSION               := $(call go_version_of,external-secrets)
 VAULT_K8S_VERSION         := $(call go_version_of,vault-injector)
+RELOADER_VERSION          := $(call go_version_of,reloader)
 
 # ---------------------------------------------------------------------------
 # Paths
@@ -228,8 +229,19 @@ vault-injector.what := the Vault agent injector (vault-k8s $(VAULT_K8S_VERSION))
 vault-injector.deps := toolchain/kube/vault-injector/main.go
 $(eval $(call go_step,vault-injector,kube,$(CLUSTER_BIN)/vault-injector,./vault-injector,1m))
 
+# Reloader: its own module (its k8s.io v0.35.3 fits neither toolchain/kube's nor toolchain/eso's graph), built
+# in a Go workspace whose copy of Reloader listens on 127.0.0.1 only (toolchain/reloader_patch.py, under build/).
+RELOADER_WORK := $(BUILD_DIR)/reloader/go.work
+$(RELOADER_WORK): toolchain/reloader_patch.py toolchain/reloader/go.mod toolchain/reloader/go.sum | $(MODULES_STAMP)
+	@$(PYTHON) toolchain/reloader_patch.py --wrapper toolchain/reloader --out $(dir $@) \
+		--module-dir "$$(cd toolchain/reloader && $(GO_ENV) $(GO) list -m -f '{{.Dir}}' github.com/stakater/Reloader)"
+reloader.what := Reloader $(RELOADER_VERSION) for the local cluster (its listener on 127.0.0.1)
+reloader.deps := $(RELOADER_WORK)
+$(CLUSTER_BIN)/reloader: private GO_BUILD := env GOWORK=$(RELOADER_WORK) $(GO_BUILD)
+$(eval $(call go_step,reloader,reloader,$(CLUSTER_BIN)/reloader,github.com/stakater/Reloader,2m))
+
 NODE_IMAGES  := $(CLUSTER_BIN)/pause-image.tar $(CLUSTER_BIN)/busybox-image.tar
-CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(KUBE_BINS) $(CLUSTER_BIN)/external-secrets $(CLUSTER_BIN)/vault-injector $(BIN_DIR)/kubectl $(NODE_IMAGES)
+CLUSTER_BINS := $(CLUSTER_BIN)/etcd $(KUBE_BINS) $(CLUSTER_BIN)/external-secrets $(CLUSTER_BIN)/vault-injector $(CLUSTER_BIN)/reloader $(BIN_DIR)/kubectl $(NODE_IMAGES)
 ESO_CRDS     := $(CLUSTER_BIN)/external-secrets-crds.yaml
 
 .PHONY: cluster-toolchain

@@ -3,8 +3,8 @@
 Reads no Secret's data, with one exception: :meth:`Kubectl.secret_manifest`, which only
 ``dotenv`` calls, for the local stack's ExternalSecret-synced Secrets, and whose values go
 to the 0600 file and nowhere else (kubectl's output is a pipe, never the terminal).
-Otherwise Secrets are queried for ``metadata.creationTimestamp`` only (a jsonpath),
-ExternalSecrets and workloads as objects (they hold references, not values).
+Otherwise Secrets are queried for ``metadata.creationTimestamp`` or ``metadata.annotations``
+only (a jsonpath), ExternalSecrets, workloads and Jobs as objects (they hold references, not values).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from secrets_platform import conventions
+from secrets_platform.cli import blast
 
-RELOADER_AUTO = ("reloader.stakater.com/auto", "reloader.stakater.com/search")
-RELOADER_SECRET_LIST = "secret.reloader.stakater.com/reload"
 WORKLOAD_KINDS = "deployments,statefulsets,daemonsets"
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
@@ -103,6 +102,19 @@ class Kubectl:
         found = self._json(["get", WORKLOAD_KINDS, "-n", namespace])
         return list((found or {}).get("items") or [])
 
+    def jobs(self, namespace: str) -> list[dict[str, Any]]:
+        found = self._json(["get", "jobs.batch", "-n", namespace])
+        return list((found or {}).get("items") or [])
+
+    def secret_annotations(self, name: str, namespace: str) -> dict[str, str] | None:
+        """The Secret's annotations (metadata only, never its data); None when it does not exist."""
+        done = self.runner([*self._base(), "get", "secret", name, "-n", namespace, "-o", "jsonpath={.metadata.annotations}"])
+        if done.returncode != 0:
+            if "NotFound" in done.stderr or "not found" in done.stderr:
+                return None
+            raise RuntimeError((done.stderr or "kubectl failed").strip().splitlines()[-1])
+        return dict(json.loads(done.stdout)) if done.stdout.strip() else {}
+
 
 def age(timestamp: str | None, now: dt.datetime | None = None) -> str:
     if not timestamp:
@@ -139,25 +151,14 @@ def sync_state(kube: Kubectl, secret: dict[str, Any], now: dt.datetime | None = 
     return SyncState(name, ns, backend, store, "Synced" if ok else reason, ok, age(when, now))
 
 
-def _references(pod_spec: dict[str, Any], secret: str) -> bool:
-    containers = [*(pod_spec.get("containers") or []), *(pod_spec.get("initContainers") or [])]
-    for c in containers:
-        if any((e.get("secretRef") or {}).get("name") == secret for e in c.get("envFrom") or []):
-            return True
-        if any(((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name") == secret for e in c.get("env") or []):
-            return True
-    return any((v.get("secret") or {}).get("secretName") == secret for v in pod_spec.get("volumes") or [])
+def reloading_workloads(workloads: list[dict[str, Any]], secret: str, secret_annotations: dict[str, str] | None = None) -> list[str]:
+    """``Kind/name`` of workloads Reloader will roll when ``secret`` changes (Reloader's rules: :mod:`secrets_platform.cli.blast`).
 
-
-def reloading_workloads(workloads: list[dict[str, Any]], secret: str) -> list[str]:
-    """``Kind/name`` of workloads Reloader will roll when ``secret`` changes."""
-    out = []
-    for w in workloads:
-        meta = w.get("metadata") or {}
-        ann = meta.get("annotations") or {}
-        listed = secret in [s.strip() for s in ann.get(RELOADER_SECRET_LIST, "").split(",")]
-        auto = any(ann.get(a) == "true" for a in RELOADER_AUTO)
-        pod = ((w.get("spec") or {}).get("template") or {}).get("spec") or {}
-        if listed or (auto and _references(pod, secret)):
-            out.append(conventions.kind_ref(w.get("kind", "Workload"), meta.get("name")))
-    return sorted(out)
+    ``secret_annotations`` default to a platform Secret's (``reloader.stakater.com/match: "true"``).
+    """
+    ann = {blast.MATCH: "true"} if secret_annotations is None else secret_annotations
+    return sorted(
+        conventions.kind_ref(w.get("kind", "Workload"), (w.get("metadata") or {}).get("name"))
+        for w in workloads
+        if blast.reloader_rolls(w, secret, ann)
+    )

@@ -19,7 +19,7 @@ from secrets_platform.cli.commands import listing
 from secrets_platform.cli.commands import rotate as rotate_cmd
 from secrets_platform.cli.commands import status as status_cmd
 from secrets_platform.cli.commands import validate as validate_cmd
-from secrets_platform.cli.commands.consumers import consumers
+from secrets_platform.cli.commands.consumers import consumers, radii, running_jobs
 from secrets_platform.cli.context import App, StackContext, StackParam
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, InputError
@@ -304,10 +304,19 @@ def rotate(ctx: click.Context, name: str, sc: StackContext, yes: bool, to_value:
             click.echo(f"  {step.op:<10} {step.type}  {step.name}")
         if not steps:
             click.echo("  (no changes)")
-        lines = consumers(sc, secret_name, list(cred.namespaces))
+        found = radii(sc, secret_name, list(cred.namespaces))
+        lines = consumers(sc, secret_name, list(cred.namespaces), found)
+        click.echo("Blast radius, read from the cluster before applying (Reloader rolls Deployments, StatefulSets, DaemonSets):")
         click.echo("Will restart:" if lines else "Consumers:")
         for line in lines:
             click.echo(f"  {line}")
+        jobs = running_jobs(found[0], rot.dual)
+        if jobs:
+            click.echo(
+                "Running Jobs that finish on the old value (a Job reads its Secret when it starts; Reloader never restarts Jobs or CronJobs):"
+            )
+            for line in jobs:
+                click.echo(f"  {line}")
         if not yes:
             if not _app(ctx).interactive():
                 raise InputError("refusing to rotate without confirmation: no terminal to ask on", "re-run with --yes")

@@ -36,6 +36,10 @@ LABEL_ENVIRONMENT = "secrets-platform.io/environment"
 # workloads that want a rolling restart on change add RELOADER_CONSUMER_ANNOTATION.
 RELOADER_SECRET_ANNOTATION = "reloader.stakater.com/match"
 RELOADER_CONSUMER_ANNOTATION = "reloader.stakater.com/search"
+# The workload kinds Reloader rolls (long-running), and those it never touches (batch: a Job or a
+# CronJob's run reads its Secrets when it starts and finishes on them; secrets_platform/localcluster/reloader.py).
+RELOADER_ROLLED_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+RELOADER_BATCH_KINDS = ("Job", "CronJob")
 
 # The key names a platform Secret holds, comma separated: known at preview even when the
 # values (and so the provider's data map) are not, so the pack checks the keys before

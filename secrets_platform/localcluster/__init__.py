@@ -7,7 +7,8 @@ It is the envtest/kind idea without containers: real Kubernetes binaries built b
 RBAC authorization, and nothing that can leave the loopback range:
 
 - every listener binds 127.0.0.1 (etcd client and peer, the API server, the
-  controller-manager's health port);
+  controller-manager's health port, Reloader's metrics port: upstream hard-codes every
+  interface, so ``make toolchain`` builds it patched to 127.0.0.1, :mod:`secrets_platform.localcluster.reloader`);
 - etcd speaks TLS only, client and peer, and takes only clients with a certificate
   of its own CA (the API server's): another local user can neither read nor write
   the Secrets it stores;
@@ -47,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from secrets_platform.localcluster import injector, pki
+from secrets_platform.localcluster import reloader as reloader_component
 
 if TYPE_CHECKING:
     from secrets_platform.localcluster.node import Node
@@ -71,11 +73,15 @@ CONTROLLERS = (
     "node-lifecycle-controller",
     "deployment-controller",
     "replicaset-controller",
+    # Reloader rolls StatefulSets and DaemonSets too (secrets_platform/localcluster/reloader.py).
+    "statefulset-controller",
+    "daemonset-controller",
     "job-controller",
     "cronjob-controller",
     "pod-garbage-collector-controller",
 )
 # Processes in start order; stopped in reverse.
+# reloader: Reloader, batch-safe and scoped to the platform's namespaces (secrets_platform/localcluster/reloader.py).
 COMPONENTS = (
     "etcd",
     "kube-apiserver",
@@ -83,6 +89,7 @@ COMPONENTS = (
     "kube-scheduler",
     "external-secrets",
     "vault-injector",
+    "reloader",
     "containerd",
     "kubelet",
 )
@@ -394,7 +401,13 @@ class Cluster:
 
         for name in (*COMPONENTS, "kubectl", ESO_CRDS):
             if name not in SYSTEM_BINARIES and not self.binary(name).exists():
-                what = "the Vault agent injector" if name == injector.COMPONENT else "the local control plane"
+                what = (
+                    reloader_component.WHAT
+                    if name == reloader_component.BINARY
+                    else "the Vault agent injector"
+                    if name == injector.COMPONENT
+                    else "the local control plane"
+                )
                 raise ClusterError(f"{self.binary(name)} is missing: run make toolchain (it builds {what})")
         try:
             self.node.check()
@@ -577,6 +590,8 @@ class Cluster:
             ]
         if component == "vault-injector":
             return injector.args(self)
+        if component == "reloader":
+            return reloader_component.args()
         if component == "containerd":
             return self.node.containerd_args()
         if component == "kubelet":
@@ -606,6 +621,8 @@ class Cluster:
             env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         if component == "external-secrets":
             env["KUBECONFIG"] = str(self.kubeconfig)
+        if component == "reloader":
+            env.update(reloader_component.environment(str(self.kubeconfig)))
         with open(self.log(component), "ab") as log:
             log.write(f"--- localcluster: starting {component} at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
             log.flush()
@@ -686,6 +703,8 @@ class Cluster:
                 self._spawn("external-secrets")
                 self._wait("external-secrets", self._external_secrets_healthy, timeout)
                 self._start_injector(timeout)
+                self._spawn("reloader")
+                self._wait("reloader", lambda: reloader_component.healthy(lambda: self.listeners().get("reloader", [])), timeout)
                 self._start_node(timeout)
             except BaseException:
                 self._stop_processes()

@@ -21,7 +21,13 @@ __all__ = [
 
 
 def fragments(secret: SecretDescriptor) -> dict[str, Any]:
-    """Consumer snippets for Kubernetes pods, Dagster Helm, Flyte, dbt, Pachyderm and Reloader."""
+    """Consumer snippets for Kubernetes pods, Dagster Helm, Flyte, dbt, Pachyderm and Reloader.
+
+    ``workloadAnnotations`` is for long-running workloads (Deployments, StatefulSets, DaemonSets): with it
+    Reloader rolls them when the Secret changes. Batch workloads (Jobs, CronJobs, a run of a data tool) need
+    none and get no restart: they read the Secret when they start; ``rotationStrategy: dual`` keeps the
+    value a running batch started with valid until the next rotation.
+    """
     name = secret.name
     reloader = {conventions.RELOADER_CONSUMER_ANNOTATION: "true"}
     if secret.type == DOCKER_CONFIG_JSON:

@@ -29,6 +29,10 @@ def stack_outputs(model: StackModel) -> dict[str, Any]:
         "reloader": {
             "secretAnnotation": {conventions.RELOADER_SECRET_ANNOTATION: "true"},
             "workloadAnnotation": {conventions.RELOADER_CONSUMER_ANNOTATION: "true"},
+            # Long-running workloads carry the annotation and roll; batch ones never roll (Reloader runs with
+            # --ignored-workload-types=jobs,cronjobs): they read the Secret when they start (dual keeps it valid).
+            "rolls": list(conventions.RELOADER_ROLLED_KINDS),
+            "neverRolls": list(conventions.RELOADER_BATCH_KINDS),
         },
     }
     if model.providers.render_dir:

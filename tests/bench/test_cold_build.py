@@ -63,6 +63,7 @@ def test_the_steps_are_read_from_the_makefile_in_order():
         "kube-control-plane",
         "external-secrets",
         "vault-injector",
+        "reloader",
     ]
     kube = steps[4]
     assert kube["wrapper"] == "toolchain/kube" and "k8s.io/kubernetes/cmd/kubectl" in kube["packages"]

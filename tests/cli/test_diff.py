@@ -528,7 +528,15 @@ def test_diff_never_prints_a_value_nor_a_hash_of_one(tmp_path, scratch):
             ]
         }
     )
-    kube = FakeKubectl({"--raw=/version": (0, "{}", ""), "get secret": (0, secret_data, ""), "deployment": (0, workloads, "")})
+    kube = FakeKubectl(
+        {
+            "--raw=/version": (0, "{}", ""),
+            # the blast radius asks a Secret for its annotations only (the platform's match annotation)
+            "jsonpath={.metadata.annotations}": (0, json.dumps({"reloader.stakater.com/match": "true"}), ""),
+            "get secret": (0, secret_data, ""),
+            "deployment": (0, workloads, ""),
+        }
+    )
     environ = {"DAGSTER_SECRET_SLACK_TOKEN": planted["imported"]}
 
     outputs = []

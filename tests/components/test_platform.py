@@ -76,6 +76,8 @@ def test_consumer_snippets():
     assert "{{ env_var('SNOWFLAKE_PASSWORD') }}" in c["dbtEnvVars"]
     assert c["workloadAnnotations"] == {"reloader.stakater.com/search": "true"}
     assert run.outputs["reloader"]["secretAnnotation"] == {"reloader.stakater.com/match": "true"}
+    assert run.outputs["reloader"]["rolls"] == ["Deployment", "StatefulSet", "DaemonSet"]
+    assert run.outputs["reloader"]["neverRolls"] == ["Job", "CronJob"]
 
 
 def test_job_runner_may_get_exactly_its_namespace_secrets():

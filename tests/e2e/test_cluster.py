@@ -80,6 +80,7 @@ def test_every_listener_of_the_local_cluster_is_on_loopback(cluster):
         "kube-scheduler",
         "external-secrets",
         "vault-injector",
+        "reloader",
         "containerd",
         "kubelet",
     }

@@ -25,6 +25,7 @@ BUILT = (
     "kubelet",
     "external-secrets",
     "vault-injector",
+    "reloader",
     "kubectl",
     "external-secrets-crds.yaml",
     "pause-image.tar",

@@ -22,7 +22,7 @@ PULUMI_BIN = ROOT / "bin" / "pulumi"
 
 ENGINE_PACKAGES = ("pulumi", "pulumi-kubernetes", "pulumi-random")
 # The local cluster's pieces: Go modules with release tags and no Python package.
-CLUSTER_PIECES = ("kube-control-plane", "etcd", "external-secrets", "vault-injector")
+CLUSTER_PIECES = ("kube-control-plane", "etcd", "external-secrets", "vault-injector", "reloader")
 NO_PYTHON = "-"
 CLUSTER_BIN = ROOT / "build" / "cluster"
 LOCAL = "local"  # our own module in the wrapper dir (upstream refused by the proxy)

@@ -154,5 +154,6 @@ def test_every_go_build_of_make_toolchain_runs_as_a_step(tmp_path):
         "kube-control-plane",
         "external-secrets",
         "vault-injector",
+        "reloader",
     ]
     assert any("steps.py table" in line for line in lines)
