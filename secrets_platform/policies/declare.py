@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -118,6 +118,33 @@ StackJudge = Callable[[Iterable[StackEntry], Mapping[str, Any], ReportViolation]
 """A stack rule's decision over ``(urn, name, parent option, view)`` of every resource; views only of those not exempt."""
 
 
+_P = TypeVar("_P", ResourceValidationPolicy, StackValidationPolicy)
+
+
+def _declared(
+    cls: type[_P],
+    name: str,
+    description: str,
+    enforcement_level: EnforcementLevel,
+    extra_config: dict[str, dict[str, Any]] | None,
+    validate: Callable[..., None],
+    check: Callable[..., Any],
+    judge: Callable[..., None],
+) -> _P:
+    """pulumi_policy's policy object around ``validate``, carrying the rule's plain ``check`` (for readers and
+    tests) and its ``judge`` (for secrets_platform/policies/analyzer.py)."""
+    policy = cls(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=config_schema(**(extra_config or {})),
+    )
+    policy.check = check  # type: ignore[attr-defined]
+    policy.judge = judge  # type: ignore[attr-defined]
+    return policy
+
+
 def resource_policy(
     *,
     name: str,
@@ -164,16 +191,8 @@ def resource_policy(
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         judge(args.resource_type, args.urn, args.name, args.opts.parent, args.get_config() or {}, lambda: Resource.of(args), report)
 
-    policy = ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=enforcement_level,
-        config_schema=config_schema(**(extra_config or {})),
-    )
-    policy.check = check  # type: ignore[attr-defined]  # the plain function, for readers and tests
+    policy = _declared(ResourceValidationPolicy, name, description, enforcement_level, extra_config, validate, check, judge)
     policy.applies = applies  # type: ignore[attr-defined]  # the type filter, for secrets_platform/policies/analyzer.py
-    policy.judge = judge  # type: ignore[attr-defined]  # for secrets_platform/policies/analyzer.py
     return policy
 
 
@@ -200,16 +219,7 @@ def stack_policy(
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         judge([(r.urn, r.name, r.opts.parent, partial(Resource.of, r)) for r in args.resources], args.get_config() or {}, report)
 
-    policy = StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=enforcement_level,
-        config_schema=config_schema(**(extra_config or {})),
-    )
-    policy.check = check  # type: ignore[attr-defined]
-    policy.judge = judge  # type: ignore[attr-defined]  # for secrets_platform/policies/analyzer.py
-    return policy
+    return _declared(StackValidationPolicy, name, description, enforcement_level, extra_config, validate, check, judge)
 
 
 MANDATORY = EnforcementLevel.MANDATORY
