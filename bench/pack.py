@@ -25,6 +25,7 @@ from __future__ import annotations
 import gc
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench.programs import Wire
@@ -85,9 +86,8 @@ def resource_args(wire: list[Wire]) -> list[Any]:
     return [ResourceValidationArgs(w.type, _props(w), w.urn, w.name, _options(w), None, {}) for w in wire]
 
 
-def time_rules(args: list[Any], repeats: int) -> tuple[Clock, list[str]]:
-    """Every resource rule over every resource, ``repeats`` times; the violations seen."""
-    policies, _ = _policies()
+def _timed_violations(run: Callable[[Callable[..., None]], None], repeats: int) -> tuple[Clock, list[str]]:
+    """``run(report)`` timed ``repeats`` times, after a garbage collection each; the violations of the last round."""
     violations: list[str] = []
 
     def report(message, urn=None):
@@ -98,10 +98,20 @@ def time_rules(args: list[Any], repeats: int) -> tuple[Clock, list[str]]:
         violations.clear()
         gc.collect()
         with clock:
-            for a in args:
-                for policy in policies:
-                    policy.validate(a, report)
+            run(report)
     return clock, list(violations)
+
+
+def time_rules(args: list[Any], repeats: int) -> tuple[Clock, list[str]]:
+    """Every resource rule over every resource, ``repeats`` times; the violations seen."""
+    policies, _ = _policies()
+
+    def run(report: Callable[..., None]) -> None:
+        for a in args:
+            for policy in policies:
+                policy.validate(a, report)
+
+    return _timed_violations(run, repeats)
 
 
 def analyze_requests(wire: list[Wire]) -> list[Any]:
@@ -166,15 +176,12 @@ def time_stack(resources: list[Any], repeats: int) -> tuple[Clock, list[str]]:
     from pulumi_policy import StackValidationArgs
 
     _, policies = _policies()
-    violations: list[str] = []
-    clock = Clock()
-    for _ in range(repeats):
-        violations.clear()
-        gc.collect()
-        with clock:
-            for policy in policies:
-                policy.validate(StackValidationArgs(resources, {}), lambda message, urn=None: violations.append(message))
-    return clock, list(violations)
+
+    def run(report: Callable[..., None]) -> None:
+        for policy in policies:
+            policy.validate(StackValidationArgs(resources, {}), report)
+
+    return _timed_violations(run, repeats)
 
 
 def measure(wire: list[Wire], *, repeats: int = 5, stack_sizes: tuple[int, ...] = STACK_SIZES) -> dict[str, Any]:

@@ -131,9 +131,9 @@ def secrets_from_render_dir(render_dir: Path, namespaces: set[str] | None = None
                 f"{path}: cannot be read ({err.__class__.__name__})", "delete the render folder and run `make up` again"
             ) from None
         except yaml.YAMLError as err:
-            line, reason = safe_yaml.describe(err)
+            where, reason = safe_yaml.located(str(path), err)
             raise InputError(
-                f"{path}{f':{line}' if line else ''}: not a manifest the local stack wrote ({reason})",
+                f"{where}: not a manifest the local stack wrote ({reason})",
                 "delete the render folder and run `make up` again",
             ) from None
         for doc in docs:

@@ -131,14 +131,14 @@ def _compose(name: str, text: str) -> list[yaml.Node]:
     try:
         return [doc for doc in safe_yaml.compose_all(text) if doc is not None]
     except safe_yaml.UnsafeYamlError as err:
-        line, reason = safe_yaml.describe(err)
+        where, reason = safe_yaml.located(name, err)
         raise InputError(
-            f"{name}{f':{line}' if line else ''}: refused: the YAML {reason}",
+            f"{where}: refused: the YAML {reason}",
             "write the values out without anchors and aliases, and nest less",
         ) from None
     except yaml.YAMLError as err:
-        line, reason = safe_yaml.describe(err)
-        raise InputError(f"{name}{f':{line}' if line else ''}: malformed YAML: {reason}") from None
+        where, reason = safe_yaml.located(name, err)
+        raise InputError(f"{where}: malformed YAML: {reason}") from None
 
 
 def _line(node: yaml.Node) -> int:

@@ -19,7 +19,7 @@ from secrets_platform.conventions.environments import *  # noqa: F403 (re-export
 # What this module itself uses of them, by name.
 from secrets_platform.conventions.environments import ENV_OF_FLYTE_DOMAIN, ENVIRONMENT_LIST, ENVIRONMENTS, FLYTE_DOMAINS, flyte_domain
 from secrets_platform.conventions.errors import *  # noqa: F403 (re-exported: its __all__)
-from secrets_platform.conventions.errors import ConventionError
+from secrets_platform.conventions.errors import ConventionError, matched, refuse
 from secrets_platform.conventions.keys import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.paths import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.paths import key_slug, vault_creds_path
@@ -254,15 +254,9 @@ class VaultPath(NamedTuple):
     service: str
 
 
-def _refuse(what: str, value: str, form: str) -> ConventionError:
-    return ConventionError(f"{what} {value!r} is not of the form {form}")
-
-
 def parse_credentials_name(name: str) -> ServiceEnv:
     """The inverse of :func:`credentials_name`."""
-    m = CREDENTIALS_NAME.match(name)
-    if not m:
-        raise _refuse("credential bundle name", name, f"'<service>-<env>-credentials' (env one of {ENVIRONMENT_LIST})")
+    m = matched(CREDENTIALS_NAME, "credential bundle name", name, f"'<service>-<env>-credentials' (env one of {ENVIRONMENT_LIST})")
     return ServiceEnv(m["service"], m["env"])
 
 
@@ -276,7 +270,7 @@ def parse_secret_name(name: str) -> SecretName:
     ]
     splits = [s for s in splits if OTHER_SECRET_NAME.match(f"{s.service}-{s.env}-{s.purpose}-secret")]
     if body == name or not splits:
-        raise _refuse("secret name", name, form)
+        raise refuse("secret name", name, form)
     if len(splits) > 1:
         raise ConventionError(
             f"secret name {name!r} reads more than one way ({len(splits)} environment tokens): keep env tokens out of the purpose"
@@ -292,21 +286,19 @@ def parse_namespace_name(name: str) -> NamespaceName:
     m = FLYTE_NAMESPACE_NAME.match(name)
     if m:
         return NamespaceName(m["project"], ENV_OF_FLYTE_DOMAIN[m["domain"]], True)
-    raise _refuse("namespace", name, f"'<workload>-<env>' (env one of {ENVIRONMENT_LIST}) or '<flyte project>-<flyte domain>'")
+    raise refuse("namespace", name, f"'<workload>-<env>' (env one of {ENVIRONMENT_LIST}) or '<flyte project>-<flyte domain>'")
 
 
 def parse_vault_path(path: str) -> VaultPath:
     """The inverse of :func:`vault_path`."""
-    m = VAULT_PATH.match(path)
-    if not m:
-        raise _refuse("Vault KV path", path, f"'<mount>/<env>/<service>' (env one of {ENVIRONMENT_LIST})")
+    m = matched(VAULT_PATH, "Vault KV path", path, f"'<mount>/<env>/<service>' (env one of {ENVIRONMENT_LIST})")
     return VaultPath(m["mount"], m["env"], m["service"])
 
 
 def _suffix_env(name: str, what: str, form: str) -> tuple[str, str]:
     head, _, env = name.rpartition("-")
     if not head or env not in ENVIRONMENTS:
-        raise _refuse(what, name, f"{form} (env one of {ENVIRONMENT_LIST})")
+        raise refuse(what, name, f"{form} (env one of {ENVIRONMENT_LIST})")
     return head, env
 
 
@@ -325,7 +317,7 @@ def parse_store_name(name: str) -> str:
     """The inverse of :func:`store_name`: the environment."""
     head, env = _suffix_env(name, "store name", f"'{STORE_BACKEND}-<env>'")
     if head != STORE_BACKEND:
-        raise _refuse("store name", name, f"'{STORE_BACKEND}-<env>'")
+        raise refuse("store name", name, f"'{STORE_BACKEND}-<env>'")
     return env
 
 
@@ -333,7 +325,7 @@ def parse_vault_auth_path(path: str) -> str:
     """The inverse of :func:`vault_auth_path`: the environment."""
     head, env = _suffix_env(path, "Vault auth path", "'kubernetes-<env>'")
     if head != "kubernetes":
-        raise _refuse("Vault auth path", path, "'kubernetes-<env>'")
+        raise refuse("Vault auth path", path, "'kubernetes-<env>'")
     return env
 
 
@@ -341,7 +333,7 @@ def parse_vault_policy_name(name: str, mount: str) -> str:
     """The inverse of :func:`vault_policy_name` given the mount (a mount may hold '-'): the namespace."""
     namespace = name.removeprefix(f"{mount}-").removesuffix("-read")
     if not name.startswith(f"{mount}-") or not name.endswith("-read") or not namespace:
-        raise _refuse("Vault policy name", name, f"'{mount}-<namespace>-read'")
+        raise refuse("Vault policy name", name, f"'{mount}-<namespace>-read'")
     return namespace
 
 
@@ -349,7 +341,7 @@ def parse_vault_role_name(name: str) -> str:
     """The inverse of :func:`vault_role_name`: the namespace."""
     namespace = name.removeprefix(f"{JOB_RUNNER}-")
     if namespace == name or not namespace:
-        raise _refuse("Vault role name", name, f"'{JOB_RUNNER}-<namespace>'")
+        raise refuse("Vault role name", name, f"'{JOB_RUNNER}-<namespace>'")
     return namespace
 
 
@@ -362,7 +354,7 @@ def parse_slot_resource_name(name: str) -> tuple[str, str]:
     """The inverse of :func:`slot_resource_name`: (base, slot)."""
     base, sep, slot = name.rpartition("-slot-")
     if not sep or not base or not slot:
-        raise _refuse("slot resource name", name, "'<base>-slot-<slot>'")
+        raise refuse("slot resource name", name, "'<base>-slot-<slot>'")
     return base, slot
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from secrets_platform.conventions.errors import ConventionError
+from secrets_platform.conventions.errors import ConventionError, matched, refuse
 
 __all__ = [
     "AGENT_INJECT_KINDS",
@@ -69,10 +69,6 @@ _SM_SECRET = re.compile(r"^projects/(?P<project>[^/\s]+)/secrets/(?P<secret>[^/\
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.yaml\Z")
 
 
-def _refuse(what: str, value: str, form: str) -> ConventionError:
-    return ConventionError(f"{what} {value!r} is not of the form {form}")
-
-
 class KvPath(NamedTuple):
     """A bundle's KV v2 API path: ``<mount>/<kind>/<env>/<service>`` with kind ``data`` or ``metadata``."""
 
@@ -94,9 +90,7 @@ def vault_kv_metadata_path(mount: str, env: str, service: str) -> str:
 
 def parse_vault_kv_path(path: str) -> KvPath:
     """The inverse of :func:`vault_kv_api_path` and :func:`vault_kv_metadata_path`."""
-    m = _KV.match(path)
-    if not m:
-        raise _refuse("KV v2 path", path, "'<mount>/data/<env>/<service>' or '<mount>/metadata/<env>/<service>'")
+    m = matched(_KV, "KV v2 path", path, "'<mount>/data/<env>/<service>' or '<mount>/metadata/<env>/<service>'")
     return KvPath(m["mount"], m["kind"], m["env"], m["service"])
 
 
@@ -114,9 +108,7 @@ def vault_creds_path(mount: str, role: str) -> str:
 
 def parse_vault_creds_path(path: str) -> CredsPath:
     """The inverse of :func:`vault_creds_path`."""
-    m = _CREDS.match(path)
-    if not m:
-        raise _refuse("Vault creds path", path, "'<mount>/creds/<role>'")
+    m = matched(_CREDS, "Vault creds path", path, "'<mount>/creds/<role>'")
     return CredsPath(m["mount"], m["role"])
 
 
@@ -127,9 +119,7 @@ def vault_auth_mount(auth_path: str) -> str:
 
 def parse_vault_auth_mount(path: str) -> str:
     """The inverse of :func:`vault_auth_mount`: ``auth/kubernetes-prd`` -> ``kubernetes-prd``."""
-    m = _AUTH.match(path)
-    if not m:
-        raise _refuse("Vault auth path", path, "'auth/<path>'")
+    m = matched(_AUTH, "Vault auth path", path, "'auth/<path>'")
     return m["path"]
 
 
@@ -147,7 +137,7 @@ def parse_vault_agent_file_name(name: str, service: str) -> str:
     """The inverse of :func:`vault_agent_file_name` given the service: the key's slug (``snowflake-password``)."""
     prefix = f"{service}-"
     if not name.startswith(prefix) or len(name) == len(prefix):
-        raise _refuse(f"Vault agent file of {service}", name, f"'{prefix}<key slug>'")
+        raise refuse(f"Vault agent file of {service}", name, f"'{prefix}<key slug>'")
     return name[len(prefix) :]
 
 
@@ -160,7 +150,7 @@ def parse_vault_database_env_file(name: str) -> str:
     """The inverse of :func:`vault_database_env_file`: the service."""
     service = name.removesuffix(DATABASE_ENV_SUFFIX)
     if service == name or not service:
-        raise _refuse("database env file", name, f"'<service>{DATABASE_ENV_SUFFIX}'")
+        raise refuse("database env file", name, f"'<service>{DATABASE_ENV_SUFFIX}'")
     return service
 
 
@@ -174,7 +164,7 @@ def parse_vault_secrets_file(path: str) -> str:
     prefix = VAULT_SECRETS_DIR + "/"
     name = path.removeprefix(prefix)
     if name == path or not name or "/" in name:
-        raise _refuse("Vault agent file path", path, f"'{prefix}<file>'")
+        raise refuse("Vault agent file path", path, f"'{prefix}<file>'")
     return name
 
 
@@ -193,7 +183,7 @@ def parse_flyte_secret_file(path: str) -> FlyteSecretFile:
     rest = path.removeprefix(FLYTE_SECRETS_DIR + "/")
     group, sep, key = rest.rpartition("/")
     if rest == path or not sep or not group or not key:
-        raise _refuse("Flyte secret file", path, f"'{FLYTE_SECRETS_DIR}/<group>/<key>'")
+        raise refuse("Flyte secret file", path, f"'{FLYTE_SECRETS_DIR}/<group>/<key>'")
     return FlyteSecretFile(group, key)
 
 
@@ -213,9 +203,7 @@ def agent_inject_annotation(kind: str, file: str) -> str:
 
 def parse_agent_inject_annotation(key: str) -> AgentAnnotation:
     """The inverse of :func:`agent_inject_annotation`."""
-    m = _ANNOTATION.match(key)
-    if not m:
-        raise _refuse("Vault agent annotation", key, f"'{VAULT_ANNOTATION_PREFIX}agent-inject-<secret|template>-<file>'")
+    m = matched(_ANNOTATION, "Vault agent annotation", key, f"'{VAULT_ANNOTATION_PREFIX}agent-inject-<secret|template>-<file>'")
     return AgentAnnotation(m["kind"], m["file"])
 
 
@@ -231,9 +219,7 @@ def gcp_secret_resource_name(project: str, secret: str) -> str:
 
 def parse_gcp_secret_resource_name(path: str) -> GcpSecretResource:
     """The inverse of :func:`gcp_secret_resource_name`."""
-    m = _SM_SECRET.match(path)
-    if not m:
-        raise _refuse("Secret Manager secret", path, "'projects/<project>/secrets/<secret>'")
+    m = matched(_SM_SECRET, "Secret Manager secret", path, "'projects/<project>/secrets/<secret>'")
     return GcpSecretResource(m["project"], m["secret"])
 
 
@@ -250,7 +236,5 @@ STACK_FILE_GLOB = stack_file_name("*")
 
 def parse_stack_file_name(name: str) -> str:
     """The inverse of :func:`stack_file_name`: the stack (``Pulumi.prd.yaml`` -> ``prd``); refuses any other file name."""
-    m = _STACK_FILE.match(name)
-    if not m:
-        raise _refuse("stack file", name, "'Pulumi.<stack>.yaml'")
+    m = matched(_STACK_FILE, "stack file", name, "'Pulumi.<stack>.yaml'")
     return m["stack"]

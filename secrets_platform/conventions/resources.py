@@ -10,7 +10,7 @@ import re
 from typing import NamedTuple
 
 from secrets_platform.conventions.environments import ENVIRONMENT_LIST, ENVIRONMENTS
-from secrets_platform.conventions.errors import ConventionError
+from secrets_platform.conventions.errors import ConventionError, matched, refuse
 
 __all__ = [
     "GcpServiceAccount",
@@ -39,10 +39,6 @@ _GCP_ACCOUNT_PATH = re.compile(r"^projects/(?P<project>[^/\s]+)/serviceAccounts/
 _WI_MEMBER = re.compile(r"^serviceAccount:(?P<project>[^.\s\[]+)\.svc\.id\.goog\[(?P<namespace>[^/\s\]]+)/(?P<account>[^/\s\]]+)\]\Z")
 
 
-def _refuse(what: str, value: str, form: str) -> ConventionError:
-    return ConventionError(f"{what} {value!r} is not of the form {form}")
-
-
 class ObjectKey(NamedTuple):
     """A namespaced Kubernetes object as ``kubectl`` and the platform's resource names spell it: ``<namespace>/<name>``."""
 
@@ -57,9 +53,7 @@ def object_key(namespace: str, name: str) -> str:
 
 def parse_object_key(key: str) -> ObjectKey:
     """The inverse of :func:`object_key`."""
-    m = _OBJECT_KEY.match(key)
-    if not m:
-        raise _refuse("object key", key, "'<namespace>/<name>'")
+    m = matched(_OBJECT_KEY, "object key", key, "'<namespace>/<name>'")
     return ObjectKey(m["namespace"], m["name"])
 
 
@@ -77,7 +71,7 @@ def parse_kind_ref(ref: str) -> KindRef:
     """The inverse of :func:`kind_ref`."""
     kind, sep, name = ref.partition("/")
     if not sep or not kind or not name or "/" in name:
-        raise _refuse("object reference", ref, "'<kind>/<name>'")
+        raise refuse("object reference", ref, "'<kind>/<name>'")
     return KindRef(kind, name)
 
 
@@ -92,7 +86,7 @@ def parse_child_resource_name(name: str, parent: str) -> str:
     """The inverse of :func:`child_resource_name` given the parent: the rest (``auth``, ``dagster-prd-policy``)."""
     prefix = f"{parent}-"
     if not name.startswith(prefix) or len(name) == len(prefix):
-        raise _refuse(f"child resource of {parent}", name, f"'{prefix}<part>'")
+        raise refuse(f"child resource of {parent}", name, f"'{prefix}<part>'")
     return name[len(prefix) :]
 
 
@@ -111,7 +105,7 @@ def parse_gcp_service_account_id(value: str) -> tuple[str, str]:
     """The inverse of :func:`gcp_service_account_id`: (component, env)."""
     component, _, env = value.rpartition("-")
     if not component or env not in ENVIRONMENTS:
-        raise _refuse("GCP service account id", value, f"'<component>-<env>' (env one of {ENVIRONMENT_LIST})")
+        raise refuse("GCP service account id", value, f"'<component>-<env>' (env one of {ENVIRONMENT_LIST})")
     return component, env
 
 
@@ -128,9 +122,7 @@ def gcp_service_account_email(component: str, env: str, project: str) -> str:
 
 def parse_gcp_service_account_email(email: str) -> GcpServiceAccount:
     """The inverse of :func:`gcp_service_account_email`."""
-    m = _GCP_EMAIL.match(email)
-    if not m:
-        raise _refuse("GCP service account email", email, "'<component>-<env>@<project>.iam.gserviceaccount.com'")
+    m = matched(_GCP_EMAIL, "GCP service account email", email, "'<component>-<env>@<project>.iam.gserviceaccount.com'")
     return GcpServiceAccount(*parse_gcp_service_account_id(m["account_id"]), m["project"])
 
 
@@ -141,9 +133,7 @@ def gcp_service_account_resource_name(project: str, email: str) -> str:
 
 def parse_gcp_service_account_resource_name(path: str) -> tuple[str, str]:
     """The inverse of :func:`gcp_service_account_resource_name`: (project, email)."""
-    m = _GCP_ACCOUNT_PATH.match(path)
-    if not m:
-        raise _refuse("GCP service account path", path, "'projects/<project>/serviceAccounts/<email>'")
+    m = matched(_GCP_ACCOUNT_PATH, "GCP service account path", path, "'projects/<project>/serviceAccounts/<email>'")
     return m["project"], m["email"]
 
 
@@ -160,7 +150,5 @@ def workload_identity_member(project: str, namespace: str, account: str) -> str:
 
 def parse_workload_identity_member(member: str) -> WorkloadIdentityMember:
     """The inverse of :func:`workload_identity_member`."""
-    m = _WI_MEMBER.match(member)
-    if not m:
-        raise _refuse("Workload Identity member", member, "'serviceAccount:<project>.svc.id.goog[<namespace>/<account>]'")
+    m = matched(_WI_MEMBER, "Workload Identity member", member, "'serviceAccount:<project>.svc.id.goog[<namespace>/<account>]'")
     return WorkloadIdentityMember(m["project"], m["namespace"], m["account"])

@@ -13,7 +13,7 @@ the current slot is the one of the generation's parity (:func:`current_slot`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Protocol
 
 from secrets_platform.model.descriptors import DOCKER_CONFIG_JSON, OPAQUE, TLS, SecretDescriptor, Sensitive
 
@@ -76,15 +76,39 @@ class GeneratedCredentialSpec:
     """Protect and retain the Secrets (prd)."""
 
 
+class _OneSecret(Protocol):
+    """A spec of one Secret copied into each consumer namespace."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def secret_name(self) -> str: ...
+    @property
+    def namespaces(self) -> tuple[str, ...]: ...
+
+
+def _in_each_namespace(
+    spec: _OneSecret,
+    secret_type: str,
+    keys: tuple[str, ...],
+    *,
+    backend: str = "kubernetes",
+    rotation: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> list[SecretDescriptor]:
+    """The descriptor of ``spec``'s Secret in each of its namespaces, sorted (the copies its component writes)."""
+    return [
+        SecretDescriptor(spec.secret_name, namespace, secret_type, keys, backend, spec.service, rotation, dict(extra or {}))
+        for namespace in sorted(spec.namespaces)
+    ]
+
+
 def describe_credential(spec: GeneratedCredentialSpec) -> list[SecretDescriptor]:
     """What the component creates, without creating it (pure: the CLI reads a stack file with it)."""
     extra = {}
     if spec.rotation_strategy == "dual":  # single bundles describe themselves as before
         extra = {"rotationStrategy": "dual", "generation": str(spec.generation), "currentSlot": current_slot(spec.generation)}
-    return [
-        SecretDescriptor(spec.secret_name, namespace, OPAQUE, spec.keys, "kubernetes", spec.service, spec.rotation, extra)
-        for namespace in sorted(spec.namespaces)
-    ]
+    return _in_each_namespace(spec, OPAQUE, spec.keys, rotation=spec.rotation, extra=extra)
 
 
 @dataclass(frozen=True)
@@ -128,10 +152,7 @@ def describe_external(spec: ExternalCredentialSpec) -> list[SecretDescriptor]:
     """The Secrets ESO writes for this bundle (pure, like the other describe_* functions)."""
     keys = tuple(sorted(spec.properties))
     extra = {"remoteKey": spec.secret_name, "store": spec.store}
-    return [
-        SecretDescriptor(spec.secret_name, namespace, OPAQUE, keys, "gcp-secret-manager", spec.service, spec.rotation, extra)
-        for namespace in sorted(spec.namespaces)
-    ]
+    return _in_each_namespace(spec, OPAQUE, keys, backend="gcp-secret-manager", rotation=spec.rotation, extra=extra)
 
 
 @dataclass(frozen=True)
@@ -161,10 +182,7 @@ def describe_registry(spec: RegistryPullSecretSpec) -> list[SecretDescriptor]:
     whole ``registries`` key is stored with ``--secret``), and these descriptors become
     plain stack outputs.
     """
-    return [
-        SecretDescriptor(spec.secret_name, ns, DOCKER_CONFIG_JSON, (REGISTRY_KEY,), "kubernetes", spec.service)
-        for ns in sorted(spec.namespaces)
-    ]
+    return _in_each_namespace(spec, DOCKER_CONFIG_JSON, (REGISTRY_KEY,))
 
 
 @dataclass(frozen=True)
@@ -183,7 +201,7 @@ class TlsSecretSpec:
 
 def describe_tls(spec: TlsSecretSpec) -> list[SecretDescriptor]:
     """What the component creates, without creating it (pure: never touches the key)."""
-    return [SecretDescriptor(spec.secret_name, ns, TLS, TLS_KEYS, "kubernetes", spec.service) for ns in sorted(spec.namespaces)]
+    return _in_each_namespace(spec, TLS, TLS_KEYS)
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,18 @@ def servicer_class() -> type:
             # A remediated resource that still violates is reported as mandatory (pulumi_policy, both loops).
             return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
 
+        def _ours(self, method: str, policy: Any, request: Any, context: Any, response: Any) -> tuple[Callable[..., None], Any] | None:
+            """A rule's ``judge`` and its report into ``response``; None when the policy is disabled or
+            not made by support.py (then pulumi_policy's own answer is already in ``response``)."""
+            judge = _judge(policy)
+            if judge is None:
+                self._upstream(method, policy, request, context, response)
+                return None
+            level = self._level(policy)
+            if level is None:
+                return None
+            return judge, self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+
         def _upstream(self, method: str, policy: Any, request: Any, context: Any, response: Any) -> None:
             """pulumi_policy's own answer for one policy, appended to ``response``."""
             view = copy.copy(self)
@@ -210,14 +222,10 @@ def servicer_class() -> type:
             self._configure_runtime_settings()
             shared = _Request(request, request.options.parent or None)
             for policy in policies:
-                judge = _judge(policy)
-                if judge is None:
-                    self._upstream("Analyze", policy, request, context, response)
+                ours = self._ours("Analyze", policy, request, context, response)
+                if ours is None:
                     continue
-                level = self._level(policy)
-                if level is None:
-                    continue
-                report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+                judge, report = ours
                 shared.view()  # decoded where pulumi_policy decodes: before the first policy that runs
                 config = self._get_policy_config(policy.name) or {}
                 judge(request.type, request.urn, request.name, shared.parent, config, shared.view, report)
@@ -228,14 +236,10 @@ def servicer_class() -> type:
             response = upstream.proto.AnalyzeResponse()
             entries: list[StackEntry] | None = None
             for policy in self._stack_policies:
-                judge = _judge(policy)
-                if judge is None:
-                    self._upstream("AnalyzeStack", policy, request, context, response)
+                ours = self._ours("AnalyzeStack", policy, request, context, response)
+                if ours is None:
                     continue
-                level = self._level(policy)
-                if level is None:
-                    continue
-                report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+                judge, report = ours
                 if entries is None:
                     entries = _stack_entries(request)
                 judge(entries, self._get_policy_config(policy.name) or {}, report)

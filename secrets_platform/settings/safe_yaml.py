@@ -135,3 +135,9 @@ def describe(err: yaml.YAMLError) -> tuple[int | None, str]:
     if isinstance(err, yaml.reader.ReaderError):
         return None, f"not a text file (character {err.character!r} at byte {err.position})"
     return None, str(err).splitlines()[0] if str(err) else "malformed YAML"
+
+
+def located(name: str, err: yaml.YAMLError) -> tuple[str, str]:
+    """(``<name>:<line>``, or ``name`` when the line is unknown; the reason) of a YAML error in file ``name``."""
+    line, reason = describe(err)
+    return (f"{name}:{line}" if line else name), reason

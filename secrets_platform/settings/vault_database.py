@@ -23,9 +23,17 @@ BACKEND = "vault-database"
 _PG_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 # Predefined roles that reach the server's files or programs: as good as superuser, never granted.
 _PG_FORBIDDEN_GRANTS = frozenset({"pg_execute_server_program", "pg_read_server_files", "pg_write_server_files"})
-_MOUNT = re.compile(r"^[a-z0-9][-a-z0-9_]*\Z")
+# A Vault mount or auth path: what the API takes as one path segment.
+MOUNT_NAME = re.compile(r"^[a-z0-9][-a-z0-9_]*\Z")
 # Outside local the connection is TLS only, as every other remote the platform reaches.
 _TLS_SSLMODES = ("require", "verify-ca", "verify-full")
+
+
+def mount_name_problem(path: list[str], value: str, what: str, example: str) -> Problem | None:
+    """The problem of a Vault mount setting at ``path`` that is not a plain mount name (None when it is)."""
+    if MOUNT_NAME.match(value):
+        return None
+    return Problem(full_key(path), f"is not a plain {what}", f"use a-z, 0-9, '-' and '_' without slashes, e.g. {example}", value)
 
 
 def database_of(cred) -> VaultDatabase:
@@ -60,15 +68,9 @@ def check(cfg: StackConfig, env: str, secret_keys: frozenset[str], add: Callable
         _check_database(database_of(cred), vault.token_ttl, key, add)
 
     if vault.enabled and (services or cfg.database_connections):
-        if not _MOUNT.match(vault.database_mount):
-            add(
-                Problem(
-                    full_key(["vault", "databaseMount"]),
-                    "is not a plain mount name",
-                    "use a-z, 0-9, '-' and '_' without slashes, e.g. database",
-                    vault.database_mount,
-                )
-            )
+        bad_mount = mount_name_problem(["vault", "databaseMount"], vault.database_mount, "mount name", "database")
+        if bad_mount:
+            add(bad_mount)
         elif vault.database_mount == vault.mount:
             add(
                 Problem(

@@ -12,10 +12,10 @@ from secrets_platform.parsers import ParseError, addresses
 from secrets_platform.settings.errors import Problem, full_key
 from secrets_platform.settings.model import StackConfig
 from secrets_platform.settings.rules import TOOL_DIRS, Rules
+from secrets_platform.settings.vault_database import MOUNT_NAME, mount_name_problem
 
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\Z")
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?\Z")
-_VAULT_MOUNT = re.compile(r"^[a-z0-9][-a-z0-9_]*\Z")
 
 
 def default_install(install: bool | None, env: str) -> bool:
@@ -339,16 +339,10 @@ def _vault_auth(cfg: StackConfig, env: str, add) -> None:
     vault = cfg.vault
     if not vault.enabled:
         return
-    if not _VAULT_MOUNT.match(vault.mount):
-        add(
-            Problem(
-                full_key(["vault", "mount"]),
-                "is not a plain KV mount name",
-                "use a-z, 0-9, '-' and '_' without slashes, e.g. floe",
-                vault.mount,
-            )
-        )
-    if vault.auth_path is not None and (not _VAULT_MOUNT.match(vault.auth_path) or conventions.env_tokens_in(vault.auth_path) - {env}):
+    bad_mount = mount_name_problem(["vault", "mount"], vault.mount, "KV mount name", "floe")
+    if bad_mount:
+        add(bad_mount)
+    if vault.auth_path is not None and (not MOUNT_NAME.match(vault.auth_path) or conventions.env_tokens_in(vault.auth_path) - {env}):
         add(
             Problem(
                 full_key(["vault", "authPath"]),
