@@ -44,6 +44,8 @@ SYSTEM_OF_KIND = {KIND_SECRET: "kubernetes", KIND_VAULT: "vault", KIND_DATABASE:
 
 LOCAL_ADMIN = "secrets-platform-admin"
 KUBE_CONTROLLERS = ("system:apiserver", "system:kube-controller-manager", "system:kube-scheduler")
+LOCAL_RELOADER_AGENT = "reloader/"
+"""The user agent of the local cluster's Reloader (client-go's default: the binary's name), which runs as the local admin."""
 _SA_USER = re.compile(r"^system:serviceaccount:(?P<namespace>[^:]+):(?P<name>[^:]+)$")
 _WORKLOAD_IDENTITY = re.compile(r"^(principal://|serviceAccount:)?.*?\.svc\.id\.goog\[(?P<namespace>[^/\]]+)/(?P<name>[^\]]+)\]$")
 _DURATION = re.compile(r"^(?P<n>[1-9][0-9]{0,5})(?P<unit>[smhdw])$")
@@ -210,6 +212,9 @@ class Identities:
                 return Who(p, self.eso[0], self.eso[1], "controller")
             if agent.startswith("pulumi"):
                 return Who(p, None, None, "engine")
+            if agent.startswith(LOCAL_RELOADER_AGENT):
+                # Reloader's informers watch the platform's Secrets to hash them: the platform's own controller
+                return Who(p, None, None, "controller")
             return Who(p, None, None, "person")
         if p in self.allowed:
             return Who(p, ns, sa, "allowed")

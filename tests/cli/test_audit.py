@@ -331,6 +331,11 @@ def test_local_reads_the_clusters_api_server_and_openbao_files(tmp_path):
         k8s_event("get", "flytesnacks-local", "minio-local-credentials", "system:serviceaccount:flytesnacks-local:job-runner", code=403),
         k8s_event("watch", "", None, "system:serviceaccount:kube-system:generic-garbage-collector", stage="ResponseStarted"),
         k8s_event("list", "", None, "system:apiserver", agent="kube-apiserver/v1.34.4"),  # its own informer, at start
+        # the local Reloader's informers (admin certificate, its own user agent): plumbing, not a use of each credential
+        k8s_event("list", "flytesnacks-local", None, "secrets-platform-admin", agent="reloader/v0.0.0 (linux/amd64) kubernetes/$Format"),
+        k8s_event(
+            "watch", "flytesnacks-local", None, "secrets-platform-admin", agent="reloader/v0.0.0 (linux/amd64)", stage="ResponseStarted"
+        ),
         # ESO looks for its target before creating it: a 404 returned nothing and refused nobody
         k8s_event(
             "get", "floe-jobs-local", "polaris-local-credentials", "secrets-platform-admin", agent="external-secrets/v0.16.2", code=404
