@@ -23,7 +23,7 @@ from secrets_platform.policies.support import (
     at,
     entries,
     known,
-    resource_policy,
+    resource_rule,
     show,
     strings,
 )
@@ -103,25 +103,18 @@ def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Itera
         )
 
 
-def check_external_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """An ExternalSecret reads only remote keys of its own environment, through its environment's store, into its Secret."""
+@resource_rule("isolation-externalsecret-remote-key-env", MANDATORY, EXTERNAL_SECRET_TYPES)
+def externalsecret_remote_key_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret."""
     env = own_env(r)
     if not env:
         return
     yield from _external_secret_spec(r.describe(), r.get("spec", default={}), "spec", env)
 
 
-externalsecret_remote_key_env = resource_policy(
-    name="isolation-externalsecret-remote-key-env",
-    description="An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret.",
-    enforcement_level=MANDATORY,
-    resource_types=EXTERNAL_SECRET_TYPES,
-    check=check_external_secret_keys,
-)
-
-
-def check_push_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A PushSecret pushes a Secret of its environment, through its stores, to remote keys of its environment."""
+@resource_rule("isolation-pushsecret-env", MANDATORY, PUSH_SECRET_TYPES)
+def pushsecret_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys."""
     env = own_env(r)
     if not env:
         return
@@ -145,17 +138,9 @@ def check_push_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
                 )
 
 
-pushsecret_env = resource_policy(
-    name="isolation-pushsecret-env",
-    description="A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys.",
-    enforcement_level=MANDATORY,
-    resource_types=PUSH_SECRET_TYPES,
-    check=check_push_secret,
-)
-
-
-def check_cluster_external_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A ClusterExternalSecret selects only its environment's namespaces and reads only its environment's keys."""
+@resource_rule("isolation-clusterexternalsecret-env", MANDATORY, CLUSTER_EXTERNAL_SECRET_TYPES)
+def clusterexternalsecret_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores."""
     env = own_env(r)
     if not env:
         return
@@ -184,15 +169,6 @@ def check_cluster_external_secret(r: Resource, config: Mapping[str, Any]) -> Ite
     yield from _external_secret_spec(
         subject.rsplit(" in ", 1)[0], r.get("spec", "externalSecretSpec", default={}), "spec.externalSecretSpec", env
     )
-
-
-clusterexternalsecret_env = resource_policy(
-    name="isolation-clusterexternalsecret-env",
-    description="A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores.",
-    enforcement_level=MANDATORY,
-    resource_types=CLUSTER_EXTERNAL_SECRET_TYPES,
-    check=check_cluster_external_secret,
-)
 
 
 def _regex_confined(pattern: str, env: str) -> bool:
@@ -261,8 +237,9 @@ def _provider_refs(value: Any, where: str) -> Iterator[tuple[str, str]]:
             yield from _provider_refs(item, f"{where}[{index}]")
 
 
-def check_store_namespaces(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A (Cluster)SecretStore admits only its environment's namespaces and uses its environment's accounts."""
+@resource_rule("isolation-secretstore-namespace-env", MANDATORY, STORE_TYPES)
+def secretstore_namespace_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts."""
     env = own_env(r)
     if not env:
         return
@@ -297,15 +274,6 @@ def check_store_namespaces(r: Resource, config: Mapping[str, Any]) -> Iterator[s
             yield f"{subject} reads Secrets of namespace {show(reference)}, which {belongs} ({where}); read only a '<workload>-{env}' namespace."
         elif others:
             yield f"{subject} points at {show(reference)} of {fmt_envs(others)} ({where}); use the {env} account, project or namespace."
-
-
-secretstore_namespace_env = resource_policy(
-    name="isolation-secretstore-namespace-env",
-    description="A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts.",
-    enforcement_level=MANDATORY,
-    resource_types=STORE_TYPES,
-    check=check_store_namespaces,
-)
 
 
 POLICIES = [externalsecret_remote_key_env, pushsecret_env, clusterexternalsecret_env, secretstore_namespace_env]

@@ -20,7 +20,7 @@ from secrets_platform.policies.support import (
     VAULT_K8S_ROLE,
     VAULT_POLICY,
     Resource,
-    resource_policy,
+    resource_rule,
     show,
     strings,
 )
@@ -28,8 +28,9 @@ from secrets_platform.policies.support import (
 # --------------------------------------------------------------------------- Vault
 
 
-def check_vault_role(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A Vault Kubernetes-auth role binds only its environment's namespaces and accounts."""
+@resource_rule("isolation-vault-role-env", MANDATORY, frozenset({VAULT_K8S_ROLE}))
+def vault_role_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts."""
     env = r.env
     if not env:
         return
@@ -58,15 +59,6 @@ def check_vault_role(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             yield f"{subject}: boundServiceAccountNamespaceSelector {problem}; pin {conventions.LABEL_ENVIRONMENT}: {env}."
 
 
-vault_role_env = resource_policy(
-    name="isolation-vault-role-env",
-    description="A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_K8S_ROLE}),
-    check=check_vault_role,
-)
-
-
 def _policy_subject(r: Resource) -> str:
     name = r.get("name")
     return f"Vault policy {show(name if isinstance(name, str) else r.name)}"
@@ -86,8 +78,9 @@ def _vault_grants(r: Resource, subject: str) -> tuple[tuple[vault_policy.Grant, 
         )
 
 
-def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A Vault policy grants only paths of its environment, and its name names no other one.
+@resource_rule("isolation-vault-policy-env", MANDATORY, frozenset({VAULT_POLICY}))
+def vault_policy_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault policy grants only paths of its own environment.
 
     The policy is read by Vault's own grammar (HCL v1 or JSON, through pyhcl): a path written
     as JSON, as ``path"x"`` without a space, under a quoted ``"path"`` key or beside another
@@ -118,17 +111,9 @@ def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             )
 
 
-vault_policy_env = resource_policy(
-    name="isolation-vault-policy-env",
-    description="A Vault policy grants only paths of its own environment.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_POLICY}),
-    check=check_vault_policy,
-)
-
-
-def check_vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """No grant on Vault's control paths (auth/, sys/, identity/) and no sudo: a token may not change who may do what.
+@resource_rule("isolation-vault-policy-no-control-paths", MANDATORY, frozenset({VAULT_POLICY}))
+def vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault policy grants nothing on Vault's control paths (auth/, sys/, identity/) and no sudo, so no token can change roles or policies.
 
     ``update`` on ``auth/kubernetes-<env>/role/<role>`` re-points a role (any namespace, any
     policy), ``sys/policies/acl/<name>`` rewrites a policy, ``identity/`` attaches policies to
@@ -152,17 +137,12 @@ def check_vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterat
             yield f"{subject} grants sudo on {show(grant.path)}; remove it (job runners only read their credentials)."
 
 
-vault_policy_control = resource_policy(
-    name="isolation-vault-policy-no-control-paths",
-    description="A Vault policy grants nothing on Vault's control paths (auth/, sys/, identity/) and no sudo, so no token can change roles or policies.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_POLICY}),
-    check=check_vault_policy_control,
-)
+@resource_rule("isolation-vault-database-env", MANDATORY, frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}))
+def vault_database_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.
 
-
-def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A database-engine connection or role of one environment names only that environment (``<service>-<env>``)."""
+    A database-engine connection or role of one environment names only that environment (``<service>-<env>``).
+    """
     env = r.env
     if not env:
         return
@@ -181,15 +161,6 @@ def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str
                 yield f"{subject}: {field} {show(value)} {problem}; use '<service>-{env}'."
     if kind == "connection":
         yield from _connection_url_problems(r, subject)
-
-
-vault_database_env = resource_policy(
-    name="isolation-vault-database-env",
-    description="A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}),
-    check=check_vault_database,
-)
 
 
 # The placeholders Vault fills in with its connection user; anything else in the URL's user-info is a credential.
