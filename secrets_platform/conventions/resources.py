@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from secrets_platform.conventions.environments import ENVIRONMENT_LIST, ENVIRONMENTS
-from secrets_platform.conventions.errors import ConventionError, matched, refuse
+from secrets_platform.conventions.environments import split_env_suffix
+from secrets_platform.conventions.errors import ConventionError, between, matched, refuse
 
 __all__ = [
     "GcpServiceAccount",
@@ -84,10 +84,7 @@ def child_resource_name(parent: str, *parts: str) -> str:
 
 def parse_child_resource_name(name: str, parent: str) -> str:
     """The inverse of :func:`child_resource_name` given the parent: the rest (``auth``, ``dagster-prd-policy``)."""
-    prefix = f"{parent}-"
-    if not name.startswith(prefix) or len(name) == len(prefix):
-        raise refuse(f"child resource of {parent}", name, f"'{prefix}<part>'")
-    return name[len(prefix) :]
+    return between(name, f"child resource of {parent}", f"'{parent}-<part>'", prefix=f"{parent}-")
 
 
 # GCP service account ids: 6-30 chars, start with a letter.
@@ -103,10 +100,7 @@ def gcp_service_account_id(component: str, env: str) -> str:
 
 def parse_gcp_service_account_id(value: str) -> tuple[str, str]:
     """The inverse of :func:`gcp_service_account_id`: (component, env)."""
-    component, _, env = value.rpartition("-")
-    if not component or env not in ENVIRONMENTS:
-        raise refuse("GCP service account id", value, f"'<component>-<env>' (env one of {ENVIRONMENT_LIST})")
-    return component, env
+    return split_env_suffix(value, "GCP service account id", "'<component>-<env>'")
 
 
 class GcpServiceAccount(NamedTuple):
