@@ -32,7 +32,7 @@ from secrets_platform.conventions.errors import ConventionError, between, matche
 from secrets_platform.conventions.keys import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.operators import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.paths import *  # noqa: F403 (re-exported: its __all__)
-from secrets_platform.conventions.paths import CredsPath, key_slug, parse_vault_creds_path, vault_creds_path
+from secrets_platform.conventions.paths import key_slug, parse_vault_creds_path, vault_creds_path
 from secrets_platform.conventions.resources import *  # noqa: F403 (re-exported: its __all__)
 
 PROJECT = "secrets-platform"
@@ -248,8 +248,11 @@ class DatabaseCredsPath(NamedTuple):
 
 def parse_vault_database_creds_path(path: str) -> DatabaseCredsPath:
     """The inverse of :func:`vault_database_creds_path`."""
-    creds: CredsPath = parse_vault_creds_path(path)
-    return DatabaseCredsPath(creds.mount, *parse_vault_database_role(creds.role))
+    try:
+        creds = parse_vault_creds_path(path)
+        return DatabaseCredsPath(creds.mount, *parse_vault_database_role(creds.role))
+    except ConventionError:
+        raise refuse("Vault database creds path", path, f"'<mount>/creds/<service>-<env>' (env one of {ENVIRONMENT_LIST})") from None
 
 
 def parse_pull_secret_name(name: str) -> ServiceEnv:

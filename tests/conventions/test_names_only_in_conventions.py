@@ -10,7 +10,7 @@ built elsewhere is a second spelling of a convention, which the parser in conven
 
 Entries are keyed by the product's top-level subpackage and the f-string's source text (not a file or line), so
 moving code between files of one subpackage keeps them valid; an entry no longer found fails too (the list only
-shrinks; the entries of components/platform.py, which the model move takes away, may go without a change here).
+shrinks).
 """
 
 from __future__ import annotations
@@ -27,9 +27,6 @@ SEPARATORS = ("-", "/", "@")
 
 _VAULT_API = "the local Vault client's routes of Vault's HTTP API (sys/..., auth/<path>/..., <mount>/<verb>/...): addresses of an API, not names; the KV paths and names it writes come from the plan, built by conventions"
 _PROC = "the kernel's /proc files of a process the local cluster started: the operating system's paths, not the platform's"
-_MODEL = (
-    "components/platform.py moves to secrets_platform/model/ (issue 24 item 2), which builds these through conventions functions of its own"
-)
 
 ALLOWED: dict[tuple[str, str], str] = {
     # --- not names
@@ -85,18 +82,6 @@ ALLOWED: dict[tuple[str, str], str] = {
             "f'{plan.mount}/metadata/{path}'",
         )
     },
-    # --- names still spelled in components/platform.py, owned by the model move (issue 24 item 2)
-    **{
-        ("components", src): _MODEL
-        for src in (
-            "f'{AUTH_SERVICE_ACCOUNT}-delegator-{env}'",
-            "f'vault-audit-{env}'",
-            "f\"data-access-logs-{service.split('.')[0]}-{env}\"",
-            "f'auth/{names.auth_path}'",
-            "f'{tls.service}-{tls.purpose}'",
-            "f'{ns}/{conventions.JOB_RUNNER}'",
-        )
-    },
 }
 
 
@@ -145,9 +130,20 @@ def test_the_stack_file_name_is_spelled_only_in_conventions() -> None:
     assert not spelled, f"use conventions.stack_file_name: {spelled}"
 
 
+def stale(allowed: dict[tuple[str, str], str], there: dict[tuple[str, str], list[str]]) -> list[tuple[str, str]]:
+    """The allow-list's entries the product no longer has: every one of them, none exempt."""
+    return sorted(set(allowed) - set(there))
+
+
 def test_the_allow_list_names_only_what_is_there() -> None:
-    gone = sorted(key for key in set(ALLOWED) - set(found()) if ALLOWED[key] != _MODEL)  # the model move removes those
+    gone = stale(ALLOWED, found())
     assert not gone, f"remove these ALLOWED entries, the code no longer has them: {gone}"
+
+
+def test_a_stale_entry_is_found() -> None:
+    """An entry whose string the product no longer holds is reported (so the list can only shrink)."""
+    planted = {**ALLOWED, ("components", "f'{gone}-delegator-{env}'"): "an entry for code that was moved away"}
+    assert stale(planted, found()) == [("components", "f'{gone}-delegator-{env}'")]
 
 
 def _shaped(src: str) -> bool:
