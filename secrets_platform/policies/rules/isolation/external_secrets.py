@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.policies.environment import fmt_envs, own_env, selector_pins
+from secrets_platform.policies.environment import fmt_envs, in_env, own_env, selector_pins
 from secrets_platform.policies.support import (
     CLUSTER_EXTERNAL_SECRET_TYPES,
     CLUSTER_STORE_TYPES,
@@ -104,20 +104,16 @@ def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Itera
 
 
 @resource_rule("isolation-externalsecret-remote-key-env", MANDATORY, EXTERNAL_SECRET_TYPES)
-def externalsecret_remote_key_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+@in_env(own_env)
+def externalsecret_remote_key_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
     """An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret."""
-    env = own_env(r)
-    if not env:
-        return
     yield from _external_secret_spec(r.describe(), r.get("spec", default={}), "spec", env)
 
 
 @resource_rule("isolation-pushsecret-env", MANDATORY, PUSH_SECRET_TYPES)
-def pushsecret_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+@in_env(own_env)
+def pushsecret_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
     """A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys."""
-    env = own_env(r)
-    if not env:
-        return
     subject = f"{r.describe()} in {env}"
     for where, ref in entries(r.get("spec", "secretStoreRefs", default=[]), "spec.secretStoreRefs"):
         store = at(ref, "name", where=where)
@@ -139,11 +135,9 @@ def pushsecret_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
 
 
 @resource_rule("isolation-clusterexternalsecret-env", MANDATORY, CLUSTER_EXTERNAL_SECRET_TYPES)
-def clusterexternalsecret_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+@in_env(own_env)
+def clusterexternalsecret_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
     """A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores."""
-    env = own_env(r)
-    if not env:
-        return
     subject = f"{r.describe()} in {env}"
     selected = False
     for namespace in strings(r.get("spec", "namespaces"), "spec.namespaces"):
@@ -238,11 +232,9 @@ def _provider_refs(value: Any, where: str) -> Iterator[tuple[str, str]]:
 
 
 @resource_rule("isolation-secretstore-namespace-env", MANDATORY, STORE_TYPES)
-def secretstore_namespace_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+@in_env(own_env)
+def secretstore_namespace_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
     """A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts."""
-    env = own_env(r)
-    if not env:
-        return
     subject = f"{r.describe()} in {env}"
     if r.type in CLUSTER_STORE_TYPES:
         for where, condition in entries(r.get("spec", "conditions", default=[]), "spec.conditions"):

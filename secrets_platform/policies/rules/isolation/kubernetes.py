@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.policies.environment import fmt_envs, own_env
+from secrets_platform.policies.environment import fmt_envs, in_env, own_env
 from secrets_platform.policies.support import (
     BINDING_TYPES,
     MANDATORY,
@@ -64,11 +64,9 @@ SPANNING_GROUPS = frozenset({"system:serviceaccounts", "system:authenticated", "
 
 
 @resource_rule("isolation-binding-subject-env", MANDATORY, BINDING_TYPES)
-def binding_subject_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+@in_env(own_env)
+def binding_subject_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
     """A RoleBinding or ClusterRoleBinding binds no subject or role of another environment, and no group spanning every namespace."""
-    env = own_env(r)
-    if not env:
-        return
     binding_namespace = r.k8s_namespace()
     for where, subject in entries(r.get("subjects", default=[]), "subjects"):
         kind = at(subject, "kind", where=f"{where}.kind")

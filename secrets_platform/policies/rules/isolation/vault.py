@@ -7,12 +7,12 @@ Part of the isolation rules (see ``policies.rules.isolation``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 from secrets_platform import conventions
 from secrets_platform.parsers import ParseError, conninfo, vault_policy
-from secrets_platform.policies.environment import fmt_envs, selector_pins
+from secrets_platform.policies.environment import fmt_envs, in_env, selector_pins, stack_env
 from secrets_platform.policies.support import (
     MANDATORY,
     VAULT_DB_CONNECTION,
@@ -29,11 +29,9 @@ from secrets_platform.policies.support import (
 
 
 @resource_rule("isolation-vault-role-env", MANDATORY, frozenset({VAULT_K8S_ROLE}))
-def vault_role_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+@in_env(stack_env)
+def vault_role_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
     """A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts."""
-    env = r.env
-    if not env:
-        return
     subject = f"Vault role {show(r.get('roleName') or r.name)} in {env}"
     for namespace in strings(r.get("boundServiceAccountNamespaces"), "boundServiceAccountNamespaces"):
         tokens = conventions.reference_env_tokens(namespace)
@@ -64,40 +62,36 @@ def _policy_subject(r: Resource) -> str:
     return f"Vault policy {show(name if isinstance(name, str) else r.name)}"
 
 
-def _vault_grants(r: Resource, subject: str) -> tuple[tuple[vault_policy.Grant, ...], str | None]:
-    """The policy's grants that allow something, as Vault parses them (:mod:`parsers.vault_policy`), or the message refusing it."""
+def _vault_grants(r: Resource, subject: str) -> Generator[str, None, tuple[vault_policy.Grant, ...]]:
+    """The policy's grants that allow something, as Vault parses them (:mod:`parsers.vault_policy`); a policy that
+    does not parse yields the message refusing it and grants nothing (``for g in (yield from _vault_grants(...))``)."""
     text = r.get("policy")
     if not isinstance(text, str):
-        return (), None
+        return ()
     try:
-        return tuple(grant for grant in vault_policy.grants(text) if grant.allows), None  # deny grants nothing
+        return tuple(grant for grant in vault_policy.grants(text) if grant.allows)  # deny grants nothing
     except ParseError as err:
-        return (), (
+        yield (
             f'{subject}: the policy {err}, so what it grants cannot be judged; write plain `path "<path>" '
             "{ capabilities = [...] }` blocks (HCL or the same in JSON) with known keys and capabilities."
         )
+        return ()
 
 
 @resource_rule("isolation-vault-policy-env", MANDATORY, frozenset({VAULT_POLICY}))
-def vault_policy_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+@in_env(stack_env)
+def vault_policy_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
     """A Vault policy grants only paths of its own environment.
 
     The policy is read by Vault's own grammar (HCL v1 or JSON, through pyhcl): a path written
     as JSON, as ``path"x"`` without a space, under a quoted ``"path"`` key or beside another
     block on one line is the same grant. A policy that does not parse is refused.
     """
-    env = r.env
-    if not env:
-        return
     name = r.get("name")
     subject = f"{_policy_subject(r)} in {env}"
     if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
         yield f"{subject} is named for {fmt_envs(conventions.reference_env_tokens(name) - {env})}; name it for {env}."
-    grants, refused = _vault_grants(r, subject)
-    if refused:
-        yield refused
-        return
-    for grant in grants:
+    for grant in (yield from _vault_grants(r, subject)):
         tokens = conventions.env_tokens_in(grant.path)
         if tokens != {env}:
             problem = (
@@ -121,11 +115,7 @@ def vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterator[str
     paths. Every environment, whatever the capability (``deny`` aside).
     """
     subject = _policy_subject(r)
-    grants, refused = _vault_grants(r, subject)
-    if refused:
-        yield refused
-        return
-    for grant in grants:
+    for grant in (yield from _vault_grants(r, subject)):
         mount = vault_policy.control_mount(grant.path)
         if mount:
             yield (
@@ -138,14 +128,12 @@ def vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterator[str
 
 
 @resource_rule("isolation-vault-database-env", MANDATORY, frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}))
-def vault_database_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+@in_env(stack_env)
+def vault_database_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
     """A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.
 
     A database-engine connection or role of one environment names only that environment (``<service>-<env>``).
     """
-    env = r.env
-    if not env:
-        return
     kind = "connection" if r.type == VAULT_DB_CONNECTION else "role"
     subject = f"Vault database {kind} {show(r.get('name') or r.name)} in {env}"
     fields = ("name", "allowedRoles") if kind == "connection" else ("name", "dbName")
