@@ -13,6 +13,7 @@ from secrets_platform.conventions.environments import split_env_suffix
 from secrets_platform.conventions.errors import ConventionError, between, matched, refuse
 
 __all__ = [
+    "GCP_MEMBER_PREFIX",
     "GcpServiceAccount",
     "KindRef",
     "ObjectKey",
@@ -20,12 +21,14 @@ __all__ = [
     "child_resource_name",
     "gcp_service_account_email",
     "gcp_service_account_id",
+    "gcp_service_account_member",
     "gcp_service_account_resource_name",
     "kind_ref",
     "object_key",
     "parse_child_resource_name",
     "parse_gcp_service_account_email",
     "parse_gcp_service_account_id",
+    "parse_gcp_service_account_member",
     "parse_gcp_service_account_resource_name",
     "parse_kind_ref",
     "parse_object_key",
@@ -120,6 +123,23 @@ def parse_gcp_service_account_email(email: str) -> GcpServiceAccount:
     return GcpServiceAccount(*parse_gcp_service_account_id(m["account_id"]), m["project"])
 
 
+# How an IAM policy names a service account as a member (and a Workload Identity member: workload_identity_member).
+GCP_MEMBER_PREFIX = "serviceAccount:"
+_GCP_MEMBER = re.compile(rf"^{GCP_MEMBER_PREFIX}(?P<email>[^@\s]+@[^@\s.]+\.iam\.gserviceaccount\.com)\Z")
+
+
+def gcp_service_account_member(email: str) -> str:
+    """A GCP service account as an IAM member: ``serviceAccount:<email>``."""
+    return f"{GCP_MEMBER_PREFIX}{email}"
+
+
+def parse_gcp_service_account_member(member: str) -> str:
+    """The inverse of :func:`gcp_service_account_member`: the email."""
+    return matched(_GCP_MEMBER, "GCP service account member", member, f"'{GCP_MEMBER_PREFIX}<account>@<project>.iam.gserviceaccount.com'")[
+        "email"
+    ]
+
+
 def gcp_service_account_resource_name(project: str, email: str) -> str:
     """The IAM resource path of a service account: ``projects/<project>/serviceAccounts/<email>``."""
     return f"projects/{project}/serviceAccounts/{email}"
@@ -139,7 +159,7 @@ class WorkloadIdentityMember(NamedTuple):
 
 def workload_identity_member(project: str, namespace: str, account: str) -> str:
     """The one Kubernetes identity a GCP account trusts: ``serviceAccount:<project>.svc.id.goog[<ns>/<ksa>]``."""
-    return f"serviceAccount:{project}.svc.id.goog[{object_key(namespace, account)}]"
+    return f"{GCP_MEMBER_PREFIX}{project}.svc.id.goog[{object_key(namespace, account)}]"
 
 
 def parse_workload_identity_member(member: str) -> WorkloadIdentityMember:

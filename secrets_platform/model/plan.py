@@ -138,7 +138,9 @@ def external_credential_spec(cred: Credential, settings: Settings, namespaces: t
         pushed,
         stand_ins,
         tuple(cfg.gcp.replica_locations),
-        f"serviceAccount:{conventions.gcp_service_account_email(conventions.ESO_GCP_COMPONENT, env, project)}" if project else None,
+        conventions.gcp_service_account_member(conventions.gcp_service_account_email(conventions.ESO_GCP_COMPONENT, env, project))
+        if project
+        else None,
         conventions.gcp_secret_resource_name(project, conventions.credentials_name(cred.service, env)) if project else None,
     )
 

@@ -160,6 +160,7 @@ def test_gcp_names(project: str, component: str, env: str, workload: str, secret
     email = c.gcp_service_account_email(component, env, project)
     assert c.parse_gcp_service_account_email(email) == c.GcpServiceAccount(component, env, project)
     assert c.parse_gcp_service_account_resource_name(c.gcp_service_account_resource_name(project, email)) == (project, email)
+    assert c.parse_gcp_service_account_member(c.gcp_service_account_member(email)) == email
     namespace = c.namespace_name(workload, env)
     member = c.workload_identity_member(project, namespace, c.ESO_SERVICE_ACCOUNT)
     assert c.parse_workload_identity_member(member) == c.WorkloadIdentityMember(project, namespace, c.ESO_SERVICE_ACCOUNT)
@@ -221,6 +222,7 @@ def test_a_secret_name_that_reads_two_ways_is_refused() -> None:
         (c.parse_vault_audit_resource_name, "vault-prd"),
         (c.parse_data_access_log_resource_name, "data-access-logs-prd"),
         (c.parse_key_prefix, "SNOWFLAKE"),
+        (c.parse_gcp_service_account_member, "serviceAccount:p.svc.id.goog[ns/eso]"),
     ],
 )
 def test_each_parser_refuses_what_it_cannot_read_naming_the_value_and_the_form(parse: Callable[[str], object], bad: str) -> None:

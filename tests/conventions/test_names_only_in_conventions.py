@@ -5,7 +5,8 @@ f-string and fails on one that is not in conventions nor in the short allow-list
 consist only of the characters names and paths are made of (``A-Z a-z 0-9 . _ / @ -``: no space, ``:``, ``=``,
 quote or brace, so no prose, flag, URL scheme or template) and where at least one literal part holds a ``-``,
 ``/`` or ``@``: the separators that join values into a Kubernetes or Vault name, a path, a Pulumi resource name or
-an email (``f"{service}-{env}-credentials"``, ``f"{ns}/{name}"``, ``f"{mount}/data/{env}/{svc}"``). Such a string
+an email (``f"{service}-{env}-credentials"``, ``f"{ns}/{name}"``, ``f"{mount}/data/{env}/{svc}"``); and any
+f-string with a formatted value that begins with an IAM member's ``serviceAccount:`` (NAME_PREFIXES). Such a string
 built elsewhere is a second spelling of a convention, which the parser in conventions would not know.
 
 Entries are keyed by the product's top-level subpackage and the f-string's source text (not a file or line), so
@@ -24,6 +25,8 @@ CONVENTIONS = PRODUCT / "conventions"
 
 NAME_CHARS = re.compile(r"[A-Za-z0-9._/@-]*\Z")
 SEPARATORS = ("-", "/", "@")
+# Literal beginnings that make any f-string a name, ':' or not: an IAM member (conventions.GCP_MEMBER_PREFIX).
+NAME_PREFIXES = ("serviceAccount:",)
 
 _VAULT_API = "the local Vault client's routes of Vault's HTTP API (sys/..., auth/<path>/..., <mount>/<verb>/...): addresses of an API, not names; the KV paths and names it writes come from the plan, built by conventions"
 _PROC = "the kernel's /proc files of a process the local cluster started: the operating system's paths, not the platform's"
@@ -88,6 +91,9 @@ ALLOWED: dict[tuple[str, str], str] = {
 def name_shaped(node: ast.JoinedStr) -> bool:
     literals = [v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
     formatted = any(isinstance(v, ast.FormattedValue) for v in node.values)
+    first = node.values[0] if node.values else None
+    if formatted and isinstance(first, ast.Constant) and str(first.value).startswith(NAME_PREFIXES):
+        return True
     return formatted and all(NAME_CHARS.match(s) for s in literals) and any(sep in s for s in literals for sep in SEPARATORS)
 
 
@@ -159,6 +165,8 @@ def test_the_definition() -> None:
         'f"{ns}/{name}"',
         'f"{mount}/data/{env}/{service}"',
         'f"{a}@{p}.iam.gserviceaccount.com"',
+        'f"serviceAccount:{email}"',
+        'f"serviceAccount:{p}.svc.id.goog[{ns}/{ksa}]"',
     ):
         assert _shaped(name), name
     for other in ('f"{where}.kind"', 'f"missing {name}: fix it"', 'f"--port={port}"', 'f"https://{host}"', 'f"{key}:{slot}"', 'f"{a}{b}"'):
