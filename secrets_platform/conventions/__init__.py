@@ -128,6 +128,15 @@ def key_prefix(service: str) -> str:
     return service.upper().replace("-", "_") + "_"
 
 
+# The suffix of the key that holds a dual bundle's previous value.
+PREVIOUS_SUFFIX = "_PREVIOUS"
+
+
+def previous_key(key: str) -> str:
+    """The key of a dual bundle that holds ``key``'s previous value: ``<KEY>_PREVIOUS``."""
+    return f"{key}{PREVIOUS_SUFFIX}"
+
+
 def vault_database_role(service: str, env: str) -> str:
     """The database secrets engine's connection and role of a vault-database bundle: ``<service>-<env>``."""
     return check_dns_label(f"{service}-{env}", "Vault database role name")
@@ -279,6 +288,11 @@ def parse_tls_component_name(name: str, service: str) -> str:
 
 
 _KEY_PREFIX = re.compile(r"^(?P<words>[A-Z0-9]+(?:_[A-Z0-9]+)*)_\Z")
+
+
+def parse_previous_key(name: str) -> str:
+    """The inverse of :func:`previous_key`: the key whose previous value it holds."""
+    return between(name, "previous-value key", f"'<KEY>{PREVIOUS_SUFFIX}'", suffix=PREVIOUS_SUFFIX)
 
 
 def parse_key_prefix(prefix: str) -> str:

@@ -55,8 +55,8 @@ DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])\Z")
 _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 # maxAge of a generated bundle that sets none: stricter the closer to production (local: no target).
 DEFAULT_MAX_AGE = {env: t.default_max_age for env, t in conventions.TRAITS.items()}
-# The suffix of the key that holds a dual bundle's previous value.
-PREVIOUS_SUFFIX = "_PREVIOUS"
+# The suffix of the key that holds a dual bundle's previous value (conventions.previous_key builds the key).
+PREVIOUS_SUFFIX = conventions.PREVIOUS_SUFFIX
 
 
 def parse_duration(text: str) -> dt.timedelta:
