@@ -107,11 +107,6 @@ def _enabled(api: VaultApi, existing: dict | None, endpoint: str, body: dict[str
     return body
 
 
-def _taken(api: VaultApi, where: str, existing: dict, not_ours: str, fix: str) -> VaultError:
-    """``where`` holds an auth method or mount of another type than apply would enable there: the error with the fix."""
-    return VaultError(f"{where} in Vault at {api.address} is a {existing.get('type')} {not_ours}: {fix}")
-
-
 def _apply_auth(api: VaultApi, plan: Plan, kube: Kubernetes | None, auths: dict) -> list[str]:
     """The Kubernetes auth method at each auth path, configured to review tokens at the API server."""
     done: list[str] = []
@@ -120,7 +115,10 @@ def _apply_auth(api: VaultApi, plan: Plan, kube: Kubernetes | None, auths: dict)
         body = {"type": "kubernetes", "description": AUTH_DESCRIPTION}
         existing = _enabled(api, auths.get(f"{path}/"), f"sys/auth/{path}", body, done, f"kubernetes auth at auth/{path}")
         if existing.get("type") != "kubernetes":
-            raise _taken(api, f"auth/{path}", existing, "method, not kubernetes", "disable it or set vault.authPath to another path")
+            raise VaultError(
+                f"auth/{path} in Vault at {api.address} is a {existing.get('type')} method, not kubernetes: "
+                "disable it or set vault.authPath to another path"
+            )
         api.call(
             "POST",
             f"auth/{path}/config",
@@ -233,7 +231,10 @@ def _apply_databases(api: VaultApi, plan: Plan, logins: dict[str, Any], mounts: 
     body = {"type": "database", "description": DATABASE_DESCRIPTION}
     existing = _enabled(api, mounts.get(f"{mount}/"), f"sys/mounts/{mount}", body, done, f"the database secrets engine at {mount}/")
     if existing.get("type") != "database":
-        raise _taken(api, f"{mount}/", existing, "mount, not the database engine", "set vault.databaseMount to another name")
+        raise VaultError(
+            f"{mount}/ in Vault at {api.address} is a {existing.get('type')} mount, not the database engine: "
+            "set vault.databaseMount to another name"
+        )
     for db in plan.databases:
         login = logins[db.service]
         # verify_connection: Vault logs in once now, so a wrong URL or password fails here, before any role exists.
