@@ -29,6 +29,7 @@ from secrets_platform.conventions.environments import (
 )
 from secrets_platform.conventions.errors import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.errors import ConventionError, between, matched, refuse
+from secrets_platform.conventions.forms import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.keys import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.operators import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.paths import *  # noqa: F403 (re-exported: its __all__)
