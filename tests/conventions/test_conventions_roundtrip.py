@@ -249,7 +249,7 @@ def test_parsers_given_a_part_refuse_names_without_it(parse: Callable[[str, str]
         parse(bad, given)
 
 
-@pytest.mark.parametrize("module", ["dns", "environments", "errors", "forms", "keys", "operators", "paths", "resources"])
+@pytest.mark.parametrize("module", ["dns", "environments", "errors", "forms", "keys", "operators", "paths", "principals", "resources"])
 def test_conventions_re_exports_every_public_name_of_its_modules(module: str) -> None:
     """``from secrets_platform import conventions`` is the one door: nothing public hides in a submodule."""
     mod = importlib.import_module(f"secrets_platform.conventions.{module}")
