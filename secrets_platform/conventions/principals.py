@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from secrets_platform.conventions.errors import ConventionError, matched
+from secrets_platform.conventions.errors import ConventionError
+from secrets_platform.conventions.forms import Form
 from secrets_platform.conventions.resources import ObjectKey
 
 __all__ = [
@@ -22,7 +23,7 @@ __all__ = [
 ]
 
 SERVICE_ACCOUNT_USER_PREFIX = "system:serviceaccount:"
-_SA_USER = re.compile(rf"^{SERVICE_ACCOUNT_USER_PREFIX}(?P<namespace>[^:]+):(?P<name>[^:]+)\Z")
+_SA_USER = Form("Kubernetes ServiceAccount user", f"{SERVICE_ACCOUNT_USER_PREFIX}{{namespace}}:{{name}}", namespace="[^:]+", name="[^:]+")
 # The IAM member form, whatever spells the pool before '.svc.id.goog' (a project id, or a principal:// prefix of it).
 _WI_MEMBER_ANY = re.compile(r"^(principal://|serviceAccount:)?.*?\.svc\.id\.goog\[(?P<namespace>[^/\]]+)/(?P<name>[^\]]+)\]\Z")
 _WI_PRINCIPAL = re.compile(
@@ -33,13 +34,12 @@ _WI_PRINCIPAL = re.compile(
 
 def kubernetes_service_account_user(namespace: str, name: str) -> str:
     """The user the API server authenticates a ServiceAccount's token as: ``system:serviceaccount:<namespace>:<name>``."""
-    return f"{SERVICE_ACCOUNT_USER_PREFIX}{namespace}:{name}"
+    return _SA_USER.build(namespace=namespace, name=name)
 
 
 def parse_kubernetes_service_account_user(user: str) -> ObjectKey:
     """The inverse of :func:`kubernetes_service_account_user`: the ServiceAccount's (namespace, name)."""
-    m = matched(_SA_USER, "Kubernetes ServiceAccount user", user, f"'{SERVICE_ACCOUNT_USER_PREFIX}<namespace>:<name>'")
-    return ObjectKey(m["namespace"], m["name"])
+    return ObjectKey(**_SA_USER.parse(user))
 
 
 def workload_identity_principal(project_number: str, project: str, namespace: str, name: str) -> str:
