@@ -121,29 +121,33 @@ def kube_apiserver(cluster: Cluster) -> list[str]:
     ]
 
 
-def _serving(cluster: Cluster, name: str, port: int) -> list[str]:
-    """A control-plane client on its own kubeconfig (``<name>.kubeconfig``, for delegated authentication and authorization
-    too) that serves its health on 127.0.0.1:``port`` with its certificate of the local CA (``<name>-serving``)."""
-    p, kubeconfig = cluster.pki, cluster.root / f"{name}.kubeconfig"
+def _serving(cluster: Cluster, kubeconfig: str, certificate: str, port: int) -> list[str]:
+    """A control-plane client on its own kubeconfig (the data folder's ``kubeconfig``, for delegated authentication and
+    authorization too) that serves its health on 127.0.0.1:``port`` with its ``certificate`` of the local CA (pki.create)."""
+    p, path = cluster.pki, cluster.root / kubeconfig
     return [
-        f"--kubeconfig={kubeconfig}",
-        f"--authentication-kubeconfig={kubeconfig}",
-        f"--authorization-kubeconfig={kubeconfig}",
+        f"--kubeconfig={path}",
+        f"--authentication-kubeconfig={path}",
+        f"--authorization-kubeconfig={path}",
         f"--bind-address={LOOPBACK}",
         f"--secure-port={port}",
-        f"--tls-cert-file={p / f'{name}-serving.crt'}",
-        f"--tls-private-key-file={p / f'{name}-serving.key'}",
+        f"--tls-cert-file={p / f'{certificate}.crt'}",
+        f"--tls-private-key-file={p / f'{certificate}.key'}",
     ]
 
 
 def kube_scheduler(cluster: Cluster) -> list[str]:
-    return [*_serving(cluster, "scheduler", cluster.ports.scheduler), "--leader-elect=false", "--profiling=false"]
+    return [
+        *_serving(cluster, "scheduler.kubeconfig", "scheduler-serving", cluster.ports.scheduler),
+        "--leader-elect=false",
+        "--profiling=false",
+    ]
 
 
 def kube_controller_manager(cluster: Cluster) -> list[str]:
     p = cluster.pki
     return [
-        *_serving(cluster, "controller-manager", cluster.ports.controller_manager),
+        *_serving(cluster, "controller-manager.kubeconfig", "controller-manager-serving", cluster.ports.controller_manager),
         f"--controllers={','.join(CONTROLLERS)}",
         "--use-service-account-credentials=true",
         "--leader-elect=false",

@@ -20,19 +20,12 @@ def _tls(cluster: Cluster) -> ssl.SSLContext:
     return ctx
 
 
-def _get(cluster: Cluster, url: str, tls: bool = True) -> str | None:
+def get(cluster: Cluster, url: str, tls: bool = True) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=2, context=_tls(cluster) if tls else None) as resp:
             return resp.read().decode(errors="replace")
     except (urllib.error.URLError, OSError, ssl.SSLError):
         return None
-
-
-def api_server_ready(cluster: Cluster) -> bool:
-    """The API server answers /readyz with our admin client certificate."""
-    if not (cluster.pki / "admin.crt").exists():
-        return False
-    return (_get(cluster, f"{cluster.server}/readyz") or "").strip() == "ok"
 
 
 def etcd(cluster: Cluster) -> bool:
@@ -47,7 +40,7 @@ def etcd(cluster: Cluster) -> bool:
 
 
 def external_secrets(cluster: Cluster) -> bool:
-    return "controller_runtime" in (_get(cluster, f"http://{LOOPBACK}:{cluster.ports.external_secrets}/metrics", tls=False) or "")
+    return "controller_runtime" in (get(cluster, f"http://{LOOPBACK}:{cluster.ports.external_secrets}/metrics", tls=False) or "")
 
 
 def controller_manager(cluster: Cluster, port: int | None = None) -> bool:
@@ -68,6 +61,6 @@ def reloader_live(cluster: Cluster) -> bool:
 
 
 def kubelet(cluster: Cluster) -> bool:
-    return (_get(cluster, f"http://{LOOPBACK}:{cluster.ports.kubelet_healthz}/healthz", tls=False) or "").strip() == "ok" and (
+    return (get(cluster, f"http://{LOOPBACK}:{cluster.ports.kubelet_healthz}/healthz", tls=False) or "").strip() == "ok" and (
         cluster.node.node_ready()
     )
