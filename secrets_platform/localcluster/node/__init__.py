@@ -25,6 +25,11 @@ containerd's shim sockets (``/run/containerd/s``), the kubelet's device-plugin s
 (run by ``make down``/``make destroy`` and before every start) kills what is left of this
 node's pods, unmounts what is mounted under the data folder, removes the cgroups, and
 removes this node's entries in those paths (and the folders, once empty).
+
+The package's modules: :mod:`.node` (the :class:`Node`: its layout, checks and clean-up), :mod:`.config`
+(containerd's, the kubelet's and the CNI network's files and command lines), :mod:`.packages` (what it needs
+from Debian), :mod:`.host` (what it leaves outside the data folder), :mod:`.pods` (:func:`wait_pod`),
+:mod:`.images` and :mod:`.cni`.
 """
 
 from secrets_platform.localcluster.node.host import CNI_CACHE, CONTAINER_LOGS, DEVICE_PLUGINS, SHIM_SOCKETS
