@@ -270,7 +270,7 @@ def test_the_audit_policy_never_logs_a_body_and_records_every_credential_request
 
 def test_openbaos_audit_device_is_declared_in_its_config_and_a_large_log_is_moved_aside(tmp_path, monkeypatch):
     """OpenBao 2.x enables no audit device through the API: the file device is an `audit` stanza, values HMACed."""
-    from secrets_platform.localcluster import vault
+    from secrets_platform.localcluster.vault import server as vault
 
     bao = vault.OpenBao(Cluster(tmp_path, port_base=30000))
     bao.root.mkdir(parents=True)
