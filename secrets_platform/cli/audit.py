@@ -46,8 +46,6 @@ LOCAL_ADMIN = "secrets-platform-admin"
 KUBE_CONTROLLERS = ("system:apiserver", "system:kube-controller-manager", "system:kube-scheduler")
 LOCAL_RELOADER_AGENT = "reloader/"
 """The user agent of the local cluster's Reloader (client-go's default: the binary's name), which runs as the local admin."""
-_SA_USER = re.compile(r"^system:serviceaccount:(?P<namespace>[^:]+):(?P<name>[^:]+)$")
-_WORKLOAD_IDENTITY = re.compile(r"^(principal://|serviceAccount:)?.*?\.svc\.id\.goog\[(?P<namespace>[^/\]]+)/(?P<name>[^\]]+)\]$")
 _DURATION = re.compile(r"^(?P<n>[1-9][0-9]{0,5})(?P<unit>[smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -187,6 +185,16 @@ def credentials(model: StackModel) -> list[Credential]:
     return out
 
 
+def _service_account_of(principal: str) -> conventions.ObjectKey | None:
+    """The ServiceAccount a Kubernetes user or a GCP Workload Identity principal names, if it names one."""
+    for parse in (conventions.parse_kubernetes_service_account_user, conventions.parse_workload_identity_principal):
+        try:
+            return parse(principal)
+        except conventions.ConventionError:
+            continue
+    return None
+
+
 class Identities:
     """Maps a principal to a :class:`Who`: service accounts, Workload Identity, ESO's GCP account, the local admin."""
 
@@ -200,10 +208,8 @@ class Identities:
     def of(self, access: Access) -> Who:
         p = access.principal
         ns, sa = access.sa_namespace, access.sa_name
-        if ns is None:
-            m = _SA_USER.match(p) or _WORKLOAD_IDENTITY.match(p)
-            if m:
-                ns, sa = m["namespace"], m["name"]
+        if ns is None and (found := _service_account_of(p)) is not None:
+            ns, sa = found
         if ns is None and self.eso_email and p.lower() == self.eso_email.lower() and self.eso:
             ns, sa = self.eso
         if self.local and p == LOCAL_ADMIN and access.system == "kubernetes":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from secrets_platform.conventions.errors import ConventionError, matched, refuse
+from secrets_platform.conventions.errors import ConventionError, between, matched, refuse
 
 __all__ = [
     "AGENT_INJECT_KINDS",
@@ -135,10 +135,7 @@ def vault_agent_file_name(service: str, key: str) -> str:
 
 def parse_vault_agent_file_name(name: str, service: str) -> str:
     """The inverse of :func:`vault_agent_file_name` given the service: the key's slug (``snowflake-password``)."""
-    prefix = f"{service}-"
-    if not name.startswith(prefix) or len(name) == len(prefix):
-        raise refuse(f"Vault agent file of {service}", name, f"'{prefix}<key slug>'")
-    return name[len(prefix) :]
+    return between(name, f"Vault agent file of {service}", f"'{service}-<key slug>'", prefix=f"{service}-")
 
 
 def vault_database_env_file(service: str) -> str:
@@ -148,10 +145,7 @@ def vault_database_env_file(service: str) -> str:
 
 def parse_vault_database_env_file(name: str) -> str:
     """The inverse of :func:`vault_database_env_file`: the service."""
-    service = name.removesuffix(DATABASE_ENV_SUFFIX)
-    if service == name or not service:
-        raise refuse("database env file", name, f"'<service>{DATABASE_ENV_SUFFIX}'")
-    return service
+    return between(name, "database env file", f"'<service>{DATABASE_ENV_SUFFIX}'", suffix=DATABASE_ENV_SUFFIX)
 
 
 def vault_secrets_file(name: str) -> str:

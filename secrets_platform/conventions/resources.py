@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from secrets_platform.conventions.environments import ENVIRONMENT_LIST, ENVIRONMENTS
-from secrets_platform.conventions.errors import ConventionError, matched, refuse
+from secrets_platform.conventions.environments import split_env_suffix
+from secrets_platform.conventions.errors import ConventionError, between, matched, refuse
 
 __all__ = [
+    "GCP_MEMBER_PREFIX",
     "GcpServiceAccount",
     "KindRef",
     "ObjectKey",
@@ -20,12 +21,14 @@ __all__ = [
     "child_resource_name",
     "gcp_service_account_email",
     "gcp_service_account_id",
+    "gcp_service_account_member",
     "gcp_service_account_resource_name",
     "kind_ref",
     "object_key",
     "parse_child_resource_name",
     "parse_gcp_service_account_email",
     "parse_gcp_service_account_id",
+    "parse_gcp_service_account_member",
     "parse_gcp_service_account_resource_name",
     "parse_kind_ref",
     "parse_object_key",
@@ -84,10 +87,7 @@ def child_resource_name(parent: str, *parts: str) -> str:
 
 def parse_child_resource_name(name: str, parent: str) -> str:
     """The inverse of :func:`child_resource_name` given the parent: the rest (``auth``, ``dagster-prd-policy``)."""
-    prefix = f"{parent}-"
-    if not name.startswith(prefix) or len(name) == len(prefix):
-        raise refuse(f"child resource of {parent}", name, f"'{prefix}<part>'")
-    return name[len(prefix) :]
+    return between(name, f"child resource of {parent}", f"'{parent}-<part>'", prefix=f"{parent}-")
 
 
 # GCP service account ids: 6-30 chars, start with a letter.
@@ -103,10 +103,7 @@ def gcp_service_account_id(component: str, env: str) -> str:
 
 def parse_gcp_service_account_id(value: str) -> tuple[str, str]:
     """The inverse of :func:`gcp_service_account_id`: (component, env)."""
-    component, _, env = value.rpartition("-")
-    if not component or env not in ENVIRONMENTS:
-        raise refuse("GCP service account id", value, f"'<component>-<env>' (env one of {ENVIRONMENT_LIST})")
-    return component, env
+    return split_env_suffix(value, "GCP service account id", "'<component>-<env>'")
 
 
 class GcpServiceAccount(NamedTuple):
@@ -124,6 +121,23 @@ def parse_gcp_service_account_email(email: str) -> GcpServiceAccount:
     """The inverse of :func:`gcp_service_account_email`."""
     m = matched(_GCP_EMAIL, "GCP service account email", email, "'<component>-<env>@<project>.iam.gserviceaccount.com'")
     return GcpServiceAccount(*parse_gcp_service_account_id(m["account_id"]), m["project"])
+
+
+# How an IAM policy names a service account as a member (and a Workload Identity member: workload_identity_member).
+GCP_MEMBER_PREFIX = "serviceAccount:"
+_GCP_MEMBER = re.compile(rf"^{GCP_MEMBER_PREFIX}(?P<email>[^@\s]+@[^@\s.]+\.iam\.gserviceaccount\.com)\Z")
+
+
+def gcp_service_account_member(email: str) -> str:
+    """A GCP service account as an IAM member: ``serviceAccount:<email>``."""
+    return f"{GCP_MEMBER_PREFIX}{email}"
+
+
+def parse_gcp_service_account_member(member: str) -> str:
+    """The inverse of :func:`gcp_service_account_member`: the email."""
+    return matched(_GCP_MEMBER, "GCP service account member", member, f"'{GCP_MEMBER_PREFIX}<account>@<project>.iam.gserviceaccount.com'")[
+        "email"
+    ]
 
 
 def gcp_service_account_resource_name(project: str, email: str) -> str:
@@ -145,7 +159,7 @@ class WorkloadIdentityMember(NamedTuple):
 
 def workload_identity_member(project: str, namespace: str, account: str) -> str:
     """The one Kubernetes identity a GCP account trusts: ``serviceAccount:<project>.svc.id.goog[<ns>/<ksa>]``."""
-    return f"serviceAccount:{project}.svc.id.goog[{object_key(namespace, account)}]"
+    return f"{GCP_MEMBER_PREFIX}{project}.svc.id.goog[{object_key(namespace, account)}]"
 
 
 def parse_workload_identity_member(member: str) -> WorkloadIdentityMember:
