@@ -17,13 +17,11 @@ import importlib.util
 import json
 import os
 import secrets
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from secrets_platform.localcluster import LOOPBACK
+from secrets_platform.localcluster import LOOPBACK, process
 from secrets_platform.localcluster.servers import LoopbackServer
 from secrets_platform.localcluster.vault.api import VaultError
 
@@ -124,35 +122,29 @@ class OpenBao(LoopbackServer):
     def _launch(self, binary: Path, timeout: float) -> None:
         # A clean environment; the token only here (the owner alone can read /proc/PID/environ).
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.home), "LANG": "C.UTF-8", "BAO_DEV_ROOT_TOKEN_ID": self.root_token()}
-        with open(self.log, "ab") as log:
-            log.write(f"--- localcluster: starting openbao at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
-            log.flush()
-            # stdout carries the dev banner (root token, unseal key): discarded. stderr is the log.
-            proc = subprocess.Popen(
-                [
-                    str(binary),
-                    "server",
-                    "-dev",
-                    f"-dev-listen-address={LOOPBACK}:{self.port}",
-                    "-dev-no-store-token",
-                    f"-config={self.audit_config}",
-                    "-log-level=info",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                env=env,
-                cwd=self.root,
-                start_new_session=True,
-            )
-        self._pid_file.write_text(str(proc.pid))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.healthy():
-                return
-            if proc.poll() is not None:
-                self._pid_file.unlink(missing_ok=True)
-                raise VaultError(f"the local Vault (OpenBao) exited while starting (exit code {proc.returncode}): see {self.log}")
-            time.sleep(0.1)
-        self._stop()
-        raise VaultError(f"the local Vault (OpenBao) at {self.address} was not ready after {timeout:.0f} s: see {self.log}")
+        # stdout carries the dev banner (root token, unseal key): discarded (output=False). stderr is the log.
+        proc = process.spawn(
+            [
+                str(binary),
+                "server",
+                "-dev",
+                f"-dev-listen-address={LOOPBACK}:{self.port}",
+                "-dev-no-store-token",
+                f"-config={self.audit_config}",
+                "-log-level=info",
+            ],
+            name="openbao",
+            log=self.log,
+            pid_file=self._pid_file,
+            env=env,
+            cwd=self.root,
+            output=False,
+        )
+        try:
+            process.wait_ready(self.healthy, proc, timeout, interval=0.1)
+        except process.Exited as exc:
+            self._pid_file.unlink(missing_ok=True)
+            raise VaultError(f"the local Vault (OpenBao) exited while starting (exit code {exc.code}): see {self.log}") from None
+        except process.NotReady:
+            self._stop()
+            raise VaultError(f"the local Vault (OpenBao) at {self.address} was not ready after {timeout:.0f} s: see {self.log}") from None
