@@ -32,7 +32,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from secrets_platform.localcluster import LOOPBACK, ClusterError, process
+from secrets_platform.localcluster import LOOPBACK, ClusterError
 from secrets_platform.localcluster.servers import LoopbackServer
 
 # The API server's port + 12 (OpenBao has +10 and +11).
@@ -83,6 +83,8 @@ class LocalPostgres(LoopbackServer):
     """The local stack's PostgreSQL, keeping its files in the cluster's data folder."""
 
     COMPONENT = "postgres"
+    LABEL = "the local database (PostgreSQL)"
+    ERROR = PostgresError
     PORT_OFFSET = PORT_OFFSET
     STOP_SIGNAL = signal.SIGINT  # fast shutdown: ends sessions, checkpoints, exits
     STOP_TIMEOUT = 20.0
@@ -209,7 +211,7 @@ class LocalPostgres(LoopbackServer):
         """Run the server, wait until it accepts connections, then bootstrap what Vault's engine needs."""
         (self.data / "postmaster.pid").unlink(missing_ok=True)  # a killed server's; ours is not running
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(self.root)}
-        proc = process.spawn(
+        self._run(
             self._command(
                 bindir,
                 "postgres",
@@ -232,22 +234,9 @@ class LocalPostgres(LoopbackServer):
                 "-c",
                 "log_min_error_statement=panic",
             ),
-            name="postgres",
-            log=self.log,
-            pid_file=self._pid_file,
-            env=env,
-            cwd=self.root,
+            env,
+            timeout,
         )
-        try:
-            process.wait_ready(self.healthy, proc, timeout, interval=0.1)
-        except process.Exited as exc:
-            self._pid_file.unlink(missing_ok=True)
-            raise PostgresError(f"the local database (PostgreSQL) exited while starting (exit code {exc.code}): see {self.log}") from None
-        except process.NotReady:
-            self._stop()
-            raise PostgresError(
-                f"the local database (PostgreSQL) at {self.address} was not ready after {timeout:.0f} s: see {self.log}"
-            ) from None
         self._bootstrap(bindir)
 
     def _bootstrap(self, bindir: Path) -> None:

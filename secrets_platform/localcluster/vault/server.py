@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from secrets_platform.localcluster import LOOPBACK, process
+from secrets_platform.localcluster import LOOPBACK
 from secrets_platform.localcluster.servers import LoopbackServer
 from secrets_platform.localcluster.vault.api import VaultError
 
@@ -46,6 +46,8 @@ class OpenBao(LoopbackServer):
     """The local stack's OpenBao dev server, keeping its files in the cluster's data folder."""
 
     COMPONENT = "openbao"
+    LABEL = "the local Vault (OpenBao)"
+    ERROR = VaultError
     PORT_OFFSET = PORT_OFFSET
     START_TIMEOUT = 30.0
 
@@ -123,7 +125,7 @@ class OpenBao(LoopbackServer):
         # A clean environment; the token only here (the owner alone can read /proc/PID/environ).
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.home), "LANG": "C.UTF-8", "BAO_DEV_ROOT_TOKEN_ID": self.root_token()}
         # stdout carries the dev banner (root token, unseal key): discarded (output=False). stderr is the log.
-        proc = process.spawn(
+        self._run(
             [
                 str(binary),
                 "server",
@@ -133,18 +135,7 @@ class OpenBao(LoopbackServer):
                 f"-config={self.audit_config}",
                 "-log-level=info",
             ],
-            name="openbao",
-            log=self.log,
-            pid_file=self._pid_file,
-            env=env,
-            cwd=self.root,
+            env,
+            timeout,
             output=False,
         )
-        try:
-            process.wait_ready(self.healthy, proc, timeout, interval=0.1)
-        except process.Exited as exc:
-            self._pid_file.unlink(missing_ok=True)
-            raise VaultError(f"the local Vault (OpenBao) exited while starting (exit code {exc.code}): see {self.log}") from None
-        except process.NotReady:
-            self._stop()
-            raise VaultError(f"the local Vault (OpenBao) at {self.address} was not ready after {timeout:.0f} s: see {self.log}") from None
