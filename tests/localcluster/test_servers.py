@@ -33,11 +33,16 @@ def test_a_server_never_ready_is_stopped_and_named_with_its_address(tmp_path, mo
     srv = OpenBao(cluster)
     srv.root.mkdir(parents=True)
     monkeypatch.setattr(OpenBao, "healthy", lambda self: False)
-    stopped = []
-    monkeypatch.setattr(OpenBao, "_stop", lambda self: stopped.append(True) or True)
+    stopped: list[OpenBao] = []
+
+    def stop(self: OpenBao) -> bool:
+        stopped.append(self)
+        return True
+
+    monkeypatch.setattr(OpenBao, "_stop", stop)
     try:
         with pytest.raises(VaultError, match=rf"the local Vault \(OpenBao\) at {srv.address} was not ready after 1 s: see "):
             srv._run(["/bin/sleep", "30"], {"PATH": "/usr/bin:/bin"}, 1)
-        assert stopped == [True]
+        assert stopped == [srv]
     finally:
         os.kill(int(srv._pid_file.read_text()), signal.SIGKILL)
