@@ -16,7 +16,7 @@ import signal
 import time
 from pathlib import Path
 
-from secrets_platform.localcluster import LOOPBACK, Cluster, ClusterError, _port_free
+from secrets_platform.localcluster import LOOPBACK, Cluster, ClusterError, _port_free, process
 
 
 class LoopbackServer:
@@ -71,6 +71,11 @@ class LoopbackServer:
     def host_port(self) -> str:
         return f"{LOOPBACK}:{self.port}"
 
+    @property
+    def address(self) -> str:
+        """The address clients reach the server at (its URL or host:port), as its errors name it."""
+        raise NotImplementedError
+
     def _is_ours(self, cmdline: list[bytes]) -> bool:
         raise NotImplementedError
 
@@ -88,6 +93,22 @@ class LoopbackServer:
     def _launch(self, tools: Path, timeout: float) -> None:
         """Run the server, its pid in the pid file, and return once it is ready (else an error naming its log)."""
         raise NotImplementedError
+
+    # How the server's errors name it ("the local Vault (OpenBao)") and the error they raise.
+    LABEL = ""
+    ERROR: type[ClusterError] = ClusterError
+
+    def _run(self, argv: list[str], env: dict[str, str], timeout: float, *, output: bool = True) -> None:
+        """Start ``argv`` (process.spawn) and return once :meth:`healthy`, else one ``ERROR`` naming the log."""
+        proc = process.spawn(argv, name=self.COMPONENT, log=self.log, pid_file=self._pid_file, env=env, cwd=self.root, output=output)
+        try:
+            process.wait_ready(self.healthy, proc, timeout, interval=0.1)
+        except process.Exited as exc:
+            self._pid_file.unlink(missing_ok=True)
+            raise self.ERROR(f"{self.LABEL} exited while starting (exit code {exc.code}): see {self.log}") from None
+        except process.NotReady:
+            self._stop()
+            raise self.ERROR(f"{self.LABEL} at {self.address} was not ready after {timeout:.0f} s: see {self.log}") from None
 
     def pid(self) -> int | None:
         """The server's pid when its pid file names a live process of this server (a reused pid is not ours)."""

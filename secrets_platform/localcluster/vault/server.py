@@ -17,8 +17,6 @@ import importlib.util
 import json
 import os
 import secrets
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -48,6 +46,8 @@ class OpenBao(LoopbackServer):
     """The local stack's OpenBao dev server, keeping its files in the cluster's data folder."""
 
     COMPONENT = "openbao"
+    LABEL = "the local Vault (OpenBao)"
+    ERROR = VaultError
     PORT_OFFSET = PORT_OFFSET
     START_TIMEOUT = 30.0
 
@@ -124,35 +124,18 @@ class OpenBao(LoopbackServer):
     def _launch(self, binary: Path, timeout: float) -> None:
         # A clean environment; the token only here (the owner alone can read /proc/PID/environ).
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.home), "LANG": "C.UTF-8", "BAO_DEV_ROOT_TOKEN_ID": self.root_token()}
-        with open(self.log, "ab") as log:
-            log.write(f"--- localcluster: starting openbao at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
-            log.flush()
-            # stdout carries the dev banner (root token, unseal key): discarded. stderr is the log.
-            proc = subprocess.Popen(
-                [
-                    str(binary),
-                    "server",
-                    "-dev",
-                    f"-dev-listen-address={LOOPBACK}:{self.port}",
-                    "-dev-no-store-token",
-                    f"-config={self.audit_config}",
-                    "-log-level=info",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                env=env,
-                cwd=self.root,
-                start_new_session=True,
-            )
-        self._pid_file.write_text(str(proc.pid))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.healthy():
-                return
-            if proc.poll() is not None:
-                self._pid_file.unlink(missing_ok=True)
-                raise VaultError(f"the local Vault (OpenBao) exited while starting (exit code {proc.returncode}): see {self.log}")
-            time.sleep(0.1)
-        self._stop()
-        raise VaultError(f"the local Vault (OpenBao) at {self.address} was not ready after {timeout:.0f} s: see {self.log}")
+        # stdout carries the dev banner (root token, unseal key): discarded (output=False). stderr is the log.
+        self._run(
+            [
+                str(binary),
+                "server",
+                "-dev",
+                f"-dev-listen-address={LOOPBACK}:{self.port}",
+                "-dev-no-store-token",
+                f"-config={self.audit_config}",
+                "-log-level=info",
+            ],
+            env,
+            timeout,
+            output=False,
+        )
