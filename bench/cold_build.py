@@ -86,7 +86,7 @@ def graph(wrapper: Path, packages: list[str], env: dict[str, str]) -> dict[str, 
     """``go list -deps``: import path -> (module@version or "std", imports)."""
     fmt = (
         "{{.ImportPath}}\t{{if .Module}}{{.Module.Path}}@{{.Module.Version}}"
-        '{{with .Module.Replace}}=>{{.Path}}@{{.Version}}{{end}}{{else}}std{{end}}\t{{join .Imports " "}}'
+        '{{with .Module.Replace}}=>{{.Path}}@{{.Version}}{{end}} go{{.Module.GoVersion}}{{else}}std{{end}}\t{{join .Imports " "}}'
     )
     done = subprocess.run(["go", "list", "-e", "-deps", "-f", fmt, *packages], cwd=wrapper, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -94,8 +94,21 @@ def graph(wrapper: Path, packages: list[str], env: dict[str, str]) -> dict[str, 
     out: dict[str, tuple[str, list[str]]] = {}
     for line in done.stdout.splitlines():
         path, module, imports = (line.split("\t") + ["", ""])[:3]
-        out[path] = (module, imports.split())
+        out[path] = (cache_module(module), imports.split())
     return out
+
+
+def cache_module(listed: str) -> str:
+    """A package's module as the build cache keys it, from ``graph``'s "m@v[=>r@w] goX" field.
+
+    The key holds the selected version (``m@v``, not a replacement's) and the module's go
+    directive, and hashes the source files, which the replacement fixes. So a replacement by
+    the same version (toolchain/kube replaces each Kubernetes staging module by its published
+    release) is the same as none, while ``k8s.io/kubectl@v0.0.0=>k8s.io/kubectl@v0.34.4`` is
+    not ``k8s.io/kubectl@v0.34.4``: same source, another key.
+    """
+    selected, _, replacement = listed.partition("=>")
+    return replacement if replacement.split(" ")[0] == selected else listed
 
 
 def package_keys(g: dict[str, tuple[str, list[str]]], wrapper: str) -> dict[str, str]:

@@ -99,3 +99,17 @@ def test_the_table_has_a_row_per_step_and_the_total():
     assert rows[2].split()[:2] == ["modules", "0:00"] and rows[3].split()[-2:] == ["400", "700"]
     assert rows[5].startswith("make toolchain") and rows[5].split()[-1] == "680"
     assert "modules downloaded: 120" in out and "load average 3.0 at the start" in out
+
+
+def test_a_replacement_by_the_same_version_is_the_same_cache_key_and_by_another_is_not():
+    plain = "k8s.io/api@v0.34.4 go1.24.0"
+    assert cold_build.cache_module("k8s.io/api@v0.34.4=>k8s.io/api@v0.34.4 go1.24.0") == plain
+    assert cold_build.cache_module(plain) == plain
+    # the selected version is in the key, whatever the replacement's source: never shared with plain v0.34.4
+    assert cold_build.cache_module("k8s.io/kubectl@v0.0.0=>k8s.io/kubectl@v0.34.4 go1.24.0") != "k8s.io/kubectl@v0.34.4 go1.24.0"
+    assert (
+        cold_build.cache_module("github.com/davecgh/go-spew@v1.1.2=>github.com/davecgh/go-spew@v1.1.1 go")
+        != "github.com/davecgh/go-spew@v1.1.2 go"
+    )
+    local = "github.com/stakater/Reloader@v1.4.22=>/work/build/reloader/src@ go1.26.8"
+    assert cold_build.cache_module(local) == local
