@@ -407,7 +407,7 @@ up-locked: local-stack cluster-up
 	$(CLUSTER) recover --state $(STATE_DIR)
 	$(LOCAL_PULUMI) up -s local --yes --refresh --policy-pack policies
 	# Vault's side, the operator path (pulumi-vault's provider can't be built offline): the stack's vault output
-	# applied to the local OpenBao (secrets_platform/localcluster/vault.py). The outputs file holds no secret.
+	# applied to the local OpenBao (secrets_platform/localcluster/vault/). The outputs file holds no secret.
 	$(LOCAL_PULUMI) stack output -s local --json > $(CLUSTER_DIR)/stack-outputs.json
 	$(VENV_PYTHON) -m secrets_platform.localcluster.vault --dir $(CLUSTER_DIR) --bin $(CLUSTER_BIN) apply --stack-outputs $(CLUSTER_DIR)/stack-outputs.json
 	@echo

@@ -2,7 +2,8 @@
 
 Run with ``.venv/bin/python bench/run.py`` (``--quick`` for a short run);
 docs/PERFORMANCE.md explains the method and the results. Nothing here is imported
-by the program or the pack.
+by the program or the pack, and nothing here is installed (the wheel holds only
+secrets_platform): it runs from the checkout, which bench/run.py puts on sys.path.
 """
 
 import sys

@@ -18,7 +18,7 @@ Per size: a warm-up (a preview of each project, one with the pack), then
 ``rounds`` interleaved rounds of ``preview`` / ``preview --policy-pack`` for ours
 and ``preview`` for flat and fair (so load changes hit all alike; ratios per round, then the
 median), one ``up`` that creates everything per project, then ``rounds`` no-op
-``up``s per project. Every run also records, by sampling ``/proc``, the CPU
+``up``s per project. Every run also records, by sampling ``/proc`` (bench/sampler.py), the CPU
 seconds and the peak RSS of each process of the run by role (engine, language
 host, program, analyzer, providers).
 """
@@ -31,7 +31,6 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from typing import Any, Callable
 import yaml
 
 from bench import catalog
+from bench.sampler import ROLES, Sampler
 from secrets_platform import conventions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,17 +48,20 @@ PLUGINS = ("resource-kubernetes", "resource-random")
 COPY_FILES = (conventions.PROJECT_FILE, "__main__.py")
 COPY_DIRS = ("secrets_platform",)
 PROGRAMS = ("ours", "flat", "fair")
-FLAT_MAIN = '"""The flat floor program (bench/flat.py) as a Pulumi program."""\n\nfrom bench.flat import main\n\nmain()\n'
-FAIR_MAIN = '"""The fair floor program (bench/flat.py, with components) as a Pulumi program."""\n\nfrom bench.flat import main_fair\n\nmain_fair()\n'
+FLOOR_MAIN = (
+    '"""The {what} (bench/flat.py) as a Pulumi program."""\n\nimport sys\n\n'
+    "# bench/ is not installed (the wheel holds only secrets_platform): the checkout's, appended so that it shadows nothing.\n"
+    "sys.path.append({root!r})\n\nfrom bench.flat import {function}\n\n{function}()\n"
+)
+FLOOR_PROGRAMS = {"flat": ("flat floor program", "main"), "fair": ("fair floor program, with components", "main_fair")}
+"""The floor projects' ``__main__.py``: what it is, and the function of bench/flat.py it calls."""
 RENDER_DIR = "rendered/local"
-SAMPLE_SECONDS = 0.1
 ENV_STRING_LIMIT = 131_072
 """Linux's limit on one environment string (MAX_ARG_STRLEN, 32 pages). Upstream's language hosts hand the
 whole stack config to the program and to the pack as one variable, PULUMI_CONFIG (pulumi/pulumi#8680,
 #20402), so there a stack whose config is larger cannot start: about 620 bundles of bench/catalog.py's
 shape. Ours hands it over on a pipe (toolchain/pulumi/cmd/pulumi-language-python); each size's
 ``config_bytes`` says which side of the limit it is on."""
-ROLES = ("engine", "language host", "program", "analyzer", "kubernetes provider", "random provider", "other")
 
 
 def availability(root: Path = ROOT) -> str | None:
@@ -75,106 +78,6 @@ def availability(root: Path = ROOT) -> str | None:
 
 class EngineFailed(RuntimeError):
     pass
-
-
-# --------------------------------------------------------------------------- sampling /proc
-
-
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                out += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
-    return out
-
-
-def _stat(pid: int) -> tuple[float, int] | None:
-    """(CPU seconds, peak RSS KiB) of a live process."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        with open(f"/proc/{pid}/status") as f:
-            hwm = next((int(line.split()[1]) for line in f if line.startswith("VmHWM:")), 0)
-    except (OSError, ValueError, IndexError):
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks, hwm
-
-
-def role_of(pid: int, root_pid: int) -> str:
-    """What a process of a ``pulumi`` run is, from its command line."""
-    if pid == root_pid:
-        return "engine"
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
-    except OSError:
-        return "other"
-    if not argv:
-        return "other"
-    exe = Path(argv[0]).name
-    line = " ".join(argv)
-    if exe.startswith("pulumi-language-"):
-        return "language host"
-    if "pulumi-resource-kubernetes" in exe:
-        return "kubernetes provider"
-    if "pulumi-resource-random" in exe:
-        return "random provider"
-    if "python" in exe:
-        if "pulumi.policy" in line:
-            return "analyzer"
-        if "pulumi-language-python-exec" in line:
-            return "program"
-    return "other"
-
-
-class Sampler:
-    """Polls the process tree of one run: per role, CPU seconds (summed) and peak RSS (largest process)."""
-
-    def __init__(self, root_pid: int) -> None:
-        self.root_pid = root_pid
-        self.seen: dict[int, tuple[str, float, int]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _poll(self) -> None:
-        todo, seen = [self.root_pid], set()
-        while todo:
-            pid = todo.pop()
-            if pid in seen:
-                continue
-            seen.add(pid)
-            stat = _stat(pid)
-            if stat is None:
-                continue
-            # A child can be seen between fork and exec with its parent's command line, and a zombie has no
-            # VmHWM: classify on every read (a zombie's empty command line keeps the last role), keep the largest CPU and peak.
-            old = self.seen.get(pid)
-            role = role_of(pid, self.root_pid)
-            if old and role == "other":
-                role = old[0]
-            self.seen[pid] = (role, max(stat[0], old[1] if old else 0.0), max(stat[1], old[2] if old else 0))
-            todo += _children(pid)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._poll()
-            self._stop.wait(SAMPLE_SECONDS)
-
-    def stop(self) -> dict[str, dict[str, float]]:
-        self._stop.set()
-        self._thread.join()
-        out: dict[str, dict[str, float]] = {}
-        for role, cpu, hwm in self.seen.values():
-            r = out.setdefault(role, {"cpu_seconds": 0.0, "peak_rss_mib": 0.0, "processes": 0})
-            r["cpu_seconds"] += cpu
-            r["peak_rss_mib"] = max(r["peak_rss_mib"], hwm / 1024)
-            r["processes"] += 1
-        return out
 
 
 # --------------------------------------------------------------------------- throwaway projects
@@ -211,7 +114,8 @@ def pack_dir(work: Path, label: str, policies: Path, root: Path = ROOT, profile:
         entry = base / "policies" / "__main__.py"
         entry.rename(entry.with_name("_unprofiled_main.py"))
         entry.write_text(
-            f"import runpy\nimport bench.pack_hook\n\nbench.pack_hook.install({str(profile)!r})\n"
+            f"import runpy\nimport sys\n\nsys.path.append({str(root)!r})  # bench/ is not installed: the checkout's\n"
+            f"import bench.pack_hook\n\nbench.pack_hook.install({str(profile)!r})\n"
             "runpy.run_path(__file__.replace('__main__.py', '_unprofiled_main.py'), run_name='__main__')\n"
         )
     return base / "policies"
@@ -235,10 +139,9 @@ class Project:
             shutil.copy(root / name, path / name)
         for name in COPY_DIRS:
             shutil.copytree(root / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        if program == "flat":
-            (path / "__main__.py").write_text(FLAT_MAIN)
-        elif program == "fair":
-            (path / "__main__.py").write_text(FAIR_MAIN)
+        if program in FLOOR_PROGRAMS:
+            what, function = FLOOR_PROGRAMS[program]
+            (path / "__main__.py").write_text(FLOOR_MAIN.format(what=what, root=str(root), function=function))
         (path / conventions.stack_file_name("local")).write_text(stack_config(credentials, root))
         for name in (".venv", "bin"):
             (path / name).symlink_to(root / name)
@@ -360,24 +263,31 @@ def summarize(series: Series, packs: list[str]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Operations:
+    """What a size measures besides ours' previews: ``up`` and no-op ``up``s, the flat and the fair floors."""
+
+    up: bool = True
+    flat: bool = True
+    fair: bool = True
+    noop_rounds: int | None = None
+    """No-op ``up``s per program (default: the rounds)."""
+
+
 def measure_size(
     work: Path,
     credentials: int,
     rounds: int,
     packs: dict[str, Path],
-    *,
-    up: bool = True,
-    flat: bool = True,
-    fair: bool = True,
-    noop_rounds: int | None = None,
+    ops: Operations,
     root: Path = ROOT,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Every operation at one catalog size; see the module docstring for the order."""
     series = Series(credentials)
     ours = Project.create(work, "ours", credentials, root)
-    floor = Project.create(work, "flat", credentials, root) if flat else None
-    fair_floor = Project.create(work, "fair", credentials, root) if fair else None
+    floor = Project.create(work, "flat", credentials, root) if ops.flat else None
+    fair_floor = Project.create(work, "fair", credentials, root) if ops.fair else None
     first_pack = next(iter(packs.values()), None)
 
     def step(op: str, project: Project, *args: str, pack: Path | None = None, keep: bool = True) -> None:
@@ -400,11 +310,11 @@ def measure_size(
             step("flat preview", floor, "preview")
         if fair_floor:
             step("fair preview", fair_floor, "preview")
-    if up:
+    if ops.up:
         step("ours up", ours, "up", "--yes", "--skip-preview")
         if floor:
             step("flat up", floor, "up", "--yes", "--skip-preview")
-        for _ in range(rounds if noop_rounds is None else noop_rounds):
+        for _ in range(rounds if ops.noop_rounds is None else ops.noop_rounds):
             step("ours up (no-op)", ours, "up", "--yes", "--skip-preview")
             if floor:
                 step("flat up (no-op)", floor, "up", "--yes", "--skip-preview")
@@ -444,10 +354,8 @@ def measure(
         }
         try:
             for size in sizes:
-                with_up = up and (up_max is None or size <= up_max)
-                out["sizes"][str(size)] = measure_size(
-                    work, size, rounds, copies, up=with_up, flat=flat, fair=fair, noop_rounds=noop_rounds, root=root, progress=progress
-                )
+                ops = Operations(up and (up_max is None or size <= up_max), flat, fair, noop_rounds)
+                out["sizes"][str(size)] = measure_size(work, size, rounds, copies, ops, root, progress)
                 out["sizes"][str(size)]["config_bytes"] = config_env_bytes(size)
         except (EngineFailed, subprocess.SubprocessError, OSError) as err:
             return {"skipped": f"engine failed: {err}", **out}

@@ -28,7 +28,7 @@ projects whose ``__main__.py`` calls :func:`main` or :func:`main_fair`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -48,22 +48,21 @@ CREDENTIAL_TYPE = "secrets-platform:credentials:GeneratedCredential"
 ACCESS_TYPE = "secrets-platform:access:JobRunnerAccess"
 
 
+Component = Callable[..., "pulumi.ComponentResource | None"]
+"""``component(type, name, depends_on=None)``: with ``components``, a bare component of ours' type and name, else None."""
+
+
 def program(config: dict[str, Any], components: bool = False) -> None:
+    """Every resource, section by section as ours registers them: namespaces, credential bundles, job-runner access.
+
+    One function per section, each called once: still no layer between the config and the resources (the loops
+    over namespaces and bundles are the sections' own), so the floor costs what it did as one function.
+    """
     env = config["environment"]
     protect = env == "prd"
     safety = {"protect": protect, "retain_on_delete": protect}
     labels = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": PROJECT, "secrets-platform.io/environment": env}
-    render_dir = (config.get("kubernetes") or {}).get("renderDir")
-    if render_dir:
-        provider = k8s.Provider(f"kubernetes-{env}", render_yaml_to_directory=render_dir, enable_secret_mutable=True)
-    else:
-        provider = k8s.Provider(
-            f"kubernetes-{env}",
-            kubeconfig=(config.get("kubernetes") or {}).get("kubeconfig"),
-            context=(config.get("kubernetes") or {}).get("context"),
-            enable_server_side_apply=True,
-            enable_secret_mutable=True,
-        )
+    provider = _provider(config, env)
 
     def component(type_: str, name: str, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ComponentResource | None:
         """With ``components``, a bare component of ours' type and name (children get it as parent), else None."""
@@ -71,6 +70,29 @@ def program(config: dict[str, Any], components: bool = False) -> None:
             return None
         return pulumi.ComponentResource(type_, name, None, pulumi.ResourceOptions(providers=[provider], depends_on=depends_on))
 
+    namespaces = _namespaces(config, env, labels, safety, provider, component)
+    secret_names = _credentials(config, env, labels, safety, provider, namespaces, component)
+    _access(config, env, labels, provider, namespaces, secret_names, component)
+    pulumi.export("environment", env)
+    pulumi.export("secrets", sorted(f"{ns}/{n}" for ns, names in secret_names.items() for n in names))
+
+
+def _provider(config: dict[str, Any], env: str) -> k8s.Provider:
+    render_dir = (config.get("kubernetes") or {}).get("renderDir")
+    if render_dir:
+        return k8s.Provider(f"kubernetes-{env}", render_yaml_to_directory=render_dir, enable_secret_mutable=True)
+    return k8s.Provider(
+        f"kubernetes-{env}",
+        kubeconfig=(config.get("kubernetes") or {}).get("kubeconfig"),
+        context=(config.get("kubernetes") or {}).get("context"),
+        enable_server_side_apply=True,
+        enable_secret_mutable=True,
+    )
+
+
+def _namespaces(
+    config: dict[str, Any], env: str, labels: dict[str, str], safety: dict[str, Any], provider: k8s.Provider, component: Component
+) -> dict[str, k8s.core.v1.Namespace]:
     namespaces: dict[str, k8s.core.v1.Namespace] = {}
     for workload in sorted(config["namespaces"]):
         ns = f"{workload}-{env}"
@@ -88,7 +110,19 @@ def program(config: dict[str, Any], components: bool = False) -> None:
         )
         if parent is not None:
             parent.register_outputs({"name": ns})
+    return namespaces
 
+
+def _credentials(
+    config: dict[str, Any],
+    env: str,
+    labels: dict[str, str],
+    safety: dict[str, Any],
+    provider: k8s.Provider,
+    namespaces: dict[str, k8s.core.v1.Namespace],
+    component: Component,
+) -> dict[str, list[str]]:
+    """Each bundle's RandomPasswords and its Secret in each of its namespaces; the Secrets' names per namespace."""
     secret_names: dict[str, list[str]] = {f"{w}-{env}": [] for w in config["namespaces"]}
     for cred in sorted(config["credentials"], key=lambda c: c["service"]):
         depends_on: list[pulumi.Resource] = [namespaces[w] for w in sorted(set(cred["namespaces"]))]
@@ -123,7 +157,19 @@ def program(config: dict[str, Any], components: bool = False) -> None:
             )
         if parent is not None:
             parent.register_outputs({"secret_name": name, "keys": sorted(values)})
+    return secret_names
 
+
+def _access(
+    config: dict[str, Any],
+    env: str,
+    labels: dict[str, str],
+    provider: k8s.Provider,
+    namespaces: dict[str, k8s.core.v1.Namespace],
+    secret_names: dict[str, list[str]],
+    component: Component,
+) -> None:
+    """Per namespace, the job runner's ServiceAccount and its Role and RoleBinding on the namespace's Secrets."""
     for workload in sorted(config["namespaces"]):
         ns = f"{workload}-{env}"
         parent = component(ACCESS_TYPE, workload, [namespaces[workload]])
@@ -142,9 +188,6 @@ def program(config: dict[str, Any], components: bool = False) -> None:
         )
         if parent is not None:
             parent.register_outputs({"service_account": f"{ns}/job-runner", "role": ROLE})
-
-    pulumi.export("environment", env)
-    pulumi.export("secrets", sorted(f"{ns}/{n}" for ns, names in secret_names.items() for n in names))
 
 
 def config_from_pulumi() -> dict[str, Any]:

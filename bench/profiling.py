@@ -21,6 +21,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, Python puts bench/ on sys.path, not the checkout; bench is not installed (the wheel holds
+# only secrets_platform), so the checkout is appended: nothing there shadows an installed module.
+sys.path.append(str(ROOT))
 
 OWNERS = (
     # the pack also as bench/engine.py copies it (a temp dir's packs/<label>/policies/)

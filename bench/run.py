@@ -35,83 +35,20 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import catalog
+# Run as a script (``python bench/run.py``), Python puts bench/ on sys.path, not the checkout; bench is not
+# installed (the wheel holds only secrets_platform), so the checkout is appended: nothing there shadows an installed module.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+from bench import catalog, plans
+from bench.plans import Plan
+from bench.report import VARIANTS, markdown, quick_line, table
 
 ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "bench" / "results"
-VARIANTS = ("ours", "baseline", "floor")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What one run measures."""
-
-    mode: str
-    sizes: tuple[int, ...]
-    rounds: dict[int, int]
-    """Interleaved rounds (one measurement of each variant) per catalog size."""
-    overhead_at: int
-    growth: tuple[int, int]
-    policy_credentials: int
-    policy_repeats: int
-    stack_sizes: tuple[int, ...] = (1_000, 5_000, 10_000)
-    engine_sizes: tuple[int, ...] = (10, 100, 300, 1_000)
-    engine_up_max: int = 300
-    """``up`` and no-op ``up`` only up to this size: an ``up`` creating 1,000 credentials' 3,000 resources takes
-    over an hour here, the engine writing the whole state after every step (docs/PERFORMANCE.md)."""
-    engine_rounds: int = 3
-    engine: bool = True
-    engine_quick: bool = False
-    """Only preview with and without the pack, ours, at the first engine size (``--quick``)."""
-    engine_noop_rounds: int | None = None
-    """No-op ``up``s per program and size (default: ``engine_rounds``)."""
-    engine_up: bool = True
-    engine_packs: tuple[tuple[str, str], ...] = ()
-    """(label, policy pack directory) to measure side by side; default: ("pack", policies/)."""
-    mocks: bool = True
-    """Program evaluation under mocks and the pack in process (``--engine-only`` turns them off)."""
-    targets: dict[str, float] = field(default_factory=lambda: dict(TARGETS))
-
-
-TARGETS: dict[str, float] = {
-    "overhead_ratio": 1.15,
-    "growth_ratio": 3.3,
-    "policy_us_per_resource": 50.0,
-    "stack_linearity": 1.25,
-    # the engine (issue 13), at the largest engine size
-    "preview_pack_ratio": 1.2,
-    "preview_ours_flat_ratio": 1.15,
-    "ours_fair_floor_ratio": 1.15,
-    "preview_per_resource_growth": 1.15,
-}
-
-FULL = Plan(
-    mode="full",
-    sizes=(10, 100, 1_000, 3_000),
-    rounds={10: 7, 100: 7, 1_000: 5, 3_000: 3},
-    overhead_at=1_000,
-    growth=(1_000, 3_000),
-    policy_credentials=1_000,
-    policy_repeats=7,
-)
-QUICK = Plan(
-    mode="quick",
-    sizes=(100, 300),
-    rounds={100: 3, 300: 3},
-    overhead_at=300,
-    growth=(100, 300),
-    policy_credentials=100,
-    policy_repeats=3,
-    stack_sizes=(1_000, 5_000, 10_000),
-    engine_sizes=(300,),
-    engine_rounds=2,
-    engine_quick=True,
-)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -271,224 +208,6 @@ def summary(results: dict[str, Any], plan: Plan) -> dict[str, Any]:
     }
 
 
-def quick_line(s: dict[str, Any]) -> str:
-    f = s["figures"]
-    growth = "nan" if f["growth_ratio"] is None else f"{f['growth_ratio']:.3f}"
-    pack = "skipped" if f.get("preview_pack_ratio") is None else f"{f['preview_pack_ratio']:.3f}"
-    overhead = "nan" if f["overhead_ratio"] is None else f"{f['overhead_ratio']:.3f}"
-    policy = "nan" if f["policy_us_per_resource"] is None else f"{f['policy_us_per_resource']:.1f}"
-    fair = "skipped" if f.get("ours_fair_floor_ratio") is None else f"{f['ours_fair_floor_ratio']:.3f}"
-    return (
-        f"overhead_ratio={overhead} growth_ratio={growth} policy_us_per_resource={policy} preview_pack_ratio={pack} "
-        f"ours_fair_floor_ratio={fair}"
-    )
-
-
-def mock_lines(results: dict[str, Any]) -> list[str]:
-    lines = ["", "Program evaluation under mocks (median CPU ms per registered custom resource; ratios per round, median)", ""]
-    head = (
-        f"{'credentials':>11} {'resources':>9} | {'ours':>7} {'baseline':>8} {'floor':>7} | {'ours/base':>9} {'ours/floor':>10} | "
-        f"{'peak MiB ours/base/floor':>24} | {'GC share ours':>13}"
-    )
-    lines += [head, "-" * len(head)]
-    for size in results["programs"].values():
-        v = size["variants"]
-        mem = "/".join(f"{v[k]['program_peak_mib']:.0f}" for k in VARIANTS)
-        lines.append(
-            f"{size['credentials']:>11} {size['custom_resources']:>9} | {v['ours']['ms_per_resource']:7.3f} "
-            f"{v['baseline']['ms_per_resource']:8.3f} {v['floor']['ms_per_resource']:7.3f} | {size['overhead_ratio']:9.3f} "
-            f"{size['floor_ratio']:10.3f} | {mem:>24} | {v['ours']['gc_share']:13.0%}"
-        )
-    p = results["pack"]
-    lines += [
-        "",
-        f"Policy pack ({p['resource_rules']} resource rules, {p['stack_rules']} stack rule; {p['resources']} resources "
-        f"of a {p['credentials']}-credential prd catalog)",
-        "",
-    ]
-    lines.append(
-        f"  all resource rules (our pack code)       {p['rules_us_per_resource']:9.1f} us/resource (CPU; wall {p['rules_wall_us_per_resource']:.1f})"
-    )
-    lines.append(
-        f"  the pack's analyzer, Remediate+Analyze   {p['analyzer_us_per_resource']:9.1f} us/resource (CPU; wall {p['analyzer_wall_us_per_resource']:.1f})"
-    )
-    if "sdk_analyzer_us_per_resource" in p:
-        lines.append(
-            f"  pulumi_policy's analyzer unchanged       {p['sdk_analyzer_us_per_resource']:9.1f} us/resource "
-            f"(CPU; wall {p['sdk_analyzer_wall_us_per_resource']:.1f})"
-        )
-    for st in p["stack"]:
-        lines.append(
-            f"  stack rules on {st['resources']:>6} resources        {st['us_per_resource']:9.1f} us/resource  ({st['seconds'] * 1e3:.1f} ms)"
-        )
-    lines.append(
-        f"  stack linearity (us/res at {p['stack'][-1]['resources']} / at {p['stack'][0]['resources']})  {p['stack_linearity']:9.3f}"
-    )
-    return lines
-
-
-def table(results: dict[str, Any]) -> str:
-    lines: list[str] = mock_lines(results) if "programs" in results else []
-    lines += ["", "Engine, local stack in render mode (median seconds after a warm-up; ratios per round, median)", ""]
-    lines += engine_lines(results.get("engine", {}))
-    s = results["summary"]
-    lines += ["", "Targets", ""]
-    for key, t in s["targets"].items():
-        state = "n/a" if t["met"] is None else ("met" if t["met"] else "NOT met")
-        value = "-" if t["value"] is None else f"{t['value']:.3f}"
-        lines.append(f"  {key:<24} {value:>9}  (limit {t['limit']})  {state}")
-    lines.append(f"  growth is time({s['growth'][1]})/time({s['growth'][0]}) for ours; linear would be {s['growth_ideal']:.1f}")
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- the engine's tables
-
-
-ROLE_COLUMNS = ("engine", "language host", "program", "analyzer", "kubernetes provider")
-
-
-def _op(size: dict[str, Any], op: str, key: str = "seconds", fmt: str = "{:.2f}") -> str:
-    found = size["ops"].get(op)
-    return "-" if found is None or found.get(key) is None else fmt.format(found[key])
-
-
-def _ratio(size: dict[str, Any], key: str) -> str:
-    value = size["ratios"].get(key)
-    return "-" if value is None else f"{value:.3f}"
-
-
-def engine_lines(e: dict[str, Any]) -> list[str]:
-    if "skipped" in e:
-        return [f"  skipped: {e['skipped']}"]
-    lines: list[str] = []
-    for size in e["sizes"].values():
-        lines.append(
-            f"  {size['credentials']} credentials ({size['custom_resources']} custom resources + {size['component_resources']} "
-            f"components in ours)"
-        )
-        for op, o in size["ops"].items():
-            samples = ", ".join(f"{x:.2f}" for x in o["samples"])
-            noise = "" if o["spread"] is None else f"  spread {o['spread']:.0%}"
-            lines.append(f"    {op:<40} {o['seconds']:8.2f} s  {o['ms_per_resource']:7.2f} ms/res  [{samples}]{noise}")
-        for key, value in size["ratios"].items():
-            if value is not None:
-                lines.append(f"    {key:<40} {value:8.3f}")
-        pack_op = next((op for op in size["ops"] if "--policy-pack" in op), "ours preview")
-        roles = size["ops"][pack_op]["roles"]
-        lines.append(
-            f"    {pack_op}: CPU s / peak RSS MiB by process: "
-            + "; ".join(f"{r} {v['cpu_seconds']:.1f} / {v['peak_rss_mib']:.0f}" for r, v in roles.items())
-        )
-    return lines
-
-
-def engine_markdown(e: dict[str, Any]) -> list[str]:
-    if "skipped" in e:
-        return [f"Engine: skipped ({e['skipped']})."]
-    packs = list(e.get("packs") or {"pack": None})
-    head = [
-        "credentials (custom resources)",
-        "`preview` ours",
-        *[f"with `{p}`" for p in packs],
-        "`preview` flat",
-        "`preview` fair",
-        *[f"{p} / without" for p in packs],
-        "ours / flat",
-        "ours / fair",
-        "`up` ours / flat",
-        "no-op `up` ours / flat",
-        "preview ms/res ours / flat",
-        "spread of preview repeats",
-    ]
-    out = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
-    for size in e["sizes"].values():
-        spreads = [o["spread"] for op, o in size["ops"].items() if "preview" in op and o["spread"] is not None]
-        out.append(
-            "| "
-            + " | ".join(
-                [
-                    f"{size['credentials']:,} ({size['custom_resources']:,})",
-                    _op(size, "ours preview"),
-                    *[_op(size, f"ours preview --policy-pack {p}") for p in packs],
-                    _op(size, "flat preview"),
-                    _op(size, "fair preview"),
-                    *[_ratio(size, f"{p}_ratio") for p in packs],
-                    _ratio(size, "ours_flat_preview"),
-                    _ratio(size, "ours_fair_preview"),
-                    f"{_op(size, 'ours up')} / {_op(size, 'flat up')}",
-                    f"{_op(size, 'ours up (no-op)')} / {_op(size, 'flat up (no-op)')}",
-                    f"{_op(size, 'ours preview', 'ms_per_resource')} / {_op(size, 'flat preview', 'ms_per_resource')}",
-                    f"{min(spreads):.0%} to {max(spreads):.0%}" if spreads else "-",
-                ]
-            )
-            + " |"
-        )
-    pack_op = f"ours preview --policy-pack {packs[0]}"
-    out += [
-        "",
-        f"CPU seconds / peak RSS MiB per process role, median over the repeats of `{pack_op.removeprefix('ours ')}` (ours):",
-        "",
-        "| credentials | " + " | ".join(ROLE_COLUMNS) + " |",
-        "|" + "---:|" * (len(ROLE_COLUMNS) + 1),
-    ]
-    for size in e["sizes"].values():
-        roles = size["ops"].get(pack_op, size["ops"].get("ours preview", {})).get("roles", {})
-        cells = [f"{roles[r]['cpu_seconds']:.1f} / {roles[r]['peak_rss_mib']:.0f}" if r in roles else "-" for r in ROLE_COLUMNS]
-        out.append(f"| {size['credentials']:,} | " + " | ".join(cells) + " |")
-    return out
-
-
-def mock_markdown(results: dict[str, Any]) -> list[str]:
-    out = [
-        "| credentials | custom resources (+ our components) | ours ms/res | baseline ms/res | floor ms/res | ours / baseline | ours / floor | "
-        "baseline / floor | program peak MiB ours / baseline / floor | GC share of ours |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for size in results["programs"].values():
-        v = size["variants"]
-        mem = " / ".join(f"{v[k]['program_peak_mib']:.0f}" for k in VARIANTS)
-        out.append(
-            f"| {size['credentials']:,} | {size['custom_resources']:,} (+{v['ours']['component_resources']:,}) | "
-            f"{v['ours']['ms_per_resource']:.2f} | {v['baseline']['ms_per_resource']:.2f} | {v['floor']['ms_per_resource']:.2f} | "
-            f"{size['overhead_ratio']:.3f} | {size['floor_ratio']:.2f} | {size['baseline_floor_ratio']:.2f} | {mem} | "
-            f"{v['ours'].get('gc_share', float('nan')):.0%} |"
-        )
-    p = results["pack"]
-    out += [
-        "",
-        "| policy pack | µs per resource (CPU) | wall |",
-        "|---|---:|---:|",
-        f"| all {p['resource_rules']} resource rules, our pack code ({p['resources']:,} resources) | {p['rules_us_per_resource']:.1f} | "
-        f"{p['rules_wall_us_per_resource']:.1f} |",
-        f"| the pack's analyzer (secrets_platform/policies/analyzer.py), `Remediate()` + `Analyze()` per resource | {p['analyzer_us_per_resource']:.1f} | "
-        f"{p['analyzer_wall_us_per_resource']:.1f} |",
-    ]
-    if "sdk_analyzer_us_per_resource" in p:
-        out.append(
-            f"| pulumi_policy's analyzer unchanged, the same calls | {p['sdk_analyzer_us_per_resource']:.1f} | "
-            f"{p['sdk_analyzer_wall_us_per_resource']:.1f} |"
-        )
-    for st in p["stack"]:
-        out.append(
-            f"| stack rules, {st['resources']:,} resources ({st['cpu_seconds'] * 1e3:.0f} ms) | {st['us_per_resource']:.1f} | "
-            f"{st['wall_us_per_resource']:.1f} |"
-        )
-    return out
-
-
-def markdown(results: dict[str, Any]) -> str:
-    """The tables of docs/PERFORMANCE.md, from a results file (``bench/run.py --markdown FILE``)."""
-    out: list[str] = mock_markdown(results) if "programs" in results else []
-    out += [""] + engine_markdown(results.get("engine", {}))
-    s = results["summary"]
-    out += ["", "| target | measured | limit | met |", "|---|---:|---:|---|"]
-    for key, t in s["targets"].items():
-        value = "-" if t["value"] is None else f"{t['value']:.3f}"
-        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
-        out.append(f"| {key} | {value} | {t['limit']} | {met} |")
-    return "\n".join(out)
-
-
 def environment() -> dict[str, Any]:
     from importlib import metadata
 
@@ -547,7 +266,8 @@ def write(results: dict[str, Any], directory: Path = RESULTS) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments() -> argparse.ArgumentParser:
+    """bench/run.py's options (docs/PERFORMANCE.md shows them in use)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--quick",
@@ -576,36 +296,19 @@ def main(argv: list[str] | None = None) -> int:
         help="also build the toolchain from empty Go caches, step by step (bench/cold_build.py; off by default: 20-40 min, 20 GB of disk)",
     )
     parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print the docs/PERFORMANCE.md tables of a results file and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = arguments()
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown(json.loads(args.markdown.read_text())))
         return 0
-    plan = QUICK if args.quick else FULL
-    if args.no_engine:
-        plan = Plan(**{**plan.__dict__, "engine": False})
-    if args.sizes:  # a focused run, e.g. more rounds at one size: --sizes 1000 --rounds 10 --no-engine
-        sizes = tuple(args.sizes)
-        rounds = {s: args.rounds or plan.rounds.get(s, 3) for s in sizes}
-        overhead_at = plan.overhead_at if plan.overhead_at in sizes else sizes[-1]
-        plan = Plan(**{**plan.__dict__, "mode": f"{plan.mode}-sizes", "sizes": sizes, "rounds": rounds, "overhead_at": overhead_at})
-    elif args.rounds:
-        plan = Plan(**{**plan.__dict__, "rounds": {s: args.rounds for s in plan.sizes}})
-    if args.engine_only:
-        plan = Plan(**{**plan.__dict__, "mode": f"{plan.mode}-engine", "mocks": False, "engine": True})
-    if args.engine_sizes:
-        plan = Plan(**{**plan.__dict__, "engine_sizes": tuple(args.engine_sizes)})
-    if args.engine_rounds:
-        plan = Plan(**{**plan.__dict__, "engine_rounds": args.engine_rounds})
-    if args.engine_noop_rounds is not None:
-        plan = Plan(**{**plan.__dict__, "engine_noop_rounds": args.engine_noop_rounds})
-    if args.engine_previews_only:
-        plan = Plan(**{**plan.__dict__, "engine_up": False})
-    if args.pack:
-        try:
-            packs = tuple((label, str(Path(path).resolve())) for label, path in (p.split("=", 1) for p in args.pack))
-        except ValueError:
-            parser.error("--pack takes LABEL=DIR, e.g. --pack pack=policies")
-        plan = Plan(**{**plan.__dict__, "engine_packs": packs})
+    try:
+        plan = plans.of_args(args)
+    except ValueError:
+        parser.error("--pack takes LABEL=DIR, e.g. --pack pack=policies")
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

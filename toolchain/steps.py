@@ -46,45 +46,46 @@ TAIL_LINES = 15
 KEEP_RECORDS = 1000
 """steps.jsonl keeps this many lines (older runs are dropped)."""
 
-# What a failed step's log says, and what to do about it (first match wins).
-FIXES: list[tuple[re.Pattern[str], str]] = [
+# What a failed step's log says (a pattern, case-insensitive), and what to do about it (first match wins).
+_FIXES: list[tuple[str, str]] = [
     (
-        re.compile(r"no space left on device", re.I),
+        r"no space left on device",
         "the disk is full: free space (the Go caches need about 5 GB of modules and 12 GB of build cache; "
         "`go clean -cache` empties the build cache), then run the same make command again",
     ),
     (
-        re.compile(r"signal: killed|out of memory|cannot allocate memory", re.I),
+        r"signal: killed|out of memory|cannot allocate memory",
         "the Go compiler or linker was killed, most likely out of memory (a step peaks near 5 GB): close other "
         "programs or compile fewer packages at once (make toolchain GO_JOBS=1), then run the same make command "
         "again; finished steps are kept",
     ),
     (
-        re.compile(r"checksum mismatch|SECURITY ERROR", re.I),
+        r"checksum mismatch|SECURITY ERROR",
         "a downloaded module does not match the go.sum of its wrapper (toolchain/*/go.sum): do not edit go.sum to "
         "make it pass; check GOPROXY/GONOSUMDB settings and that the proxy serves the published module",
     ),
     (
-        re.compile(r"403 Forbidden|not available|410 Gone|404 Not Found", re.I),
+        r"403 Forbidden|not available|410 Gone|404 Not Found",
         "the module proxy refused a module version: toolchain/README.md lists what it serves; a changed version "
         "in a wrapper go.mod must be one the proxy serves",
     ),
     (
-        re.compile(r"dial tcp|i/o timeout|TLS handshake|connection (refused|reset)|no such host|proxyconnect|unexpected EOF", re.I),
+        r"dial tcp|i/o timeout|TLS handshake|connection (refused|reset)|no such host|proxyconnect|unexpected EOF",
         "the Go module proxy could not be reached (`go env GOPROXY` names it): check the network, then run the same "
         "make command again; downloaded modules are kept",
     ),
     (
-        re.compile(r"requires go >=|go\.mod requires go|toolchain not available", re.I),
+        r"requires go >=|go\.mod requires go|toolchain not available",
         "this Go is older than a wrapper module needs (GOTOOLCHAIN=local: no other Go is downloaded): install the "
         "Go version the error names (see README, Requirements)",
     ),
     (
-        re.compile(r"missing go\.sum entry|updates to go\.mod needed|go: inconsistent vendoring", re.I),
+        r"missing go\.sum entry|updates to go\.mod needed|go: inconsistent vendoring",
         "a wrapper module's go.mod/go.sum is incomplete: run `go mod tidy` in the wrapper directory the log names "
         "and commit both files (tests/toolchain/test_pins.py checks them against toolchain/versions.txt)",
     ),
 ]
+FIXES: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern, re.I), fix) for pattern, fix in _FIXES]
 DEFAULT_FIX = "read the log above for the first error; after fixing it, run the same make command again (finished steps are kept)"
 
 
@@ -201,7 +202,6 @@ def run(args: argparse.Namespace) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{args.name}.log"
     expect = args.expect
-    rid = run_id()
     what = args.what or args.name
 
     start = time.time()
@@ -211,34 +211,16 @@ def run(args: argparse.Namespace) -> int:
         say(f"{args.name}: building {what}{expect_text}{eta}; log: {shown(log)}")
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with open(log, "w") as out:
-        out.write(f"# step {args.name}: {what}\n# started {dt.datetime.fromtimestamp(start).isoformat(timespec='seconds')}\n")
-        out.write(f"# in {Path(args.directory or '.').resolve()}\n$ {shlex.join(command)}\n")
-        out.flush()
-        try:
-            child = subprocess.Popen(command, cwd=args.directory, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-        except OSError as err:
-            out.write(f"# could not start: {err}\n")
-            say(f"step {args.name} FAILED: could not start {command[0]!r}: {err.strerror}")
-            return 127
-        done = threading.Event()
-        interval = 0.0 if args.quiet else float(os.environ.get("STEPS_HEARTBEAT", "60") or 0)
-        if interval > 0:
-            threading.Thread(target=heartbeat, args=(args.name, start, expect, interval, done), daemon=True).start()
-        try:
-            rc = child.wait()
-        except KeyboardInterrupt:
-            child.send_signal(signal.SIGINT)
-            rc = child.wait()
-        done.set()
-        end = time.time()
-        out.write(f"\n# exit {rc} after {end - start:.1f} s\n")
+    ran = supervise(args, command, log, what, start)
+    if ran is None:
+        return 127
+    rc, end = ran
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     user = after.ru_utime - before.ru_utime
     system = after.ru_stime - before.ru_stime
     record = {
-        "run": rid,
+        "run": run_id(),
         "step": args.name,
         "what": what,
         "expect_s": expect,
@@ -263,6 +245,33 @@ def run(args: argparse.Namespace) -> int:
         return 0
     failed(args.name, what, rc, end - start, log, args.fix)
     return rc if 0 < rc < 256 else 1
+
+
+def supervise(args: argparse.Namespace, command: list[str], log: Path, what: str, start: float) -> tuple[int, float] | None:
+    """The step's command, its output in ``log``, with a heartbeat: (exit code, end time); None when it could not start (said)."""
+    with open(log, "w") as out:
+        out.write(f"# step {args.name}: {what}\n# started {dt.datetime.fromtimestamp(start).isoformat(timespec='seconds')}\n")
+        out.write(f"# in {Path(args.directory or '.').resolve()}\n$ {shlex.join(command)}\n")
+        out.flush()
+        try:
+            child = subprocess.Popen(command, cwd=args.directory, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        except OSError as err:
+            out.write(f"# could not start: {err}\n")
+            say(f"step {args.name} FAILED: could not start {command[0]!r}: {err.strerror}")
+            return None
+        done = threading.Event()
+        interval = 0.0 if args.quiet else float(os.environ.get("STEPS_HEARTBEAT", "60") or 0)
+        if interval > 0:
+            threading.Thread(target=heartbeat, args=(args.name, start, args.expect, interval, done), daemon=True).start()
+        try:
+            rc = child.wait()
+        except KeyboardInterrupt:
+            child.send_signal(signal.SIGINT)
+            rc = child.wait()
+        done.set()
+        end = time.time()
+        out.write(f"\n# exit {rc} after {end - start:.1f} s\n")
+    return rc, end
 
 
 def heartbeat(name: str, start: float, expect: float, interval: float, done: threading.Event) -> None:

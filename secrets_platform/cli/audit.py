@@ -46,8 +46,6 @@ LOCAL_ADMIN = "secrets-platform-admin"
 KUBE_CONTROLLERS = ("system:apiserver", "system:kube-controller-manager", "system:kube-scheduler")
 LOCAL_RELOADER_AGENT = "reloader/"
 """The user agent of the local cluster's Reloader (client-go's default: the binary's name), which runs as the local admin."""
-_SA_USER = re.compile(r"^system:serviceaccount:(?P<namespace>[^:]+):(?P<name>[^:]+)$")
-_WORKLOAD_IDENTITY = re.compile(r"^(principal://|serviceAccount:)?.*?\.svc\.id\.goog\[(?P<namespace>[^/\]]+)/(?P<name>[^\]]+)\]$")
 _DURATION = re.compile(r"^(?P<n>[1-9][0-9]{0,5})(?P<unit>[smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -187,6 +185,16 @@ def credentials(model: StackModel) -> list[Credential]:
     return out
 
 
+def _service_account_of(principal: str) -> conventions.ObjectKey | None:
+    """The ServiceAccount a Kubernetes user or a GCP Workload Identity principal names, if it names one."""
+    for parse in (conventions.parse_kubernetes_service_account_user, conventions.parse_workload_identity_principal):
+        try:
+            return parse(principal)
+        except conventions.ConventionError:
+            continue
+    return None
+
+
 class Identities:
     """Maps a principal to a :class:`Who`: service accounts, Workload Identity, ESO's GCP account, the local admin."""
 
@@ -200,10 +208,8 @@ class Identities:
     def of(self, access: Access) -> Who:
         p = access.principal
         ns, sa = access.sa_namespace, access.sa_name
-        if ns is None:
-            m = _SA_USER.match(p) or _WORKLOAD_IDENTITY.match(p)
-            if m:
-                ns, sa = m["namespace"], m["name"]
+        if ns is None and (found := _service_account_of(p)) is not None:
+            ns, sa = found
         if ns is None and self.eso_email and p.lower() == self.eso_email.lower() and self.eso:
             ns, sa = self.eso
         if self.local and p == LOCAL_ADMIN and access.system == "kubernetes":
@@ -253,54 +259,90 @@ def _may_read(credential: Credential, who: Who) -> bool:
     return who.role == "controller" and credential.kind == KIND_SECRET and who.namespace == "kube-system"
 
 
+@dataclass
+class _Index:
+    """The stack's credentials by what an access names: Secrets per namespace, and each credential by (system, name)."""
+
+    secrets_by_ns: dict[str, list[Credential]] = field(default_factory=lambda: defaultdict(list))
+    by_name: dict[tuple[str, str], Credential] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, creds: list[Credential]) -> "_Index":
+        index = cls()
+        for c in creds:
+            if c.kind == KIND_SECRET and c.namespace:
+                index.secrets_by_ns[c.namespace].append(c)
+                index.by_name[("secret", c.name)] = c
+            elif c.vault_path:
+                index.by_name[("vault", c.vault_path)] = c
+            elif c.kind == KIND_SECRET_MANAGER and c.secret:
+                index.by_name[("sm", c.secret)] = c
+        return index
+
+    def _named(self, system: str, name: str) -> list[Credential]:
+        found = self.by_name.get((system, name))
+        return [found] if found else []
+
+    def targets(self, a: Access) -> tuple[list[Credential], bool]:
+        """The credentials an access reads, and whether it is broad (a list or watch of Secrets, every value in scope)."""
+        if a.system == "kubernetes":
+            if a.name and a.namespace:
+                return self._named("secret", conventions.object_key(a.namespace, a.name)), False
+            if not a.name:
+                everything = [c for cs in self.secrets_by_ns.values() for c in cs]
+                return (self.secrets_by_ns.get(a.namespace, []) if a.namespace else everything), True
+        elif a.system == "vault" and a.name:
+            return self._named("vault", a.name), False
+        elif a.system == "secret-manager" and a.name:
+            # resourceName carries the project's number or id; the secret id is unique in the stack's one project
+            return self._named("sm", a.name), False
+        return [], False
+
+
+class _Findings(list[dict[str, str]]):
+    """Findings in the order found, each (kind, credential, identity) once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[str, str, str]] = set()
+
+    def add(self, kind: str, credential: str, who: Who, detail: str) -> None:
+        key = (kind, credential, who.principal)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.append({"kind": kind, "credential": credential, "identity": who.principal, "detail": detail})
+
+
+def _unused(creds: list[Credential], covered: set[str], used: set[str]) -> list[dict[str, str]]:
+    return [
+        {
+            "kind": "unused",
+            "credential": c.name,
+            "identity": "",
+            "detail": f"no consumer read {c.kind} {c.name} in the window (only controllers or the deploying engine, if "
+            "anyone): a candidate for removal, or its consumer is not running",
+        }
+        for c in creds
+        if SYSTEM_OF_KIND[c.kind] in covered and c.name not in used
+    ]
+
+
 def analyse(model: StackModel, accesses: list[Access], covered: set[str], since: datetime, allowed: Iterable[str] = ()) -> Report:
     creds = credentials(model)
     identities = Identities(model, allowed)
-    secrets_by_ns: dict[str, list[Credential]] = defaultdict(list)
-    by_name: dict[tuple[str, str], Credential] = {}
-    for c in creds:
-        if c.kind == KIND_SECRET and c.namespace:
-            secrets_by_ns[c.namespace].append(c)
-            by_name[("secret", c.name)] = c
-        elif c.vault_path:
-            by_name[("vault", c.vault_path)] = c
-        elif c.kind == KIND_SECRET_MANAGER and c.secret:
-            by_name[("sm", c.secret)] = c
+    index = _Index.of(creds)
     reads: dict[str, dict[str, Reads]] = defaultdict(dict)
-    findings: list[dict[str, str]] = []
-    seen_findings: set[tuple[str, str, str]] = set()
+    findings = _Findings()
     used: set[str] = set()
     """Credentials read by a consumer or anyone else but a controller or the deploying engine."""
-
-    def finding(kind: str, credential: str, who: Who, detail: str) -> None:
-        key = (kind, credential, who.principal)
-        if key not in seen_findings:
-            seen_findings.add(key)
-            findings.append({"kind": kind, "credential": credential, "identity": who.principal, "detail": detail})
-
     for a in sorted(accesses, key=lambda a: a.time):
         if a.time < since:
             continue
         who = identities.of(a)
-        targets: list[Credential] = []
-        broad = False
-        if a.system == "kubernetes":
-            if a.name and a.namespace:
-                found = by_name.get(("secret", conventions.object_key(a.namespace, a.name)))
-                targets = [found] if found else []
-            elif not a.name:
-                broad = True
-                targets = secrets_by_ns.get(a.namespace, []) if a.namespace else [c for cs in secrets_by_ns.values() for c in cs]
-        elif a.system == "vault" and a.name:
-            found = by_name.get(("vault", a.name))
-            targets = [found] if found else []
-        elif a.system == "secret-manager" and a.name:
-            # resourceName carries the project's number or id; the secret id is unique in the stack's one project
-            found = by_name.get(("sm", a.name))
-            targets = [found] if found else []
+        targets, broad = index.targets(a)
         if broad and a.allowed and who.role not in ("controller", "allowed", "engine"):
             scope = f"namespace {a.namespace}" if a.namespace else "every namespace"
-            finding(
+            findings.add(
                 "secret-list-watch",
                 scope,
                 who,
@@ -321,22 +363,6 @@ def analyse(model: StackModel, accesses: list[Access], covered: set[str], since:
             if who.role not in ("controller", "engine") or who.principal in c.readers or (who.account or "") in c.readers:
                 used.add(c.name)
             if not r.declared and not broad:
-                finding(
-                    "non-consumer-read",
-                    c.name,
-                    who,
-                    f"{who.label()} read {c.kind} {c.name} ({a.verb}); its declared readers are {', '.join(sorted(c.readers))}",
-                )
-    for c in creds:
-        system = SYSTEM_OF_KIND[c.kind]
-        if system in covered and c.name not in used:
-            findings.append(
-                {
-                    "kind": "unused",
-                    "credential": c.name,
-                    "identity": "",
-                    "detail": f"no consumer read {c.kind} {c.name} in the window (only controllers or the deploying engine, if "
-                    "anyone): a candidate for removal, or its consumer is not running",
-                }
-            )
-    return Report(creds, dict(reads), covered, findings, used)
+                detail = f"{who.label()} read {c.kind} {c.name} ({a.verb}); its declared readers are {', '.join(sorted(c.readers))}"
+                findings.add("non-consumer-read", c.name, who, detail)
+    return Report(creds, dict(reads), covered, [*findings, *_unused(creds, covered, used)], used)

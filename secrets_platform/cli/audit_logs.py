@@ -28,13 +28,14 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
+from secrets_platform import conventions
+
 AUDIT_LOG_TYPE = "type.googleapis.com/google.cloud.audit.AuditLog"
 SECRET_MANAGER = "secretmanager.googleapis.com"
 KUBERNETES = "k8s.io"
 ACCESS_SECRET_VERSION = "google.cloud.secretmanager.v1.SecretManagerService.AccessSecretVersion"
 READ_VERBS = ("get", "list", "watch")
 
-_SM_RESOURCE = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)(/versions/(?P<version>[^/]+))?$")
 _K8S_RESOURCE = re.compile(r"^core/v1/namespaces/(?P<namespace>[^/]+)/secrets(/(?P<name>[^/]+))?$")
 _K8S_CLUSTER_RESOURCE = re.compile(r"^core/v1/secrets$")
 _K8S_METHOD = re.compile(r"^io\.k8s\.core\.v1\.secrets\.(?P<verb>[a-z]+)$")
@@ -302,6 +303,20 @@ def _vault_entry(doc: dict) -> Access | None:
 # --------------------------------------------------------------------------- Cloud Audit Logs
 
 
+def _secret_manager_secret(resource: str) -> conventions.GcpSecretResource | None:
+    """The secret of ``projects/<p>/secrets/<s>`` or of one of its versions (``.../versions/<v>``), read by the
+    conventions' parser; None for any other resource."""
+    parts = resource.split("/")
+    if len(parts) == 6 and parts[4] == "versions" and parts[5]:
+        resource = "/".join(parts[:4])
+    elif len(parts) != 4:
+        return None
+    try:
+        return conventions.parse_gcp_secret_resource_name(resource)
+    except conventions.ConventionError:
+        return None
+
+
 def _cloud_audit(doc: dict) -> Iterator[tuple[str, Access | None]]:
     payload = doc["protoPayload"]
     if payload.get("@type") != AUDIT_LOG_TYPE:
@@ -327,11 +342,11 @@ def _cloud_audit(doc: dict) -> Iterator[tuple[str, Access | None]]:
         return
     allowed = not code
     if system == "secret-manager":
-        m = _SM_RESOURCE.match(resource)
-        if method != ACCESS_SECRET_VERSION or m is None:
+        sm = _secret_manager_secret(resource)
+        if method != ACCESS_SECRET_VERSION or sm is None:
             yield system, None  # metadata reads and writes: no value was read
             return
-        yield system, Access(system, principal, "access", when, allowed, name=m["secret"], project=m["project"])
+        yield system, Access(system, principal, "access", when, allowed, name=sm.secret, project=sm.project)
         return
     verb_match = _K8S_METHOD.match(method)
     if verb_match is None or verb_match["verb"] not in READ_VERBS:

@@ -24,7 +24,6 @@ from secrets_platform.cli.context import App, StackContext, StackParam
 from secrets_platform.cli.engine import Engine
 from secrets_platform.cli.errors import ABORTED, OK, USAGE, VALIDATION_FAILED, Aborted, InputError
 from secrets_platform.cli.project import Project, find_project_dir
-from secrets_platform.settings.model import PREVIOUS_SUFFIX
 
 EXIT_CODES = f"""Exit codes: {OK} ok, {VALIDATION_FAILED} validation failed (or a Secret not synced),
 {USAGE} usage or input error, 3 engine or cluster error, {ABORTED} aborted at a prompt."""
@@ -289,51 +288,19 @@ def rotate(ctx: click.Context, name: str, sc: StackContext, yes: bool, to_value:
     Reloader-annotated workloads that use the bundle restart once it changes.
     """
     rot = rotate_cmd.plan(sc, name, to_value)
-    cred, secret_name, path = rot.cred, rot.secret_name, sc.file
+    secret_name, path = rot.secret_name, sc.file
     with rot.edited_file():
-        click.echo(f"Rotating {secret_name} in stack {sc.name}: rotation {cred.rotation!r} -> {rot.new!r} in {path.name}")
-        if rot.dual:
-            slot, old = rot.slots()
-            click.echo(
-                f"Strategy dual: generation {cred.generation} -> {cred.generation + 1}; slot {slot} is regenerated and becomes "
-                f"<KEY>, slot {old} (the current value) stays valid as <KEY>{PREVIOUS_SUFFIX}"
-            )
-        steps = rot.preview()
-        click.echo("Preview (only this bundle is targeted):")
-        for step in steps:
-            click.echo(f"  {step.op:<10} {step.type}  {step.name}")
-        if not steps:
-            click.echo("  (no changes)")
-        found = radii(sc, secret_name, list(cred.namespaces))
-        lines = consumers(sc, secret_name, list(cred.namespaces), found)
-        click.echo("Blast radius, read from the cluster before applying (Reloader rolls Deployments, StatefulSets, DaemonSets):")
-        click.echo("Will restart:" if lines else "Consumers:")
-        for line in lines:
-            click.echo(f"  {line}")
-        jobs = running_jobs(found[0], rot.dual)
-        if jobs:
-            click.echo(
-                "Running Jobs that finish on the old value (a Job reads its Secret when it starts; Reloader never restarts Jobs or CronJobs):"
-            )
-            for line in jobs:
-                click.echo(f"  {line}")
+        render.rotation_plan(sc.name, rot, path.name)
+        render.rotation_preview(rot.preview())
+        found = radii(sc, secret_name, list(rot.cred.namespaces))
+        render.blast_radius(consumers(sc, secret_name, list(rot.cred.namespaces), found), running_jobs(found[0], rot.dual))
         if not yes:
             if not _app(ctx).interactive():
                 raise InputError("refusing to rotate without confirmation: no terminal to ask on", "re-run with --yes")
             if not click.confirm(f"Apply the rotation of {secret_name} to stack {sc.name}?", default=False):
                 raise Aborted(f"not applied; {path.name} is unchanged")
         replaced, updated = rot.apply()
-        click.echo(f"✓ {secret_name}: {replaced} generated keys replaced, {updated} Secrets updated in place")
-        click.echo(
-            f"✓ {path.name}: rotation of {cred.service} is now {rot.new!r}; commit it: git commit {path.name} -m 'rotate {secret_name}'"
-        )
-        if rot.dual:
-            click.echo(
-                "Rotation complete. Now set the new <KEY> on the remote system's free slot (its other slot keeps <KEY>_PREVIOUS valid); "
-                "retire _PREVIOUS there once every consumer rolled (see docs/cli.md)."
-            )
-        else:
-            click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")
+        render.rotation_done(rot, path.name, replaced, updated)
 
 
 # ---- status --------------------------------------------------------------------------------------

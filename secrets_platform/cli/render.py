@@ -14,9 +14,12 @@ from secrets_platform import conventions
 from secrets_platform.cli import catalog as catalog_mod
 from secrets_platform.cli import freshness as freshness_mod
 from secrets_platform.cli.commands import audit as audit_cmd
+from secrets_platform.cli.commands import rotate as rotate_cmd
 from secrets_platform.cli.commands import validate as validate_cmd
+from secrets_platform.cli.engine import Step
 from secrets_platform.cli.references import KINDS
 from secrets_platform.cli.validate import MARK
+from secrets_platform.settings.model import PREVIOUS_SUFFIX
 
 
 def source_label(cat: catalog_mod.Catalog) -> str:
@@ -118,3 +121,51 @@ def validation(found: validate_cmd.Validation) -> None:
             click.echo("  (no secret references)")
         for res in results:
             click.echo(f"  {MARK[res.status]} {res.ref.line or '-'}: {res.ref.text}: {res.detail}")
+
+
+def rotation_plan(stack: str, rot: rotate_cmd.Rotation, file_name: str) -> None:
+    cred = rot.cred
+    click.echo(f"Rotating {rot.secret_name} in stack {stack}: rotation {cred.rotation!r} -> {rot.new!r} in {file_name}")
+    if rot.dual:
+        slot, old = rot.slots()
+        click.echo(
+            f"Strategy dual: generation {cred.generation} -> {cred.generation + 1}; slot {slot} is regenerated and becomes "
+            f"<KEY>, slot {old} (the current value) stays valid as <KEY>{PREVIOUS_SUFFIX}"
+        )
+
+
+def rotation_preview(steps: list[Step]) -> None:
+    click.echo("Preview (only this bundle is targeted):")
+    for step in steps:
+        click.echo(f"  {step.op:<10} {step.type}  {step.name}")
+    if not steps:
+        click.echo("  (no changes)")
+
+
+def blast_radius(lines: list[str], jobs: list[str]) -> None:
+    """The consumers Reloader restarts, then the running Jobs that finish on the old value."""
+    click.echo("Blast radius, read from the cluster before applying (Reloader rolls Deployments, StatefulSets, DaemonSets):")
+    click.echo("Will restart:" if lines else "Consumers:")
+    for line in lines:
+        click.echo(f"  {line}")
+    if jobs:
+        click.echo(
+            "Running Jobs that finish on the old value (a Job reads its Secret when it starts; Reloader never restarts Jobs or CronJobs):"
+        )
+        for line in jobs:
+            click.echo(f"  {line}")
+
+
+def rotation_done(rot: rotate_cmd.Rotation, file_name: str, replaced: int, updated: int) -> None:
+    secret_name = rot.secret_name
+    click.echo(f"✓ {secret_name}: {replaced} generated keys replaced, {updated} Secrets updated in place")
+    click.echo(
+        f"✓ {file_name}: rotation of {rot.cred.service} is now {rot.new!r}; commit it: git commit {file_name} -m 'rotate {secret_name}'"
+    )
+    if rot.dual:
+        click.echo(
+            "Rotation complete. Now set the new <KEY> on the remote system's free slot (its other slot keeps <KEY>_PREVIOUS valid); "
+            "retire _PREVIOUS there once every consumer rolled (see docs/cli.md)."
+        )
+    else:
+        click.echo("Rotation complete. The owner must also set the new password on the remote system (see docs/cli.md).")

@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from secrets_platform import conventions
-from secrets_platform.model.secrets import Generator
+from secrets_platform.model.secrets import Generator, OneSecret
 
 
 def child_options(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
@@ -117,28 +117,21 @@ def _secret_values(string_data: SecretData) -> SecretData:
 
 
 def secret_copies(
-    name: str,
-    namespaces: tuple[str, ...],
-    *,
-    labels: Mapping[str, str],
-    secret_type: str,
-    string_data: SecretData,
-    protect: bool,
-    opts: pulumi.ResourceOptions,
+    spec: OneSecret, *, secret_type: str, string_data: SecretData, opts: pulumi.ResourceOptions
 ) -> dict[str, k8s.core.v1.Secret]:
-    """The same Secret ``name`` in each consumer namespace, keyed by namespace (never by position)."""
+    """The same Secret ``spec.secret_name`` in each of ``spec.namespaces``, keyed by namespace (never by position)."""
     return {
         namespace: platform_secret(
-            conventions.object_key(namespace, name),
-            name=name,
+            conventions.object_key(namespace, spec.secret_name),
+            name=spec.secret_name,
             namespace=namespace,
-            labels=labels,
+            labels=spec.labels,
             secret_type=secret_type,
             string_data=string_data,
-            protect=protect,
+            protect=spec.protect,
             opts=opts,
         )
-        for namespace in sorted(namespaces)
+        for namespace in sorted(spec.namespaces)
     }
 
 
@@ -164,20 +157,9 @@ class SecretCopiesComponent(pulumi.ComponentResource):
     secrets: dict[str, k8s.core.v1.Secret]
 
     def _write_copies(
-        self,
-        secret_name: str,
-        namespaces: tuple[str, ...],
-        *,
-        labels: Mapping[str, str],
-        secret_type: str,
-        string_data: SecretData,
-        protect: bool,
-        opts: pulumi.ResourceOptions,
-        **outputs: Any,
+        self, spec: OneSecret, *, secret_type: str, string_data: SecretData, opts: pulumi.ResourceOptions, **outputs: Any
     ) -> None:
         """Create the copies and register the component's outputs (its Secret's name, plus ``outputs``): the last step of ``__init__``."""
-        self.secret_name = secret_name
-        self.secrets = secret_copies(
-            secret_name, namespaces, labels=labels, secret_type=secret_type, string_data=string_data, protect=protect, opts=opts
-        )
-        self.register_outputs({"secret_name": secret_name, **outputs})
+        self.secret_name = spec.secret_name
+        self.secrets = secret_copies(spec, secret_type=secret_type, string_data=string_data, opts=opts)
+        self.register_outputs({"secret_name": spec.secret_name, **outputs})

@@ -59,13 +59,4 @@ class GeneratedCredential(SecretCopiesComponent):
         # even before the passwords exist (prd's rules fail closed on an unknown map).
         string_data: dict[str, pulumi.Input[str]] = {**spec.values, **values}
         self.keys = spec.keys
-        self._write_copies(
-            spec.secret_name,
-            spec.namespaces,
-            labels=spec.labels,
-            secret_type=OPAQUE,
-            string_data=string_data,
-            protect=spec.protect,
-            opts=child,
-            keys=list(self.keys),
-        )
+        self._write_copies(spec, secret_type=OPAQUE, string_data=string_data, opts=child, keys=list(self.keys))

@@ -32,12 +32,4 @@ class RegistryPullSecret(SecretCopiesComponent):
         child = child_options(self, opts)
         password = pulumi.Output.secret(spec.password.reveal())
         config = password.apply(lambda p: {REQUIRED_KEY: docker_config(spec.server, spec.username, p, spec.email)})
-        self._write_copies(
-            spec.secret_name,
-            spec.namespaces,
-            labels=spec.labels,
-            secret_type=DOCKER_CONFIG_JSON,
-            string_data=config,
-            protect=spec.protect,
-            opts=child,
-        )
+        self._write_copies(spec, secret_type=DOCKER_CONFIG_JSON, string_data=config, opts=child)

@@ -22,6 +22,4 @@ class PlatformTlsSecret(SecretCopiesComponent):
         child = child_options(self, opts)
         certificate = spec.certificate
         data = pulumi.Output.secret(spec.private_key.reveal()).apply(lambda key: {"tls.crt": certificate, "tls.key": key})
-        self._write_copies(
-            spec.secret_name, spec.namespaces, labels=spec.labels, secret_type=TLS, string_data=data, protect=spec.protect, opts=child
-        )
+        self._write_copies(spec, secret_type=TLS, string_data=data, opts=child)

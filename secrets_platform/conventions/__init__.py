@@ -13,16 +13,28 @@ from __future__ import annotations
 import re
 from typing import Iterable, NamedTuple
 
+# What this module itself uses of them, by name.
+from secrets_platform.conventions.dns import *  # noqa: F403 (re-exported: its __all__)
+from secrets_platform.conventions.dns import check_dns_label
+
 # Every public name of the submodules is this module's too (each submodule's __all__).
 from secrets_platform.conventions.environments import *  # noqa: F403 (re-exported: its __all__)
-
-# What this module itself uses of them, by name.
-from secrets_platform.conventions.environments import ENV_OF_FLYTE_DOMAIN, ENVIRONMENT_LIST, ENVIRONMENTS, FLYTE_DOMAINS, flyte_domain
+from secrets_platform.conventions.environments import (
+    ENV_OF_FLYTE_DOMAIN,
+    ENVIRONMENT_LIST,
+    ENVIRONMENTS,
+    FLYTE_DOMAINS,
+    flyte_domain,
+    split_env_suffix,
+)
 from secrets_platform.conventions.errors import *  # noqa: F403 (re-exported: its __all__)
-from secrets_platform.conventions.errors import ConventionError, matched, refuse
+from secrets_platform.conventions.errors import ConventionError, between, matched, refuse
+from secrets_platform.conventions.forms import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.keys import *  # noqa: F403 (re-exported: its __all__)
+from secrets_platform.conventions.operators import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.paths import *  # noqa: F403 (re-exported: its __all__)
-from secrets_platform.conventions.paths import key_slug, vault_creds_path
+from secrets_platform.conventions.paths import key_slug, parse_vault_creds_path, vault_creds_path
+from secrets_platform.conventions.principals import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.resources import *  # noqa: F403 (re-exported: its __all__)
 
 PROJECT = "secrets-platform"
@@ -46,13 +58,6 @@ RELOADER_BATCH_KINDS = ("Job", "CronJob")
 # anything exists and, once the data is known, that the Secret holds exactly these.
 SECRET_KEYS_ANNOTATION = "secrets-platform.io/keys"
 
-JOB_RUNNER = "job-runner"
-# The Role (and its RoleBinding) that lets a namespace's job runner read that namespace's platform Secrets.
-JOB_RUNNER_ROLE = "job-runner-secrets"
-
-# RFC 1123 label: lower-case alphanumerics and '-', starting and ending alphanumeric.
-MAX_NAME = 63
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 # A Secret key that envFrom can expose as an environment variable.
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -67,21 +72,6 @@ NAMESPACE_NAME = re.compile(rf"^(?P<workload>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<
 _FLYTE_ALT = "|".join(d for d in FLYTE_DOMAINS.values() if d not in ENVIRONMENTS)
 FLYTE_NAMESPACE_NAME = re.compile(rf"^(?P<project>[a-z0-9]([-a-z0-9]*[a-z0-9])?)-(?P<domain>{_FLYTE_ALT})\Z")
 VAULT_PATH = re.compile(rf"^(?P<mount>[a-z0-9][-a-z0-9_]*)/(?P<env>{_ENV_ALT})/(?P<service>[a-z0-9][-a-z0-9_]*)\Z")
-
-
-def is_dns_label(value: str) -> bool:
-    return len(value) <= MAX_NAME and bool(_DNS_LABEL.match(value))
-
-
-def check_dns_label(value: str, what: str) -> str:
-    """Return ``value`` if it is an RFC 1123 label, else raise with the reason."""
-    if len(value) > MAX_NAME:
-        raise ConventionError(f"{what} {value!r} is {len(value)} characters; Kubernetes allows at most {MAX_NAME}")
-    if not _DNS_LABEL.match(value):
-        raise ConventionError(
-            f"{what} {value!r} is not a lower-case RFC 1123 label (a-z, 0-9 and '-', starting and ending with a letter or digit)"
-        )
-    return value
 
 
 def namespace_name(workload: str, env: str, *, flyte: bool = False, checked: bool = True) -> str:
@@ -140,6 +130,15 @@ def key_prefix(service: str) -> str:
     return service.upper().replace("-", "_") + "_"
 
 
+# The suffix of the key that holds a dual bundle's previous value.
+PREVIOUS_SUFFIX = "_PREVIOUS"
+
+
+def previous_key(key: str) -> str:
+    """The key of a dual bundle that holds ``key``'s previous value: ``<KEY>_PREVIOUS``."""
+    return f"{key}{PREVIOUS_SUFFIX}"
+
+
 def vault_database_role(service: str, env: str) -> str:
     """The database secrets engine's connection and role of a vault-database bundle: ``<service>-<env>``."""
     return check_dns_label(f"{service}-{env}", "Vault database role name")
@@ -162,60 +161,6 @@ def import_secret_name(variable: str, prefix: str, service: str, env: str) -> st
 def import_variable(purpose: str, prefix: str) -> str:
     """The inverse of :func:`import_secret_name`: the purpose ``slack-bot-oauth-token`` -> ``DAGSTER_SECRET_SLACK_BOT_OAUTH_TOKEN``."""
     return prefix + purpose.upper().replace("-", "_")
-
-
-# --------------------------------------------------------------------------- the operators' names
-# External Secrets: its service account in its namespace, the GCP service account's component,
-# and one ClusterSecretStore per environment.
-ESO_SERVICE_ACCOUNT = "external-secrets"
-ESO_GCP_COMPONENT = "eso"
-STORE_BACKEND = "gcp-secret-manager"
-# Vault: the service account whose token Vault uses to review job runners' tokens.
-VAULT_AUTH_SERVICE_ACCOUNT = "vault-auth"
-# The local cluster's Vault agent injector (localcluster/injector.py): its MutatingWebhookConfiguration
-# and the webhook in it (upstream's webhook name, so the API server's errors read as they do elsewhere).
-VAULT_INJECTOR_WEBHOOK_CONFIGURATION = "secrets-platform-vault-agent-injector"
-VAULT_INJECTOR_WEBHOOK = "vault.hashicorp.com"
-
-
-def store_name(env: str) -> str:
-    """The environment's ClusterSecretStore: ``gcp-secret-manager-<env>``."""
-    return check_dns_label(f"{STORE_BACKEND}-{env}", "store name")
-
-
-def vault_auth_path(env: str) -> str:
-    """The default path of the environment's Kubernetes auth method in Vault: ``kubernetes-<env>``."""
-    return f"kubernetes-{env}"
-
-
-def vault_policy_name(mount: str, namespace: str) -> str:
-    """The read-only policy of one namespace's job runner: ``<mount>-<namespace>-read``."""
-    return check_dns_label(f"{mount}-{namespace}-read", "Vault policy name")
-
-
-def vault_role_name(namespace: str) -> str:
-    """The Kubernetes-auth role of one namespace's job runner: ``job-runner-<namespace>``."""
-    return check_dns_label(f"{JOB_RUNNER}-{namespace}", "Vault role name")
-
-
-def provider_name(kind: str, env: str) -> str:
-    """The stack's explicit provider of ``kind`` (``kubernetes``, ``gcp``): ``<kind>-<env>``."""
-    return f"{kind}-{env}"
-
-
-def vault_delegator_binding_name(env: str) -> str:
-    """The ClusterRoleBinding of Vault's token reviewer to ``system:auth-delegator``: ``vault-auth-delegator-<env>``."""
-    return f"{VAULT_AUTH_SERVICE_ACCOUNT}-delegator-{env}"
-
-
-def data_access_log_resource_name(service: str, env: str) -> str:
-    """The IAMAuditConfig of one audited GCP service: ``data-access-logs-<first label of the service>-<env>``."""
-    return f"data-access-logs-{service.split('.')[0]}-{env}"
-
-
-def vault_audit_resource_name(env: str) -> str:
-    """The stack's Vault audit device resource: ``vault-audit-<env>``."""
-    return f"vault-audit-{env}"
 
 
 def tls_component_name(service: str, purpose: str) -> str:
@@ -295,13 +240,6 @@ def parse_vault_path(path: str) -> VaultPath:
     return VaultPath(m["mount"], m["env"], m["service"])
 
 
-def _suffix_env(name: str, what: str, form: str) -> tuple[str, str]:
-    head, _, env = name.rpartition("-")
-    if not head or env not in ENVIRONMENTS:
-        raise refuse(what, name, f"{form} (env one of {ENVIRONMENT_LIST})")
-    return head, env
-
-
 def env_suffix(name: str) -> str | None:
     """The environment token ``name`` ends in as its last '-' word (``dagster-prd`` -> prd), or None."""
     head, sep, last = name.rpartition("-")
@@ -310,44 +248,58 @@ def env_suffix(name: str) -> str | None:
 
 def parse_vault_database_role(name: str) -> ServiceEnv:
     """The inverse of :func:`vault_database_role`."""
-    return ServiceEnv(*_suffix_env(name, "Vault database role name", "'<service>-<env>'"))
+    return ServiceEnv(*split_env_suffix(name, "Vault database role name", "'<service>-<env>'"))
 
 
-def parse_store_name(name: str) -> str:
-    """The inverse of :func:`store_name`: the environment."""
-    head, env = _suffix_env(name, "store name", f"'{STORE_BACKEND}-<env>'")
-    if head != STORE_BACKEND:
-        raise refuse("store name", name, f"'{STORE_BACKEND}-<env>'")
-    return env
+class DatabaseCredsPath(NamedTuple):
+    mount: str
+    service: str
+    env: str
 
 
-def parse_vault_auth_path(path: str) -> str:
-    """The inverse of :func:`vault_auth_path`: the environment."""
-    head, env = _suffix_env(path, "Vault auth path", "'kubernetes-<env>'")
-    if head != "kubernetes":
-        raise refuse("Vault auth path", path, "'kubernetes-<env>'")
-    return env
+def parse_vault_database_creds_path(path: str) -> DatabaseCredsPath:
+    """The inverse of :func:`vault_database_creds_path`."""
+    try:
+        creds = parse_vault_creds_path(path)
+        return DatabaseCredsPath(creds.mount, *parse_vault_database_role(creds.role))
+    except ConventionError:
+        raise refuse("Vault database creds path", path, f"'<mount>/creds/<service>-<env>' (env one of {ENVIRONMENT_LIST})") from None
 
 
-def parse_vault_policy_name(name: str, mount: str) -> str:
-    """The inverse of :func:`vault_policy_name` given the mount (a mount may hold '-'): the namespace."""
-    namespace = name.removeprefix(f"{mount}-").removesuffix("-read")
-    if not name.startswith(f"{mount}-") or not name.endswith("-read") or not namespace:
-        raise refuse("Vault policy name", name, f"'{mount}-<namespace>-read'")
-    return namespace
+def parse_pull_secret_name(name: str) -> ServiceEnv:
+    """The inverse of :func:`pull_secret_name`."""
+    parsed = parse_secret_name(name) if name.endswith("-pull-secret") else None
+    if parsed is None or parsed.purpose != "pull":
+        raise refuse("pull secret name", name, f"'<service>-<env>-pull-secret' (env one of {ENVIRONMENT_LIST})")
+    return ServiceEnv(parsed.service, parsed.env)
 
 
-def parse_vault_role_name(name: str) -> str:
-    """The inverse of :func:`vault_role_name`: the namespace."""
-    namespace = name.removeprefix(f"{JOB_RUNNER}-")
-    if namespace == name or not namespace:
-        raise refuse("Vault role name", name, f"'{JOB_RUNNER}-<namespace>'")
-    return namespace
+def parse_password_resource_name(name: str, service: str) -> str:
+    """The inverse of :func:`password_resource_name` given the service: the key's slug."""
+    return between(name, f"generated password of {service}", f"'{service}-<key slug>'", prefix=f"{service}-")
 
 
-def parse_provider_name(name: str) -> tuple[str, str]:
-    """The inverse of :func:`provider_name`: (kind, env)."""
-    return _suffix_env(name, "provider name", "'<kind>-<env>'")
+def parse_stand_in_resource_name(name: str, service: str) -> str:
+    """The inverse of :func:`stand_in_resource_name` given the service: the key's slug."""
+    return between(name, f"stand-in of {service}", f"'{service}-<key slug>-stand-in'", prefix=f"{service}-", suffix="-stand-in")
+
+
+def parse_tls_component_name(name: str, service: str) -> str:
+    """The inverse of :func:`tls_component_name` given the service: the purpose."""
+    return between(name, f"TLS component of {service}", f"'{service}-<purpose>'", prefix=f"{service}-")
+
+
+_KEY_PREFIX = re.compile(r"^(?P<words>[A-Z0-9]+(?:_[A-Z0-9]+)*)_\Z")
+
+
+def parse_previous_key(name: str) -> str:
+    """The inverse of :func:`previous_key`: the key whose previous value it holds."""
+    return between(name, "previous-value key", f"'<KEY>{PREVIOUS_SUFFIX}'", suffix=PREVIOUS_SUFFIX)
+
+
+def parse_key_prefix(prefix: str) -> str:
+    """The inverse of :func:`key_prefix`: the service (``SNOWFLAKE_DB_`` -> ``snowflake-db``)."""
+    return matched(_KEY_PREFIX, "key prefix", prefix, "'<SERVICE>_' (upper-case words joined by '_')")["words"].lower().replace("_", "-")
 
 
 def parse_slot_resource_name(name: str) -> tuple[str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from secrets_platform.conventions.errors import refuse
+
 __all__ = [
     "ENV_OF_FLYTE_DOMAIN",
     "ENVIRONMENT_LIST",
@@ -14,6 +16,7 @@ __all__ = [
     "Environment",
     "EnvironmentTraits",
     "flyte_domain",
+    "split_env_suffix",
     "traits",
 ]
 
@@ -72,3 +75,11 @@ ENV_OF_FLYTE_DOMAIN: dict[str, str] = {domain: env for env, domain in FLYTE_DOMA
 def flyte_domain(env: str) -> str:
     """The Flyte domain an environment's executions run in: ``prd`` -> ``production`` (:data:`FLYTE_DOMAINS`)."""
     return FLYTE_DOMAINS[env]
+
+
+def split_env_suffix(name: str, what: str, form: str) -> tuple[str, str]:
+    """``<head>-<env>`` -> (head, env), or the error naming ``what``, the value and ``form`` (with the tokens)."""
+    head, _, env = name.rpartition("-")
+    if not head or env not in ENVIRONMENTS:
+        raise refuse(what, name, f"{form} (env one of {ENVIRONMENT_LIST})")
+    return head, env

@@ -20,3 +20,11 @@ def matched(pattern: re.Pattern[str], what: str, value: str, form: str) -> re.Ma
     if not m:
         raise refuse(what, value, form)
     return m
+
+
+def between(value: str, what: str, form: str, *, prefix: str = "", suffix: str = "") -> str:
+    """What ``value`` holds between ``prefix`` and ``suffix`` (never empty), or :func:`refuse`'s error when it lacks either."""
+    inner = value.removeprefix(prefix).removesuffix(suffix)
+    if not value.startswith(prefix) or not value.endswith(suffix) or not inner:
+        raise refuse(what, value, form)
+    return inner

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from secrets_platform.conventions.errors import ConventionError, matched, refuse
+from secrets_platform.conventions.errors import ConventionError, between, matched, refuse
+from secrets_platform.conventions.forms import Form
 
 __all__ = [
     "AGENT_INJECT_KINDS",
@@ -61,12 +62,14 @@ FLYTE_SECRETS_DIR = "/etc/flyte/secrets"
 
 _SEGMENT = r"[A-Za-z0-9][-A-Za-z0-9_.]*"
 _KV = re.compile(rf"^(?P<mount>{_SEGMENT})/(?P<kind>data|metadata)/(?P<env>{_SEGMENT})/(?P<service>{_SEGMENT})\Z")
-_CREDS = re.compile(rf"^(?P<mount>{_SEGMENT})/creds/(?P<role>{_SEGMENT})\Z")
-_AUTH = re.compile(rf"^auth/(?P<path>{_SEGMENT}(?:/{_SEGMENT})*)\Z")
-_ANNOTATION = re.compile(rf"^{re.escape(VAULT_ANNOTATION_PREFIX)}agent-inject-(?P<kind>secret|template)-(?P<file>{_SEGMENT})\Z")
-_SM_SECRET = re.compile(r"^projects/(?P<project>[^/\s]+)/secrets/(?P<secret>[^/\s]+)\Z")
+_CREDS = Form("Vault creds path", "{mount}/creds/{role}", mount=_SEGMENT, role=_SEGMENT)
+_AUTH = Form("Vault auth path", "auth/{path}", path=rf"{_SEGMENT}(?:/{_SEGMENT})*")
+_ANNOTATION = Form(
+    "Vault agent annotation", f"{VAULT_ANNOTATION_PREFIX}agent-inject-{{kind}}-{{file}}", kind=AGENT_INJECT_KINDS, file=_SEGMENT
+)
+_SM_SECRET = Form("Secret Manager secret", "projects/{project}/secrets/{secret}", project=r"[^/\s]+", secret=r"[^/\s]+")
 # Any stack name, as the settings have always read it (Pulumi itself allows letters, digits, "-", "_" and ".").
-_STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.yaml\Z")
+_STACK_FILE = Form("stack file", "Pulumi.{stack}.yaml", stack=".+")
 
 
 class KvPath(NamedTuple):
@@ -103,24 +106,22 @@ class CredsPath(NamedTuple):
 
 def vault_creds_path(mount: str, role: str) -> str:
     """``<mount>/creds/<role>``: a read issues one database user of ``role``."""
-    return f"{mount}/creds/{role}"
+    return _CREDS.build(mount=mount, role=role)
 
 
 def parse_vault_creds_path(path: str) -> CredsPath:
     """The inverse of :func:`vault_creds_path`."""
-    m = matched(_CREDS, "Vault creds path", path, "'<mount>/creds/<role>'")
-    return CredsPath(m["mount"], m["role"])
+    return CredsPath(**_CREDS.parse(path))
 
 
 def vault_auth_mount(auth_path: str) -> str:
     """The API path of an auth method, as the injector's ``auth-path`` annotation spells it: ``auth/<path>``."""
-    return f"auth/{auth_path}"
+    return _AUTH.build(path=auth_path)
 
 
 def parse_vault_auth_mount(path: str) -> str:
     """The inverse of :func:`vault_auth_mount`: ``auth/kubernetes-prd`` -> ``kubernetes-prd``."""
-    m = matched(_AUTH, "Vault auth path", path, "'auth/<path>'")
-    return m["path"]
+    return _AUTH.parse(path)["path"]
 
 
 def key_slug(key: str) -> str:
@@ -135,10 +136,7 @@ def vault_agent_file_name(service: str, key: str) -> str:
 
 def parse_vault_agent_file_name(name: str, service: str) -> str:
     """The inverse of :func:`vault_agent_file_name` given the service: the key's slug (``snowflake-password``)."""
-    prefix = f"{service}-"
-    if not name.startswith(prefix) or len(name) == len(prefix):
-        raise refuse(f"Vault agent file of {service}", name, f"'{prefix}<key slug>'")
-    return name[len(prefix) :]
+    return between(name, f"Vault agent file of {service}", f"'{service}-<key slug>'", prefix=f"{service}-")
 
 
 def vault_database_env_file(service: str) -> str:
@@ -148,10 +146,7 @@ def vault_database_env_file(service: str) -> str:
 
 def parse_vault_database_env_file(name: str) -> str:
     """The inverse of :func:`vault_database_env_file`: the service."""
-    service = name.removesuffix(DATABASE_ENV_SUFFIX)
-    if service == name or not service:
-        raise refuse("database env file", name, f"'<service>{DATABASE_ENV_SUFFIX}'")
-    return service
+    return between(name, "database env file", f"'<service>{DATABASE_ENV_SUFFIX}'", suffix=DATABASE_ENV_SUFFIX)
 
 
 def vault_secrets_file(name: str) -> str:
@@ -198,13 +193,12 @@ def agent_inject_annotation(kind: str, file: str) -> str:
     """``vault.hashicorp.com/agent-inject-<secret|template>-<file>``."""
     if kind not in AGENT_INJECT_KINDS:
         raise ConventionError(f"agent annotation kind {kind!r} is not one of {', '.join(AGENT_INJECT_KINDS)}")
-    return f"{VAULT_ANNOTATION_PREFIX}agent-inject-{kind}-{file}"
+    return _ANNOTATION.build(kind=kind, file=file)
 
 
 def parse_agent_inject_annotation(key: str) -> AgentAnnotation:
     """The inverse of :func:`agent_inject_annotation`."""
-    m = matched(_ANNOTATION, "Vault agent annotation", key, f"'{VAULT_ANNOTATION_PREFIX}agent-inject-<secret|template>-<file>'")
-    return AgentAnnotation(m["kind"], m["file"])
+    return AgentAnnotation(**_ANNOTATION.parse(key))
 
 
 class GcpSecretResource(NamedTuple):
@@ -214,18 +208,17 @@ class GcpSecretResource(NamedTuple):
 
 def gcp_secret_resource_name(project: str, secret: str) -> str:
     """A Secret Manager secret's resource path: ``projects/<project>/secrets/<secret>``."""
-    return f"projects/{project}/secrets/{secret}"
+    return _SM_SECRET.build(project=project, secret=secret)
 
 
 def parse_gcp_secret_resource_name(path: str) -> GcpSecretResource:
     """The inverse of :func:`gcp_secret_resource_name`."""
-    m = matched(_SM_SECRET, "Secret Manager secret", path, "'projects/<project>/secrets/<secret>'")
-    return GcpSecretResource(m["project"], m["secret"])
+    return GcpSecretResource(**_SM_SECRET.parse(path))
 
 
 def stack_file_name(stack: str) -> str:
     """The stack's config file: ``Pulumi.<stack>.yaml``."""
-    return f"Pulumi.{stack}.yaml"
+    return _STACK_FILE.build(stack=stack)
 
 
 # The project file beside the stack files.
@@ -236,5 +229,4 @@ STACK_FILE_GLOB = stack_file_name("*")
 
 def parse_stack_file_name(name: str) -> str:
     """The inverse of :func:`stack_file_name`: the stack (``Pulumi.prd.yaml`` -> ``prd``); refuses any other file name."""
-    m = matched(_STACK_FILE, "stack file", name, "'Pulumi.<stack>.yaml'")
-    return m["stack"]
+    return _STACK_FILE.parse(name)["stack"]

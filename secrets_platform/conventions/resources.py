@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from secrets_platform.conventions.environments import ENVIRONMENT_LIST, ENVIRONMENTS
-from secrets_platform.conventions.errors import ConventionError, matched, refuse
+from secrets_platform.conventions.environments import split_env_suffix
+from secrets_platform.conventions.errors import ConventionError, between, matched
+from secrets_platform.conventions.forms import Form
 
 __all__ = [
+    "GCP_MEMBER_PREFIX",
     "GcpServiceAccount",
     "KindRef",
     "ObjectKey",
@@ -20,12 +22,14 @@ __all__ = [
     "child_resource_name",
     "gcp_service_account_email",
     "gcp_service_account_id",
+    "gcp_service_account_member",
     "gcp_service_account_resource_name",
     "kind_ref",
     "object_key",
     "parse_child_resource_name",
     "parse_gcp_service_account_email",
     "parse_gcp_service_account_id",
+    "parse_gcp_service_account_member",
     "parse_gcp_service_account_resource_name",
     "parse_kind_ref",
     "parse_object_key",
@@ -33,10 +37,10 @@ __all__ = [
     "workload_identity_member",
 ]
 
-_OBJECT_KEY = re.compile(r"^(?P<namespace>[^/\s]+)/(?P<name>[^/\s]+)\Z")
+_OBJECT_KEY = Form("object key", "{namespace}/{name}", namespace=r"[^/\s]+", name=r"[^/\s]+")
+_KIND_REF = Form("object reference", "{kind}/{name}", kind="[^/]+", name="[^/]+")
 _GCP_EMAIL = re.compile(r"^(?P<account_id>[^@\s]+)@(?P<project>[^@\s.]+)\.iam\.gserviceaccount\.com\Z")
-_GCP_ACCOUNT_PATH = re.compile(r"^projects/(?P<project>[^/\s]+)/serviceAccounts/(?P<email>[^/\s]+)\Z")
-_WI_MEMBER = re.compile(r"^serviceAccount:(?P<project>[^.\s\[]+)\.svc\.id\.goog\[(?P<namespace>[^/\s\]]+)/(?P<account>[^/\s\]]+)\]\Z")
+_GCP_ACCOUNT_PATH = Form("GCP service account path", "projects/{project}/serviceAccounts/{email}", project=r"[^/\s]+", email=r"[^/\s]+")
 
 
 class ObjectKey(NamedTuple):
@@ -48,13 +52,12 @@ class ObjectKey(NamedTuple):
 
 def object_key(namespace: str, name: str) -> str:
     """``<namespace>/<name>`` (``dagster-prd/job-runner``): a namespaced object's key and its Pulumi resource name."""
-    return f"{namespace}/{name}"
+    return _OBJECT_KEY.build(namespace=namespace, name=name)
 
 
 def parse_object_key(key: str) -> ObjectKey:
     """The inverse of :func:`object_key`."""
-    m = matched(_OBJECT_KEY, "object key", key, "'<namespace>/<name>'")
-    return ObjectKey(m["namespace"], m["name"])
+    return ObjectKey(**_OBJECT_KEY.parse(key))
 
 
 class KindRef(NamedTuple):
@@ -64,15 +67,12 @@ class KindRef(NamedTuple):
 
 def kind_ref(kind: str, name: object) -> str:
     """An object by kind and name, as ``kubectl`` spells it: ``<kind>/<name>`` (``Deployment/dagster-daemon``)."""
-    return f"{kind}/{name}"
+    return _KIND_REF.build(kind=kind, name=name)
 
 
 def parse_kind_ref(ref: str) -> KindRef:
     """The inverse of :func:`kind_ref`."""
-    kind, sep, name = ref.partition("/")
-    if not sep or not kind or not name or "/" in name:
-        raise refuse("object reference", ref, "'<kind>/<name>'")
-    return KindRef(kind, name)
+    return KindRef(**_KIND_REF.parse(ref))
 
 
 def child_resource_name(parent: str, *parts: str) -> str:
@@ -84,10 +84,7 @@ def child_resource_name(parent: str, *parts: str) -> str:
 
 def parse_child_resource_name(name: str, parent: str) -> str:
     """The inverse of :func:`child_resource_name` given the parent: the rest (``auth``, ``dagster-prd-policy``)."""
-    prefix = f"{parent}-"
-    if not name.startswith(prefix) or len(name) == len(prefix):
-        raise refuse(f"child resource of {parent}", name, f"'{prefix}<part>'")
-    return name[len(prefix) :]
+    return between(name, f"child resource of {parent}", f"'{parent}-<part>'", prefix=f"{parent}-")
 
 
 # GCP service account ids: 6-30 chars, start with a letter.
@@ -103,10 +100,7 @@ def gcp_service_account_id(component: str, env: str) -> str:
 
 def parse_gcp_service_account_id(value: str) -> tuple[str, str]:
     """The inverse of :func:`gcp_service_account_id`: (component, env)."""
-    component, _, env = value.rpartition("-")
-    if not component or env not in ENVIRONMENTS:
-        raise refuse("GCP service account id", value, f"'<component>-<env>' (env one of {ENVIRONMENT_LIST})")
-    return component, env
+    return split_env_suffix(value, "GCP service account id", "'<component>-<env>'")
 
 
 class GcpServiceAccount(NamedTuple):
@@ -126,14 +120,38 @@ def parse_gcp_service_account_email(email: str) -> GcpServiceAccount:
     return GcpServiceAccount(*parse_gcp_service_account_id(m["account_id"]), m["project"])
 
 
+# How an IAM policy names a service account as a member (and a Workload Identity member: workload_identity_member).
+GCP_MEMBER_PREFIX = "serviceAccount:"
+_WI_MEMBER = Form(
+    "Workload Identity member",
+    f"{GCP_MEMBER_PREFIX}{{project}}.svc.id.goog[{{namespace}}/{{account}}]",
+    project=r"[^.\s\[]+",
+    namespace=r"[^/\s\]]+",
+    account=r"[^/\s\]]+",
+)
+_GCP_MEMBER = re.compile(rf"^{GCP_MEMBER_PREFIX}(?P<email>[^@\s]+@[^@\s.]+\.iam\.gserviceaccount\.com)\Z")
+
+
+def gcp_service_account_member(email: str) -> str:
+    """A GCP service account as an IAM member: ``serviceAccount:<email>``."""
+    return f"{GCP_MEMBER_PREFIX}{email}"
+
+
+def parse_gcp_service_account_member(member: str) -> str:
+    """The inverse of :func:`gcp_service_account_member`: the email."""
+    return matched(_GCP_MEMBER, "GCP service account member", member, f"'{GCP_MEMBER_PREFIX}<account>@<project>.iam.gserviceaccount.com'")[
+        "email"
+    ]
+
+
 def gcp_service_account_resource_name(project: str, email: str) -> str:
     """The IAM resource path of a service account: ``projects/<project>/serviceAccounts/<email>``."""
-    return f"projects/{project}/serviceAccounts/{email}"
+    return _GCP_ACCOUNT_PATH.build(project=project, email=email)
 
 
 def parse_gcp_service_account_resource_name(path: str) -> tuple[str, str]:
     """The inverse of :func:`gcp_service_account_resource_name`: (project, email)."""
-    m = matched(_GCP_ACCOUNT_PATH, "GCP service account path", path, "'projects/<project>/serviceAccounts/<email>'")
+    m = _GCP_ACCOUNT_PATH.parse(path)
     return m["project"], m["email"]
 
 
@@ -145,10 +163,9 @@ class WorkloadIdentityMember(NamedTuple):
 
 def workload_identity_member(project: str, namespace: str, account: str) -> str:
     """The one Kubernetes identity a GCP account trusts: ``serviceAccount:<project>.svc.id.goog[<ns>/<ksa>]``."""
-    return f"serviceAccount:{project}.svc.id.goog[{object_key(namespace, account)}]"
+    return _WI_MEMBER.build(project=project, namespace=namespace, account=account)
 
 
 def parse_workload_identity_member(member: str) -> WorkloadIdentityMember:
     """The inverse of :func:`workload_identity_member`."""
-    m = matched(_WI_MEMBER, "Workload Identity member", member, "'serviceAccount:<project>.svc.id.goog[<namespace>/<account>]'")
-    return WorkloadIdentityMember(m["project"], m["namespace"], m["account"])
+    return WorkloadIdentityMember(**_WI_MEMBER.parse(member))

@@ -17,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from secrets_platform.localcluster import DEFAULT_BIN, DEFAULT_DIR, SERVICE_RANGE, Cluster, ClusterError
+from secrets_platform.localcluster import DEFAULT_BIN, DEFAULT_DIR, SERVICE_RANGE, Cluster
+from secrets_platform.localcluster.exits import reported
 from secrets_platform.localcluster.postgres import LocalPostgres, PostgresError, server_bin_dir
 from secrets_platform.localcluster.vault import OpenBao
 
@@ -34,14 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     recover.add_argument("--state", type=Path, required=True, help="the local stack's file state backend folder")
     args = parser.parse_args(argv)
     cluster = Cluster(args.dir, args.bin)
-    try:
-        return COMMANDS[args.command](cluster, args)
-    except ClusterError as err:
-        print(f"local cluster: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("local cluster: interrupted; run make down to stop what was started", file=sys.stderr)
-        return 130
+    return reported("local cluster", "run make down to stop what was started", lambda: COMMANDS[args.command](cluster, args))
 
 
 def _up(cluster: Cluster, args: argparse.Namespace) -> int:

@@ -29,7 +29,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +83,12 @@ class LocalPostgres(LoopbackServer):
     """The local stack's PostgreSQL, keeping its files in the cluster's data folder."""
 
     COMPONENT = "postgres"
+    LABEL = "the local database (PostgreSQL)"
+    ERROR = PostgresError
     PORT_OFFSET = PORT_OFFSET
     STOP_SIGNAL = signal.SIGINT  # fast shutdown: ends sessions, checkpoints, exits
     STOP_TIMEOUT = 20.0
+    START_TIMEOUT = 60.0
 
     @property
     def data(self) -> Path:
@@ -194,71 +196,48 @@ class LocalPostgres(LoopbackServer):
             tail = " | ".join(done.stderr.strip().splitlines()[-3:])
             raise PostgresError(f"initdb of the local database failed (exit code {done.returncode}): {tail}")
 
-    # ------------------------------------------------------------------ life cycle
+    # ------------------------------------------------------------------ life cycle (LoopbackServer.start: initdb and bootstrap the first time)
 
-    def start(self, timeout: float = 60) -> bool:
-        """Start the server if it is not running (initdb and bootstrap the first time); True when started."""
-        bindir = server_bin_dir()
-        with self.cluster.locked():
-            if self.pid() is not None and self.healthy():
-                return False
-            self._stop()
-            self._check_version(bindir)
-            self._check_ports((self.port,), "the local database, PostgreSQL", PostgresError)
-            self._init(bindir)
-            self.cluster.logs.mkdir(exist_ok=True)
-            (self.cluster.root / "run").mkdir(exist_ok=True)
-            (self.data / "postmaster.pid").unlink(missing_ok=True)  # a killed server's; ours is not running
-            env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(self.root)}
-            with open(self.log, "ab") as log:
-                log.write(f"--- localcluster: starting postgres at {time.strftime('%Y-%m-%dT%H:%M:%S')} ---\n".encode())
-                log.flush()
-                proc = subprocess.Popen(
-                    self._command(
-                        bindir,
-                        "postgres",
-                        "-D",
-                        str(self.data),
-                        "-c",
-                        f"listen_addresses={LOOPBACK}",
-                        "-c",
-                        f"port={self.port}",
-                        "-c",
-                        "unix_socket_directories=",
-                        "-c",
-                        "max_connections=40",
-                        "-c",
-                        "shared_buffers=16MB",
-                        "-c",
-                        "log_connections=off",
-                        # a failed statement is logged without its text: CREATE/ALTER ROLE ... PASSWORD (ours, and
-                        # Vault's for every issued user) must never reach the log, whatever goes wrong
-                        "-c",
-                        "log_min_error_statement=panic",
-                    ),
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                    env=env,
-                    cwd=self.root,
-                    start_new_session=True,
-                )
-            self._pid_file.write_text(str(proc.pid))
-            deadline = time.monotonic() + timeout
-            while not self.healthy():
-                if proc.poll() is not None:
-                    self._pid_file.unlink(missing_ok=True)
-                    raise PostgresError(
-                        f"the local database (PostgreSQL) exited while starting (exit code {proc.returncode}): see {self.log}"
-                    )
-                if time.monotonic() > deadline:
-                    self._stop()
-                    raise PostgresError(
-                        f"the local database (PostgreSQL) at {self.address} was not ready after {timeout:.0f} s: see {self.log}"
-                    )
-                time.sleep(0.1)
-            self._bootstrap(bindir)
-            return True
+    def _tools(self) -> Path:
+        return server_bin_dir()
+
+    def _prepare(self, bindir: Path) -> None:
+        """Data of this PostgreSQL's version, the port free, initdb the first time."""
+        self._check_version(bindir)
+        self._check_ports((self.port,), "the local database, PostgreSQL", PostgresError)
+        self._init(bindir)
+
+    def _launch(self, bindir: Path, timeout: float) -> None:
+        """Run the server, wait until it accepts connections, then bootstrap what Vault's engine needs."""
+        (self.data / "postmaster.pid").unlink(missing_ok=True)  # a killed server's; ours is not running
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(self.root)}
+        self._run(
+            self._command(
+                bindir,
+                "postgres",
+                "-D",
+                str(self.data),
+                "-c",
+                f"listen_addresses={LOOPBACK}",
+                "-c",
+                f"port={self.port}",
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "max_connections=40",
+                "-c",
+                "shared_buffers=16MB",
+                "-c",
+                "log_connections=off",
+                # a failed statement is logged without its text: CREATE/ALTER ROLE ... PASSWORD (ours, and
+                # Vault's for every issued user) must never reach the log, whatever goes wrong
+                "-c",
+                "log_min_error_statement=panic",
+            ),
+            env,
+            timeout,
+        )
+        self._bootstrap(bindir)
 
     def _bootstrap(self, bindir: Path) -> None:
         """vault_admin (CREATEROLE, its password re-set from its file every start), the pipelines database and its table."""

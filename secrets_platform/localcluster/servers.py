@@ -3,7 +3,9 @@
 Each server is one process started in a session of its own beside the cluster and
 stopped with it. A subclass names its ``COMPONENT`` (the log and pid file name), its
 ``PORT_OFFSET`` from the API server's port, its folder, how it recognises its own
-process, and the signal that stops it cleanly.
+process, the signal that stops it cleanly, and how it starts: :meth:`LoopbackServer.start`
+finds its binaries (``_tools``), prepares its files and checks its ports (``_prepare``), then
+runs it and waits until it is ready (``_launch``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import signal
 import time
 from pathlib import Path
 
-from secrets_platform.localcluster import LOOPBACK, Cluster, ClusterError, _port_free
+from secrets_platform.localcluster import LOOPBACK, Cluster, ClusterError, _port_free, process
 
 
 class LoopbackServer:
@@ -22,6 +24,7 @@ class LoopbackServer:
     PORT_OFFSET = 0
     STOP_SIGNAL = signal.SIGTERM
     STOP_TIMEOUT = 10.0
+    START_TIMEOUT = 30.0
 
     def __init__(self, cluster: Cluster, port: int | None = None):
         self.cluster = cluster
@@ -68,8 +71,44 @@ class LoopbackServer:
     def host_port(self) -> str:
         return f"{LOOPBACK}:{self.port}"
 
+    @property
+    def address(self) -> str:
+        """The address clients reach the server at (its URL or host:port), as its errors name it."""
+        raise NotImplementedError
+
     def _is_ours(self, cmdline: list[bytes]) -> bool:
         raise NotImplementedError
+
+    def healthy(self) -> bool:
+        raise NotImplementedError
+
+    def _tools(self) -> Path:
+        """The folder or binary the server runs from; an error with the fix when it is missing (checked before the lock)."""
+        raise NotImplementedError
+
+    def _prepare(self, tools: Path) -> None:
+        """The server's files, and its ports checked free: under the lock, the old process stopped."""
+        raise NotImplementedError
+
+    def _launch(self, tools: Path, timeout: float) -> None:
+        """Run the server, its pid in the pid file, and return once it is ready (else an error naming its log)."""
+        raise NotImplementedError
+
+    # How the server's errors name it ("the local Vault (OpenBao)") and the error they raise.
+    LABEL = ""
+    ERROR: type[ClusterError] = ClusterError
+
+    def _run(self, argv: list[str], env: dict[str, str], timeout: float, *, output: bool = True) -> None:
+        """Start ``argv`` (process.spawn) and return once :meth:`healthy`, else one ``ERROR`` naming the log."""
+        proc = process.spawn(argv, name=self.COMPONENT, log=self.log, pid_file=self._pid_file, env=env, cwd=self.root, output=output)
+        try:
+            process.wait_ready(self.healthy, proc, timeout, interval=0.1)
+        except process.Exited as exc:
+            self._pid_file.unlink(missing_ok=True)
+            raise self.ERROR(f"{self.LABEL} exited while starting (exit code {exc.code}): see {self.log}") from None
+        except process.NotReady:
+            self._stop()
+            raise self.ERROR(f"{self.LABEL} at {self.address} was not ready after {timeout:.0f} s: see {self.log}") from None
 
     def pid(self) -> int | None:
         """The server's pid when its pid file names a live process of this server (a reused pid is not ours)."""
@@ -96,6 +135,19 @@ class LoopbackServer:
             time.sleep(0.2)
         self._pid_file.unlink(missing_ok=True)
         return True
+
+    def start(self, timeout: float | None = None) -> bool:
+        """Start the server if it is not running; True when started (``timeout``: START_TIMEOUT seconds by default)."""
+        tools = self._tools()
+        with self.cluster.locked():
+            if self.pid() is not None and self.healthy():
+                return False
+            self._stop()
+            self._prepare(tools)
+            self.cluster.logs.mkdir(exist_ok=True)
+            (self.cluster.root / "run").mkdir(exist_ok=True)
+            self._launch(tools, self.START_TIMEOUT if timeout is None else timeout)
+            return True
 
     def stop(self) -> bool:
         """Stop the server; True when it was running."""

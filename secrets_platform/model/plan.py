@@ -27,7 +27,6 @@ from secrets_platform.model.secrets import (
     describe_tls,
 )
 from secrets_platform.model.specs import gcp_labels
-from secrets_platform.settings.model import PREVIOUS_SUFFIX
 
 if TYPE_CHECKING:
     from secrets_platform.settings import Credential, GeneratedKey, ImportedSecret, RegistrySecret, Settings, TlsSecret
@@ -43,7 +42,7 @@ def generators(keys: Iterable[GeneratedKey]) -> tuple[Generator, ...]:
 def bundle_keys(cred: Credential) -> tuple[str, ...]:
     generated = [gen.key for gen in cred.generated]
     if cred.rotation_strategy == "dual":
-        generated += [k + PREVIOUS_SUFFIX for k in generated]
+        generated += [conventions.previous_key(k) for k in generated]
     return tuple(sorted({*cred.values, *generated}))
 
 
@@ -74,7 +73,7 @@ def generated_credential_spec(cred: Credential, environment: str, namespaces: tu
         cred.generation,
         passwords,
         slots,
-        {gen.key: gen.key + PREVIOUS_SUFFIX for gen in cred.generated} if dual else {},
+        {gen.key: conventions.previous_key(gen.key) for gen in cred.generated} if dual else {},
         conventions.labels(environment),
         protect,
     )
@@ -138,7 +137,9 @@ def external_credential_spec(cred: Credential, settings: Settings, namespaces: t
         pushed,
         stand_ins,
         tuple(cfg.gcp.replica_locations),
-        f"serviceAccount:{conventions.gcp_service_account_email(conventions.ESO_GCP_COMPONENT, env, project)}" if project else None,
+        conventions.gcp_service_account_member(conventions.gcp_service_account_email(conventions.ESO_GCP_COMPONENT, env, project))
+        if project
+        else None,
         conventions.gcp_secret_resource_name(project, conventions.credentials_name(cred.service, env)) if project else None,
     )
 

@@ -76,8 +76,8 @@ class GeneratedCredentialSpec:
     """Protect and retain the Secrets (prd)."""
 
 
-class _OneSecret(Protocol):
-    """A spec of one Secret copied into each consumer namespace."""
+class OneSecret(Protocol):
+    """A spec of one Secret copied into each consumer namespace (what its descriptors and its component read)."""
 
     @property
     def service(self) -> str: ...
@@ -85,10 +85,26 @@ class _OneSecret(Protocol):
     def secret_name(self) -> str: ...
     @property
     def namespaces(self) -> tuple[str, ...]: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+    @property
+    def protect(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class CopiedSecretSpec:
+    """The fields a spec of one Secret copied into each namespace starts with (:class:`OneSecret`), then its values."""
+
+    service: str
+    secret_name: str
+    """The Secret's name in every namespace (each spec says which conventions name)."""
+    namespaces: tuple[str, ...]
+    labels: Mapping[str, str]
+    protect: bool
 
 
 def _in_each_namespace(
-    spec: _OneSecret,
+    spec: OneSecret,
     secret_type: str,
     keys: tuple[str, ...],
     *,
@@ -156,19 +172,14 @@ def describe_external(spec: ExternalCredentialSpec) -> list[SecretDescriptor]:
 
 
 @dataclass(frozen=True)
-class RegistryPullSecretSpec:
-    """A registry's pull secret as the stack resolved it (:func:`secrets_platform.model.plan.registry_spec`).
+class RegistryPullSecretSpec(CopiedSecretSpec):
+    """A registry's pull secret as the stack resolved it (:func:`secrets_platform.model.plan.registry_spec`):
+    ``secret_name`` is ``<service>-<env>-pull-secret`` (:func:`conventions.pull_secret_name`).
 
     The server, user and e-mail come from secret config (the whole ``registries`` key is
     stored with ``--secret``): none of them prints, and the descriptors leave them out.
     """
 
-    service: str
-    secret_name: str
-    """``<service>-<env>-pull-secret`` (:func:`conventions.pull_secret_name`)."""
-    namespaces: tuple[str, ...]
-    labels: Mapping[str, str]
-    protect: bool
     server: str = field(repr=False)
     username: str = field(repr=False)
     password: Sensitive = field(repr=False)
@@ -186,15 +197,10 @@ def describe_registry(spec: RegistryPullSecretSpec) -> list[SecretDescriptor]:
 
 
 @dataclass(frozen=True)
-class TlsSecretSpec:
-    """A TLS secret as the stack resolved it (:func:`secrets_platform.model.plan.tls_spec`)."""
+class TlsSecretSpec(CopiedSecretSpec):
+    """A TLS secret as the stack resolved it (:func:`secrets_platform.model.plan.tls_spec`): ``secret_name`` is
+    ``<service>-<env>-<purpose>-secret`` (:func:`conventions.secret_name`)."""
 
-    service: str
-    secret_name: str
-    """``<service>-<env>-<purpose>-secret`` (:func:`conventions.secret_name`)."""
-    namespaces: tuple[str, ...]
-    labels: Mapping[str, str]
-    protect: bool
     certificate: str = field(repr=False)
     private_key: Sensitive = field(repr=False)
 

@@ -107,7 +107,7 @@ class WorkloadIdentitySpec:
     email: str
     project: str
     member: str
-    """The one Kubernetes identity allowed (:func:`workload_identity_member`)."""
+    """The one Kubernetes identity allowed (:func:`conventions.workload_identity_member`)."""
     display_name: str
     description: str
     account_resource: str
@@ -118,24 +118,16 @@ def workload_identity_spec(
     component: str, environment: str, project: str, namespace: str, kubernetes_service_account: str
 ) -> WorkloadIdentitySpec:
     """``<component>-<env>@<project>``, which only ``<namespace>/<kubernetes_service_account>`` may act as."""
+    email = conventions.gcp_service_account_email(component, environment, project)
     return WorkloadIdentitySpec(
         conventions.gcp_service_account_id(component, environment),
-        service_account_email(component, environment, project),
+        email,
         project,
-        workload_identity_member(project, namespace, kubernetes_service_account),
+        conventions.workload_identity_member(project, namespace, kubernetes_service_account),
         f"{component} ({environment})",
         f"secrets-platform: {component} of {environment}, keyless via Workload Identity",
-        conventions.gcp_service_account_resource_name(project, service_account_email(component, environment, project)),
+        conventions.gcp_service_account_resource_name(project, email),
     )
-
-
-def service_account_email(component: str, environment: str, project: str) -> str:
-    return conventions.gcp_service_account_email(component, environment, project)
-
-
-def workload_identity_member(project: str, namespace: str, kubernetes_service_account: str) -> str:
-    """The one Kubernetes identity allowed: ``serviceAccount:<project>.svc.id.goog[<ns>/<ksa>]``."""
-    return f"serviceAccount:{project}.svc.id.goog[{namespace}/{kubernetes_service_account}]"
 
 
 def gcp_labels(environment: str) -> dict[str, str]:

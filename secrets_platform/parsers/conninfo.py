@@ -116,7 +116,8 @@ def endpoints(params: dict[str, str]) -> tuple[Endpoint, ...]:
         try:
             port = int(raw_port) if raw_port else DEFAULT_PORT
         except ValueError:
-            raise ParseError(f"has a port that is not a number ({raw_port!r})") from None
+            # Not echoed: a URL pasted in the wrong field can carry a password where the port stands.
+            raise ParseError("has a port that is not a number") from None
         if not 0 < port < 65536:
             raise ParseError(f"has a port out of range ({port})")
         for raw in ([hosts[i]] if i < len(hosts) else []) + ([addrs[i]] if i < len(addrs) else []):
@@ -125,7 +126,12 @@ def endpoints(params: dict[str, str]) -> tuple[Endpoint, ...]:
                 continue
             if raw.startswith(("/", "@")):
                 raise ParseError("connects through a Unix socket, whose server depends on the machine Vault runs on")
-            out.append(Endpoint(canonical_host(raw), port))
+            try:
+                host = canonical_host(raw)
+            except ParseError:
+                # Not echoed, for the port's reason: what stands where the host should is unknown text.
+                raise ParseError("has a host that is not a host name") from None
+            out.append(Endpoint(host, port))
     if not out:
         raise ParseError("names no host")
     return tuple(dict.fromkeys(out))

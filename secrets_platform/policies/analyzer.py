@@ -147,116 +147,132 @@ def _stack_entries(request: Any) -> list[StackEntry]:
     return out
 
 
+# What SharedViewAnalyzerServicer derives from, for the type checker: pulumi_policy's servicer, known only at run time.
+_ServicerBase: Any = object
+
+
+class _SharedView(_ServicerBase):
+    """The changes above, mixed in before pulumi_policy's servicer (:func:`servicer_class`): ``super()`` is its."""
+
+    _upstream_class: Any
+    """pulumi_policy's servicer class, whose own answer ``_upstream`` gives for a policy not made by support.py."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        policies = getattr(self, _POLICIES)
+        if not isinstance(policies, list):
+            raise TypeError("pulumi_policy's servicer keeps no policy list")
+        self._resource_policies = [p for p in policies if isinstance(p, ResourceValidationPolicy)]
+        self._stack_policies = [p for p in policies if isinstance(p, StackValidationPolicy)]
+        self._by_type: dict[str, list[Any]] = {}
+        self._by_type_lock = threading.Lock()
+        # Shared with the per-policy views (shallow copies) that _upstream makes.
+        self._settings_lock = threading.Lock()
+        self._settings_from: list[tuple[str | None, ...]] = []
+        self._remediates = self._remediating()
+
+    def _policies_for(self, resource_type: str) -> list[Any]:
+        found = self._by_type.get(resource_type)
+        if found is None:
+            found = []
+            for policy in self._resource_policies:
+                applies = type_filter(policy)
+                if applies is None or applies(resource_type):
+                    found.append(policy)
+            with self._by_type_lock:
+                self._by_type[resource_type] = found
+        return found
+
+    def _configure_runtime_settings(self) -> None:
+        source = tuple(os.environ.get(name) for name in _SETTINGS_VARIABLES)
+        with self._settings_lock:
+            if self._settings_from == [source]:
+                return
+            super()._configure_runtime_settings()
+            self._settings_from[:] = [source]
+
+    def _level(self, policy: Any) -> EnforcementLevel | None:
+        """The level pulumi_policy reports a policy's violations at; None when it is disabled."""
+        level = self._get_enforcement_level(policy)
+        if level == EnforcementLevel.DISABLED:
+            return None
+        # A remediated resource that still violates is reported as mandatory (pulumi_policy, both loops).
+        return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
+
+    def _ours(self, method: str, policy: Any, request: Any, context: Any, response: Any) -> tuple[Callable[..., None], Any] | None:
+        """A rule's ``judge`` and its report into ``response``; None when the policy is disabled or
+        not made by support.py (then pulumi_policy's own answer is already in ``response``)."""
+        judge = _judge(policy)
+        if judge is None:
+            self._upstream(method, policy, request, context, response)
+            return None
+        level = self._level(policy)
+        if level is None:
+            return None
+        return judge, self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+
+    def _upstream(self, method: str, policy: Any, request: Any, context: Any, response: Any) -> None:
+        """pulumi_policy's own answer for one policy, appended to ``response``."""
+        view = copy.copy(self)
+        setattr(view, _POLICIES, [policy])
+        part = getattr(self._upstream_class, method)(view, request, context)
+        response.diagnostics.extend(part.diagnostics)
+        response.not_applicable.extend(part.not_applicable)
+
+    def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        policies = self._policies_for(request.type)
+        response = upstream.proto.AnalyzeResponse()
+        if not policies:
+            return response
+        self._configure_runtime_settings()
+        shared = _Request(request, request.options.parent or None)
+        for policy in policies:
+            ours = self._ours("Analyze", policy, request, context, response)
+            if ours is None:
+                continue
+            judge, report = ours
+            shared.view()  # decoded where pulumi_policy decodes: before the first policy that runs
+            config = self._get_policy_config(policy.name) or {}
+            judge(request.type, request.urn, request.name, shared.parent, config, shared.view, report)
+        return response
+
+    def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802
+        self._configure_runtime_settings()
+        response = upstream.proto.AnalyzeResponse()
+        entries: list[StackEntry] | None = None
+        for policy in self._stack_policies:
+            ours = self._ours("AnalyzeStack", policy, request, context, response)
+            if ours is None:
+                continue
+            judge, report = ours
+            if entries is None:
+                entries = _stack_entries(request)
+            judge(entries, self._get_policy_config(policy.name) or {}, report)
+        return response
+
+    def _remediating(self) -> bool:
+        return any(self._get_enforcement_level(p) == EnforcementLevel.REMEDIATE for p in self._resource_policies)
+
+    def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
+        answer = super().Configure(request, context)
+        self._remediates = self._remediating()  # the levels change only here
+        return answer
+
+    def Remediate(self, request: Any, context: Any) -> Any:  # noqa: N802
+        if not self._remediates:
+            return upstream.proto.RemediateResponse()
+        return super().Remediate(request, context)
+
+
 def servicer_class() -> type:
-    """A subclass of pulumi_policy's servicer with the changes above (call only when supported)."""
+    """A subclass of pulumi_policy's servicer with the changes above (call only when supported).
+
+    Made on demand: the base is a private class of pulumi_policy that ``install`` checks first.
+    """
     base: Any = upstream._PolicyAnalyzerServicer
 
-    class SharedViewAnalyzerServicer(base):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            policies = getattr(self, _POLICIES)
-            if not isinstance(policies, list):
-                raise TypeError("pulumi_policy's servicer keeps no policy list")
-            self._resource_policies = [p for p in policies if isinstance(p, ResourceValidationPolicy)]
-            self._stack_policies = [p for p in policies if isinstance(p, StackValidationPolicy)]
-            self._by_type: dict[str, list[Any]] = {}
-            self._by_type_lock = threading.Lock()
-            # Shared with the per-policy views (shallow copies) that _upstream makes.
-            self._settings_lock = threading.Lock()
-            self._settings_from: list[tuple[str | None, ...]] = []
-            self._remediates = self._remediating()
-
-        def _policies_for(self, resource_type: str) -> list[Any]:
-            found = self._by_type.get(resource_type)
-            if found is None:
-                found = []
-                for policy in self._resource_policies:
-                    applies = type_filter(policy)
-                    if applies is None or applies(resource_type):
-                        found.append(policy)
-                with self._by_type_lock:
-                    self._by_type[resource_type] = found
-            return found
-
-        def _configure_runtime_settings(self) -> None:
-            source = tuple(os.environ.get(name) for name in _SETTINGS_VARIABLES)
-            with self._settings_lock:
-                if self._settings_from == [source]:
-                    return
-                super()._configure_runtime_settings()
-                self._settings_from[:] = [source]
-
-        def _level(self, policy: Any) -> EnforcementLevel | None:
-            """The level pulumi_policy reports a policy's violations at; None when it is disabled."""
-            level = self._get_enforcement_level(policy)
-            if level == EnforcementLevel.DISABLED:
-                return None
-            # A remediated resource that still violates is reported as mandatory (pulumi_policy, both loops).
-            return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
-
-        def _ours(self, method: str, policy: Any, request: Any, context: Any, response: Any) -> tuple[Callable[..., None], Any] | None:
-            """A rule's ``judge`` and its report into ``response``; None when the policy is disabled or
-            not made by support.py (then pulumi_policy's own answer is already in ``response``)."""
-            judge = _judge(policy)
-            if judge is None:
-                self._upstream(method, policy, request, context, response)
-                return None
-            level = self._level(policy)
-            if level is None:
-                return None
-            return judge, self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
-
-        def _upstream(self, method: str, policy: Any, request: Any, context: Any, response: Any) -> None:
-            """pulumi_policy's own answer for one policy, appended to ``response``."""
-            view = copy.copy(self)
-            setattr(view, _POLICIES, [policy])
-            part = getattr(base, method)(view, request, context)
-            response.diagnostics.extend(part.diagnostics)
-            response.not_applicable.extend(part.not_applicable)
-
-        def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method's name)
-            policies = self._policies_for(request.type)
-            response = upstream.proto.AnalyzeResponse()
-            if not policies:
-                return response
-            self._configure_runtime_settings()
-            shared = _Request(request, request.options.parent or None)
-            for policy in policies:
-                ours = self._ours("Analyze", policy, request, context, response)
-                if ours is None:
-                    continue
-                judge, report = ours
-                shared.view()  # decoded where pulumi_policy decodes: before the first policy that runs
-                config = self._get_policy_config(policy.name) or {}
-                judge(request.type, request.urn, request.name, shared.parent, config, shared.view, report)
-            return response
-
-        def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802
-            self._configure_runtime_settings()
-            response = upstream.proto.AnalyzeResponse()
-            entries: list[StackEntry] | None = None
-            for policy in self._stack_policies:
-                ours = self._ours("AnalyzeStack", policy, request, context, response)
-                if ours is None:
-                    continue
-                judge, report = ours
-                if entries is None:
-                    entries = _stack_entries(request)
-                judge(entries, self._get_policy_config(policy.name) or {}, report)
-            return response
-
-        def _remediating(self) -> bool:
-            return any(self._get_enforcement_level(p) == EnforcementLevel.REMEDIATE for p in self._resource_policies)
-
-        def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
-            answer = super().Configure(request, context)
-            self._remediates = self._remediating()  # the levels change only here
-            return answer
-
-        def Remediate(self, request: Any, context: Any) -> Any:  # noqa: N802
-            if not self._remediates:
-                return upstream.proto.RemediateResponse()
-            return super().Remediate(request, context)
+    class SharedViewAnalyzerServicer(_SharedView, base):
+        _upstream_class = base
 
     return SharedViewAnalyzerServicer
 

@@ -2,13 +2,16 @@
 
 ``resource_policy`` and ``stack_policy`` wrap a rule's ``check`` into pulumi_policy's
 policies; each also carries ``judge``, the same decision on a ready-made view,
-which secrets_platform/policies/analyzer.py calls.
+which secrets_platform/policies/analyzer.py calls. A rule module declares its rules with the
+decorators ``resource_rule`` and ``stack_rule``: the name and level on the decorator, the
+description once, as the first paragraph of the check's docstring.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache, partial
+from inspect import getdoc
 from typing import Any, TypeVar
 
 from pulumi_policy import (
@@ -220,6 +223,52 @@ def stack_policy(
         judge([(r.urn, r.name, r.opts.parent, partial(Resource.of, r)) for r in args.resources], args.get_config() or {}, report)
 
     return _declared(StackValidationPolicy, name, description, enforcement_level, extra_config, validate, check, judge)
+
+
+def rule_description(check: Callable[..., Any]) -> str:
+    """A rule's description: the first paragraph of its check's docstring (one sentence, on one line)."""
+    summary = (getdoc(check) or "").split("\n\n", 1)[0]
+    if not summary or "\n" in summary:
+        raise ValueError(f"rule {check.__name__} needs a docstring whose first paragraph is one line: its description")
+    return summary
+
+
+def resource_rule(
+    name: str,
+    enforcement_level: EnforcementLevel,
+    resource_types: frozenset[str] | Callable[[str], bool],
+    *,
+    extra_config: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[Check], ResourceValidationPolicy]:
+    """Declare the decorated check as the resource policy ``name`` (:func:`resource_policy`), described by its docstring."""
+
+    def declare(check: Check) -> ResourceValidationPolicy:
+        return resource_policy(
+            name=name,
+            description=rule_description(check),
+            enforcement_level=enforcement_level,
+            resource_types=resource_types,
+            check=check,
+            extra_config=extra_config,
+        )
+
+    return declare
+
+
+def stack_rule(
+    name: str,
+    enforcement_level: EnforcementLevel,
+    *,
+    extra_config: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[StackCheck], StackValidationPolicy]:
+    """Declare the decorated check as the stack policy ``name`` (:func:`stack_policy`), described by its docstring."""
+
+    def declare(check: StackCheck) -> StackValidationPolicy:
+        return stack_policy(
+            name=name, description=rule_description(check), enforcement_level=enforcement_level, check=check, extra_config=extra_config
+        )
+
+    return declare
 
 
 MANDATORY = EnforcementLevel.MANDATORY

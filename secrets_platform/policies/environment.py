@@ -6,11 +6,14 @@ that no rule module imports another.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import wraps
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.policies.support import Resource, is_k8s_object, known
+from secrets_platform.policies.support import Check, Resource, is_k8s_object, known
+
+EnvCheck = Callable[[Resource, Mapping[str, Any], str], Iterator[str]]
 
 
 def own_env(r: Resource) -> str | None:
@@ -22,6 +25,27 @@ def own_env(r: Resource) -> str | None:
     namespace = r.k8s_namespace()
     label = r.get("metadata", "labels", conventions.LABEL_ENVIRONMENT)
     return (conventions.env_token_of_name(namespace) if namespace else None) or (label if label in conventions.ENVIRONMENTS else None)
+
+
+def stack_env(r: Resource) -> str | None:
+    """The environment of the resource's stack (its name is the token), else None."""
+    return r.env
+
+
+def in_env(env_of: Callable[[Resource], str | None]) -> Callable[[EnvCheck], Check]:
+    """A check judged in the environment ``env_of`` reads from a resource (:func:`own_env`, :func:`stack_env`),
+    given to it as a third argument; a resource without one passes (nothing to compare against)."""
+
+    def judged_in(check: EnvCheck) -> Check:
+        @wraps(check)
+        def judged(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+            env = env_of(r)
+            if env:
+                yield from check(r, config, env)
+
+        return judged
+
+    return judged_in
 
 
 def fmt_envs(tokens: set[str]) -> str:

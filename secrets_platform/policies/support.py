@@ -21,7 +21,8 @@ job in ``policies.rules``.
 Where each piece lives (this module re-exports them all, so rules import from one place):
 ``policies.values`` (unknowns, reading properties, ``show``), ``policies.resource_types``
 (type tokens), ``policies.resource`` (the resource view, stacks and environments),
-``policies.declare`` (exemptions and the ``resource_policy``/``stack_policy`` wrappers).
+``policies.declare`` (exemptions, the ``resource_policy``/``stack_policy`` wrappers and their decorators
+``resource_rule``/``stack_rule``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ from secrets_platform.policies.declare import (
     config_schema,
     is_exempt,
     resource_policy,
+    resource_rule,
+    rule_description,
     stack_policy,
+    stack_rule,
     unknown_message,
 )
 from secrets_platform.policies.resource import (
@@ -149,9 +153,12 @@ __all__ = [
     "plain",
     "policy_bindings",
     "resource_policy",
+    "resource_rule",
+    "rule_description",
     "show",
     "stack_of_urn",
     "stack_policy",
+    "stack_rule",
     "strings",
     "unknown_message",
 ]

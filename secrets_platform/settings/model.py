@@ -55,8 +55,8 @@ DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])\Z")
 _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 # maxAge of a generated bundle that sets none: stricter the closer to production (local: no target).
 DEFAULT_MAX_AGE = {env: t.default_max_age for env, t in conventions.TRAITS.items()}
-# The suffix of the key that holds a dual bundle's previous value.
-PREVIOUS_SUFFIX = "_PREVIOUS"
+# The suffix of the key that holds a dual bundle's previous value (conventions.previous_key builds the key).
+PREVIOUS_SUFFIX = conventions.PREVIOUS_SUFFIX
 
 
 def parse_duration(text: str) -> dt.timedelta:
@@ -217,8 +217,8 @@ class GcpSettings(_Model):
     replica_locations: list[str] = Field(default_factory=list)
 
 
-class ExternalSecretsSettings(_Model):
-    """External Secrets Operator: chart, store and refresh of gcp-secret-manager credentials."""
+class _OperatorSettings(_Model):
+    """What both operators' sections start with: on or off, and the chart they are installed from, into which namespace."""
 
     enabled: bool = False
     # Install the chart with the platform; None = every stack but local (Helm can't fetch offline;
@@ -226,28 +226,27 @@ class ExternalSecretsSettings(_Model):
     install: bool | None = None
     # An exact chart version (e.g. "2.9.0"); required when the chart is installed.
     chart_version: str | None = None
-    # A Helm repository (https://...) or an OCI registry path (oci://registry/path; the chart is <it>/external-secrets).
-    chart_repository: str = "https://charts.external-secrets.io"
+    # A Helm repository (https://...) or an OCI registry path (oci://registry/path; the chart is <it>/<chart name>).
+    chart_repository: str
     # Air-gapped clusters: a local chart folder or .tgz instead of the repository (relative to the
     # project folder). chartVersion is still required and must be the version the chart holds.
     chart_path: str | None = None
-    # Workload token of the operator's namespace: external-secrets-<env>.
+    # Workload token of the operator's namespace: <namespace>-<env>.
+    namespace: str
+
+
+class ExternalSecretsSettings(_OperatorSettings):
+    """External Secrets Operator: chart, store and refresh of gcp-secret-manager credentials."""
+
+    chart_repository: str = "https://charts.external-secrets.io"
     namespace: str = "external-secrets"
     refresh_interval: str = "1h"
 
 
-class VaultSettings(_Model):
+class VaultSettings(_OperatorSettings):
     """HashiCorp Vault: chart, Kubernetes auth, one read-only policy and role per namespace with Vault credentials."""
 
-    enabled: bool = False
-    # Install the chart with the platform; None = every stack but local.
-    install: bool | None = None
-    chart_version: str | None = None
-    # A Helm repository (https://...) or an OCI registry path (oci://registry/path; the chart is <it>/vault).
     chart_repository: str = "https://helm.releases.hashicorp.com"
-    # Air-gapped clusters: a local chart folder or .tgz instead of the repository (see externalSecrets.chartPath).
-    chart_path: str | None = None
-    # Workload token of Vault's namespace: vault-<env>.
     namespace: str = "vault"
     # Dev mode (in-memory, unsealed, root token) is refused outside local.
     dev_mode: bool = False

@@ -16,7 +16,7 @@ import mocks
 import yaml
 from pulumi.runtime import rpc
 
-from bench import catalog, engine, programs, run
+from bench import catalog, engine, programs, report, run
 from secrets_platform import settings
 
 
@@ -108,9 +108,9 @@ def test_ratios_are_per_round_and_the_tables_show_them():
     figures = run.engine_figures(result)
     assert figures["preview_pack_ratio"] == summary["ratios"]["pack_ratio"] and figures["preview_per_resource_growth"] is None
     assert figures["ours_fair_floor_ratio"] == summary["ratios"]["ours_fair_preview"]
-    text = "\n".join(run.engine_markdown(result))
+    text = "\n".join(report.engine_markdown(result))
     assert "| 100 (321) | 11.00 | 13.20 | 9.00 | 10.00 | 1.200 | 1.250 | 1.111 |" in text
-    assert "ours preview --policy-pack pack" in "\n".join(run.engine_lines(result))
+    assert "ours preview --policy-pack pack" in "\n".join(report.engine_lines(result))
 
 
 def test_the_environment_limit_is_where_execve_fails():

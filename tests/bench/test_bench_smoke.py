@@ -14,9 +14,9 @@ import re
 
 import pytest
 
-from bench import catalog, engine, pack, programs, run, worker
+from bench import catalog, engine, pack, plans, programs, report, run, worker
 
-TINY = run.Plan(
+TINY = plans.Plan(
     mode="quick",
     sizes=(2, 4),
     rounds={2: 1, 4: 1},
@@ -74,18 +74,18 @@ def test_pack_figures_are_positive_and_the_program_passes_the_pack(results):
 
 def test_summary_targets_and_quick_line(results):
     s = results["summary"]
-    assert set(s["targets"]) == set(run.TARGETS)
+    assert set(s["targets"]) == set(plans.TARGETS)
     for key in ("overhead_ratio", "growth_ratio", "policy_us_per_resource"):
         assert positive(s["figures"][key]) and isinstance(s["targets"][key]["met"], bool)
-    assert QUICK_LINE.match(run.quick_line(s)), run.quick_line(s)
+    assert QUICK_LINE.match(report.quick_line(s)), report.quick_line(s)
 
 
 def test_table_prints_every_section_and_says_when_the_engine_is_skipped(results):
-    text = run.table(results)
+    text = report.table(results)
     for heading in ("Program evaluation under mocks", "Policy pack", "Engine, local stack", "Targets"):
         assert heading in text
     assert "skipped: " in text
-    assert "| target | measured | limit | met |" in run.markdown(results)
+    assert "| target | measured | limit | met |" in report.markdown(results)
 
 
 def test_results_are_written_as_json(results, tmp_path):
@@ -108,11 +108,11 @@ def test_engine_availability_explains_a_missing_toolchain(tmp_path):
 
 
 def test_quick_line_says_when_the_engine_ratio_was_skipped(results):
-    line = run.quick_line(results["summary"])
+    line = report.quick_line(results["summary"])
     assert line.endswith(" preview_pack_ratio=skipped ours_fair_floor_ratio=skipped") and QUICK_LINE.match(line)
     figures = {**results["summary"]["figures"], "preview_pack_ratio": 1.23456, "ours_fair_floor_ratio": 1.0987}
     measured = {**results["summary"], "figures": figures}
-    line = run.quick_line(measured)
+    line = report.quick_line(measured)
     assert line.endswith(" preview_pack_ratio=1.235 ours_fair_floor_ratio=1.099") and QUICK_LINE.match(line)
 
 

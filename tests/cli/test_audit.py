@@ -381,3 +381,19 @@ def test_local_without_an_openbao_log_does_not_call_vault_credentials_unused(tmp
 def test_local_without_a_cluster_says_make_up(tmp_path):
     result = invoke(make_app(copy_project(tmp_path)), "audit", "--stack", "local")
     assert result.exit_code == 2 and "no API server audit log in" in result.output and "make up" in result.output
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        f"serviceAccount:{PROJECT}.svc.id.goog[dagster-prd/job-runner]",
+        f"principal://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/{PROJECT}.svc.id.goog"
+        "/subject/ns/dagster-prd/sa/job-runner",
+    ],
+)
+def test_a_workload_identity_principal_in_either_spelling_names_its_service_account(tmp_path, principal):
+    path = tmp_path / "audit-prd.json"
+    path.write_text(json.dumps([sm_access("cube-prd-credentials", principal)]))
+    _, data = run_json("--stack", "prd", "--log-file", str(path))
+    [reader] = by_name(data)[f"projects/{PROJECT}/secrets/cube-prd-credentials"]["reads"]
+    assert (reader["namespace"], reader["serviceAccount"]) == ("dagster-prd", "job-runner")

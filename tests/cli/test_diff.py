@@ -99,18 +99,18 @@ def bundle(config, service):
 
 def test_a_change_to_the_program_alone_shows_up(tmp_path, scratch):
     """The base is planned by the code at the base: a commit that only renames how a dual bundle's
-    previous key is derived (settings.model.PREVIOUS_SUFFIX) changes the Secret's keys, and diff says so
+    previous key is derived (conventions.PREVIOUS_SUFFIX) changes the Secret's keys, and diff says so
     although Pulumi.dev.yaml is the same on both sides. Planned with today's program, it would show nothing."""
     root = program_repo(tmp_path / "repo")
     edit_config(root / "Pulumi.dev.yaml", lambda c: bundle(c, "snowflake").update(rotationStrategy="dual"))
-    model = root / "secrets_platform" / "settings" / "model.py"
+    model = root / "secrets_platform" / "conventions" / "__init__.py"
     today = model.read_text()
     assert 'PREVIOUS_SUFFIX = "_PREVIOUS"' in today
     model.write_text(today.replace('PREVIOUS_SUFFIX = "_PREVIOUS"', 'PREVIOUS_SUFFIX = "_OLD"'))
     commit(root, "dual snowflake; the previous slot is <KEY>_OLD")
     model.write_text(today)
     commit(root, "the previous slot is <KEY>_PREVIOUS")
-    assert git(root, "diff", "--name-only", "HEAD~1", "HEAD").split() == ["secrets_platform/settings/model.py"]
+    assert git(root, "diff", "--name-only", "HEAD~1", "HEAD").split() == ["secrets_platform/conventions/__init__.py"]
 
     done = invoke(make_app(root), "diff", "--stack", "dev", "--base", "HEAD~1", "--json")
     assert done.exit_code == 0, done.output

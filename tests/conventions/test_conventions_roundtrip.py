@@ -48,6 +48,7 @@ def test_secret_names(service: str, env: str, purpose: str) -> None:
     assert c.parse_secret_name(c.secret_name(service, env, purpose)) == c.SecretName(service, env, purpose)
     pull = c.parse_secret_name(c.pull_secret_name(service, env))
     assert (pull.service, pull.env, pull.purpose) == (service, env, "pull")
+    assert c.parse_pull_secret_name(c.pull_secret_name(service, env)) == c.ServiceEnv(service, env)
 
 
 @PROPERTY
@@ -85,6 +86,7 @@ def test_vault_database_names(mount: str, service: str, env: str) -> None:
     assert c.parse_vault_database_role(role) == c.ServiceEnv(service, env)
     creds = c.parse_vault_creds_path(c.vault_database_creds_path(mount, service, env))
     assert creds == c.CredsPath(mount, role)
+    assert c.parse_vault_database_creds_path(c.vault_database_creds_path(mount, service, env)) == c.DatabaseCredsPath(mount, service, env)
     assert c.parse_vault_database_env_file(c.vault_database_env_file(service)) == service
 
 
@@ -120,6 +122,16 @@ def test_operator_and_provider_names(env: str, kind: str, component: str) -> Non
     assert c.parse_store_name(c.store_name(env)) == env
     assert c.parse_provider_name(c.provider_name(kind, env)) == (kind, env)
     assert c.parse_gcp_service_account_id(c.gcp_service_account_id(component, env)) == (component, env)
+    assert c.parse_vault_delegator_binding_name(c.vault_delegator_binding_name(env)) == env
+    assert c.parse_vault_audit_resource_name(c.vault_audit_resource_name(env)) == env
+
+
+@PROPERTY
+@given(service=LABEL, domain=st.lists(_WORD, min_size=1, max_size=2).map(".".join), env=ENV)
+def test_data_access_log_names(service: str, domain: str, env: str) -> None:
+    """The resource carries the service's first DNS label (``secretmanager.googleapis.com`` -> ``secretmanager``)."""
+    name = c.data_access_log_resource_name(f"{service}.{domain}", env)
+    assert c.parse_data_access_log_resource_name(name) == (service, env)
 
 
 @PROPERTY
@@ -135,7 +147,12 @@ def test_object_keys(workload: str, env: str, name: str, kind: str) -> None:
 def test_resource_names(parent: str, parts: list[str], key: str, slot: str) -> None:
     assert c.parse_child_resource_name(c.child_resource_name(parent, *parts), parent) == "-".join(parts)
     base = c.password_resource_name(parent, key)
+    assert c.parse_password_resource_name(base, parent) == c.key_slug(key)
     assert c.parse_slot_resource_name(c.slot_resource_name(base, slot)) == (base, slot)
+    assert c.parse_stand_in_resource_name(c.stand_in_resource_name(parent, key), parent) == c.key_slug(key)
+    assert c.parse_tls_component_name(c.tls_component_name(parent, parts[0]), parent) == parts[0]
+    assert c.parse_key_prefix(c.key_prefix(parent)) == parent
+    assert c.parse_previous_key(c.previous_key(key)) == key
 
 
 @PROPERTY
@@ -144,6 +161,7 @@ def test_gcp_names(project: str, component: str, env: str, workload: str, secret
     email = c.gcp_service_account_email(component, env, project)
     assert c.parse_gcp_service_account_email(email) == c.GcpServiceAccount(component, env, project)
     assert c.parse_gcp_service_account_resource_name(c.gcp_service_account_resource_name(project, email)) == (project, email)
+    assert c.parse_gcp_service_account_member(c.gcp_service_account_member(email)) == email
     namespace = c.namespace_name(workload, env)
     member = c.workload_identity_member(project, namespace, c.ESO_SERVICE_ACCOUNT)
     assert c.parse_workload_identity_member(member) == c.WorkloadIdentityMember(project, namespace, c.ESO_SERVICE_ACCOUNT)
@@ -199,6 +217,14 @@ def test_a_secret_name_that_reads_two_ways_is_refused() -> None:
         (c.parse_provider_name, "kubernetes"),
         (c.parse_gcp_service_account_id, "eso"),
         (c.parse_slot_resource_name, "snowflake-password"),
+        (c.parse_pull_secret_name, "registry-prd-tls-secret"),
+        (c.parse_vault_database_creds_path, "database/creds/warehouse"),
+        (c.parse_vault_delegator_binding_name, "vault-auth-prd"),
+        (c.parse_vault_audit_resource_name, "vault-prd"),
+        (c.parse_data_access_log_resource_name, "data-access-logs-prd"),
+        (c.parse_key_prefix, "SNOWFLAKE"),
+        (c.parse_previous_key, "SNOWFLAKE_PASSWORD"),
+        (c.parse_gcp_service_account_member, "serviceAccount:p.svc.id.goog[ns/eso]"),
     ],
 )
 def test_each_parser_refuses_what_it_cannot_read_naming_the_value_and_the_form(parse: Callable[[str], object], bad: str) -> None:
@@ -213,6 +239,9 @@ def test_each_parser_refuses_what_it_cannot_read_naming_the_value_and_the_form(p
         (c.parse_vault_policy_name, "other-dagster-prd-read", "floe"),
         (c.parse_vault_agent_file_name, "other-password", "snowflake"),
         (c.parse_child_resource_name, "vault-dev-auth", "vault-prd"),
+        (c.parse_password_resource_name, "other-password", "snowflake"),
+        (c.parse_stand_in_resource_name, "snowflake-password", "snowflake"),
+        (c.parse_tls_component_name, "other-ingress", "registry"),
     ],
 )
 def test_parsers_given_a_part_refuse_names_without_it(parse: Callable[[str, str], object], bad: str, given: str) -> None:
@@ -220,7 +249,7 @@ def test_parsers_given_a_part_refuse_names_without_it(parse: Callable[[str, str]
         parse(bad, given)
 
 
-@pytest.mark.parametrize("module", ["environments", "errors", "keys", "paths", "resources"])
+@pytest.mark.parametrize("module", ["dns", "environments", "errors", "forms", "keys", "operators", "paths", "principals", "resources"])
 def test_conventions_re_exports_every_public_name_of_its_modules(module: str) -> None:
     """``from secrets_platform import conventions`` is the one door: nothing public hides in a submodule."""
     mod = importlib.import_module(f"secrets_platform.conventions.{module}")
@@ -234,3 +263,50 @@ def test_conventions_re_exports_every_public_name_of_its_modules(module: str) ->
     ]
     missing = [n for n in public if getattr(c, n, None) is not getattr(mod, n)]
     assert not missing, f"add to secrets_platform/conventions/__init__.py's imports: {missing}"
+
+
+# The public functions of conventions that build no name (so have no parser), each with its reason; and the builders
+# whose inverse is not called parse_<builder>. Every other public function is a builder and needs parse_<builder>.
+NOT_BUILDERS = {
+    "between": "a parser's helper: the part of a name between a prefix and a suffix",
+    "credential_key_words": "reads a key name's words for the credential-key check",
+    "disagreeing": "compares environments read from names",
+    "env_of_stack": "reads the environment of a stack name (Pulumi's, not built here)",
+    "env_suffix": "reads the environment a name ends in",
+    "env_token_of_name": "reads the environment a name carries",
+    "env_tokens_in": "reads every environment token in a name",
+    "flyte_domain": "maps an environment to Flyte's domain token (a part of namespace_name, parsed by parse_namespace_name)",
+    "has_url_userinfo": "a check of a URL, not a name",
+    "import_variable": "the inverse of import_secret_name: the deploy-environment variable a Secret came from",
+    "key_slug": "a name part, read back by the parsers of the names it is part of (parse_vault_agent_file_name, ...)",
+    "labels": "the labels of an object: a mapping, not a name",
+    "looks_like_credential_key": "a check of a key name",
+    "matched": "a parser's helper: a regex match or the parser's error",
+    "namespace_env": "reads the environment of a namespace name",
+    "reference_env_tokens": "reads the environments a reference carries",
+    "refuse": "the parsers' error",
+    "split_env_suffix": "a parser's helper: '<head>-<env>' into its parts",
+    "toolchain_prefix_conflict": "a check of a key name",
+    "traits": "what an environment implies, not a name",
+}
+INVERSE = {
+    "import_secret_name": "import_variable",  # pragma: allowlist secret (a function's name)
+    "vault_kv_api_path": "parse_vault_kv_path",
+    "vault_kv_metadata_path": "parse_vault_kv_path",
+}
+
+
+def _public_functions() -> set[str]:
+    return {
+        n for n, v in vars(c).items() if isinstance(v, types.FunctionType) and v.__module__.startswith(c.__name__) and not n.startswith("_")
+    }
+
+
+def test_every_builder_has_its_inverse_parser() -> None:
+    """A name conventions builds without a parser is one nobody can read back: add parse_<builder> (and its round trip)."""
+    functions = _public_functions()
+    builders = {f for f in functions if not f.startswith(("parse_", "is_", "check_")) and f not in NOT_BUILDERS}
+    missing = sorted(b for b in builders if INVERSE.get(b, f"parse_{b}") not in functions)
+    assert not missing, f"builders without an inverse parser: {missing}"
+    stale = sorted(set(NOT_BUILDERS) - functions)
+    assert not stale, f"remove these NOT_BUILDERS entries, conventions no longer has them: {stale}"

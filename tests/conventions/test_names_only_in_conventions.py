@@ -5,12 +5,13 @@ f-string and fails on one that is not in conventions nor in the short allow-list
 consist only of the characters names and paths are made of (``A-Z a-z 0-9 . _ / @ -``: no space, ``:``, ``=``,
 quote or brace, so no prose, flag, URL scheme or template) and where at least one literal part holds a ``-``,
 ``/`` or ``@``: the separators that join values into a Kubernetes or Vault name, a path, a Pulumi resource name or
-an email (``f"{service}-{env}-credentials"``, ``f"{ns}/{name}"``, ``f"{mount}/data/{env}/{svc}"``). Such a string
+an email (``f"{service}-{env}-credentials"``, ``f"{ns}/{name}"``, ``f"{mount}/data/{env}/{svc}"``); and any
+f-string with a formatted value that begins with an IAM member's ``serviceAccount:`` (NAME_PREFIXES). Such a string
 built elsewhere is a second spelling of a convention, which the parser in conventions would not know.
 
 Entries are keyed by the product's top-level subpackage and the f-string's source text (not a file or line), so
 moving code between files of one subpackage keeps them valid; an entry no longer found fails too (the list only
-shrinks; the entries of components/platform.py, which the model move takes away, may go without a change here).
+shrinks).
 """
 
 from __future__ import annotations
@@ -24,12 +25,11 @@ CONVENTIONS = PRODUCT / "conventions"
 
 NAME_CHARS = re.compile(r"[A-Za-z0-9._/@-]*\Z")
 SEPARATORS = ("-", "/", "@")
+# Literal beginnings that make any f-string a name, ':' or not: an IAM member (conventions.GCP_MEMBER_PREFIX).
+NAME_PREFIXES = ("serviceAccount:",)
 
 _VAULT_API = "the local Vault client's routes of Vault's HTTP API (sys/..., auth/<path>/..., <mount>/<verb>/...): addresses of an API, not names; the KV paths and names it writes come from the plan, built by conventions"
 _PROC = "the kernel's /proc files of a process the local cluster started: the operating system's paths, not the platform's"
-_MODEL = (
-    "components/platform.py moves to secrets_platform/model/ (issue 24 item 2), which builds these through conventions functions of its own"
-)
 
 ALLOWED: dict[tuple[str, str], str] = {
     # --- not names
@@ -85,24 +85,15 @@ ALLOWED: dict[tuple[str, str], str] = {
             "f'{plan.mount}/metadata/{path}'",
         )
     },
-    # --- names still spelled in components/platform.py, owned by the model move (issue 24 item 2)
-    **{
-        ("components", src): _MODEL
-        for src in (
-            "f'{AUTH_SERVICE_ACCOUNT}-delegator-{env}'",
-            "f'vault-audit-{env}'",
-            "f\"data-access-logs-{service.split('.')[0]}-{env}\"",
-            "f'auth/{names.auth_path}'",
-            "f'{tls.service}-{tls.purpose}'",
-            "f'{ns}/{conventions.JOB_RUNNER}'",
-        )
-    },
 }
 
 
 def name_shaped(node: ast.JoinedStr) -> bool:
     literals = [v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
     formatted = any(isinstance(v, ast.FormattedValue) for v in node.values)
+    first = node.values[0] if node.values else None
+    if formatted and isinstance(first, ast.Constant) and str(first.value).startswith(NAME_PREFIXES):
+        return True
     return formatted and all(NAME_CHARS.match(s) for s in literals) and any(sep in s for s in literals for sep in SEPARATORS)
 
 
@@ -145,9 +136,20 @@ def test_the_stack_file_name_is_spelled_only_in_conventions() -> None:
     assert not spelled, f"use conventions.stack_file_name: {spelled}"
 
 
+def stale(allowed: dict[tuple[str, str], str], there: dict[tuple[str, str], list[str]]) -> list[tuple[str, str]]:
+    """The allow-list's entries the product no longer has: every one of them, none exempt."""
+    return sorted(set(allowed) - set(there))
+
+
 def test_the_allow_list_names_only_what_is_there() -> None:
-    gone = sorted(key for key in set(ALLOWED) - set(found()) if ALLOWED[key] != _MODEL)  # the model move removes those
+    gone = stale(ALLOWED, found())
     assert not gone, f"remove these ALLOWED entries, the code no longer has them: {gone}"
+
+
+def test_a_stale_entry_is_found() -> None:
+    """An entry whose string the product no longer holds is reported (so the list can only shrink)."""
+    planted = {**ALLOWED, ("components", "f'{gone}-delegator-{env}'"): "an entry for code that was moved away"}
+    assert stale(planted, found()) == [("components", "f'{gone}-delegator-{env}'")]
 
 
 def _shaped(src: str) -> bool:
@@ -163,6 +165,8 @@ def test_the_definition() -> None:
         'f"{ns}/{name}"',
         'f"{mount}/data/{env}/{service}"',
         'f"{a}@{p}.iam.gserviceaccount.com"',
+        'f"serviceAccount:{email}"',
+        'f"serviceAccount:{p}.svc.id.goog[{ns}/{ksa}]"',
     ):
         assert _shaped(name), name
     for other in ('f"{where}.kind"', 'f"missing {name}: fix it"', 'f"--port={port}"', 'f"https://{host}"', 'f"{key}:{slot}"', 'f"{a}{b}"'):

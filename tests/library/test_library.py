@@ -53,7 +53,7 @@ def test_another_program_builds_the_platform_from_the_installed_package(tmp_path
 
 
 def test_the_wheel_holds_the_package_and_no_test_helpers(tmp_path):
-    """Built from a copy of the sources (a build writes build/ and *.egg-info into the tree), tests/ included in the copy."""
+    """Built from a copy of the sources (a build writes build/ and *.egg-info into the tree), bench/ and tests/ included in the copy."""
     src = tmp_path / "src"
     for name in ("pyproject.toml", "__main__.py", "secrets_platform", "bench", "policies", "tests"):
         if (ROOT / name).is_dir():
@@ -72,7 +72,8 @@ def test_the_wheel_holds_the_package_and_no_test_helpers(tmp_path):
     [wheel] = (tmp_path / "dist").glob("secrets_platform-*.whl")
     files = zipfile.ZipFile(wheel).namelist()
     top = {f.split("/")[0] for f in files if not f.split("/")[0].endswith(".dist-info")}
-    assert top == {"secrets_platform", "bench"}, top
+    # the product only: no bench/ (run from the checkout) and no tests/
+    assert top == {"secrets_platform"}, top
     assert "secrets_platform/components/namespace.py" in files and "secrets_platform/localcluster/node/pause.c" in files
     # no test helper anywhere: the Pulumi mocks, the conftests, the helpers the tests import by name
     helpers = {p.name for p in (ROOT / "tests").rglob("*.py") if not p.name.startswith("test_") and "fixtures" not in p.parts}

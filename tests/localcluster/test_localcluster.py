@@ -14,8 +14,8 @@ import pytest
 
 from secrets_platform import localcluster
 from secrets_platform.localcluster import Cluster, ClusterError, Ports, free_port_base, pinned_versions
-from secrets_platform.localcluster import node as localcluster_node
 from secrets_platform.localcluster.__main__ import main
+from secrets_platform.localcluster.node import packages as node_packages
 
 BUILT = (
     "etcd",
@@ -43,10 +43,10 @@ def binaries(tmp_path, monkeypatch):
     # The Debian packages the node needs, as stand-ins too: what this machine has installed doesn't matter here.
     debian = tmp_path / "debian"
     debian.mkdir()
-    packages = {what: (str(debian / Path(path).name), package) for what, (path, package) in localcluster_node.PACKAGES.items()}
+    packages = {what: (str(debian / Path(path).name), package) for what, (path, package) in node_packages.PACKAGES.items()}
     for path, _ in packages.values():
         Path(path).write_text("")
-    monkeypatch.setattr(localcluster_node, "PACKAGES", packages)
+    monkeypatch.setattr(node_packages, "PACKAGES", packages)
     return bin_dir
 
 
@@ -211,7 +211,7 @@ def test_ports_follow_the_base_and_every_one_is_distinct():
 
 
 def test_a_missing_debian_package_is_named_with_the_install_command_and_nothing_is_created(tmp_path, binaries, monkeypatch):
-    Path(localcluster_node.PACKAGES["runc"][0]).unlink()
+    Path(node_packages.PACKAGES["runc"][0]).unlink()
     cluster = Cluster(tmp_path / "c", binaries, port_base=free_port_base())
     with pytest.raises(ClusterError) as err:
         cluster.start()
@@ -270,7 +270,7 @@ def test_the_audit_policy_never_logs_a_body_and_records_every_credential_request
 
 def test_openbaos_audit_device_is_declared_in_its_config_and_a_large_log_is_moved_aside(tmp_path, monkeypatch):
     """OpenBao 2.x enables no audit device through the API: the file device is an `audit` stanza, values HMACed."""
-    from secrets_platform.localcluster import vault
+    from secrets_platform.localcluster.vault import server as vault
 
     bao = vault.OpenBao(Cluster(tmp_path, port_base=30000))
     bao.root.mkdir(parents=True)

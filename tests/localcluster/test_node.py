@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from secrets_platform.localcluster import Cluster
-from secrets_platform.localcluster.node import Node, images
+from secrets_platform.localcluster.node import Node, config, images
 
 CNI = Path(images.__file__).with_name("cni.py")
 # What Debian's loopback plugin (containernetworking-plugins 1.1.1) returns as prevResult.
@@ -98,12 +98,12 @@ def test_a_dynamic_busybox_is_refused_with_the_package_to_install(tmp_path):
 
 def test_every_node_listener_is_on_loopback_and_nothing_touches_the_host_network(tmp_path):
     node = Node(Cluster(tmp_path / "c", tmp_path / "bin", port_base=21000))
-    toml = node._containerd_config()
+    toml = config.containerd_config(node)
     assert 'stream_server_address = "127.0.0.1"' in toml
     assert '[debug]\n  address = ""' in toml and '[metrics]\n  address = ""' in toml
     assert "restrict_oom_score_adj = true" in toml and "netns_mounts_under_state_dir = true" in toml
     assert f'root = "{node.root / "containerd" / "root"}"' in toml
-    kubelet = node._kubelet_config()
+    kubelet = config.kubelet_config(node)
     assert kubelet["address"] == kubelet["healthzBindAddress"] == "127.0.0.1"
     assert kubelet["readOnlyPort"] == 0 and kubelet["makeIPTablesUtilChains"] is False
     assert kubelet["authentication"]["anonymous"]["enabled"] is False and kubelet["authorization"]["mode"] == "Webhook"

@@ -19,6 +19,7 @@ from support import stack_settings
 from secrets_platform.localcluster import Cluster, free_port_base
 from secrets_platform.localcluster import postgres as lp
 from secrets_platform.localcluster import vault as lv
+from secrets_platform.localcluster.vault.applier import _apply_databases
 from secrets_platform.model import resolve
 from secrets_platform.model.outputs import vault_outputs
 
@@ -52,7 +53,7 @@ def applied(servers):
     api = lv.VaultApi(bao.address, bao.root_token())
     plan = local_plan()
     _, mounts = api.call("GET", "sys/mounts")
-    done = lv._apply_databases(api, plan, {d.service: pg.vault_login() for d in plan.databases}, mounts.get("data", mounts))
+    done = _apply_databases(api, plan, {d.service: pg.vault_login() for d in plan.databases}, mounts.get("data", mounts))
     return plan, done
 
 
@@ -152,7 +153,7 @@ def test_applying_again_changes_nothing_and_removes_what_the_outputs_no_longer_n
     mount = plan.database_mount
     api.call("POST", f"{mount}/roles/stale-local", {"db_name": plan.databases[0].connection, "creation_statements": ["SELECT 1"]})
     _, mounts = api.call("GET", "sys/mounts")
-    done = lv._apply_databases(api, plan, {d.service: pg.vault_login() for d in plan.databases}, mounts["data"])
+    done = _apply_databases(api, plan, {d.service: pg.vault_login() for d in plan.databases}, mounts["data"])
     assert f"removed {mount}/roles/stale-local (no longer in the outputs)" in done
     assert not any("enabled the database secrets engine" in line for line in done)
     assert root_call(bao, "LIST", f"{mount}/roles")["data"]["keys"] == [plan.databases[0].role]
@@ -165,7 +166,7 @@ def test_a_wrong_database_password_is_refused_when_the_connection_is_written(ser
     wrong = lp.Login(pg.vault_login().connection_url, lp.VAULT_ADMIN, "not-the-password")
     _, mounts = api.call("GET", "sys/mounts")
     with pytest.raises(lv.VaultError) as err:
-        lv._apply_databases(api, plan, {d.service: wrong for d in plan.databases}, mounts["data"])
+        _apply_databases(api, plan, {d.service: wrong for d in plan.databases}, mounts["data"])
     assert "database/config/warehouse-local" in str(err.value) and "not-the-password" not in str(err.value)
 
 

@@ -169,6 +169,19 @@ def test_user_info_in_the_url_is_refused_without_echoing_it():
     assert f"{PASSWORD}x" not in text
 
 
+@pytest.mark.parametrize(
+    "url, needle",
+    [
+        # What hypothesis found: a second URL pasted after a newline makes the first "host" the text before it.
+        (f"postgresql://{PASSWORD}\npostgresql://", "has a host that is not a host name"),
+        (f"postgresql://db:{PASSWORD}/x?sslmode=require", "has a port that is not a number"),
+    ],
+)
+def test_what_stands_where_a_host_or_port_should_is_not_echoed(url, needle):
+    text = expect(needle, connections={"warehouse": {**CONNECTION["warehouse"], "url": url}})
+    assert PASSWORD not in text
+
+
 def test_an_empty_password_is_named():
     expect("databaseConnections.warehouse.password", "is empty", connections={"warehouse": {**CONNECTION["warehouse"], "password": ""}})
 

@@ -22,9 +22,9 @@ from secrets_platform.policies.support import (
     entries,
     fails_closed,
     known,
-    resource_policy,
+    resource_rule,
     show,
-    stack_policy,
+    stack_rule,
 )
 
 AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
@@ -56,8 +56,12 @@ def _data_read_services(configs: list[Resource]) -> set[str]:
     return on
 
 
-def check_logs_on(resources: list[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
-    """A prd stack with GCP resources turns on DATA_READ for both services; with pulumi-vault resources, an audit device."""
+@stack_rule("audit-stack-prd-logs-on", MANDATORY)
+def prd_logs_on(resources: list[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    """A prd stack that manages GCP resources turns on Data Access audit logs (DATA_READ, nobody exempted) for Secret Manager and the Kubernetes Engine API; one that applies Vault's side enables a Vault audit device.
+
+    A prd stack with GCP resources turns on DATA_READ for both services; with pulumi-vault resources, an audit device.
+    """
     env = next((r.env for r in resources if r.stack), None)
     if not fails_closed(env):
         return
@@ -82,19 +86,12 @@ def check_logs_on(resources: list[Resource], config: Mapping[str, Any]) -> Itera
         )
 
 
-prd_logs_on = stack_policy(
-    name="audit-stack-prd-logs-on",
-    description=(
-        "A prd stack that manages GCP resources turns on Data Access audit logs (DATA_READ, nobody exempted) for Secret "
-        "Manager and the Kubernetes Engine API; one that applies Vault's side enables a Vault audit device."
-    ),
-    enforcement_level=MANDATORY,
-    check=check_logs_on,
-)
+@resource_rule("audit-vault-device-hmac", MANDATORY, frozenset({VAULT_AUDIT}))
+def vault_device_hmac(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault audit device never logs values or token accessors in the clear (no log_raw, hmac_accessor kept).
 
-
-def check_device_hmac(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A Vault audit device HMACs values and accessors (``log_raw`` off, ``hmac_accessor`` not off)."""
+    A Vault audit device HMACs values and accessors (``log_raw`` off, ``hmac_accessor`` not off).
+    """
     options = r.get("options")
     if options is not None and not isinstance(options, Mapping):
         raise UnknownAtPreview("options", "it is not a map the pack can read")
@@ -111,15 +108,6 @@ def check_device_hmac(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             f"{r.describe()} sets hmac_accessor false, so token accessors (which can look up and revoke tokens) are logged "
             "in the clear. Remove hmac_accessor."
         )
-
-
-vault_device_hmac = resource_policy(
-    name="audit-vault-device-hmac",
-    description="A Vault audit device never logs values or token accessors in the clear (no log_raw, hmac_accessor kept).",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_AUDIT}),
-    check=check_device_hmac,
-)
 
 
 POLICIES = [prd_logs_on, vault_device_hmac]

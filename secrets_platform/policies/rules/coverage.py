@@ -39,7 +39,7 @@ from secrets_platform.policies.support import (
     Resource,
     UnknownAtPreview,
     is_k8s_object,
-    resource_policy,
+    resource_rule,
     show,
 )
 
@@ -110,8 +110,12 @@ def _how_to_add() -> str:
     )
 
 
-def check_type_allowed(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Only listed types; anything else is refused in every environment."""
+@resource_rule("coverage-type-allow-listed", MANDATORY, lambda token: token not in ALLOWED)
+def type_allow_listed(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Every resource is of a type the pack knows how to judge; any other type (a helm.sh/v3 Release included) is refused.
+
+    Only listed types; anything else is refused in every environment.
+    """
     if r.token in ALLOWED:
         return
     opaque = kube.OPAQUE.get(r.token)
@@ -124,22 +128,17 @@ def check_type_allowed(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     )
 
 
-type_allow_listed = resource_policy(
-    name="coverage-type-allow-listed",
-    description="Every resource is of a type the pack knows how to judge; any other type (a helm.sh/v3 Release included) is refused.",
-    enforcement_level=MANDATORY,
-    resource_types=lambda token: token not in ALLOWED,
-    check=check_type_allowed,
-)
-
-
 def _default_provider(name: str | None) -> bool:
     """The engine's default provider: named ``default`` or ``default_<version>`` (pkg/resource/deploy/providers)."""
     return isinstance(name, str) and (name == "default" or name.startswith("default_"))
 
 
-def check_object_applied(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """The Kubernetes object the provider applies is one the pack knows, under its own token, in a namespace it can read."""
+@resource_rule("coverage-k8s-object-applied", MANDATORY, is_k8s_object)
+def k8s_object_applied(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Kubernetes registration names the object the provider applies (token and inputs agree, a known kind, a readable namespace, an explicit provider).
+
+    The Kubernetes object the provider applies is one the pack knows, under its own token, in a namespace it can read.
+    """
     obj = r.obj
     if obj is None:
         return
@@ -179,15 +178,6 @@ def check_object_applied(r: Resource, config: Mapping[str, Any]) -> Iterator[str
         )
 
 
-k8s_object_applied = resource_policy(
-    name="coverage-k8s-object-applied",
-    description="A Kubernetes registration names the object the provider applies (token and inputs agree, a known kind, a readable namespace, an explicit provider).",
-    enforcement_level=MANDATORY,
-    resource_types=is_k8s_object,
-    check=check_object_applied,
-)
-
-
 def _kubeconfig_contexts(value: str) -> tuple[list[str], str | None] | None:
     """``(context and cluster names, current-context)`` of inline kubeconfig contents; None for a path."""
     if "\n" not in value and not value.lstrip().startswith("{"):
@@ -207,8 +197,9 @@ def _kubeconfig_contexts(value: str) -> tuple[list[str], str | None] | None:
     return names, current if isinstance(current, str) and current else None
 
 
-def check_provider_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Outside local, the provider names its cluster explicitly, and everything it names belongs to the stack's environment."""
+@resource_rule("coverage-k8s-provider-env", MANDATORY, frozenset({K8S_PROVIDER}))
+def k8s_provider_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Outside local, a Kubernetes provider names its cluster's context, and its context, kubeconfig and default namespace are its environment's."""
     env = r.env
     if env == "local":
         return
@@ -253,15 +244,6 @@ def check_provider_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
                 f"{subject} sets the default namespace {show(namespace)}, which is not a namespace of {env}: every object "
                 f"without its own namespace would land there. Set a '<workload>-{env}' namespace, or none."
             )
-
-
-k8s_provider_env = resource_policy(
-    name="coverage-k8s-provider-env",
-    description="Outside local, a Kubernetes provider names its cluster's context, and its context, kubeconfig and default namespace are its environment's.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({K8S_PROVIDER}),
-    check=check_provider_env,
-)
 
 
 POLICIES = [type_allow_listed, k8s_object_applied, k8s_provider_env]

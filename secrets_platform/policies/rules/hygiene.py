@@ -32,7 +32,7 @@ from secrets_platform.policies.support import (
     entries,
     is_k8s_object,
     keys_of,
-    resource_policy,
+    resource_rule,
     show,
     strings,
 )
@@ -90,8 +90,9 @@ _ALLOWED_SCHEMA = {
 }
 
 
-def check_configmap_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """No ConfigMap key looks like a credential."""
+@resource_rule("hygiene-configmap-no-credential-keys", MANDATORY, frozenset({CONFIG_MAP}), extra_config=dict(_ALLOWED_SCHEMA))
+def configmap_no_credential_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """ConfigMaps hold no credential-looking keys (passwords, tokens, secrets, access or private keys)."""
     allowed = config_list(config, ALLOWED_KEYS)
     bad = sorted(
         key
@@ -107,18 +108,9 @@ def check_configmap_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str
         )
 
 
-configmap_no_credential_keys = resource_policy(
-    name="hygiene-configmap-no-credential-keys",
-    description="ConfigMaps hold no credential-looking keys (passwords, tokens, secrets, access or private keys).",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({CONFIG_MAP}),
-    check=check_configmap_keys,
-    extra_config=dict(_ALLOWED_SCHEMA),
-)
-
-
-def check_metadata_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """No label or annotation key looks like a credential."""
+@resource_rule("hygiene-metadata-no-credential-keys", MANDATORY, is_k8s_object, extra_config=dict(_ALLOWED_SCHEMA))
+def metadata_no_credential_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """No label or annotation key on a Kubernetes object looks like a credential."""
     allowed = config_list(config, ALLOWED_KEYS)
     for field in ("labels", "annotations"):
         keys = keys_of(r.get("metadata", field, default={}), f"metadata.{field}")
@@ -131,16 +123,6 @@ def check_metadata_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]
                 "are readable by anyone who can list the object and end up in logs. Keep credentials in Secrets only; "
                 f"if a key only looks like a credential, add it to {ALLOWED_KEYS} in this policy's config."
             )
-
-
-metadata_no_credential_keys = resource_policy(
-    name="hygiene-metadata-no-credential-keys",
-    description="No label or annotation key on a Kubernetes object looks like a credential.",
-    enforcement_level=MANDATORY,
-    resource_types=is_k8s_object,
-    check=check_metadata_keys,
-    extra_config=dict(_ALLOWED_SCHEMA),
-)
 
 
 # --------------------------------------------------------------------------- Helm
@@ -173,8 +155,9 @@ def _rendered_dev_mode(r: Resource) -> Iterator[str]:
             )
 
 
-def check_vault_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Vault's chart never runs in dev mode outside the local stack.
+@resource_rule("hygiene-vault-chart-no-dev-mode", MANDATORY, HELM_TYPES | {STATEFUL_SET})
+def vault_chart_no_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """The Vault Helm chart never runs with server.dev.enabled outside the local stack.
 
     The engine sends a policy pack no inputs of a ``helm.sh/v4:Chart`` (a remote
     component), so the values are read where they are visible (a v3 Release, tests)
@@ -197,21 +180,13 @@ def check_vault_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str
         raise UnknownAtPreview("valueYamlFiles", "values read from files cannot be inspected by the pack")
 
 
-vault_chart_no_dev_mode = resource_policy(
-    name="hygiene-vault-chart-no-dev-mode",
-    description="The Vault Helm chart never runs with server.dev.enabled outside the local stack.",
-    enforcement_level=MANDATORY,
-    resource_types=HELM_TYPES | {STATEFUL_SET},
-    check=check_vault_dev_mode,
-)
-
-
 _LOCAL_CHART = ("./", "../", "/", "file://")
 _VERSIONED_TARBALL = re.compile(r"-v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?\.tgz\Z")
 
 
-def check_chart_pinned(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A Helm chart from a repository or registry is pinned to an exact version."""
+@resource_rule("hygiene-helm-chart-version-pinned", MANDATORY, HELM_TYPES)
+def helm_chart_version_pinned(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Every Helm chart from a repository or registry is pinned to an exact version."""
     chart = r.get("chart")
     if not isinstance(chart, str) or chart.startswith(_LOCAL_CHART) or "@sha256:" in chart or _VERSIONED_TARBALL.search(chart):
         return  # local charts are versioned with the repository; digests and versioned tarballs are pinned
@@ -222,15 +197,6 @@ def check_chart_pinned(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             f"Helm chart {show(chart)} ({show(r.name)}) {state}; an unpinned chart changes under you on the next "
             "deploy. Set version to an exact release (e.g. '0.28.1') and upgrade it in a reviewed change."
         )
-
-
-helm_chart_version_pinned = resource_policy(
-    name="hygiene-helm-chart-version-pinned",
-    description="Every Helm chart from a repository or registry is pinned to an exact version.",
-    enforcement_level=MANDATORY,
-    resource_types=HELM_TYPES,
-    check=check_chart_pinned,
-)
 
 
 POLICIES = [configmap_no_credential_keys, metadata_no_credential_keys, vault_chart_no_dev_mode, helm_chart_version_pinned]

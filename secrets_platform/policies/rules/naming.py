@@ -24,7 +24,7 @@ from secrets_platform.policies.support import (
     entries,
     is_created_k8s_object,
     keys_of,
-    resource_policy,
+    resource_rule,
     show,
 )
 
@@ -50,8 +50,9 @@ def _secret_name_problem(name: str) -> str | None:
     return f"does not follow {_NAME_FORMS}, with <env> one of {', '.join(conventions.ENVIRONMENTS)}"
 
 
-def check_secret_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Secrets, and the Secrets ExternalSecrets produce, are named after service and env."""
+@resource_rule("naming-secret-name-form", MANDATORY, frozenset({SECRET}) | EXTERNAL_SECRET_TYPES)
+def secret_name_form(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Kubernetes Secrets (and the Secrets ExternalSecrets write) are named '<service>-<env>-credentials' or '<service>-<env>-<purpose>-secret'."""
     if r.type == SECRET:
         if admitted_secret(r):
             return  # a pinned operator chart's own Secret (fixed name): privilege-operator-chart-admitted proves it
@@ -72,15 +73,6 @@ def check_secret_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             f"{r.describe()}: the Secret name {show(name)} in {where} {problem}. "
             f"Rename it, e.g. {show(example)}, building it with conventions.credentials_name/secret_name."
         )
-
-
-secret_name_form = resource_policy(
-    name="naming-secret-name-form",
-    description="Kubernetes Secrets (and the Secrets ExternalSecrets write) are named '<service>-<env>-credentials' or '<service>-<env>-<purpose>-secret'.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({SECRET}) | EXTERNAL_SECRET_TYPES,
-    check=check_secret_name,
-)
 
 
 def _secret_keys(r: Resource) -> Iterator[tuple[str, str]]:
@@ -104,8 +96,12 @@ def _secret_keys(r: Resource) -> Iterator[tuple[str, str]]:
             yield f"{where}.secretKey", key
 
 
-def check_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Secret keys are env-var names so envFrom exposes all of them; typed Secrets keep their keys."""
+@resource_rule("naming-secret-keys-env-vars", MANDATORY, frozenset({SECRET}) | EXTERNAL_SECRET_TYPES)
+def secret_keys_env_vars(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Secret keys are environment-variable names, apart from the keys a typed Secret must use.
+
+    Secret keys are env-var names so envFrom exposes all of them; typed Secrets keep their keys.
+    """
     if r.type == SECRET:
         secret_type = r.get("type", default="Opaque")
     else:
@@ -131,17 +127,12 @@ def check_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
-secret_keys_env_vars = resource_policy(
-    name="naming-secret-keys-env-vars",
-    description="Secret keys are environment-variable names, apart from the keys a typed Secret must use.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({SECRET}) | EXTERNAL_SECRET_TYPES,
-    check=check_secret_keys,
-)
+@resource_rule("naming-namespace-env-suffix", MANDATORY, frozenset({NAMESPACE}))
+def namespace_env_suffix(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Namespace names end in '-<env>' with a known environment token.
 
-
-def check_namespace_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Namespaces are ``<workload>-<env>``, a Flyte project's ``<project>-<domain>`` (conventions.FLYTE_DOMAINS)."""
+    Namespaces are ``<workload>-<env>``, a Flyte project's ``<project>-<domain>`` (conventions.FLYTE_DOMAINS).
+    """
     name = r.get("metadata", "name")
     if not isinstance(name, str) or not name:
         yield f"{r.describe()} sets no metadata.name; name it '<workload>-<env>', e.g. 'dagster-{r.env or 'prd'}'."
@@ -155,23 +146,15 @@ def check_namespace_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str
         )
 
 
-namespace_env_suffix = resource_policy(
-    name="naming-namespace-env-suffix",
-    description="Namespace names end in '-<env>' with a known environment token.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({NAMESPACE}),
-    check=check_namespace_name,
-)
-
-
 _REQUIRED_LABELS = {
     conventions.LABEL_MANAGED_BY: "pulumi",
     conventions.LABEL_PART_OF: conventions.PROJECT,
 }
 
 
-def check_labels(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Every platform Kubernetes object carries managed-by, part-of and environment labels."""
+@resource_rule("naming-object-labels-required", MANDATORY, is_created_k8s_object)
+def object_labels_required(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Every Kubernetes object the platform creates carries the managed-by, part-of and environment labels."""
     labels = r.get("metadata", "labels", default={})
     if not isinstance(labels, Mapping):
         labels = {}
@@ -192,15 +175,6 @@ def check_labels(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             f"{r.describe()}: {'; '.join(problems)}. Set metadata.labels from conventions.labels(env) "
             "(merge your own labels on top, never instead)."
         )
-
-
-object_labels_required = resource_policy(
-    name="naming-object-labels-required",
-    description="Every Kubernetes object the platform creates carries the managed-by, part-of and environment labels.",
-    enforcement_level=MANDATORY,
-    resource_types=is_created_k8s_object,
-    check=check_labels,
-)
 
 
 POLICIES = [secret_name_form, secret_keys_env_vars, namespace_env_suffix, object_labels_required]

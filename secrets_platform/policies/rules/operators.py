@@ -69,7 +69,7 @@ from secrets_platform.policies.support import (
     entries,
     keys_of,
     show,
-    stack_policy,
+    stack_rule,
 )
 
 _AGGREGATE_LABEL = "rbac.authorization.k8s.io/aggregate-to-"
@@ -142,8 +142,12 @@ def _secret_problems(secret: Resource, namespace: str | None) -> Iterator[str]:
         yield f"the chart gives it {' and '.join(filled)}; the operator's own Secret starts empty"
 
 
-def check_operator_objects(resources: list[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
-    """Every chart object the resource rules left to this rule is proven to be the pinned operator's own."""
+@stack_rule("privilege-operator-chart-admitted", MANDATORY)
+def operator_chart_admitted(resources: list[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    """A chart object that may break a resource rule (an operator's Secret-reading ClusterRole, its webhook's Secret) belongs to a pinned operator chart released in this environment, and its roles are bound only to that operator's own service accounts.
+
+    Every chart object the resource rules left to this rule is proven to be the pinned operator's own.
+    """
     by_urn = {r.urn: r for r in resources}
     bindings = [r for r in resources if r.type in BINDING_TYPES]
     for r in resources:
@@ -172,16 +176,5 @@ def check_operator_objects(resources: list[Resource], config: Mapping[str, Any])
                 r.urn,
             )
 
-
-operator_chart_admitted = stack_policy(
-    name="privilege-operator-chart-admitted",
-    description=(
-        "A chart object that may break a resource rule (an operator's Secret-reading ClusterRole, its webhook's Secret) "
-        "belongs to a pinned operator chart released in this environment, and its roles are bound only to that operator's "
-        "own service accounts."
-    ),
-    enforcement_level=MANDATORY,
-    check=check_operator_objects,
-)
 
 POLICIES = [operator_chart_admitted]

@@ -26,7 +26,7 @@ from secrets_platform.policies.support import (
     at,
     entries,
     policy_bindings,
-    resource_policy,
+    resource_rule,
     show,
     strings,
 )
@@ -36,8 +36,9 @@ from secrets_platform.policies.support import (
 _RULE_FIELDS = ("apiGroups", "resources", "verbs", "nonResourceURLs")
 
 
-def check_role_wildcards(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """No Role or ClusterRole rule uses '*' in apiGroups, resources, verbs or nonResourceURLs."""
+@resource_rule("privilege-role-no-wildcards", MANDATORY, ROLE_TYPES)
+def role_no_wildcards(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """No Role or ClusterRole uses '*' in apiGroups, resources, verbs or nonResourceURLs."""
     for where, rule in entries(r.get("rules", default=[]), "rules"):
         for field in _RULE_FIELDS:
             wild = [v for v in strings(at(rule, field, where=where), f"{where}.{field}") if "*" in v]
@@ -48,15 +49,6 @@ def check_role_wildcards(r: Resource, config: Mapping[str, Any]) -> Iterator[str
                 )
 
 
-role_no_wildcards = resource_policy(
-    name="privilege-role-no-wildcards",
-    description="No Role or ClusterRole uses '*' in apiGroups, resources, verbs or nonResourceURLs.",
-    enforcement_level=MANDATORY,
-    resource_types=ROLE_TYPES,
-    check=check_role_wildcards,
-)
-
-
 def _touches_secrets(rule: Any, where: str) -> bool:
     groups = strings(at(rule, "apiGroups", where=where), f"{where}.apiGroups") or [""]
     resources = strings(at(rule, "resources", where=where), f"{where}.resources")
@@ -64,8 +56,9 @@ def _touches_secrets(rule: Any, where: str) -> bool:
     return core and any(res == "secrets" or res.startswith("secrets/") or res == "*" for res in resources)
 
 
-def check_role_secret_access(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """Secret access is 'get' on named Secrets in a namespaced Role, never list/watch, never a ClusterRole."""
+@resource_rule("privilege-role-secret-get-by-name", MANDATORY, ROLE_TYPES)
+def role_secret_get_by_name(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Access to Secrets is 'get' with resourceNames in a namespaced Role: never list or watch, never a ClusterRole (a pinned operator chart's own roles are proven by privilege-operator-chart-admitted)."""
     cluster = r.kind == "ClusterRole"
     if cluster and admitted_role(r):
         return  # a pinned operator chart's own role: privilege-operator-chart-admitted proves it is bound to the operator only
@@ -93,22 +86,14 @@ def check_role_secret_access(r: Resource, config: Mapping[str, Any]) -> Iterator
             )
 
 
-role_secret_get_by_name = resource_policy(
-    name="privilege-role-secret-get-by-name",
-    description="Access to Secrets is 'get' with resourceNames in a namespaced Role: never list or watch, never a ClusterRole (a pinned operator chart's own roles are proven by privilege-operator-chart-admitted).",
-    enforcement_level=MANDATORY,
-    resource_types=ROLE_TYPES,
-    check=check_role_secret_access,
-)
-
-
 # Built-in ClusterRoles that grant Secret access beyond 'get by name': cluster-admin
 # everything everywhere; admin and edit read, list and watch every Secret of a namespace.
 ADMIN_ROLES = ("cluster-admin", "admin", "edit")
 
 
-def check_binding_admin(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """No (Cluster)RoleBinding to cluster-admin, admin or edit."""
+@resource_rule("privilege-binding-no-admin-roles", MANDATORY, BINDING_TYPES)
+def binding_no_admin_roles(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """No RoleBinding or ClusterRoleBinding grants the built-in cluster-admin, admin or edit ClusterRoles."""
     kind, name = r.get("roleRef", "kind"), r.get("roleRef", "name")
     if kind == "ClusterRole" and name in ADMIN_ROLES:
         yield (
@@ -117,20 +102,12 @@ def check_binding_admin(r: Resource, config: Mapping[str, Any]) -> Iterator[str]
         )
 
 
-binding_no_admin_roles = resource_policy(
-    name="privilege-binding-no-admin-roles",
-    description="No RoleBinding or ClusterRoleBinding grants the built-in cluster-admin, admin or edit ClusterRoles.",
-    enforcement_level=MANDATORY,
-    resource_types=BINDING_TYPES,
-    check=check_binding_admin,
-)
-
-
 # --------------------------------------------------------------------------- External Secrets Operator
 
 
-def check_cluster_store_conditions(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A ClusterSecretStore says which namespaces may use it (spec.conditions)."""
+@resource_rule("privilege-clustersecretstore-conditions-required", MANDATORY, CLUSTER_STORE_TYPES)
+def clustersecretstore_conditions(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Every ClusterSecretStore restricts the namespaces that may use it with spec.conditions."""
     conditions = r.get("spec", "conditions", default=[])
     if not conditions:
         yield (
@@ -142,15 +119,6 @@ def check_cluster_store_conditions(r: Resource, config: Mapping[str, Any]) -> It
         scopes = [at(condition, k, where=where) for k in ("namespaces", "namespaceSelector", "namespaceRegexes")]
         if not any(scopes):
             yield f"{r.describe()} has an empty condition ({where}), which restricts nothing; give it namespaces or a namespaceSelector."
-
-
-clustersecretstore_conditions = resource_policy(
-    name="privilege-clustersecretstore-conditions-required",
-    description="Every ClusterSecretStore restricts the namespaces that may use it with spec.conditions.",
-    enforcement_level=MANDATORY,
-    resource_types=CLUSTER_STORE_TYPES,
-    check=check_cluster_store_conditions,
-)
 
 
 # --------------------------------------------------------------------------- GCP IAM
@@ -170,8 +138,9 @@ def _granted_roles(r: Resource) -> Iterator[tuple[str, str]]:
             yield f"policyData.bindings[{index}].role", str(binding.get("role", ""))
 
 
-def check_project_secret_access(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """No project-, folder- or organization-wide Secret Manager read access."""
+@resource_rule("privilege-gcp-no-project-secret-access", MANDATORY, PROJECT_IAM_TYPES)
+def gcp_no_project_secret_access(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """No project-, folder- or organization-wide grant of Secret Manager read access (secretAccessor or admin)."""
     scope = r.type.split(":")[1].split("/")[0]
     for where, role in _granted_roles(r):
         if role in SECRET_READ_ROLES or role == UNREADABLE_POLICY:
@@ -183,20 +152,12 @@ def check_project_secret_access(r: Resource, config: Mapping[str, Any]) -> Itera
             )
 
 
-gcp_no_project_secret_access = resource_policy(
-    name="privilege-gcp-no-project-secret-access",
-    description="No project-, folder- or organization-wide grant of Secret Manager read access (secretAccessor or admin).",
-    enforcement_level=MANDATORY,
-    resource_types=PROJECT_IAM_TYPES,
-    check=check_project_secret_access,
-)
-
-
 # --------------------------------------------------------------------------- Vault
 
 
-def check_vault_role_bounds(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A Vault Kubernetes-auth role names its service accounts and namespaces (no '*') and checks an audience."""
+@resource_rule("privilege-vault-role-bounded", MANDATORY, frozenset({VAULT_K8S_ROLE}))
+def vault_role_bounded(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault Kubernetes-auth role lists its service accounts and namespaces without '*' and sets an audience."""
     subject = f"Vault role {show(r.get('roleName') or r.name)}"
     for field in ("boundServiceAccountNames", "boundServiceAccountNamespaces"):
         values = strings(r.get(field), field)
@@ -214,15 +175,6 @@ def check_vault_role_bounds(r: Resource, config: Mapping[str, Any]) -> Iterator[
             f"{subject} sets no audience, so any token of the bound accounts, whatever it was issued for, logs in. "
             "Set audience (e.g. 'vault') and request projected tokens with that audience."
         )
-
-
-vault_role_bounded = resource_policy(
-    name="privilege-vault-role-bounded",
-    description="A Vault Kubernetes-auth role lists its service accounts and namespaces without '*' and sets an audience.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_K8S_ROLE}),
-    check=check_vault_role_bounds,
-)
 
 
 POLICIES = [

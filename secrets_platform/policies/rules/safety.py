@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secrets_platform.policies.support import MANDATORY, NAMESPACE, SECRET, Resource, fails_closed, resource_policy
+from secrets_platform.policies.support import MANDATORY, NAMESPACE, SECRET, Resource, fails_closed, resource_rule
 
 
-def check_protected(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """In prd (and any stack not named after a non-prd environment) Secrets and Namespaces are protected."""
+@resource_rule("safety-object-prd-protected", MANDATORY, frozenset({SECRET, NAMESPACE}))
+def prd_protected(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """In prd, every Secret and Namespace is registered with protect (and retain_on_delete).
+
+    In prd (and any stack not named after a non-prd environment) Secrets and Namespaces are protected.
+    """
     if not fails_closed(r.env) or r.protect:
         return
     where = f"the {r.env} stack" if r.env else "a stack not named after an environment (treated as prd)"
@@ -25,13 +29,5 @@ def check_protected(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         "deletes it and its data. Register it with ResourceOptions(protect=True, retain_on_delete=True)."
     )
 
-
-prd_protected = resource_policy(
-    name="safety-object-prd-protected",
-    description="In prd, every Secret and Namespace is registered with protect (and retain_on_delete).",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({SECRET, NAMESPACE}),
-    check=check_protected,
-)
 
 POLICIES = [prd_protected]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from secrets_platform import conventions
 from secrets_platform.settings.errors import Problem, full_key
-from secrets_platform.settings.model import PREVIOUS_SUFFIX, StackConfig
+from secrets_platform.settings.model import StackConfig
 from secrets_platform.settings.rules import Rules
 
 # PEM armor of the two keys a kubernetes.io/tls Secret requires (tls.crt, tls.key).
@@ -320,7 +320,7 @@ def _check_rotation_strategy(cred, base: list, keys: set[str], add) -> None:
             )
         )
     for gen in cred.generated:
-        previous = gen.key + PREVIOUS_SUFFIX
+        previous = conventions.previous_key(gen.key)
         if previous in keys - {gen.key}:
             add(
                 Problem(

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.policies.environment import fmt_envs, own_env, selector_pins
+from secrets_platform.policies.environment import fmt_envs, in_env, own_env, selector_pins
 from secrets_platform.policies.support import (
     CLUSTER_EXTERNAL_SECRET_TYPES,
     CLUSTER_STORE_TYPES,
@@ -23,7 +23,7 @@ from secrets_platform.policies.support import (
     at,
     entries,
     known,
-    resource_policy,
+    resource_rule,
     show,
     strings,
 )
@@ -103,28 +103,17 @@ def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Itera
         )
 
 
-def check_external_secret_keys(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """An ExternalSecret reads only remote keys of its own environment, through its environment's store, into its Secret."""
-    env = own_env(r)
-    if not env:
-        return
+@resource_rule("isolation-externalsecret-remote-key-env", MANDATORY, EXTERNAL_SECRET_TYPES)
+@in_env(own_env)
+def externalsecret_remote_key_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
+    """An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret."""
     yield from _external_secret_spec(r.describe(), r.get("spec", default={}), "spec", env)
 
 
-externalsecret_remote_key_env = resource_policy(
-    name="isolation-externalsecret-remote-key-env",
-    description="An ExternalSecret reads only remote keys and stores of its own environment, and writes only its environment's Secret.",
-    enforcement_level=MANDATORY,
-    resource_types=EXTERNAL_SECRET_TYPES,
-    check=check_external_secret_keys,
-)
-
-
-def check_push_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A PushSecret pushes a Secret of its environment, through its stores, to remote keys of its environment."""
-    env = own_env(r)
-    if not env:
-        return
+@resource_rule("isolation-pushsecret-env", MANDATORY, PUSH_SECRET_TYPES)
+@in_env(own_env)
+def pushsecret_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
+    """A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys."""
     subject = f"{r.describe()} in {env}"
     for where, ref in entries(r.get("spec", "secretStoreRefs", default=[]), "spec.secretStoreRefs"):
         store = at(ref, "name", where=where)
@@ -145,20 +134,10 @@ def check_push_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
                 )
 
 
-pushsecret_env = resource_policy(
-    name="isolation-pushsecret-env",
-    description="A PushSecret pushes only its own environment's Secrets, through its environment's stores, to its environment's remote keys.",
-    enforcement_level=MANDATORY,
-    resource_types=PUSH_SECRET_TYPES,
-    check=check_push_secret,
-)
-
-
-def check_cluster_external_secret(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A ClusterExternalSecret selects only its environment's namespaces and reads only its environment's keys."""
-    env = own_env(r)
-    if not env:
-        return
+@resource_rule("isolation-clusterexternalsecret-env", MANDATORY, CLUSTER_EXTERNAL_SECRET_TYPES)
+@in_env(own_env)
+def clusterexternalsecret_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
+    """A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores."""
     subject = f"{r.describe()} in {env}"
     selected = False
     for namespace in strings(r.get("spec", "namespaces"), "spec.namespaces"):
@@ -184,15 +163,6 @@ def check_cluster_external_secret(r: Resource, config: Mapping[str, Any]) -> Ite
     yield from _external_secret_spec(
         subject.rsplit(" in ", 1)[0], r.get("spec", "externalSecretSpec", default={}), "spec.externalSecretSpec", env
     )
-
-
-clusterexternalsecret_env = resource_policy(
-    name="isolation-clusterexternalsecret-env",
-    description="A ClusterExternalSecret selects only its own environment's namespaces and reads only its environment's remote keys and stores.",
-    enforcement_level=MANDATORY,
-    resource_types=CLUSTER_EXTERNAL_SECRET_TYPES,
-    check=check_cluster_external_secret,
-)
 
 
 def _regex_confined(pattern: str, env: str) -> bool:
@@ -261,11 +231,10 @@ def _provider_refs(value: Any, where: str) -> Iterator[tuple[str, str]]:
             yield from _provider_refs(item, f"{where}[{index}]")
 
 
-def check_store_namespaces(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A (Cluster)SecretStore admits only its environment's namespaces and uses its environment's accounts."""
-    env = own_env(r)
-    if not env:
-        return
+@resource_rule("isolation-secretstore-namespace-env", MANDATORY, STORE_TYPES)
+@in_env(own_env)
+def secretstore_namespace_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
+    """A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts."""
     subject = f"{r.describe()} in {env}"
     if r.type in CLUSTER_STORE_TYPES:
         for where, condition in entries(r.get("spec", "conditions", default=[]), "spec.conditions"):
@@ -297,15 +266,6 @@ def check_store_namespaces(r: Resource, config: Mapping[str, Any]) -> Iterator[s
             yield f"{subject} reads Secrets of namespace {show(reference)}, which {belongs} ({where}); read only a '<workload>-{env}' namespace."
         elif others:
             yield f"{subject} points at {show(reference)} of {fmt_envs(others)} ({where}); use the {env} account, project or namespace."
-
-
-secretstore_namespace_env = resource_policy(
-    name="isolation-secretstore-namespace-env",
-    description="A ClusterSecretStore or SecretStore admits only its own environment's namespaces and uses only its environment's accounts.",
-    enforcement_level=MANDATORY,
-    resource_types=STORE_TYPES,
-    check=check_store_namespaces,
-)
 
 
 POLICIES = [externalsecret_remote_key_env, pushsecret_env, clusterexternalsecret_env, secretstore_namespace_env]

@@ -19,7 +19,7 @@ from secrets_platform.policies.support import (
     UNREADABLE_POLICY,
     Resource,
     policy_bindings,
-    resource_policy,
+    resource_rule,
     show,
     strings,
 )
@@ -80,8 +80,9 @@ def _member_problem(member: str, env: str) -> str | None:
     return f"is of {fmt_envs(others)}" if others else None
 
 
-def check_gcp_iam(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """An IAM grant on a project, secret or service account never crosses environments."""
+@resource_rule("isolation-gcp-iam-env", MANDATORY, SECRET_IAM_TYPES | SERVICE_ACCOUNT_IAM_TYPES | PROJECT_IAM_TYPES)
+def gcp_iam_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A GCP IAM grant on a project, secret or service account never gives one environment's resource to another environment's identity, or to identities spanning environments."""
     kind = r.type.rsplit(":", 1)[-1]
     target_field = "secretId" if r.type in SECRET_IAM_TYPES else "serviceAccountId" if r.type in SERVICE_ACCOUNT_IAM_TYPES else None
     target = r.get(target_field) if target_field else None
@@ -119,15 +120,6 @@ def check_gcp_iam(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
                 f"{kind} {show(r.name)} grants {on} ({env}) to {show(member)}, which {problem} ({where}); "
                 "each environment's accounts get only that environment's secrets."
             )
-
-
-gcp_iam_env = resource_policy(
-    name="isolation-gcp-iam-env",
-    description="A GCP IAM grant on a project, secret or service account never gives one environment's resource to another environment's identity, or to identities spanning environments.",
-    enforcement_level=MANDATORY,
-    resource_types=SECRET_IAM_TYPES | SERVICE_ACCOUNT_IAM_TYPES | PROJECT_IAM_TYPES,
-    check=check_gcp_iam,
-)
 
 
 POLICIES = [gcp_iam_env]

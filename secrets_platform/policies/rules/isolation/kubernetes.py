@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.policies.environment import fmt_envs, own_env
+from secrets_platform.policies.environment import fmt_envs, in_env, own_env
 from secrets_platform.policies.support import (
     BINDING_TYPES,
     MANDATORY,
@@ -18,7 +18,7 @@ from secrets_platform.policies.support import (
     at,
     entries,
     is_k8s_object,
-    resource_policy,
+    resource_rule,
     show,
 )
 
@@ -28,8 +28,9 @@ from secrets_platform.policies.support import (
 _env_token_of_namespace = lru_cache(maxsize=1024)(conventions.env_token_of_name)
 
 
-def check_object_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A Kubernetes object's stack, namespace, environment label and own name agree."""
+@resource_rule("isolation-object-env-agree", MANDATORY, is_k8s_object)
+def object_env_agree(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Kubernetes object's stack, namespace, environment label and own name all name the same environment."""
     env = r.env
     namespace = r.k8s_namespace()
     namespace_env = _env_token_of_namespace(namespace) if namespace else None
@@ -56,26 +57,16 @@ def check_object_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
-object_env_agree = resource_policy(
-    name="isolation-object-env-agree",
-    description="A Kubernetes object's stack, namespace, environment label and own name all name the same environment.",
-    enforcement_level=MANDATORY,
-    resource_types=is_k8s_object,
-    check=check_object_env,
-)
-
-
 # --------------------------------------------------------------------------- RBAC
 
 # Groups Kubernetes fills with identities of every namespace (and so of every environment).
 SPANNING_GROUPS = frozenset({"system:serviceaccounts", "system:authenticated", "system:unauthenticated"})
 
 
-def check_binding_subjects(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A (Cluster)RoleBinding binds no subject and no role of another environment."""
-    env = own_env(r)
-    if not env:
-        return
+@resource_rule("isolation-binding-subject-env", MANDATORY, BINDING_TYPES)
+@in_env(own_env)
+def binding_subject_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
+    """A RoleBinding or ClusterRoleBinding binds no subject or role of another environment, and no group spanning every namespace."""
     binding_namespace = r.k8s_namespace()
     for where, subject in entries(r.get("subjects", default=[]), "subjects"):
         kind = at(subject, "kind", where=f"{where}.kind")
@@ -103,15 +94,6 @@ def check_binding_subjects(r: Resource, config: Mapping[str, Any]) -> Iterator[s
         others = conventions.reference_env_tokens(role) - {env}
         if others:
             yield f"{r.describe()} in {env} refers to the role {show(role)} of {fmt_envs(others)}; refer to the {env} role."
-
-
-binding_subject_env = resource_policy(
-    name="isolation-binding-subject-env",
-    description="A RoleBinding or ClusterRoleBinding binds no subject or role of another environment, and no group spanning every namespace.",
-    enforcement_level=MANDATORY,
-    resource_types=BINDING_TYPES,
-    check=check_binding_subjects,
-)
 
 
 POLICIES = [object_env_agree, binding_subject_env]

@@ -15,9 +15,9 @@ from secrets_platform.policies.support import (
     STACK_REFERENCE,
     Resource,
     engine_stack,
-    resource_policy,
+    resource_rule,
     show,
-    stack_policy,
+    stack_rule,
 )
 
 _ENVS = ", ".join(conventions.ENVIRONMENTS)
@@ -25,7 +25,8 @@ _ENVS = ", ".join(conventions.ENVIRONMENTS)
 # --------------------------------------------------------------------------- stacks
 
 
-def check_stack_reference(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+@resource_rule("isolation-stackreference-env", MANDATORY, frozenset({STACK_REFERENCE}))
+def stackreference_env(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """A StackReference never reads another environment's stack."""
     env = r.env
     name = r.get("name")
@@ -41,20 +42,25 @@ def check_stack_reference(r: Resource, config: Mapping[str, Any]) -> Iterator[st
         )
 
 
-stackreference_env = resource_policy(
-    name="isolation-stackreference-env",
-    description="A StackReference never reads another environment's stack.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({STACK_REFERENCE}),
-    check=check_stack_reference,
-)
-
-
 ENVIRONMENT_CONFIG_KEY = "environmentConfigKey"
 
 
-def check_stack_env(resources: list[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
-    """The stack name is an environment token, and the engine, the URNs and the stack config agree on it."""
+@stack_rule(
+    "isolation-stack-single-env",
+    MANDATORY,
+    extra_config={
+        ENVIRONMENT_CONFIG_KEY: {
+            "type": "string",
+            "default": f"{conventions.PROJECT}:environment",
+            "description": "The stack config key naming the environment; when set in the stack it must equal the stack name.",
+        }
+    },
+)
+def stack_single_env(resources: list[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    """A stack is named after one environment token, and the engine, the resources and the stack config agree on it.
+
+    The stack name is an environment token, and the engine, the URNs and the stack config agree on it.
+    """
     stacks = sorted({r.stack for r in resources if r.stack})
     if not stacks:
         return
@@ -95,21 +101,6 @@ def check_stack_env(resources: list[Resource], config: Mapping[str, Any]) -> Ite
             ),
             None,
         )
-
-
-stack_single_env = stack_policy(
-    name="isolation-stack-single-env",
-    description="A stack is named after one environment token, and the engine, the resources and the stack config agree on it.",
-    enforcement_level=MANDATORY,
-    check=check_stack_env,
-    extra_config={
-        ENVIRONMENT_CONFIG_KEY: {
-            "type": "string",
-            "default": f"{conventions.PROJECT}:environment",
-            "description": "The stack config key naming the environment; when set in the stack it must equal the stack name.",
-        }
-    },
-)
 
 
 POLICIES = [stackreference_env, stack_single_env]

@@ -7,12 +7,12 @@ Part of the isolation rules (see ``policies.rules.isolation``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 from secrets_platform import conventions
 from secrets_platform.parsers import ParseError, conninfo, vault_policy
-from secrets_platform.policies.environment import fmt_envs, selector_pins
+from secrets_platform.policies.environment import fmt_envs, in_env, selector_pins, stack_env
 from secrets_platform.policies.support import (
     MANDATORY,
     VAULT_DB_CONNECTION,
@@ -20,7 +20,7 @@ from secrets_platform.policies.support import (
     VAULT_K8S_ROLE,
     VAULT_POLICY,
     Resource,
-    resource_policy,
+    resource_rule,
     show,
     strings,
 )
@@ -28,11 +28,10 @@ from secrets_platform.policies.support import (
 # --------------------------------------------------------------------------- Vault
 
 
-def check_vault_role(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A Vault Kubernetes-auth role binds only its environment's namespaces and accounts."""
-    env = r.env
-    if not env:
-        return
+@resource_rule("isolation-vault-role-env", MANDATORY, frozenset({VAULT_K8S_ROLE}))
+@in_env(stack_env)
+def vault_role_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
+    """A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts."""
     subject = f"Vault role {show(r.get('roleName') or r.name)} in {env}"
     for namespace in strings(r.get("boundServiceAccountNamespaces"), "boundServiceAccountNamespaces"):
         tokens = conventions.reference_env_tokens(namespace)
@@ -58,53 +57,41 @@ def check_vault_role(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             yield f"{subject}: boundServiceAccountNamespaceSelector {problem}; pin {conventions.LABEL_ENVIRONMENT}: {env}."
 
 
-vault_role_env = resource_policy(
-    name="isolation-vault-role-env",
-    description="A Vault Kubernetes-auth role is bound only to its own environment's namespaces and service accounts.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_K8S_ROLE}),
-    check=check_vault_role,
-)
-
-
 def _policy_subject(r: Resource) -> str:
     name = r.get("name")
     return f"Vault policy {show(name if isinstance(name, str) else r.name)}"
 
 
-def _vault_grants(r: Resource, subject: str) -> tuple[tuple[vault_policy.Grant, ...], str | None]:
-    """The policy's grants that allow something, as Vault parses them (:mod:`parsers.vault_policy`), or the message refusing it."""
+def _vault_grants(r: Resource, subject: str) -> Generator[str, None, tuple[vault_policy.Grant, ...]]:
+    """The policy's grants that allow something, as Vault parses them (:mod:`parsers.vault_policy`); a policy that
+    does not parse yields the message refusing it and grants nothing (``for g in (yield from _vault_grants(...))``)."""
     text = r.get("policy")
     if not isinstance(text, str):
-        return (), None
+        return ()
     try:
-        return tuple(grant for grant in vault_policy.grants(text) if grant.allows), None  # deny grants nothing
+        return tuple(grant for grant in vault_policy.grants(text) if grant.allows)  # deny grants nothing
     except ParseError as err:
-        return (), (
+        yield (
             f'{subject}: the policy {err}, so what it grants cannot be judged; write plain `path "<path>" '
             "{ capabilities = [...] }` blocks (HCL or the same in JSON) with known keys and capabilities."
         )
+        return ()
 
 
-def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A Vault policy grants only paths of its environment, and its name names no other one.
+@resource_rule("isolation-vault-policy-env", MANDATORY, frozenset({VAULT_POLICY}))
+@in_env(stack_env)
+def vault_policy_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
+    """A Vault policy grants only paths of its own environment.
 
     The policy is read by Vault's own grammar (HCL v1 or JSON, through pyhcl): a path written
     as JSON, as ``path"x"`` without a space, under a quoted ``"path"`` key or beside another
     block on one line is the same grant. A policy that does not parse is refused.
     """
-    env = r.env
-    if not env:
-        return
     name = r.get("name")
     subject = f"{_policy_subject(r)} in {env}"
     if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
         yield f"{subject} is named for {fmt_envs(conventions.reference_env_tokens(name) - {env})}; name it for {env}."
-    grants, refused = _vault_grants(r, subject)
-    if refused:
-        yield refused
-        return
-    for grant in grants:
+    for grant in (yield from _vault_grants(r, subject)):
         tokens = conventions.env_tokens_in(grant.path)
         if tokens != {env}:
             problem = (
@@ -118,17 +105,9 @@ def check_vault_policy(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             )
 
 
-vault_policy_env = resource_policy(
-    name="isolation-vault-policy-env",
-    description="A Vault policy grants only paths of its own environment.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_POLICY}),
-    check=check_vault_policy,
-)
-
-
-def check_vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """No grant on Vault's control paths (auth/, sys/, identity/) and no sudo: a token may not change who may do what.
+@resource_rule("isolation-vault-policy-no-control-paths", MANDATORY, frozenset({VAULT_POLICY}))
+def vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Vault policy grants nothing on Vault's control paths (auth/, sys/, identity/) and no sudo, so no token can change roles or policies.
 
     ``update`` on ``auth/kubernetes-<env>/role/<role>`` re-points a role (any namespace, any
     policy), ``sys/policies/acl/<name>`` rewrites a policy, ``identity/`` attaches policies to
@@ -136,11 +115,7 @@ def check_vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterat
     paths. Every environment, whatever the capability (``deny`` aside).
     """
     subject = _policy_subject(r)
-    grants, refused = _vault_grants(r, subject)
-    if refused:
-        yield refused
-        return
-    for grant in grants:
+    for grant in (yield from _vault_grants(r, subject)):
         mount = vault_policy.control_mount(grant.path)
         if mount:
             yield (
@@ -152,20 +127,13 @@ def check_vault_policy_control(r: Resource, config: Mapping[str, Any]) -> Iterat
             yield f"{subject} grants sudo on {show(grant.path)}; remove it (job runners only read their credentials)."
 
 
-vault_policy_control = resource_policy(
-    name="isolation-vault-policy-no-control-paths",
-    description="A Vault policy grants nothing on Vault's control paths (auth/, sys/, identity/) and no sudo, so no token can change roles or policies.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_POLICY}),
-    check=check_vault_policy_control,
-)
+@resource_rule("isolation-vault-database-env", MANDATORY, frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}))
+@in_env(stack_env)
+def vault_database_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator[str]:
+    """A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.
 
-
-def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    """A database-engine connection or role of one environment names only that environment (``<service>-<env>``)."""
-    env = r.env
-    if not env:
-        return
+    A database-engine connection or role of one environment names only that environment (``<service>-<env>``).
+    """
     kind = "connection" if r.type == VAULT_DB_CONNECTION else "role"
     subject = f"Vault database {kind} {show(r.get('name') or r.name)} in {env}"
     fields = ("name", "allowedRoles") if kind == "connection" else ("name", "dbName")
@@ -181,15 +149,6 @@ def check_vault_database(r: Resource, config: Mapping[str, Any]) -> Iterator[str
                 yield f"{subject}: {field} {show(value)} {problem}; use '<service>-{env}'."
     if kind == "connection":
         yield from _connection_url_problems(r, subject)
-
-
-vault_database_env = resource_policy(
-    name="isolation-vault-database-env",
-    description="A Vault database connection or role serves only its own environment: its name, allowed roles and connection carry the environment, and its connection URL (read by libpq's rules) carries no credential but Vault's placeholders.",
-    enforcement_level=MANDATORY,
-    resource_types=frozenset({VAULT_DB_CONNECTION, VAULT_DB_ROLE}),
-    check=check_vault_database,
-)
 
 
 # The placeholders Vault fills in with its connection user; anything else in the URL's user-info is a credential.
