@@ -2,7 +2,8 @@
 
 Skipped with a reason when the toolchain (bin/pulumi, `make toolchain`) is absent.
 A copy, never the checkout: rotate edits Pulumi.local.yaml and the copy has its
-own file state backend, and applies to the module's own local cluster.
+own file state backend, and applies to the tier's local cluster (tests/conftest.py's ``cluster``, lent to
+this module alone), never the developer's.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def deployed(tmp_path_factory, cluster):
     root = tmp_path_factory.mktemp("project")
     for name in ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py"):
         shutil.copy(ROOT / name, root / name)
-    stack_file = root / "Pulumi.local.yaml"  # the module's own local cluster, not the developer's
+    stack_file = root / "Pulumi.local.yaml"  # the tier's local cluster, not the developer's
     stack_file.write_text(
         stack_file.read_text().replace("config:\n", f"config:\n  secrets-platform:kubernetes:\n    kubeconfig: {cluster.kubeconfig}\n", 1)
     )

@@ -2,7 +2,7 @@
 
 They run from their own venv, ``.venv-consumers`` (``make consumers-venv``, from the hashed
 requirements-consumers.lock), never imported into the program's: each check is a subprocess of
-that venv's python or CLI. The stack is applied to a cluster of the module's own (tests/conftest.py),
+that venv's python or CLI. The stack is applied to the tier's local cluster (tests/conftest.py),
 with OpenBao and PostgreSQL beside it, exactly as the e2e tier does.
 """
 

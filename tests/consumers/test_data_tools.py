@@ -1,7 +1,7 @@
 """The data tools consume what the local stack provides, as its snippets say, with the real tools.
 
-The local stack is applied to the module's own cluster (External Secrets syncing, OpenBao and PostgreSQL
-beside it, make up's Vault step applied), then:
+The local stack is applied to the tier's local cluster (tests/conftest.py's ``cluster``; External Secrets
+syncing, OpenBao and PostgreSQL beside it, make up's Vault step applied), then:
 
 - dbt-postgres: ``secrets-platform dbt-profile --credential warehouse`` (a vault-database bundle), the env
   file rendered by OpenBao's own agent from the template the stack outputs, logged in with the dagster job

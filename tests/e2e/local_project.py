@@ -1,8 +1,8 @@
 """A throwaway copy of the project that the real engine runs on.
 
 Never the checkout: each copy has its own file state backend, and applies to a
-local cluster of the test's own (tests/e2e/conftest.py starts one per module in a
-temporary folder, on free loopback ports), so tests don't disturb a developer's
+local cluster of the tests' own (tests/conftest.py's ``cluster``: the session's, lent to one module at a
+time, in a temporary folder, on free loopback ports), so tests don't disturb a developer's
 `make up`, and can edit the stack file. Without a cluster the copy renders
 manifests instead (`make render`'s mode). The engine and plugins come from
 `make toolchain` (bin/, .pulumi-home/).

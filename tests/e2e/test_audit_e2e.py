@@ -42,6 +42,13 @@ ISSUED: list[str] = []
 
 
 @pytest.fixture(scope="module")
+def cluster(own_cluster):
+    """A cluster of this module's own (tests/conftest.py), not the session's shared one: the tests count reads in its
+    API server's audit log, which must hold this module's reads alone."""
+    return own_cluster
+
+
+@pytest.fixture(scope="module")
 def servers(cluster):
     bao, pg = OpenBao(cluster), lp.LocalPostgres(cluster)
     bao.start()

@@ -23,7 +23,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def fresh(tmp_path):
+def fresh(tmp_path, no_shared_cluster):
+    """A new cluster (not started), alone on the machine: the session's shared one is stopped first (tests/conftest.py),
+    so what these tests find outside the data folder is this cluster's."""
     c = Cluster(tmp_path / "cluster", port_base=free_port_base())
     yield c
     c.destroy()

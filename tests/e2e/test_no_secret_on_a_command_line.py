@@ -50,8 +50,10 @@ def localcluster_cli(cluster: Cluster, *args: str) -> subprocess.CompletedProces
 
 
 @pytest.fixture(scope="module")
-def sampled(tmp_path_factory):
-    """make up's steps and some use of their result under one sampler; the secrets known afterwards."""
+def sampled(tmp_path_factory, no_shared_cluster):
+    """make up's steps and some use of their result under one sampler; the secrets known afterwards.
+
+    On a cluster of its own, started here by make up's cluster step (the session's shared one stopped first)."""
     root = tmp_path_factory.mktemp("cmdline")
     cluster = Cluster(root / "cluster", port_base=free_port_base())
     secrets: dict[str, str] = {}

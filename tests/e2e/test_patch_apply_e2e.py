@@ -4,8 +4,9 @@ secrets_platform/policies/kube.py judges a ``ClusterRoleBindingPatch`` as the Cl
 upserts, because pulumi-kubernetes applies Patch resources with server-side apply,
 whose apply PATCH creates an absent object. This module checks that claim where it
 matters: a throwaway program registering only a ``ClusterRoleBindingPatch`` that
-grants ``cluster-admin`` to ``system:authenticated``, on the module's own local
-cluster (tests/conftest.py's ``cluster``), through the pinned engine and provider.
+grants ``cluster-admin`` to ``system:authenticated``, on the tier's local cluster
+(tests/conftest.py's ``cluster``, lent to this module alone; the binding is deleted after it),
+through the pinned engine and provider.
 
 - previewed with the pack, the engine stops it with the pack's mandatory violations;
 - applied without the pack, the binding did not exist before and exists after, as
@@ -87,7 +88,9 @@ class PatchProject:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, cluster):
-    return PatchProject(tmp_path_factory.mktemp("patch"), cluster.kubeconfig)
+    yield PatchProject(tmp_path_factory.mktemp("patch"), cluster.kubeconfig)
+    # the binding the Patch created grants cluster-admin to everyone: gone before the cluster is lent on
+    cluster.kubectl("delete", "clusterrolebinding", BINDING, "--ignore-not-found", check=False)
 
 
 def binding(cluster) -> dict | None:

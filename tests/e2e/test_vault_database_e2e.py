@@ -38,7 +38,11 @@ KNOWN: dict[str, str] = {}
 
 @pytest.fixture(scope="module", autouse=True)
 def no_secret_on_a_command_line():
-    """Samples every process's command line for the whole module (cluster start included); none may hold a known secret."""
+    """Samples every process's command line for the whole module; none may hold a known secret.
+
+    The cluster's start is sampled when this module is the first to borrow the session's cluster; one started
+    before could not carry these secrets: every one is made in this module (OpenBao and PostgreSQL, and their
+    files, are new for each module that starts them: tests/cluster_pool.py)."""
     KNOWN.clear()
     with CmdlineSampler() as sampler:
         yield
