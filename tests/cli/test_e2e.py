@@ -125,13 +125,18 @@ def test_status_reports_every_secret_from_the_cluster(deployed):
 
 
 def test_rotate_names_the_reloader_workloads_that_mount_the_secret_as_its_blast_radius(deployed, cluster):
-    """The Deployments are objects only (no kubelet here): enough for the CLI to ask the cluster who restarts."""
+    """The Deployments are objects only: the CLI asks the cluster who restarts, nothing has to run. Their pods carry no
+    securityContext, so the namespace's restricted PodSecurity refuses them; were one admitted, it would use the node's
+    own image and never pull (nothing here reaches beyond loopback)."""
     import json
+
+    from secrets_platform.localcluster.node.images import WORKLOAD_IMAGE
 
     _, app = deployed
 
     def deployment(name: str, annotated: bool, secret: str) -> dict:
-        pod = {"containers": [{"name": "job", "image": "busybox", "envFrom": [{"secretRef": {"name": secret}}]}]}
+        container = {"name": "job", "image": WORKLOAD_IMAGE, "imagePullPolicy": "Never", "envFrom": [{"secretRef": {"name": secret}}]}
+        pod = {"containers": [container]}
         return {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
