@@ -213,3 +213,28 @@ def test_outputs_that_declare_nothing_remove_everything_apply_made(bao, tmp_path
     assert run(server, pg, ca, empty) == [], "a second apply of nothing must change nothing"
     run(server, pg, ca, out)  # and the stack declared again
     assert "kubernetes-local" in auth_paths(server) and call(server, "GET", "floe/data/local/salesforce")[0] == 200
+
+
+def test_something_of_another_type_at_an_auth_path_or_mount_is_refused_naming_it(bao):
+    """apply never takes over what it did not make: a userpass method at the auth path, a KV v1 mount at the KV mount,
+    a KV mount at the database mount, each one error naming the path, what is there and the setting to change."""
+    from secrets_platform.localcluster.vault import applier
+
+    server, _, ca = bao
+    api = lv.VaultApi(server.address, server.root_token())
+    call(server, "POST", "sys/auth/occupied-auth", {"type": "userpass"})
+    call(server, "POST", "sys/mounts/occupied-kv1", {"type": "kv", "options": {"version": "1"}})
+    call(server, "POST", "sys/mounts/occupied-db", {"type": "kv", "options": {"version": "2"}})
+    plan = lv.plan_of(outputs())
+    auths, mounts = call(server, "GET", "sys/auth")[1]["data"], call(server, "GET", "sys/mounts")[1]["data"]
+    kube = lv.Kubernetes("https://127.0.0.1:6443", ca, "reviewer-jwt-of-the-test")
+    with pytest.raises(lv.VaultError, match=r"^auth/occupied-auth in Vault at .* is a userpass method, not kubernetes: .*vault\.authPath"):
+        applier._apply_auth(api, dataclasses.replace(plan, auth_paths=("occupied-auth",)), kube, auths)
+    with pytest.raises(lv.VaultError, match=r"^occupied-kv1/ in Vault at .* is not a KV v2 mount: set vault\.mount"):
+        applier._apply_kv(api, dataclasses.replace(plan, mount="occupied-kv1", seeds={}), mounts)
+    with pytest.raises(
+        lv.VaultError, match=r"^occupied-db/ in Vault at .* is a kv mount, not the database engine: set vault\.databaseMount"
+    ):
+        applier._apply_databases(api, dataclasses.replace(plan, database_mount="occupied-db", databases=()), {}, mounts)
+    for path in ("sys/auth/occupied-auth", "sys/mounts/occupied-kv1", "sys/mounts/occupied-db"):
+        call(server, "DELETE", path)

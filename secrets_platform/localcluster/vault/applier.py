@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from secrets_platform import conventions
 from secrets_platform.localcluster import Cluster
@@ -98,13 +98,18 @@ def _ours(entry: dict, kind: str, description: str) -> bool:
     return entry.get("type") == kind and entry.get("description") == description
 
 
-def _enabled(api: VaultApi, existing: dict | None, endpoint: str, body: dict[str, Any], done: list[str], what: str) -> dict:
-    """``existing`` (an auth method or mount, from sys/auth or sys/mounts), else ``body`` enabled at ``endpoint`` first."""
-    if existing is not None:
-        return existing
-    api.call("POST", endpoint, body)
-    done.append(f"enabled {what}")
-    return body
+def _enabled(
+    api: VaultApi, existing: dict | None, endpoint: str, body: dict[str, Any], done: list[str], what: str, other: Callable[[str], str]
+) -> dict:
+    """``existing`` (an auth method or mount, from sys/auth or sys/mounts) of ``body``'s type, else ``body`` enabled at
+    ``endpoint`` first; one VaultError, ``other(<its type>)``, when something of another type is there."""
+    if existing is None:
+        api.call("POST", endpoint, body)
+        done.append(f"enabled {what}")
+        return body
+    if existing.get("type") != body["type"]:
+        raise VaultError(other(str(existing.get("type"))))
+    return existing
 
 
 def _apply_auth(api: VaultApi, plan: Plan, kube: Kubernetes | None, auths: dict) -> list[str]:
@@ -113,12 +118,18 @@ def _apply_auth(api: VaultApi, plan: Plan, kube: Kubernetes | None, auths: dict)
     for path in plan.auth_paths:
         assert kube is not None
         body = {"type": "kubernetes", "description": AUTH_DESCRIPTION}
-        existing = _enabled(api, auths.get(f"{path}/"), f"sys/auth/{path}", body, done, f"kubernetes auth at auth/{path}")
-        if existing.get("type") != "kubernetes":
-            raise VaultError(
-                f"auth/{path} in Vault at {api.address} is a {existing.get('type')} method, not kubernetes: "
+        _enabled(
+            api,
+            auths.get(f"{path}/"),
+            f"sys/auth/{path}",
+            body,
+            done,
+            f"kubernetes auth at auth/{path}",
+            lambda kind: (
+                f"auth/{path} in Vault at {api.address} is a {kind} method, not kubernetes: "  # noqa: B023 (called at once)
                 "disable it or set vault.authPath to another path"
-            )
+            ),
+        )
         api.call(
             "POST",
             f"auth/{path}/config",
@@ -198,9 +209,12 @@ def _apply_kv(api: VaultApi, plan: Plan, mounts: dict) -> list[str]:
     """KV v2 at the mount, a value for every declared property that has none, and paths no longer declared removed."""
     done: list[str] = []
     body = {"type": "kv", "options": {"version": "2"}, "description": KV_DESCRIPTION}
-    existing = _enabled(api, mounts.get(f"{plan.mount}/"), f"sys/mounts/{plan.mount}", body, done, f"KV v2 at {plan.mount}/")
-    if existing.get("type") != "kv" or str((existing.get("options") or {}).get("version")) != "2":
-        raise VaultError(f"{plan.mount}/ in Vault at {api.address} is not a KV v2 mount: set vault.mount to another name")
+    not_kv2 = f"{plan.mount}/ in Vault at {api.address} is not a KV v2 mount: set vault.mount to another name"
+    existing = _enabled(
+        api, mounts.get(f"{plan.mount}/"), f"sys/mounts/{plan.mount}", body, done, f"KV v2 at {plan.mount}/", lambda _: not_kv2
+    )
+    if str((existing.get("options") or {}).get("version")) != "2":
+        raise VaultError(not_kv2)
     for path, props in sorted(plan.seeds.items()):
         status, _ = api.call("GET", f"{plan.mount}/data/{path}", ok=(200, 404))
         if status == 200:
@@ -229,12 +243,17 @@ def _apply_databases(api: VaultApi, plan: Plan, logins: dict[str, Any], mounts: 
     mount = plan.database_mount
     done: list[str] = []
     body = {"type": "database", "description": DATABASE_DESCRIPTION}
-    existing = _enabled(api, mounts.get(f"{mount}/"), f"sys/mounts/{mount}", body, done, f"the database secrets engine at {mount}/")
-    if existing.get("type") != "database":
-        raise VaultError(
-            f"{mount}/ in Vault at {api.address} is a {existing.get('type')} mount, not the database engine: "
-            "set vault.databaseMount to another name"
-        )
+    _enabled(
+        api,
+        mounts.get(f"{mount}/"),
+        f"sys/mounts/{mount}",
+        body,
+        done,
+        f"the database secrets engine at {mount}/",
+        lambda kind: (
+            f"{mount}/ in Vault at {api.address} is a {kind} mount, not the database engine: set vault.databaseMount to another name"
+        ),
+    )
     for db in plan.databases:
         login = logins[db.service]
         # verify_connection: Vault logs in once now, so a wrong URL or password fails here, before any role exists.
