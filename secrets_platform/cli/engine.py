@@ -89,7 +89,14 @@ class Engine:
         self.require()
         binary = Path(self.pulumi_binary() or "")
         env = self.env_vars(stack)
-        Path(env["PULUMI_HOME"]).mkdir(parents=True, exist_ok=True)
+        home = Path(env["PULUMI_HOME"])
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as err:  # a dangling link, a file in its place, no permission
+            raise EngineError(
+                f"the engine's home folder PULUMI_HOME={home} cannot be created: {err.strerror or err}",
+                f"remove or fix {home} (make toolchain creates it), or set PULUMI_HOME to a writable folder",
+            ) from None
         # PulumiCommand(root=R) runs R/bin/pulumi.
         command = auto.PulumiCommand(root=str(binary.parent.parent), skip_version_check=True)
         return Workspace(stack, auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=env, pulumi_command=command))

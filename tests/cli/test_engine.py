@@ -44,3 +44,18 @@ def test_project_dir_is_found_upwards(tmp_path):
     assert find_project_dir(None, {}, cwd=ROOT / "tests" / "cli") == ROOT
     with pytest.raises(Exception, match="not inside a secrets-platform checkout"):
         find_project_dir(None, {}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["dangling link", "file"])
+def test_an_engine_home_that_cannot_be_a_folder_is_one_error_naming_it(tmp_path, kind):
+    home = tmp_path / ".pulumi-home"
+    if kind == "dangling link":
+        home.symlink_to(tmp_path / "gone")
+    else:
+        home.write_text("not a folder")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "pulumi").write_text("#!/bin/sh\n")
+    (tmp_path / "bin" / "pulumi").chmod(0o755)
+    with pytest.raises(EngineError) as err:
+        Engine(tmp_path, {"PATH": "/usr/bin"}).open("local")
+    assert f"PULUMI_HOME={home} cannot be created" in str(err.value) and "Fix: remove or fix" in str(err.value)
