@@ -119,7 +119,7 @@ def endpoints(params: dict[str, str]) -> tuple[Endpoint, ...]:
             # Not echoed: a URL pasted in the wrong field can carry a password where the port stands.
             raise ParseError("has a port that is not a number") from None
         if not 0 < port < 65536:
-            raise ParseError(f"has a port out of range ({port})")
+            raise ParseError("has a port out of range (1 to 65535)")
         for raw in ([hosts[i]] if i < len(hosts) else []) + ([addrs[i]] if i < len(addrs) else []):
             raw = raw.strip()
             if not raw:

@@ -27,6 +27,7 @@ _PG_FORBIDDEN_GRANTS = frozenset({"pg_execute_server_program", "pg_read_server_f
 MOUNT_NAME = re.compile(r"^[a-z0-9][-a-z0-9_]*\Z")
 # Outside local the connection is TLS only, as every other remote the platform reaches.
 _TLS_SSLMODES = ("require", "verify-ca", "verify-full")
+_PLAIN_SSLMODES = ("disable", "allow", "prefer")
 
 
 def mount_name_problem(path: list[str], value: str, what: str, example: str) -> Problem | None:
@@ -241,7 +242,8 @@ def _check_url(url: str, key: str, hidden: bool, add) -> None:
         add(
             Problem(
                 key,
-                f"connects without TLS (sslmode={sslmode or 'unset'})",
+                # libpq's other modes are named; any other text is not echoed (it could be a pasted password)
+                f"connects without TLS (sslmode={sslmode if sslmode in _PLAIN_SSLMODES else 'unset' if not sslmode else '<not a libpq mode>'})",
                 "add ?sslmode=verify-full (or require, verify-ca)",
                 url,
                 not hidden,

@@ -175,11 +175,13 @@ def test_user_info_in_the_url_is_refused_without_echoing_it():
         # What hypothesis found: a second URL pasted after a newline makes the first "host" the text before it.
         (f"postgresql://{PASSWORD}\npostgresql://", "has a host that is not a host name"),
         (f"postgresql://db:{PASSWORD}/x?sslmode=require", "has a port that is not a number"),
+        (f"postgresql://db/x?sslmode={PASSWORD}", "connects without TLS (sslmode=<not a libpq mode>)"),
+        ("postgresql://db:987654321/x?sslmode=require", "has a port out of range (1 to 65535)"),
     ],
 )
-def test_what_stands_where_a_host_or_port_should_is_not_echoed(url, needle):
+def test_what_stands_where_a_host_port_or_sslmode_should_is_not_echoed(url, needle):
     text = expect(needle, connections={"warehouse": {**CONNECTION["warehouse"], "url": url}})
-    assert PASSWORD not in text
+    assert PASSWORD not in text and "987654321" not in text
 
 
 def test_an_empty_password_is_named():
