@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from local_project import PULUMI, ROOT, LocalProject, engine_missing
@@ -291,6 +292,22 @@ def test_a_deleted_rolebinding_fails_the_drift_check_and_up_repairs_it(project, 
 # ---------------------------------------------------------------------------- an interrupted up
 
 
+def _language_hosts_in(root: Path) -> set[int]:
+    """The pids of the pulumi-language-python processes working in ``root`` (the engine starts them there)."""
+    pids = set()
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            argv0 = (proc_dir / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            cwd = os.readlink(proc_dir / "cwd")
+        except OSError:
+            continue
+        if Path(argv0).name == "pulumi-language-python" and Path(cwd) == root.resolve():
+            pids.add(int(proc_dir.name))
+    return pids
+
+
 def test_an_up_killed_halfway_converges_after_refresh_and_up(tmp_path, cluster, project):
     # Its own environment's names would collide with the module's project: destroy that first.
     project.pulumi("destroy", "-s", "local", "--yes")
@@ -310,8 +327,15 @@ def test_an_up_killed_halfway_converges_after_refresh_and_up(tmp_path, cluster, 
             break
         time.sleep(0.2)
     assert proc.poll() is None, "up finished before it could be interrupted"
+    hosts = _language_hosts_in(p.root)
+    assert hosts, "no language host of the interrupted up was found (its cwd is the project)"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    # The engine died without stopping its plugins: our language host notices (it checks the engine every 5 s) and exits.
+    deadline = time.monotonic() + 30
+    while (left := hosts & _language_hosts_in(p.root)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not left, f"the killed engine's language host still runs (pids {sorted(left)})"
     # What `make up` does after an interrupted run (localcluster recover): the dead run's lock goes, then refresh and up.
     recover = subprocess.run(
         [sys.executable, "-m", "secrets_platform.localcluster", "recover", "--state", str(p.root / ".state")],

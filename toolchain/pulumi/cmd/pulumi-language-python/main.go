@@ -34,6 +34,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -63,6 +64,13 @@ var pipedEnvNames = []string{"PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS"}
 
 // pipedEnvFDVar names the child's descriptor that carries them.
 const pipedEnvFDVar = "SECRETS_PLATFORM_PIPED_ENV_FD"
+
+// engineCheckInterval is how often the host asks the engine whether it is
+// still there, and stops serving once it is not: an engine killed halfway
+// (SIGKILL, an OOM kill, a closed CI job) never stops its plugins, and a host
+// left serving would stay until the machine restarts. Pulumi's own language
+// hosts run the same check (rpcutil.Healthcheck) every 5 minutes.
+const engineCheckInterval = 5 * time.Second
 
 // bailExitCode is what the exec script exits with after it has already shown
 // the user an actionable error; the engine is told to bail without adding
@@ -97,7 +105,21 @@ func main() {
 
 	host := &pythonHost{engineAddress: engineAddress, tracing: *tracing, execScript: execScript}
 
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := make(chan bool)
+	go func() {
+		<-ctx.Done()
+		close(stop)
+	}()
+	if engineAddress != "" {
+		if err := rpcutil.Healthcheck(ctx, engineAddress, engineCheckInterval, cancel); err != nil {
+			cmdutil.Exit(fmt.Errorf("could not check the engine at %s: %w", engineAddress, err))
+		}
+	}
+
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: stop,
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
 			return nil
