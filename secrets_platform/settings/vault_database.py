@@ -239,11 +239,12 @@ def _check_url(url: str, key: str, hidden: bool, add) -> None:
         return
     sslmode = params.get("sslmode", "")
     if sslmode not in _TLS_SSLMODES:
+        # libpq's other modes are named; any other text is not echoed (it could be a pasted password)
+        shown = sslmode if sslmode in _PLAIN_SSLMODES else "<not a libpq mode>" if sslmode else "unset"
         add(
             Problem(
                 key,
-                # libpq's other modes are named; any other text is not echoed (it could be a pasted password)
-                f"connects without TLS (sslmode={sslmode if sslmode in _PLAIN_SSLMODES else 'unset' if not sslmode else '<not a libpq mode>'})",
+                f"connects without TLS (sslmode={shown})",
                 "add ?sslmode=verify-full (or require, verify-ca)",
                 url,
                 not hidden,

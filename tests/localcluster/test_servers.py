@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 import pytest
@@ -21,7 +22,7 @@ def test_a_server_that_exits_while_starting_is_named_with_its_exit_code_and_log(
     srv.root.mkdir(parents=True)
     with pytest.raises(
         error,
-        match=rf"the local {label.replace('(', '[(]').replace(')', '[)]')} exited while starting \(exit code 3\): see .*{srv.COMPONENT}",
+        match=rf"the local {re.escape(label)} exited while starting \(exit code 3\): see .*{srv.COMPONENT}",
     ):
         srv._run(["/bin/sh", "-c", "echo starting-failed >&2; exit 3"], {"PATH": "/usr/bin:/bin"}, 5)
     assert not srv._pid_file.exists()
