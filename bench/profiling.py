@@ -32,6 +32,7 @@ OWNERS = (
         (
             f"{ROOT}/secrets_platform/components/",
             f"{ROOT}/secrets_platform/settings/",
+            f"{ROOT}/secrets_platform/model/",
             "/secrets_platform/conventions/",
             "/secrets_platform/policies/",
         ),
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import catalog, pack, programs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", default="ours", choices=programs.VARIANTS)
+    parser.add_argument("--variant", default="ours", choices=tuple(programs.PROGRAMS))
     parser.add_argument("--credentials", type=int, default=1_000)
     parser.add_argument("--pack", action="store_true", help="profile the policy pack instead of the program")
     parser.add_argument("--engine", action="store_true", help="profile the pack's process inside a real `pulumi preview` (toolchain)")
