@@ -8,7 +8,6 @@ components read their spec, the build reads the model, and neither reads the con
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -26,6 +25,7 @@ from secrets_platform.components.registry_secret import RegistryPullSecret
 from secrets_platform.components.tls_secret import PlatformTlsSecret
 from secrets_platform.components.vault import VaultAccess, VaultServer
 from secrets_platform.model import PlannedSecrets, SecretDescriptor, StackModel, resolve
+from secrets_platform.model.outputs import copied
 from secrets_platform.model.secrets import (
     ExternalCredentialSpec,
     GeneratedCredentialSpec,
@@ -68,7 +68,7 @@ class Platform:
 
     def outputs(self) -> dict[str, Any]:
         """Stack outputs: names, keys and consumer snippets; never a value (the model's, :mod:`secrets_platform.model.outputs`)."""
-        return copy.deepcopy(dict(self.model.outputs))
+        return copied(dict(self.model.outputs))
 
 
 def create_secrets(item: PlannedSecrets, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
