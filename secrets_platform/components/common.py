@@ -119,9 +119,14 @@ def _secret_values(string_data: SecretData) -> SecretData:
 def secret_copies(
     spec: OneSecret, *, secret_type: str, string_data: SecretData, opts: pulumi.ResourceOptions
 ) -> dict[str, k8s.core.v1.Secret]:
-    """The same Secret ``spec.secret_name`` in each of ``spec.namespaces``, keyed by namespace (never by position)."""
-    return {
-        namespace: platform_secret(
+    """The same Secret ``spec.secret_name`` in each of ``spec.namespaces``, keyed by namespace (never by position).
+
+    A loop, not a comprehension: a comprehension is a frame of its own, and the SDK walks every frame of the
+    stack for each resource it registers (its source position and stack trace).
+    """
+    copies: dict[str, k8s.core.v1.Secret] = {}
+    for namespace in sorted(spec.namespaces):
+        copies[namespace] = platform_secret(
             conventions.object_key(namespace, spec.secret_name),
             name=spec.secret_name,
             namespace=namespace,
@@ -131,8 +136,7 @@ def secret_copies(
             protect=spec.protect,
             opts=opts,
         )
-        for namespace in sorted(spec.namespaces)
-    }
+    return copies
 
 
 def generated_password(resource_name: str, gen: Generator, keepers: dict[str, str], opts: pulumi.ResourceOptions) -> random.RandomPassword:

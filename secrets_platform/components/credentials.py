@@ -22,7 +22,7 @@ import pulumi_random as random
 
 from secrets_platform.components.common import SecretCopiesComponent, child_options, generated_password
 from secrets_platform.model.descriptors import OPAQUE
-from secrets_platform.model.secrets import GeneratedCredentialSpec, Generator, current_slot, slot_generations
+from secrets_platform.model.secrets import GeneratedCredentialSpec, current_slot, slot_generations
 
 
 class GeneratedCredential(SecretCopiesComponent):
@@ -33,20 +33,16 @@ class GeneratedCredential(SecretCopiesComponent):
     def __init__(self, name: str, spec: GeneratedCredentialSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         child = child_options(self, opts)
-
-        def password(resource_name: str, gen: Generator, keepers: dict[str, str]) -> random.RandomPassword:
-            return generated_password(resource_name, gen, keepers, child)
-
         # Keyed by the secret key, never by position: reordering config replaces nothing.
         self.passwords: dict[str, random.RandomPassword] = {}
         values: dict[str, pulumi.Output[str]] = {}
         for gen in spec.generated:
             if spec.rotation_strategy == "single":
-                self.passwords[gen.key] = password(spec.password_names[gen.key], gen, {"rotation": spec.rotation})
+                self.passwords[gen.key] = generated_password(spec.password_names[gen.key], gen, {"rotation": spec.rotation}, child)
                 values[gen.key] = self.passwords[gen.key].result
                 continue
             slots = {
-                slot: password(spec.slot_names[gen.key][slot], gen, {"slot": slot, "generation": str(g)})
+                slot: generated_password(spec.slot_names[gen.key][slot], gen, {"slot": slot, "generation": str(g)}, child)
                 for slot, g in slot_generations(spec.generation).items()
             }
             current = current_slot(spec.generation)

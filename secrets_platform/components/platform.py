@@ -71,11 +71,6 @@ class Platform:
         return copied(dict(self.model.outputs))
 
 
-def create_secrets(item: PlannedSecrets, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-    """The component of one planned secret, chosen by its spec's type."""
-    return SECRET_COMPONENTS[type(item.args)](item.name, item.args, opts)
-
-
 def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
     model = resolve(settings)
     provider = provider or kubernetes_provider(model.providers)
@@ -111,7 +106,9 @@ def build(settings: Settings, provider: k8s.Provider | None = None) -> Platform:
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(providers=providers, depends_on=platform.external_secrets.ready)
             )
-        platform.secret_components.append(create_secrets(item, opts))
+        # The component of the planned secret, chosen by its spec's type: called here, not through a helper, as the SDK
+        # walks every frame of the stack for each resource it registers (each of the component's children included).
+        platform.secret_components.append(SECRET_COMPONENTS[type(item.args)](item.name, item.args, opts))
 
     if platform.external_secrets is not None and model.environment_store is not None:
         platform.store = _store(platform, model, base)
