@@ -25,10 +25,19 @@ def quick_line(s: dict[str, Any]) -> str:
     overhead = "nan" if f["overhead_ratio"] is None else f"{f['overhead_ratio']:.3f}"
     policy = "nan" if f["policy_us_per_resource"] is None else f"{f['policy_us_per_resource']:.1f}"
     fair = "skipped" if f.get("ours_fair_floor_ratio") is None else f"{f['ours_fair_floor_ratio']:.3f}"
+    floors = " ".join(f"{key}={_or_skipped(f.get(key))}" for key in PACK_FLOORS)
     return (
         f"overhead_ratio={overhead} growth_ratio={growth} policy_us_per_resource={policy} preview_pack_ratio={pack} "
-        f"ours_fair_floor_ratio={fair}"
+        f"ours_fair_floor_ratio={fair} {floors}"
     )
+
+
+PACK_FLOORS = {"pack_engine_floor_ratio": "noop-go", "pack_python_floor_ratio": "noop-py"}
+"""The ``--quick`` line's no-op analyzer figures (bench/noop.py): preview with that analyzer / preview without a pack."""
+
+
+def _or_skipped(value: float | None) -> str:
+    return "skipped" if value is None else f"{value:.3f}"
 
 
 def mock_lines(results: dict[str, Any]) -> list[str]:
