@@ -11,8 +11,13 @@ import pytest
 
 from secrets_platform.localcluster import process
 
-# A child that says when its SIGTERM handling is in place, then waits to be stopped.
-CHILD = "import signal, sys, time; signal.signal(signal.SIGTERM, {handler}); print('ready', flush=True); time.sleep(60)"
+# A child that says when its SIGTERM handling is in place, then waits to be stopped. Its SIGINT is the default
+# (dies at once), whatever it inherited: a background job (`cmd &` in a script, as CI may run us) starts with
+# SIGINT ignored, and Python's KeyboardInterrupt would add an unwinding the 1 s wait may not cover.
+CHILD = (
+    "import signal, sys, time; signal.signal(signal.SIGINT, signal.SIG_DFL); signal.signal(signal.SIGTERM, {handler}); "
+    "print('ready', flush=True); time.sleep(60)"
+)
 
 
 def _child(handler: str) -> subprocess.Popen:
