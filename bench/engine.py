@@ -15,8 +15,9 @@ The checkout's state and ``rendered/`` are never touched; engine output is
 discarded (it would show diffs).
 
 Per size: a warm-up (a preview of each project, one with the pack), then
-``rounds`` interleaved rounds of ``preview`` / ``preview --policy-pack`` for ours
-and ``preview`` for flat and fair (so load changes hit all alike; ratios per round, then the
+``rounds`` interleaved rounds of ``preview`` / ``preview --policy-pack`` for ours (the
+pack, then the no-op analyzers of bench/noop.py, which split the pack's cost into the
+engine's, Python serving's and our rules') and ``preview`` for flat and fair (so load changes hit all alike; ratios per round, then the
 median), one ``up`` that creates everything per project, then ``rounds`` no-op
 ``up``s per project. Every run also records, by sampling ``/proc`` (bench/sampler.py), the CPU
 seconds and the peak RSS of each process of the run by role (engine, language
@@ -38,7 +39,7 @@ from typing import Any, Callable
 
 import yaml
 
-from bench import catalog
+from bench import catalog, noop
 from bench.sampler import ROLES, Sampler
 from secrets_platform import conventions
 
@@ -331,6 +332,7 @@ def measure(
     flat: bool = True,
     fair: bool = True,
     noop_rounds: int | None = None,
+    noops: tuple[str, ...] = noop.LABELS,
     root: Path = ROOT,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -340,6 +342,9 @@ def measure(
 
     ``packs``: label -> policy pack directory (default ``{"pack": policies/}``); each is
     measured in every round, so two versions of the pack can be compared side by side.
+
+    ``noops``: the no-op analyzers (bench/noop.py) measured in the same rounds after the packs;
+    ``noop_skipped`` says why when they could not be made (the rest is measured without them).
     """
     why = availability(root)
     if why:
@@ -353,6 +358,12 @@ def measure(
             "sizes": {},
         }
         try:
+            made = noop.packs(work, noops, root)
+            copies.update(made)
+            out["packs"].update({label: f"bench/noop.py ({label})" for label in made})
+        except (RuntimeError, OSError, subprocess.SubprocessError) as err:
+            out["noop_skipped"] = str(err)
+        try:
             for size in sizes:
                 ops = Operations(up and (up_max is None or size <= up_max), flat, fair, noop_rounds)
                 out["sizes"][str(size)] = measure_size(work, size, rounds, copies, ops, root, progress)
@@ -362,13 +373,22 @@ def measure(
     return out
 
 
-def quick(credentials: int = 300, rounds: int = 2, root: Path = ROOT, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """``--quick``: preview with and without the pack on ours, and the fair floor's preview, ``rounds`` rounds after a warm-up."""
-    result = measure((credentials,), rounds, up=False, flat=False, root=root, progress=progress)
+def quick(
+    credentials: int = 300,
+    rounds: int = 2,
+    noops: tuple[str, ...] = noop.LABELS,
+    root: Path = ROOT,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """``--quick``: preview with and without the pack on ours, with the no-op analyzers, and the fair floor's
+    preview, ``rounds`` rounds after a warm-up."""
+    result = measure((credentials,), rounds, up=False, flat=False, noops=noops, root=root, progress=progress)
     if "skipped" in result:
         return result
     size = result["sizes"][str(credentials)]
     result["preview_pack_ratio"] = size["ratios"]["pack_ratio"]
+    for label in noops:
+        result[f"{label}_ratio"] = size["ratios"].get(f"{label}_ratio")
     result["ours_fair_floor_ratio"] = size["ratios"]["ours_fair_preview"]
     result["credentials"] = credentials
     return result

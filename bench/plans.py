@@ -6,6 +6,8 @@ import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import noop
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -33,6 +35,8 @@ class Plan:
     engine_up: bool = True
     engine_packs: tuple[tuple[str, str], ...] = ()
     """(label, policy pack directory) to measure side by side; default: ("pack", policies/)."""
+    engine_noops: tuple[str, ...] = noop.LABELS
+    """The no-op analyzers (bench/noop.py) measured beside the packs in every engine round."""
     mocks: bool = True
     """Program evaluation under mocks and the pack in process (``--engine-only`` turns them off)."""
     targets: dict[str, float] = field(default_factory=lambda: dict(TARGETS))
@@ -71,6 +75,7 @@ QUICK = Plan(
     engine_sizes=(300,),
     engine_rounds=2,
     engine_quick=True,
+    engine_noops=("noop-go",),  # the Python one too would add about a minute (--engine-noops noop-go noop-py)
 )
 
 
@@ -96,6 +101,8 @@ def of_args(args: argparse.Namespace) -> Plan:
         plan = Plan(**{**plan.__dict__, "engine_noop_rounds": args.engine_noop_rounds})
     if args.engine_previews_only:
         plan = Plan(**{**plan.__dict__, "engine_up": False})
+    if args.engine_noops is not None:
+        plan = Plan(**{**plan.__dict__, "engine_noops": tuple(args.engine_noops)})
     if args.pack:
         packs = tuple((label, str(Path(path).resolve())) for label, path in (p.split("=", 1) for p in args.pack))
         plan = Plan(**{**plan.__dict__, "engine_packs": packs})

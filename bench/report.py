@@ -18,6 +18,13 @@ def _program_sizes(results: dict[str, Any]) -> Iterator[tuple[dict[str, Any], di
         yield size, v, [f"{v[k]['program_peak_mib']:.0f}" for k in VARIANTS]
 
 
+def _pack_rules(p: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """The pack's per-resource figures in the order both reports show them: (what, CPU µs, wall µs) of the resource
+    rules, the pack's analyzer and, when it was measured, pulumi_policy's analyzer."""
+    measured = ("rules", "analyzer") + (("sdk_analyzer",) if "sdk_analyzer_us_per_resource" in p else ())
+    return [(what, p[f"{what}_us_per_resource"], p[f"{what}_wall_us_per_resource"]) for what in measured]
+
+
 def quick_line(s: dict[str, Any]) -> str:
     f = s["figures"]
     growth = "nan" if f["growth_ratio"] is None else f"{f['growth_ratio']:.3f}"
@@ -25,10 +32,19 @@ def quick_line(s: dict[str, Any]) -> str:
     overhead = "nan" if f["overhead_ratio"] is None else f"{f['overhead_ratio']:.3f}"
     policy = "nan" if f["policy_us_per_resource"] is None else f"{f['policy_us_per_resource']:.1f}"
     fair = "skipped" if f.get("ours_fair_floor_ratio") is None else f"{f['ours_fair_floor_ratio']:.3f}"
+    floors = " ".join(f"{key}={_or_skipped(f.get(key))}" for key in PACK_FLOORS)
     return (
         f"overhead_ratio={overhead} growth_ratio={growth} policy_us_per_resource={policy} preview_pack_ratio={pack} "
-        f"ours_fair_floor_ratio={fair}"
+        f"ours_fair_floor_ratio={fair} {floors}"
     )
+
+
+PACK_FLOORS = {"pack_engine_floor_ratio": "noop-go", "pack_python_floor_ratio": "noop-py"}
+"""The ``--quick`` line's no-op analyzer figures (bench/noop.py): preview with that analyzer / preview without a pack."""
+
+
+def _or_skipped(value: float | None) -> str:
+    return "skipped" if value is None else f"{value:.3f}"
 
 
 def mock_lines(results: dict[str, Any]) -> list[str]:
@@ -52,17 +68,13 @@ def mock_lines(results: dict[str, Any]) -> list[str]:
         f"of a {p['credentials']}-credential prd catalog)",
         "",
     ]
-    lines.append(
-        f"  all resource rules (our pack code)       {p['rules_us_per_resource']:9.1f} us/resource (CPU; wall {p['rules_wall_us_per_resource']:.1f})"
-    )
-    lines.append(
-        f"  the pack's analyzer, Remediate+Analyze   {p['analyzer_us_per_resource']:9.1f} us/resource (CPU; wall {p['analyzer_wall_us_per_resource']:.1f})"
-    )
-    if "sdk_analyzer_us_per_resource" in p:
-        lines.append(
-            f"  pulumi_policy's analyzer unchanged       {p['sdk_analyzer_us_per_resource']:9.1f} us/resource "
-            f"(CPU; wall {p['sdk_analyzer_wall_us_per_resource']:.1f})"
-        )
+    labels = {
+        "rules": "all resource rules (our pack code)",
+        "analyzer": "the pack's analyzer, Remediate+Analyze",
+        "sdk_analyzer": "pulumi_policy's analyzer unchanged",
+    }
+    for what, cpu, wall in _pack_rules(p):
+        lines.append(f"  {labels[what]:<40} {cpu:9.1f} us/resource (CPU; wall {wall:.1f})")
     for st in p["stack"]:
         lines.append(
             f"  stack rules on {st['resources']:>6} resources        {st['us_per_resource']:9.1f} us/resource  ({st['seconds'] * 1e3:.1f} ms)"
@@ -203,16 +215,13 @@ def mock_markdown(results: dict[str, Any]) -> list[str]:
         "",
         "| policy pack | µs per resource (CPU) | wall |",
         "|---|---:|---:|",
-        f"| all {p['resource_rules']} resource rules, our pack code ({p['resources']:,} resources) | {p['rules_us_per_resource']:.1f} | "
-        f"{p['rules_wall_us_per_resource']:.1f} |",
-        f"| the pack's analyzer (secrets_platform/policies/analyzer.py), `Remediate()` + `Analyze()` per resource | {p['analyzer_us_per_resource']:.1f} | "
-        f"{p['analyzer_wall_us_per_resource']:.1f} |",
     ]
-    if "sdk_analyzer_us_per_resource" in p:
-        out.append(
-            f"| pulumi_policy's analyzer unchanged, the same calls | {p['sdk_analyzer_us_per_resource']:.1f} | "
-            f"{p['sdk_analyzer_wall_us_per_resource']:.1f} |"
-        )
+    labels = {
+        "rules": f"all {p['resource_rules']} resource rules, our pack code ({p['resources']:,} resources)",
+        "analyzer": "the pack's analyzer (secrets_platform/policies/analyzer.py), `Remediate()` + `Analyze()` per resource",
+        "sdk_analyzer": "pulumi_policy's analyzer unchanged, the same calls",
+    }
+    out += [f"| {labels[what]} | {cpu:.1f} | {wall:.1f} |" for what, cpu, wall in _pack_rules(p)]
     for st in p["stack"]:
         out.append(
             f"| stack rules, {st['resources']:,} resources ({st['cpu_seconds'] * 1e3:.0f} ms) | {st['us_per_resource']:.1f} | "

@@ -17,10 +17,13 @@ One run measures, on generated catalogs (bench/catalog.py):
 
 Writes bench/results/<timestamp>.json and prints a table; the last line of
 ``--quick`` is ``overhead_ratio=<x> growth_ratio=<y> policy_us_per_resource=<z>
-preview_pack_ratio=<r> ours_fair_floor_ratio=<f>``, where ``<r>`` is preview with the
-pack over preview without and ``<f>`` our preview over the fair floor's (bench/flat.py
-with components) on 300 credentials, or ``skipped`` without the toolchain (the table
-says why).
+preview_pack_ratio=<r> ours_fair_floor_ratio=<f> pack_engine_floor_ratio=<g>
+pack_python_floor_ratio=<p>``, where ``<r>`` is preview with the
+pack over preview without, ``<f>`` our preview over the fair floor's (bench/flat.py
+with components), ``<g>`` and ``<p>`` preview with a no-op analyzer (bench/noop.py: Go,
+the engine's own cost of a pack; Python, plus serving from pulumi_policy's server) over
+preview without, on 300 credentials, or ``skipped`` without the toolchain (the table
+says why); ``--quick`` measures only the Go one unless ``--engine-noops noop-go noop-py``.
 docs/PERFORMANCE.md explains the method and the figures.
 """
 
@@ -42,9 +45,9 @@ from typing import Any
 # installed (the wheel holds only secrets_platform), so the checkout is appended: nothing there shadows an installed module.
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
-from bench import catalog, plans
+from bench import catalog, noop, plans
 from bench.plans import Plan
-from bench.report import VARIANTS, markdown, quick_line, table
+from bench.report import PACK_FLOORS, VARIANTS, markdown, quick_line, table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,7 +144,7 @@ def measure_engine(plan: Plan, progress=None) -> dict[str, Any]:
     from bench import engine
 
     if plan.engine_quick:
-        return engine.quick(plan.engine_sizes[0], plan.engine_rounds, progress=progress)
+        return engine.quick(plan.engine_sizes[0], plan.engine_rounds, plan.engine_noops, progress=progress)
     packs = {label: Path(path) for label, path in plan.engine_packs} or None
     return engine.measure(
         plan.engine_sizes,
@@ -150,6 +153,7 @@ def measure_engine(plan: Plan, progress=None) -> dict[str, Any]:
         up=plan.engine_up,
         up_max=plan.engine_up_max,
         noop_rounds=plan.engine_noop_rounds,
+        noops=plan.engine_noops,
         progress=progress,
     )
 
@@ -160,6 +164,7 @@ def engine_figures(e: dict[str, Any]) -> dict[str, float | None]:
     if "skipped" in e or not sizes:
         return {
             "preview_pack_ratio": None,
+            **dict.fromkeys(PACK_FLOORS),
             "preview_ours_flat_ratio": None,
             "ours_fair_floor_ratio": None,
             "preview_per_resource_growth": None,
@@ -172,6 +177,7 @@ def engine_figures(e: dict[str, Any]) -> dict[str, float | None]:
         growth = top["ops"]["ours preview"]["ms_per_resource"] / base["ops"]["ours preview"]["ms_per_resource"]
     return {
         "preview_pack_ratio": top["ratios"].get("pack_ratio"),
+        **{key: top["ratios"].get(f"{label}_ratio") for key, label in PACK_FLOORS.items()},
         "preview_ours_flat_ratio": top["ratios"].get("ours_flat_preview"),
         "ours_fair_floor_ratio": top["ratios"].get("ours_fair_preview"),
         "preview_per_resource_growth": growth,
@@ -283,6 +289,12 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--engine-rounds", type=int, help="engine rounds per size instead of the plan's")
     parser.add_argument("--engine-noop-rounds", type=int, help="no-op ups per program and size (default: the engine rounds)")
     parser.add_argument("--engine-previews-only", action="store_true", help="no up and no-op up in the engine series")
+    parser.add_argument(
+        "--engine-noops",
+        nargs="*",
+        choices=noop.LABELS,
+        help="the no-op analyzers (bench/noop.py) measured beside the packs (default: both, --quick: noop-go; none with no value)",
+    )
     parser.add_argument(
         "--pack",
         action="append",

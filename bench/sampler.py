@@ -58,6 +58,8 @@ def role_of(pid: int, root_pid: int) -> str:
         return "kubernetes provider"
     if "pulumi-resource-random" in exe:
         return "random provider"
+    if exe == "noop-analyzer":  # bench/noop.py's Go analyzer
+        return "analyzer"
     if "python" in exe:
         if "pulumi.policy" in line:
             return "analyzer"

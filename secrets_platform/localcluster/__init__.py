@@ -30,7 +30,7 @@ an RBAC object, at ``Metadata`` level (who, what, when; never a body).
 The package's modules: :mod:`.layout` (folders, addresses, components, pinned versions),
 :mod:`.ports`, :mod:`.audit` (the API server's audit policy), :mod:`.data_folder` (certificates,
 kubeconfigs, the state file), :mod:`.command_lines` (each component's command line),
-:mod:`.health` (each component's readiness), :mod:`.process` (start a process, await it) and
+:mod:`.health` (each component's readiness), :mod:`.process` (start a process, await it, stop it) and
 :mod:`.cluster` (the life cycle); :mod:`.node`, :mod:`.injector`, :mod:`.reloader`, and the side
 servers :mod:`.vault` and :mod:`.postgres`.
 """
@@ -50,7 +50,6 @@ from secrets_platform.localcluster.layout import (
 )
 from secrets_platform.localcluster.ports import Ports, free_port_base
 from secrets_platform.localcluster.ports import listening_sockets as _listening_sockets
-from secrets_platform.localcluster.ports import port_free as _port_free
 
 __all__ = [
     "AUDIT_LOG_BACKUPS",
@@ -66,7 +65,6 @@ __all__ = [
     "ClusterError",
     "Ports",
     "_listening_sockets",
-    "_port_free",
     "free_port_base",
     "injector",
     "pinned_versions",

@@ -7,9 +7,7 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -26,7 +24,7 @@ from secrets_platform.localcluster.layout import (
     ClusterError,
     pinned_versions,
 )
-from secrets_platform.localcluster.ports import DEFAULT_PORT_BASE, Ports, listening_sockets, port_free
+from secrets_platform.localcluster.ports import DEFAULT_PORT_BASE, Ports, check_free, listening_sockets
 
 if TYPE_CHECKING:
     from secrets_platform.localcluster.node import Node
@@ -74,7 +72,7 @@ class Cluster:
         self.audit_log.parent.mkdir(mode=0o700, exist_ok=True)
         self.audit_policy.write_text(json.dumps(AUDIT_POLICY, indent=2) + "\n")
 
-    def _pid_file(self, component: str) -> Path:
+    def pid_file(self, component: str) -> Path:
         return self.root / "run" / f"{component}.pid"
 
     @property
@@ -120,7 +118,7 @@ class Cluster:
         out: dict[str, int | None] = {}
         for component in COMPONENTS:
             try:
-                pid = int(self._pid_file(component).read_text())
+                pid = int(self.pid_file(component).read_text())
                 out[component] = pid if process.is_process_of(pid, component) else None
             except (OSError, ValueError):
                 out[component] = None
@@ -172,7 +170,7 @@ class Cluster:
             [str(self.binary(component)), *self._args(component)],
             name=component,
             log=self.log(component),
-            pid_file=self._pid_file(component),
+            pid_file=self.pid_file(component),
             env=command_lines.environment(self, component),
             cwd=self.root,
         )
@@ -196,13 +194,7 @@ class Cluster:
         return process.tail(self.log(component), lines)
 
     def _check_ports(self) -> None:
-        for what, port in self.ports.named().items():
-            if not port_free(port):
-                raise ClusterError(
-                    f"port {port} on 127.0.0.1 (for the local cluster's {what}) is already in use by another program: "
-                    f"stop that program (ss -ltnp 'sport = :{port}' shows it), or make destroy and start again with "
-                    "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
-                )
+        check_free((f"the local cluster's {what}", port) for what, port in self.ports.named().items())
 
     # ------------------------------------------------------------------ life cycle
 
@@ -288,22 +280,14 @@ class Cluster:
             if pid is not None:
                 self._stop_process(component, pid, timeout)
                 stopped.append(component)
-            self._pid_file(component).unlink(missing_ok=True)
+            self.pid_file(component).unlink(missing_ok=True)
             if component == "containerd":
                 self.node.cleanup()
         return stopped
 
     def _stop_process(self, component: str, pid: int, timeout: float) -> None:
         """SIGTERM, then SIGKILL when ``component`` still runs after ``timeout`` s."""
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.pids()[component] is not None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if self.pids()[component] is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.2)
+        process.stop(pid, lambda: self.pids()[component] is not None, timeout)
 
     def stop(self) -> list[str]:
         """Stop every component (data kept); the names of those that were running."""

@@ -6,6 +6,7 @@ import errno
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from secrets_platform.localcluster.layout import LOOPBACK, ClusterError
 
@@ -73,6 +74,17 @@ def port_free(port: int) -> bool:
                 return False
             raise
     return True
+
+
+def check_free(ports: Iterable[tuple[str, int]], error: type[ClusterError] = ClusterError) -> None:
+    """Each ``(what, port)`` free on 127.0.0.1, or one ``error`` naming the port, what wanted it and the fix."""
+    for what, port in ports:
+        if not port_free(port):
+            raise error(
+                f"port {port} on 127.0.0.1 (for {what}) is already in use by another program: "
+                f"stop that program (ss -ltnp 'sport = :{port}' shows it), or make destroy and start again with "
+                "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
+            )
 
 
 def listening_sockets() -> dict[str, tuple[str, int]]:

@@ -2,11 +2,15 @@
 
 :func:`spawn` appends a line naming the start to the log (``--- localcluster: starting NAME at TIME ---``) before the
 process's own output, so :func:`tail` reads only the latest run; :func:`wait_ready` polls a health check until it passes,
-the process exits (:class:`Exited`) or the time is up (:class:`NotReady`): the caller words the error and cleans up.
+the process exits (:class:`Exited`) or the time is up (:class:`NotReady`): the caller words the error and cleans up;
+:func:`stop` signals it, waits, and kills what is left.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -71,6 +75,19 @@ def wait_ready(
             raise Exited(code)
         time.sleep(interval)
     raise NotReady()
+
+
+def stop(pid: int, running: Callable[[], bool], timeout: float, sig: int = signal.SIGTERM) -> None:
+    """Send ``sig`` to ``pid``, wait up to ``timeout`` s until ``running()`` is false, then SIGKILL it if it still runs."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+    deadline = time.monotonic() + timeout
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if running():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
 
 
 def tail(log: Path, lines: int = 3) -> str:

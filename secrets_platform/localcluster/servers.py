@@ -11,12 +11,11 @@ runs it and waits until it is ready (``_launch``).
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import time
 from pathlib import Path
 
-from secrets_platform.localcluster import LOOPBACK, Cluster, ClusterError, _port_free, process
+from secrets_platform.localcluster import LOOPBACK, Cluster, ClusterError, process
+from secrets_platform.localcluster.ports import check_free
 
 
 class LoopbackServer:
@@ -40,7 +39,7 @@ class LoopbackServer:
 
     @property
     def _pid_file(self) -> Path:
-        return self.cluster.root / "run" / f"{self.COMPONENT}.pid"
+        return self.cluster.pid_file(self.COMPONENT)
 
     @property
     def _port_file(self) -> Path:
@@ -59,13 +58,7 @@ class LoopbackServer:
 
     def _check_ports(self, ports: tuple[int, ...], what: str, error: type[ClusterError]) -> None:
         """Every port free on 127.0.0.1, or one ``error`` naming the port, ``what`` wanted it, and the fix."""
-        for port in ports:
-            if not _port_free(port):
-                raise error(
-                    f"port {port} on 127.0.0.1 (for {what}) is already in use by another program: "
-                    f"stop that program (ss -ltnp 'sport = :{port}' shows it), or make destroy and start again with "
-                    "LOCAL_CLUSTER_PORT_BASE=<another port> make up"
-                )
+        check_free(((what, port) for port in ports), error)
 
     @property
     def host_port(self) -> str:
@@ -124,15 +117,7 @@ class LoopbackServer:
         if pid is None:
             self._pid_file.unlink(missing_ok=True)
             return False
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, self.STOP_SIGNAL)
-        deadline = time.monotonic() + self.STOP_TIMEOUT
-        while self.pid() is not None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if self.pid() is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.2)
+        process.stop(pid, lambda: self.pid() is not None, self.STOP_TIMEOUT, self.STOP_SIGNAL)
         self._pid_file.unlink(missing_ok=True)
         return True
 
@@ -145,7 +130,7 @@ class LoopbackServer:
             self._stop()
             self._prepare(tools)
             self.cluster.logs.mkdir(exist_ok=True)
-            (self.cluster.root / "run").mkdir(exist_ok=True)
+            self._pid_file.parent.mkdir(exist_ok=True)
             self._launch(tools, self.START_TIMEOUT if timeout is None else timeout)
             return True
 

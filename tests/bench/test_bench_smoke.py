@@ -29,7 +29,8 @@ TINY = plans.Plan(
 )
 QUICK_LINE = re.compile(
     r"^overhead_ratio=\d+\.\d{3} growth_ratio=\d+\.\d{3} policy_us_per_resource=\d+\.\d "
-    r"preview_pack_ratio=(\d+\.\d{3}|skipped) ours_fair_floor_ratio=(\d+\.\d{3}|skipped)$"
+    r"preview_pack_ratio=(\d+\.\d{3}|skipped) ours_fair_floor_ratio=(\d+\.\d{3}|skipped) "
+    r"pack_engine_floor_ratio=(\d+\.\d{3}|skipped) pack_python_floor_ratio=(\d+\.\d{3}|skipped)$"
 )
 
 
@@ -109,11 +110,16 @@ def test_engine_availability_explains_a_missing_toolchain(tmp_path):
 
 def test_quick_line_says_when_the_engine_ratio_was_skipped(results):
     line = report.quick_line(results["summary"])
-    assert line.endswith(" preview_pack_ratio=skipped ours_fair_floor_ratio=skipped") and QUICK_LINE.match(line)
+    assert line.endswith(
+        " preview_pack_ratio=skipped ours_fair_floor_ratio=skipped pack_engine_floor_ratio=skipped pack_python_floor_ratio=skipped"
+    ) and QUICK_LINE.match(line)
     figures = {**results["summary"]["figures"], "preview_pack_ratio": 1.23456, "ours_fair_floor_ratio": 1.0987}
     measured = {**results["summary"], "figures": figures}
     line = report.quick_line(measured)
-    assert line.endswith(" preview_pack_ratio=1.235 ours_fair_floor_ratio=1.099") and QUICK_LINE.match(line)
+    assert line.endswith(
+        " preview_pack_ratio=1.235 ours_fair_floor_ratio=1.099 pack_engine_floor_ratio=skipped pack_python_floor_ratio=skipped"
+    )
+    assert QUICK_LINE.match(line)
 
 
 def test_pack_stack_resources_get_unique_urns():

@@ -81,6 +81,39 @@ func unmarshal(s *structpb.Struct, label string) (resource.PropertyMap, error) {
 	return m, nil
 }
 
+// request is what every resource request names: the resource's type and URN.
+type request interface {
+	GetType() string
+	GetUrn() string
+}
+
+// requested is what a resource method reads first: the resource's kind, then the
+// property map s (label names it in errors).
+func requested(req request, s *structpb.Struct, label string) (kind, resource.PropertyMap, error) {
+	k, err := kindOf(req.GetType(), req.GetUrn())
+	if err != nil {
+		return kind{}, nil, err
+	}
+	m, err := unmarshal(s, label)
+	return k, m, err
+}
+
+// oldsAndNews is what Diff and Update read first: the kind, the old state and
+// the new inputs (labelled <op>.olds and <op>.news in errors).
+func oldsAndNews(req interface {
+	request
+	GetOlds() *structpb.Struct
+	GetNews() *structpb.Struct
+}, op string,
+) (kind, resource.PropertyMap, resource.PropertyMap, error) {
+	k, olds, err := requested(req, req.GetOlds(), op+".olds")
+	if err != nil {
+		return kind{}, nil, nil, err
+	}
+	news, err := unmarshal(req.GetNews(), op+".news")
+	return k, olds, news, err
+}
+
 func marshal(m resource.PropertyMap, label string) (*structpb.Struct, error) {
 	s, err := plugin.MarshalProperties(m, marshalOpts(label))
 	if err != nil {
@@ -150,10 +183,7 @@ func (p *randomProvider) Configure(context.Context, *pulumirpc.ConfigureRequest)
 
 // Check applies defaults and validates the inputs.
 func (p *randomProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	if _, err := kindOf(req.GetType(), req.GetUrn()); err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews(), "check.news")
+	_, news, err := requested(req, req.GetNews(), "check.news")
 	if err != nil {
 		return nil, err
 	}
@@ -178,14 +208,7 @@ func (p *randomProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (
 // Every input change replaces the resource: the result is never regenerated
 // in place.
 func (p *randomProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	if _, err := kindOf(req.GetType(), req.GetUrn()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds(), "diff.olds")
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews(), "diff.news")
+	_, olds, news, err := oldsAndNews(req, "diff")
 	if err != nil {
 		return nil, err
 	}
@@ -233,11 +256,7 @@ func (p *randomProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*p
 
 // Create generates the result (and for passwords its bcrypt hash).
 func (p *randomProvider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	k, err := kindOf(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
-	props, err := unmarshal(req.GetProperties(), "create.properties")
+	k, props, err := requested(req, req.GetProperties(), "create.properties")
 	if err != nil {
 		return nil, err
 	}
@@ -291,11 +310,7 @@ func (p *randomProvider) Create(_ context.Context, req *pulumirpc.CreateRequest)
 // Read returns the stored state unchanged: there is nothing outside Pulumi's
 // state to read back. Import (a Read with no state) is not supported.
 func (p *randomProvider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	k, err := kindOf(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
-	state, err := unmarshal(req.GetProperties(), "read.properties")
+	k, state, err := requested(req, req.GetProperties(), "read.properties")
 	if err != nil {
 		return nil, err
 	}
@@ -320,15 +335,7 @@ func (p *randomProvider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*p
 // Update is never asked for (Diff replaces on every input change); should an
 // engine ask anyway, the new inputs are accepted and the result is kept.
 func (p *randomProvider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	k, err := kindOf(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds(), "update.olds")
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews(), "update.news")
+	k, olds, news, err := oldsAndNews(req, "update")
 	if err != nil {
 		return nil, err
 	}

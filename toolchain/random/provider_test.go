@@ -389,6 +389,28 @@ func TestUnknownType(t *testing.T) {
 	}
 }
 
+// Every resource method reads the resource's kind before anything else, and refuses one this plugin does not serve.
+func TestEveryResourceMethodRefusesAnUnknownType(t *testing.T) {
+	const urn = "urn:pulumi:dev::proj::random:index/randomUuid:RandomUuid::u"
+	in := wire(t, props(map[string]any{}))
+	p := newProvider()
+	calls := map[string]func() error{
+		"check":  func() error { _, err := p.Check(ctx, &pulumirpc.CheckRequest{Urn: urn, News: in}); return err },
+		"diff":   func() error { _, err := p.Diff(ctx, &pulumirpc.DiffRequest{Urn: urn, Olds: in, News: in}); return err },
+		"create": func() error { _, err := p.Create(ctx, &pulumirpc.CreateRequest{Urn: urn, Properties: in}); return err },
+		"read":   func() error { _, err := p.Read(ctx, &pulumirpc.ReadRequest{Urn: urn, Properties: in}); return err },
+		"update": func() error {
+			_, err := p.Update(ctx, &pulumirpc.UpdateRequest{Urn: urn, Olds: in, News: in})
+			return err
+		},
+	}
+	for name, call := range calls {
+		if err := call(); err == nil || !strings.Contains(err.Error(), "unknown resource type") {
+			t.Errorf("%s of an unknown type: %v, want the unknown resource type error", name, err)
+		}
+	}
+}
+
 func TestPluginInfoAndSchema(t *testing.T) {
 	info, err := newProvider().GetPluginInfo(ctx, &emptypb.Empty{})
 	if err != nil || info.GetVersion() != "4.21.4" {
