@@ -133,7 +133,48 @@ def _recover(cluster: Cluster, args: argparse.Namespace) -> int:
             f"local stack: removed the stale lock of an interrupted pulumi run (pid {pid}); "
             "its pending operations are cleared by the refresh that follows"
         )
+    for attrs in _torn_attributes(args.state / ".pulumi"):
+        attrs.unlink()
+        print(
+            f"local stack: removed {attrs}, an attributes file a killed pulumi run left half-written; "
+            "the state file beside it is whole, and the file backend reads a missing attributes file as the default"
+        )
     return 0
+
+
+def _torn_attributes(backend: Path) -> list[Path]:
+    """The file backend's ``<blob>.attrs`` files that a killed write left unreadable, beside a blob that reads whole.
+
+    Pulumi's file backend stores through gocloud's fileblob: it writes a blob to a temporary file and renames it
+    (atomic), but truncates and rewrites the blob's ``.attrs`` JSON in place, so a run killed in between leaves it
+    empty or cut, and every later command fails with ``failed to load checkpoint: EOF``. fileblob decodes the first
+    JSON value of the file into its attributes and treats a missing file as the defaults: an ``.attrs`` that does not
+    decode to an object is torn, and removing it is what fileblob would read anyway. Only where the blob itself decodes
+    (plain or gzipped JSON), so a state file is never touched and nothing torn beside a torn state file is hidden.
+    """
+    import gzip
+    import json
+
+    def decodes(text: str) -> bool:
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text.lstrip())
+        except ValueError:
+            return False
+        return isinstance(value, dict)
+
+    torn = []
+    for attrs in sorted(backend.rglob("*.attrs")) if backend.is_dir() else []:
+        blob = attrs.with_name(attrs.name[: -len(".attrs")])
+        try:
+            if decodes(attrs.read_text(errors="replace")) or not blob.is_file():
+                continue
+            data = blob.read_bytes()
+            whole = decodes((gzip.decompress(data) if blob.suffix == ".gz" else data).decode())
+        except (OSError, ValueError, EOFError):
+            continue
+        if whole:
+            torn.append(attrs)
+    return torn
 
 
 COMMANDS = {"up": _up, "down": _down, "destroy": _destroy, "status": _status, "kubeconfig": _kubeconfig, "recover": _recover}
