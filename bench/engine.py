@@ -40,6 +40,7 @@ from typing import Any, Callable
 import yaml
 
 from bench import catalog, noop
+from bench.commands import run_checked
 from bench.sampler import ROLES, Sampler
 from secrets_platform import conventions
 
@@ -159,17 +160,15 @@ class Project:
             }
         )
         project = cls(program, credentials, path, env, root)
-        done = subprocess.run(
+        run_checked(
             [str(root / "bin" / "pulumi"), "stack", "init", "local", "--non-interactive"],
+            "`pulumi stack init local`",
+            error=EngineFailed,
             cwd=path,
             env=env,
-            capture_output=True,
-            text=True,
             timeout=300,
-            check=False,
+            tail=300,
         )
-        if done.returncode != 0:
-            raise EngineFailed(f"`pulumi stack init local` exited {done.returncode}: {done.stderr.strip()[-300:]}")
         return project
 
     def run(self, *args: str, pack: Path | None = None, extra_env: dict[str, str] | None = None) -> dict[str, Any]:

@@ -26,8 +26,9 @@ from __future__ import annotations
 import compileall
 import os
 import shutil
-import subprocess
 from pathlib import Path
+
+from bench.commands import run_checked
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = Path(__file__).resolve().parent / "noop_analyzer"
@@ -81,17 +82,13 @@ def build_go(out_dir: Path, module: Path = MODULE) -> Path:
         raise RuntimeError("no-op analyzer: `go` is not on PATH (the toolchain's Go builds bench/noop_analyzer)")
     out_dir.mkdir(parents=True, exist_ok=True)
     binary = out_dir / BINARY
-    done = subprocess.run(
+    run_checked(
         [go, "build", "-ldflags", "-s -w", "-o", str(binary), "."],
+        f"no-op analyzer: go build in {module}",
         cwd=module,
         env=go_env(),
-        capture_output=True,
-        text=True,
         timeout=900,
-        check=False,
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"no-op analyzer: go build in {module} exited {done.returncode}: {done.stderr.strip()[-400:]}")
     return binary
 
 

@@ -46,6 +46,7 @@ from typing import Any
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from bench import catalog, noop, plans
+from bench.commands import run_checked
 from bench.plans import Plan
 from bench.report import PACK_FLOORS, VARIANTS, markdown, quick_line, table
 
@@ -63,12 +64,14 @@ def measure_once(variant: str, credentials: int, in_process: bool = False) -> di
         from bench import worker
 
         return worker.measure(variant, credentials)
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.worker", variant, str(credentials)], cwd=ROOT, capture_output=True, text=True, check=False
+    stdout = run_checked(
+        [sys.executable, "-m", "bench.worker", variant, str(credentials)],
+        f"bench.worker {variant} {credentials}",
+        cwd=ROOT,
+        tail=2000,
+        separator=" failed:\n",
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.worker {variant} {credentials} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def measure_programs(sizes: tuple[int, ...], rounds: dict[int, int], *, in_process: bool = False, progress=None) -> dict[str, Any]:
