@@ -10,7 +10,8 @@ MODULES_STAMP := $(BUILD_DIR)/stamps/modules
 # go_step: one `go build` of one wrapper module, run by toolchain/steps.py.
 #   $(1) step name (its log: build/logs/$(1).log)   $(2) wrapper directory under toolchain/
 #   $(3) output files: one, or one per package (named as go build names them)
-#   $(4) packages to build, all in one go build   $(5) expected time, empty Go caches, 2 cores
+#   $(4) packages to build, all in one go build   $(5) expected time: empty Go caches, 2 cores, a quiet machine
+#   (the slower of the last two quiet cold runs, rounded up; docs/PERFORMANCE.md, "The cold first run")
 # Optional, set before the call: $(1).what (for people), $(1).ldflags (besides -s -w),
 # $(1).deps (more prerequisites). Adding a binary to a wrapper: its output and its package.
 define go_step
@@ -55,7 +56,7 @@ pulumi.what    := $(if $(SYSTEM_PULUMI),,the pulumi CLI v$(PULUMI_VERSION) and )
 pulumi.ldflags := $(PULUMI_STAMP)
 pulumi.deps    := $(wildcard toolchain/pulumi/cmd/pulumi-language-python/*.go toolchain/pulumi/cmd/pulumi-language-python/*.py)
 ifneq ($(ENGINE_OUT),)
-$(eval $(call go_step,pulumi,pulumi,$(ENGINE_OUT),$(ENGINE_PKGS),$(if $(SYSTEM_PULUMI),1m,4m)))
+$(eval $(call go_step,pulumi,pulumi,$(ENGINE_OUT),$(ENGINE_PKGS),$(if $(SYSTEM_PULUMI),1m,5m)))
 endif
 
 # Python scripts the host and the engine expect beside the binaries; they
@@ -81,7 +82,7 @@ $(KUBERNETES_EMBED) &: toolchain/kubernetes/go.mod toolchain/kubernetes/go.sum t
 kubernetes-provider.what    := the kubernetes provider $(PULUMI_KUBERNETES_VERSION)
 kubernetes-provider.ldflags := -X $(KUBERNETES_MOD)/pkg/version.Version=$(PULUMI_KUBERNETES_VERSION)
 kubernetes-provider.deps    := toolchain/kubernetes/main.go $(KUBERNETES_EMBED)
-$(eval $(call go_step,kubernetes-provider,kubernetes,$(PLUGIN_DIR)/pulumi-resource-kubernetes,.,15m))
+$(eval $(call go_step,kubernetes-provider,kubernetes,$(PLUGIN_DIR)/pulumi-resource-kubernetes,.,8m))
 
 # random: our own plugin (toolchain/random/README.md), stamped with the pulumi_random version it serves.
 random-provider.what    := the random provider $(PULUMI_RANDOM_VERSION) (ours)
@@ -107,7 +108,7 @@ KUBE_STAMP  := $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/
 	-X $(pkg).gitVersion=$(KUBE_VERSION) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(KUBE_MINOR) -X $(pkg).gitTreeState=clean)
 
 etcd.what := etcd $(ETCD_VERSION) for the local cluster
-$(eval $(call go_step,etcd,etcd,$(CLUSTER_BIN)/etcd,go.etcd.io/etcd/server/v3,2m))
+$(eval $(call go_step,etcd,etcd,$(CLUSTER_BIN)/etcd,go.etcd.io/etcd/server/v3,1m))
 
 # One go build, two links: the four servers are one binary (toolchain/kube/cmd/kube, which runs as the
 # name it is started as: each name is a link to it), kubectl its own (it runs often; no server's start-up).
@@ -116,13 +117,13 @@ KUBE_BINS    := $(addprefix $(CLUSTER_BIN)/,$(KUBE_SERVERS) kubectl)
 kube-control-plane.what    := kube-apiserver, kube-controller-manager, kube-scheduler, kubelet (one binary) and kubectl $(KUBE_VERSION) for the local cluster
 kube-control-plane.ldflags := $(KUBE_STAMP)
 kube-control-plane.deps    := toolchain/kube/cmd/kube/main.go
-$(eval $(call go_step,kube-control-plane,kube,$(CLUSTER_BIN)/kube $(CLUSTER_BIN)/kubectl,./cmd/kube k8s.io/kubernetes/cmd/kubectl,11m))
+$(eval $(call go_step,kube-control-plane,kube,$(CLUSTER_BIN)/kube $(CLUSTER_BIN)/kubectl,./cmd/kube k8s.io/kubernetes/cmd/kubectl,5m))
 $(addprefix $(CLUSTER_BIN)/,$(KUBE_SERVERS)): $(CLUSTER_BIN)/kube
 	@ln -sfn kube $@
 
 # The External Secrets controller: the module's root package.
 external-secrets.what := the External Secrets controller $(ESO_VERSION) for the local cluster
-$(eval $(call go_step,external-secrets,eso,$(CLUSTER_BIN)/external-secrets,$(ESO_MOD),6m))
+$(eval $(call go_step,external-secrets,eso,$(CLUSTER_BIN)/external-secrets,$(ESO_MOD),4m))
 
 # The Vault agent injector (secrets_platform/localcluster/injector.py): our main around vault-k8s's admission handler, in the
 # control plane's module graph (toolchain/kube), so only its own packages are compiled.
@@ -157,7 +158,7 @@ cluster-toolchain: $(CLUSTER_BINS) $(ESO_CRDS)
 MODULE_FETCHES := 8
 STEP_GO_MODS   := $(sort $(foreach s,$(TOOLCHAIN_STEPS),toolchain/$($(s).wrapper)/go.mod toolchain/$($(s).wrapper)/go.sum))
 $(MODULES_STAMP): $(STEP_GO_MODS) | $(BUILD_DIR)/stamps
-	@$(STEP) modules --expect 2m --what "the Go modules every step needs, and the standard library" -- \
+	@$(STEP) modules --expect 3m --what "the Go modules every step needs, and the standard library" -- \
 		bash -c 'rc=0; $(foreach s,$(TOOLCHAIN_STEPS),GOMAXPROCS=$(MODULE_FETCHES) $(GO_ENV) $(GO) -C toolchain/$($(s).wrapper) list -e -deps $($(s).packages) >/dev/null & ) \
 			$(GO_BUILD) std || rc=1; for job in $$(jobs -p); do wait $$job || rc=1; done; exit $$rc'
 	@touch $@
