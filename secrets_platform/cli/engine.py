@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from secrets_platform import conventions
 from secrets_platform.cli.errors import EngineError
 
 # Documented in the README; protects nothing real and is used for the local stack only.
@@ -37,7 +38,7 @@ class Step:
 
     @property
     def name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1]
+        return conventions.parse_urn(self.urn).name
 
 
 @dataclass

@@ -20,6 +20,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_random as random
 
+from secrets_platform import conventions
 from secrets_platform.components.common import SecretCopiesComponent, child_options, generated_password
 from secrets_platform.model.descriptors import OPAQUE
 from secrets_platform.model.secrets import GeneratedCredentialSpec, current_slot, slot_generations
@@ -28,7 +29,7 @@ from secrets_platform.model.secrets import GeneratedCredentialSpec, current_slot
 class GeneratedCredential(SecretCopiesComponent):
     """``<service>-<env>-credentials`` in each consumer namespace."""
 
-    TYPE = "secrets-platform:credentials:GeneratedCredential"
+    TYPE = conventions.GENERATED_CREDENTIAL_TYPE
 
     def __init__(self, name: str, spec: GeneratedCredentialSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)

@@ -36,6 +36,7 @@ from secrets_platform.conventions.paths import *  # noqa: F403 (re-exported: its
 from secrets_platform.conventions.paths import key_slug, parse_vault_creds_path, vault_creds_path
 from secrets_platform.conventions.principals import *  # noqa: F403 (re-exported: its __all__)
 from secrets_platform.conventions.resources import *  # noqa: F403 (re-exported: its __all__)
+from secrets_platform.conventions.urns import *  # noqa: F403 (re-exported: its __all__)
 
 PROJECT = "secrets-platform"
 

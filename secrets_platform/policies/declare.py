@@ -24,6 +24,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from secrets_platform import conventions
 from secrets_platform.policies import kube
 from secrets_platform.policies.resource import Resource, fails_closed
 from secrets_platform.policies.values import UnknownAtPreview
@@ -61,8 +62,12 @@ def config_schema(**extra: dict[str, Any]) -> PolicyConfigSchema:
     )
 
 
-def _urn_name(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1]
+def _urn_name(urn: str) -> str | None:
+    """The name the engine reads in ``urn`` (everything after the third ``::``), None when it is no URN."""
+    try:
+        return conventions.parse_urn(urn).name
+    except conventions.ConventionError:
+        return None
 
 
 def is_exempt(config: Mapping[str, Any], urn: str, name: str, parent: str | None = None) -> bool:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from secrets_platform import conventions
 from secrets_platform.policies.support import Resource
 
 HELM_CHART = "kubernetes:helm.sh/v4:Chart"
@@ -55,11 +56,10 @@ OPERATOR_CHARTS: Mapping[str, OperatorChart] = {
 
 def parent_type(urn: str) -> str | None:
     """The type of a resource's parent, from its URN (``...::Parent$Own::name``)."""
-    parts = urn.split("::")
-    if len(parts) < 4:
+    try:
+        return conventions.parse_urn(urn).parent_type
+    except conventions.ConventionError:
         return None
-    types = parts[2].split("$")
-    return types[-2] if len(types) > 1 else None
 
 
 def chart_label(r: Resource) -> tuple[str, str] | None:

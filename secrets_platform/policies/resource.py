@@ -31,11 +31,10 @@ def stack_of_urn(urn: str) -> str | None:
     pack's process (pulumi_policy then configures ``pulumi.get_stack()``); the stack
     policy checks that the two agree.
     """
-    prefix = "urn:pulumi:"
-    if not isinstance(urn, str) or not urn.startswith(prefix):
+    try:
+        return conventions.parse_urn(urn).stack or None
+    except conventions.ConventionError:
         return None
-    stack = urn[len(prefix) :].split("::", 1)[0]
-    return stack or None
 
 
 def engine_stack() -> str | None:

@@ -186,7 +186,11 @@ def test_rotate_counts_replaced_keys_not_preview_steps(tmp_path):
     pw = "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential$random:index/randomPassword:RandomPassword::snowflake-snowflake-password"
     steps = [Step(op, pw, "random:index/randomPassword:RandomPassword") for op in ("create-replacement", "replace", "delete-replaced")]
     steps += [
-        Step("update", f"urn:x::{ns}/snowflake-local-credentials", "kubernetes:core/v1:Secret")
+        Step(
+            "update",
+            f"urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential$kubernetes:core/v1:Secret::{ns}/snowflake-local-credentials",
+            "kubernetes:core/v1:Secret",
+        )
         for ns in ("dagster-local", "floe-jobs-local")
     ]
     engine = FakeEngine(root, installed=True, deployed={"local"}, state={"local": local_state()}, steps=steps)

@@ -16,8 +16,16 @@ STEPS = [
         COMPONENT.replace("GeneratedCredential::", "GeneratedCredential$random:index/randomPassword:RandomPassword::snowflake-"),
         "random:index/randomPassword:RandomPassword",
     ),
-    Step("update", "urn:x::dagster-local/snowflake-local-credentials", "kubernetes:core/v1:Secret"),
-    Step("update", "urn:x::floe-jobs-local/snowflake-local-credentials", "kubernetes:core/v1:Secret"),
+    Step(
+        "update",
+        "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential$kubernetes:core/v1:Secret::dagster-local/snowflake-local-credentials",
+        "kubernetes:core/v1:Secret",
+    ),
+    Step(
+        "update",
+        "urn:pulumi:local::secrets-platform::secrets-platform:credentials:GeneratedCredential$kubernetes:core/v1:Secret::floe-jobs-local/snowflake-local-credentials",
+        "kubernetes:core/v1:Secret",
+    ),
 ]
 
 

@@ -176,6 +176,33 @@ def test_stack_files(stack: str) -> None:
     assert re.fullmatch(c.STACK_FILE_GLOB.replace(".", r"\.").replace("*", ".+"), name)
 
 
+# A URN's name is any string, '::' included (the engine reads it as everything after the third '::').
+URN_NAME = st.text(st.sampled_from("ab-:/$."), min_size=0, max_size=12)
+TYPE_TOKEN = st.from_regex(r"[a-z]{1,5}:[a-z/0-9]{1,6}:[A-Z][A-Za-z]{0,6}", fullmatch=True)
+
+
+@PROPERTY
+@given(stack=STACK, types=st.lists(TYPE_TOKEN, min_size=1, max_size=3), name=URN_NAME)
+def test_urns_read_as_the_engine_reads_them(stack: str, types: list[str], name: str) -> None:
+    qualified = "$".join(types)
+    parsed = c.parse_urn(c.urn(stack, c.PROJECT, qualified, name))
+    assert parsed == c.Urn(stack, c.PROJECT, qualified, name)
+    assert parsed.type == types[-1]
+    assert parsed.parent_type == (types[-2] if len(types) > 1 else None)
+
+
+def test_a_urn_name_holding_double_colons_is_the_whole_rest_not_its_last_segment() -> None:
+    """The engine's URN.Name(): everything after the third '::' (pulumi sdk/v3 go/common/resource/urn)."""
+    parsed = c.parse_urn("urn:pulumi:prd::secrets-platform::secrets-platform:x:Y$kubernetes:core/v1:Secret::evil::trusted")
+    assert parsed.name == "evil::trusted"
+    assert (parsed.type, parsed.parent_type) == ("kubernetes:core/v1:Secret", "secrets-platform:x:Y")
+
+
+def test_only_a_urn_name_may_hold_double_colons() -> None:
+    with pytest.raises(c.ConventionError, match="'a::b'"):
+        c.urn("prd", c.PROJECT, "a::b", "n")
+
+
 @PROPERTY
 @given(workload=ANY_LABEL, env=ENV)
 def test_env_suffix(workload: str, env: str) -> None:
@@ -225,6 +252,8 @@ def test_a_secret_name_that_reads_two_ways_is_refused() -> None:
         (c.parse_key_prefix, "SNOWFLAKE"),
         (c.parse_previous_key, "SNOWFLAKE_PASSWORD"),
         (c.parse_gcp_service_account_member, "serviceAccount:p.svc.id.goog[ns/eso]"),
+        (c.parse_urn, "urn:pulumi:local::secrets-platform::kubernetes:core/v1:Secret"),
+        (c.parse_urn, "pulumi:local::secrets-platform::kubernetes:core/v1:Secret::x"),
     ],
 )
 def test_each_parser_refuses_what_it_cannot_read_naming_the_value_and_the_form(parse: Callable[[str], object], bad: str) -> None:
@@ -249,7 +278,9 @@ def test_parsers_given_a_part_refuse_names_without_it(parse: Callable[[str, str]
         parse(bad, given)
 
 
-@pytest.mark.parametrize("module", ["dns", "environments", "errors", "forms", "keys", "operators", "paths", "principals", "resources"])
+@pytest.mark.parametrize(
+    "module", ["dns", "environments", "errors", "forms", "keys", "operators", "paths", "principals", "resources", "urns"]
+)
 def test_conventions_re_exports_every_public_name_of_its_modules(module: str) -> None:
     """``from secrets_platform import conventions`` is the one door: nothing public hides in a submodule."""
     mod = importlib.import_module(f"secrets_platform.conventions.{module}")

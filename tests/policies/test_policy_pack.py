@@ -453,8 +453,8 @@ def test_children_of_an_exempt_component(fx):
     props["rules"][0]["verbs"] = ["get", "list", "watch"]
     t = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 
-    def run(config):
-        opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], chart)
+    def run(config, parent=chart):
+        opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
         args = ResourceValidationArgs(
             t, unknown_checking_proxy(props), fx.urn_of(t, "eso-controller", "prd"), "eso-controller", opts, None, config
         )
@@ -468,3 +468,8 @@ def test_children_of_an_exempt_component(fx):
     assert run({"exemptChildrenOf": [chart]}) == []
     assert run({"exemptChildrenOf": ["external-secrets"]}) == []
     assert run({"exemptChildrenOf": ["vault"]})
+    # The engine reads a URN's name as everything after its third '::' (URN.Name()): a parent named
+    # 'evil::external-secrets' is not 'external-secrets', so its children stay judged.
+    impostor = fx.urn_of("secrets-platform:x:Wrapper", "evil::external-secrets", "prd")
+    assert run({"exemptChildrenOf": ["external-secrets"]}, parent=impostor)
+    assert run({"exemptChildrenOf": ["evil::external-secrets"]}, parent=impostor) == []

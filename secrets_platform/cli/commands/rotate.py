@@ -130,7 +130,7 @@ def bundle_urns(resources: list[dict[str, Any]], service: str, secret_name: str)
         r.get("parent") for r in resources if ((r.get("inputs") or {}).get("metadata") or {}).get("name") == secret_name and r.get("parent")
     }
     roots |= {
-        u for u, r in by_urn.items() if r.get("custom") is False and u.endswith(f"::{service}") and ":credentials:" in r.get("type", "")
+        u for u, r in by_urn.items() if r.get("type") == conventions.GENERATED_CREDENTIAL_TYPE and conventions.parse_urn(u).name == service
     }
     if not roots:
         raise EngineError(f"{secret_name} is not in the deployed state", "deploy the stack file as it is first, then rotate")
