@@ -185,14 +185,24 @@ lock: ## Re-resolve the hashed locks (requirements*.lock) from the pins in pypro
 		| $(UV_COMPILE) - -o requirements-consumers.lock
 
 # ---------------------------------------------------------------------------
-# Lint: ruff (check and format) and mypy, pinned in requirements-dev.lock and
-# configured in pyproject.toml. Run by `make test`.
+# Lint: ruff (check and format) and mypy, configured in pyproject.toml; the secret scanner (detect-secrets against
+# .secrets.baseline, compared by file and hashed string as tests/test_secret_scan.py does); shellcheck on the shell
+# scripts; actionlint on the GitHub Actions workflows (it runs shellcheck on their run: scripts). The Python tools
+# and shellcheck are pinned in requirements-dev.lock; actionlint, served only as a Go module, in toolchain/lint/go.mod,
+# built into build/lint/. The same set as the pre-commit hooks (.pre-commit-config.yaml). Run by `make test`.
+
+ACTIONLINT := $(BUILD_DIR)/lint/actionlint
+$(ACTIONLINT): toolchain/lint/go.mod toolchain/lint/go.sum
+	cd toolchain/lint && $(GO_BUILD) -ldflags "-s -w" -o $@ github.com/rhysd/actionlint/cmd/actionlint
 
 .PHONY: lint
-lint: venv ## ruff check, ruff format --check and mypy (versions pinned in requirements-dev.lock)
+lint: venv $(ACTIONLINT) ## ruff check, ruff format --check, mypy, the secret scanner, shellcheck and actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV_PYTHON) -m pytest -q --no-header -p no:cacheprovider tests/test_secret_scan.py
+	$(VENV)/bin/shellcheck .ci/run $$(git ls-files '*.sh')
+	$(ACTIONLINT) -shellcheck $(VENV)/bin/shellcheck -pyflakes=
 
 # ---------------------------------------------------------------------------
 # The local stack: the embedded default. `make up` starts the local cluster
@@ -330,7 +340,7 @@ pin-urns: venv ## Re-pin tests/components/prd_urns.json after a deliberate chang
 
 .PHONY: help
 .PHONY: hooks secrets-baseline
-hooks: venv ## Install the git hooks of .pre-commit-config.yaml (secret scanner, ruff, mypy) into this clone
+hooks: venv $(ACTIONLINT) ## Install the git hooks of .pre-commit-config.yaml (the same set as make lint) into this clone
 	$(VENV)/bin/pre-commit install
 
 secrets-baseline: venv ## Re-record .secrets.baseline after auditing what the scanner reports (tests/test_secret_scan.py)

@@ -23,6 +23,7 @@ PULUMI_BIN = ROOT / "bin" / "pulumi"
 ENGINE_PACKAGES = ("pulumi", "pulumi-kubernetes", "pulumi-random")
 # The local cluster's pieces: Go modules with release tags and no Python package.
 CLUSTER_PIECES = ("kube-control-plane", "etcd", "external-secrets", "vault-injector", "reloader")
+LINT_TOOLS = ("actionlint",)  # built by make lint from toolchain/lint
 NO_PYTHON = "-"
 CLUSTER_BIN = ROOT / "build" / "cluster"
 LOCAL = "local"  # our own module in the wrapper dir (upstream refused by the proxy)
@@ -172,19 +173,19 @@ def test_pulumi_cli_is_the_released_module_version():
 def test_pseudo_versions_are_pseudo_versions():
     """Provider modules have no provider/vX tags: their pins are commit pseudo-versions."""
     for pin in PINS.values():
-        if pin.package == "pulumi" or pin.go_version == LOCAL or pin.package in CLUSTER_PIECES:
+        if pin.package == "pulumi" or pin.go_version == LOCAL or pin.package in CLUSTER_PIECES + LINT_TOOLS:
             continue
         assert re.fullmatch(r"v\d+\.0\.0-\d{14}-[0-9a-f]{12}", pin.go_version), (
             f"{pin.package}: {pin.go_version} is not a commit pseudo-version of {pin.go_module}"
         )
 
 
-def test_versions_file_lists_every_cluster_piece():
-    missing = [p for p in CLUSTER_PIECES if p not in PINS]
+def test_versions_file_lists_every_cluster_piece_and_lint_tool():
+    missing = [p for p in CLUSTER_PIECES + LINT_TOOLS if p not in PINS]
     assert not missing, f"{VERSIONS_FILE} has no line for {', '.join(missing)}"
 
 
-@pytest.mark.parametrize("piece", CLUSTER_PIECES)
+@pytest.mark.parametrize("piece", CLUSTER_PIECES + LINT_TOOLS)
 def test_cluster_piece_is_a_release_required_by_its_wrapper(piece):
     pin = PINS[piece]
     assert pin.python_version == NO_PYTHON, f"{piece} has no Python package; its python-version column must be {NO_PYTHON!r}"
