@@ -199,12 +199,39 @@ def test_store_selector_by_expression_passes(fx):
     assert fx.run(isolation.secretstore_namespace_env, store_type("v1"), props) == []
 
 
-@pytest.mark.parametrize("pattern", [".*", "^dagster-.*$", "^dagster-dev$", "^a-dev$|^b-prd$", ".*|-prd$", "-(dev|prd)$"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        ".*",
+        "^dagster-.*$",
+        "^dagster-dev$",
+        "^a-dev$|^b-prd$",
+        ".*|-prd$",
+        "-(dev|prd)$",
+        # A top-level alternation hidden behind a '(' in a character class: ESO (Go's regexp.MatchString) admits
+        # snowflake-dev; the parser sees the BRANCH.
+        "[(]|^snowflake-dev|.*-prd$",
+        "x[(]|snowflake-d[e]v|.*-prd$",
+        # Syntax the two engines read differently, or only Go reads: refused.
+        "^[[:alpha:]]+-prd$",
+        r"^\Qdagster\E-prd$",
+        # Not anchored at the end, or the anchor escaped.
+        "^dagster-prd",
+        r"^dagster-prd\$",
+    ],
+)
 def test_store_regex_not_confined_fails(fx, pattern):
     props = fx.cluster_secret_store()
     props["spec"]["conditions"][2]["namespaceRegexes"] = [pattern]
     [message] = fx.run(isolation.secretstore_namespace_env, store_type("v1beta1"), props)
     assert "namespaceRegexes" in message
+
+
+@pytest.mark.parametrize("pattern", ["^dagster-prd$", "^flyte-[a-z]+-prd$", ".*-prd$", "^(?:dagster|floe-jobs)-prd$"])
+def test_store_regex_confined_to_the_env_passes(fx, pattern):
+    props = fx.cluster_secret_store()
+    props["spec"]["conditions"][2]["namespaceRegexes"] = [pattern]
+    assert fx.run(isolation.secretstore_namespace_env, store_type("v1beta1"), props) == []
 
 
 def test_store_provider_in_another_env_fails(fx):

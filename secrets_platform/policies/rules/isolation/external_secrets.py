@@ -7,6 +7,11 @@ Part of the isolation rules (see ``policies.rules.isolation``).
 from __future__ import annotations
 
 import re
+
+# CPython's own regex parser (what _regex_confined reads ESO's namespace patterns with); typeshed has no stubs for it.
+import re._constants as _regex_constants  # type: ignore[import-not-found]
+import re._parser as _regex_parser  # type: ignore[import-not-found]
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -166,26 +171,32 @@ def clusterexternalsecret_env(r: Resource, config: Mapping[str, Any], env: str) 
 
 
 def _regex_confined(pattern: str, env: str) -> bool:
-    """True when a namespace regex can only match '<something>-<env>' namespaces.
+    """True when every namespace the regex can match ends in '-<env>'.
 
-    Deliberately strict rather than clever: anchored at the end on '-<env>', no
-    top-level alternation that could add another branch, and no other environment
-    mentioned. Anything else is reported; rewrite it as a plain list of namespaces.
+    ESO admits a namespace when ``regexp.MatchString(pattern, namespace)`` is true (Go's RE2
+    syntax, an unanchored search: pkg/controllers/secretstore/client_manager.go). The pattern is
+    read by CPython's own regex parser, not by string tests of ours: its top level must be a
+    sequence that ends in the literal '-<env>' and the end-of-text anchor '$'. Then every match
+    ends there, whatever comes before; a top-level alternation, however it is hidden (behind a
+    '(' inside a character class, say), is one BRANCH item and cannot end that way.
+    Where the two syntaxes differ, the pattern is refused: Go-only syntax (``\\z``, ``\\Q...\\E``,
+    ``(?U)``) does not parse here, and a POSIX class (``[[:alpha:]]``, where Go's class may end
+    later than Python's) makes Python warn of a nested set, which is refused too. Go's '$' without
+    the m flag is the end of the text; Python's also matches before a final newline, which no
+    namespace name holds. No other environment may be mentioned, and probe namespaces of the other
+    environments must not match. Anything else is reported; rewrite it as a plain list of namespaces.
     """
-    if not pattern.endswith(f"-{env}$") or conventions.env_tokens_in(pattern) - {env}:
+    if conventions.env_tokens_in(pattern) - {env}:
         return False
-    depth = 0
-    for i, char in enumerate(pattern):
-        if char == "\\":
-            continue
-        if i and pattern[i - 1] == "\\":
-            continue
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "|" and depth == 0:
-            return False
     try:
-        compiled = re.compile(pattern)
-    except re.error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            items = list(_regex_parser.parse(pattern))
+            compiled = re.compile(pattern)
+    except (re.error, FutureWarning, DeprecationWarning, RecursionError, OverflowError):
+        return False
+    suffix = [(_regex_constants.LITERAL, ord(char)) for char in f"-{env}"] + [(_regex_constants.AT, _regex_constants.AT_END)]
+    if items[-len(suffix) :] != suffix:
         return False
     probes = [
         conventions.namespace_name(w, other, checked=False)

@@ -1,0 +1,111 @@
+"""The pack's reading of a ClusterSecretStore's namespaceRegexes, judged by Go's regexp package, which is what
+External Secrets evaluates them with (``regexp.MatchString(pattern, namespace)``: RE2 syntax, an unanchored
+search; pkg/controllers/secretstore/client_manager.go). Needs ``go`` (the toolchain's); no module is fetched."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from secrets_platform import conventions
+from secrets_platform.policies.rules.isolation.external_secrets import _regex_confined
+
+GO = shutil.which("go")
+pytestmark = pytest.mark.skipif(GO is None, reason="go is not on PATH (make toolchain needs it too)")
+
+MAIN = """package main
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+)
+
+type request struct {
+	Patterns []string `json:"patterns"`
+	Names    []string `json:"names"`
+}
+
+func main() {
+	var req request
+	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+		panic(err)
+	}
+	out := map[string][]string{}
+	for _, p := range req.Patterns {
+		if _, err := regexp.Compile(p); err != nil {
+			out[p] = nil
+			continue
+		}
+		matched := []string{}
+		for _, n := range req.Names {
+			if ok, _ := regexp.MatchString(p, n); ok {
+				matched = append(matched, n)
+			}
+		}
+		out[p] = matched
+	}
+	json.NewEncoder(os.Stdout).Encode(out)
+}
+"""
+
+ENV = "prd"
+NAMES = [
+    conventions.namespace_name(w, e, checked=False)
+    for w in ("a", "dagster", "floe-jobs", "snowflake", "flyte-x", "team-data")
+    for e in conventions.ENVIRONMENTS
+] + ["snowflake", "prd", "x-prd-y", "evil-prd2", "dagster-prdx"]
+ACCEPTED = ["^dagster-prd$", "^flyte-[a-z]+-prd$", ".*-prd$", "^(?:dagster|floe-jobs)-prd$", "-prd$", "^[a-z-]+-prd$"]
+# Each admits snowflake-dev in ESO while mentioning no other environment as a whole word.
+BYPASSES = ["[(]|^snowflake-dev|.*-prd$", "x[(]|snowflake-d[e]v|.*-prd$", "[(]|snowflake-d.v|.*-prd$"]
+# Each admits, in Go, a namespace outside the environment.
+ESCAPES = [".*", "^dagster-dev$", "^a-dev$|^b-prd$", ".*|-prd$", "-(dev|prd)$", "^dagster-prd"]
+# Go reads these as confined, but Python reads them otherwise or not at all: refused, the guard cannot read them.
+UNREADABLE = ["^[[:alpha:]]+-prd$", r"^\Qdagster\E-prd$"]
+
+
+def go_matches(tmp_path, patterns: list[str]) -> dict[str, list[str] | None]:
+    assert GO is not None
+    (tmp_path / "main.go").write_text(MAIN)
+    done = subprocess.run(
+        [GO, "run", "main.go"],
+        cwd=tmp_path,
+        input=json.dumps({"patterns": patterns, "names": NAMES}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "GOFLAGS": "", "GO111MODULE": "off", "GOTOOLCHAIN": "local"},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_what_the_pack_admits_go_confines_to_the_environment(tmp_path):
+    assert all(_regex_confined(p, ENV) for p in ACCEPTED)
+    matched = go_matches(tmp_path, ACCEPTED)
+    for pattern in ACCEPTED:
+        assert matched[pattern], f"{pattern!r} compiles in Go and matches a {ENV} namespace"
+        outside = [n for n in matched[pattern] or [] if not n.endswith(f"-{ENV}")]
+        assert not outside, f"the pack admits {pattern!r}, which Go matches against {outside}"
+
+
+def test_patterns_go_lets_into_another_environment_are_refused(tmp_path):
+    matched = go_matches(tmp_path, BYPASSES + ESCAPES)
+    for pattern in BYPASSES:
+        assert "snowflake-dev" in (matched[pattern] or []), f"Go does not admit snowflake-dev by {pattern!r}"
+    for pattern in BYPASSES + ESCAPES:
+        outside = [n for n in (matched[pattern] or []) if not n.endswith(f"-{ENV}")]
+        assert outside, f"Go admits nothing outside {ENV} by {pattern!r}: move it to ACCEPTED"
+        assert not _regex_confined(pattern, ENV), f"the pack admits {pattern!r}, which Go matches against {outside}"
+
+
+def test_what_go_and_python_read_differently_is_refused(tmp_path):
+    matched = go_matches(tmp_path, UNREADABLE)
+    for pattern in UNREADABLE:
+        assert matched[pattern] is not None, f"Go does not compile {pattern!r}"
+        assert not _regex_confined(pattern, ENV), pattern
