@@ -241,6 +241,11 @@ def parse_vault_path(path: str) -> VaultPath:
     return VaultPath(m["mount"], m["env"], m["service"])
 
 
+def env_name_suffix(env: str) -> str:
+    """``-<env>``: what a name of the environment ends in (``<workload>-<env>`` namespaces); :func:`env_suffix` reads it."""
+    return f"-{env}"
+
+
 def env_suffix(name: str) -> str | None:
     """The environment token ``name`` ends in as its last '-' word (``dagster-prd`` -> prd), or None."""
     head, sep, last = name.rpartition("-")

@@ -207,6 +207,8 @@ def test_only_a_urn_name_may_hold_double_colons() -> None:
 @given(workload=ANY_LABEL, env=ENV)
 def test_env_suffix(workload: str, env: str) -> None:
     assert c.env_suffix(c.namespace_name(workload, env, checked=False)) == env
+    assert c.namespace_name(workload, env, checked=False).endswith(c.env_name_suffix(env))
+    assert c.env_suffix(c.env_name_suffix(env)) == env
 
 
 def test_a_secret_name_that_reads_two_ways_is_refused() -> None:
@@ -321,6 +323,7 @@ NOT_BUILDERS = {
     "traits": "what an environment implies, not a name",
 }
 INVERSE = {
+    "env_name_suffix": "env_suffix",
     "import_secret_name": "import_variable",  # pragma: allowlist secret (a function's name)
     "vault_kv_api_path": "parse_vault_kv_path",
     "vault_kv_metadata_path": "parse_vault_kv_path",

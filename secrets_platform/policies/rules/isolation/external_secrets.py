@@ -195,7 +195,9 @@ def _regex_confined(pattern: str, env: str) -> bool:
             compiled = re.compile(pattern)
     except (re.error, FutureWarning, DeprecationWarning, RecursionError, OverflowError):
         return False
-    suffix = [(_regex_constants.LITERAL, ord(char)) for char in f"-{env}"] + [(_regex_constants.AT, _regex_constants.AT_END)]
+    suffix = [(_regex_constants.LITERAL, ord(char)) for char in conventions.env_name_suffix(env)] + [
+        (_regex_constants.AT, _regex_constants.AT_END)
+    ]
     if items[-len(suffix) :] != suffix:
         return False
     probes = [
