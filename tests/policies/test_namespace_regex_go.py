@@ -1,6 +1,7 @@
-"""The pack's reading of a ClusterSecretStore's namespaceRegexes, judged by Go's regexp package, which is what
-External Secrets evaluates them with (``regexp.MatchString(pattern, namespace)``: RE2 syntax, an unanchored
-search; pkg/controllers/secretstore/client_manager.go). Needs ``go`` (the toolchain's); no module is fetched."""
+"""The pack's reading of the regexps External Secrets matches, judged by Go's regexp package, which is what ESO
+evaluates them with (``regexp.MatchString``: RE2 syntax, an unanchored search): a ClusterSecretStore's
+namespaceRegexes (pkg/controllers/secretstore/client_manager.go) and an ExternalSecret's dataFrom find.name.regexp
+(pkg/find/find.go). Needs ``go`` (the toolchain's); no module is fetched."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import subprocess
 import pytest
 
 from secrets_platform import conventions
-from secrets_platform.policies.rules.isolation.external_secrets import _regex_confined
+from secrets_platform.policies.rules.isolation.external_secrets import _find_problem, _regex_confined
 
 GO = shutil.which("go")
 pytestmark = pytest.mark.skipif(GO is None, reason="go is not on PATH (make toolchain needs it too)")
@@ -68,13 +69,13 @@ ESCAPES = [".*", "^dagster-dev$", "^a-dev$|^b-prd$", ".*|-prd$", "-(dev|prd)$", 
 UNREADABLE = ["^[[:alpha:]]+-prd$", r"^\Qdagster\E-prd$"]
 
 
-def go_matches(tmp_path, patterns: list[str]) -> dict[str, list[str] | None]:
+def go_matches(tmp_path, patterns: list[str], names: list[str] = NAMES) -> dict[str, list[str] | None]:
     assert GO is not None
     (tmp_path / "main.go").write_text(MAIN)
     done = subprocess.run(
         [GO, "run", "main.go"],
         cwd=tmp_path,
-        input=json.dumps({"patterns": patterns, "names": NAMES}),
+        input=json.dumps({"patterns": patterns, "names": names}),
         capture_output=True,
         text=True,
         timeout=300,
@@ -109,3 +110,33 @@ def test_what_go_and_python_read_differently_is_refused(tmp_path):
     for pattern in UNREADABLE:
         assert matched[pattern] is not None, f"Go does not compile {pattern!r}"
         assert not _regex_confined(pattern, ENV), pattern
+
+
+# dataFrom find.name.regexp: the remote keys a store may hold, every environment's.
+KEYS = [conventions.credentials_name(s, e, checked=False) for s in ("snowflake", "warehouse") for e in conventions.ENVIRONMENTS] + [
+    "snowflake-prdx-credentials",
+    "prd",
+]
+FIND_ACCEPTED = ["^snowflake-prd-", "^snowflake-prd-.*", "^snowflake-prd-credentials$", "(?i)^warehouse-prd-"]
+# Each mentions prd as a whole word and matches dev keys in Go: the old pack read only the words.
+FIND_BYPASSES = ["-prd-|snowflake-d.v", "^(snowflake-prd-credentials|warehouse-d[e]v-credentials)$", "-prd-|-d[e]v-"]
+FIND_REFUSED = ["^snowflake-.*", ".*", "^snowflake-prd", "^(snowflake)-prd-", "^snowflake-prd-[a-z]+"]
+
+
+def test_find_regexps_the_pack_admits_match_only_the_environments_keys_in_go(tmp_path):
+    matched = go_matches(tmp_path, FIND_ACCEPTED, KEYS)
+    for pattern in FIND_ACCEPTED:
+        assert _find_problem(None, pattern, ENV) is None, pattern
+        assert matched[pattern], f"{pattern!r} matches no {ENV} key in Go"
+        outside = [k for k in matched[pattern] or [] if conventions.reference_env_tokens(k) != {ENV}]
+        assert not outside, f"the pack admits {pattern!r}, which Go matches against {outside}"
+
+
+def test_find_regexps_go_lets_into_another_environment_are_refused(tmp_path):
+    matched = go_matches(tmp_path, FIND_BYPASSES + FIND_REFUSED, KEYS)
+    for pattern in FIND_BYPASSES:
+        outside = [k for k in matched[pattern] or [] if conventions.reference_env_tokens(k) != {ENV}]
+        assert outside, f"Go matches no key outside {ENV} by {pattern!r}"
+        assert _find_problem(None, pattern, ENV), f"the pack admits {pattern!r}, which Go matches against {outside}"
+    for pattern in FIND_REFUSED:
+        assert _find_problem(None, pattern, ENV), pattern

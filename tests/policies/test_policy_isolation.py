@@ -152,6 +152,32 @@ def test_external_secret_find_without_env_fails(fx):
     assert fx.run(isolation.externalsecret_remote_key_env, es_type("v1"), props) == []
 
 
+@pytest.mark.parametrize(
+    "regexp",
+    # Each names prd as a whole word; Go's regexp (ESO's find) matches dev keys with it (test_namespace_regex_go).
+    ["-prd-|snowflake-d.v", "^(snowflake-prd-credentials|warehouse-d[e]v-credentials)$", "-prd-|-d[e]v-", "^snowflake-prd"],
+)
+def test_external_secret_find_regexp_not_confined_to_the_env_fails(fx, regexp):
+    props = fx.external_secret()
+    props["spec"]["dataFrom"] = [{"find": {"name": {"regexp": regexp}}}]
+    [message] = fx.run(isolation.externalsecret_remote_key_env, es_type("v1"), props)
+    assert "spec.dataFrom[0].find" in message
+
+
+@pytest.mark.parametrize(
+    "find",
+    [
+        {"name": {"regexp": "^snowflake-prd-"}},
+        {"name": {"regexp": "^snowflake-prd-credentials$"}},
+        {"path": "floe/prd/", "name": {"regexp": ".*"}},
+    ],
+)
+def test_external_secret_find_confined_to_the_env_passes(fx, find):
+    props = fx.external_secret()
+    props["spec"]["dataFrom"] = [{"find": find}]
+    assert fx.run(isolation.externalsecret_remote_key_env, es_type("v1"), props) == []
+
+
 def test_external_secret_using_another_envs_store_fails(fx):
     props = fx.external_secret()
     props["spec"]["secretStoreRef"]["name"] = "gcp-secret-manager-dev"

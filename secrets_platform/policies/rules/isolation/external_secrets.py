@@ -37,7 +37,7 @@ from secrets_platform.policies.support import (
 
 
 def _remote_refs(spec: Any, base: str) -> Iterator[tuple[str, str]]:
-    """``(where, reference)`` for every remote key an ExternalSecret spec reads."""
+    """``(where, reference)`` for every remote key an ExternalSecret spec names (its finds: :func:`_finds`)."""
     for where, item in entries(at(spec, "data", where=base, default=[]), f"{base}.data"):
         key = at(item, "remoteRef", "key", where=where)
         if isinstance(key, str):
@@ -46,14 +46,71 @@ def _remote_refs(spec: Any, base: str) -> Iterator[tuple[str, str]]:
         key = at(item, "extract", "key", where=where)
         if isinstance(key, str):
             yield f"{where}.extract.key", key
+
+
+def _finds(spec: Any, base: str) -> Iterator[tuple[str, str | None, str | None]]:
+    """``(where, path, name regexp)`` of every ``dataFrom[].find`` (each None when absent)."""
+    for where, item in entries(at(spec, "dataFrom", where=base, default=[]), f"{base}.dataFrom"):
         find = at(item, "find", where=where)
         if isinstance(find, Mapping):
-            scope = " ".join(
-                s
-                for s in (at(find, "path", where=f"{where}.find.path"), at(find, "name", "regexp", where=f"{where}.find.name.regexp"))
-                if isinstance(s, str)
-            )
-            yield f"{where}.find", scope
+            path = at(find, "path", where=f"{where}.find.path")
+            regexp = at(find, "name", "regexp", where=f"{where}.find.name.regexp")
+            yield f"{where}.find", path if isinstance(path, str) else None, regexp if isinstance(regexp, str) else None
+
+
+def _find_problem(path: str | None, regexp: str | None, env: str) -> str | None:
+    """Why a find may read keys of another environment, or None when it reads only ``env``'s.
+
+    A path of the environment (``floe/<env>/``) scopes the search. Without one, the name regexp must:
+    ESO keeps every key ``regexp.MatchString(regexp, key)`` (Go's RE2, an unanchored search:
+    pkg/find/find.go), so the pack reads it with CPython's regex parser and admits only a literal
+    prefix anchored by '^' that carries the environment whole (``^snowflake-<env>-``), optionally
+    followed by ``.*`` or ``$``: every key it matches then starts with that prefix. Alternation, classes
+    and every other construct are refused: the guard cannot show what they match.
+    """
+    if path and _remote_key_problem(path, env) is None:
+        return None
+    if regexp is None:
+        return _remote_key_problem(path or "", env)
+    prefix = _literal_prefix(regexp)
+    if prefix is None:
+        return (
+            f"is a pattern the pack cannot confine to {env} (it admits '^<literal>', '^<literal>.*' and '^<literal>$' only, "
+            f"the literal carrying {env} whole)"
+        )
+    literal = prefix.removesuffix("$")
+    tokens = conventions.reference_env_tokens(literal.rstrip("-/_.")) if literal else set()
+    if tokens != {env} or not prefix.endswith(("-", "/", "_", "$")):
+        return f"does not confine its matches to {env} keys: its literal prefix {prefix!r} must carry {env} whole and end at a separator"
+    return None
+
+
+def _literal_prefix(regexp: str) -> str | None:
+    """The literal text a regexp anchors its matches on (``'$'`` appended when it anchors the end too), or None
+    when it is anything but ``^<literal>``, ``^<literal>.*`` or ``^<literal>$`` to CPython's regex parser."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            items = list(_regex_parser.parse(regexp))
+    except (re.error, FutureWarning, DeprecationWarning, RecursionError, OverflowError):
+        return None
+    c = _regex_constants
+    if not items or items[0] != (c.AT, c.AT_BEGINNING):
+        return None
+    items = items[1:]
+    end = ""
+    if items and items[-1] == (c.AT, c.AT_END):
+        items, end = items[:-1], "$"
+    elif (
+        items
+        and items[-1][0] in (c.MAX_REPEAT, c.MIN_REPEAT)
+        and items[-1][1][:2] == (0, c.MAXREPEAT)
+        and list(items[-1][1][2]) == [(c.ANY, None)]
+    ):
+        items = items[:-1]
+    if not items or any(op != c.LITERAL for op, _ in items):
+        return None
+    return "".join(chr(value) for _, value in items) + end
 
 
 def _remote_key_problem(reference: str, env: str) -> str | None:
@@ -76,8 +133,10 @@ def _store_refs(spec: Any, base: str) -> Iterator[tuple[str, Any]]:
 
 def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Iterator[str]:
     """What an ExternalSecret spec reads (remote keys, stores) and writes (its target) belongs to ``env``."""
-    for where, reference in _remote_refs(spec, base):
-        problem = _remote_key_problem(reference, env)
+    refs = [(where, reference, _remote_key_problem(reference, env)) for where, reference in _remote_refs(spec, base)]
+    for where, path, regexp in _finds(spec, base):
+        refs.append((where, " ".join(s for s in (path, regexp) if s), _find_problem(path, regexp, env)))
+    for where, reference, problem in refs:
         if problem:
             yield (
                 f"{subject} in {env} reads the remote key {show(reference)} ({where}), which {problem}. "
