@@ -18,7 +18,9 @@ __all__ = [
     "SERVICE_ACCOUNT_USER_PREFIX",
     "kubernetes_service_account_user",
     "parse_kubernetes_service_account_user",
+    "parse_workload_identity_namespace_set",
     "parse_workload_identity_principal",
+    "workload_identity_namespace_set",
     "workload_identity_principal",
 ]
 
@@ -29,6 +31,12 @@ _WI_MEMBER_ANY = re.compile(r"^(principal://|serviceAccount:)?.*?\.svc\.id\.goog
 _WI_PRINCIPAL = re.compile(
     r"^principal://iam\.googleapis\.com/projects/(?P<number>[0-9]+)/locations/global/workloadIdentityPools/"
     r"(?P<project>[^/\s]+)\.svc\.id\.goog/subject/ns/(?P<namespace>[^/\s]+)/sa/(?P<name>[^/\s]+)\Z"
+)
+
+# Every ServiceAccount of one namespace, as an IAM principal set of the project's workload pool (GKE's documented form).
+_WI_NAMESPACE_SET = re.compile(
+    r"^principalSet://iam\.googleapis\.com/projects/(?P<number>[0-9]+)/locations/global/workloadIdentityPools/"
+    r"(?P<project>[^/\s]+)\.svc\.id\.goog/namespace/(?P<namespace>[^/\s]+)\Z"
 )
 
 
@@ -62,3 +70,23 @@ def parse_workload_identity_principal(principal: str) -> ObjectKey:
             "<project>.svc.id.goog/subject/ns/<namespace>/sa/<name>'"
         )
     return ObjectKey(m["namespace"], m["name"])
+
+
+def workload_identity_namespace_set(project_number: str, project: str, namespace: str) -> str:
+    """Every ServiceAccount of ``namespace`` as one IAM principal set of the project's workload pool."""
+    return (
+        f"principalSet://iam.googleapis.com/projects/{project_number}/locations/global/workloadIdentityPools/"
+        f"{project}.svc.id.goog/namespace/{namespace}"
+    )
+
+
+def parse_workload_identity_namespace_set(member: str) -> str:
+    """The namespace of :func:`workload_identity_namespace_set`'s form, whole; any other principal set (a cluster's,
+    an attribute's, one with more path after the namespace) is refused: it is not one namespace's accounts."""
+    m = _WI_NAMESPACE_SET.match(member)
+    if m is None:
+        raise ConventionError(
+            f"Workload Identity principal set {member!r} is not of the form 'principalSet://iam.googleapis.com/projects/"
+            "<number>/locations/global/workloadIdentityPools/<project>.svc.id.goog/namespace/<namespace>'"
+        )
+    return m["namespace"]

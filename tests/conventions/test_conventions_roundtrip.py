@@ -191,6 +191,16 @@ def test_urns_read_as_the_engine_reads_them(stack: str, types: list[str], name: 
     assert parsed.parent_type == (types[-2] if len(types) > 1 else None)
 
 
+@PROPERTY
+@given(number=st.from_regex(r"[1-9][0-9]{5,12}", fullmatch=True), project=GCP_PROJECT, namespace=LABEL)
+def test_a_namespace_principal_set_round_trips(number: str, project: str, namespace: str) -> None:
+    member = c.workload_identity_namespace_set(number, project, namespace)
+    assert c.parse_workload_identity_namespace_set(member) == namespace
+    for longer in (member + "/more", member.replace("/namespace/", "/attribute.team/namespace/")):
+        with pytest.raises(c.ConventionError):
+            c.parse_workload_identity_namespace_set(longer)
+
+
 def test_a_urn_name_holding_double_colons_is_the_whole_rest_not_its_last_segment() -> None:
     """The engine's URN.Name(): everything after the third '::' (pulumi sdk/v3 go/common/resource/urn)."""
     parsed = c.parse_urn("urn:pulumi:prd::secrets-platform::secrets-platform:x:Y$kubernetes:core/v1:Secret::evil::trusted")
@@ -255,6 +265,10 @@ def test_a_secret_name_that_reads_two_ways_is_refused() -> None:
         (c.parse_previous_key, "SNOWFLAKE_PASSWORD"),
         (c.parse_gcp_service_account_member, "serviceAccount:p.svc.id.goog[ns/eso]"),
         (c.parse_urn, "urn:pulumi:local::secrets-platform::kubernetes:core/v1:Secret"),
+        (
+            c.parse_workload_identity_namespace_set,
+            "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p.svc.id.goog/attribute.x/namespace/a-prd",
+        ),
         (c.parse_urn, "pulumi:local::secrets-platform::kubernetes:core/v1:Secret::x"),
     ],
 )

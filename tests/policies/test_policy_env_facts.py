@@ -448,6 +448,23 @@ def test_gcp_iam_compliant(resource_type, props):
             {"member": "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p.svc.id.goog"},
             "not confined",
         ),
+        # Unanchored, '/namespace/<ns>' was found inside any principal set: these are not one namespace's accounts.
+        (
+            SECRET_IAM,
+            {
+                "member": "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p.svc.id.goog"
+                "/kubernetes.cluster/https://container.googleapis.com/v1/projects/p/locations/l/clusters/c/namespace/dagster-prd"
+            },
+            "not confined",
+        ),
+        (
+            SECRET_IAM,
+            {
+                "member": "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p.svc.id.goog"
+                "/namespace/dagster-prd/extra"
+            },
+            "not confined",
+        ),
         (SA_IAM, {"serviceAccountId": "projects/p/serviceAccounts/eso-stg@p.iam.gserviceaccount.com"}, "(serviceAccountId)"),
         (SA_IAM, {"member": "serviceAccount:p.svc.id.goog[external-secrets-stg/external-secrets]"}, "of stg"),
     ],

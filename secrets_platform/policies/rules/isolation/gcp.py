@@ -45,7 +45,6 @@ def iam_members(r: Resource) -> Iterator[tuple[str, str]]:
 # Members that are every identity there is: no environment can be shown.
 _EVERYONE = frozenset({"allUsers", "allAuthenticatedUsers"})
 _WORKLOAD_IDENTITY = re.compile(r"\.svc\.id\.goog\[(?P<namespace>[^/\]]*)/[^\]]*\]\Z")
-_PRINCIPAL_NAMESPACE = re.compile(r"/namespace/(?P<namespace>[^/]+)")
 
 
 def _words(text: str) -> set[str]:
@@ -72,8 +71,11 @@ def _member_problem(member: str, env: str) -> str | None:
             )
         return None
     if member.startswith("principalSet://"):
-        namespace = _PRINCIPAL_NAMESPACE.search(member)
-        if not namespace or conventions.reference_env_tokens(namespace.group("namespace")) != {env}:
+        try:
+            namespace = conventions.parse_workload_identity_namespace_set(member)
+        except conventions.ConventionError:
+            namespace = None
+        if namespace is None or conventions.reference_env_tokens(namespace) != {env}:
             return f"is a set of principals not confined to one '<workload>-{env}' namespace"
         return None
     others = conventions.reference_env_tokens(member) - {env}
