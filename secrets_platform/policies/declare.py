@@ -24,9 +24,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from secrets_platform import conventions
 from secrets_platform.policies import kube
-from secrets_platform.policies.resource import Resource, fails_closed
+from secrets_platform.policies.resource import Resource, fails_closed, read_urn
 from secrets_platform.policies.values import UnknownAtPreview
 
 # --------------------------------------------------------------------------- config and wrappers
@@ -64,10 +63,8 @@ def config_schema(**extra: dict[str, Any]) -> PolicyConfigSchema:
 
 def _urn_name(urn: str) -> str | None:
     """The name the engine reads in ``urn`` (everything after the third ``::``), None when it is no URN."""
-    try:
-        return conventions.parse_urn(urn).name
-    except conventions.ConventionError:
-        return None
+    parts = read_urn(urn)
+    return parts.name if parts else None
 
 
 def is_exempt(config: Mapping[str, Any], urn: str, name: str, parent: str | None = None) -> bool:

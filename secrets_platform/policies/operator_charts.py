@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from secrets_platform import conventions
+from secrets_platform.policies.resource import read_urn
 from secrets_platform.policies.support import Resource
 
 HELM_CHART = "kubernetes:helm.sh/v4:Chart"
@@ -56,10 +56,8 @@ OPERATOR_CHARTS: Mapping[str, OperatorChart] = {
 
 def parent_type(urn: str) -> str | None:
     """The type of a resource's parent, from its URN (``...::Parent$Own::name``)."""
-    try:
-        return conventions.parse_urn(urn).parent_type
-    except conventions.ConventionError:
-        return None
+    parts = read_urn(urn)
+    return parts.parent_type if parts else None
 
 
 def chart_label(r: Resource) -> tuple[str, str] | None:

@@ -23,6 +23,14 @@ from secrets_platform.policies.values import UnknownAtPreview, at, plain, show
 FAIL_OPEN_ENVS = frozenset(env for env, traits in conventions.TRAITS.items() if not traits.fail_closed)
 
 
+def read_urn(urn: object) -> conventions.Urn | None:
+    """``urn``'s parts as the engine reads them (:func:`conventions.parse_urn`), None when it is no URN."""
+    try:
+        return conventions.parse_urn(urn)  # type: ignore[arg-type]
+    except conventions.ConventionError:
+        return None
+
+
 def stack_of_urn(urn: str) -> str | None:
     """The stack name in a URN: ``urn:pulumi:<stack>::<project>::<type>::<name>``.
 
@@ -31,10 +39,8 @@ def stack_of_urn(urn: str) -> str | None:
     pack's process (pulumi_policy then configures ``pulumi.get_stack()``); the stack
     policy checks that the two agree.
     """
-    try:
-        return conventions.parse_urn(urn).stack or None
-    except conventions.ConventionError:
-        return None
+    parts = read_urn(urn)
+    return parts.stack or None if parts else None
 
 
 def engine_stack() -> str | None:

@@ -164,6 +164,13 @@ def test_external_secret_find_regexp_not_confined_to_the_env_fails(fx, regexp):
     assert "spec.dataFrom[0].find" in message
 
 
+def test_external_secret_find_in_another_envs_path_fails_whatever_its_regexp(fx):
+    props = fx.external_secret()
+    props["spec"]["dataFrom"] = [{"find": {"path": "floe/dev/", "name": {"regexp": "^snowflake-prd-"}}}]
+    [message] = fx.run(isolation.externalsecret_remote_key_env, es_type("v1"), props)
+    assert "spec.dataFrom[0].find" in message
+
+
 @pytest.mark.parametrize(
     "find",
     [

@@ -68,8 +68,9 @@ def _find_problem(path: str | None, regexp: str | None, env: str) -> str | None:
     followed by ``.*`` or ``$``: every key it matches then starts with that prefix. Alternation, classes
     and every other construct are refused: the guard cannot show what they match.
     """
-    if path and _remote_key_problem(path, env) is None:
-        return None
+    path_problem = _remote_key_problem(path, env) if path else None
+    if path and (path_problem is None or conventions.reference_env_tokens(path) - {env}):
+        return path_problem  # scoped to this environment, or to another one whatever the regexp says
     if regexp is None:
         return _remote_key_problem(path or "", env)
     prefix = _literal_prefix(regexp)
@@ -85,14 +86,22 @@ def _find_problem(path: str | None, regexp: str | None, env: str) -> str | None:
     return None
 
 
-def _literal_prefix(regexp: str) -> str | None:
-    """The literal text a regexp anchors its matches on (``'$'`` appended when it anchors the end too), or None
-    when it is anything but ``^<literal>``, ``^<literal>.*`` or ``^<literal>$`` to CPython's regex parser."""
+def _parsed_regex(pattern: str) -> list[Any] | None:
+    """``pattern``'s top-level items as CPython's regex parser reads it, or None when it cannot be read: a syntax
+    error, or a warning (a possible nested set, where Go's POSIX classes and Python's sets part ways)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            items = list(_regex_parser.parse(regexp))
+            return list(_regex_parser.parse(pattern))
     except (re.error, FutureWarning, DeprecationWarning, RecursionError, OverflowError):
+        return None
+
+
+def _literal_prefix(regexp: str) -> str | None:
+    """The literal text a regexp anchors its matches on (``'$'`` appended when it anchors the end too), or None
+    when it is anything but ``^<literal>``, ``^<literal>.*`` or ``^<literal>$`` to CPython's regex parser."""
+    items = _parsed_regex(regexp)
+    if items is None:
         return None
     c = _regex_constants
     if not items or items[0] != (c.AT, c.AT_BEGINNING):
@@ -247,13 +256,10 @@ def _regex_confined(pattern: str, env: str) -> bool:
     """
     if conventions.env_tokens_in(pattern) - {env}:
         return False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            items = list(_regex_parser.parse(pattern))
-            compiled = re.compile(pattern)
-    except (re.error, FutureWarning, DeprecationWarning, RecursionError, OverflowError):
+    items = _parsed_regex(pattern)
+    if items is None:
         return False
+    compiled = re.compile(pattern)
     suffix = [(_regex_constants.LITERAL, ord(char)) for char in conventions.env_name_suffix(env)] + [
         (_regex_constants.AT, _regex_constants.AT_END)
     ]
