@@ -48,6 +48,11 @@ def in_env(env_of: Callable[[Resource], str | None]) -> Callable[[EnvCheck], Che
     return judged_in
 
 
+def other_envs(reference: Any, env: str) -> set[str]:
+    """The environments other than ``env`` that a reference names (``conventions.reference_env_tokens``); none for a non-string."""
+    return conventions.reference_env_tokens(reference) - {env} if isinstance(reference, str) else set()
+
+
 def fmt_envs(tokens: set[str]) -> str:
     """Environment tokens as a message shows them: sorted, comma-separated."""
     return ", ".join(sorted(tokens))

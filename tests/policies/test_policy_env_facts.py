@@ -14,6 +14,7 @@ import pytest
 from policy_fixtures import CANARY, UNKNOWN, fx, run  # noqa: F401
 
 from secrets_platform import conventions
+from secrets_platform.policies.environment import other_envs
 from secrets_platform.policies.rules import isolation
 
 ES = "kubernetes:external-secrets.io/v1:ExternalSecret"
@@ -508,3 +509,19 @@ def test_unknown_member_fails_closed_in_prd_and_passes_in_dev():
     [message] = run(isolation.gcp_iam_env, PROJECT_IAM, props)
     assert "unknown at preview" in message
     assert run(isolation.gcp_iam_env, PROJECT_IAM, props, stack="dev") == []
+
+
+@pytest.mark.parametrize(
+    ("reference", "others"),
+    [
+        ("snowflake-prd-credentials", set()),
+        ("snowflake-dev-credentials", {"dev"}),
+        ("floe/stg/snowflake", {"stg"}),
+        ("prd-to-dev", {"dev"}),
+        ("shared", set()),
+        (None, set()),
+        (["snowflake-dev"], set()),
+    ],
+)
+def test_other_envs_names_only_the_environments_a_string_reference_carries_besides_its_own(reference, others):
+    assert other_envs(reference, "prd") == others

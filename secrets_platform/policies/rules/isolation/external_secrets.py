@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.policies.environment import fmt_envs, in_env, own_env, selector_pins
+from secrets_platform.policies.environment import fmt_envs, in_env, other_envs, own_env, selector_pins
 from secrets_platform.policies.support import (
     CLUSTER_EXTERNAL_SECRET_TYPES,
     CLUSTER_STORE_TYPES,
@@ -153,12 +153,13 @@ def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Itera
                 f"Vault paths are '<mount>/{env}/<service>'."
             )
     for where, store in _store_refs(spec, base):
-        if isinstance(store, str) and conventions.reference_env_tokens(store) - {env}:
+        if other_envs(store, env):
             yield f"{subject} in {env} uses the store {show(store)} of another environment ({where}); use the {env} store."
     target = at(spec, "target", "name", where=base)
-    if isinstance(target, str) and conventions.reference_env_tokens(target) - {env}:
+    others = other_envs(target, env)
+    if others:
         yield (
-            f"{subject} in {env} writes the Secret {show(target)} of {fmt_envs(conventions.reference_env_tokens(target) - {env})} "
+            f"{subject} in {env} writes the Secret {show(target)} of {fmt_envs(others)} "
             f"({base}.target.name); write the {env} Secret ('<service>-{env}-credentials')."
         )
     for where, item in entries(
@@ -166,7 +167,7 @@ def _external_secret_spec(subject: str, spec: Any, base: str, env: str) -> Itera
     ):
         for source in ("secret", "configMap"):
             name = at(item, source, "name", where=where)
-            if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+            if other_envs(name, env):
                 yield f"{subject} in {env} templates from the {source} {show(name)} of another environment ({where}.{source}.name); use the {env} one."
     label = at(spec, "target", "template", "metadata", "labels", conventions.LABEL_ENVIRONMENT, where=base)
     if label is not None and label != env:
@@ -190,11 +191,11 @@ def pushsecret_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterator
     subject = f"{r.describe()} in {env}"
     for where, ref in entries(r.get("spec", "secretStoreRefs", default=[]), "spec.secretStoreRefs"):
         store = at(ref, "name", where=where)
-        if isinstance(store, str) and conventions.reference_env_tokens(store) - {env}:
+        if other_envs(store, env):
             yield f"{subject} pushes through the store {show(store)} of another environment ({where}.name); use the {env} store."
     for where in ("spec.selector.secret.name", "spec.selector.generatorRef.name"):
         name = r.get(*where.split("."))
-        if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+        if other_envs(name, env):
             yield f"{subject} pushes {show(name)} of another environment ({where}); push only {env} Secrets."
     for where, item in entries(r.get("spec", "data", default=[]), "spec.data"):
         key = at(item, "match", "remoteRef", "remoteKey", where=where)
@@ -231,7 +232,7 @@ def clusterexternalsecret_env(r: Resource, config: Mapping[str, Any], env: str) 
     if not selected:
         yield f"{subject} selects no namespace (spec.namespaces, spec.namespaceSelectors); list the {env} namespaces it writes into."
     name = r.get("spec", "externalSecretName")
-    if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
+    if other_envs(name, env):
         yield f"{subject} names its ExternalSecrets {show(name)} of another environment (spec.externalSecretName)."
     yield from _external_secret_spec(
         subject.rsplit(" in ", 1)[0], r.get("spec", "externalSecretSpec", default={}), "spec.externalSecretSpec", env

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from secrets_platform import conventions
-from secrets_platform.policies.environment import fmt_envs, in_env, own_env
+from secrets_platform.policies.environment import fmt_envs, in_env, other_envs, own_env
 from secrets_platform.policies.support import (
     BINDING_TYPES,
     MANDATORY,
@@ -90,10 +90,9 @@ def binding_subject_env(r: Resource, config: Mapping[str, Any], env: str) -> Ite
                 f"Bind only {env} subjects: each environment has its own job-runner in its own namespace."
             )
     role = r.get("roleRef", "name")
-    if isinstance(role, str):
-        others = conventions.reference_env_tokens(role) - {env}
-        if others:
-            yield f"{r.describe()} in {env} refers to the role {show(role)} of {fmt_envs(others)}; refer to the {env} role."
+    others = other_envs(role, env)
+    if others:
+        yield f"{r.describe()} in {env} refers to the role {show(role)} of {fmt_envs(others)}; refer to the {env} role."
 
 
 POLICIES = [object_env_agree, binding_subject_env]

@@ -12,7 +12,7 @@ from typing import Any
 
 from secrets_platform import conventions
 from secrets_platform.parsers import ParseError, conninfo, vault_policy
-from secrets_platform.policies.environment import fmt_envs, in_env, selector_pins, stack_env
+from secrets_platform.policies.environment import fmt_envs, in_env, other_envs, selector_pins, stack_env
 from secrets_platform.policies.support import (
     MANDATORY,
     VAULT_DB_CONNECTION,
@@ -89,8 +89,9 @@ def vault_policy_env(r: Resource, config: Mapping[str, Any], env: str) -> Iterat
     """
     name = r.get("name")
     subject = f"{_policy_subject(r)} in {env}"
-    if isinstance(name, str) and conventions.reference_env_tokens(name) - {env}:
-        yield f"{subject} is named for {fmt_envs(conventions.reference_env_tokens(name) - {env})}; name it for {env}."
+    others = other_envs(name, env)
+    if others:
+        yield f"{subject} is named for {fmt_envs(others)}; name it for {env}."
     for grant in (yield from _vault_grants(r, subject)):
         tokens = conventions.env_tokens_in(grant.path)
         if tokens != {env}:
