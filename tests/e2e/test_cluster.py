@@ -21,7 +21,7 @@ import pytest
 from local_project import PULUMI, ROOT, LocalProject, engine_missing
 
 from secrets_platform import conventions
-from secrets_platform.localcluster import SERVICE_RANGE
+from secrets_platform.localcluster import COMPONENTS, SERVICE_RANGE
 from secrets_platform.model import planned_descriptors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(engine_missing() is not None, reason=engine_missing() or "")]
@@ -74,17 +74,7 @@ def job_runner(namespace: str) -> str:
 
 def test_every_listener_of_the_local_cluster_is_on_loopback(cluster):
     listeners = cluster.listeners()
-    assert set(listeners) == {
-        "etcd",
-        "kube-apiserver",
-        "kube-controller-manager",
-        "kube-scheduler",
-        "external-secrets",
-        "vault-injector",
-        "reloader",
-        "containerd",
-        "kubelet",
-    }
+    assert set(listeners) == set(COMPONENTS)  # every process the cluster runs, the node's included
     for component, sockets in listeners.items():
         assert sockets, f"{component} listens nowhere"
         for address, port in sockets:
