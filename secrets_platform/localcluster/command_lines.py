@@ -10,6 +10,8 @@ from secrets_platform.localcluster.audit import AUDIT_LOG_BACKUPS, AUDIT_LOG_MAX
 from secrets_platform.localcluster.layout import ISSUER, LOOPBACK, SERVICE_RANGE
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from secrets_platform.localcluster.cluster import Cluster
 
 CONTROLLERS = (
@@ -31,19 +33,24 @@ CONTROLLERS = (
 )
 
 
+def _etcd_listener_tls(p: Path, prefix: str, certificate: str) -> list[str]:
+    """One etcd listener's TLS flags (``prefix`` ``peer-`` for the peer listener): it serves ``certificate`` and
+    requires of every client a certificate of etcd's own CA."""
+    return [
+        f"--{prefix}cert-file={p / f'{certificate}.crt'}",
+        f"--{prefix}key-file={p / f'{certificate}.key'}",
+        f"--{prefix}client-cert-auth",
+        f"--{prefix}trusted-ca-file={p / 'etcd-ca.crt'}",
+    ]
+
+
 def etcd(cluster: Cluster) -> list[str]:
     """TLS only, both listeners, and a certificate of etcd's own CA required from every client and peer."""
     p, ports = cluster.pki, cluster.ports
     peer, client = f"https://{LOOPBACK}:{ports.etcd_peer}", f"https://{LOOPBACK}:{ports.etcd}"
     return [
-        f"--cert-file={p / 'etcd-server.crt'}",
-        f"--key-file={p / 'etcd-server.key'}",
-        "--client-cert-auth",
-        f"--trusted-ca-file={p / 'etcd-ca.crt'}",
-        f"--peer-cert-file={p / 'etcd-peer.crt'}",
-        f"--peer-key-file={p / 'etcd-peer.key'}",
-        "--peer-client-cert-auth",
-        f"--peer-trusted-ca-file={p / 'etcd-ca.crt'}",
+        *_etcd_listener_tls(p, "", "etcd-server"),
+        *_etcd_listener_tls(p, "peer-", "etcd-peer"),
         "--tls-min-version=TLS1.2",
         "--name",
         "local",

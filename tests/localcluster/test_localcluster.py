@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from secrets_platform import localcluster
-from secrets_platform.localcluster import Cluster, ClusterError, Ports, free_port_base, pinned_versions
+from secrets_platform.localcluster import Cluster, ClusterError, Ports, command_lines, free_port_base, pinned_versions
 from secrets_platform.localcluster.__main__ import main
 from secrets_platform.localcluster.node import packages as node_packages
 
@@ -294,3 +294,16 @@ def test_a_data_folder_too_deep_for_the_nodes_sockets_is_refused_before_anything
     with pytest.raises(ClusterError, match=r"too deep for the node's unix sockets .*use a data folder with a shorter path"):
         cluster.start()
     assert cluster.state() is None and not (deep / "pki").exists()
+
+
+def test_both_etcd_listeners_serve_tls_and_require_a_certificate_of_etcds_own_ca(tmp_path):
+    cluster = Cluster(tmp_path / "c", tmp_path / "bin", port_base=21000)
+    argv = command_lines.etcd(cluster)
+    flags = dict(a.lstrip("-").split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    for prefix, certificate in (("", "etcd-server"), ("peer-", "etcd-peer")):
+        assert flags[f"{prefix}cert-file"] == str(cluster.pki / f"{certificate}.crt")
+        assert flags[f"{prefix}key-file"] == str(cluster.pki / f"{certificate}.key")
+        assert flags[f"{prefix}trusted-ca-file"] == str(cluster.pki / "etcd-ca.crt")
+        assert f"--{prefix}client-cert-auth" in argv
+    listening = [argv[i + 1] for i, a in enumerate(argv) if a in ("--listen-client-urls", "--listen-peer-urls")]
+    assert len(listening) == 2 and all(url.startswith("https://127.0.0.1:") for url in listening)
