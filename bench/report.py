@@ -11,11 +11,12 @@ VARIANTS = ("ours", "baseline", "floor")
 """The programs measured under mocks (bench/programs.py), in the order they are measured and shown."""
 
 
-def _program_sizes(results: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any], list[str]]]:
-    """Each size of the program series: its figures, its variants' figures, and their program peaks (MiB) in VARIANTS' order."""
+def _program_sizes(results: dict[str, Any], sep: str) -> Iterator[tuple[dict[str, Any], dict[str, Any], str]]:
+    """Each size of the program series: its figures, its variants' figures, and their program peaks (MiB) in VARIANTS'
+    order, joined by ``sep``."""
     for size in results["programs"].values():
         v = size["variants"]
-        yield size, v, [f"{v[k]['program_peak_mib']:.0f}" for k in VARIANTS]
+        yield size, v, sep.join(f"{v[k]['program_peak_mib']:.0f}" for k in VARIANTS)
 
 
 def _pack_rules(p: dict[str, Any]) -> list[tuple[str, float, float]]:
@@ -54,8 +55,7 @@ def mock_lines(results: dict[str, Any]) -> list[str]:
         f"{'peak MiB ours/base/floor':>24} | {'GC share ours':>13}"
     )
     lines += [head, "-" * len(head)]
-    for size, v, peaks in _program_sizes(results):
-        mem = "/".join(peaks)
+    for size, v, mem in _program_sizes(results, "/"):
         lines.append(
             f"{size['credentials']:>11} {size['custom_resources']:>9} | {v['ours']['ms_per_resource']:7.3f} "
             f"{v['baseline']['ms_per_resource']:8.3f} {v['floor']['ms_per_resource']:7.3f} | {size['overhead_ratio']:9.3f} "
@@ -202,8 +202,7 @@ def mock_markdown(results: dict[str, Any]) -> list[str]:
         "baseline / floor | program peak MiB ours / baseline / floor | GC share of ours |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for size, v, peaks in _program_sizes(results):
-        mem = " / ".join(peaks)
+    for size, v, mem in _program_sizes(results, " / "):
         out.append(
             f"| {size['credentials']:,} | {size['custom_resources']:,} (+{v['ours']['component_resources']:,}) | "
             f"{v['ours']['ms_per_resource']:.2f} | {v['baseline']['ms_per_resource']:.2f} | {v['floor']['ms_per_resource']:.2f} | "
