@@ -22,6 +22,7 @@ from secrets_platform.localcluster.layout import (
     LOOPBACK,
     SYSTEM_BINARIES,
     ClusterError,
+    InRoot,
     pinned_versions,
 )
 from secrets_platform.localcluster.ports import DEFAULT_PORT_BASE, Ports, check_free, listening_sockets
@@ -43,29 +44,16 @@ class Cluster:
 
     # ------------------------------------------------------------------ paths
 
-    @property
-    def pki(self) -> Path:
-        return self.root / "pki"
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.root / "kubeconfig"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
+    pki = InRoot("pki")
+    kubeconfig = InRoot("kubeconfig")
+    logs = InRoot("logs")
 
     def log(self, component: str) -> Path:
         return self.logs / f"{component}.log"
 
-    @property
-    def audit_log(self) -> Path:
-        """The API server's audit log (JSON lines); rotated backups sit beside it (``kube-apiserver-<time>.log``)."""
-        return self.root / "audit" / "kube-apiserver.log"
-
-    @property
-    def audit_policy(self) -> Path:
-        return self.root / "audit-policy.json"
+    audit_log = InRoot("audit", "kube-apiserver.log")
+    """The API server's audit log (JSON lines); rotated backups sit beside it (``kube-apiserver-<time>.log``)."""
+    audit_policy = InRoot("audit-policy.json")
 
     def _write_audit_policy(self) -> None:
         """The policy file of :data:`AUDIT_POLICY` and the log's folder (owner only): at every start, so a changed policy applies."""
@@ -75,9 +63,7 @@ class Cluster:
     def pid_file(self, component: str) -> Path:
         return self.root / "run" / f"{component}.pid"
 
-    @property
-    def state_file(self) -> Path:
-        return self.root / "cluster.json"
+    state_file = InRoot("cluster.json")
 
     def binary(self, name: str) -> Path:
         return Path(SYSTEM_BINARIES[name]) if name in SYSTEM_BINARIES else self.bin_dir / name

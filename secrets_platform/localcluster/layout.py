@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, overload
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / ".cluster"
@@ -32,6 +33,28 @@ ESO_CRDS = "external-secrets-crds.yaml"
 # The data folder's layout; state files of another (older) layout are refused with the fix (make destroy).
 # 2: etcd serves TLS with client certificates (layout 1 served plain HTTP).
 LAYOUT = 2
+
+
+class _Rooted(Protocol):
+    @property
+    def root(self) -> Path: ...
+
+
+class InRoot:
+    """A read-only path attribute, ``<instance>.root / <parts>``: how the cluster, its node and its servers declare
+    the layout of their data folders, one line a path (``pki = InRoot("pki")``)."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> InRoot: ...
+
+    @overload
+    def __get__(self, instance: _Rooted, owner: type) -> Path: ...
+
+    def __get__(self, instance: _Rooted | None, owner: type) -> Path | InRoot:
+        return self if instance is None else instance.root.joinpath(*self.parts)
 
 
 class ClusterError(RuntimeError):

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secrets_platform.localcluster import LOOPBACK, ClusterError
+from secrets_platform.localcluster.layout import InRoot
 from secrets_platform.localcluster.servers import LoopbackServer
 
 # The API server's port + 12 (OpenBao has +10 and +11).
@@ -90,9 +91,7 @@ class LocalPostgres(LoopbackServer):
     STOP_TIMEOUT = 20.0
     START_TIMEOUT = 60.0
 
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
+    data = InRoot("data")
 
     def _secret_file(self, user: str) -> Path:
         return self.root / ("superuser-password" if user == SUPERUSER else "vault-admin-password")

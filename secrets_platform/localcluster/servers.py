@@ -15,6 +15,7 @@ import signal
 from pathlib import Path
 
 from secrets_platform.localcluster import LOOPBACK, Cluster, ClusterError, process
+from secrets_platform.localcluster.layout import InRoot
 from secrets_platform.localcluster.ports import check_free
 
 
@@ -41,9 +42,7 @@ class LoopbackServer:
     def _pid_file(self) -> Path:
         return self.cluster.pid_file(self.COMPONENT)
 
-    @property
-    def _port_file(self) -> Path:
-        return self.root / "port"
+    _port_file = InRoot("port")
 
     @property
     def port(self) -> int:

@@ -307,3 +307,11 @@ def test_both_etcd_listeners_serve_tls_and_require_a_certificate_of_etcds_own_ca
         assert f"--{prefix}client-cert-auth" in argv
     listening = [argv[i + 1] for i, a in enumerate(argv) if a in ("--listen-client-urls", "--listen-peer-urls")]
     assert len(listening) == 2 and all(url.startswith("https://127.0.0.1:") for url in listening)
+
+
+def test_the_data_folder_layout_is_under_each_parts_own_root(tmp_path):
+    cluster = Cluster(tmp_path / "c", tmp_path / "bin", port_base=21000)
+    assert cluster.pki == tmp_path / "c" / "pki" and cluster.state_file == tmp_path / "c" / "cluster.json"
+    assert cluster.audit_log == tmp_path / "c" / "audit" / "kube-apiserver.log"
+    assert cluster.node.socket == cluster.node.root / "ctd.sock" and cluster.node.root == tmp_path / "c" / "node"
+    assert isinstance(Cluster.pki, localcluster.layout.InRoot)  # on the class: the declaration, not a path

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secrets_platform.localcluster.layout import InRoot
 from secrets_platform.localcluster.node import config, host, packages
 from secrets_platform.localcluster.node.images import SANDBOX_TAR, WORKLOAD_TAR
 
@@ -38,18 +39,10 @@ class Node:
     def root(self) -> Path:
         return self.cluster.root / "node"
 
-    @property
-    def socket(self) -> Path:
-        """containerd's socket; short names: a unix socket's path has at most 104 bytes here (containerd's limit)."""
-        return self.root / "ctd.sock"
-
-    @property
-    def kubelet_root(self) -> Path:
-        return self.root / "k"
-
-    @property
-    def pod_logs(self) -> Path:
-        return self.root / "pod-logs"
+    socket = InRoot("ctd.sock")
+    """containerd's socket; short names: a unix socket's path has at most 104 bytes here (containerd's limit)."""
+    kubelet_root = InRoot("k")
+    pod_logs = InRoot("pod-logs")
 
     @property
     def cgroup_root(self) -> str:

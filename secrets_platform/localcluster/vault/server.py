@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from secrets_platform.localcluster import LOOPBACK
+from secrets_platform.localcluster.layout import InRoot
 from secrets_platform.localcluster.servers import LoopbackServer
 from secrets_platform.localcluster.vault.api import VaultError
 
@@ -51,26 +52,16 @@ class OpenBao(LoopbackServer):
     PORT_OFFSET = PORT_OFFSET
     START_TIMEOUT = 30.0
 
-    @property
-    def token_file(self) -> Path:
-        return self.root / "root-token"
-
-    @property
-    def home(self) -> Path:
-        return self.root / "home"
+    token_file = InRoot("root-token")
+    home = InRoot("home")
 
     @property
     def address(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
-    @property
-    def audit_log(self) -> Path:
-        """The file audit device's log (JSON lines, values HMACed); ``audit.log.1`` is the previous one."""
-        return self.root / "audit.log"
-
-    @property
-    def audit_config(self) -> Path:
-        return self.root / "audit.json"
+    audit_log = InRoot("audit.log")
+    """The file audit device's log (JSON lines, values HMACed); ``audit.log.1`` is the previous one."""
+    audit_config = InRoot("audit.json")
 
     def _write_audit_config(self) -> None:
         """The declarative audit device (OpenBao 2.x enables none through the API); the old log rotated when large."""
