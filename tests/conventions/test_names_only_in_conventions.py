@@ -57,6 +57,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("localcluster", "f'{self.address}/v1/sys/health'"): _VAULT_API,
     ("localcluster", "f'{self.address}/v1/{path}'"): _VAULT_API,
     ("localcluster", "f'{diff_id}/layer.tar'"): "an OCI image layout's member, by the image-spec's rules",
+    ("localcluster", "f'--{prefix}client-cert-auth'"): "etcd's own command-line flag (client or peer listener), no name of ours",
     **{
         ("localcluster", src): _PROC
         for src in ("f'/proc/net/{name}'", "f'/proc/{pid}/cmdline'", "f'/proc/{pid}/fd'", "f'/proc/{pid}/stat'", "f'/proc/{pid}'")
