@@ -189,6 +189,23 @@ def _check_connections(cfg: StackConfig, env: str, services: set[str], hidden: b
             )
 
 
+def _credential_problem(url: str, params: dict[str, str], key: str) -> Problem | None:
+    """A URL that carries a credential, a user or Vault's placeholders (its values are never shown)."""
+    credentials = sorted(k for k in params if k in conninfo.SECRET_KEYWORDS)
+    if not (credentials or "user" in params or "{{" in url):
+        return None
+    named = ", ".join(credentials + (["user"] if "user" in params else []))
+    return Problem(
+        key,
+        f"carries user-info, a credential ({named}) or placeholders; Vault's connection user and password are keys of their own"
+        if named
+        else "carries placeholders; Vault fills in the issued user's name and password itself",
+        "drop user:password@ and ?password=/passfile/sslpassword/user from the URL and set "
+        "databaseConnections.<service>.username and .password (--secret)",
+        show_value=False,
+    )
+
+
 def _check_url(url: str, key: str, hidden: bool, add) -> None:
     """The URL as libpq reads it (:mod:`parsers.conninfo`): a server, a database, TLS, and no credential anywhere.
 
@@ -206,20 +223,9 @@ def _check_url(url: str, key: str, hidden: bool, add) -> None:
     except ParseError as err:
         add(Problem(key, str(err), fix, show_value=False))
         return
-    credentials = sorted(k for k in params if k in conninfo.SECRET_KEYWORDS)
-    if credentials or "user" in params or "{{" in url:
-        named = ", ".join(credentials + (["user"] if "user" in params else []))
-        add(
-            Problem(
-                key,
-                f"carries user-info, a credential ({named}) or placeholders; Vault's connection user and password are keys of their own"
-                if named
-                else "carries placeholders; Vault fills in the issued user's name and password itself",
-                "drop user:password@ and ?password=/passfile/sslpassword/user from the URL and set "
-                "databaseConnections.<service>.username and .password (--secret)",
-                show_value=False,
-            )
-        )
+    credential = _credential_problem(url, params, key)
+    if credential:
+        add(credential)
         return
     unknown = sorted(set(params) - conninfo.ALLOWED_KEYWORDS)
     if unknown:
