@@ -53,6 +53,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "f'{vault}/{names.auth_path}'",
     ): "the cross-stack check's identity of an auth method (server/path): compared, never created",
     ("policies", "f'{PREFIX}helm.sh/'"): "a type-token prefix of the Pulumi engine (kubernetes:helm.sh/), matched, never created",
+    ("policies", "f'-{name}'"): "a flag of vault/bao server (-dev-ha) as a message shows it: a command-line flag, not a name",
     ("localcluster", "f'{self.server}/readyz'"): "the API server's health URL",
     ("localcluster", "f'{self.address}/v1/sys/health'"): _VAULT_API,
     ("localcluster", "f'{self.address}/v1/{path}'"): _VAULT_API,

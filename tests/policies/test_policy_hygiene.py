@@ -203,20 +203,63 @@ STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 VAULT_CHART_CHILD = "secrets-platform:vault:Server$kubernetes:helm.sh/v4:Chart$kubernetes:apps/v1:StatefulSet"
 
 
-def vault_statefulset(env: str, dev: bool, chart: str = "vault-0.34.1") -> dict:
+# The server container's script as the vault chart 0.34.1 renders it (hashicorp/vault-helm, templates/_helpers.tpl,
+# "vault.args"; server.extraArgs at the end of the server's line), per mode. The error messages' prose is shortened,
+# their quoting kept.
+_CHART_PREAMBLE = "cp /vault/config/extraconfig-from-values.hcl /tmp/storageconfig.hcl;\n" + "".join(
+    f'[ -n "${{{v}}}" ] && sed -Ei "s|{v}|${{{v}?}}|g" /tmp/storageconfig.hcl;\n'
+    for v in ("HOST_IP", "POD_IP", "HOSTNAME", "API_ADDR", "TRANSIT_ADDR", "RAFT_ADDR")
+)
+_CHART_RAFT = r"""if grep -vE '^[[:space:]]*(#|//)' /tmp/storageconfig.hcl | grep -qE '\"?autopilot_redundancy_zone\"?[[:space:]]*[=:][[:space:]]*\"VAULT_REDUNDANCY_ZONE\"'; then
+  echo "ERROR: a redundancy zone placeholder, but redundancy zones are off." >&2;
+  exit 1;
+fi;
+"""
+_CHART_ZONES = r"""if [ -n "${VAULT_REDUNDANCY_ZONE}" ]; then
+  sed -Ei 's|(\"?autopilot_redundancy_zone\"?[[:space:]]*[=:][[:space:]]*)\"VAULT_REDUNDANCY_ZONE\"|\1\"'"${VAULT_REDUNDANCY_ZONE}"'\"|g' /tmp/storageconfig.hcl;
+else
+  echo "ERROR: no zone label on the pod (see kubectl get pod \${HOSTNAME} -o jsonpath='{.metadata.labels}')" >&2;
+  exit 1;
+fi;
+"""
+CHART_MODES = {
+    "standalone": _CHART_PREAMBLE,
+    "ha-raft": _CHART_PREAMBLE + _CHART_RAFT,
+    "ha-raft-zones": _CHART_PREAMBLE + _CHART_ZONES,
+}
+
+
+def chart_script(mode: str, extra_args: str = "") -> str:
+    """The script the chart renders for ``mode`` ('dev', 'standalone', 'ha-raft', 'ha-raft-zones')."""
+    if mode == "dev":
+        return f"/usr/local/bin/docker-entrypoint.sh vault server -dev {extra_args}\n"
+    return CHART_MODES[mode] + f"/usr/local/bin/docker-entrypoint.sh vault server -config=/tmp/storageconfig.hcl {extra_args}\n"
+
+
+def vault_statefulset(env: str, dev: bool, chart: str = "vault-0.34.1", container: dict | None = None) -> dict:
     """The server StatefulSet of the vault chart 0.34.1 (hashicorp/vault-helm), container command/args/env as rendered."""
-    args = [
-        "/usr/local/bin/docker-entrypoint.sh vault server -dev "
-        if dev
-        else "cp /vault/config/extraconfig-from-values.hcl /tmp/storageconfig.hcl;\n/usr/local/bin/docker-entrypoint.sh vault server -config=/tmp/storageconfig.hcl "
-    ]
     env_vars = [{"name": "VAULT_ADDR", "value": "http://127.0.0.1:8200"}]
     if dev:
         env_vars += [{"name": "VAULT_DEV_ROOT_TOKEN_ID", "value": CANARY}, {"name": "VAULT_DEV_LISTEN_ADDRESS", "value": "[::]:8200"}]
+    rendered = {"name": "vault", "command": ["/bin/sh", "-ec"], "args": [chart_script("dev" if dev else "standalone")], "env": env_vars}
     return {
         "metadata": {"name": "vault", "namespace": f"vault-{env}", "labels": {"helm.sh/chart": chart, **conventions.labels(env)}},
-        "spec": {"template": {"spec": {"containers": [{"name": "vault", "command": ["/bin/sh", "-ec"], "args": args, "env": env_vars}]}}},
+        "spec": {"template": {"spec": {"containers": [container if container is not None else rendered]}}},
     }
+
+
+def server_container(command: list[str] | None, args: list[str] | None = None, image: str = "hashicorp/vault:1.17.2") -> dict:
+    """A container without the dev root token variable: whatever it runs is read from its command alone."""
+    container: dict = {"name": "vault", "image": image, "env": [{"name": "VAULT_ADDR", "value": "http://127.0.0.1:8200"}]}
+    if command is not None:
+        container["command"] = command
+    if args is not None:
+        container["args"] = args
+    return container
+
+
+def in_shell(script: str) -> dict:
+    return server_container(["/bin/sh", "-ec"], [script])
 
 
 def _run_child(props, stack):
