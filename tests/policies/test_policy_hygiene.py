@@ -295,6 +295,144 @@ def test_rendered_dev_mode_is_fine_in_local_only():
     assert "dev mode" in message
 
 
+# The server's flags are read by Go's rules (Vault and OpenBao parse them with the flag package): each of these
+# starts dev mode, and each passed the old reading (a regex for ' -dev' after 'vault server' on one line).
+DEV_FLAGS = (
+    ["--dev", "-dev=true", "-dev=1", "-dev=t", "-dev=T", "-dev=TRUE", "-dev=True", "--dev=true"]
+    + [f"-{flag}" for flag in ("dev-tls", "dev-ha", "dev-transactional", "dev-three-node", "dev-four-cluster", "dev-leased-kv")]
+    + [f"-{flag}" for flag in ("dev-auto-seal", "dev-kv-v1", "dev-no-kv", "dev-consul")]
+)
+
+
+@pytest.mark.parametrize("flag", DEV_FLAGS)
+def test_every_way_go_reads_a_dev_flag_is_dev_mode(flag):
+    script = chart_script("standalone", flag)
+    [message] = _run_child(vault_statefulset("prd", dev=False, container=in_shell(script)), "prd")
+    assert "runs Vault in dev mode" in message and "spec.template.spec.containers[0]" in message
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        in_shell("bao server -dev"),
+        in_shell("/bin/vault server -dev"),
+        in_shell("exec /usr/bin/bao server -dev-tls"),
+        in_shell('vault server "-dev"'),
+        in_shell("vault server \\\n  -dev"),
+        in_shell("vault server -config=/vault/config 2>&1 -dev"),
+        in_shell("vault server -config=/x#y -dev"),
+        in_shell("env VAULT_LOG_LEVEL=debug vault server -log-level debug -dev"),
+        in_shell("sh -c 'vault server -dev'"),
+        in_shell('nohup bash -lc "exec bao server --dev=true"'),
+        in_shell("eval vault server -dev-ha"),
+        in_shell("if true; then\n  vault server -dev-ha\nfi"),
+        in_shell("echo starting; docker-entrypoint.sh server -dev"),
+        server_container(["vault", "server"], ["-dev-ha"]),
+        server_container(["/bin/sh", "-c", "vault server -dev", "sh"]),
+        server_container(None, None),  # the image's own command: 'server -dev'
+        server_container(None, ["server", "-dev-tls"], image="quay.io/openbao/openbao:2.6.2"),
+    ],
+    ids=lambda c: repr(c.get("args") or c.get("command") or c["image"])[:60],
+)
+def test_dev_mode_however_the_container_starts_the_server(container):
+    [message] = _run_child(vault_statefulset("stg", dev=False, container=container), "stg")
+    assert "runs Vault in dev mode" in message
+
+
+@pytest.mark.parametrize("mode", ["standalone", "ha-raft", "ha-raft-zones"])
+@pytest.mark.parametrize("extra_args", ["", "-log-level=debug", "-dev=false", "-config /vault/userconfig/extra.hcl -dev-ha=false"])
+def test_the_charts_own_renderings_without_dev_mode_pass(mode, extra_args):
+    """The chart's scripts hold expansions (sed "s|HOST_IP|${HOST_IP?}|g"), but none in the server's command."""
+    container = in_shell(chart_script(mode, extra_args))
+    assert _run_child(vault_statefulset("prd", dev=False, container=container), "prd") == []
+
+
+def test_the_charts_dev_rendering_fails():
+    [message] = _run_child(vault_statefulset("prd", dev=False, container=in_shell(chart_script("dev"))), "prd")
+    assert "runs Vault in dev mode" in message
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "vault server -config=/x -- -dev",  # after '--', an argument
+        "vault server -config=/x extra -dev",  # after the first argument, no flag is read
+        "vault server -config=/x - -dev",
+        "vault server -dev -dev=false",  # the last value counts
+        "vault server -dev-root-token-id -dev -config=/x",  # -dev is the token's value
+        "vault server -dev-no-store-token -dev-skip-init -config=/x",  # dev-* flags that are no dev mode
+        'echo "Starting vault $VERSION"; vault server -config=/x',  # an expansion outside the server's command
+        "vault server -config=/x # -dev",
+        "vault status -address=$VAULT_ADDR; vault server -config=/x",
+    ],
+)
+def test_what_go_does_not_read_as_dev_mode_passes(script):
+    assert _run_child(vault_statefulset("prd", dev=False, container=in_shell(script)), "prd") == []
+
+
+@pytest.mark.parametrize(
+    ("container", "field", "shown", "problem"),
+    [
+        (in_shell(chart_script("standalone", "${EXTRA}")), "args[0]", "'${EXTRA}'", "the shell may expand this word"),
+        (in_shell("vault server -config=/x $(cat /flags)"), "args[0]", "'$'", "the shell may expand this word"),
+        (in_shell("vault server -config=/x `cat /flags`"), "args[0]", "'`cat'", "the shell may expand this word"),
+        (in_shell("vault server -config=/vault/*.hcl"), "args[0]", "'-config=/vault/*.hcl'", "the shell may expand this word"),
+        (in_shell("VAULT_ADDR=$ADDR vault server -config=/x"), "args[0]", "'VAULT_ADDR=$ADDR'", "the shell may expand this word"),
+        (in_shell('exec "$@"'), "args[0]", "'$@'", "program is an expansion"),
+        (in_shell('sh -c "$SERVER_COMMAND"'), "args[0]", "'$SERVER_COMMAND'", "program is an expansion"),
+        (in_shell("vault server -config='/x"), "args[0]", "the script", "cannot be read"),
+        (in_shell("vault server -dev=maybe"), "args[0]", "'-dev=maybe'", "invalid boolean value 'maybe' for -dev"),
+        (in_shell("vault server -dev=yes"), "args[0]", "'-dev=yes'", "invalid boolean value"),
+        (server_container(["vault", "server"], ["$(EXTRA_ARGS)"]), "args[0]", "'$(EXTRA_ARGS)'", "Kubernetes replaces $(VAR)"),
+    ],
+)
+def test_what_the_pack_cannot_read_is_refused(container, field, shown, problem):
+    [message] = _run_child(vault_statefulset("prd", dev=False, container=container), "prd")
+    assert f"(spec.template.spec.containers[0].{field}: {shown}): " in message, message
+    assert problem in message and "To fix: " in message and "cannot read" in message
+
+
+def test_a_refusal_shows_no_credential_value():
+    container = in_shell(f"vault server -dev-root-token-id={CANARY}$X")
+    [message] = _run_child(vault_statefulset("prd", dev=False, container=container), "prd")
+    assert CANARY not in message and "'-dev-root-token-id=...'" in message
+
+
+def test_expansions_outside_vault_containers_pass():
+    """Another StatefulSet's scripts (a database's, with its own expansions) are not the rule's business."""
+    container = {
+        "name": "pg",
+        "image": "postgres:16",
+        "command": ["sh", "-c", 'exec docker-entrypoint.sh postgres -c "max_connections=$MAX"'],
+    }
+    assert _run_child(vault_statefulset("prd", dev=False, container=container), "prd") == []
+    assert _run_child(vault_statefulset("prd", dev=False, container={"name": "pg", "image": "postgres:16"}), "prd") == []
+
+
+@pytest.mark.parametrize("extra_args", ["-dev-ha", "--dev", "-log-level=debug -dev-tls"])
+def test_vault_release_extra_args_starting_dev_mode_fail(fx, extra_args):
+    """server.extraArgs is written after the server's flags in the chart's script: a dev flag there is dev mode."""
+    props = fx.vault_release()
+    props["values"]["server"]["extraArgs"] = extra_args
+    [message] = fx.run(hygiene.vault_chart_no_dev_mode, RELEASE, props)
+    assert "values.server.extraArgs" in message and "dev mode" in message and fx.CANARY not in message
+
+
+@pytest.mark.parametrize(("extra_args", "problem"), [("${EXTRA}", "the shell may expand"), (["-dev"], "not a string")])
+def test_vault_release_extra_args_the_pack_cannot_read_fail(fx, extra_args, problem):
+    props = fx.vault_release()
+    props["values"]["server"]["extraArgs"] = extra_args
+    [message] = fx.run(hygiene.vault_chart_no_dev_mode, RELEASE, props)
+    assert "values.server.extraArgs" in message and problem in message
+
+
+@pytest.mark.parametrize("extra_args", ["", "-log-level=debug", "-dev=false -config=/vault/userconfig/x.hcl"])
+def test_vault_release_plain_extra_args_pass(fx, extra_args):
+    props = fx.vault_release()
+    props["values"]["server"]["extraArgs"] = extra_args
+    assert fx.run(hygiene.vault_chart_no_dev_mode, RELEASE, props) == []
+
+
 @pytest.mark.parametrize("version", ["2.9.0", "v0.34.1", "1.0.0-rc.1", "2.9.0+build.5", "2.9", "~2.9.0", "latest", ">=2.9.0", "2.9.0 "])
 def test_settings_and_pack_agree_on_an_exact_chart_version(fx, version):
     """One pattern (conventions): a chartVersion the settings accept is one the pack admits, and the reverse."""

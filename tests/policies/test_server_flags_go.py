@@ -13,6 +13,7 @@ import shutil
 import subprocess
 
 import pytest
+from test_policy_hygiene import _run_child, server_container, vault_statefulset
 
 from secrets_platform.policies import argv
 
@@ -199,6 +200,18 @@ def test_the_pack_reads_the_servers_flags_as_go_does(go_decisions, corpus, expec
         [decision] = go_decisions[tuple(args)]
         assert go_decision([decision]) == expected, f"Go reads {args} as {decision}: move it"
         assert pack_decision(args) == expected, f"Go reads {args} as {decision}, the pack as {pack_decision(args)}"
+
+
+def test_the_rule_judges_a_server_started_with_these_flags_as_go_reads_them(go_decisions):
+    """Through the policy: a StatefulSet running ``vault server <flags>`` fails as dev mode, is refused, or passes."""
+    verdicts = {"dev": "runs Vault in dev mode", "error": "cannot read", "not dev": None}
+    for args in DEV + NOT_DEV + ERRORS + UNKNOWN:
+        expected = verdicts[go_decision(go_decisions[tuple(args)])]
+        messages = _run_child(vault_statefulset("prd", dev=False, container=server_container(["vault", "server"], args)), "prd")
+        if expected is None:
+            assert messages == [], (args, messages)
+        else:
+            assert len(messages) == 1 and expected in messages[0], (args, messages)
 
 
 def test_a_flag_the_pack_does_not_know_is_read_both_ways(go_decisions):

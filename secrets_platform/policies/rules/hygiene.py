@@ -7,10 +7,12 @@
   reference to one (``SNOWFLAKE_PASSWORD_FILE``, ``TOKEN_TTL``, an annotation
   like ``vault.hashicorp.com/agent-inject-secret-x``), so a rule that cries wolf
   does not train people to exempt everything.
-- Vault's Helm chart in dev mode (in-memory, unsealed, root token) outside local.
+- Vault's Helm chart in dev mode (in-memory, unsealed, root token) outside local: its values, and
+  the command of any StatefulSet's container, read as it runs (``policies.vault_server``).
 - Helm charts pinned to an exact version.
 
-It never reads a value: only keys, the chart name and version, and one boolean.
+It never reads a value: only keys, the chart name and version, one boolean, and command words
+(a message shows a word it refuses, never the value of a credential-looking ``name=value``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from secrets_platform import conventions
+from secrets_platform.policies import vault_server
 from secrets_platform.policies.support import (
     CONFIG_MAP,
     HELM_TYPES,
@@ -134,25 +137,78 @@ def _chart_name(chart: str) -> str:
 
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
-_DEV_ARG = re.compile(r"vault\s+server\b[^\n]*?\s-dev(\s|$)")
+# Where the vault chart puts server.extraArgs: at the end of the server's line of its shell script.
+_CHART_SERVER_LINE = "vault server -config=/tmp/storageconfig.hcl "
+_SHOWN_WORD = 200
+
+
+def _shown(word: str) -> str:
+    """A command word for a message: quoted, the value of a ``name=value`` whose name mentions a credential left out
+    (``-dev-root-token-id=...``: a reference to a token, by the keys' rules, but on a command line it is the token)."""
+    if not word:
+        return "the script"
+    name, equals, _ = word.partition("=")
+    if equals and (is_credential_key(name) or CREDENTIAL_WORDS.intersection(key_words(name))):
+        word = f"{name}=..."
+    if len(word) > _SHOWN_WORD or not word.isprintable():
+        return "(a word not shown)"
+    return repr(word)
+
+
+def _unreadable(subject: str, finding: vault_server.Finding, env: str | None) -> str:
+    return (
+        f"{subject} starts a command whose dev mode the pack cannot read in {env or 'a non-local stack'} "
+        f"({finding.field}: {_shown(finding.word)}): {finding.problem}. To fix: {finding.fix}."
+    )
 
 
 def _rendered_dev_mode(r: Resource) -> Iterator[str]:
-    """Dev mode as the vault chart renders it (``vault server -dev``, VAULT_DEV_ROOT_TOKEN_ID), in any StatefulSet; names only."""
+    """Dev mode as the vault chart renders it (``vault server -dev``, VAULT_DEV_ROOT_TOKEN_ID), in any StatefulSet; names only.
+
+    The container's command is read as it runs (``policies.vault_server``: its shell scripts, the servers'
+    flags by Go's rules); what cannot be read is refused.
+    """
     if r.env == "local":
         return
     for where, container in entries(r.get("spec", "template", "spec", "containers", default=[]), "spec.template.spec.containers"):
-        words = " ".join(
-            strings(at(container, "command", where=where), f"{where}.command")
-            + strings(at(container, "args", where=where), f"{where}.args")
-        )
+        command = strings(at(container, "command", where=where), f"{where}.command")
+        args = strings(at(container, "args", where=where), f"{where}.args")
+        image = "" if command else at(container, "image", where=where, default="")  # its own command counts only without one
+        findings = vault_server.container_findings(command, args, image if isinstance(image, str) else "", where)
         env_names = [at(e, "name", where=f"{where}.env") for _, e in entries(at(container, "env", where=where, default=[]), f"{where}.env")]
-        if _DEV_ARG.search(words) or "VAULT_DEV_ROOT_TOKEN_ID" in env_names:
+        if any(not f.problem for f in findings) or "VAULT_DEV_ROOT_TOKEN_ID" in env_names:
             yield (
                 f"{r.describe()} runs Vault in dev mode ({where}: 'vault server -dev' or "
                 f"VAULT_DEV_ROOT_TOKEN_ID) in {r.env or 'a non-local stack'}: in memory, unsealed, with a root token. "
                 "Set server.dev.enabled to false (dev mode is for the local stack only)."
             )
+        for finding in dict.fromkeys(f for f in findings if f.problem):
+            yield _unreadable(r.describe(), finding, r.env)
+
+
+def _extra_args_dev_mode(r: Resource, chart: str) -> Iterator[str]:
+    """server.extraArgs, which the vault chart writes after the server's flags in its shell script, read as that script."""
+    extra = r.get("values", "server", "extraArgs")
+    if extra is None or extra == "":
+        return
+    subject = f"Helm chart {show(chart)} ({show(r.name)})"
+    if not isinstance(extra, str):
+        yield (
+            f"{subject} sets values.server.extraArgs to a {type(extra).__name__}, not a string, in {r.env or 'a non-local stack'}: "
+            "the chart writes it into the server's command as Go templates print it, which the pack does not read for "
+            "dev mode. To fix: write it as one string of flags."
+        )
+        return
+    findings = vault_server.script_findings(_CHART_SERVER_LINE + extra, "values.server.extraArgs")
+    dev = " ".join(f.word for f in findings if not f.problem)
+    if dev:
+        yield (
+            f"{subject} starts the server with {_shown(dev)} in values.server.extraArgs in {r.env or 'a non-local stack'}: "
+            "dev mode keeps data in memory, starts unsealed and hands out a root token. Remove the dev flags "
+            "from server.extraArgs (dev mode is for the local stack only)."
+        )
+    for finding in dict.fromkeys(f for f in findings if f.problem):
+        yield _unreadable(subject, finding, r.env)
 
 
 @resource_rule("hygiene-vault-chart-no-dev-mode", MANDATORY, HELM_TYPES | {STATEFUL_SET})
@@ -176,6 +232,8 @@ def vault_chart_no_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[
             "dev mode keeps data in memory, starts unsealed and hands out a root token. Set server.dev.enabled to false "
             "and run Vault with storage and unsealing (dev mode is for the local stack only)."
         )
+    else:
+        yield from _extra_args_dev_mode(r, chart)
     if r.get("valueYamlFiles"):
         raise UnknownAtPreview("valueYamlFiles", "values read from files cannot be inspected by the pack")
 
