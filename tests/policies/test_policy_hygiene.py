@@ -288,6 +288,15 @@ def test_rendered_vault_server_in_dev_mode_fails_without_showing_the_token(stack
     assert "dev mode" in message and CANARY not in message
 
 
+@pytest.mark.parametrize("variable", ["VAULT_DEV_ROOT_TOKEN_ID", "BAO_DEV_ROOT_TOKEN_ID"])
+def test_a_dev_root_token_variable_is_dev_mode_under_either_servers_name(variable):
+    """OpenBao reads its dev root token from BAO_DEV_ROOT_TOKEN_ID (``bao server -h``), Vault from VAULT_DEV_ROOT_TOKEN_ID."""
+    container = server_container(["/bin/sh", "-ec"], ["exec bao server -config=/openbao/config"])
+    container["env"].append({"name": variable, "value": CANARY})
+    [message] = _run_child(vault_statefulset("prd", dev=False, container=container), "prd")
+    assert "dev mode" in message and CANARY not in message
+
+
 def test_rendered_dev_mode_is_fine_in_local_only():
     assert _run_child(vault_statefulset("local", dev=True), "local") == []
     # whatever rendered it (the vault chart's StatefulSet carries no helm.sh/chart label)

@@ -137,6 +137,8 @@ def _chart_name(chart: str) -> str:
 
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+# The dev root token's variable as Vault and OpenBao read it (``server -h``); the chart's dev mode sets Vault's.
+DEV_TOKEN_VARIABLES = frozenset({"VAULT_DEV_ROOT_TOKEN_ID", "BAO_DEV_ROOT_TOKEN_ID"})
 # Where the vault chart puts server.extraArgs: at the end of the server's line of its shell script.
 _CHART_SERVER_LINE = "vault server -config=/tmp/storageconfig.hcl "
 _SHOWN_WORD = 200
@@ -176,7 +178,7 @@ def _rendered_dev_mode(r: Resource) -> Iterator[str]:
         image = "" if command else at(container, "image", where=where, default="")  # its own command counts only without one
         findings = vault_server.container_findings(command, args, image if isinstance(image, str) else "", where)
         env_names = [at(e, "name", where=f"{where}.env") for _, e in entries(at(container, "env", where=where, default=[]), f"{where}.env")]
-        if any(not f.problem for f in findings) or "VAULT_DEV_ROOT_TOKEN_ID" in env_names:
+        if any(not f.problem for f in findings) or DEV_TOKEN_VARIABLES.intersection(env_names):
             yield (
                 f"{r.describe()} runs Vault in dev mode ({where}: 'vault server -dev' or "
                 f"VAULT_DEV_ROOT_TOKEN_ID) in {r.env or 'a non-local stack'}: in memory, unsealed, with a root token. "
