@@ -5,18 +5,12 @@ namespaceRegexes (pkg/controllers/secretstore/client_manager.go) and an External
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-
-import pytest
+from go_judge import needs_go, run_go
 
 from secrets_platform import conventions
 from secrets_platform.policies.rules.isolation.external_secrets import _find_problem, _regex_confined
 
-GO = shutil.which("go")
-pytestmark = pytest.mark.skipif(GO is None, reason="go is not on PATH (make toolchain needs it too)")
+pytestmark = needs_go
 
 MAIN = """package main
 
@@ -70,20 +64,7 @@ UNREADABLE = ["^[[:alpha:]]+-prd$", r"^\Qdagster\E-prd$"]
 
 
 def go_matches(tmp_path, patterns: list[str], names: list[str] = NAMES) -> dict[str, list[str] | None]:
-    assert GO is not None
-    (tmp_path / "main.go").write_text(MAIN)
-    done = subprocess.run(
-        [GO, "run", "main.go"],
-        cwd=tmp_path,
-        input=json.dumps({"patterns": patterns, "names": names}),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "GOFLAGS": "", "GO111MODULE": "off", "GOTOOLCHAIN": "local"},
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_go(MAIN, {"patterns": patterns, "names": names}, tmp_path)
 
 
 def test_what_the_pack_admits_go_confines_to_the_environment(tmp_path):

@@ -7,18 +7,14 @@ toolchain's); no module is fetched."""
 from __future__ import annotations
 
 import itertools
-import json
-import os
-import shutil
-import subprocess
 
 import pytest
+from go_judge import needs_go, run_go
 from test_policy_hygiene import _run_child, server_container, vault_statefulset
 
 from secrets_platform.policies import argv
 
-GO = shutil.which("go")
-pytestmark = pytest.mark.skipif(GO is None, reason="go is not on PATH (make toolchain needs it too)")
+pytestmark = needs_go
 
 MAIN = """package main
 
@@ -154,24 +150,11 @@ def _declarations(args: list[str]) -> list[dict[str, list[str]]]:
 @pytest.fixture(scope="module")
 def go_decisions(tmp_path_factory) -> dict[tuple[str, ...], list[dict]]:
     """Go's decisions for every corpus argv (one per declaration), from one ``go run``."""
-    assert GO is not None
     corpora = dict.fromkeys(tuple(args) for args in DEV + NOT_DEV + ERRORS + UNKNOWN)
     parses = [(args, declaration) for args in corpora for declaration in _declarations(list(args))]
-    workdir = tmp_path_factory.mktemp("goflags")
-    (workdir / "main.go").write_text(MAIN)
-    done = subprocess.run(
-        [GO, "run", "main.go"],
-        cwd=workdir,
-        input=json.dumps([p for _, p in parses]),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "GOFLAGS": "", "GO111MODULE": "off", "GOTOOLCHAIN": "local"},
-    )
-    assert done.returncode == 0, done.stderr
+    answers = run_go(MAIN, [p for _, p in parses], tmp_path_factory.mktemp("goflags"))
     decisions: dict[tuple[str, ...], list[dict]] = {}
-    for (args, _), decision in zip(parses, json.loads(done.stdout), strict=True):
+    for (args, _), decision in zip(parses, answers, strict=True):
         decisions.setdefault(args, []).append(decision)
     return decisions
 
