@@ -262,11 +262,11 @@ def in_shell(script: str) -> dict:
     return server_container(["/bin/sh", "-ec"], [script])
 
 
-def _run_child(props, stack):
+def _run_child(props, stack, kind: str = STATEFUL_SET):
     args = ResourceValidationArgs(
-        STATEFUL_SET,
+        kind,
         unknown_checking_proxy(props),
-        f"urn:pulumi:{stack}::secrets-platform::{VAULT_CHART_CHILD}::vault-chart:vault-{stack}/vault",
+        f"urn:pulumi:{stack}::secrets-platform::{VAULT_CHART_CHILD.replace(STATEFUL_SET, kind)}::vault-chart:vault-{stack}/vault",
         "vault-chart:vault",
         PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None),
         None,
@@ -286,6 +286,40 @@ def test_rendered_vault_server_not_in_dev_mode_passes(stack):
 def test_rendered_vault_server_in_dev_mode_fails_without_showing_the_token(stack):
     [message] = _run_child(vault_statefulset(stack, dev=True), stack)
     assert "dev mode" in message and CANARY not in message
+
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prd"])
+@pytest.mark.parametrize("program", [["bao", "server", "-dev"], ["vault", "server", "--dev=true"]], ids=["bao", "vault"])
+def test_a_deployment_that_starts_a_dev_server_fails_outside_local(stack, program):
+    """Not only the chart's StatefulSet: a Deployment (the other pod-running kind the pack admits) is read the same way."""
+    deployment = vault_statefulset(stack, dev=False, container=server_container(program))
+    [message] = _run_child(deployment, stack, DEPLOYMENT)
+    assert "runs Vault in dev mode" in message and "spec.template.spec.containers[0]" in message
+    assert _run_child(vault_statefulset("local", dev=False, container=server_container(program)), "local", DEPLOYMENT) == []
+
+
+@pytest.mark.parametrize("kind", [STATEFUL_SET, DEPLOYMENT])
+def test_a_dev_server_in_an_init_container_fails(kind):
+    """A native sidecar (an init container with restartPolicy Always) runs for the pod's whole life."""
+    sidecar = {**server_container(["vault", "server", "-dev"]), "restartPolicy": "Always"}
+    props = vault_statefulset("prd", dev=False)
+    props["spec"]["template"]["spec"]["initContainers"] = [sidecar]
+    [message] = _run_child(props, "prd", kind)
+    assert "runs Vault in dev mode (spec.template.spec.initContainers[0]" in message
+
+
+def test_deployments_that_start_no_vault_server_pass():
+    """What the charts render beside Vault (the injector, ESO, Reloader) runs other programs, some from args alone."""
+    for container in (
+        server_container(None, ["agent-inject", "2>&1"], image="hashicorp/vault-k8s:1.7.6"),
+        server_container(None, ["--concurrent=1", "--metrics-addr=:8080"], image="ghcr.io/external-secrets/external-secrets:v0.16.2"),
+        server_container(["/bin/sh", "-ec"], ["exec vault agent -config=/etc/agent.hcl"]),
+        server_container(None, ["agent", "-config=/etc/agent.hcl"], image="hashicorp/vault:1.17.2"),
+    ):
+        assert _run_child(vault_statefulset("prd", dev=False, container=container), "prd", DEPLOYMENT) == [], container
 
 
 @pytest.mark.parametrize("variable", ["VAULT_DEV_ROOT_TOKEN_ID", "BAO_DEV_ROOT_TOKEN_ID"])

@@ -137,6 +137,12 @@ def _chart_name(chart: str) -> str:
 
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+# The kinds the pack admits that run pods (every other one is refused by coverage-k8s-object-applied): a Vault or
+# OpenBao server in any of their containers is judged, init containers included (a native sidecar, restartPolicy
+# Always, runs beside the others for the pod's life).
+POD_TEMPLATE_KINDS = frozenset({STATEFUL_SET, DEPLOYMENT})
+CONTAINER_FIELDS = ("initContainers", "containers")
 # The dev root token's variable as Vault and OpenBao read it (``server -h``); the chart's dev mode sets Vault's.
 DEV_TOKEN_VARIABLES = frozenset({"VAULT_DEV_ROOT_TOKEN_ID", "BAO_DEV_ROOT_TOKEN_ID"})
 # Where the vault chart puts server.extraArgs: at the end of the server's line of its shell script.
@@ -164,15 +170,22 @@ def _unreadable(subject: str, finding: vault_server.Finding, env: str | None) ->
     )
 
 
+def _containers(r: Resource) -> Iterator[tuple[str, Any]]:
+    """``(where, container)`` for every container and init container of a pod-running object's template."""
+    for field in CONTAINER_FIELDS:
+        yield from entries(r.get("spec", "template", "spec", field, default=[]), f"spec.template.spec.{field}")
+
+
 def _rendered_dev_mode(r: Resource) -> Iterator[str]:
-    """Dev mode as the vault chart renders it (``vault server -dev``, VAULT_DEV_ROOT_TOKEN_ID), in any StatefulSet; names only.
+    """Dev mode as the vault chart renders it (``vault server -dev``, VAULT_DEV_ROOT_TOKEN_ID), in any StatefulSet or
+    Deployment, init containers included; names only.
 
     The container's command is read as it runs (``policies.vault_server``: its shell scripts, the servers'
     flags by Go's rules); what cannot be read is refused.
     """
     if r.env == "local":
         return
-    for where, container in entries(r.get("spec", "template", "spec", "containers", default=[]), "spec.template.spec.containers"):
+    for where, container in _containers(r):
         command = strings(at(container, "command", where=where), f"{where}.command")
         args = strings(at(container, "args", where=where), f"{where}.args")
         image = "" if command else at(container, "image", where=where, default="")  # its own command counts only without one
@@ -213,15 +226,15 @@ def _extra_args_dev_mode(r: Resource, chart: str) -> Iterator[str]:
         yield _unreadable(subject, finding, r.env)
 
 
-@resource_rule("hygiene-vault-chart-no-dev-mode", MANDATORY, HELM_TYPES | {STATEFUL_SET})
+@resource_rule("hygiene-vault-chart-no-dev-mode", MANDATORY, HELM_TYPES | POD_TEMPLATE_KINDS)
 def vault_chart_no_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     """The Vault Helm chart never runs with server.dev.enabled outside the local stack.
 
     The engine sends a policy pack no inputs of a ``helm.sh/v4:Chart`` (a remote
     component), so the values are read where they are visible (a v3 Release, tests)
-    and the rendered StatefulSet is checked too.
+    and the rendered StatefulSet is checked too, as is every Deployment (a server started outside the chart).
     """
-    if r.type == STATEFUL_SET:
+    if r.type in POD_TEMPLATE_KINDS:
         yield from _rendered_dev_mode(r)
         return
     chart = r.get("chart")
