@@ -311,13 +311,16 @@ def test_an_up_killed_halfway_converges_after_refresh_and_up(tmp_path, cluster, 
         start_new_session=True,
     )
     deadline = time.monotonic() + 300
+    # The language host is looked for while the up runs: once the last Secret is written the engine may already be
+    # stopping its plugins, so a single look after the first Secret appears can miss it (seen on a slow machine).
+    hosts: set[int] = set()
     while time.monotonic() < deadline and proc.poll() is None:
+        hosts |= _language_hosts_in(p.root)
         created = cluster.kubectl("get", "secrets", "-A", "-l", "app.kubernetes.io/part-of=secrets-platform", "-o", "name").stdout.split()
         if created:
             break
         time.sleep(0.2)
     assert proc.poll() is None, "up finished before it could be interrupted"
-    hosts = _language_hosts_in(p.root)
     assert hosts, "no language host of the interrupted up was found (its cwd is the project)"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
