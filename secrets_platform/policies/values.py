@@ -168,6 +168,13 @@ def keys_of(value: Any, where: str) -> list[str]:
 
 # --------------------------------------------------------------------------- showing names
 
+
+def artifact_name(reference: str) -> str:
+    """The name of a chart or image reference, without registry, path, tag or digest:
+    ``oci://registry/hashicorp/vault``, ``hashicorp/vault:1.17.2``, ``quay.io/openbao/openbao@sha256:...`` -> ``vault``, ``openbao``."""
+    return reference.rstrip("/").rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+
+
 _SHOWABLE = re.compile(r"^[A-Za-z0-9_.:/@\[\]*^$()|+?\\ -]{1,253}\Z")
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from secrets_platform.policies import argv, shell
+from secrets_platform.policies.values import artifact_name
 
 SERVER_PROGRAMS = frozenset({"vault", "bao"})
 ENTRYPOINT = "docker-entrypoint.sh"  # the images' entrypoint: 'server ...' runs '<program> server ...'
@@ -97,7 +98,7 @@ def container_findings(command: Sequence[str], args: Sequence[str], image: str, 
     """What the pack finds in one container (``where``: its path in the object): dev mode, or what it cannot read."""
     words = list(command) + list(args)
     fields = [f"{where}.command[{i}]" for i in range(len(command))] + [f"{where}.args[{i}]" for i in range(len(args))]
-    if not command and _image_name(image) in SERVER_IMAGES:
+    if not command and artifact_name(image) in SERVER_IMAGES:
         words = [ENTRYPOINT] + (words or list(IMAGE_COMMAND))
         fields = [f"{where}.image"] + (fields or [f"{where}.image"] * len(IMAGE_COMMAND))
     if not words:
@@ -109,11 +110,6 @@ def container_findings(command: Sequence[str], args: Sequence[str], image: str, 
 def script_findings(script: str, field: str) -> list[Finding]:
     """What the pack finds in a shell script that runs (``field`` holds it)."""
     return list(_script(script, _Context((field,), 0, True, shell.may_expand, shell.is_expansion, EXPANDS)))
-
-
-def _image_name(image: str) -> str:
-    """``quay.io/openbao/openbao:2.1@sha256:...`` -> ``openbao``."""
-    return image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
 
 
 def _base(word: str) -> str:

@@ -9,6 +9,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from secrets_platform import conventions
 from secrets_platform.policies.rules import hygiene
+from secrets_platform.policies.support import artifact_name
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 SECRET = "kubernetes:core/v1:Secret"
@@ -495,3 +496,18 @@ def test_settings_and_pack_agree_on_an_exact_chart_version(fx, version):
     assert accepted == admitted, (
         f"settings {'accept' if accepted else 'refuse'} {version!r}, the pack {'admits' if admitted else 'refuses'} it"
     )
+
+
+@pytest.mark.parametrize(
+    ("reference", "name"),
+    [
+        ("vault", "vault"),
+        ("hashicorp/vault", "vault"),
+        ("oci://registry.example/charts/vault/", "vault"),
+        ("hashicorp/vault:1.17.2", "vault"),
+        ("localhost:5000/openbao/openbao:2.1@sha256:" + "0" * 64, "openbao"),
+        ("quay.io/openbao/openbao-ubi@sha256:" + "1" * 64, "openbao-ubi"),
+    ],
+)
+def test_a_chart_or_image_reference_is_named_without_registry_path_tag_or_digest(reference, name):
+    assert artifact_name(reference) == name

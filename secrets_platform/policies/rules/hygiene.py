@@ -30,6 +30,7 @@ from secrets_platform.policies.support import (
     MANDATORY,
     Resource,
     UnknownAtPreview,
+    artifact_name,
     at,
     config_list,
     entries,
@@ -129,11 +130,6 @@ def metadata_no_credential_keys(r: Resource, config: Mapping[str, Any]) -> Itera
 
 
 # --------------------------------------------------------------------------- Helm
-
-
-def _chart_name(chart: str) -> str:
-    """``oci://registry/hashicorp/vault`` / ``hashicorp/vault`` / ``vault`` -> ``vault``."""
-    return chart.rstrip("/").rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
 
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
@@ -238,7 +234,7 @@ def vault_chart_no_dev_mode(r: Resource, config: Mapping[str, Any]) -> Iterator[
         yield from _rendered_dev_mode(r)
         return
     chart = r.get("chart")
-    if not isinstance(chart, str) or _chart_name(chart) != "vault" or r.env == "local":
+    if not isinstance(chart, str) or artifact_name(chart) != "vault" or r.env == "local":
         return
     dev = r.get("values", "server", "dev", "enabled")
     if dev is True or (isinstance(dev, str) and dev.lower() == "true"):
