@@ -102,12 +102,14 @@ class FlagError(ValueError):
 
 
 class Unreadable(ValueError):
-    """A word the flags reach may become other words before the server sees it (a shell expansion)."""
+    """A word the flags reach may become other words before the server sees it (a shell expansion); ``flag``: the flag
+    whose value it is, when it stands as the word after one (``-dev-root-token-id $X``)."""
 
-    def __init__(self, index: int, word: str):
-        super().__init__(f"word {index} may expand into other words: {word!r}")
+    def __init__(self, index: int, word: str, flag: str | None = None):
+        super().__init__(f"word {index} may expand into other words")
         self.index = index
         self.word = word
+        self.flag = flag
 
 
 @dataclass(frozen=True)
@@ -183,5 +185,5 @@ def _value_word(words: Sequence[str], state: _State, opaque: Callable[[str], boo
     if at >= len(words):
         return None
     if opaque(words[at]):
-        raise Unreadable(at, words[at])
+        raise Unreadable(at, words[at], flag=words[state.at])
     return _State(at + 1, state.on)

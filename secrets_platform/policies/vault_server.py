@@ -162,7 +162,9 @@ def _servers(words: tuple[str, ...], context: _Context) -> Iterator[Finding]:
         try:
             on = argv.dev_flags(words[subcommand + 1 :], context.flag_opaque)
         except argv.Unreadable as error:
-            yield context.refuse(subcommand + 1 + error.index, error.word, context.expands)
+            # A flag's value is shown as '<flag>=<value>', so a message hides it as it hides any credential's value.
+            word = f"{error.flag}={error.word}" if error.flag else error.word
+            yield context.refuse(subcommand + 1 + error.index, word, context.expands)
         except argv.FlagError as error:
             yield context.refuse(subcommand + 1 + error.index, error.word, (f"Go's flag package refuses it ({error})", FLAG_FIX))
         else:

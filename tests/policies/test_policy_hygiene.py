@@ -436,10 +436,12 @@ def test_what_the_pack_cannot_read_is_refused(container, field, shown, problem):
     assert problem in message and "To fix: " in message and "cannot read" in message
 
 
-def test_a_refusal_shows_no_credential_value():
-    container = in_shell(f"vault server -dev-root-token-id={CANARY}$X")
+@pytest.mark.parametrize("flags", [f"-dev-root-token-id={CANARY}$X", f"-dev-root-token-id {CANARY}$X", f"--dev-root-token-id '{CANARY}'*"])
+def test_a_refusal_shows_no_credential_value(flags):
+    """A credential flag's value is hidden whether it is written with '=' or as the next word."""
+    container = in_shell(f"vault server {flags}")
     [message] = _run_child(vault_statefulset("prd", dev=False, container=container), "prd")
-    assert CANARY not in message and "'-dev-root-token-id=...'" in message
+    assert CANARY not in message and "-dev-root-token-id=...'" in message, message
 
 
 def test_expansions_outside_vault_containers_pass():
